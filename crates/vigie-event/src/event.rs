@@ -1,0 +1,389 @@
+//! The event model: one parsed record, its shape, its time, and the field walk.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// How a document is laid out, which decides the names its fields answer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// A Windows event as the `evtx` crate renders it (`Event.System.*`,
+    /// `Event.EventData.*`, `Event.UserData.*`), from an EVTX file or as JSON.
+    Evtx,
+    /// Winlogbeat / Elastic Agent (`winlog.event_data.*`, `winlog.event_id`, ...).
+    Winlogbeat,
+    /// Anything else: every leaf answers to its dotted path (flat Sigma names included).
+    Flat,
+}
+
+/// One log record, parsed once.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The file it came from (`-` for stdin). Shared by all events of one file.
+    pub source: Arc<str>,
+    /// EVTX record id, or the 1-based line number (JSON lines) / element index (JSON array).
+    pub record: u64,
+    /// Event time, when the record carries one we recognise.
+    pub timestamp: Option<DateTime<Utc>>,
+    /// The layout of `doc`.
+    pub shape: Shape,
+    /// The parsed document.
+    pub doc: Value,
+}
+
+impl Event {
+    /// Wraps a parsed document: detects its shape and extracts its time.
+    pub fn new(source: Arc<str>, record: u64, doc: Value) -> Event {
+        let shape = detect_shape(&doc);
+        let timestamp = extract_timestamp(&doc, shape);
+        Event {
+            source,
+            record,
+            timestamp,
+            shape,
+            doc,
+        }
+    }
+
+    /// Calls `f(name, value)` for every leaf of the document, once under each name it
+    /// answers to. `scratch` is a reusable buffer for building dotted paths, so a caller
+    /// that keeps one per thread walks events without allocating.
+    ///
+    /// Names, by shape:
+    /// - [`Shape::Evtx`]: every child `N` of `Event.System`, `Event.EventData` and of the
+    ///   element under `Event.UserData` answers to `N` and to its dotted path
+    ///   (`Event.System.EventID`). An element with attributes answers to `N_Attr` for each
+    ///   (`Provider_Name`, `TimeCreated_SystemTime`) and `Event.System.N.Attr`; an element
+    ///   with `#text` answers to `N` with that text. Deeper leaves answer to their own key
+    ///   and dotted path.
+    /// - [`Shape::Winlogbeat`]: `winlog.event_data.N` also answers to `N`;
+    ///   `winlog.event_id` to `EventID`, `winlog.channel` to `Channel`,
+    ///   `winlog.provider_name` to `Provider_Name`, `winlog.computer_name` to `Computer`;
+    ///   every leaf to its dotted path.
+    /// - [`Shape::Flat`]: every leaf to its dotted path (so top-level keys to themselves).
+    ///
+    /// Arrays are handed over whole (a Sigma value matches if any element matches);
+    /// objects are walked into.
+    pub fn visit_fields<'a>(&'a self, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
+        scratch.clear();
+        match self.shape {
+            Shape::Evtx => visit_evtx(&self.doc, scratch, f),
+            Shape::Winlogbeat => visit_winlogbeat(&self.doc, scratch, f),
+            Shape::Flat => visit_dotted(&self.doc, scratch, f),
+        }
+    }
+
+    /// The value of one field by any name [`Event::visit_fields`] gives it. Slow path
+    /// (walks the document); for output and tests, not for matching.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        let mut found = None;
+        let mut scratch = String::new();
+        self.visit_fields(&mut scratch, &mut |n, v| {
+            if found.is_none() && n == name {
+                found = Some(v);
+            }
+        });
+        found
+    }
+}
+
+fn detect_shape(doc: &Value) -> Shape {
+    if let Some(ev) = doc.get("Event") {
+        if ev.get("System").is_some() {
+            return Shape::Evtx;
+        }
+    }
+    if let Some(w) = doc.get("winlog") {
+        if w.is_object() {
+            return Shape::Winlogbeat;
+        }
+    }
+    Shape::Flat
+}
+
+/// Keys under which a flat or Winlogbeat record commonly keeps its time, in preference order.
+const TIME_KEYS: &[&str] = &[
+    "@timestamp",
+    "timestamp",
+    "TimeCreated",
+    "UtcTime",
+    "EventTime",
+    "time",
+    "ts",
+    "date",
+];
+
+fn extract_timestamp(doc: &Value, shape: Shape) -> Option<DateTime<Utc>> {
+    match shape {
+        Shape::Evtx => {
+            let tc = doc.get("Event")?.get("System")?.get("TimeCreated")?;
+            let t = tc
+                .get("#attributes")
+                .and_then(|a| a.get("SystemTime"))
+                .or_else(|| tc.get("SystemTime"))
+                .or_else(|| tc.get("#text"))
+                .unwrap_or(tc);
+            parse_time(t)
+        }
+        Shape::Winlogbeat | Shape::Flat => TIME_KEYS
+            .iter()
+            .find_map(|k| doc.get(*k).and_then(parse_time))
+            .or_else(|| {
+                doc.get("Event")
+                    .and_then(|e| e.get("System"))
+                    .and_then(|s| s.get("TimeCreated"))
+                    .and_then(parse_time)
+            }),
+    }
+}
+
+/// Parses RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]` (Sysmon's UtcTime, taken as UTC), and
+/// epoch seconds / milliseconds (numbers; > 1e11 is read as milliseconds).
+pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
+    match v {
+        Value::String(s) => parse_time_str(s),
+        Value::Number(n) => {
+            let f = n.as_f64()?;
+            if !f.is_finite() || f < 0.0 {
+                return None;
+            }
+            let ms = if f > 1e11 { f } else { f * 1000.0 };
+            DateTime::<Utc>::from_timestamp_millis(ms as i64)
+        }
+        Value::Object(o) => o
+            .get("SystemTime")
+            .or_else(|| o.get("#text"))
+            .and_then(parse_time),
+        _ => None,
+    }
+}
+
+/// See [`parse_time`].
+pub fn parse_time_str(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.fZ",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(t.and_utc());
+        }
+    }
+    None
+}
+
+fn push_seg(scratch: &mut String, seg: &str) -> usize {
+    let len = scratch.len();
+    if !scratch.is_empty() {
+        scratch.push('.');
+    }
+    scratch.push_str(seg);
+    len
+}
+
+/// Every leaf under its dotted path.
+fn visit_dotted<'a>(v: &'a Value, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
+    match v {
+        Value::Object(m) => {
+            for (k, c) in m {
+                let len = push_seg(scratch, k);
+                visit_dotted(c, scratch, f);
+                scratch.truncate(len);
+            }
+        }
+        _ => {
+            if !scratch.is_empty() {
+                f(scratch, v)
+            }
+        }
+    }
+}
+
+fn visit_evtx<'a>(doc: &'a Value, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
+    let Some(Value::Object(ev)) = doc.get("Event") else {
+        return visit_dotted(doc, scratch, f);
+    };
+    scratch.push_str("Event");
+    for (section, body) in ev {
+        let len = push_seg(scratch, section);
+        match (section.as_str(), body) {
+            ("System" | "EventData", Value::Object(m)) => {
+                for (name, val) in m {
+                    visit_element(name, val, scratch, f);
+                }
+            }
+            ("UserData", Value::Object(m)) => {
+                // UserData holds one wrapper element whose children are the fields.
+                for (wrapper, inner) in m {
+                    let l2 = push_seg(scratch, wrapper);
+                    match inner {
+                        Value::Object(im) => {
+                            for (name, val) in im {
+                                if name == "#attributes" {
+                                    continue;
+                                }
+                                visit_element(name, val, scratch, f);
+                            }
+                        }
+                        other => f(scratch, other),
+                    }
+                    scratch.truncate(l2);
+                }
+            }
+            _ => visit_dotted(body, scratch, f),
+        }
+        scratch.truncate(len);
+    }
+}
+
+/// One XML element rendered by `evtx`: scalar, `{#text, #attributes}`, or nested.
+fn visit_element<'a>(
+    name: &str,
+    val: &'a Value,
+    scratch: &mut String,
+    f: &mut dyn FnMut(&str, &'a Value),
+) {
+    if name == "#attributes" {
+        // Attributes of the section itself (rare): answer to their dotted path only.
+        if let Value::Object(a) = val {
+            for (an, av) in a {
+                let l = push_seg(scratch, an);
+                f(scratch, av);
+                scratch.truncate(l);
+            }
+        }
+        return;
+    }
+    let len = push_seg(scratch, name);
+    match val {
+        Value::Object(m) => {
+            for (k, c) in m {
+                match k.as_str() {
+                    "#text" => {
+                        f(name, c);
+                        f(scratch, c);
+                    }
+                    "#attributes" => {
+                        if let Value::Object(attrs) = c {
+                            for (an, av) in attrs {
+                                let l = push_seg(scratch, an);
+                                f(scratch, av);
+                                scratch.truncate(l);
+                                let short = format_attr(name, an);
+                                f(&short, av);
+                            }
+                        }
+                    }
+                    _ => visit_element(k, c, scratch, f),
+                }
+            }
+        }
+        _ => {
+            f(name, val);
+            f(scratch, val);
+        }
+    }
+    scratch.truncate(len);
+}
+
+fn format_attr(name: &str, attr: &str) -> String {
+    let mut s = String::with_capacity(name.len() + attr.len() + 1);
+    s.push_str(name);
+    s.push('_');
+    s.push_str(attr);
+    s
+}
+
+fn visit_winlogbeat<'a>(doc: &'a Value, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
+    visit_dotted(doc, scratch, f);
+    let Some(w) = doc.get("winlog") else { return };
+    if let Some(Value::Object(ed)) = w.get("event_data") {
+        for (k, v) in ed {
+            f(k, v);
+        }
+    }
+    if let Some(Value::Object(ud)) = w.get("user_data") {
+        for (k, v) in ud {
+            f(k, v);
+        }
+    }
+    for (key, alias) in [
+        ("event_id", "EventID"),
+        ("channel", "Channel"),
+        ("provider_name", "Provider_Name"),
+        ("computer_name", "Computer"),
+        ("record_id", "EventRecordID"),
+    ] {
+        if let Some(v) = w.get(key) {
+            f(alias, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn names(e: &Event) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        let mut s = String::new();
+        e.visit_fields(&mut s, &mut |n, v| out.push((n.to_string(), v.clone())));
+        out
+    }
+
+    #[test]
+    fn evtx_shape_names() {
+        let doc = json!({"Event": {"System": {
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+            "EventID": {"#attributes": {"Qualifiers": 0}, "#text": 1},
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "TimeCreated": {"#attributes": {"SystemTime": "2024-01-02T03:04:05.123Z"}}},
+            "EventData": {"Image": "C:\\x.exe", "CommandLine": "x -y"}}});
+        let e = Event::new("f".into(), 7, doc);
+        assert_eq!(e.shape, Shape::Evtx);
+        assert_eq!(
+            e.timestamp.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2024-01-02T03:04:05.123+00:00")
+        );
+        let n = names(&e);
+        let has = |k: &str, v: Value| n.iter().any(|(a, b)| a == k && *b == v);
+        assert!(has("Provider_Name", json!("Microsoft-Windows-Sysmon")));
+        assert!(has(
+            "Event.System.Provider.Name",
+            json!("Microsoft-Windows-Sysmon")
+        ));
+        assert!(has("EventID", json!(1)));
+        assert!(has("Event.System.EventID", json!(1)));
+        assert!(has("Image", json!("C:\\x.exe")));
+        assert!(has("Event.EventData.CommandLine", json!("x -y")));
+        assert_eq!(e.get("Image"), Some(&json!("C:\\x.exe")));
+    }
+
+    #[test]
+    fn winlogbeat_and_flat() {
+        let doc = json!({"@timestamp": "2024-01-02T03:04:05Z", "winlog": {"event_id": 4688, "event_data": {"NewProcessName": "a"}}});
+        let e = Event::new("f".into(), 1, doc);
+        assert_eq!(e.shape, Shape::Winlogbeat);
+        assert!(e.timestamp.is_some());
+        assert_eq!(e.get("EventID"), Some(&json!(4688)));
+        assert_eq!(e.get("NewProcessName"), Some(&json!("a")));
+        assert_eq!(e.get("winlog.event_data.NewProcessName"), Some(&json!("a")));
+
+        let e = Event::new(
+            "f".into(),
+            1,
+            json!({"a": {"b": 1}, "c": "d", "UtcTime": "2024-01-02 03:04:05.000"}),
+        );
+        assert_eq!(e.shape, Shape::Flat);
+        assert!(e.timestamp.is_some());
+        assert_eq!(e.get("a.b"), Some(&json!(1)));
+        assert_eq!(e.get("c"), Some(&json!("d")));
+    }
+}

@@ -1,0 +1,18 @@
+//! Events: the one record type every detector reads, and the readers that make it.
+//!
+//! An [`Event`] owns the parsed document (a `serde_json::Value`) of one log record and
+//! knows its [`Shape`]. Detectors never copy field values: they walk the document once per
+//! event with [`Event::visit_fields`], which hands out every leaf under each name Sigma
+//! may use for it (the short Sigma name such as `Image` or `EventID`, and the full dotted
+//! path such as `Event.EventData.Image`), and keep `&Value` borrows.
+//!
+//! Readers (EVTX, JSON lines / arrays, gzip, directories, stdin) live in [`read`].
+
+pub mod event;
+pub mod read;
+
+pub use event::{Event, Shape};
+pub use read::{
+    discover, read_input, Format, InputFile, Position, ReadError, ReadErrorKind, ReadOptions,
+    ReadStats,
+};

@@ -1,0 +1,182 @@
+//! The types that cross the crate boundary.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// Index of a rule in a [`RuleSet`] (detection and correlation rules share the space).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct RuleId(pub u32);
+
+/// Sigma `level`, ordered from least to most severe.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Level {
+    pub const ALL: [Level; 5] = [
+        Level::Informational,
+        Level::Low,
+        Level::Medium,
+        Level::High,
+        Level::Critical,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Informational => "informational",
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+            Level::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "informational" | "info" => Ok(Level::Informational),
+            "low" => Ok(Level::Low),
+            "medium" => Ok(Level::Medium),
+            "high" => Ok(Level::High),
+            "critical" => Ok(Level::Critical),
+            other => Err(format!(
+                "unknown level {other:?} (expected informational, low, medium, high or critical)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Detection or correlation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    Detection,
+    Correlation,
+}
+
+/// What output needs to know about a rule.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleMeta {
+    pub id: Option<String>,
+    /// Sigma `name` (used by correlations to reference rules).
+    pub name: Option<String>,
+    pub title: String,
+    pub level: Level,
+    pub tags: Vec<String>,
+    pub kind: RuleKind,
+    /// File the rule came from.
+    pub path: Arc<str>,
+    /// Whether its matches are reported (false for a detection rule used only by a
+    /// correlation that does not set `generate: true`).
+    pub report: bool,
+}
+
+/// One event matching one detection rule.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub rule: RuleId,
+    /// The event fields that the matching selections looked at and that matched, by the
+    /// name the rule used, in rule order.
+    pub fields: Vec<(Arc<str>, Value)>,
+}
+
+/// What a correlation needs from one match, owned.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub rule: RuleId,
+    pub timestamp: DateTime<Utc>,
+    pub source: Arc<str>,
+    pub record: u64,
+    /// Values of the fields correlations group by or aggregate over, as the correlator
+    /// indexes them (opaque to callers).
+    pub values: Vec<Option<Value>>,
+}
+
+/// A correlation rule firing.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CorrelationHit {
+    pub rule: RuleId,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    /// group-by field → value.
+    pub group: Vec<(String, Value)>,
+    /// The aggregate that crossed the threshold (count, distinct count, sum, avg, percentile).
+    pub value: f64,
+    /// (source, record) of contributing events, at most a few dozen.
+    pub events: Vec<(Arc<str>, u64)>,
+}
+
+/// Why a rule was not loaded; the report groups refusals by this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalKind {
+    /// Not YAML, or not a Sigma document.
+    Syntax,
+    /// A required attribute is missing or of the wrong type.
+    Schema,
+    /// Condition does not parse or names an unknown selection.
+    Condition,
+    /// Unknown modifier or a combination the specification forbids.
+    Modifier,
+    /// Bad regular expression, CIDR, base64, number, ...
+    Value,
+    /// `|expand` placeholder with no value given (`--placeholders`).
+    Placeholder,
+    /// Correlation/filter referencing rules that are not loaded, or an invalid correlation.
+    Reference,
+    /// Logsource the mapping file cannot route (only when routing is strict).
+    Logsource,
+}
+
+/// A rule (or file) that was not loaded, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Refusal {
+    pub file: Arc<str>,
+    /// 1-based line of the offending document or attribute, when known.
+    pub line: Option<usize>,
+    /// Rule id or title, when it could be read.
+    pub rule: Option<String>,
+    pub kind: RefusalKind,
+    pub reason: String,
+}
+
+/// Counts and refusals from loading rules.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LoadReport {
+    pub files: usize,
+    pub detection_rules: usize,
+    pub correlation_rules: usize,
+    pub filters: usize,
+    pub refused: Vec<Refusal>,
+}
+
+/// A rules path that cannot be read at all (fatal for `vigie hunt`).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read rules path {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {message}")]
+    Config { path: PathBuf, message: String },
+}
