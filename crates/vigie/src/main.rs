@@ -1,1 +1,70 @@
-fn main() {}
+//! `vigie`: the command line. Thin: parses arguments, sets up logging, hands each
+//! subcommand to its module in `cmd/`, and turns errors into an exit status.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// vigie: cyber-resilience engine for telecom operators.
+///
+/// Hunt intrusions in logs with Sigma rules, see what a compromise reaches and which
+/// customers depend on it, contain it at the lowest cost in customer-hours, and plan the
+/// restoration.
+#[derive(Parser)]
+#[command(name = "vigie", version, propagate_version = true)]
+struct Cli {
+    /// Log verbosity for diagnostics on stderr (error, warn, info, debug, trace).
+    #[arg(long, global = true, default_value = "warn", env = "VIGIE_LOG")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Hunt: run Sigma rules over EVTX / JSON logs and report detections.
+    Hunt(cmd::hunt::Args),
+    /// Rules: check that rules load, and why those refused are refused.
+    #[command(subcommand)]
+    Rules(cmd::rules::Command),
+    /// Model: check, describe or generate an operator model.
+    #[command(subcommand)]
+    Model(cmd::model::Command),
+    /// Assess: what an attacker holding the compromised assets can reach, and who depends on it.
+    Assess(cmd::assess::Args),
+    /// Contain: the cheapest set of actions (in customer-hours) that cuts every attack path.
+    Contain(cmd::contain::Args),
+    /// Restore: the order and timeline in which downed assets and services come back.
+    Restore(cmd::restore::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let result = match cli.command {
+        Command::Hunt(a) => cmd::hunt::run(a),
+        Command::Rules(c) => cmd::rules::run(c),
+        Command::Model(c) => cmd::model::run(c),
+        Command::Assess(a) => cmd::assess::run(a),
+        Command::Contain(a) => cmd::contain::run(a),
+        Command::Restore(a) => cmd::restore::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! `vigie hunt` (being written).
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("vigie hunt is not available in this build yet")
+}

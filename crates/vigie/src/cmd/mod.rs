@@ -1,0 +1,8 @@
+//! One module per subcommand: its arguments (clap) and its `run`.
+
+pub mod assess;
+pub mod contain;
+pub mod hunt;
+pub mod model;
+pub mod restore;
+pub mod rules;

@@ -1,0 +1,13 @@
+//! `vigie rules` (being written).
+
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// (being written)
+    Check,
+}
+
+pub fn run(_cmd: Command) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("vigie rules is not available in this build yet")
+}
