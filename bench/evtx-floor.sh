@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# EVTX: vigie hunt over all of ../shared/evtx with all cores and all SigmaHQ rules,
+# against the parse floor (the `evtx` crate alone parsing the same files in one process:
+# crates/vigie-event/examples/evtx_floor.rs), plus the rule load time alone.
+#
+# ratio = vigie scan time (its summary's scan_s: reading + matching, after rule load)
+#         / evtx_floor wall time. Best of $REPEAT for each.
+#
+# Env: REPEAT (3), RULES (space-separated dirs; default SigmaHQ rules, rules-emerging-threats,
+#      rules-threat-hunting), THREADS (0 = all cores), VIGIE_SHARED, CARGO_TARGET_DIR.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${VIGIE_SHARED:-$ROOT/../shared}
+SHARED=$(cd "$SHARED" && pwd)
+RULES=${RULES:-"$SHARED/sigma/rules $SHARED/sigma/rules-emerging-threats $SHARED/sigma/rules-threat-hunting"}
+REPEAT=${REPEAT:-3}
+THREADS=${THREADS:-0}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+EVTX=$SHARED/evtx
+WORK=$(mktemp -d)
+
+(cd "$ROOT" && cargo build --release -p vigie -p vigie-event --example evtx_floor --quiet)
+VIGIE=$TARGET/release/vigie
+FLOOR=$TARGET/release/examples/evtx_floor
+
+RULE_ARGS=()
+for r in $RULES; do RULE_ARGS+=(--rules "$r"); done
+
+min() { printf '%s\n' "$@" | sort -g | head -n 1; }
+
+floor_runs=(); scan_runs=(); load_runs=(); wall_runs=(); check_runs=()
+for _ in $(seq "$REPEAT"); do
+  s=$(date +%s.%N); "$FLOOR" "$EVTX" > "$WORK/floor.out" 2>&1; e=$(date +%s.%N)
+  floor_runs+=("$(echo "$e - $s" | bc -l)")
+  s=$(date +%s.%N)
+  /usr/bin/time -f %M -o "$WORK/peak" "$VIGIE" hunt "${RULE_ARGS[@]}" --threads "$THREADS" \
+    --format jsonl -q --output "$WORK/hits.jsonl" --summary-json "$WORK/summary.json" "$EVTX"
+  e=$(date +%s.%N)
+  wall_runs+=("$(echo "$e - $s" | bc -l)")
+  scan_runs+=("$(jq .scan_s "$WORK/summary.json")")
+  load_runs+=("$(jq .rules_load_s "$WORK/summary.json")")
+  "$VIGIE" rules check "${RULE_ARGS[@]}" --format json > "$WORK/check.json" || true
+  check_runs+=("$(jq .load_s "$WORK/check.json")")
+done
+
+floor=$(min "${floor_runs[@]}"); scan=$(min "${scan_runs[@]}"); load=$(min "${load_runs[@]}")
+wall=$(min "${wall_runs[@]}"); check=$(min "${check_runs[@]}")
+events=$(jq .events "$WORK/summary.json")
+echo "evtx_floor output:"; sed 's/^/  /' "$WORK/floor.out"
+printf '\ninputs %s: %s events, %s files read, %s detections\n' "$EVTX" "$events" \
+  "$(jq .files.read "$WORK/summary.json")" "$(wc -l < "$WORK/hits.jsonl")"
+printf 'rules: %s loaded, %s refused; load (rules check) %.3f s, load (in hunt) %.3f s\n' \
+  "$(jq .loaded "$WORK/check.json")" "$(jq .refused_count "$WORK/check.json")" "$check" "$load"
+printf 'evtx parse floor:  %.3f s  (%.0f records/s)\n' "$floor" "$(echo "$events / $floor" | bc -l)"
+printf 'vigie hunt scan:   %.3f s  (%.0f events/s), wall %.3f s, peak RSS %s MB, %s threads\n' \
+  "$scan" "$(echo "$events / $scan" | bc -l)" "$wall" "$(( $(cat "$WORK/peak") / 1024 ))" "$(jq .threads "$WORK/summary.json")"
+printf 'ratio scan / floor: %.2fx\n' "$(echo "$scan / $floor" | bc -l)"
+echo "commit $(cd "$ROOT" && git rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+rm -rf "$WORK"
