@@ -13,6 +13,6 @@ pub mod read;
 
 pub use event::{Event, Shape};
 pub use read::{
-    discover, read_input, Format, InputFile, Position, ReadError, ReadErrorKind, ReadOptions,
-    ReadStats,
+    discover, read_bytes, read_input, Format, InputFile, Position, ReadError, ReadErrorKind,
+    ReadOptions, ReadStats,
 };

@@ -1,0 +1,142 @@
+//! Expanding the user's paths into inputs with a sniffed format.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use flate2::read::MultiGzDecoder;
+
+use super::sniff::{describe_start, read_prefix, sniff, Sniffed};
+use super::{Format, InputFile, Position, ReadError, ReadErrorKind};
+
+/// See the module contract in [`super`].
+pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<ReadError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            files.push(stdin_input());
+            continue;
+        }
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(file_error(
+                    path,
+                    ReadErrorKind::Io,
+                    format!("cannot open: {e}"),
+                ));
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            push_probe(path, &mut files, &mut errors);
+            continue;
+        }
+        // Symlinks are followed so linked log folders are read; walkdir reports a link
+        // that loops back to an ancestor as an error instead of recursing forever.
+        let walk = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name();
+        for entry in walk {
+            match entry {
+                Ok(e) if e.file_type().is_file() => push_probe(e.path(), &mut files, &mut errors),
+                Ok(_) => {}
+                Err(e) => {
+                    let at = e.path().unwrap_or(path);
+                    errors.push(file_error(
+                        at,
+                        ReadErrorKind::Io,
+                        format!("cannot read: {e}"),
+                    ));
+                }
+            }
+        }
+    }
+    (files, errors)
+}
+
+/// Standard input. Its format cannot be sniffed without consuming it, so it is decided
+/// when it is read; `format` here is a placeholder.
+fn stdin_input() -> InputFile {
+    InputFile {
+        path: PathBuf::from("-"),
+        name: Arc::from("-"),
+        format: Format::JsonLines,
+        gzip: false,
+        size: 0,
+    }
+}
+
+fn push_probe(path: &Path, files: &mut Vec<InputFile>, errors: &mut Vec<ReadError>) {
+    match probe(path) {
+        Ok(f) => files.push(f),
+        Err(e) => errors.push(e),
+    }
+}
+
+/// Opens a file and sniffs its format (through gzip when compressed).
+pub(crate) fn probe(path: &Path) -> Result<InputFile, ReadError> {
+    let io_err = |what: &str, e: std::io::Error| {
+        file_error(path, ReadErrorKind::Io, format!("cannot {what}: {e}"))
+    };
+    let mut f = File::open(path).map_err(|e| io_err("open", e))?;
+    let size = f.metadata().map_err(|e| io_err("stat", e))?.len();
+    let prefix = read_prefix(&mut f).map_err(|e| io_err("read", e))?;
+    let (sniffed, gzip, inner_prefix) = match sniff(&prefix) {
+        Sniffed::Gzip => {
+            let head = (&prefix[..]).chain(f);
+            let mut dec = MultiGzDecoder::new(BufReader::new(head));
+            let inner = read_prefix(&mut dec).map_err(|e| {
+                file_error(
+                    path,
+                    ReadErrorKind::BadGzip,
+                    format!("damaged gzip stream: {e}"),
+                )
+            })?;
+            (sniff(&inner), true, inner)
+        }
+        s => (s, false, prefix),
+    };
+    let format = format_of(sniffed).map_err(|why| {
+        let what = if gzip { "gzip content " } else { "" };
+        file_error(
+            path,
+            ReadErrorKind::UnsupportedFormat,
+            format!("{what}{why} ({})", describe_start(&inner_prefix)),
+        )
+    })?;
+    Ok(InputFile {
+        path: path.to_path_buf(),
+        name: name_of(path),
+        format,
+        gzip,
+        size,
+    })
+}
+
+/// The format for a sniff result, or why it is not readable.
+pub(crate) fn format_of(s: Sniffed) -> Result<Format, &'static str> {
+    match s {
+        Sniffed::Evtx => Ok(Format::Evtx),
+        Sniffed::JsonArray => Ok(Format::JsonArray),
+        Sniffed::JsonLines => Ok(Format::JsonLines),
+        Sniffed::Gzip => Err("gzip inside gzip is not supported"),
+        Sniffed::Empty => Err("empty input"),
+        Sniffed::Unknown => Err("not EVTX, gzip or JSON"),
+    }
+}
+
+pub(crate) fn name_of(path: &Path) -> Arc<str> {
+    Arc::from(path.to_string_lossy().as_ref())
+}
+
+fn file_error(path: &Path, kind: ReadErrorKind, message: String) -> ReadError {
+    ReadError {
+        source_name: name_of(path),
+        position: Position::File,
+        kind,
+        message,
+    }
+}

@@ -1,0 +1,116 @@
+//! EVTX through the `evtx` crate: one [`crate::Event`] per record, one error per damaged
+//! record or chunk, and the rest of the file still read.
+
+use std::error::Error as _;
+use std::io::{Read, Seek};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use evtx::err::EvtxError;
+use evtx::{EvtxParser, ParserSettings};
+
+use super::sink::Sink;
+use super::{Position, ReadError, ReadErrorKind};
+
+/// The parser settings the reader (and the `evtx_floor` example) use.
+///
+/// `evtx_threads` follows [`super::ReadOptions::evtx_threads`]. The JSON layout stays the
+/// crate default (`#attributes` / `#text`), which the field walk expects; indentation is
+/// off because the rendered text is only parsed back, never shown.
+///
+/// Called from inside a rayon worker (files read in parallel on a pool), the parser is
+/// kept single-threaded: its multi-threaded mode spawns onto the current pool and blocks
+/// the calling worker until the jobs finish, so a pool whose workers all wait that way
+/// would never run them.
+pub fn parser_settings(evtx_threads: usize) -> ParserSettings {
+    let threads = if rayon::current_thread_index().is_some() {
+        1
+    } else {
+        evtx_threads
+    };
+    ParserSettings::new().num_threads(threads).indent(false)
+}
+
+/// Reads every record of an EVTX stream.
+///
+/// Returns `Err` only when the file header cannot be read (nothing at all can come out).
+pub(crate) fn read_evtx<R: Read + Seek>(
+    sink: &mut Sink<'_>,
+    data: R,
+    evtx_threads: usize,
+) -> Result<(), ReadError> {
+    let parser = catch_unwind(AssertUnwindSafe(|| EvtxParser::from_read_seek(data)));
+    let mut parser = match parser {
+        Ok(Ok(p)) => p.with_configuration(parser_settings(evtx_threads)),
+        Ok(Err(e)) => {
+            return Err(sink.make_error(
+                Position::File,
+                ReadErrorKind::CorruptEvtx,
+                format!("unreadable EVTX file header: {}", chain(&e)),
+            ))
+        }
+        Err(_) => {
+            return Err(sink.make_error(
+                Position::File,
+                ReadErrorKind::CorruptEvtx,
+                "the EVTX parser failed on the file header",
+            ))
+        }
+    };
+    let mut records = parser.records_json_value();
+    loop {
+        // The parser is a dependency; a panic in it on hostile bytes must not take the
+        // whole hunt down, so it is contained here and reported as damage. The caller's
+        // callbacks run outside this guard.
+        let next = match catch_unwind(AssertUnwindSafe(|| records.next())) {
+            Ok(next) => next,
+            Err(_) => {
+                sink.error(
+                    Position::File,
+                    ReadErrorKind::CorruptEvtx,
+                    "the EVTX parser failed; the rest of the file was not read",
+                );
+                break;
+            }
+        };
+        match next {
+            None => break,
+            Some(Ok(rec)) => sink.event(rec.event_record_id, rec.data),
+            Some(Err(e)) => {
+                let position = position_of(&e);
+                sink.error(position, ReadErrorKind::CorruptEvtx, chain(&e));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where an `evtx` error says the damage is.
+fn position_of(e: &EvtxError) -> Position {
+    match e {
+        EvtxError::FailedToParseRecord { record_id, .. } => Position::Record(*record_id),
+        EvtxError::FailedToParseChunk { chunk_id, .. } => Position::Chunk(*chunk_id),
+        EvtxError::FailedToReadRecordAt { chunk: Some(c), .. } => Position::Chunk(*c),
+        _ => Position::File,
+    }
+}
+
+/// The error and its causes on one line: `evtx`'s top-level messages alone are terse
+/// ("Failed to parse record number 7").
+fn chain(e: &EvtxError) -> String {
+    let mut msg = e.to_string();
+    let mut cur = e.source();
+    let mut depth = 0;
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !msg.ends_with(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        cur = s.source();
+        depth += 1;
+        if depth > 8 {
+            break;
+        }
+    }
+    msg
+}

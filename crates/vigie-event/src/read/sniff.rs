@@ -1,0 +1,121 @@
+//! Format sniffing: decide what an input holds from its first bytes, never its name.
+
+use std::io::{self, Read};
+
+/// What the first bytes say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sniffed {
+    Evtx,
+    Gzip,
+    JsonArray,
+    JsonLines,
+    /// Nothing but whitespace (or nothing at all).
+    Empty,
+    /// Something else.
+    Unknown,
+}
+
+pub(crate) const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// How much leading whitespace we look through for the first JSON byte before giving up.
+const MAX_LEADING_WS: usize = 1 << 20;
+
+pub(crate) fn is_json_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Reads from `r` just enough to sniff: at least the 8 magic bytes, and up to the first
+/// non-whitespace byte (bounded). Returns fewer bytes only at end of input.
+pub(crate) fn read_prefix<R: Read + ?Sized>(r: &mut R) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(64);
+    let mut chunk = [0u8; 4096];
+    loop {
+        if buf.len() >= EVTX_MAGIC.len() && first_non_ws(&buf).is_some() {
+            return Ok(buf);
+        }
+        if buf.len() > MAX_LEADING_WS {
+            return Ok(buf);
+        }
+        // Small reads at first so a pipe delivering a few bytes is not over-read; the
+        // prefix is replayed in front of the rest anyway.
+        let want = if buf.len() < 8 {
+            8 - buf.len()
+        } else {
+            chunk.len()
+        };
+        let n = match r.read(&mut chunk[..want]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(buf);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn first_non_ws(buf: &[u8]) -> Option<u8> {
+    let body = buf.strip_prefix(BOM).unwrap_or(buf);
+    body.iter().copied().find(|b| !is_json_ws(*b))
+}
+
+/// Classifies a prefix read with [`read_prefix`].
+pub(crate) fn sniff(prefix: &[u8]) -> Sniffed {
+    if prefix.starts_with(EVTX_MAGIC) {
+        return Sniffed::Evtx;
+    }
+    if prefix.starts_with(&GZIP_MAGIC) {
+        return Sniffed::Gzip;
+    }
+    match first_non_ws(prefix) {
+        Some(b'[') => Sniffed::JsonArray,
+        Some(b'{') => Sniffed::JsonLines,
+        Some(_) => Sniffed::Unknown,
+        None => Sniffed::Empty,
+    }
+}
+
+/// A short printable rendering of the first bytes, for "unsupported format" messages.
+pub(crate) fn describe_start(prefix: &[u8]) -> String {
+    let head: String = prefix
+        .iter()
+        .take(8)
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                (b as char).to_string()
+            } else {
+                format!("\\x{b:02x}")
+            }
+        })
+        .collect();
+    format!("starts with \"{head}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content() {
+        assert_eq!(sniff(b"ElfFile\0rest"), Sniffed::Evtx);
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Sniffed::Gzip);
+        assert_eq!(sniff(b"  \n [ {}]"), Sniffed::JsonArray);
+        assert_eq!(sniff(b"\xEF\xBB\xBF{\"a\":1}"), Sniffed::JsonLines);
+        assert_eq!(sniff(b"   \n"), Sniffed::Empty);
+        assert_eq!(sniff(b""), Sniffed::Empty);
+        assert_eq!(sniff(b"title: x"), Sniffed::Unknown);
+        assert_eq!(sniff(b"ElfFile"), Sniffed::Unknown);
+    }
+
+    #[test]
+    fn prefix_reaches_first_byte() {
+        let mut data = vec![b' '; 10_000];
+        data.push(b'[');
+        let p = read_prefix(&mut &data[..]).unwrap();
+        assert_eq!(sniff(&p), Sniffed::JsonArray);
+        let p = read_prefix(&mut &b"{}"[..]).unwrap();
+        assert_eq!(p, b"{}");
+    }
+}

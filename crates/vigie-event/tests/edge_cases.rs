@@ -1,0 +1,73 @@
+//! Every EVTX edge case in the shared data is read without panic; damaged records are
+//! reported and the good ones still come out.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{read_all, shared};
+use vigie_event::{discover, Format, Position, ReadErrorKind, ReadOptions};
+
+#[test]
+fn all_edge_cases_read_without_panic() {
+    let dir = shared().join("evtx/edge-cases");
+    let (files, errors) = discover(std::slice::from_ref(&dir));
+    // LICENSE-MIT sits in the folder: it must come back as unsupported, not vanish.
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.kind == ReadErrorKind::UnsupportedFormat
+                && e.source_name.ends_with("LICENSE-MIT")),
+        "{errors:?}"
+    );
+    assert!(files.len() >= 20, "only {} inputs found", files.len());
+    let mut summary = BTreeMap::new();
+    for f in &files {
+        assert_eq!(f.format, Format::Evtx, "{}", f.name);
+        let out = read_all(f, &ReadOptions::default());
+        let stats = out.result.as_ref().ok().cloned().unwrap_or_default();
+        // The stats count exactly what went through the callbacks.
+        if out.result.is_ok() {
+            assert_eq!(stats.events, out.events.len() as u64, "{}", f.name);
+            assert_eq!(stats.skipped, out.errors.len() as u64, "{}", f.name);
+            assert!(stats.bytes <= f.size, "{}", f.name);
+        }
+        for e in &out.errors {
+            assert_eq!(e.kind, ReadErrorKind::CorruptEvtx, "{e}");
+            assert_eq!(e.source_name, f.name);
+        }
+        let name = f.path.file_name().unwrap().to_string_lossy().into_owned();
+        summary.insert(
+            name,
+            (out.events.len(), out.errors.len(), out.result.is_err()),
+        );
+    }
+    eprintln!("{summary:#?}");
+}
+
+/// Files known to hold damage next to good records.
+#[test]
+fn damaged_files_report_errors_and_keep_good_records() {
+    let dir = shared().join("evtx/edge-cases");
+    for name in [
+        "sample_with_a_bad_chunk_magic.evtx",
+        "sample-with-zero-data-size-event.evtx",
+        "sysmon.evtx",
+    ] {
+        let (files, errors) = discover(&[dir.join(name)]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let out = read_all(&files[0], &ReadOptions::default());
+        let stats = out.result.expect("header is readable");
+        assert!(!out.errors.is_empty(), "{name}: no error reported");
+        assert!(stats.events > 0, "{name}: no good record");
+        // The damage is located, not just "somewhere in the file".
+        assert!(
+            out.errors
+                .iter()
+                .all(|e| matches!(e.position, Position::Record(_) | Position::Chunk(_))),
+            "{name}: {:?}",
+            out.errors
+        );
+        assert!(out.errors.iter().all(|e| !e.message.is_empty()));
+    }
+}

@@ -1,0 +1,266 @@
+//! JSON lines, JSON arrays, gzip, directories and discovery, on temporary files.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use common::read_all;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use serde_json::json;
+use vigie_event::{discover, Format, Position, ReadErrorKind, ReadOptions};
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+const LINES: &[u8] =
+    b"{\"a\": 1}\n\n  \n{\"a\": 2, \"b\": {\"c\": \"x\"}}\r\n[1]\n{\"a\": \n\"str\"\n{\"a\": 3}";
+
+#[test]
+fn json_lines_events_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "x.log", LINES);
+    let (files, errs) = discover(&[p]);
+    assert!(errs.is_empty());
+    assert_eq!(files[0].format, Format::JsonLines);
+    assert!(!files[0].gzip);
+    let progress = Arc::new(AtomicU64::new(0));
+    let opts = ReadOptions {
+        bytes_read: Some(progress.clone()),
+        ..Default::default()
+    };
+    let out = read_all(&files[0], &opts);
+    let stats = out.result.unwrap();
+    let lines: Vec<u64> = out.events.iter().map(|e| e.record).collect();
+    assert_eq!(lines, vec![1, 4, 8]);
+    assert_eq!(out.events[1].get("b.c"), Some(&json!("x")));
+    let errs: Vec<(Position, ReadErrorKind)> =
+        out.errors.iter().map(|e| (e.position, e.kind)).collect();
+    assert_eq!(
+        errs,
+        vec![
+            (Position::Line(5), ReadErrorKind::NotAnObject),
+            (Position::Line(6), ReadErrorKind::BadJson),
+            (Position::Line(7), ReadErrorKind::NotAnObject),
+        ]
+    );
+    // serde's reason with a column, and the file and line in the display.
+    let shown = out.errors[1].to_string();
+    assert!(shown.contains("x.log: line 6: "), "{shown}");
+    assert!(shown.contains("column"), "{shown}");
+    assert_eq!(stats.events, 3);
+    assert_eq!(stats.skipped, 3);
+    assert_eq!(stats.bytes, LINES.len() as u64);
+    assert_eq!(progress.load(Ordering::Relaxed), LINES.len() as u64);
+}
+
+#[test]
+fn json_array_streamed_with_recovery() {
+    let text = br#" [ {"a": 1}, {"s": "x,]}\"y"}, 5, {"bad": }, {"n": [1, {"m": 2}]} ] "#;
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "arr.json", text);
+    let (files, _) = discover(&[p]);
+    assert_eq!(files[0].format, Format::JsonArray);
+    let out = read_all(&files[0], &ReadOptions::default());
+    out.result.unwrap();
+    let idx: Vec<u64> = out.events.iter().map(|e| e.record).collect();
+    assert_eq!(idx, vec![0, 1, 4]);
+    assert_eq!(out.events[1].get("s"), Some(&json!("x,]}\"y")));
+    let errs: Vec<(Position, ReadErrorKind)> =
+        out.errors.iter().map(|e| (e.position, e.kind)).collect();
+    assert_eq!(
+        errs,
+        vec![
+            (Position::Element(2), ReadErrorKind::NotAnObject),
+            (Position::Element(3), ReadErrorKind::BadJson),
+        ]
+    );
+}
+
+#[test]
+fn json_array_edge_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Empty array: nothing, no error.
+    let (f, _) = discover(&[write(dir.path(), "e.json", b"[ ]")]);
+    let out = read_all(&f[0], &ReadOptions::default());
+    assert!(out.events.is_empty() && out.errors.is_empty());
+    // Trailing comma: the missing element is reported.
+    let (f, _) = discover(&[write(dir.path(), "t.json", b"[{\"a\":1},]")]);
+    let out = read_all(&f[0], &ReadOptions::default());
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.errors[0].position, Position::Element(1));
+    // Truncated: whole elements still come out, the truncation is reported.
+    let (f, _) = discover(&[write(dir.path(), "u.json", b"[{\"a\":1},{\"b\":2}")]);
+    let out = read_all(&f[0], &ReadOptions::default());
+    assert_eq!(out.events.len(), 2);
+    assert_eq!(out.errors.len(), 1);
+    assert_eq!(out.errors[0].kind, ReadErrorKind::BadJson);
+    // Trailing garbage after the array.
+    let (f, _) = discover(&[write(dir.path(), "g.json", b"[{\"a\":1}] x")]);
+    let out = read_all(&f[0], &ReadOptions::default());
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.errors.len(), 1);
+}
+
+#[test]
+fn gzip_of_lines_array_and_evtx() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.gz", &gz(LINES));
+    let b = write(dir.path(), "b.json.gz", &gz(b"[{\"a\":1},{\"a\":2}]"));
+    let evtx_src = common::shared().join("evtx/edge-cases/new-user-security.evtx");
+    let c = write(
+        dir.path(),
+        "c.evtx.gz",
+        &gz(&std::fs::read(evtx_src).unwrap()),
+    );
+    let (files, errs) = discover(&[a, b, c]);
+    assert!(errs.is_empty(), "{errs:?}");
+    let fmts: Vec<(Format, bool)> = files.iter().map(|f| (f.format, f.gzip)).collect();
+    assert_eq!(
+        fmts,
+        vec![
+            (Format::JsonLines, true),
+            (Format::JsonArray, true),
+            (Format::Evtx, true)
+        ]
+    );
+    let counts: Vec<(usize, usize)> = files
+        .iter()
+        .map(|f| {
+            let o = read_all(f, &ReadOptions::default());
+            let stats = o.result.unwrap();
+            assert_eq!(stats.bytes, f.size, "compressed bytes are counted");
+            (o.events.len(), o.errors.len())
+        })
+        .collect();
+    assert_eq!(counts, vec![(3, 3), (2, 0), (4, 0)]);
+}
+
+#[test]
+fn damaged_gzip_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = gz(&LINES.repeat(2000));
+    let cut = bytes.len() / 2;
+    bytes.truncate(cut);
+    let p = write(dir.path(), "cut.gz", &bytes);
+    let (files, errs) = discover(&[p]);
+    assert!(errs.is_empty());
+    let out = read_all(&files[0], &ReadOptions::default());
+    out.result.unwrap();
+    assert!(!out.events.is_empty(), "what decompressed is still read");
+    assert!(
+        out.errors.iter().any(|e| e.kind == ReadErrorKind::BadGzip),
+        "{:?}",
+        out.errors.last()
+    );
+    // Gzip magic with nothing valid behind it.
+    let p = write(
+        dir.path(),
+        "junk.gz",
+        &[0x1f, 0x8b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    );
+    let (files, errs) = discover(&[p]);
+    assert!(files.is_empty());
+    assert_eq!(errs[0].kind, ReadErrorKind::BadGzip);
+}
+
+#[test]
+fn directories_sorted_unsupported_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "b/2.json", b"{\"a\":1}\n");
+    write(dir.path(), "b/1.jsonl", b"{\"a\":1}\n");
+    write(dir.path(), "a.json", b"[]");
+    write(dir.path(), "LICENSE", b"MIT License\n");
+    write(dir.path(), "rule.yml", b"title: x\n");
+    write(dir.path(), "empty.json", b"");
+    let missing = dir.path().join("nope.evtx");
+    let (files, errs) = discover(&[dir.path().to_path_buf(), missing]);
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.path
+                .strip_prefix(dir.path())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(names, vec!["a.json", "b/1.jsonl", "b/2.json"]);
+    let kinds: Vec<(String, ReadErrorKind)> = errs
+        .iter()
+        .map(|e| {
+            let n = Path::new(&*e.source_name).file_name().unwrap();
+            (n.to_string_lossy().into_owned(), e.kind)
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("LICENSE".to_string(), ReadErrorKind::UnsupportedFormat),
+            ("empty.json".to_string(), ReadErrorKind::UnsupportedFormat),
+            ("rule.yml".to_string(), ReadErrorKind::UnsupportedFormat),
+            ("nope.evtx".to_string(), ReadErrorKind::Io),
+        ]
+    );
+    assert!(
+        errs[0].to_string().contains("LICENSE: not EVTX"),
+        "{}",
+        errs[0]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "d/x.json", b"{\"a\":1}\n");
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("d/loop")).unwrap();
+    let (files, errs) = discover(&[dir.path().to_path_buf()]);
+    assert_eq!(files.len(), 1);
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].kind, ReadErrorKind::Io);
+}
+
+#[test]
+fn read_bytes_matches_read_input() {
+    let mut n = 0;
+    let mut e = 0;
+    let stats = vigie_event::read_bytes(
+        "mem",
+        LINES,
+        &ReadOptions::default(),
+        &mut |ev| {
+            assert_eq!(&*ev.source, "mem");
+            n += 1
+        },
+        &mut |_| e += 1,
+    )
+    .unwrap();
+    assert_eq!((n, e), (3, 3));
+    assert_eq!(stats.events, 3);
+    let err = vigie_event::read_bytes(
+        "mem",
+        b"hello",
+        &ReadOptions::default(),
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, ReadErrorKind::UnsupportedFormat);
+    assert_eq!(err.position, Position::File);
+}
