@@ -1,0 +1,667 @@
+//! The compact, indexed graph every algorithm runs on.
+//!
+//! Nodes are `u32` (assets, identities and an optional Internet pseudo-node); attack edges
+//! live in CSR arrays (no per-edge `String`), so a million-asset model with ten million
+//! edges costs about 18 bytes per edge. Services form a DAG over nodes and other services;
+//! segments weigh services. [`GraphBuilder`] is the only way in: it validates references,
+//! sorts the services topologically and precomputes the indexes the searches need.
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// Index of a node (asset, identity or the Internet pseudo-node).
+pub type NodeId = u32;
+/// Marker for "no node" / "no flow set" in the dense arrays.
+pub const NONE: u32 = u32::MAX;
+
+/// What a node is; identities (accounts, groups) are disabled rather than isolated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    /// The attacker's origin; never isolated, never down.
+    Internet,
+    Host,
+    Application,
+    Database,
+    NetworkDevice,
+    Account,
+    Group,
+}
+
+impl NodeKind {
+    /// Accounts and groups.
+    pub fn is_identity(self) -> bool {
+        matches!(self, NodeKind::Account | NodeKind::Group)
+    }
+}
+
+/// One member of a dependency: an asset (node) or another service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Member {
+    Node(NodeId),
+    Service(u32),
+}
+
+/// A service dependency: holds while at least `k` of `members` are up.
+/// A plain `{asset: X}` dependency is `k = 1` over one member.
+#[derive(Debug, Clone)]
+pub struct Dep {
+    /// Hard dependencies take the service down; soft ones degrade it (weight 0.25).
+    pub hard: bool,
+    pub k: u32,
+    pub members: Vec<Member>,
+}
+
+/// A service as the algorithms see it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+    pub recovery_hours: f64,
+    pub deps: Vec<Dep>,
+    /// Applications/databases whose only dependent service is this one: taking the service
+    /// offline removes them from the attack graph.
+    pub exclusive_nodes: Vec<NodeId>,
+}
+
+/// A zone-to-zone flow that can be blocked.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub id: String,
+    /// Services whose traffic crosses the flow: blocking it takes them down.
+    pub services: Vec<u32>,
+}
+
+/// A customer segment.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub id: String,
+    pub name: String,
+    pub customers: u64,
+    pub sla_weight: f64,
+    /// (service, weight in [0,1]).
+    pub uses: Vec<(u32, f64)>,
+}
+
+/// Weight of a soft-dependency degradation relative to an outage.
+pub const SOFT_WEIGHT: f64 = 0.25;
+
+/// The indexed operator graph.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub node_ids: Vec<String>,
+    pub node_names: Vec<String>,
+    pub kinds: Vec<NodeKind>,
+    pub crown: Vec<bool>,
+    pub recovery: Vec<f64>,
+    pub runs_on: Vec<NodeId>,
+    /// CSR of the nodes hosted on each node (reverse of `runs_on`).
+    pub hosted_start: Vec<u32>,
+    pub hosted: Vec<NodeId>,
+    /// CSR out-edges: `out_start[u]..out_start[u+1]` index the edge arrays.
+    pub out_start: Vec<u32>,
+    pub edge_from: Vec<NodeId>,
+    pub edge_to: Vec<NodeId>,
+    pub edge_ttc: Vec<f32>,
+    pub edge_tech: Vec<u16>,
+    /// Flow set the edge needs (index into `flowset_*`), or [`NONE`] when no blockable flow
+    /// carries it. The edge is cut when EVERY flow of its set is blocked (alternatives).
+    pub edge_flowset: Vec<u32>,
+    /// CSR in-edges: edge indices entering each node.
+    pub in_start: Vec<u32>,
+    pub in_edge: Vec<u32>,
+    pub techniques: Vec<String>,
+    pub flowset_start: Vec<u32>,
+    pub flowset_flows: Vec<u32>,
+    pub flows: Vec<Flow>,
+    pub services: Vec<Service>,
+    /// Services in dependency order (dependencies first).
+    pub service_order: Vec<u32>,
+    pub segments: Vec<Segment>,
+    pub containment_hours: f64,
+    /// Nodes whose loss can change some service's state (dependency members and the hosts
+    /// they run on, transitively). Isolating any other node costs nothing, ever.
+    pub referenced: Vec<bool>,
+    pub internet: Option<NodeId>,
+    node_index: FxHashMap<String, NodeId>,
+    service_index: FxHashMap<String, u32>,
+    flow_index: FxHashMap<String, u32>,
+}
+
+/// What an id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Node(NodeId),
+    Service(u32),
+    Flow(u32),
+}
+
+impl Graph {
+    pub fn node_count(&self) -> usize {
+        self.node_ids.len()
+    }
+    pub fn edge_count(&self) -> usize {
+        self.edge_to.len()
+    }
+    /// Edge index range leaving `u`.
+    #[inline]
+    pub fn out_edges(&self, u: NodeId) -> std::ops::Range<usize> {
+        self.out_start[u as usize] as usize..self.out_start[u as usize + 1] as usize
+    }
+    /// In-edge indices entering `v`.
+    #[inline]
+    pub fn in_edges(&self, v: NodeId) -> &[u32] {
+        &self.in_edge[self.in_start[v as usize] as usize..self.in_start[v as usize + 1] as usize]
+    }
+    /// Nodes running on `u`.
+    #[inline]
+    pub fn hosted_on(&self, u: NodeId) -> &[NodeId] {
+        &self.hosted
+            [self.hosted_start[u as usize] as usize..self.hosted_start[u as usize + 1] as usize]
+    }
+    /// Flows of an edge's flow set (empty when the edge needs no blockable flow).
+    #[inline]
+    pub fn edge_flows(&self, e: usize) -> &[u32] {
+        let fs = self.edge_flowset[e];
+        if fs == NONE {
+            return &[];
+        }
+        &self.flowset_flows
+            [self.flowset_start[fs as usize] as usize..self.flowset_start[fs as usize + 1] as usize]
+    }
+    pub fn technique(&self, e: usize) -> &str {
+        &self.techniques[self.edge_tech[e] as usize]
+    }
+    pub fn node(&self, id: &str) -> Option<NodeId> {
+        self.node_index.get(id).copied()
+    }
+    pub fn service(&self, id: &str) -> Option<u32> {
+        self.service_index.get(id).copied()
+    }
+    pub fn flow(&self, id: &str) -> Option<u32> {
+        self.flow_index.get(id).copied()
+    }
+    /// Resolve an id to a node, service or flow (nodes first: ids are unique per model).
+    pub fn resolve(&self, id: &str) -> Option<Target> {
+        self.node(id)
+            .map(Target::Node)
+            .or_else(|| self.service(id).map(Target::Service))
+            .or_else(|| self.flow(id).map(Target::Flow))
+    }
+
+    /// Resolve ids to nodes; unknown ids become one error naming them all, with the closest
+    /// known ids as suggestions.
+    pub fn resolve_nodes(&self, what: &str, ids: &[String]) -> Result<Vec<NodeId>, Error> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut unknown = Vec::new();
+        for id in ids {
+            match self.node(id) {
+                Some(n) => {
+                    if !out.contains(&n) {
+                        out.push(n)
+                    }
+                }
+                None => unknown.push(self.unknown(id)),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(out)
+        } else {
+            Err(Error::UnknownIds {
+                what: what.to_string(),
+                ids: unknown,
+            })
+        }
+    }
+
+    /// Resolve ids to any target (assets, services, flows).
+    pub fn resolve_targets(&self, what: &str, ids: &[String]) -> Result<Vec<Target>, Error> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut unknown = Vec::new();
+        for id in ids {
+            match self.resolve(id) {
+                Some(t) => {
+                    if !out.contains(&t) {
+                        out.push(t)
+                    }
+                }
+                None => unknown.push(self.unknown(id)),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(out)
+        } else {
+            Err(Error::UnknownIds {
+                what: what.to_string(),
+                ids: unknown,
+            })
+        }
+    }
+
+    fn unknown(&self, id: &str) -> String {
+        let known = self
+            .node_ids
+            .iter()
+            .chain(self.services.iter().map(|s| &s.id))
+            .chain(self.flows.iter().map(|f| &f.id));
+        let sugg = crate::suggest::closest(id, known, 3);
+        if sugg.is_empty() {
+            format!("{id:?}")
+        } else {
+            format!("{id:?} (did you mean {}?)", sugg.join(", "))
+        }
+    }
+
+    /// Crown jewels, in node order.
+    pub fn crown_jewels(&self) -> Vec<NodeId> {
+        (0..self.node_count() as u32)
+            .filter(|&n| self.crown[n as usize])
+            .collect()
+    }
+}
+
+/// Builds a [`Graph`]; ids are checked for uniqueness and references at `build`.
+#[derive(Debug, Default)]
+pub struct GraphBuilder {
+    node_ids: Vec<String>,
+    node_names: Vec<String>,
+    kinds: Vec<NodeKind>,
+    crown: Vec<bool>,
+    recovery: Vec<f64>,
+    runs_on: Vec<NodeId>,
+    edges: Vec<(NodeId, NodeId, f32, u16, u32)>,
+    techniques: Vec<String>,
+    tech_index: FxHashMap<String, u16>,
+    flowsets: Vec<Vec<u32>>,
+    flowset_index: FxHashMap<Vec<u32>, u32>,
+    flows: Vec<Flow>,
+    services: Vec<Service>,
+    segments: Vec<Segment>,
+    containment_hours: f64,
+    internet: Option<NodeId>,
+}
+
+impl GraphBuilder {
+    pub fn new(containment_hours: f64) -> Self {
+        GraphBuilder {
+            containment_hours,
+            ..Default::default()
+        }
+    }
+
+    /// Add a node; returns its index.
+    pub fn node(&mut self, id: &str, kind: NodeKind, crown: bool, recovery_hours: f64) -> NodeId {
+        let n = self.node_ids.len() as NodeId;
+        self.node_ids.push(id.to_string());
+        self.node_names.push(String::new());
+        self.kinds.push(kind);
+        self.crown.push(crown);
+        self.recovery.push(recovery_hours);
+        self.runs_on.push(NONE);
+        if kind == NodeKind::Internet {
+            self.internet = Some(n);
+        }
+        n
+    }
+
+    pub fn set_name(&mut self, n: NodeId, name: &str) {
+        self.node_names[n as usize] = name.to_string();
+    }
+
+    pub fn set_runs_on(&mut self, n: NodeId, host: NodeId) {
+        self.runs_on[n as usize] = host;
+    }
+
+    pub fn flow(&mut self, id: &str) -> u32 {
+        self.flows.push(Flow {
+            id: id.to_string(),
+            services: Vec::new(),
+        });
+        (self.flows.len() - 1) as u32
+    }
+
+    pub fn flow_service(&mut self, flow: u32, service: u32) {
+        let f = &mut self.flows[flow as usize];
+        if !f.services.contains(&service) {
+            f.services.push(service);
+        }
+    }
+
+    /// Add an attack edge. `flows` are the alternative flows that carry it (empty: the edge
+    /// cannot be cut by blocking a flow).
+    pub fn edge(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        technique: &str,
+        ttc_hours: f64,
+        flows: &[u32],
+    ) {
+        let tech = match self.tech_index.get(technique) {
+            Some(&t) => t,
+            None => {
+                let t = self.techniques.len().min(u16::MAX as usize) as u16;
+                if (t as usize) == self.techniques.len() {
+                    self.techniques.push(technique.to_string());
+                    self.tech_index.insert(technique.to_string(), t);
+                }
+                t
+            }
+        };
+        let fs = if flows.is_empty() {
+            NONE
+        } else {
+            let mut key = flows.to_vec();
+            key.sort_unstable();
+            key.dedup();
+            match self.flowset_index.get(&key) {
+                Some(&i) => i,
+                None => {
+                    let i = self.flowsets.len() as u32;
+                    self.flowsets.push(key.clone());
+                    self.flowset_index.insert(key, i);
+                    i
+                }
+            }
+        };
+        self.edges.push((from, to, ttc_hours as f32, tech, fs));
+    }
+
+    pub fn service(&mut self, id: &str, name: &str, recovery_hours: f64) -> u32 {
+        self.services.push(Service {
+            id: id.to_string(),
+            name: name.to_string(),
+            recovery_hours,
+            deps: Vec::new(),
+            exclusive_nodes: Vec::new(),
+        });
+        (self.services.len() - 1) as u32
+    }
+
+    pub fn dep(&mut self, service: u32, hard: bool, k: u32, members: Vec<Member>) {
+        self.services[service as usize]
+            .deps
+            .push(Dep { hard, k, members });
+    }
+
+    pub fn segment(
+        &mut self,
+        id: &str,
+        name: &str,
+        customers: u64,
+        sla_weight: f64,
+        uses: Vec<(u32, f64)>,
+    ) {
+        self.segments.push(Segment {
+            id: id.to_string(),
+            name: name.to_string(),
+            customers,
+            sla_weight,
+            uses,
+        });
+    }
+
+    pub fn build(self) -> Result<Graph, Error> {
+        let n = self.node_ids.len();
+        let mut node_index = FxHashMap::default();
+        node_index.reserve(n);
+        for (i, id) in self.node_ids.iter().enumerate() {
+            if node_index.insert(id.clone(), i as NodeId).is_some() {
+                return Err(Error::Invalid(format!("duplicate node id {id:?}")));
+            }
+        }
+        for (i, &h) in self.runs_on.iter().enumerate() {
+            if h != NONE && h as usize >= n {
+                return Err(Error::Invalid(format!(
+                    "node {} runs on an unknown node",
+                    self.node_ids[i]
+                )));
+            }
+        }
+        // runs_on must be a forest: walk each chain with a step limit.
+        for start in 0..n {
+            let mut cur = self.runs_on[start];
+            let mut steps = 0;
+            while cur != NONE {
+                steps += 1;
+                if steps > n {
+                    return Err(Error::Invalid(format!(
+                        "runs_on cycle through {}",
+                        self.node_ids[start]
+                    )));
+                }
+                cur = self.runs_on[cur as usize];
+            }
+        }
+        let ns = self.services.len();
+        for s in &self.services {
+            for d in &s.deps {
+                for m in &d.members {
+                    let ok = match *m {
+                        Member::Node(x) => (x as usize) < n,
+                        Member::Service(x) => (x as usize) < ns,
+                    };
+                    if !ok {
+                        return Err(Error::Invalid(format!(
+                            "service {} has an unknown dependency",
+                            s.id
+                        )));
+                    }
+                }
+            }
+        }
+        // CSR out-edges, sorted by source (counting sort keeps it linear).
+        let m = self.edges.len();
+        if m >= u32::MAX as usize {
+            return Err(Error::Invalid("too many attack edges".into()));
+        }
+        let mut out_start = vec![0u32; n + 1];
+        for &(f, t, ..) in &self.edges {
+            if f as usize >= n || t as usize >= n {
+                return Err(Error::Invalid(
+                    "attack edge with an unknown endpoint".into(),
+                ));
+            }
+            out_start[f as usize + 1] += 1;
+        }
+        for i in 0..n {
+            out_start[i + 1] += out_start[i];
+        }
+        let mut fill = out_start.clone();
+        let mut edge_from = vec![0u32; m];
+        let mut edge_to = vec![0u32; m];
+        let mut edge_ttc = vec![0f32; m];
+        let mut edge_tech = vec![0u16; m];
+        let mut edge_flowset = vec![NONE; m];
+        for &(f, t, ttc, tech, fs) in &self.edges {
+            let p = fill[f as usize] as usize;
+            fill[f as usize] += 1;
+            edge_from[p] = f;
+            edge_to[p] = t;
+            edge_ttc[p] = ttc;
+            edge_tech[p] = tech;
+            edge_flowset[p] = fs;
+        }
+        drop(self.edges);
+        let mut in_start = vec![0u32; n + 1];
+        for &t in &edge_to {
+            in_start[t as usize + 1] += 1;
+        }
+        for i in 0..n {
+            in_start[i + 1] += in_start[i];
+        }
+        let mut fill = in_start.clone();
+        let mut in_edge = vec![0u32; m];
+        for (e, &t) in edge_to.iter().enumerate() {
+            in_edge[fill[t as usize] as usize] = e as u32;
+            fill[t as usize] += 1;
+        }
+        let mut hosted_start = vec![0u32; n + 1];
+        for &h in &self.runs_on {
+            if h != NONE {
+                hosted_start[h as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            hosted_start[i + 1] += hosted_start[i];
+        }
+        let mut fill = hosted_start.clone();
+        let mut hosted = vec![0u32; hosted_start[n] as usize];
+        for (c, &h) in self.runs_on.iter().enumerate() {
+            if h != NONE {
+                hosted[fill[h as usize] as usize] = c as u32;
+                fill[h as usize] += 1;
+            }
+        }
+        let mut flowset_start = vec![0u32];
+        let mut flowset_flows = Vec::new();
+        for fs in &self.flowsets {
+            for &f in fs {
+                if f as usize >= self.flows.len() {
+                    return Err(Error::Invalid("attack edge needs an unknown flow".into()));
+                }
+            }
+            flowset_flows.extend_from_slice(fs);
+            flowset_start.push(flowset_flows.len() as u32);
+        }
+        let service_order = topo_services(&self.services)?;
+        // Exclusive nodes: applications/databases whose only dependent service is one S.
+        let mut dependents: FxHashMap<NodeId, Vec<u32>> = FxHashMap::default();
+        for (si, s) in self.services.iter().enumerate() {
+            for d in &s.deps {
+                for m in &d.members {
+                    if let Member::Node(x) = *m {
+                        let v = dependents.entry(x).or_default();
+                        if !v.contains(&(si as u32)) {
+                            v.push(si as u32);
+                        }
+                    }
+                }
+            }
+        }
+        let mut services = self.services;
+        let mut excl: Vec<(NodeId, u32)> = dependents
+            .iter()
+            .filter(|(x, v)| {
+                v.len() == 1
+                    && matches!(
+                        self.kinds[**x as usize],
+                        NodeKind::Application | NodeKind::Database
+                    )
+            })
+            .map(|(x, v)| (*x, v[0]))
+            .collect();
+        excl.sort_unstable();
+        for (x, s) in excl {
+            services[s as usize].exclusive_nodes.push(x);
+        }
+        // Referenced nodes: dependency members and, transitively, the hosts they run on.
+        let mut referenced = vec![false; n];
+        for &x in dependents.keys() {
+            let mut cur = x;
+            while cur != NONE && !referenced[cur as usize] {
+                referenced[cur as usize] = true;
+                cur = self.runs_on[cur as usize];
+            }
+        }
+        let mut service_index = FxHashMap::default();
+        for (i, s) in services.iter().enumerate() {
+            if node_index.contains_key(&s.id)
+                || service_index.insert(s.id.clone(), i as u32).is_some()
+            {
+                return Err(Error::Invalid(format!("duplicate id {:?}", s.id)));
+            }
+        }
+        let mut flow_index = FxHashMap::default();
+        for (i, f) in self.flows.iter().enumerate() {
+            // Flow ids may shadow nothing else; a clash is reported rather than resolved.
+            if node_index.contains_key(&f.id) || service_index.contains_key(&f.id) {
+                return Err(Error::Invalid(format!("duplicate id {:?}", f.id)));
+            }
+            flow_index.insert(f.id.clone(), i as u32);
+        }
+        for seg in &self.segments {
+            for &(s, _) in &seg.uses {
+                if s as usize >= services.len() {
+                    return Err(Error::Invalid(format!(
+                        "segment {} uses an unknown service",
+                        seg.id
+                    )));
+                }
+            }
+        }
+        Ok(Graph {
+            node_ids: self.node_ids,
+            node_names: self.node_names,
+            kinds: self.kinds,
+            crown: self.crown,
+            recovery: self.recovery,
+            runs_on: self.runs_on,
+            hosted_start,
+            hosted,
+            out_start,
+            edge_from,
+            edge_to,
+            edge_ttc,
+            edge_tech,
+            edge_flowset,
+            in_start,
+            in_edge,
+            techniques: self.techniques,
+            flowset_start,
+            flowset_flows,
+            flows: self.flows,
+            services,
+            service_order,
+            segments: self.segments,
+            containment_hours: self.containment_hours,
+            referenced,
+            internet: self.internet,
+            node_index,
+            service_index,
+            flow_index,
+        })
+    }
+}
+
+/// Kahn's algorithm over service-to-service dependencies; a cycle is an error.
+fn topo_services(services: &[Service]) -> Result<Vec<u32>, Error> {
+    let ns = services.len();
+    let mut indeg = vec![0u32; ns];
+    let mut users: Vec<Vec<u32>> = vec![Vec::new(); ns];
+    for (si, s) in services.iter().enumerate() {
+        for d in &s.deps {
+            for m in &d.members {
+                if let Member::Service(x) = *m {
+                    indeg[si] += 1;
+                    users[x as usize].push(si as u32);
+                }
+            }
+        }
+    }
+    let mut order: Vec<u32> = (0..ns as u32).filter(|&s| indeg[s as usize] == 0).collect();
+    let mut i = 0;
+    while i < order.len() {
+        let s = order[i] as usize;
+        i += 1;
+        for &u in &users[s] {
+            indeg[u as usize] -= 1;
+            if indeg[u as usize] == 0 {
+                order.push(u);
+            }
+        }
+    }
+    if order.len() != ns {
+        let stuck: Vec<&str> = (0..ns)
+            .filter(|&s| indeg[s] > 0)
+            .map(|s| services[s].id.as_str())
+            .collect();
+        return Err(Error::Invalid(format!(
+            "service dependency cycle among {}",
+            stuck.join(", ")
+        )));
+    }
+    Ok(order)
+}

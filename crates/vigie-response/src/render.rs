@@ -1,0 +1,224 @@
+//! Terminal rendering of the reports (the JSON twin is the serde form of the same structs).
+
+use std::fmt::Write as _;
+
+use crate::assess::AssessReport;
+use crate::contain::{ContainReport, PlanReport};
+use crate::report::human;
+use crate::restore::RestoreReport;
+
+/// `vigie assess` text.
+pub fn assess(r: &AssessReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Compromised: {}", r.compromised.join(", "));
+    let _ = writeln!(s, "Reachable assets: {}", r.reachable_count);
+    for a in &r.reachable {
+        let star = if a.crown_jewel { " [crown jewel]" } else { "" };
+        let _ = writeln!(s, "  {:>8.1} h  {}{star}", a.hours, a.id);
+    }
+    if r.reachable_truncated {
+        let _ = writeln!(
+            s,
+            "  ... ({} more; --limit 0 lists all)",
+            r.reachable_count - r.reachable.len()
+        );
+    }
+    let _ = writeln!(s, "\nCrown jewels:");
+    for j in &r.crown_jewels {
+        if j.compromised {
+            let _ = writeln!(s, "  {}: ALREADY COMPROMISED", j.id);
+        } else if let Some(h) = j.hours {
+            let _ = writeln!(s, "  {}: reachable in {h:.1} h", j.id);
+            for st in &j.path {
+                let _ = writeln!(
+                    s,
+                    "      {} -> {}  {} ({:.1} h)",
+                    st.from, st.to, st.technique, st.hours
+                );
+            }
+        } else {
+            let _ = writeln!(s, "  {}: not reachable", j.id);
+        }
+    }
+    let _ = writeln!(s, "\nServices at risk (everything held or reachable lost):");
+    if r.services_at_risk.is_empty() {
+        let _ = writeln!(s, "  none");
+    }
+    for sv in &r.services_at_risk {
+        let _ = writeln!(s, "  {:<9} {} ({})", sv.state, sv.id, sv.name);
+    }
+    let _ = writeln!(s, "\nSegments at risk:");
+    for g in &r.segments_at_risk {
+        let _ = writeln!(
+            s,
+            "  {:<28} {:>12} customers  {:>12} customer-hours",
+            g.id,
+            human(g.customers as f64),
+            human(g.customer_hours)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Total: {} customers, {} customer-hours at risk",
+        human(r.customers_at_risk as f64),
+        human(r.customer_hours_at_risk)
+    );
+    s
+}
+
+fn plan(s: &mut String, p: &PlanReport, detail: bool) {
+    let _ = writeln!(
+        s,
+        "  {} — {} customer-hours, {} actions, {} customers affected, residual reach {} assets{}",
+        p.label,
+        human(p.customer_hours),
+        p.actions.len(),
+        human(p.customers_affected as f64),
+        p.residual_reach,
+        if p.complete { "" } else { ", INCOMPLETE" }
+    );
+    if !detail {
+        return;
+    }
+    for a in &p.actions {
+        let _ = writeln!(s, "      {:<17} {}", a.action, a.target);
+    }
+    for sv in &p.services {
+        let _ = writeln!(
+            s,
+            "      service {:<9} {} (back after {:.1} h)",
+            sv.state, sv.id, sv.back_after_hours
+        );
+    }
+    for g in &p.segments {
+        let _ = writeln!(
+            s,
+            "      segment {:<24} {:>10} customer-hours (back after {:.1} h)",
+            g.id,
+            human(g.customer_hours),
+            g.back_after_hours
+        );
+    }
+}
+
+/// `vigie contain` text.
+pub fn contain(r: &ContainReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Compromised: {}", r.compromised.join(", "));
+    let _ = writeln!(s, "Protected:   {}", r.protected.join(", "));
+    if !r.protected_already_compromised.is_empty() {
+        let _ = writeln!(
+            s,
+            "Already compromised, not protectable: {}",
+            r.protected_already_compromised.join(", ")
+        );
+    }
+    let _ = writeln!(s, "Containment duration: {} h\n", r.containment_hours);
+    match &r.plan {
+        Some(p) => {
+            let _ = writeln!(s, "Cheapest complete plan:");
+            plan(&mut s, p, true);
+            if r.optimality.optimal {
+                let _ = writeln!(
+                    s,
+                    "  proven optimal{}",
+                    r.max_actions
+                        .map(|m| format!(" among plans of at most {m} actions"))
+                        .unwrap_or_default()
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "  NOT proven optimal (search budget exhausted): lower bound {}, gap {}",
+                    human(r.optimality.lower_bound),
+                    human(r.optimality.gap)
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(s, "No complete plan within {:?} actions.", r.max_actions);
+        }
+    }
+    if !r.alternatives.is_empty() {
+        let _ = writeln!(s, "\nAlternatives:");
+        for p in &r.alternatives {
+            plan(&mut s, p, true);
+        }
+    }
+    let _ = writeln!(s, "\nNaive plans for comparison:");
+    plan(&mut s, &r.isolate_everything, false);
+    plan(&mut s, &r.choke_points, true);
+    let st = &r.search;
+    let _ = writeln!(
+        s,
+        "\nSearch: {} candidate actions ({} free actions pre-applied), {} relevant assets / {} edges, {} states expanded, {} generated, {:.1} ms",
+        st.candidate_actions,
+        st.free_actions_preapplied,
+        st.relevant_nodes,
+        st.relevant_edges,
+        st.states_expanded,
+        st.states_generated,
+        r.elapsed_ms
+    );
+    s
+}
+
+/// `vigie restore` text.
+pub fn restore(r: &RestoreReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Down: {}", r.down.join(", "));
+    if let Some(c) = r.crews {
+        let _ = writeln!(s, "Crews: {c}");
+    }
+    let _ = writeln!(s, "\nRestoration order (assets):");
+    for a in &r.assets {
+        let after = a
+            .after
+            .as_ref()
+            .map(|h| format!("  after {h}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {:>7.1} h -> {:>7.1} h  {}{after}",
+            a.start_hours, a.up_hours, a.id
+        );
+    }
+    let _ = writeln!(s, "\nServices back:");
+    for sv in &r.services {
+        let after = sv
+            .after
+            .as_ref()
+            .map(|h| format!("  after {h}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {:>7.1} h  {} ({}){after}",
+            sv.up_hours, sv.id, sv.state
+        );
+    }
+    let _ = writeln!(s, "\nSegments back:");
+    for g in &r.segments {
+        let _ = writeln!(
+            s,
+            "  {:>7.1} h  {:<28} {:>12} customer-hours",
+            g.back_after_hours,
+            g.id,
+            human(g.customer_hours)
+        );
+    }
+    let _ = writeln!(s, "\nCritical path:");
+    for c in &r.critical_path {
+        let _ = writeln!(
+            s,
+            "  {:>7.1} h -> {:>7.1} h  {} {}",
+            c.start_hours, c.end_hours, c.kind, c.id
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nEverything back after {:.1} h; outage cost {} customer-hours",
+        r.total_hours,
+        human(r.customer_hours)
+    );
+    s
+}
