@@ -268,3 +268,112 @@ fn show(b: u8) -> String {
         format!("byte 0x{b:02x}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::ReadError;
+    use crate::Event;
+    use proptest::prelude::*;
+
+    /// (events, errors, stats events, stats skipped) from one reader run.
+    fn run(bytes: &[u8], array: bool) -> (Vec<Event>, Vec<ReadError>, u64, u64) {
+        let mut events = Vec::new();
+        let mut errors = Vec::new();
+        let mut on_event = |e| events.push(e);
+        let mut on_error = |e| errors.push(e);
+        let mut sink = Sink::new("t".into(), &mut on_event, &mut on_error);
+        let io = IoKind(ReadErrorKind::Io);
+        if array {
+            read_array(&mut sink, bytes, io);
+        } else {
+            read_lines(&mut sink, bytes, io);
+        }
+        let (e, s) = (sink.events, sink.skipped);
+        (events, errors, e, s)
+    }
+
+    fn non_blank_lines(bytes: &[u8]) -> usize {
+        let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        body.split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(|b| is_json_ws(*b)))
+            .count()
+    }
+
+    /// A JSON-ish line: mostly valid records, some damage.
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (any::<String>(), any::<i64>())
+                .prop_map(|(k, v)| serde_json::json!({ k: v }).to_string()),
+            Just("[1,2]".to_string()),
+            Just("  ".to_string()),
+            "[^\n]{0,20}",
+        ]
+    }
+
+    /// An array element and whether it is an object.
+    fn element_text() -> impl Strategy<Value = (String, bool)> {
+        prop_oneof![
+            (any::<String>(), any::<String>())
+                .prop_map(|(k, v)| (serde_json::json!({ k: [v, {"n": 1}] }).to_string(), true)),
+            any::<String>().prop_map(|s| (serde_json::json!(s).to_string(), false)),
+            any::<f64>().prop_map(|n| (serde_json::json!(n).to_string(), false)),
+            // Garbage without structure: always one (bad or non-object) element.
+            "[^\\[\\]{},\"]{1,12}".prop_map(|s| (s, false)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn lines_arbitrary_bytes_add_up(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let (events, errors, ne, ns) = run(&bytes, false);
+            prop_assert_eq!(events.len() as u64, ne);
+            prop_assert_eq!(errors.len() as u64, ns);
+            prop_assert_eq!(events.len() + errors.len(), non_blank_lines(&bytes));
+        }
+
+        #[test]
+        fn lines_structured_add_up(lines in proptest::collection::vec(line(), 0..30)) {
+            let text = lines.join("\n");
+            let (events, errors, _, _) = run(text.as_bytes(), false);
+            prop_assert_eq!(events.len() + errors.len(), non_blank_lines(text.as_bytes()));
+            for e in &errors {
+                prop_assert!(matches!(e.position, Position::Line(l) if l >= 1 && l as usize <= lines.len()));
+            }
+            for e in &events {
+                prop_assert!(e.doc.is_object());
+            }
+        }
+
+        #[test]
+        fn array_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let mut with_open = b"[".to_vec();
+            with_open.extend_from_slice(&bytes);
+            for input in [&bytes[..], &with_open[..]] {
+                let (events, errors, ne, ns) = run(input, true);
+                prop_assert_eq!(events.len() as u64, ne);
+                prop_assert_eq!(errors.len() as u64, ns);
+                // Element indices only grow.
+                prop_assert!(events.windows(2).all(|w| w[0].record < w[1].record));
+            }
+        }
+
+        #[test]
+        fn array_elements_add_up(elems in proptest::collection::vec(element_text(), 0..20)) {
+            let body: Vec<&str> = elems.iter().map(|(t, _)| t.as_str()).collect();
+            let text = format!("[{}]", body.join(" ,\n"));
+            let (events, errors, _, _) = run(text.as_bytes(), true);
+            let objects = elems.iter().filter(|(_, o)| *o).count();
+            prop_assert_eq!(events.len(), objects);
+            prop_assert_eq!(errors.len(), elems.len() - objects);
+            let want: Vec<u64> = elems
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, o))| *o)
+                .map(|(i, _)| i as u64)
+                .collect();
+            let got: Vec<u64> = events.iter().map(|e| e.record).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+}
