@@ -85,7 +85,7 @@ pub struct Segment {
     pub uses: Vec<(u32, f64)>,
 }
 
-/// Weight of a soft-dependency degradation relative to an outage.
+/// Default weight of a soft-dependency degradation relative to an outage.
 pub const SOFT_WEIGHT: f64 = 0.25;
 
 /// The indexed operator graph.
@@ -121,6 +121,8 @@ pub struct Graph {
     pub service_order: Vec<u32>,
     pub segments: Vec<Segment>,
     pub containment_hours: f64,
+    /// Fraction of a service's weight lost while only a soft dependency is down.
+    pub soft_weight: f64,
     /// Nodes whose loss can change some service's state (dependency members and the hosts
     /// they run on, transitively). Isolating any other node costs nothing, ever.
     pub referenced: Vec<bool>,
@@ -280,6 +282,7 @@ pub struct GraphBuilder {
     services: Vec<Service>,
     segments: Vec<Segment>,
     containment_hours: f64,
+    soft_weight: f64,
     internet: Option<NodeId>,
 }
 
@@ -287,8 +290,55 @@ impl GraphBuilder {
     pub fn new(containment_hours: f64) -> Self {
         GraphBuilder {
             containment_hours,
+            soft_weight: SOFT_WEIGHT,
             ..Default::default()
         }
+    }
+
+    /// Override the soft-dependency weight (default [`SOFT_WEIGHT`]).
+    pub fn soft_weight(&mut self, w: f64) {
+        self.soft_weight = w;
+    }
+
+    /// Pre-size for `nodes` nodes and `edges` edges.
+    pub fn reserve(&mut self, nodes: usize, edges: usize) {
+        self.node_ids.reserve(nodes);
+        self.node_names.reserve(nodes);
+        self.kinds.reserve(nodes);
+        self.crown.reserve(nodes);
+        self.recovery.reserve(nodes);
+        self.runs_on.reserve(nodes);
+        self.edges.reserve(edges);
+    }
+
+    /// Install interned tables (techniques, flow sets) so that edges can be added by index
+    /// with [`GraphBuilder::edge_raw`] — no hashing per edge on big models.
+    pub fn tables(&mut self, techniques: Vec<String>, flowsets: Vec<Vec<u32>>) {
+        self.tech_index = techniques
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i.min(u16::MAX as usize) as u16))
+            .collect();
+        self.techniques = techniques;
+        self.flowset_index = flowsets
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.clone(), i as u32))
+            .collect();
+        self.flowsets = flowsets;
+    }
+
+    /// Add an edge by technique index and flow-set index (from [`GraphBuilder::tables`];
+    /// `flowset` [`NONE`] when no flow carries it).
+    pub fn edge_raw(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        ttc_hours: f32,
+        technique: u16,
+        flowset: u32,
+    ) {
+        self.edges.push((from, to, ttc_hours, technique, flowset));
     }
 
     /// Add a node; returns its index.
@@ -617,6 +667,7 @@ impl GraphBuilder {
             service_order,
             segments: self.segments,
             containment_hours: self.containment_hours,
+            soft_weight: self.soft_weight,
             referenced,
             internet: self.internet,
             node_index,

@@ -8,13 +8,13 @@
 //! dependency, or was taken offline, or whose flow was blocked, restarts `recovery_hours`
 //! after its hard dependencies are all back (and after `start` when taken offline/blocked);
 //! a k-of-n dependency is back when its k-th member is. A soft dependency only degrades a
-//! service until it is back, counted at [`SOFT_WEIGHT`]. Every rule only ever delays a
+//! service until it is back, counted at the model's soft weight (default 0.25). Every rule only ever delays a
 //! return when more is down, which makes the cost monotone in the set of actions — the
 //! property the exact containment search relies on.
 
 use rustc_hash::FxHashMap;
 
-use crate::graph::{Graph, Member, NodeId, NONE, SOFT_WEIGHT};
+use crate::graph::{Graph, Member, NodeId, NONE};
 
 /// What is down at t = 0.
 #[derive(Debug, Clone, Default)]
@@ -316,7 +316,7 @@ fn services_and_cost(g: &Graph, nodes: NodeTimes, outage: &Outage, start: f64) -
             if w <= 0.0 {
                 continue;
             }
-            let lost = up[si] + SOFT_WEIGHT * (degraded[si] - up[si]).max(0.0);
+            let lost = up[si] + g.soft_weight * (degraded[si] - up[si]).max(0.0);
             h += w * lost;
             segment_back[gi] = segment_back[gi].max(up[si]).max(degraded[si]);
         }

@@ -13,6 +13,7 @@ pub mod assess;
 pub mod contain;
 pub mod dot;
 pub mod error;
+mod from_model;
 pub mod graph;
 pub mod impact;
 pub mod render;
@@ -21,4 +22,5 @@ pub mod restore;
 mod suggest;
 
 pub use error::Error;
+pub use from_model::from_model;
 pub use graph::{Graph, GraphBuilder};
