@@ -17,6 +17,7 @@
 //! - `Correlator::new(&RuleSet)`, `push(Observation, &mut Vec<CorrelationHit>)` in
 //!   non-decreasing timestamp order, `finish(&mut Vec<CorrelationHit>)` at the end.
 
+pub mod correlation;
 pub mod types;
 
 pub use types::*;
