@@ -1,10 +1,11 @@
 //! Sigma: parse rules (specification v2.1), compile them into an indexed [`RuleSet`],
 //! and match events against it; correlation rules run over the matches in time order.
 //!
-//! Data flow: YAML files → [`load`] (documents → rule ASTs, filters applied, refusals
-//! collected) → [`RuleSet`] (compiled: field table, logsource routing, literal index)
-//! → [`Matcher::scan`] per event (per thread) → [`Match`]es → for correlation inputs,
-//! [`Observation`]s → [`Correlator`] in event-time order → [`CorrelationHit`]s.
+//! Data flow: YAML files → [`RuleSet::load`] (documents → rule ASTs, filters applied,
+//! refusals collected) → [`RuleSet`] (compiled: field table, logsource routing, literal
+//! index) → [`Matcher::scan`] per event (per thread) → [`Match`]es → for correlation
+//! inputs, [`Observation`]s → [`correlation::Correlator`] in event-time order →
+//! [`CorrelationHit`]s.
 //!
 //! CONTRACT with `vigie-hunt` (keep these signatures; add freely):
 //! - `RuleSet::load(paths, &LoadOptions) -> Result<(RuleSet, LoadReport), LoadError>`:
@@ -14,10 +15,97 @@
 //! - `RuleSet::meta(RuleId) -> &RuleMeta`, `RuleSet::len()`.
 //! - `RuleSet::observe(&self, &Match, &Event) -> Option<Observation>`: `Some` when the
 //!   match's rule feeds a correlation; owned, so the event can be dropped.
-//! - `Correlator::new(&RuleSet)`, `push(Observation, &mut Vec<CorrelationHit>)` in
+//! - `RuleSet::correlator()`, `push(Observation, &mut Vec<CorrelationHit>)` in
 //!   non-decreasing timestamp order, `finish(&mut Vec<CorrelationHit>)` at the end.
 
+pub mod condition;
 pub mod correlation;
+pub mod detect;
+mod index;
+mod load;
+pub mod mapping;
+mod matcher;
+pub mod pattern;
+pub mod placeholders;
+pub mod rule;
+mod ruleset;
+pub mod sstr;
 pub mod types;
+pub mod values;
 
+pub use load::LoadOptions;
+pub use mapping::Mapping;
+pub use matcher::Matcher;
+pub use placeholders::Placeholders;
+pub use ruleset::RuleSet;
 pub use types::*;
+
+use vigie_event::Event;
+
+impl RuleSet {
+    /// The correlation input of a match, when its rule feeds a correlation.
+    pub fn observe(&self, m: &Match, ev: &Event) -> Option<Observation> {
+        self.correlations.as_ref()?.observe(m, ev)
+    }
+
+    /// Whether any correlation is loaded.
+    pub fn has_correlations(&self) -> bool {
+        self.correlations.as_ref().is_some_and(|c| !c.is_empty())
+    }
+
+    /// A correlator over this rule set's correlations (one per hunt, fed in time order).
+    pub fn correlator(&self) -> correlation::Correlator<'_> {
+        correlation::Correlator::new(self.correlations.as_ref().unwrap_or(&EMPTY_CORR))
+    }
+}
+
+static EMPTY_CORR: std::sync::LazyLock<correlation::Compiled> =
+    std::sync::LazyLock::new(correlation::Compiled::default);
+
+/// Parses and compiles one YAML document (rule, filter or correlation) on its own, with
+/// the default mapping and no placeholders: the entry point for fuzzing and validation.
+pub fn parse_rule_str(yaml: &str) -> Result<(), Refusal> {
+    let refuse = |kind, reason: String, line| Refusal {
+        file: Arc::from("<string>"),
+        line,
+        rule: None,
+        kind,
+        reason,
+    };
+    let y: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| {
+        refuse(
+            RefusalKind::Syntax,
+            placeholders::yaml_err(&e),
+            e.location().map(|l| l.line()),
+        )
+    })?;
+    let mut names: Vec<String> = Vec::new();
+    let mut intern = |n: &str| match names.iter().position(|x| x == n) {
+        Some(i) => i as u32,
+        None => {
+            names.push(n.to_string());
+            (names.len() - 1) as u32
+        }
+    };
+    let mut env = values::Env {
+        intern: &mut intern,
+        placeholders: None,
+    };
+    let r = match rule::kind_of(&y) {
+        Err(f) => Err(f),
+        Ok(rule::DocKind::Rule) => rule::parse_rule(&y, &mut env).map(|_| ()),
+        Ok(rule::DocKind::Filter) => rule::parse_filter(&y, &mut env).map(|_| ()),
+        Ok(rule::DocKind::Correlation) => {
+            correlation::parse(&y)
+                .map(|_| ())
+                .map_err(|(kind, reason)| values::Fail {
+                    kind,
+                    reason,
+                    at: None,
+                })
+        }
+    };
+    r.map_err(|f| refuse(f.kind, f.reason, None))
+}
+
+use std::sync::Arc;

@@ -164,8 +164,27 @@ pub struct LoadReport {
     pub files: usize,
     pub detection_rules: usize,
     pub correlation_rules: usize,
+    /// Filters applied to at least one rule.
     pub filters: usize,
     pub refused: Vec<Refusal>,
+    /// Loaded, but worth knowing (a filter naming a rule that is not loaded, ...).
+    pub warnings: Vec<Refusal>,
+    /// Logsources with no mapping entry (detection applied to every event), with the
+    /// number of rules using each.
+    pub unrouted_logsources: Vec<(String, usize)>,
+    /// Logsources routed by part of their keys only (e.g. product), with rule counts.
+    pub partially_routed_logsources: Vec<(String, usize)>,
+}
+
+impl LoadReport {
+    /// Refusals counted by kind, in kind order.
+    pub fn refusals_by_kind(&self) -> Vec<(RefusalKind, usize)> {
+        let mut m = std::collections::BTreeMap::new();
+        for r in &self.refused {
+            *m.entry(r.kind).or_insert(0usize) += 1;
+        }
+        m.into_iter().collect()
+    }
 }
 
 /// A rules path that cannot be read at all (fatal for `vigie hunt`).

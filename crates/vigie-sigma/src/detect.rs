@@ -1,0 +1,365 @@
+//! The compiled detection form of one rule and its evaluation against one event.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::{Datelike, Timelike};
+use ipnet::IpNet;
+use regex::Regex;
+use serde_json::Value;
+
+use crate::pattern::StrPat;
+use crate::sstr::lower;
+
+/// Index of a field name in the rule set's field table.
+pub type FieldId = u32;
+
+/// The view of one event that evaluation needs; built once per event by the matcher.
+pub struct Ctx<'e> {
+    /// Value per field id, when the event has the field.
+    pub vals: &'e [Option<&'e Value>],
+    /// Lowercased text of scalar values, per field id (valid where `vals` is a scalar).
+    pub lower: &'e [String],
+    /// Text of non-string scalars (numbers, booleans), per field id.
+    pub text: &'e [String],
+    /// Every leaf value of the event, for keyword (field-less) searches.
+    pub all: &'e [&'e Value],
+}
+
+impl<'e> Ctx<'e> {
+    /// Original text of a scalar slot.
+    fn orig(&self, f: FieldId) -> Option<&'e str> {
+        match self.vals[f as usize]? {
+            Value::String(s) => Some(s.as_str()),
+            Value::Number(_) | Value::Bool(_) => Some(self.text[f as usize].as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Text of a scalar JSON value as Sigma compares it (numbers and booleans as strings).
+pub fn scalar_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    match v {
+        Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+        Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(std::borrow::Cow::Borrowed(if *b {
+            "true"
+        } else {
+            "false"
+        })),
+        _ => None,
+    }
+}
+
+/// Numeric comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl Cmp {
+    fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Cmp::Eq => a == b,
+            Cmp::Lt => a < b,
+            Cmp::Lte => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Gte => a >= b,
+        }
+    }
+}
+
+/// Part of a date the time modifiers extract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// How a `fieldref` compares the two fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefHow {
+    Equal,
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+/// One value test.
+#[derive(Debug, Clone)]
+pub enum Pat {
+    /// Case-insensitive: lowercase pattern on the lowercased value.
+    Ci(StrPat),
+    /// `cased`: on the original value.
+    Cs(StrPat),
+    Re(Regex),
+    Cidr(IpNet),
+    Num(Cmp, f64),
+    Time(TimeUnit, Cmp, f64),
+    FieldRef {
+        other: FieldId,
+        how: RefHow,
+        cased: bool,
+    },
+}
+
+impl Pat {
+    /// Test on one scalar, given its original and lowercased text.
+    fn on_text(&self, orig: &str, low: &str, ctx: &Ctx) -> bool {
+        match self {
+            Pat::Ci(p) => p.is_match(low),
+            Pat::Cs(p) => p.is_match(orig),
+            Pat::Re(r) => r.is_match(orig),
+            Pat::Cidr(net) => orig
+                .trim()
+                .parse::<IpAddr>()
+                .map(|ip| net.contains(&ip))
+                .unwrap_or(false),
+            Pat::Num(cmp, n) => parse_num(orig).is_some_and(|v| cmp.holds(v, *n)),
+            Pat::Time(unit, cmp, n) => time_part(orig, *unit).is_some_and(|v| cmp.holds(v, *n)),
+            Pat::FieldRef { other, how, cased } => {
+                let Some(ov) = ctx.vals[*other as usize] else {
+                    return false;
+                };
+                let check = |o: &str| -> bool {
+                    let (a, b);
+                    let (x, y) = if *cased {
+                        (orig, o)
+                    } else {
+                        a = low.to_string();
+                        b = lower(o);
+                        (a.as_str(), b.as_str())
+                    };
+                    match how {
+                        RefHow::Equal => x == y,
+                        RefHow::StartsWith => x.starts_with(y),
+                        RefHow::EndsWith => x.ends_with(y),
+                        RefHow::Contains => x.contains(y),
+                    }
+                };
+                match ov {
+                    Value::Array(a) => a.iter().filter_map(scalar_text).any(|o| check(&o)),
+                    v => scalar_text(v).is_some_and(|o| check(&o)),
+                }
+            }
+        }
+    }
+
+    /// Test on a JSON value met outside the slot cache (array elements, keywords).
+    fn on_value(&self, v: &Value, ctx: &Ctx) -> bool {
+        match v {
+            Value::Array(a) => a.iter().any(|e| self.on_value(e, ctx)),
+            v => match scalar_text(v) {
+                Some(t) => {
+                    let low = if matches!(self, Pat::Ci(_) | Pat::FieldRef { .. }) {
+                        lower(&t)
+                    } else {
+                        String::new()
+                    };
+                    self.on_text(&t, &low, ctx)
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// Test on a field slot.
+    fn on_slot(&self, f: FieldId, ctx: &Ctx) -> bool {
+        match ctx.vals[f as usize] {
+            None | Some(Value::Null) | Some(Value::Object(_)) => false,
+            Some(Value::Array(a)) => a.iter().any(|e| self.on_value(e, ctx)),
+            Some(_) => match ctx.orig(f) {
+                Some(o) => self.on_text(o, &ctx.lower[f as usize], ctx),
+                None => false,
+            },
+        }
+    }
+}
+
+fn parse_num(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16).ok().map(|v| v as f64);
+    }
+    s.parse::<f64>().ok()
+}
+
+fn time_part(s: &str, unit: TimeUnit) -> Option<f64> {
+    let t = vigie_event::event::parse_time_str(s)?;
+    Some(match unit {
+        TimeUnit::Minute => t.minute() as f64,
+        TimeUnit::Hour => t.hour() as f64,
+        TimeUnit::Day => t.day() as f64,
+        TimeUnit::Week => t.iso_week().week() as f64,
+        TimeUnit::Month => t.month() as f64,
+        TimeUnit::Year => t.year() as f64,
+    })
+}
+
+/// What a selection item checks on one field (or on every field, for keywords).
+#[derive(Debug, Clone)]
+pub enum Test {
+    /// `field: null`: absent or null.
+    Null,
+    /// `field|exists: bool`.
+    Exists(bool),
+    /// Values: any (or all, with `all`) must match; `neq` negates the result;
+    /// `or_null` also accepts an absent or null field.
+    Match {
+        pats: Vec<Pat>,
+        all: bool,
+        neq: bool,
+        or_null: bool,
+    },
+}
+
+/// One `field|modifiers: values` item.
+#[derive(Debug, Clone)]
+pub struct FieldTest {
+    /// `None` for keyword searches over the whole event.
+    pub field: Option<FieldId>,
+    /// The name the rule used (reported in matches).
+    pub name: Arc<str>,
+    pub test: Test,
+}
+
+impl FieldTest {
+    pub fn eval(&self, ctx: &Ctx) -> bool {
+        let Some(f) = self.field else {
+            return self.eval_keyword(ctx);
+        };
+        let v = ctx.vals[f as usize];
+        match &self.test {
+            Test::Null => matches!(v, None | Some(Value::Null)),
+            Test::Exists(want) => v.is_some() == *want,
+            Test::Match {
+                pats,
+                all,
+                neq,
+                or_null,
+            } => {
+                if *or_null && matches!(v, None | Some(Value::Null)) {
+                    return true;
+                }
+                let r = if *all {
+                    pats.iter().all(|p| p.on_slot(f, ctx))
+                } else {
+                    pats.iter().any(|p| p.on_slot(f, ctx))
+                };
+                r != *neq
+            }
+        }
+    }
+
+    fn eval_keyword(&self, ctx: &Ctx) -> bool {
+        match &self.test {
+            Test::Match { pats, all, neq, .. } => {
+                let one = |p: &Pat| ctx.all.iter().any(|v| p.on_value(v, ctx));
+                let r = if *all {
+                    pats.iter().all(one)
+                } else {
+                    pats.iter().any(one)
+                };
+                r != *neq
+            }
+            // Rejected at compile time; a keyword has no field to be null or exist.
+            Test::Null | Test::Exists(_) => false,
+        }
+    }
+}
+
+/// A search identifier: OR of alternatives, each an AND of items.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub name: String,
+    pub alts: Vec<Vec<FieldTest>>,
+}
+
+impl Selection {
+    pub fn eval(&self, ctx: &Ctx) -> bool {
+        self.alts.iter().any(|a| a.iter().all(|t| t.eval(ctx)))
+    }
+}
+
+/// A condition over selections.
+#[derive(Debug, Clone)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    /// At least n of the operands (`1 of` is `Or`, `all of` is `And`).
+    AtLeast(usize, Vec<Expr>),
+    Sel(usize),
+}
+
+impl Expr {
+    pub fn eval(&self, sels: &[Selection], ctx: &Ctx) -> bool {
+        match self {
+            Expr::And(v) => v.iter().all(|e| e.eval(sels, ctx)),
+            Expr::Or(v) => v.iter().any(|e| e.eval(sels, ctx)),
+            Expr::Not(e) => !e.eval(sels, ctx),
+            Expr::AtLeast(n, v) => {
+                let mut k = 0;
+                for e in v {
+                    if e.eval(sels, ctx) {
+                        k += 1;
+                        if k >= *n {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+            Expr::Sel(i) => sels[*i].eval(ctx),
+        }
+    }
+
+    /// Selections that are true and not under a negation, for reporting matched fields.
+    pub fn positive_true(&self, sels: &[Selection], ctx: &Ctx, out: &mut Vec<usize>) {
+        match self {
+            Expr::And(v) | Expr::Or(v) | Expr::AtLeast(_, v) => {
+                for e in v {
+                    e.positive_true(sels, ctx, out)
+                }
+            }
+            Expr::Not(_) => {}
+            Expr::Sel(i) => {
+                if !out.contains(i) && sels[*i].eval(ctx) {
+                    out.push(*i)
+                }
+            }
+        }
+    }
+
+    /// Shifts selection indexes (when appending a filter's selections to a rule's).
+    pub fn offset(&mut self, by: usize) {
+        match self {
+            Expr::And(v) | Expr::Or(v) | Expr::AtLeast(_, v) => {
+                v.iter_mut().for_each(|e| e.offset(by))
+            }
+            Expr::Not(e) => e.offset(by),
+            Expr::Sel(i) => *i += by,
+        }
+    }
+}
+
+/// A compiled detection: selections and the condition over them.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub sels: Vec<Selection>,
+    pub expr: Expr,
+}
+
+impl Detection {
+    pub fn eval(&self, ctx: &Ctx) -> bool {
+        self.expr.eval(&self.sels, ctx)
+    }
+}

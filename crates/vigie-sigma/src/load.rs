@@ -1,0 +1,580 @@
+//! Loading: files → YAML documents → rules, filters and correlations; refusals collected
+//! with file, line and reason; everything compiled into a [`RuleSet`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use serde_yaml::Value as Y;
+
+use crate::correlation;
+use crate::detect::{Expr, FieldId};
+use crate::index::{requirement, Prefilter};
+use crate::mapping::{Mapping, Routing};
+use crate::placeholders::{yaml_err, Placeholders};
+use crate::rule::{self, DocKind, FilterDef, Logsource, RuleDef};
+use crate::ruleset::{CRule, LsCond, RuleSet, Target};
+use crate::types::{LoadError, LoadReport, Refusal, RefusalKind, RuleId, RuleKind, RuleMeta};
+use crate::values::{Env, Fail};
+
+/// How to load rules.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Logsource routing and field aliases (default: the embedded mapping).
+    pub mapping: Mapping,
+    /// Values for `|expand` placeholders; rules using a placeholder without a value are
+    /// refused.
+    pub placeholders: Option<Placeholders>,
+    /// Refuse rules whose logsource the mapping cannot route (default: load them and
+    /// apply their detection to every event; they are listed in the report).
+    pub strict_logsource: bool,
+}
+
+/// One YAML document of a file.
+struct Doc<'t> {
+    text: &'t str,
+    /// 1-based line of the document's first line.
+    line: usize,
+}
+
+/// Splits a multi-document YAML file on `---` lines.
+fn split_docs(text: &str) -> Vec<Doc<'_>> {
+    let mut docs = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut pos = 0usize;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        let t = l.trim_end();
+        if t == "---" || t.starts_with("--- ") {
+            docs.push(Doc {
+                text: &text[start..pos],
+                line: start_line,
+            });
+            start = pos + l.len();
+            start_line = i + 2;
+        }
+        pos += l.len();
+    }
+    docs.push(Doc {
+        text: &text[start..],
+        line: start_line,
+    });
+    docs
+}
+
+/// Line of the first occurrence of `needle` in a document.
+fn find_line(doc: &Doc, needle: &str) -> Option<usize> {
+    doc.text
+        .lines()
+        .position(|l| l.contains(needle))
+        .map(|i| doc.line + i)
+}
+
+fn rule_label(y: &Y) -> Option<String> {
+    let m = y.as_mapping()?;
+    m.get("id")
+        .and_then(Y::as_str)
+        .or_else(|| m.get("title").and_then(Y::as_str))
+        .map(str::to_string)
+}
+
+fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+    let mut files = Vec::new();
+    for p in paths {
+        let md = std::fs::metadata(p).map_err(|e| LoadError::Io {
+            path: p.clone(),
+            source: e,
+        })?;
+        if md.is_dir() {
+            let mut v = Vec::new();
+            for e in walkdir::WalkDir::new(p).follow_links(true) {
+                let e = e.map_err(|e| LoadError::Io {
+                    path: e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone()),
+                    source: e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("directory walk failed")),
+                })?;
+                let ext = e.path().extension().and_then(|x| x.to_str());
+                if e.file_type().is_file() && matches!(ext, Some("yml" | "yaml")) {
+                    v.push(e.into_path());
+                }
+            }
+            v.sort();
+            files.extend(v);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Interns field names into ids.
+#[derive(Default)]
+struct Fields {
+    ids: FxHashMap<String, FieldId>,
+    names: Vec<Arc<str>>,
+}
+
+impl Fields {
+    fn intern(&mut self, n: &str) -> FieldId {
+        if let Some(&i) = self.ids.get(n) {
+            return i;
+        }
+        let i = self.names.len() as FieldId;
+        self.ids.insert(n.to_string(), i);
+        self.names.push(Arc::from(n));
+        i
+    }
+}
+
+struct Loaded {
+    def: RuleDef,
+    path: Arc<str>,
+    line: usize,
+}
+
+impl RuleSet {
+    /// Loads rules from files and directories (recursively, `.yml`/`.yaml`). Fails only
+    /// when a given path cannot be read; every bad document is a [`Refusal`].
+    pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<(RuleSet, LoadReport), LoadError> {
+        let files = collect_files(paths)?;
+        let sources: Vec<(Arc<str>, std::io::Result<String>)> = files
+            .iter()
+            .map(|p| {
+                (
+                    Arc::from(p.display().to_string()),
+                    std::fs::read_to_string(p),
+                )
+            })
+            .collect();
+        Ok(RuleSet::load_sources(sources, opts))
+    }
+
+    /// Loads rules from YAML text (one or more `---`-separated documents); `name` is
+    /// the file name reported in refusals and metadata.
+    pub fn load_str(name: &str, yaml: &str, opts: &LoadOptions) -> (RuleSet, LoadReport) {
+        RuleSet::load_sources(vec![(Arc::from(name), Ok(yaml.to_string()))], opts)
+    }
+
+    fn load_sources(
+        sources: Vec<(Arc<str>, std::io::Result<String>)>,
+        opts: &LoadOptions,
+    ) -> (RuleSet, LoadReport) {
+        let mut report = LoadReport {
+            files: sources.len(),
+            ..LoadReport::default()
+        };
+        let mut fields = Fields::default();
+        let mut rules: Vec<Loaded> = Vec::new();
+        let mut filters: Vec<(FilterDef, Arc<str>, usize)> = Vec::new();
+        let mut corrs: Vec<(correlation::CorrelationDef, Arc<str>, usize)> = Vec::new();
+
+        for (file, text) in sources {
+            let text = match text {
+                Ok(t) => t,
+                Err(e) => {
+                    report.refused.push(Refusal {
+                        file: file.clone(),
+                        line: None,
+                        rule: None,
+                        kind: RefusalKind::Syntax,
+                        reason: format!("cannot read: {e}"),
+                    });
+                    continue;
+                }
+            };
+            for doc in split_docs(&text) {
+                let refuse =
+                    |kind, reason: String, line: Option<usize>, rule: Option<String>| Refusal {
+                        file: file.clone(),
+                        line,
+                        rule,
+                        kind,
+                        reason,
+                    };
+                if doc.text.trim().is_empty() {
+                    continue;
+                }
+                let y: Y = match serde_yaml::from_str(doc.text) {
+                    Ok(Y::Null) => continue,
+                    Ok(y) => y,
+                    Err(e) => {
+                        let line = e
+                            .location()
+                            .map(|l| doc.line + l.line() - 1)
+                            .or(Some(doc.line));
+                        report.refused.push(refuse(
+                            RefusalKind::Syntax,
+                            format!("invalid YAML: {}", yaml_err(&e)),
+                            line,
+                            None,
+                        ));
+                        continue;
+                    }
+                };
+                let label = rule_label(&y);
+                let to_refusal = |f: Fail| {
+                    let line =
+                        f.at.as_deref()
+                            .and_then(|n| find_line(&doc, n))
+                            .or(Some(doc.line));
+                    refuse(f.kind, f.reason, line, label.clone())
+                };
+                let mut intern = |n: &str| fields.intern(n);
+                let mut env = Env {
+                    intern: &mut intern,
+                    placeholders: opts.placeholders.as_ref(),
+                };
+                match rule::kind_of(&y) {
+                    Err(f) => report.refused.push(to_refusal(f)),
+                    Ok(DocKind::Rule) => match rule::parse_rule(&y, &mut env) {
+                        Ok(def) => rules.push(Loaded {
+                            def,
+                            path: file.clone(),
+                            line: doc.line,
+                        }),
+                        Err(f) => report.refused.push(to_refusal(f)),
+                    },
+                    Ok(DocKind::Filter) => match rule::parse_filter(&y, &mut env) {
+                        Ok(def) => filters.push((def, file.clone(), doc.line)),
+                        Err(f) => report.refused.push(to_refusal(f)),
+                    },
+                    Ok(DocKind::Correlation) => match correlation::parse(&y) {
+                        Ok(def) => corrs.push((def, file.clone(), doc.line)),
+                        Err((kind, reason)) => report.refused.push(to_refusal(Fail {
+                            kind,
+                            reason,
+                            at: Some("correlation:".into()),
+                        })),
+                    },
+                }
+            }
+        }
+
+        // Filters: AND NOT into the rules they name (by id or name) with a compatible
+        // logsource.
+        let mut by_ref: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for (i, r) in rules.iter().enumerate() {
+            for k in [r.def.head.id.as_deref(), r.def.head.name.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                by_ref.entry(k).or_default().push(i);
+            }
+        }
+        let mut patches: Vec<(usize, usize)> = Vec::new();
+        for (fi, (f, file, line)) in filters.iter().enumerate() {
+            let mut applied = 0;
+            let mut missing = Vec::new();
+            for r in &f.rules {
+                match by_ref.get(r.as_str()) {
+                    Some(ix) => {
+                        for &i in ix {
+                            if logsource_compatible(&f.logsource, &rules[i].def.logsource) {
+                                patches.push((i, fi));
+                                applied += 1;
+                            } else {
+                                report.warnings.push(Refusal {
+                                    file: file.clone(),
+                                    line: Some(*line),
+                                    rule: f.head.id.clone().or(Some(f.head.title.clone())),
+                                    kind: RefusalKind::Logsource,
+                                    reason: format!(
+                                        "filter not applied to rule {r}: its logsource differs"
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                    None => missing.push(r.clone()),
+                }
+            }
+            if applied == 0 {
+                report.refused.push(Refusal {
+                    file: file.clone(),
+                    line: Some(*line),
+                    rule: f.head.id.clone().or(Some(f.head.title.clone())),
+                    kind: RefusalKind::Reference,
+                    reason: format!(
+                        "filter applies to no loaded rule (unknown: {})",
+                        if missing.is_empty() {
+                            "none".to_string()
+                        } else {
+                            missing.join(", ")
+                        }
+                    ),
+                });
+            } else {
+                report.filters += 1;
+                if !missing.is_empty() {
+                    report.warnings.push(Refusal {
+                        file: file.clone(),
+                        line: Some(*line),
+                        rule: f.head.id.clone().or(Some(f.head.title.clone())),
+                        kind: RefusalKind::Reference,
+                        reason: format!(
+                            "filter names rules that are not loaded: {}",
+                            missing.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        drop(by_ref);
+        for (ri, fi) in patches {
+            let det = &mut rules[ri].def.detection;
+            let mut fexpr = filters[fi].0.detection.expr.clone();
+            fexpr.offset(det.sels.len());
+            det.sels
+                .extend(filters[fi].0.detection.sels.iter().cloned());
+            let orig = std::mem::replace(&mut det.expr, Expr::Or(Vec::new()));
+            det.expr = Expr::And(vec![orig, Expr::Not(Box::new(fexpr))]);
+        }
+
+        // Logsource routing.
+        let mut ls_ids: FxHashMap<usize, u32> = FxHashMap::default();
+        let mut logsources: Vec<LsCond> = Vec::new();
+        let mut unrouted: BTreeMap<String, usize> = BTreeMap::new();
+        let mut partial: BTreeMap<String, usize> = BTreeMap::new();
+        let mut compiled: Vec<CRule> = Vec::new();
+        let mut metas: Vec<RuleMeta> = Vec::new();
+        for r in rules {
+            let ls = &r.def.logsource;
+            let routing = opts.mapping.route(
+                ls.product.as_deref(),
+                ls.category.as_deref(),
+                ls.service.as_deref(),
+            );
+            let entry = match routing {
+                Routing::Full(e) => Some(e),
+                Routing::Partial(e) => {
+                    *partial.entry(ls_label(ls)).or_default() += 1;
+                    Some(e)
+                }
+                Routing::None => {
+                    if opts.strict_logsource {
+                        report.refused.push(Refusal {
+                            file: r.path.clone(),
+                            line: Some(r.line),
+                            rule: r.def.head.id.clone().or(Some(r.def.head.title.clone())),
+                            kind: RefusalKind::Logsource,
+                            reason: format!(
+                                "logsource {} has no entry in the mapping",
+                                ls_label(ls)
+                            ),
+                        });
+                        continue;
+                    }
+                    *unrouted.entry(ls_label(ls)).or_default() += 1;
+                    None
+                }
+            };
+            let ls_id = entry.map(|e| {
+                let key = e as *const _ as usize;
+                *ls_ids.entry(key).or_insert_with(|| {
+                    logsources.push(LsCond {
+                        alts: e
+                            .when
+                            .iter()
+                            .map(|alt| {
+                                alt.iter()
+                                    .map(|(n, c)| (fields.intern(n), c.clone()))
+                                    .collect()
+                            })
+                            .collect(),
+                    });
+                    (logsources.len() - 1) as u32
+                })
+            });
+            metas.push(RuleMeta {
+                id: r.def.head.id.clone(),
+                name: r.def.head.name.clone(),
+                title: r.def.head.title.clone(),
+                level: r.def.head.level,
+                tags: r.def.head.tags.clone(),
+                kind: RuleKind::Detection,
+                path: r.path.clone(),
+                report: true,
+            });
+            compiled.push(CRule {
+                det: r.def.detection,
+                ls: ls_id,
+            });
+        }
+        report.detection_rules = compiled.len();
+        report.unrouted_logsources = unrouted.into_iter().collect();
+        report.partially_routed_logsources = partial.into_iter().collect();
+
+        // Correlations: ids after the detection rules; refused ones are dropped and the
+        // rest rebuilt so ids stay dense.
+        let (corr, corr_metas) = build_correlations(corrs, &metas, &mut report);
+        if let Some(c) = &corr {
+            for (i, m) in metas.iter_mut().enumerate() {
+                m.report = c.reported(RuleId(i as u32));
+            }
+        }
+        let n_det = metas.len();
+        metas.extend(corr_metas);
+        if let Some(c) = &corr {
+            for (i, m) in metas.iter_mut().enumerate().skip(n_det) {
+                m.report = c.reported(RuleId(i as u32));
+            }
+        }
+
+        // Field lookup: rule names first (priority 0), then aliases in order.
+        let mut lookup: FxHashMap<Box<str>, Vec<Target>> = FxHashMap::default();
+        let n_names = fields.names.len();
+        for (i, n) in fields.names.iter().enumerate() {
+            lookup
+                .entry(Box::from(&**n))
+                .or_default()
+                .push((i as FieldId, 0));
+        }
+        for (canon, alts) in &opts.mapping.aliases {
+            if let Some(&fid) = fields.ids.get(canon.as_str()) {
+                for (k, a) in alts.iter().enumerate() {
+                    let p = (k + 1).min(250) as u8;
+                    let e = lookup.entry(Box::from(a.as_str())).or_default();
+                    if !e.iter().any(|(f, _)| *f == fid) {
+                        e.push((fid, p));
+                    }
+                }
+            }
+        }
+        debug_assert_eq!(n_names, fields.names.len());
+
+        let reqs: Vec<_> = compiled.iter().map(|r| requirement(&r.det)).collect();
+        let prefilter = Prefilter::build(&reqs);
+        let has_keywords = compiled.iter().any(|r| {
+            r.det
+                .sels
+                .iter()
+                .any(|s| s.alts.iter().any(|a| a.iter().any(|t| t.field.is_none())))
+        });
+        tracing::debug!(
+            rules = compiled.len(),
+            fields = fields.names.len(),
+            unindexed = prefilter.always.len(),
+            "rule set compiled"
+        );
+        (
+            RuleSet {
+                metas,
+                rules: compiled,
+                field_names: fields.names,
+                lookup,
+                logsources,
+                has_keywords,
+                prefilter,
+                correlations: corr,
+            },
+            report,
+        )
+    }
+}
+
+fn ls_label(ls: &Logsource) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [
+        ("product", &ls.product),
+        ("category", &ls.category),
+        ("service", &ls.service),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{k}:{v}"));
+        }
+    }
+    if parts.is_empty() {
+        "(empty)".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// A filter applies to a rule when every logsource key the filter sets is the rule's.
+fn logsource_compatible(filter: &Logsource, rule: &Logsource) -> bool {
+    let ok = |f: &Option<String>, r: &Option<String>| f.is_none() || f == r;
+    ok(&filter.product, &rule.product)
+        && ok(&filter.category, &rule.category)
+        && ok(&filter.service, &rule.service)
+}
+
+fn build_correlations(
+    mut corrs: Vec<(correlation::CorrelationDef, Arc<str>, usize)>,
+    metas: &[RuleMeta],
+    report: &mut LoadReport,
+) -> (Option<correlation::Compiled>, Vec<RuleMeta>) {
+    if corrs.is_empty() {
+        return (None, Vec::new());
+    }
+    let n_det = metas.len() as u32;
+    let mut det_refs: FxHashMap<&str, RuleId> = FxHashMap::default();
+    for (i, m) in metas.iter().enumerate() {
+        for k in [m.id.as_deref(), m.name.as_deref()].into_iter().flatten() {
+            det_refs.entry(k).or_insert(RuleId(i as u32));
+        }
+    }
+    loop {
+        let defs: Vec<(RuleId, correlation::CorrelationDef)> = corrs
+            .iter()
+            .enumerate()
+            .map(|(i, (d, _, _))| (RuleId(n_det + i as u32), d.clone()))
+            .collect();
+        let resolve = |r: &str| det_refs.get(r).copied();
+        let (compiled, refused) = correlation::Compiled::build(defs, &resolve);
+        if refused.is_empty() {
+            report.correlation_rules = corrs.len();
+            let ms = corrs
+                .into_iter()
+                .map(|(d, path, _)| RuleMeta {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    title: d.title.clone(),
+                    level: d.level,
+                    tags: d.tags.clone(),
+                    kind: RuleKind::Correlation,
+                    path,
+                    report: true,
+                })
+                .collect();
+            return (Some(compiled), ms);
+        }
+        let mut drop_idx: Vec<usize> = refused
+            .iter()
+            .map(|(r, _)| (r.0 - n_det) as usize)
+            .collect();
+        for (r, reason) in &refused {
+            let (d, path, line) = &corrs[(r.0 - n_det) as usize];
+            report.refused.push(Refusal {
+                file: path.clone(),
+                line: Some(*line),
+                rule: d.id.clone().or(Some(d.title.clone())),
+                kind: RefusalKind::Reference,
+                reason: reason.clone(),
+            });
+        }
+        drop_idx.sort_unstable();
+        drop_idx.dedup();
+        for i in drop_idx.into_iter().rev() {
+            corrs.remove(i);
+        }
+        if corrs.is_empty() {
+            return (None, Vec::new());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_docs_tracks_lines() {
+        let t = "a: 1\n---\nb: 2\nc: 3\n--- \nd: 4";
+        let d = split_docs(t);
+        assert_eq!(d.len(), 3);
+        assert_eq!((d[0].line, d[1].line, d[2].line), (1, 3, 6));
+        assert_eq!(d[1].text, "b: 2\nc: 3\n");
+    }
+}

@@ -1,0 +1,349 @@
+//! Logsource routing and field aliases, from one user-editable YAML file (format in
+//! `mapping/default.yml` and docs/mapping.md); the default is embedded.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::placeholders::yaml_err;
+use crate::sstr::lower;
+use crate::types::LoadError;
+
+/// The embedded default mapping file.
+pub const DEFAULT_MAPPING: &str = include_str!("../mapping/default.yml");
+
+/// A name or a list of names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEntry {
+    product: Option<OneOrMany<String>>,
+    category: Option<OneOrMany<String>>,
+    service: Option<OneOrMany<String>>,
+    when: Vec<serde_yaml::Mapping>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    fields: indexmap_like::Fields,
+    #[serde(default)]
+    logsources: Vec<FileEntry>,
+}
+
+/// Field aliases keep the file's order; a tiny ordered map on top of serde_yaml.
+mod indexmap_like {
+    use serde::Deserialize;
+
+    #[derive(Debug, Default)]
+    pub struct Fields(pub Vec<(String, Vec<String>)>);
+
+    impl<'de> Deserialize<'de> for Fields {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let m = serde_yaml::Mapping::deserialize(d)?;
+            let mut out = Vec::new();
+            for (k, v) in m {
+                let k = k
+                    .as_str()
+                    .ok_or_else(|| serde::de::Error::custom("field name must be a string"))?
+                    .to_string();
+                let vals: Vec<String> = match v {
+                    serde_yaml::Value::String(s) => vec![s],
+                    serde_yaml::Value::Sequence(s) => s
+                        .into_iter()
+                        .map(|x| {
+                            x.as_str().map(str::to_string).ok_or_else(|| {
+                                serde::de::Error::custom(format!("{k}: aliases must be strings"))
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                    _ => {
+                        return Err(serde::de::Error::custom(format!(
+                            "{k}: expected a name or a list of names"
+                        )))
+                    }
+                };
+                out.push((k, vals));
+            }
+            Ok(Fields(out))
+        }
+    }
+}
+
+/// One field condition of a logsource alternative.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FieldCond {
+    /// The field must not exist.
+    Absent,
+    /// Lowercased accepted values.
+    AnyOf(Vec<String>),
+}
+
+/// One alternative: all of its fields must hold (fields the event lacks are skipped).
+pub type Alternative = Vec<(String, FieldCond)>;
+
+/// One routing entry.
+#[derive(Debug, Clone)]
+pub struct LogsourceEntry {
+    pub product: Option<Vec<String>>,
+    pub category: Option<Vec<String>>,
+    pub service: Option<Vec<String>>,
+    pub when: Vec<Alternative>,
+}
+
+/// How a rule's logsource was routed.
+#[derive(Debug, Clone, Copy)]
+pub enum Routing<'m> {
+    /// An entry names all of the rule's logsource keys.
+    Full(&'m LogsourceEntry),
+    /// Only part of the logsource (e.g. the product) has an entry.
+    Partial(&'m LogsourceEntry),
+    /// No entry: the detection runs on every event.
+    None,
+}
+
+/// Logsource routing and field aliases.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// Rule field name → event field names tried when it is absent, in order.
+    pub aliases: Vec<(String, Vec<String>)>,
+    pub logsources: Vec<LogsourceEntry>,
+}
+
+impl Default for Mapping {
+    fn default() -> Mapping {
+        // The embedded file is tested (`default_mapping_parses`); failing here would be
+        // a build defect, and an empty mapping is the safe degradation.
+        Mapping::from_str(DEFAULT_MAPPING).unwrap_or_else(|e| {
+            tracing::error!("embedded default mapping is invalid: {e}");
+            Mapping {
+                aliases: Vec::new(),
+                logsources: Vec::new(),
+            }
+        })
+    }
+}
+
+impl Mapping {
+    /// Reads a mapping file; errors name the file and the line.
+    pub fn from_file(path: &Path) -> Result<Mapping, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        Mapping::from_str(&text).map_err(|message| LoadError::Config {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses a mapping from YAML text (errors carry `line N`).
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str) -> Result<Mapping, String> {
+        let f: File = serde_yaml::from_str(text).map_err(|e| yaml_err(&e))?;
+        let mut logsources = Vec::new();
+        for (i, e) in f.logsources.into_iter().enumerate() {
+            let where_ = || {
+                let line = nth_entry_line(text, i);
+                match line {
+                    Some(l) => format!("line {l}: logsource entry {}", i + 1),
+                    None => format!("logsource entry {}", i + 1),
+                }
+            };
+            if e.product.is_none() && e.category.is_none() && e.service.is_none() {
+                return Err(format!(
+                    "{}: names no product, category or service",
+                    where_()
+                ));
+            }
+            if e.when.is_empty() {
+                return Err(format!("{}: `when` is empty", where_()));
+            }
+            let mut when = Vec::new();
+            for alt in e.when {
+                let mut a = Vec::new();
+                for (k, v) in alt {
+                    let Some(k) = k.as_str() else {
+                        return Err(format!("{}: field names must be strings", where_()));
+                    };
+                    let cond = match &v {
+                        serde_yaml::Value::Null => FieldCond::Absent,
+                        serde_yaml::Value::Sequence(xs) => FieldCond::AnyOf(
+                            xs.iter()
+                                .map(|x| {
+                                    cond_text(x).ok_or_else(|| {
+                                        format!("{}: {k}: values must be scalars", where_())
+                                    })
+                                })
+                                .collect::<Result<_, _>>()?,
+                        ),
+                        x => FieldCond::AnyOf(vec![cond_text(x).ok_or_else(|| {
+                            format!("{}: {k}: value must be a scalar, a list or null", where_())
+                        })?]),
+                    };
+                    a.push((k.to_string(), cond));
+                }
+                when.push(a);
+            }
+            let lw = |o: Option<OneOrMany<String>>| {
+                o.map(|v| v.into_vec().into_iter().map(|s| lower(&s)).collect())
+            };
+            logsources.push(LogsourceEntry {
+                product: lw(e.product),
+                category: lw(e.category),
+                service: lw(e.service),
+                when,
+            });
+        }
+        Ok(Mapping {
+            aliases: f.fields.0,
+            logsources,
+        })
+    }
+
+    /// The entry for a rule logsource: among entries all of whose keys contain the
+    /// rule's value, the one naming the most keys (the first on ties).
+    pub fn route(
+        &self,
+        product: Option<&str>,
+        category: Option<&str>,
+        service: Option<&str>,
+    ) -> Routing<'_> {
+        let fits = |k: &Option<Vec<String>>, v: Option<&str>| -> Option<usize> {
+            match (k, v) {
+                (None, _) => Some(0),
+                (Some(list), Some(v)) if list.iter().any(|x| x.eq_ignore_ascii_case(v)) => Some(1),
+                _ => None,
+            }
+        };
+        let mut best: Option<(usize, &LogsourceEntry)> = None;
+        for e in &self.logsources {
+            let (Some(a), Some(b), Some(c)) = (
+                fits(&e.product, product),
+                fits(&e.category, category),
+                fits(&e.service, service),
+            ) else {
+                continue;
+            };
+            let score = a + b + c;
+            if best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, e));
+            }
+        }
+        match best {
+            None => Routing::None,
+            Some((_, e)) => {
+                let covers = (category.is_none() || e.category.is_some())
+                    && (service.is_none() || e.service.is_some());
+                if covers {
+                    Routing::Full(e)
+                } else {
+                    Routing::Partial(e)
+                }
+            }
+        }
+    }
+}
+
+fn cond_text(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::String(s) => Some(lower(s)),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// 1-based line of the i-th `- ` item under `logsources:` (best effort, for messages).
+fn nth_entry_line(text: &str, i: usize) -> Option<usize> {
+    let mut in_ls = false;
+    let mut n = 0;
+    for (ln, l) in text.lines().enumerate() {
+        if l.starts_with("logsources:") {
+            in_ls = true;
+            continue;
+        }
+        if in_ls {
+            if !l.starts_with(' ') && !l.starts_with('#') && !l.trim().is_empty() {
+                in_ls = false;
+                continue;
+            }
+            if l.trim_start().starts_with("- ") && l.len() - l.trim_start().len() <= 2 {
+                if n == i {
+                    return Some(ln + 1);
+                }
+                n += 1;
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_mapping_parses() {
+        let m = Mapping::from_str(DEFAULT_MAPPING).unwrap();
+        assert!(m.logsources.len() > 50);
+        assert!(m.aliases.iter().any(|(k, _)| k == "Image"));
+        let Routing::Full(e) = m.route(Some("windows"), Some("process_creation"), None) else {
+            panic!("process_creation not routed")
+        };
+        assert_eq!(e.when.len(), 2);
+        assert!(matches!(
+            m.route(Some("windows"), None, Some("security")),
+            Routing::Full(_)
+        ));
+        assert!(matches!(
+            m.route(Some("linux"), Some("process_creation"), None),
+            Routing::Partial(_)
+        ));
+        assert!(matches!(
+            m.route(Some("nothing"), None, Some("nothing")),
+            Routing::None
+        ));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = Mapping::from_str("logsources:\n  - product: x\n    when: []\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        let e = Mapping::from_str("logsources:\n  - product: x\n    whn: []\n").unwrap_err();
+        assert!(e.contains("line"), "{e}");
+        let e = Mapping::from_str("logsources:\n  - when: [{a: 1}]\n").unwrap_err();
+        assert!(e.contains("names no product"), "{e}");
+        let m = Mapping::from_str(
+            "fields: {A: B}\nlogsources:\n  - service: s\n    when: [{C: null, D: [1, x]}]\n",
+        )
+        .unwrap();
+        assert_eq!(m.aliases, vec![("A".to_string(), vec!["B".to_string()])]);
+        assert_eq!(
+            m.logsources[0].when[0],
+            vec![
+                ("C".to_string(), FieldCond::Absent),
+                (
+                    "D".to_string(),
+                    FieldCond::AnyOf(vec!["1".to_string(), "x".to_string()])
+                )
+            ]
+        );
+    }
+}

@@ -1,0 +1,193 @@
+//! Compiled string patterns: the fast shapes (exact, prefix, suffix, contains, ordered
+//! fragments) and a general glob for `?` and character classes.
+
+use memchr::memmem;
+
+use crate::sstr::{Piece, SStr};
+
+/// A string test compiled from a Sigma value. Case folding is the caller's business:
+/// case-insensitive patterns hold lowercase text and are run on lowercased values.
+#[derive(Debug, Clone)]
+pub enum StrPat {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(Box<memmem::Finder<'static>>),
+    /// `a*b*c` shapes: optional prefix, fragments in order, optional suffix.
+    Frags {
+        first: String,
+        mids: Vec<memmem::Finder<'static>>,
+        last: String,
+    },
+    /// Anything with `?` or classes.
+    Glob(Vec<GTok>),
+    /// `*` alone: any value.
+    Any,
+}
+
+/// One token of the general glob, char by char.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GTok {
+    Char(char),
+    Star,
+    One,
+    Class(&'static [char]),
+}
+
+impl StrPat {
+    pub fn compile(s: &SStr) -> StrPat {
+        let p = &s.0;
+        if p.iter().any(|x| matches!(x, Piece::One | Piece::Class(_))) {
+            let mut toks = Vec::new();
+            for x in p {
+                match x {
+                    Piece::Lit(l) => toks.extend(l.chars().map(GTok::Char)),
+                    Piece::Star => toks.push(GTok::Star),
+                    Piece::One => toks.push(GTok::One),
+                    Piece::Class(c) => toks.push(GTok::Class(c)),
+                }
+            }
+            return StrPat::Glob(toks);
+        }
+        let lit = |x: &Piece| match x {
+            Piece::Lit(l) => Some(l.clone()),
+            _ => None,
+        };
+        match p.as_slice() {
+            [] => StrPat::Exact(String::new()),
+            [Piece::Star] => StrPat::Any,
+            [Piece::Lit(l)] => StrPat::Exact(l.clone()),
+            [Piece::Lit(l), Piece::Star] => StrPat::Prefix(l.clone()),
+            [Piece::Star, Piece::Lit(l)] => StrPat::Suffix(l.clone()),
+            [Piece::Star, Piece::Lit(l), Piece::Star] => {
+                StrPat::Contains(Box::new(memmem::Finder::new(l.as_bytes()).into_owned()))
+            }
+            _ => {
+                // Only literals and stars remain, alternating (stars are collapsed).
+                let first = if matches!(p.first(), Some(Piece::Lit(_))) {
+                    p.first().and_then(lit).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                let last = if matches!(p.last(), Some(Piece::Lit(_))) && p.len() > 1 {
+                    p.last().and_then(lit).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                let inner_start = usize::from(!first.is_empty());
+                let inner_end = p.len() - usize::from(!last.is_empty());
+                let mids = p[inner_start..inner_end]
+                    .iter()
+                    .filter_map(lit)
+                    .map(|m| memmem::Finder::new(m.as_bytes()).into_owned())
+                    .collect();
+                StrPat::Frags { first, mids, last }
+            }
+        }
+    }
+
+    pub fn is_match(&self, v: &str) -> bool {
+        match self {
+            StrPat::Exact(s) => v == s,
+            StrPat::Prefix(s) => v.starts_with(s.as_str()),
+            StrPat::Suffix(s) => v.ends_with(s.as_str()),
+            StrPat::Contains(f) => f.find(v.as_bytes()).is_some(),
+            StrPat::Any => true,
+            StrPat::Frags { first, mids, last } => {
+                if v.len() < first.len() + last.len()
+                    || !v.starts_with(first.as_str())
+                    || !v.ends_with(last.as_str())
+                {
+                    return false;
+                }
+                let mut rest = &v.as_bytes()[first.len()..v.len() - last.len()];
+                for m in mids {
+                    match m.find(rest) {
+                        Some(i) => rest = &rest[i + m.needle().len()..],
+                        None => return false,
+                    }
+                }
+                true
+            }
+            StrPat::Glob(toks) => glob(toks, v),
+        }
+    }
+}
+
+/// Classic wildcard matching with backtracking to the last star: linear in practice,
+/// never exponential.
+fn glob(toks: &[GTok], text: &str) -> bool {
+    let t: Vec<char> = text.chars().collect();
+    let (mut ti, mut pi) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        let step = match toks.get(pi) {
+            Some(GTok::Char(c)) => *c == t[ti],
+            Some(GTok::One) => true,
+            Some(GTok::Class(cs)) => cs.contains(&t[ti]),
+            Some(GTok::Star) => {
+                star = Some((pi, ti));
+                pi += 1;
+                continue;
+            }
+            None => false,
+        };
+        if step {
+            ti += 1;
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    toks[pi.min(toks.len())..]
+        .iter()
+        .all(|x| matches!(x, GTok::Star))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pat: &str, v: &str) -> bool {
+        StrPat::compile(&SStr::parse(pat)).is_match(v)
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(m("abc", "abc"));
+        assert!(!m("abc", "abcd"));
+        assert!(m("ab*", "abcd"));
+        assert!(!m("ab*", "xabcd"));
+        assert!(m("*cd", "abcd"));
+        assert!(m("*bc*", "abcd"));
+        assert!(!m("*bd*", "abcd"));
+        assert!(m("a*c*e", "abcde"));
+        assert!(!m("a*c*e", "abcdef"));
+        // Prefix and suffix must not overlap.
+        assert!(!m("ab*ba", "aba"));
+        assert!(m("ab*ba", "abba"));
+        assert!(m("*a*b*", "xxaxxbxx"));
+        assert!(!m("*b*a*", "xxaxxbxx"));
+        assert!(m("*", ""));
+        assert!(m("", ""));
+        assert!(!m("", "a"));
+    }
+
+    #[test]
+    fn question_mark_and_classes() {
+        assert!(m("prog?.exe", "progA.exe"));
+        assert!(!m("prog?.exe", "prog.exe"));
+        assert!(!m("prog?.exe", "progAB.exe"));
+        assert!(m("*é?x", "aaéyx"));
+        let w = StrPat::compile(&SStr::parse("* -enc *").windash());
+        assert!(w.is_match("powershell /enc abc"));
+        assert!(w.is_match("powershell \u{2013}enc abc"));
+        assert!(!w.is_match("powershell +enc abc"));
+        assert!(m("a*?b", "axb"));
+        assert!(!m("a*?b", "ab"));
+    }
+}

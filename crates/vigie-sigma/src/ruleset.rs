@@ -1,0 +1,93 @@
+//! The compiled rule set: field table, logsource routing, literal index, metadata.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::detect::{Detection, FieldId};
+use crate::index::Prefilter;
+use crate::mapping::FieldCond;
+use crate::types::{RuleId, RuleMeta};
+
+/// Where an event field name lands: (field id, priority; 0 = the rule's own name).
+pub type Target = (FieldId, u8);
+
+/// A logsource condition compiled on field ids: OR of alternatives, each AND.
+#[derive(Debug, Clone)]
+pub struct LsCond {
+    pub alts: Vec<Vec<(FieldId, FieldCond)>>,
+}
+
+/// One compiled detection rule.
+#[derive(Debug, Clone)]
+pub struct CRule {
+    pub det: Detection,
+    pub ls: Option<u32>,
+}
+
+/// Rules compiled for matching. Build with [`RuleSet::load`](crate::RuleSet::load).
+pub struct RuleSet {
+    pub(crate) metas: Vec<RuleMeta>,
+    /// Detection rules; `rules[i]` is `RuleId(i)`.
+    pub(crate) rules: Vec<CRule>,
+    pub(crate) field_names: Vec<Arc<str>>,
+    pub(crate) lookup: FxHashMap<Box<str>, Vec<Target>>,
+    pub(crate) logsources: Vec<LsCond>,
+    pub(crate) has_keywords: bool,
+    pub(crate) prefilter: Prefilter,
+    pub(crate) correlations: Option<crate::correlation::Compiled>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.metas.len())
+            .field("fields", &self.field_names.len())
+            .field("logsources", &self.logsources.len())
+            .finish()
+    }
+}
+
+impl RuleSet {
+    /// Metadata of a rule.
+    ///
+    /// # Panics
+    /// When `id` does not come from this rule set.
+    pub fn meta(&self, id: RuleId) -> &RuleMeta {
+        &self.metas[id.0 as usize]
+    }
+
+    /// Number of rules (detection and correlation).
+    pub fn len(&self) -> usize {
+        self.metas.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.metas.is_empty()
+    }
+
+    /// Number of detection rules (ids `0..n`).
+    pub fn detection_len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Every rule id, in order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = RuleId> + '_ {
+        (0..self.metas.len() as u32).map(RuleId)
+    }
+
+    /// Every field name rules use (for diagnostics).
+    pub fn field_names(&self) -> &[Arc<str>] {
+        &self.field_names
+    }
+
+    /// A matcher for one thread.
+    pub fn matcher(&self) -> crate::matcher::Matcher<'_> {
+        crate::matcher::Matcher::new(self)
+    }
+
+    /// How many detection rules the literal index cannot skip (diagnostics).
+    pub fn unindexed_rules(&self) -> usize {
+        self.prefilter.always.len()
+    }
+}
