@@ -1,0 +1,398 @@
+//! Loading a model from YAML or JSON with every problem reported at once, each with
+//! `file:line:column`.
+//!
+//! YAML always goes through the positioned tree ([`crate::tree`]): each entity is
+//! deserialized on its own so one bad asset does not hide the next. JSON first takes the
+//! fast path (serde_json straight into the types, which a million-asset file needs); only
+//! when something is wrong is the positioned tree built, to report every error with its
+//! place.
+
+use std::path::Path;
+
+use rustc_hash::FxHashSet;
+use serde::de::DeserializeOwned;
+
+use crate::de::from_node;
+use crate::diag::{Diagnostic, Severity};
+use crate::tree::{locate, parse_json, parse_yaml, Node, Step, TreeError, Value};
+use crate::types::Model;
+use crate::validate::{check, path_string, Issue};
+
+/// Syntax of a model file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+impl Format {
+    /// From the file name (`.json` is JSON, `.yaml`/`.yml` YAML), else from the first
+    /// non-blank character (`{` means JSON).
+    pub fn detect(path: Option<&Path>, text: &str) -> Format {
+        let ext = path
+            .and_then(|p| p.extension())
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("json") => Format::Json,
+            Some("yaml" | "yml") => Format::Yaml,
+            _ => {
+                if text
+                    .trim_start_matches('\u{feff}')
+                    .trim_start()
+                    .starts_with('{')
+                {
+                    Format::Json
+                } else {
+                    Format::Yaml
+                }
+            }
+        }
+    }
+}
+
+/// A model that loaded, with the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The model (valid: no error-level diagnostic).
+    pub model: Model,
+    /// Warning-level diagnostics.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The top-level sections of a model, in file order of the documentation.
+pub const SECTIONS: [&str; 8] = [
+    "operator",
+    "settings",
+    "zones",
+    "flows",
+    "assets",
+    "attack_edges",
+    "services",
+    "segments",
+];
+
+/// Load a model file; on failure, every error (warnings are logged).
+pub fn load(path: impl AsRef<Path>) -> Result<Model, Vec<Diagnostic>> {
+    let loaded = load_report(path)?;
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(loaded.model)
+}
+
+/// Load a model file, returning its warnings too.
+pub fn load_report(path: impl AsRef<Path>) -> Result<Loaded, Vec<Diagnostic>> {
+    let path = path.as_ref();
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Diagnostic {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            severity: Severity::Error,
+            path: String::new(),
+            message: format!("cannot read the model: {e}"),
+        }]
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        vec![Diagnostic {
+            file: file.clone(),
+            line,
+            column: 0,
+            severity: Severity::Error,
+            path: String::new(),
+            message: "the file is not UTF-8 text".into(),
+        }]
+    })?;
+    load_str(&text, &file, Format::detect(Some(path), &text))
+}
+
+/// Load a model from text; `origin` names it in diagnostics.
+pub fn load_str(text: &str, origin: &str, format: Format) -> Result<Loaded, Vec<Diagnostic>> {
+    match format {
+        Format::Yaml => {
+            let root = parse_yaml(text).map_err(|e| tree_errors(origin, e))?;
+            from_tree(&root, origin)
+        }
+        Format::Json => match serde_json::from_str::<Model>(text) {
+            Ok(model) => {
+                let issues = check(&model, &FxHashSet::default());
+                if issues.is_empty() {
+                    return Ok(Loaded {
+                        model,
+                        warnings: Vec::new(),
+                    });
+                }
+                // Positions are only needed now: build the tree for them.
+                let root = parse_json(text).ok();
+                let map = IndexMap::identity();
+                finish(model, issues, Vec::new(), root.as_ref(), &map, origin)
+            }
+            Err(serde_err) => {
+                let root = match parse_json(text) {
+                    Ok(root) => root,
+                    Err(errors) => return Err(tree_errors(origin, errors)),
+                };
+                match from_tree(&root, origin) {
+                    // The two parsers disagree (e.g. on a number's range): serde_json's
+                    // verdict stands, with its own position.
+                    Ok(_) => Err(vec![Diagnostic {
+                        file: origin.to_string(),
+                        line: serde_err.line() as u32,
+                        column: serde_err.column() as u32,
+                        severity: Severity::Error,
+                        path: String::new(),
+                        message: serde_err.to_string(),
+                    }]),
+                    Err(d) => Err(d),
+                }
+            }
+        },
+    }
+}
+
+fn tree_errors(origin: &str, errors: Vec<TreeError>) -> Vec<Diagnostic> {
+    errors
+        .into_iter()
+        .map(|e| Diagnostic {
+            file: origin.to_string(),
+            line: e.pos.line,
+            column: e.pos.column,
+            severity: Severity::Error,
+            path: String::new(),
+            message: e.message,
+        })
+        .collect()
+}
+
+/// For each list section, the file position (item index) of each loaded entity: entities
+/// that failed to deserialize are skipped, so model indexes and file indexes differ.
+struct IndexMap {
+    sections: Vec<(&'static str, Vec<usize>)>,
+}
+
+impl IndexMap {
+    fn identity() -> Self {
+        IndexMap {
+            sections: Vec::new(),
+        }
+    }
+
+    fn to_file(&self, path: &[Step]) -> Vec<Step> {
+        let mut out = path.to_vec();
+        if let (Some(Step::Key(section)), Some(Step::Index(i))) = (path.first(), path.get(1)) {
+            if let Some((_, map)) = self.sections.iter().find(|(s, _)| s == section) {
+                if let Some(&f) = map.get(*i) {
+                    out[1] = Step::Index(f);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn list<T: DeserializeOwned>(
+    node: &Node,
+    section: &'static str,
+    out: &mut Vec<T>,
+    map: &mut IndexMap,
+    errors: &mut Vec<(Vec<Step>, String, crate::tree::Pos)>,
+    broken: &mut FxHashSet<String>,
+) {
+    let items = match &node.value {
+        Value::Seq(items) => items,
+        Value::Scalar { text, plain: true } if matches!(text.as_str(), "" | "~" | "null") => return,
+        _ => {
+            errors.push((
+                vec![Step::Key(section.into())],
+                format!("`{section}` must be a list, found {}", node.type_name()),
+                node.pos,
+            ));
+            return;
+        }
+    };
+    let mut positions = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match from_node::<T>(item) {
+            Ok(v) => {
+                out.push(v);
+                positions.push(i);
+            }
+            Err(e) => {
+                if let Some(id) = item.get("id").and_then(Node::as_scalar) {
+                    broken.insert(id.to_string());
+                } else if let (Some(f), Some(t)) = (
+                    item.get("from").and_then(Node::as_scalar),
+                    item.get("to").and_then(Node::as_scalar),
+                ) {
+                    broken.insert(format!("{f}->{t}"));
+                }
+                let what = item
+                    .get("id")
+                    .and_then(Node::as_scalar)
+                    .map(|id| format!("{section} `{id}`: "))
+                    .unwrap_or_else(|| format!("{section}[{i}]: "));
+                errors.push((
+                    vec![Step::Key(section.into()), Step::Index(i)],
+                    format!("{what}{}", e.message),
+                    e.pos.unwrap_or(item.pos),
+                ));
+            }
+        }
+    }
+    map.sections.push((section, positions));
+}
+
+/// Deserialize section by section, item by item, then check the semantics.
+fn from_tree(root: &Node, origin: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut model = Model::default();
+    let mut map = IndexMap::identity();
+    let mut errors = Vec::new();
+    let mut broken = FxHashSet::default();
+    let entries = match &root.value {
+        Value::Map(entries) => entries,
+        _ => {
+            return Err(vec![Diagnostic {
+                file: origin.to_string(),
+                line: root.pos.line,
+                column: root.pos.column,
+                severity: Severity::Error,
+                path: String::new(),
+                message: format!(
+                    "a model is a mapping with the sections {}; found {}",
+                    SECTIONS.join(", "),
+                    root.type_name()
+                ),
+            }])
+        }
+    };
+    for (k, v) in entries {
+        let name = k.as_scalar().unwrap_or("");
+        let single = |r: Result<(), crate::de::DeError>, errors: &mut Vec<_>| {
+            if let Err(e) = r {
+                errors.push((
+                    vec![Step::Key(name.to_string())],
+                    format!("{name}: {}", e.message),
+                    e.pos.unwrap_or(v.pos),
+                ));
+            }
+        };
+        match name {
+            "operator" => single(from_node(v).map(|o| model.operator = o), &mut errors),
+            "settings" => single(from_node(v).map(|s| model.settings = s), &mut errors),
+            "zones" => list(
+                v,
+                "zones",
+                &mut model.zones,
+                &mut map,
+                &mut errors,
+                &mut broken,
+            ),
+            "flows" => list(
+                v,
+                "flows",
+                &mut model.flows,
+                &mut map,
+                &mut errors,
+                &mut broken,
+            ),
+            "assets" => list(
+                v,
+                "assets",
+                &mut model.assets,
+                &mut map,
+                &mut errors,
+                &mut broken,
+            ),
+            "attack_edges" => list(
+                v,
+                "attack_edges",
+                &mut model.attack_edges,
+                &mut map,
+                &mut errors,
+                &mut broken,
+            ),
+            "services" => list(
+                v,
+                "services",
+                &mut model.services,
+                &mut map,
+                &mut errors,
+                &mut broken,
+            ),
+            "segments" => list(
+                v,
+                "segments",
+                &mut model.segments,
+                &mut map,
+                &mut errors,
+                &mut broken,
+            ),
+            other => errors.push((
+                vec![],
+                format!(
+                    "unknown section `{other}`, expected one of {}",
+                    SECTIONS.join(", ")
+                ),
+                k.pos,
+            )),
+        }
+    }
+    let issues = check(&model, &broken);
+    let typed: Vec<Diagnostic> = errors
+        .into_iter()
+        .map(|(path, message, pos)| Diagnostic {
+            file: origin.to_string(),
+            line: pos.line,
+            column: pos.column,
+            severity: Severity::Error,
+            path: path_string(&path),
+            message,
+        })
+        .collect();
+    finish(model, issues, typed, Some(root), &map, origin)
+}
+
+fn finish(
+    model: Model,
+    issues: Vec<Issue>,
+    mut diags: Vec<Diagnostic>,
+    root: Option<&Node>,
+    map: &IndexMap,
+    origin: &str,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    for issue in issues {
+        let path = map.to_file(&issue.path);
+        let pos = root.map(|r| locate(r, &path)).unwrap_or_default();
+        let mut message = issue.message;
+        if let Some(related) = &issue.related {
+            let related = map.to_file(related);
+            match root.map(|r| locate(r, &related)) {
+                Some(first) if first.line > 0 => {
+                    message = format!("{message} (first defined at line {})", first.line)
+                }
+                _ => message = format!("{message} (first defined at {})", path_string(&related)),
+            }
+        }
+        diags.push(Diagnostic {
+            file: origin.to_string(),
+            line: pos.line,
+            column: pos.column,
+            severity: issue.severity,
+            path: path_string(&path),
+            message,
+        });
+    }
+    diags.sort_by_key(|d| (d.line, d.column));
+    if diags.iter().any(Diagnostic::is_error) {
+        Err(diags)
+    } else {
+        Ok(Loaded {
+            model,
+            warnings: diags,
+        })
+    }
+}

@@ -1,0 +1,730 @@
+//! Semantic checks of a model: references, uniqueness, cycles, ranges, fields that make no
+//! sense for an asset's kind. Every problem is collected; nothing stops at the first.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::diag::{closest, Diagnostic, Severity};
+use crate::tree::Step;
+use crate::types::{AssetKind, DepTarget, Model};
+
+/// A semantic problem, located by a path into the model (indexes are positions in the
+/// model's vectors).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Where.
+    pub path: Vec<Step>,
+    /// What is wrong.
+    pub message: String,
+    /// A related place (e.g. the first definition of a duplicate id).
+    pub related: Option<Vec<Step>>,
+}
+
+/// Render a path as `assets[3].zone`.
+pub fn path_string(path: &[Step]) -> String {
+    let mut s = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) | Step::KeyName(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Step::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Check a model built in code (no file positions): every problem, errors and warnings.
+pub fn validate(model: &Model) -> Vec<Diagnostic> {
+    check(model, &FxHashSet::default())
+        .into_iter()
+        .map(|i| Diagnostic {
+            file: "<model>".into(),
+            line: 0,
+            column: 0,
+            severity: i.severity,
+            path: path_string(&i.path),
+            message: match &i.related {
+                Some(r) => format!("{} (first defined at {})", i.message, path_string(r)),
+                None => i.message,
+            },
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Zone,
+    Flow,
+    Asset(AssetKind),
+    Service,
+    Segment,
+}
+
+fn key(k: &str) -> Step {
+    Step::Key(k.to_string())
+}
+
+/// Unknown references beyond this many get no "did you mean" (each costs a scan of ids).
+const MAX_SUGGESTIONS: usize = 50;
+
+struct Checker<'m> {
+    issues: Vec<Issue>,
+    ids: FxHashMap<&'m str, (Kind, Vec<Step>)>,
+    /// Ids of entities that failed to load: references to them are not reported again.
+    broken: &'m FxHashSet<String>,
+    suggestions_left: usize,
+}
+
+impl<'m> Checker<'m> {
+    fn error(&mut self, path: Vec<Step>, message: String) {
+        self.issues.push(Issue {
+            severity: Severity::Error,
+            path,
+            message,
+            related: None,
+        });
+    }
+
+    fn warning(&mut self, path: Vec<Step>, message: String) {
+        self.issues.push(Issue {
+            severity: Severity::Warning,
+            path,
+            message,
+            related: None,
+        });
+    }
+
+    fn define(&mut self, id: &'m str, kind: Kind, path: Vec<Step>) {
+        if id.trim().is_empty() {
+            self.error(path, "empty id".into());
+            return;
+        }
+        if let Some((_, first)) = self.ids.get(id) {
+            let first = first.clone();
+            self.issues.push(Issue {
+                severity: Severity::Error,
+                path,
+                message: format!(
+                    "duplicate id `{id}`: ids are unique across zones, flows, assets, services and segments"
+                ),
+                related: Some(first),
+            });
+            return;
+        }
+        self.ids.insert(id, (kind, path));
+    }
+
+    fn suggest(&mut self, id: &str, accept: impl Fn(Kind) -> bool) -> String {
+        if self.suggestions_left == 0 {
+            return String::new();
+        }
+        self.suggestions_left -= 1;
+        let candidates = self
+            .ids
+            .iter()
+            .filter(|(_, (k, _))| accept(*k))
+            .map(|(id, _)| *id);
+        let found = closest(id, candidates, 3);
+        if found.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = found.iter().map(|s| format!("`{s}`")).collect();
+            format!(" (did you mean {}?)", list.join(", "))
+        }
+    }
+
+    /// Check that `id` names something `accept` allows; `what` describes it for messages.
+    fn reference(
+        &mut self,
+        path: Vec<Step>,
+        id: &str,
+        what: &str,
+        accept: impl Fn(Kind) -> bool + Copy,
+    ) -> Option<Kind> {
+        match self.ids.get(id) {
+            Some((k, _)) if accept(*k) => Some(*k),
+            Some((k, _)) => {
+                let k = *k;
+                self.error(path, format!("`{id}` is {}, expected {what}", describe(k)));
+                None
+            }
+            None if self.broken.contains(id) => None,
+            None => {
+                let hint = self.suggest(id, accept);
+                self.error(path, format!("unknown {what} `{id}`{hint}"));
+                None
+            }
+        }
+    }
+}
+
+fn describe(k: Kind) -> String {
+    match k {
+        Kind::Zone => "a zone".into(),
+        Kind::Flow => "a flow".into(),
+        Kind::Asset(AssetKind::Application) => "an application".into(),
+        Kind::Asset(AssetKind::Account) => "an account".into(),
+        Kind::Asset(k) => format!("a {}", k.as_str().replace('_', " ")),
+        Kind::Service => "a service".into(),
+        Kind::Segment => "a segment".into(),
+    }
+}
+
+fn non_negative(c: &mut Checker<'_>, path: Vec<Step>, v: f64, what: &str) {
+    if !v.is_finite() || v < 0.0 {
+        c.error(
+            path,
+            format!("{what} must be a finite number >= 0, got {v}"),
+        );
+    }
+}
+
+/// Check `model`; `broken` holds ids of entities that failed to deserialize (references to
+/// them are not reported as unknown).
+pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
+    let mut c = Checker {
+        issues: Vec::new(),
+        ids: FxHashMap::default(),
+        broken,
+        suggestions_left: MAX_SUGGESTIONS,
+    };
+    c.ids
+        .reserve(model.assets.len() + model.zones.len() + model.services.len());
+    let at = |section: &str, i: usize| vec![key(section), Step::Index(i)];
+    let at_field =
+        |section: &str, i: usize, field: &str| vec![key(section), Step::Index(i), key(field)];
+
+    // Ids first, so references can point forward.
+    for (i, z) in model.zones.iter().enumerate() {
+        c.define(&z.id, Kind::Zone, at_field("zones", i, "id"));
+    }
+    let flow_ids: Vec<String> = model.flows.iter().map(|f| f.id()).collect();
+    for (i, id) in flow_ids.iter().enumerate() {
+        let path = if model.flows[i].explicit_id.is_some() {
+            at_field("flows", i, "id")
+        } else {
+            at("flows", i)
+        };
+        c.define(id, Kind::Flow, path);
+    }
+    for (i, a) in model.assets.iter().enumerate() {
+        c.define(&a.id, Kind::Asset(a.kind), at_field("assets", i, "id"));
+    }
+    for (i, s) in model.services.iter().enumerate() {
+        c.define(&s.id, Kind::Service, at_field("services", i, "id"));
+    }
+    for (i, s) in model.segments.iter().enumerate() {
+        c.define(&s.id, Kind::Segment, at_field("segments", i, "id"));
+    }
+
+    check_settings(&mut c, model);
+
+    let internet: Vec<usize> = (0..model.zones.len())
+        .filter(|&i| model.zones[i].internet)
+        .collect();
+    for &i in internet.iter().skip(1) {
+        c.error(
+            at_field("zones", i, "internet"),
+            format!(
+                "more than one Internet zone (`{}` is already one)",
+                model.zones[internet[0]].id
+            ),
+        );
+    }
+    let internet_id = internet.first().map(|&i| model.zones[i].id.as_str());
+
+    let is_zone = |k: Kind| k == Kind::Zone;
+    let is_service = |k: Kind| k == Kind::Service;
+    let is_asset = |k: Kind| matches!(k, Kind::Asset(_));
+    let is_dep = |k: Kind| matches!(k, Kind::Asset(_) | Kind::Service);
+
+    for (i, f) in model.flows.iter().enumerate() {
+        c.reference(at_field("flows", i, "from"), &f.from, "zone", is_zone);
+        c.reference(at_field("flows", i, "to"), &f.to, "zone", is_zone);
+        for (j, s) in f.services.iter().enumerate() {
+            let mut p = at_field("flows", i, "services");
+            p.push(Step::Index(j));
+            c.reference(p, s, "service", is_service);
+        }
+        if f.ports.contains(&0) {
+            c.error(at_field("flows", i, "ports"), "port 0 is not a port".into());
+        }
+        if f.from == f.to {
+            c.warning(
+                at("flows", i),
+                format!(
+                    "flow `{}` stays in zone `{}`: same-zone traffic is always allowed",
+                    flow_ids[i], f.from
+                ),
+            );
+        }
+    }
+
+    for i in 0..model.assets.len() {
+        check_asset(&mut c, model, i, internet_id);
+    }
+    check_runs_on_cycles(&mut c, model);
+
+    for (i, e) in model.attack_edges.iter().enumerate() {
+        let from_ok = match c.ids.get(e.from.as_str()) {
+            Some((Kind::Asset(_), _)) => true,
+            Some((Kind::Zone, _)) if Some(e.from.as_str()) == internet_id => true,
+            _ => false,
+        };
+        if !from_ok {
+            c.reference(
+                at_field("attack_edges", i, "from"),
+                &e.from,
+                "asset (or the Internet zone)",
+                is_asset,
+            );
+        }
+        c.reference(at_field("attack_edges", i, "to"), &e.to, "asset", is_asset);
+        if e.from == e.to {
+            c.error(
+                at("attack_edges", i),
+                format!("attack edge from `{}` to itself", e.from),
+            );
+        }
+        if let Some(h) = e.ttc_hours {
+            non_negative(
+                &mut c,
+                at_field("attack_edges", i, "ttc_hours"),
+                h,
+                "ttc_hours",
+            );
+        }
+        check_technique(
+            &mut c,
+            at_field("attack_edges", i, "technique"),
+            &e.technique,
+        );
+    }
+
+    for (i, s) in model.services.iter().enumerate() {
+        non_negative(
+            &mut c,
+            at_field("services", i, "recovery_hours"),
+            s.recovery_hours,
+            "recovery_hours",
+        );
+        for (j, d) in s.depends_on.iter().enumerate() {
+            let mut p = at_field("services", i, "depends_on");
+            p.push(Step::Index(j));
+            match &d.target {
+                DepTarget::Asset(id) => {
+                    p.push(key("asset"));
+                    c.reference(p, id, "asset", is_asset);
+                }
+                DepTarget::Service(id) => {
+                    p.push(key("service"));
+                    c.reference(p, id, "service", is_service);
+                }
+                DepTarget::AnyOf { k, of } => {
+                    let n = of.len();
+                    if *k == 0 {
+                        let mut pk = p.clone();
+                        pk.push(key("k"));
+                        c.error(pk, "k = 0: the group would always hold; use k >= 1".into());
+                    } else if *k as usize > n {
+                        let mut pk = p.clone();
+                        pk.push(key("k"));
+                        c.error(pk, format!("k = {k} but any_of lists only {n} member(s)"));
+                    }
+                    let mut seen = FxHashSet::default();
+                    for (m, id) in of.iter().enumerate() {
+                        let mut pm = p.clone();
+                        pm.push(key("any_of"));
+                        pm.push(Step::Index(m));
+                        if !seen.insert(id.as_str()) {
+                            c.error(pm, format!("`{id}` is listed twice in any_of"));
+                            continue;
+                        }
+                        c.reference(pm, id, "asset or service", is_dep);
+                    }
+                }
+            }
+        }
+    }
+    check_service_cycles(&mut c, model);
+
+    for (i, g) in model.segments.iter().enumerate() {
+        non_negative(
+            &mut c,
+            at_field("segments", i, "sla_weight"),
+            g.sla_weight,
+            "sla_weight",
+        );
+        if g.uses.is_empty() {
+            c.warning(
+                at("segments", i),
+                format!(
+                    "segment `{}` uses no service: it can never be affected",
+                    g.id
+                ),
+            );
+        }
+        for (s, &w) in &g.uses {
+            let p = vec![
+                key("segments"),
+                Step::Index(i),
+                key("uses"),
+                Step::KeyName(s.clone()),
+            ];
+            c.reference(p.clone(), s, "service", is_service);
+            if !(0.0..=1.0).contains(&w) {
+                let mut pv = p;
+                pv.pop();
+                pv.push(key(s));
+                c.error(
+                    pv,
+                    format!("weight of `{s}` must be within [0, 1], got {w}"),
+                );
+            }
+        }
+    }
+    c.issues
+}
+
+fn check_settings(c: &mut Checker<'_>, model: &Model) {
+    let s = &model.settings;
+    let fields = [
+        ("containment_hours", s.containment_hours),
+        ("exploit_ttc_hours", s.exploit_ttc_hours),
+        ("credential_theft_hours", s.credential_theft_hours),
+        ("edr_factor", s.edr_factor),
+        ("valid_account_hours", s.valid_account_hours),
+        ("mfa_factor", s.mfa_factor),
+        ("membership_hours", s.membership_hours),
+        ("host_to_hosted_hours", s.host_to_hosted_hours),
+        ("hosted_to_host_hours", s.hosted_to_host_hours),
+        ("soft_dependency_factor", s.soft_dependency_factor),
+    ];
+    for (name, v) in fields {
+        non_negative(c, vec![key("settings"), key(name)], v, name);
+    }
+    if s.soft_dependency_factor > 1.0 {
+        c.error(
+            vec![key("settings"), key("soft_dependency_factor")],
+            format!(
+                "soft_dependency_factor must be within [0, 1], got {}",
+                s.soft_dependency_factor
+            ),
+        );
+    }
+}
+
+fn check_technique(c: &mut Checker<'_>, path: Vec<Step>, t: &str) {
+    let b = t.as_bytes();
+    let base = b.len() >= 5 && b[0] == b'T' && b[1..5].iter().all(u8::is_ascii_digit);
+    let ok = base
+        && (b.len() == 5
+            || (b.len() == 9 && b[5] == b'.' && b[6..9].iter().all(u8::is_ascii_digit)));
+    if !ok {
+        c.warning(
+            path,
+            format!("technique `{t}` is not an ATT&CK id like T1021 or T1021.001"),
+        );
+    }
+}
+
+fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option<&str>) {
+    let a = &model.assets[i];
+    let f = |field: &str| vec![key("assets"), Step::Index(i), key(field)];
+    let identity = a.kind.is_identity();
+    let is_zone = |k: Kind| k == Kind::Zone;
+    if identity {
+        let kind = a.kind.as_str();
+        let mut forbid = |present: bool, field: &str, why: &str| {
+            if present {
+                c.error(
+                    vec![
+                        key("assets"),
+                        Step::Index(i),
+                        Step::KeyName(field.to_string()),
+                    ],
+                    format!("`{field}` does not apply to {kind} `{}`: {why}", a.id),
+                );
+            }
+        };
+        forbid(
+            a.zone.is_some(),
+            "zone",
+            "identities live in no network zone",
+        );
+        forbid(
+            a.exposed,
+            "exposed",
+            "only network-reachable assets are exposed",
+        );
+        forbid(
+            !a.listens.is_empty(),
+            "listens",
+            "identities listen on no port",
+        );
+        forbid(a.runs_on.is_some(), "runs_on", "identities run on no host");
+        forbid(
+            !a.vulnerabilities.is_empty(),
+            "vulnerabilities",
+            "identities are taken through credentials or membership",
+        );
+        forbid(
+            !a.credentials.is_empty(),
+            "credentials",
+            "credentials are exposed on machines",
+        );
+        forbid(
+            !a.admins.is_empty(),
+            "admins",
+            "administration rights are given on machines",
+        );
+        forbid(
+            a.controls.edr || a.controls.mfa || a.controls.backup,
+            "controls",
+            "only recovery_hours applies to identities (MFA belongs to the assets they log on to)",
+        );
+    } else {
+        match &a.zone {
+            None => c.error(
+                vec![key("assets"), Step::Index(i)],
+                format!(
+                    "{} `{}` has no zone (required except for accounts and groups)",
+                    a.kind.as_str(),
+                    a.id
+                ),
+            ),
+            Some(z) => {
+                if c.reference(f("zone"), z, "zone", is_zone).is_some()
+                    && Some(z.as_str()) == internet_id
+                {
+                    c.error(f("zone"), format!("`{z}` is the Internet zone, which holds no assets; use `exposed: true`"));
+                }
+            }
+        }
+    }
+    if a.kind != AssetKind::Group && !a.members.is_empty() {
+        c.error(
+            vec![
+                key("assets"),
+                Step::Index(i),
+                Step::KeyName("members".into()),
+            ],
+            format!(
+                "`members` only applies to groups, and `{}` is {}",
+                a.id,
+                describe(Kind::Asset(a.kind))
+            ),
+        );
+    }
+    if let Some(h) = &a.runs_on {
+        if a.kind == AssetKind::NetworkDevice {
+            c.error(
+                f("runs_on"),
+                format!("network device `{}` cannot run on a host", a.id),
+            );
+        } else if !identity {
+            c.reference(f("runs_on"), h, "host", |k| {
+                k == Kind::Asset(AssetKind::Host)
+            });
+            if h == &a.id {
+                c.error(f("runs_on"), format!("`{}` runs on itself", a.id));
+            }
+        }
+    }
+    if let Some(h) = a.controls.recovery_hours {
+        let mut p = f("controls");
+        p.push(key("recovery_hours"));
+        non_negative(c, p, h, "recovery_hours");
+    }
+    for p in &a.listens {
+        if *p == 0 {
+            c.error(f("listens"), "port 0 is not a port".into());
+        }
+    }
+    let mut vuln_ids = FxHashSet::default();
+    for (j, v) in a.vulnerabilities.iter().enumerate() {
+        let p = |field: &str| {
+            vec![
+                key("assets"),
+                Step::Index(i),
+                key("vulnerabilities"),
+                Step::Index(j),
+                key(field),
+            ]
+        };
+        if !vuln_ids.insert(v.id.as_str()) {
+            c.error(
+                p("id"),
+                format!("vulnerability `{}` listed twice on `{}`", v.id, a.id),
+            );
+        }
+        if let Some(h) = v.ttc_hours {
+            non_negative(c, p("ttc_hours"), h, "ttc_hours");
+        }
+        if let Some(t) = &v.technique {
+            check_technique(c, p("technique"), t);
+        }
+        if v.ports.contains(&0) {
+            c.error(p("ports"), "port 0 is not a port".into());
+        }
+    }
+    if !identity {
+        for (j, id) in a.credentials.iter().enumerate() {
+            let p = vec![
+                key("assets"),
+                Step::Index(i),
+                key("credentials"),
+                Step::Index(j),
+            ];
+            c.reference(p, id, "account", |k| k == Kind::Asset(AssetKind::Account));
+        }
+        for (j, id) in a.admins.iter().enumerate() {
+            let p = vec![key("assets"), Step::Index(i), key("admins"), Step::Index(j)];
+            c.reference(
+                p,
+                id,
+                "identity (account or group)",
+                |k| matches!(k, Kind::Asset(a) if a.is_identity()),
+            );
+        }
+    }
+    if a.kind == AssetKind::Group {
+        for (j, id) in a.members.iter().enumerate() {
+            let p = vec![
+                key("assets"),
+                Step::Index(i),
+                key("members"),
+                Step::Index(j),
+            ];
+            if id == &a.id {
+                c.error(p, format!("group `{id}` is a member of itself"));
+                continue;
+            }
+            c.reference(
+                p,
+                id,
+                "identity (account or group)",
+                |k| matches!(k, Kind::Asset(a) if a.is_identity()),
+            );
+        }
+    }
+}
+
+/// Hosts may run on hosts (virtual machines on a hypervisor); a loop there is an error.
+fn check_runs_on_cycles(c: &mut Checker<'_>, model: &Model) {
+    let index: FxHashMap<&str, usize> = model
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), i))
+        .collect();
+    // 0 = unvisited, 1 = on the current chain, 2 = done.
+    let mut state = vec![0u8; model.assets.len()];
+    for start in 0..model.assets.len() {
+        let mut chain = Vec::new();
+        let mut cur = Some(start);
+        while let Some(i) = cur {
+            match state[i] {
+                2 => break,
+                1 => {
+                    let pos = chain.iter().position(|&x| x == i).unwrap_or(0);
+                    let cycle: Vec<&str> = chain[pos..]
+                        .iter()
+                        .chain(std::iter::once(&i))
+                        .map(|&x| model.assets[x].id.as_str())
+                        .collect();
+                    if cycle.len() > 2 {
+                        c.error(
+                            vec![key("assets"), Step::Index(i), key("runs_on")],
+                            format!("runs_on cycle: {}", cycle.join(" -> ")),
+                        );
+                    }
+                    break;
+                }
+                _ => {}
+            }
+            state[i] = 1;
+            chain.push(i);
+            cur = model.assets[i]
+                .runs_on
+                .as_deref()
+                .and_then(|h| index.get(h).copied());
+        }
+        for x in chain {
+            state[x] = 2;
+        }
+    }
+}
+
+/// Services must form a DAG; report each cycle once, naming its members in order.
+fn check_service_cycles(c: &mut Checker<'_>, model: &Model) {
+    let index: FxHashMap<&str, usize> = model
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let n = model.services.len();
+    // Edges to services only (assets end the recursion), with the dependency index.
+    let succ: Vec<Vec<(usize, usize)>> = model
+        .services
+        .iter()
+        .map(|s| {
+            let mut out = Vec::new();
+            for (j, d) in s.depends_on.iter().enumerate() {
+                for id in d.ids() {
+                    if let Some(&t) = index.get(id.as_str()) {
+                        out.push((t, j));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    // Iterative DFS with colours; a grey successor closes a cycle.
+    let mut colour = vec![0u8; n];
+    for root in 0..n {
+        if colour[root] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        colour[root] = 1;
+        while let Some(&mut (u, ref mut next)) = stack.last_mut() {
+            if let Some(&(v, dep)) = succ[u].get(*next) {
+                *next += 1;
+                match colour[v] {
+                    0 => {
+                        colour[v] = 1;
+                        stack.push((v, 0));
+                    }
+                    1 => {
+                        let from = stack.iter().position(|&(x, _)| x == v).unwrap_or(0);
+                        let mut names: Vec<&str> = stack[from..]
+                            .iter()
+                            .map(|&(x, _)| model.services[x].id.as_str())
+                            .collect();
+                        names.push(model.services[v].id.as_str());
+                        c.error(
+                            vec![
+                                key("services"),
+                                Step::Index(u),
+                                key("depends_on"),
+                                Step::Index(dep),
+                            ],
+                            format!("service dependency cycle: {}", names.join(" -> ")),
+                        );
+                    }
+                    _ => {}
+                }
+            } else {
+                colour[u] = 2;
+                stack.pop();
+            }
+        }
+    }
+}
