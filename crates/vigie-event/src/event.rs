@@ -275,8 +275,13 @@ fn visit_element<'a>(
                                 let l = push_seg(scratch, an);
                                 f(scratch, av);
                                 scratch.truncate(l);
-                                let short = format_attr(name, an);
-                                f(&short, av);
+                                // The short `N_Attr` name is built past the end of the
+                                // path in the same buffer, so no allocation per attribute.
+                                scratch.push_str(name);
+                                scratch.push('_');
+                                scratch.push_str(an);
+                                f(&scratch[l..], av);
+                                scratch.truncate(l);
                             }
                         }
                     }
@@ -290,14 +295,6 @@ fn visit_element<'a>(
         }
     }
     scratch.truncate(len);
-}
-
-fn format_attr(name: &str, attr: &str) -> String {
-    let mut s = String::with_capacity(name.len() + attr.len() + 1);
-    s.push_str(name);
-    s.push('_');
-    s.push_str(attr);
-    s
 }
 
 fn visit_winlogbeat<'a>(doc: &'a Value, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
@@ -364,6 +361,30 @@ mod tests {
         assert!(has("Image", json!("C:\\x.exe")));
         assert!(has("Event.EventData.CommandLine", json!("x -y")));
         assert_eq!(e.get("Image"), Some(&json!("C:\\x.exe")));
+    }
+
+    #[test]
+    fn attribute_names_do_not_leak_into_paths() {
+        let doc = json!({"Event": {"System": {
+            "Provider": {"#attributes": {"Name": "P", "Guid": "G"}},
+            "Execution": {"#attributes": {"ProcessID": 4}},
+            "Channel": "Security"}}});
+        let e = Event::new("f".into(), 1, doc);
+        let mut got: Vec<String> = names(&e).into_iter().map(|(n, _)| n).collect();
+        // Key order depends on serde_json's `preserve_order` feature; compare as sets.
+        got.sort();
+        let mut want = vec![
+            "Event.System.Provider.Name",
+            "Provider_Name",
+            "Event.System.Provider.Guid",
+            "Provider_Guid",
+            "Event.System.Execution.ProcessID",
+            "Execution_ProcessID",
+            "Channel",
+            "Event.System.Channel",
+        ];
+        want.sort();
+        assert_eq!(got, want);
     }
 
     #[test]

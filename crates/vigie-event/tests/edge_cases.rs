@@ -71,3 +71,36 @@ fn damaged_files_report_errors_and_keep_good_records() {
         assert!(out.errors.iter().all(|e| !e.message.is_empty()));
     }
 }
+
+/// The parser's own threads change speed, not output; and reading files in parallel on a
+/// rayon pool with the default settings does not deadlock.
+#[test]
+fn threads_change_nothing_and_pools_do_not_deadlock() {
+    use rayon::prelude::*;
+    let dir = shared().join("evtx/edge-cases");
+    let (files, _) = discover(&[dir]);
+    let digest = |threads: usize, f: &vigie_event::InputFile| {
+        let opts = ReadOptions {
+            evtx_threads: threads,
+            ..Default::default()
+        };
+        let out = read_all(f, &opts);
+        let ids: Vec<u64> = out.events.iter().map(|e| e.record).collect();
+        let errs: Vec<Position> = out.errors.iter().map(|e| e.position).collect();
+        (ids, errs)
+    };
+    let big = files
+        .iter()
+        .find(|f| f.name.ends_with("/security.evtx"))
+        .expect("security.evtx");
+    let one = digest(1, big);
+    assert!(one.0.len() > 1000);
+    assert_eq!(digest(3, big), one);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let total: usize = pool.install(|| files.par_iter().map(|f| digest(0, f).0.len()).sum());
+    let serial: usize = files.iter().map(|f| digest(1, f).0.len()).sum();
+    assert_eq!(total, serial);
+}

@@ -17,12 +17,15 @@ use super::{Position, ReadError, ReadErrorKind};
 /// crate default (`#attributes` / `#text`), which the field walk expects; indentation is
 /// off because the rendered text is only parsed back, never shown.
 ///
-/// Called from inside a rayon worker (files read in parallel on a pool), the parser is
-/// kept single-threaded: its multi-threaded mode spawns onto the current pool and blocks
-/// the calling worker until the jobs finish, so a pool whose workers all wait that way
-/// would never run them.
+/// With `0` ("let it choose"), a call from inside a rayon worker (files read in parallel
+/// on a pool) parses single-threaded, and any other call uses every thread of the global
+/// pool. The reason: the multi-threaded parser spawns its chunk jobs onto the current pool
+/// and blocks the calling thread until they are done, so a pool whose workers all wait
+/// that way never runs them. An explicit `n > 1` is honoured as given; from inside a
+/// pool it is only safe while fewer files than the pool has threads are read at once
+/// (one big file read by one worker, say).
 pub fn parser_settings(evtx_threads: usize) -> ParserSettings {
-    let threads = if rayon::current_thread_index().is_some() {
+    let threads = if evtx_threads == 0 && rayon::current_thread_index().is_some() {
         1
     } else {
         evtx_threads

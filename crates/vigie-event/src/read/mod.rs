@@ -114,6 +114,7 @@ pub struct ReadError {
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     /// Threads the EVTX parser may use inside one file (0 = let it choose, 1 = none).
+    /// See [`evtx::parser_settings`] for what "choose" means inside a rayon pool.
     pub evtx_threads: usize,
     /// Bytes read so far, across inputs, for a progress bar (compressed bytes for gzip).
     pub bytes_read: Option<Arc<AtomicU64>>,
