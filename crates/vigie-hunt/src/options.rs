@@ -1,0 +1,59 @@
+//! What a hunt is asked to do.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use vigie_sigma::Level;
+
+/// Settings of one hunt. `Default` hunts with every rule level, no time window, all cores,
+/// no progress bar.
+#[derive(Debug, Clone)]
+pub struct HuntOptions {
+    /// Rule files or directories (walked recursively).
+    pub rules: Vec<PathBuf>,
+    /// Logsource routing and field mapping file (default: the one shipped with vigie-sigma).
+    pub mapping: Option<PathBuf>,
+    /// Values for `|expand` placeholders.
+    pub placeholders: Option<PathBuf>,
+    /// Report only detections of this level or above.
+    pub min_level: Option<Level>,
+    /// Scan only events at or after this time (events without a time are left out when a
+    /// window is set).
+    pub from: Option<DateTime<Utc>>,
+    /// Scan only events at or before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+    /// Draw a progress bar on stderr (only drawn when stderr is a terminal).
+    pub progress: bool,
+    /// How many damaged records / skipped files are listed one by one on stderr before
+    /// the rest are only counted in the summary.
+    pub max_listed_errors: usize,
+}
+
+impl Default for HuntOptions {
+    fn default() -> Self {
+        HuntOptions {
+            rules: Vec::new(),
+            mapping: None,
+            placeholders: None,
+            min_level: None,
+            from: None,
+            to: None,
+            threads: 0,
+            progress: false,
+            max_listed_errors: 50,
+        }
+    }
+}
+
+impl HuntOptions {
+    /// Whether an event with this time is inside the `--from`/`--to` window.
+    pub fn in_window(&self, t: Option<DateTime<Utc>>) -> bool {
+        if self.from.is_none() && self.to.is_none() {
+            return true;
+        }
+        let Some(t) = t else { return false };
+        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t <= to)
+    }
+}

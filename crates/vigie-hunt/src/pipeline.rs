@@ -1,0 +1,363 @@
+//! The pipeline: parallel per-file scan, in-order emission, then correlations.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use std::path::Path;
+use vigie_event::{discover, read_input, InputFile, ReadError, ReadErrorKind, ReadOptions};
+
+use vigie_sigma::{
+    LoadError, LoadOptions, LoadReport, Mapping, Match, Observation, Placeholders, RuleSet,
+};
+
+use crate::printer::Sink;
+use crate::summary::RuleCounts;
+use crate::{progress, Detection, HuntError, HuntOptions, Summary};
+
+/// Loads the rules, discovers the inputs and hunts them: what `vigie hunt` does.
+/// Fatal: a rules / mapping / placeholders path that cannot be read, an input path that
+/// does not exist, output that cannot be written. Everything else is counted in the
+/// returned [`Summary`].
+pub fn run(
+    opts: &HuntOptions,
+    inputs: &[std::path::PathBuf],
+    sink: &mut dyn Sink,
+) -> Result<Summary, HuntError> {
+    for p in inputs {
+        if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
+            return Err(HuntError::MissingInput(p.clone()));
+        }
+    }
+    let t0 = Instant::now();
+    let load = load_options(opts.mapping.as_deref(), opts.placeholders.as_deref())?;
+    let (rules, report) = RuleSet::load(&opts.rules, &load)?;
+    let load_s = t0.elapsed().as_secs_f64();
+    tracing::info!(
+        "loaded {} rules in {load_s:.2} s ({} refused)",
+        rules.len(),
+        report.refused.len()
+    );
+    for r in &report.refused {
+        tracing::info!(
+            "rule refused: {}{}: {:?}: {}",
+            r.file,
+            r.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            r.kind,
+            r.reason
+        );
+    }
+    let (files, errors) = discover(inputs);
+    let mut summary = hunt(&rules, &report, &files, errors, opts, sink)?;
+    summary.rules_load_s = load_s;
+    Ok(summary)
+}
+
+/// The rule-loading options a hunt implies: reads `--mapping` (default: the shipped
+/// mapping) and `--placeholders`; either unreadable is fatal.
+pub fn load_options(
+    mapping: Option<&Path>,
+    placeholders: Option<&Path>,
+) -> Result<LoadOptions, LoadError> {
+    Ok(LoadOptions {
+        mapping: match mapping {
+            Some(p) => Mapping::from_file(p)?,
+            None => Mapping::default(),
+        },
+        placeholders: placeholders.map(Placeholders::from_file).transpose()?,
+        ..LoadOptions::default()
+    })
+}
+
+/// What one file yields; sent from a worker to the emitting thread.
+#[derive(Default)]
+struct FileOutcome {
+    index: usize,
+    events: u64,
+    outside_window: u64,
+    below_level: u64,
+    bytes: u64,
+    detections: Vec<Detection>,
+    /// (sequence in this file, observation) for correlations.
+    observations: Vec<(u64, Observation)>,
+    /// Damaged records by reason.
+    record_errors: BTreeMap<ReadErrorKind, u64>,
+    /// The first few damaged records, to list.
+    listed: Vec<ReadError>,
+    /// The file could not be read at all.
+    failed: Option<ReadError>,
+}
+
+/// Result of scanning already-discovered inputs (the summary without rule load time).
+pub type ScanResult = Result<Summary, HuntError>;
+
+/// Hunts `inputs` with `rules`, writing detections to `sink` in deterministic order
+/// (input order, then record order; correlation hits last, in event-time order).
+/// `discover_errors` are paths `discover` could not open; they are counted as skipped.
+pub fn hunt(
+    rules: &RuleSet,
+    report: &LoadReport,
+    inputs: &[InputFile],
+    discover_errors: Vec<ReadError>,
+    opts: &HuntOptions,
+    sink: &mut dyn Sink,
+) -> ScanResult {
+    let t0 = Instant::now();
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("vigie-hunt-{i}"))
+        .build()?;
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    // One big file: let the EVTX parser use the threads inside it; many files: one
+    // thread per file is cheaper than splitting each.
+    let evtx_threads = if inputs.len() == 1 { threads } else { 1 };
+    let read_opts = ReadOptions {
+        evtx_threads,
+        bytes_read: Some(bytes_read.clone()),
+    };
+    let total: u64 = inputs.iter().map(|i| i.size).sum();
+    let pb = progress::bar(total, opts.progress);
+
+    let mut summary = Summary::new(RuleCounts::from_report(report), threads);
+    let mut listed = 0usize;
+    for e in discover_errors {
+        *summary.files.skipped.entry(e.kind).or_insert(0) += 1;
+        note_error(&pb, &mut listed, opts.max_listed_errors, &mut summary, &e);
+    }
+
+    let cancel = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<FileOutcome>();
+    let mut observations: Vec<(usize, u64, Observation)> = Vec::new();
+    let mut write_error: Option<std::io::Error> = None;
+
+    std::thread::scope(|s| {
+        let cancel = &cancel;
+        let read_opts = &read_opts;
+        s.spawn(move || {
+            pool.install(|| {
+                inputs.par_iter().enumerate().for_each_init(
+                    || (rules.matcher(), Vec::new(), tx.clone()),
+                    |(matcher, buf, tx), (index, input)| {
+                        let mut out = FileOutcome {
+                            index,
+                            ..FileOutcome::default()
+                        };
+                        if !cancel.load(Ordering::Relaxed) {
+                            scan_file(rules, matcher, buf, input, opts, read_opts, &mut out);
+                        }
+                        // The receiver only goes away once every sender is dropped.
+                        let _ = tx.send(out);
+                    },
+                )
+            });
+            drop(tx);
+        });
+
+        let mut pending: BTreeMap<usize, FileOutcome> = BTreeMap::new();
+        let mut next = 0usize;
+        loop {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(o) => {
+                    pending.insert(o.index, o);
+                    while let Some(o) = pending.remove(&next) {
+                        next += 1;
+                        if write_error.is_some() {
+                            continue;
+                        }
+                        if let Err(e) = emit_file(
+                            o,
+                            rules,
+                            sink,
+                            &pb,
+                            &mut listed,
+                            opts,
+                            &mut summary,
+                            &mut observations,
+                        ) {
+                            cancel.store(true, Ordering::Relaxed);
+                            write_error = Some(e);
+                        }
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            pb.set_position(bytes_read.load(Ordering::Relaxed));
+        }
+    });
+    pb.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(HuntError::Output(e));
+    }
+
+    // Correlations see matches in event-time order; ties keep input then record order so
+    // the result does not depend on thread timing.
+    observations.sort_by_key(|o| (o.2.timestamp, o.0, o.1));
+    let mut correlator = rules.correlator();
+    let mut hits = Vec::new();
+    for (_, _, o) in observations {
+        correlator.push(o, &mut hits);
+        emit_hits(&mut hits, rules, sink, opts, &mut summary)?;
+    }
+    correlator.finish(&mut hits);
+    emit_hits(&mut hits, rules, sink, opts, &mut summary)?;
+    sink.finish()?;
+
+    summary.detections_total = summary.detections.values().sum();
+    summary.scan_s = t0.elapsed().as_secs_f64();
+    summary.events_per_s = if summary.scan_s > 0.0 {
+        summary.events as f64 / summary.scan_s
+    } else {
+        0.0
+    };
+    Ok(summary)
+}
+
+/// Reads one file and matches its events. Runs on a worker thread.
+fn scan_file(
+    rules: &RuleSet,
+    matcher: &mut vigie_sigma::Matcher<'_>,
+    buf: &mut Vec<Match>,
+    input: &InputFile,
+    opts: &HuntOptions,
+    read_opts: &ReadOptions,
+    out: &mut FileOutcome,
+) {
+    let FileOutcome {
+        events,
+        outside_window,
+        below_level,
+        detections,
+        observations,
+        record_errors,
+        listed,
+        ..
+    } = out;
+    let mut seq = 0u64;
+    let res = read_input(
+        input,
+        read_opts,
+        &mut |ev| {
+            *events += 1;
+            if !opts.in_window(ev.timestamp) {
+                *outside_window += 1;
+                return;
+            }
+            buf.clear();
+            matcher.scan(&ev, buf);
+            for m in buf.drain(..) {
+                if let Some(o) = rules.observe(&m, &ev) {
+                    observations.push((seq, o));
+                    seq += 1;
+                }
+                let meta = rules.meta(m.rule);
+                if !meta.report {
+                    continue;
+                }
+                if opts.min_level.is_some_and(|l| meta.level < l) {
+                    *below_level += 1;
+                    continue;
+                }
+                detections.push(Detection::from_match(m, &ev));
+            }
+        },
+        &mut |err| {
+            *record_errors.entry(err.kind).or_insert(0) += 1;
+            if listed.len() < opts.max_listed_errors {
+                listed.push(err);
+            }
+        },
+    );
+    match res {
+        Ok(stats) => out.bytes = stats.bytes,
+        Err(e) => out.failed = Some(e),
+    }
+}
+
+fn note_error(
+    pb: &indicatif::ProgressBar,
+    listed: &mut usize,
+    cap: usize,
+    summary: &mut Summary,
+    e: &ReadError,
+) {
+    if *listed < cap {
+        *listed += 1;
+        pb.suspend(|| tracing::warn!("skipped {e}"));
+    } else {
+        summary.errors_not_listed += 1;
+    }
+}
+
+/// Folds one file's outcome into the summary and writes its detections. Main thread.
+#[allow(clippy::too_many_arguments)]
+fn emit_file(
+    o: FileOutcome,
+    rules: &RuleSet,
+    sink: &mut dyn Sink,
+    pb: &indicatif::ProgressBar,
+    listed: &mut usize,
+    opts: &HuntOptions,
+    summary: &mut Summary,
+    observations: &mut Vec<(usize, u64, Observation)>,
+) -> std::io::Result<()> {
+    let cap = opts.max_listed_errors;
+    match &o.failed {
+        Some(e) => {
+            *summary.files.skipped.entry(e.kind).or_insert(0) += 1;
+            note_error(pb, listed, cap, summary, e);
+        }
+        None => summary.files.read += 1,
+    }
+    summary.events += o.events;
+    summary.events_outside_window += o.outside_window;
+    summary.below_level += o.below_level;
+    summary.bytes += o.bytes;
+    let mut n_errors = 0;
+    for (k, n) in &o.record_errors {
+        *summary.records_skipped.entry(*k).or_insert(0) += n;
+        n_errors += n;
+    }
+    for e in &o.listed {
+        note_error(pb, listed, cap, summary, e);
+    }
+    summary.errors_not_listed += n_errors - o.listed.len() as u64;
+    for d in &o.detections {
+        let meta = rules.meta(d.rule);
+        *summary.detections.entry(meta.level).or_insert(0) += 1;
+        sink.write(d, meta)?;
+    }
+    observations.extend(o.observations.into_iter().map(|(s, ob)| (o.index, s, ob)));
+    Ok(())
+}
+
+fn emit_hits(
+    hits: &mut Vec<vigie_sigma::CorrelationHit>,
+    rules: &RuleSet,
+    sink: &mut dyn Sink,
+    opts: &HuntOptions,
+    summary: &mut Summary,
+) -> std::io::Result<()> {
+    for h in hits.drain(..) {
+        let meta = rules.meta(h.rule);
+        if !meta.report {
+            continue;
+        }
+        if opts.min_level.is_some_and(|l| meta.level < l) {
+            summary.below_level += 1;
+            continue;
+        }
+        *summary.detections.entry(meta.level).or_insert(0) += 1;
+        summary.correlation_hits += 1;
+        sink.write(&Detection::from_hit(h), meta)?;
+    }
+    Ok(())
+}

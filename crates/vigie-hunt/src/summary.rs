@@ -1,0 +1,228 @@
+//! The closing summary: what was read, skipped, found, and how fast.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use vigie_event::ReadErrorKind;
+use vigie_sigma::{Level, LoadReport, RefusalKind};
+
+/// Files read and skipped.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileCounts {
+    pub read: u64,
+    /// Files that could not be read at all, by reason.
+    pub skipped: BTreeMap<ReadErrorKind, u64>,
+}
+
+/// Rules loaded and refused.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RuleCounts {
+    pub files: usize,
+    pub detection: usize,
+    pub correlation: usize,
+    pub filters: usize,
+    /// Refused rules by reason (details: `vigie rules check`).
+    pub refused: BTreeMap<RefusalKind, u64>,
+}
+
+impl RuleCounts {
+    pub fn from_report(r: &LoadReport) -> RuleCounts {
+        let mut refused = BTreeMap::new();
+        for x in &r.refused {
+            *refused.entry(x.kind).or_insert(0) += 1;
+        }
+        RuleCounts {
+            files: r.files,
+            detection: r.detection_rules,
+            correlation: r.correlation_rules,
+            filters: r.filters,
+            refused,
+        }
+    }
+}
+
+/// Everything the closing summary says; `Display` is the human form, `Serialize` the
+/// JSON form (`--summary-json`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub files: FileCounts,
+    /// Events read (good records).
+    pub events: u64,
+    /// Events left out by `--from`/`--to` (outside the window or without a time).
+    pub events_outside_window: u64,
+    /// Bytes of input (compressed size for gzip; 0 for stdin).
+    pub bytes: u64,
+    /// Reported detections (after `--level`), by level; correlation hits included.
+    pub detections: BTreeMap<Level, u64>,
+    /// Sum of `detections`.
+    pub detections_total: u64,
+    /// Of those, correlation hits.
+    pub correlation_hits: u64,
+    /// Matches not reported because their rule is below `--level`.
+    pub below_level: u64,
+    /// Damaged records skipped, by reason.
+    pub records_skipped: BTreeMap<ReadErrorKind, u64>,
+    /// Damaged records / skipped files not listed one by one on stderr (past the cap).
+    pub errors_not_listed: u64,
+    pub rules: RuleCounts,
+    /// Seconds spent loading and compiling rules.
+    pub rules_load_s: f64,
+    /// Seconds spent reading and matching (after rules are loaded).
+    pub scan_s: f64,
+    /// `events / scan_s`.
+    pub events_per_s: f64,
+    pub threads: usize,
+}
+
+impl Summary {
+    /// An empty summary with every level present (at 0) in `detections`.
+    pub fn new(rules: RuleCounts, threads: usize) -> Summary {
+        Summary {
+            detections: Level::ALL.iter().map(|l| (*l, 0)).collect(),
+            rules,
+            threads,
+            ..Summary::default()
+        }
+    }
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if b < 1000 {
+        return format!("{b} B");
+    }
+    let mut v = b as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if v < 1000.0 {
+            break;
+        }
+        v /= 1000.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+fn by_reason<K: Serialize>(m: &BTreeMap<K, u64>) -> String {
+    m.iter()
+        .map(|(k, n)| {
+            let name = serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("{name} {n}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let skipped: u64 = self.files.skipped.values().sum();
+        write!(f, "files: {} read", self.files.read)?;
+        if skipped > 0 {
+            write!(
+                f,
+                ", {skipped} skipped ({})",
+                by_reason(&self.files.skipped)
+            )?;
+        }
+        writeln!(
+            f,
+            "; events: {}; bytes: {}",
+            self.events,
+            human_bytes(self.bytes)
+        )?;
+        if self.events_outside_window > 0 {
+            writeln!(
+                f,
+                "events outside --from/--to: {}",
+                self.events_outside_window
+            )?;
+        }
+        let levels: Vec<String> = Level::ALL
+            .iter()
+            .rev()
+            .map(|l| format!("{l} {}", self.detections.get(l).copied().unwrap_or(0)))
+            .collect();
+        write!(
+            f,
+            "detections: {} ({})",
+            self.detections_total,
+            levels.join(", ")
+        )?;
+        if self.correlation_hits > 0 {
+            write!(f, ", of which correlations: {}", self.correlation_hits)?;
+        }
+        if self.below_level > 0 {
+            write!(f, "; {} below --level not shown", self.below_level)?;
+        }
+        writeln!(f)?;
+        let rec: u64 = self.records_skipped.values().sum();
+        if rec > 0 {
+            write!(
+                f,
+                "records skipped: {rec} ({})",
+                by_reason(&self.records_skipped)
+            )?;
+            if self.errors_not_listed > 0 {
+                write!(f, "; {} not listed above", self.errors_not_listed)?;
+            }
+            writeln!(f)?;
+        }
+        let r = &self.rules;
+        write!(
+            f,
+            "rules: {} loaded ({} detection, {} correlation, {} filters) from {} files",
+            r.detection + r.correlation + r.filters,
+            r.detection,
+            r.correlation,
+            r.filters,
+            r.files
+        )?;
+        let refused: u64 = r.refused.values().sum();
+        if refused > 0 {
+            write!(
+                f,
+                "; {refused} refused ({}) -- `vigie rules check` lists them",
+                by_reason(&r.refused)
+            )?;
+        }
+        writeln!(f)?;
+        write!(
+            f,
+            "time: rules {:.2} s, scan {:.2} s, {:.0} events/s on {} thread{}",
+            self.rules_load_s,
+            self.scan_s,
+            self.events_per_s,
+            self.threads,
+            if self.threads == 1 { "" } else { "s" }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_and_display() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(21_065_728), "21.1 MB");
+        assert_eq!(human_bytes(3_500_000_000), "3.5 GB");
+        let mut s = Summary::new(RuleCounts::default(), 1);
+        s.records_skipped.insert(ReadErrorKind::BadJson, 2);
+        s.files.skipped.insert(ReadErrorKind::Io, 1);
+        let text = s.to_string();
+        assert!(text.contains("1 skipped (io 1)"), "{text}");
+        assert!(text.contains("records skipped: 2 (bad_json 2)"), "{text}");
+        assert!(
+            text.contains("on 1 thread\n") || text.ends_with("on 1 thread"),
+            "{text}"
+        );
+        let j = serde_json::to_value(&s).unwrap();
+        assert_eq!(j["detections"]["critical"], 0);
+        assert_eq!(j["files"]["skipped"]["io"], 1);
+    }
+}
