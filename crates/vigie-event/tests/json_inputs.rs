@@ -264,3 +264,49 @@ fn read_bytes_matches_read_input() {
     assert_eq!(err.kind, ReadErrorKind::UnsupportedFormat);
     assert_eq!(err.position, Position::File);
 }
+
+#[test]
+fn pretty_printed_objects() {
+    let text = b"\n{\n  \"a\": 1,\n  \"b\": {\"c\": \"}{\"}\n}\n[1, 2]\n{\n  \"a\": 2\n}\n\n  {\"x\": \n  3}\nnope\n{\"a\": 3}\n{\n \"cut\": ";
+    let dir = tempfile::tempdir().unwrap();
+    let (f, _) = discover(&[write(dir.path(), "pretty.json", text)]);
+    assert_eq!(f[0].format, Format::JsonLines);
+    let out = read_all(&f[0], &ReadOptions::default());
+    out.result.unwrap();
+    let starts: Vec<u64> = out.events.iter().map(|e| e.record).collect();
+    assert_eq!(starts, vec![2, 7, 11, 14]);
+    assert_eq!(out.events[0].get("b.c"), Some(&json!("}{")));
+    assert_eq!(out.events[2].get("x"), Some(&json!(3)));
+    let errs: Vec<(Position, ReadErrorKind)> =
+        out.errors.iter().map(|e| (e.position, e.kind)).collect();
+    assert_eq!(
+        errs,
+        vec![
+            (Position::Line(6), ReadErrorKind::NotAnObject),
+            (Position::Line(13), ReadErrorKind::BadJson),
+            (Position::Line(15), ReadErrorKind::BadJson),
+        ]
+    );
+    assert!(
+        out.errors[2].message.contains("input ends inside"),
+        "{}",
+        out.errors[2]
+    );
+}
+
+/// A first line cut short is reported alone; the lines after it are still records.
+#[test]
+fn truncated_first_line_stays_line_based() {
+    let (mut n, mut errs) = (0, Vec::new());
+    vigie_event::read_bytes(
+        "t",
+        b"{\"a\": 1\n{\"b\": 2}\n",
+        &ReadOptions::default(),
+        &mut |_| n += 1,
+        &mut |e| errs.push(e),
+    )
+    .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].position, Position::Line(1));
+}

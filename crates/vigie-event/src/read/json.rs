@@ -1,6 +1,6 @@
 //! JSON lines and JSON arrays, streamed: memory follows the largest record, not the file.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 use serde_json::Value;
 
@@ -16,9 +16,15 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub(crate) struct IoKind(pub ReadErrorKind);
 
 /// One JSON object per line; blank lines skipped; `Event::record` is the 1-based line.
+///
+/// A file whose first record does not end on its line (pretty-printed objects, one after
+/// another) is read as a sequence of multi-line values instead: see [`read_multiline`].
 pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoKind) {
     let mut line = Vec::with_capacity(4096);
     let mut number = 0u64;
+    // Bytes up to and including the first record, kept to replay them if that record
+    // turns out to span lines. Only blank lines precede it, so this stays small.
+    let mut head: Option<Vec<u8>> = Some(Vec::new());
     loop {
         line.clear();
         match r.read_until(b'\n', &mut line) {
@@ -35,6 +41,9 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
             }
         }
         number += 1;
+        if let Some(h) = head.as_mut() {
+            h.extend_from_slice(&line);
+        }
         let mut text = line.as_slice();
         if number == 1 {
             text = text.strip_prefix(BOM).unwrap_or(text);
@@ -42,13 +51,15 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
         if text.iter().all(|b| is_json_ws(*b)) {
             continue;
         }
-        match serde_json::from_slice::<Value>(text) {
-            Ok(v @ Value::Object(_)) => sink.event(number, v),
-            Ok(other) => sink.error(
-                Position::Line(number),
-                ReadErrorKind::NotAnObject,
-                not_an_object(&other),
-            ),
+        let parsed = serde_json::from_slice::<Value>(text);
+        if let Some(h) = head.take() {
+            if parsed.as_ref().is_err_and(|e| e.is_eof()) && breaks_like_pretty(text) {
+                read_multiline(sink, io::Cursor::new(h).chain(r), io_kind);
+                return;
+            }
+        }
+        match parsed {
+            Ok(v) => record(sink, Position::Line(number), number, v),
             Err(e) => sink.error(
                 Position::Line(number),
                 ReadErrorKind::BadJson,
@@ -56,6 +67,97 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
             ),
         }
     }
+}
+
+/// Whether an unfinished first line ends where pretty-printers break lines (after `{`,
+/// `[`, `,`), rather than being a record cut short, which must not swallow the lines
+/// after it.
+fn breaks_like_pretty(line: &[u8]) -> bool {
+    let end = line.iter().rposition(|b| !is_json_ws(*b));
+    end.is_some_and(|i| matches!(line[i], b'{' | b'[' | b','))
+}
+
+/// JSON values one after another, each free to span lines (pretty-printed exports);
+/// `Event::record` is the line a value starts on. A value that is not an object or array
+/// runs to the end of its line. Values are delimited by a structural scan, so a bad one
+/// is reported and the next still read, unless it leaves a string or bracket open: then
+/// it runs to the end of the input.
+pub(crate) fn read_multiline<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoKind) {
+    let mut scan = Scanner::default();
+    let mut text: Vec<u8> = Vec::with_capacity(4096);
+    let mut line = 1u64;
+    let mut start = 0u64;
+    let mut state = MultiState::Between;
+    let mut first = true;
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                sink.error(Position::Line(line), io_kind.0, format!("read failed: {e}"));
+                return;
+            }
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let len = buf.len();
+        let mut bytes = buf;
+        if first {
+            first = false;
+            bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        }
+        for &b in bytes {
+            match state {
+                MultiState::Between => {
+                    if !is_json_ws(b) {
+                        start = line;
+                        text.clear();
+                        text.push(b);
+                        state = if b == b'{' || b == b'[' {
+                            scan = Scanner::default();
+                            scan.step(b);
+                            MultiState::Container
+                        } else {
+                            MultiState::Bare
+                        };
+                    }
+                }
+                MultiState::Container => {
+                    text.push(b);
+                    scan.step(b);
+                    if scan.depth == 0 && !scan.in_string {
+                        parse_record(sink, &text, Position::Line(start), start, true);
+                        state = MultiState::Between;
+                    }
+                }
+                MultiState::Bare => {
+                    if b == b'\n' {
+                        parse_record(sink, &text, Position::Line(start), start, true);
+                        state = MultiState::Between;
+                    } else {
+                        text.push(b);
+                    }
+                }
+            }
+            if b == b'\n' {
+                line += 1;
+            }
+        }
+        r.consume(len);
+    }
+    match state {
+        MultiState::Between => {}
+        MultiState::Container => parse_record(sink, &text, Position::Line(start), start, false),
+        MultiState::Bare => parse_record(sink, &text, Position::Line(start), start, true),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MultiState {
+    Between,
+    Container,
+    Bare,
 }
 
 /// A top-level JSON array, element by element; `Event::record` is the 0-based index.
@@ -218,16 +320,28 @@ fn element(sink: &mut Sink<'_>, text: &[u8], index: u64, delimited: bool) {
         sink.error(pos, ReadErrorKind::BadJson, "empty array element");
         return;
     }
+    parse_record(sink, text, pos, index, delimited);
+}
+
+/// Parses one delimited record; `complete` is false when the input ended inside it.
+fn parse_record(sink: &mut Sink<'_>, text: &[u8], pos: Position, number: u64, complete: bool) {
     match serde_json::from_slice::<Value>(text) {
-        Ok(v @ Value::Object(_)) => sink.event(index, v),
-        Ok(other) => sink.error(pos, ReadErrorKind::NotAnObject, not_an_object(&other)),
+        Ok(v) => record(sink, pos, number, v),
         Err(e) => {
             let mut msg = serde_message(&e);
-            if !delimited {
-                msg.push_str(" (input ends inside this element)");
+            if !complete {
+                msg.push_str(" (input ends inside this record)");
             }
             sink.error(pos, ReadErrorKind::BadJson, msg)
         }
+    }
+}
+
+/// An object becomes an event; anything else is reported.
+fn record(sink: &mut Sink<'_>, pos: Position, number: u64, v: Value) {
+    match v {
+        Value::Object(_) => sink.event(number, v),
+        other => sink.error(pos, ReadErrorKind::NotAnObject, not_an_object(&other)),
     }
 }
 
@@ -325,7 +439,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn lines_arbitrary_bytes_add_up(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        fn lines_arbitrary_bytes_add_up(tail in proptest::collection::vec(any::<u8>(), 0..400)) {
+            // A whole first record keeps the reader line-based (see `read_lines`).
+            let mut bytes = b"{\"first\": 1}\n".to_vec();
+            bytes.extend_from_slice(&tail);
             let (events, errors, ne, ns) = run(&bytes, false);
             prop_assert_eq!(events.len() as u64, ne);
             prop_assert_eq!(errors.len() as u64, ns);
@@ -333,7 +450,23 @@ mod tests {
         }
 
         #[test]
-        fn lines_structured_add_up(lines in proptest::collection::vec(line(), 0..30)) {
+        fn multiline_arbitrary_bytes_never_panics(tail in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let mut bytes = b"{\n".to_vec();
+            bytes.extend_from_slice(&tail);
+            let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+            let (events, errors, ne, ns) = run(&bytes, false);
+            prop_assert_eq!(events.len() as u64, ne);
+            prop_assert_eq!(errors.len() as u64, ns);
+            prop_assert!(events.len() + errors.len() >= 1);
+            prop_assert!(events.windows(2).all(|w| w[0].record <= w[1].record));
+            for e in &errors {
+                prop_assert!(matches!(e.position, Position::Line(l) if (1..=lines).contains(&l)));
+            }
+        }
+
+        #[test]
+        fn lines_structured_add_up(mut lines in proptest::collection::vec(line(), 0..30)) {
+            lines.insert(0, "{}".to_string());
             let text = lines.join("\n");
             let (events, errors, _, _) = run(text.as_bytes(), false);
             prop_assert_eq!(events.len() + errors.len(), non_blank_lines(text.as_bytes()));

@@ -1,0 +1,81 @@
+//! `-` reads standard input: the test re-runs its own binary as a child fed through a pipe.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use vigie_event::{discover, ReadOptions};
+
+const CHILD_ENV: &str = "VIGIE_EVENT_STDIN_CHILD";
+
+/// Runs only in the child: reads stdin and prints what came out.
+#[test]
+fn stdin_child() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let (files, errs) = discover(&[PathBuf::from("-")]);
+    assert!(errs.is_empty());
+    let out = common::read_all(&files[0], &ReadOptions::default());
+    let stats = out.result.unwrap();
+    println!(
+        "RESULT events={} errors={} bytes={} source={}",
+        out.events.len(),
+        out.errors.len(),
+        stats.bytes,
+        out.events.first().map_or("", |e| &*e.source)
+    );
+}
+
+fn via_stdin(bytes: &[u8]) -> String {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["stdin_child", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = bytes.to_vec();
+    // Written from another thread so a child that fills its stdout pipe cannot block us.
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.split_once("RESULT ").map(|(_, r)| r))
+        .unwrap_or_else(|| panic!("no result in {text}"))
+        .to_string()
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn stdin_json_lines_and_gzip() {
+    let text = b"{\"a\":1}\n[2]\n{\"a\":3}\n";
+    assert_eq!(via_stdin(text), "events=2 errors=1 bytes=20 source=-");
+    let z = gz(text);
+    let want = format!("events=2 errors=1 bytes={} source=-", z.len());
+    assert_eq!(via_stdin(&z), want);
+}
+
+#[test]
+fn stdin_evtx_and_gzip_evtx() {
+    let raw =
+        std::fs::read(common::shared().join("evtx/edge-cases/new-user-security.evtx")).unwrap();
+    let want = format!("events=4 errors=0 bytes={} source=-", raw.len());
+    assert_eq!(via_stdin(&raw), want);
+    let z = gz(&raw);
+    let want = format!("events=4 errors=0 bytes={} source=-", z.len());
+    assert_eq!(via_stdin(&z), want);
+}
