@@ -79,3 +79,25 @@ fn stdin_evtx_and_gzip_evtx() {
     let want = format!("events=4 errors=0 bytes={} source=-", z.len());
     assert_eq!(via_stdin(&z), want);
 }
+
+/// A named pipe (as `<(zcat x.gz)` gives) is read as a stream, its first bytes not lost.
+#[cfg(unix)]
+#[test]
+fn named_pipe_is_a_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let ok = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(ok.success());
+    let (files, errs) = discover(std::slice::from_ref(&fifo));
+    assert!(errs.is_empty(), "{errs:?}");
+    let path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        f.write_all(&gz(b"{\"a\":1}\n{\"a\":2}\n")).unwrap();
+    });
+    let out = common::read_all(&files[0], &ReadOptions::default());
+    writer.join().unwrap();
+    out.result.unwrap();
+    assert_eq!(out.events.len(), 2);
+    assert!(out.errors.is_empty());
+}

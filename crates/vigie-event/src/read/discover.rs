@@ -30,8 +30,14 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<ReadError>) {
                 continue;
             }
         };
-        if !meta.is_dir() {
+        if meta.is_file() {
             push_probe(path, &mut files, &mut errors);
+            continue;
+        }
+        if !meta.is_dir() {
+            // A pipe or device (`<(zcat x.gz)`, /dev/stdin): sniffing would eat bytes
+            // that cannot be read again, so like stdin it is sniffed when read.
+            files.push(stream_input(path));
             continue;
         }
         // Symlinks are followed so linked log folders are read; walkdir reports a link
@@ -60,9 +66,14 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<ReadError>) {
 /// Standard input. Its format cannot be sniffed without consuming it, so it is decided
 /// when it is read; `format` here is a placeholder.
 fn stdin_input() -> InputFile {
+    stream_input(Path::new("-"))
+}
+
+/// An input read as a stream: format decided when read, `format` a placeholder.
+fn stream_input(path: &Path) -> InputFile {
     InputFile {
-        path: PathBuf::from("-"),
-        name: Arc::from("-"),
+        path: path.to_path_buf(),
+        name: name_of(path),
         format: Format::JsonLines,
         gzip: false,
         size: 0,

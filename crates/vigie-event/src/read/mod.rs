@@ -11,6 +11,12 @@
 //!   on. It returns `Err` only when nothing at all can be read from the input (cannot
 //!   open, not a supported format); the caller counts that as a skipped file.
 //! - Nothing panics on any input bytes.
+//!
+//! Beyond the contract: stdin, pipes and devices (`<(zcat x.gz)`) cannot be sniffed
+//! without losing bytes, so their [`InputFile::format`] is a placeholder and the format is
+//! decided when they are read; [`read_input`] always goes by the content it reads. A
+//! JSON-lines input whose first record spans lines is read as pretty-printed objects.
+//! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `json.rs`, `sink.rs` (callbacks, counts).
 
 mod discover;
 pub mod evtx;
@@ -152,7 +158,14 @@ pub fn read_input(
                 format!("cannot open: {e}"),
             )
         })?;
-        read_seekable(&mut sink, file, opts)?;
+        // Pipes and devices cannot seek back after sniffing.
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        if regular {
+            read_seekable(&mut sink, file, opts)?;
+        } else {
+            let counted = Counting::new(file, sink.bytes.clone(), opts.bytes_read.clone());
+            read_stream(&mut sink, counted, opts, false)?;
+        }
     }
     Ok(sink.stats())
 }
