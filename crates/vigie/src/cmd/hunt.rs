@@ -1,10 +1,160 @@
-//! `vigie hunt` (being written).
+//! `vigie hunt`: Sigma rules over EVTX / JSON logs.
 
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use anyhow::Context;
+use vigie_hunt::{parse_time_bound, Bound, HuntOptions, OutputFormat};
+use vigie_sigma::Level;
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("vigie hunt is not available in this build yet")
+/// How detections are printed.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal (long values cut).
+    Table,
+    /// One JSON object per detection and line (stable schema, see README).
+    Jsonl,
+    /// One row per detection, matched fields as a compact JSON column.
+    Csv,
+}
+
+const AFTER_HELP: &str = "\
+Inputs: EVTX files, JSON lines, JSON arrays, any of them gzip-compressed (the format is
+sniffed from the content), directories (walked recursively) and `-` for stdin.
+Damaged files and records are listed on stderr, counted in the summary and skipped.
+
+Rules: Sigma files or directories. Without --rules, the paths in $VIGIE_RULES (separated
+by `:`) are used; with neither, vigie stops and says so.
+
+Output goes to stdout (or --output), in input order then record order whatever the
+thread count; correlation hits come last, marked `\"correlation\": true` in jsonl.
+The closing summary (files, events, bytes, detections by level, skipped records and
+refused rules by reason, time, events/s) goes to stderr; --summary-json writes it as JSON.
+
+Exit status: 0 when the run completed (even with skipped records or refused rules),
+2 on a fatal error (unreadable rules path, mapping or placeholders file, missing input,
+bad arguments, output not writable).
+
+Examples:
+  vigie hunt --rules ../shared/sigma/rules logs/
+  vigie hunt --rules rules/ --level high --format jsonl --output hits.jsonl Security.evtx
+  vigie hunt --rules rules/ --from 2024-05-01 --to 2024-05-02T12:00:00Z --format csv logs/*.json.gz
+  zcat events.jsonl.gz | vigie hunt --rules rules/ --threads 1 -";
+
+#[derive(clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct Args {
+    /// Sigma rule file or directory; repeat for several (`--rules a --rules b`).
+    /// Default: $VIGIE_RULES.
+    #[arg(long, short = 'r', value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    /// Logsource routing and field mapping file (default: the shipped mapping).
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// Values for `|expand` placeholders (YAML: name -> list of values).
+    #[arg(long, value_name = "FILE")]
+    placeholders: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    format: Format,
+    /// Write detections to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Report only detections of this level or above
+    /// (informational, low, medium, high, critical).
+    #[arg(long, value_name = "LEVEL")]
+    level: Option<Level>,
+    /// Only events at or after TIME (RFC 3339, `YYYY-MM-DD HH:MM:SS` in UTC, or a date).
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// Only events at or before TIME (a date means the end of that day).
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
+    threads: usize,
+    /// Also write the closing summary as JSON to FILE (`-` for stderr).
+    #[arg(long, value_name = "FILE")]
+    summary_json: Option<PathBuf>,
+    /// No progress bar and no human summary on stderr.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Log files, directories, or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    inputs: Vec<PathBuf>,
+}
+
+/// `--rules`, or `$VIGIE_RULES`, or an error saying how to give rules.
+pub fn rules_paths(given: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+    if !given.is_empty() {
+        return Ok(given);
+    }
+    if let Some(v) = std::env::var_os("VIGIE_RULES") {
+        let paths: Vec<PathBuf> = std::env::split_paths(&v)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if !paths.is_empty() {
+            return Ok(paths);
+        }
+    }
+    anyhow::bail!(
+        "no rules given: pass --rules PATH (a Sigma rule file or directory, repeatable), \
+         e.g. --rules ../shared/sigma/rules, or set VIGIE_RULES=dir1:dir2"
+    )
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let from = a
+        .from
+        .as_deref()
+        .map(|s| parse_time_bound(s, Bound::From))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    let to =
+        a.to.as_deref()
+            .map(|s| parse_time_bound(s, Bound::To))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    if let (Some(f), Some(t)) = (from, to) {
+        anyhow::ensure!(f <= t, "--from is after --to: no event can match");
+    }
+    let opts = HuntOptions {
+        rules: rules_paths(a.rules)?,
+        mapping: a.mapping,
+        placeholders: a.placeholders,
+        min_level: a.level,
+        from,
+        to,
+        threads: a.threads,
+        progress: !a.quiet,
+        ..HuntOptions::default()
+    };
+    let out: Box<dyn Write + Send> = match &a.output {
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout()),
+    };
+    let format = match a.format {
+        Format::Table => OutputFormat::Table,
+        Format::Jsonl => OutputFormat::Jsonl,
+        Format::Csv => OutputFormat::Csv,
+    };
+    let mut sink = vigie_hunt::printer(format, out);
+    let summary = vigie_hunt::run(&opts, &a.inputs, &mut *sink)?;
+    if !a.quiet {
+        eprintln!("{summary}");
+    }
+    if let Some(p) = &a.summary_json {
+        let json = serde_json::to_string_pretty(&summary)?;
+        if p.as_os_str() == "-" {
+            eprintln!("{json}");
+        } else {
+            std::fs::write(p, json + "\n")
+                .with_context(|| format!("cannot write {}", p.display()))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
