@@ -1,7 +1,6 @@
 //! EVTX through the `evtx` crate: one [`crate::Event`] per record, one error per damaged
 //! record or chunk, and the rest of the file still read.
 
-use std::error::Error as _;
 use std::io::{Read, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -97,23 +96,30 @@ fn position_of(e: &EvtxError) -> Position {
     }
 }
 
-/// The error and its causes on one line: `evtx`'s top-level messages alone are terse
-/// ("Failed to parse record number 7").
+/// The error and its causes on one line, without the wrappers that only repeat the
+/// position ("Failed to parse record number 7") or say nothing ("An error occurred while
+/// trying to deserialize evtx stream.").
 fn chain(e: &EvtxError) -> String {
-    let mut msg = e.to_string();
-    let mut cur = e.source();
-    let mut depth = 0;
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !msg.ends_with(&text) {
-            msg.push_str(": ");
-            msg.push_str(&text);
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        let text = text.trim_end_matches('.');
+        let filler = text.starts_with("Failed to parse record number")
+            || text.starts_with("Failed to parse chunk number")
+            || text.starts_with("An error occurred while trying to");
+        if !filler && !parts.iter().any(|p| p.ends_with(text)) {
+            parts.push(text.to_string());
         }
-        cur = s.source();
-        depth += 1;
-        if depth > 8 {
+        cur = err.source();
+        if parts.len() > 8 {
             break;
         }
     }
-    msg
+    if parts.is_empty() {
+        // Only wrappers: keep the outermost rather than say nothing.
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
 }
