@@ -211,24 +211,37 @@ pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
                     }
                     state = ArrayState::InArray;
                 }
-                ArrayState::InArray => match scan.step(b) {
-                    Step::Byte => elem.push(b),
-                    Step::Comma => {
-                        element(sink, &elem, index, true);
-                        elem.clear();
-                        index += 1;
-                    }
-                    Step::Close => {
-                        let blank = elem.iter().all(|b| is_json_ws(*b));
-                        // `[]` holds no element; `[1,]` holds a missing one.
-                        if !(blank && index == 0) {
+                ArrayState::InArray => {
+                    // Most bytes sit inside strings; jump over runs of them and copy the
+                    // element in slices rather than byte by byte.
+                    let from = i - 1;
+                    let found = scan.find_delimiter(&bytes[from..]);
+                    let Some((at, step)) = found else {
+                        elem.extend_from_slice(&bytes[from..]);
+                        i = bytes.len();
+                        continue;
+                    };
+                    elem.extend_from_slice(&bytes[from..from + at]);
+                    i = from + at + 1;
+                    match step {
+                        Step::Comma => {
                             element(sink, &elem, index, true);
+                            elem.clear();
                             index += 1;
                         }
-                        elem.clear();
-                        state = ArrayState::AfterClose;
+                        Step::Close => {
+                            let blank = elem.iter().all(|b| is_json_ws(*b));
+                            // `[]` holds no element; `[1,]` holds a missing one.
+                            if !(blank && index == 0) {
+                                element(sink, &elem, index, true);
+                                index += 1;
+                            }
+                            elem.clear();
+                            state = ArrayState::AfterClose;
+                        }
+                        Step::Byte => {}
                     }
-                },
+                }
                 ArrayState::AfterClose => {
                     if !is_json_ws(b) {
                         sink.error(
@@ -290,6 +303,23 @@ enum Step {
 }
 
 impl Scanner {
+    /// Scans `bytes` for the next top-level `,` or `]`: its offset and which it is, or
+    /// `None` when every byte belongs to the current element.
+    fn find_delimiter(&mut self, bytes: &[u8]) -> Option<(usize, Step)> {
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.in_string && !self.escape {
+                // Inside a string only `"` and `\` matter.
+                i += memchr::memchr2(b'"', b'\\', &bytes[i..])?;
+            }
+            match self.step(bytes[i]) {
+                Step::Byte => i += 1,
+                delimiter => return Some((i, delimiter)),
+            }
+        }
+        None
+    }
+
     fn step(&mut self, b: u8) -> Step {
         if self.in_string {
             if self.escape {
