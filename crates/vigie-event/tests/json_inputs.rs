@@ -310,3 +310,36 @@ fn truncated_first_line_stays_line_based() {
     assert_eq!(errs.len(), 1);
     assert_eq!(errs[0].position, Position::Line(1));
 }
+
+/// A gzip EVTX cut short: the records before the cut come out, the cut is reported once.
+#[test]
+fn truncated_gzip_evtx() {
+    let raw = std::fs::read(common::shared().join("evtx/edge-cases/security.evtx")).unwrap();
+    let mut z = gz(&raw);
+    z.truncate(z.len() * 3 / 4);
+    let dir = tempfile::tempdir().unwrap();
+    let (f, errs) = discover(&[write(dir.path(), "cut.evtx.gz", &z)]);
+    assert!(errs.is_empty());
+    let out = read_all(&f[0], &ReadOptions::default());
+    out.result.unwrap();
+    assert!(out.events.len() > 100, "{}", out.events.len());
+    let gz_errors = out
+        .errors
+        .iter()
+        .filter(|e| e.kind == ReadErrorKind::BadGzip)
+        .count();
+    assert_eq!(gz_errors, 1, "{:?}", out.errors);
+    // Nothing readable at all: one `Err`, no `on_error`.
+    for cut in [20, 40, 200] {
+        let mut errors = 0;
+        let res = vigie_event::read_bytes(
+            "head.evtx.gz",
+            &gz(&raw)[..cut],
+            &ReadOptions::default(),
+            &mut |_| {},
+            &mut |_| errors += 1,
+        );
+        assert_eq!(errors, 0, "cut {cut}");
+        assert_eq!(res.unwrap_err().kind, ReadErrorKind::BadGzip, "cut {cut}");
+    }
+}

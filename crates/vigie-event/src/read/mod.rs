@@ -245,15 +245,24 @@ fn read_stream<R: Read>(
     match sniffed {
         Sniffed::Evtx => {
             let mut buf = Vec::new();
-            if let Err(e) = whole.read_to_end(&mut buf) {
-                // Whatever arrived before the failure is still worth parsing.
-                sink.error(
-                    Position::File,
-                    kind,
-                    format!("{what}: {e}; reading what arrived"),
-                );
+            // Whatever arrived before a read failure is still worth parsing; the failure
+            // is reported after its records, or folded into the `Err` if none could be.
+            let failed = whole.read_to_end(&mut buf).err();
+            match evtx::read_evtx(sink, Cursor::new(buf), opts.evtx_threads) {
+                Ok(()) => {
+                    if let Some(e) = failed {
+                        sink.error(Position::File, kind, format!("{what}: {e}"));
+                    }
+                    Ok(())
+                }
+                Err(mut err) => {
+                    if let Some(e) = failed {
+                        err.kind = kind;
+                        err.message = format!("{what}: {e} ({})", err.message);
+                    }
+                    Err(err)
+                }
             }
-            evtx::read_evtx(sink, Cursor::new(buf), opts.evtx_threads)
         }
         Sniffed::Gzip if !gzip => read_gzip(sink, whole, opts),
         Sniffed::JsonLines => {
