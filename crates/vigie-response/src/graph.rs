@@ -119,6 +119,17 @@ pub struct Graph {
     pub services: Vec<Service>,
     /// Services in dependency order (dependencies first).
     pub service_order: Vec<u32>,
+    /// Position of each service in `service_order`.
+    pub service_rank: Vec<u32>,
+    /// CSR: services naming each node as a dependency member.
+    pub node_services_start: Vec<u32>,
+    pub node_services: Vec<u32>,
+    /// CSR: services naming each service as a dependency member.
+    pub service_users_start: Vec<u32>,
+    pub service_users: Vec<u32>,
+    /// CSR: (segment, weight) using each service.
+    pub service_segments_start: Vec<u32>,
+    pub service_segments: Vec<(u32, f64)>,
     pub segments: Vec<Segment>,
     pub containment_hours: f64,
     /// Fraction of a service's weight lost while only a soft dependency is down.
@@ -127,7 +138,9 @@ pub struct Graph {
     /// they run on, transitively). Isolating any other node costs nothing, ever.
     pub referenced: Vec<bool>,
     pub internet: Option<NodeId>,
-    node_index: FxHashMap<String, NodeId>,
+    /// Node indices sorted by id, for binary-search lookups (a hash map of a million
+    /// cloned ids would cost more to build than every lookup a command makes).
+    node_sorted: Vec<NodeId>,
     service_index: FxHashMap<String, u32>,
     flow_index: FxHashMap<String, u32>,
 }
@@ -177,7 +190,13 @@ impl Graph {
         &self.techniques[self.edge_tech[e] as usize]
     }
     pub fn node(&self, id: &str) -> Option<NodeId> {
-        self.node_index.get(id).copied()
+        let i = self
+            .node_sorted
+            .partition_point(|&n| self.node_ids[n as usize].as_str() < id);
+        self.node_sorted
+            .get(i)
+            .copied()
+            .filter(|&n| self.node_ids[n as usize] == id)
     }
     pub fn service(&self, id: &str) -> Option<u32> {
         self.service_index.get(id).copied()
@@ -254,6 +273,25 @@ impl Graph {
         } else {
             format!("{id:?} (did you mean {}?)", sugg.join(", "))
         }
+    }
+
+    /// Services naming node `n` directly.
+    #[inline]
+    pub fn services_of_node(&self, n: NodeId) -> &[u32] {
+        &self.node_services[self.node_services_start[n as usize] as usize
+            ..self.node_services_start[n as usize + 1] as usize]
+    }
+    /// Services depending directly on service `s`.
+    #[inline]
+    pub fn users_of_service(&self, s: u32) -> &[u32] {
+        &self.service_users[self.service_users_start[s as usize] as usize
+            ..self.service_users_start[s as usize + 1] as usize]
+    }
+    /// (segment, weight) pairs using service `s`.
+    #[inline]
+    pub fn segments_of_service(&self, s: u32) -> &[(u32, f64)] {
+        &self.service_segments[self.service_segments_start[s as usize] as usize
+            ..self.service_segments_start[s as usize + 1] as usize]
     }
 
     /// Crown jewels, in node order.
@@ -455,13 +493,23 @@ impl GraphBuilder {
 
     pub fn build(self) -> Result<Graph, Error> {
         let n = self.node_ids.len();
-        let mut node_index = FxHashMap::default();
-        node_index.reserve(n);
-        for (i, id) in self.node_ids.iter().enumerate() {
-            if node_index.insert(id.clone(), i as NodeId).is_some() {
-                return Err(Error::Invalid(format!("duplicate node id {id:?}")));
+        let mut node_sorted: Vec<NodeId> = (0..n as NodeId).collect();
+        node_sorted
+            .sort_unstable_by(|&a, &b| self.node_ids[a as usize].cmp(&self.node_ids[b as usize]));
+        for w in node_sorted.windows(2) {
+            if self.node_ids[w[0] as usize] == self.node_ids[w[1] as usize] {
+                return Err(Error::Invalid(format!(
+                    "duplicate node id {:?}",
+                    self.node_ids[w[0] as usize]
+                )));
             }
         }
+        let has_node = |id: &str| {
+            let i = node_sorted.partition_point(|&x| self.node_ids[x as usize].as_str() < id);
+            node_sorted
+                .get(i)
+                .is_some_and(|&x| self.node_ids[x as usize] == id)
+        };
         for (i, &h) in self.runs_on.iter().enumerate() {
             if h != NONE && h as usize >= n {
                 return Err(Error::Invalid(format!(
@@ -577,57 +625,70 @@ impl GraphBuilder {
             flowset_start.push(flowset_flows.len() as u32);
         }
         let service_order = topo_services(&self.services)?;
-        // Exclusive nodes: applications/databases whose only dependent service is one S.
-        let mut dependents: FxHashMap<NodeId, Vec<u32>> = FxHashMap::default();
-        for (si, s) in self.services.iter().enumerate() {
-            for d in &s.deps {
-                for m in &d.members {
-                    if let Member::Node(x) = *m {
-                        let v = dependents.entry(x).or_default();
-                        if !v.contains(&(si as u32)) {
-                            v.push(si as u32);
-                        }
-                    }
-                }
-            }
-        }
         let mut services = self.services;
-        let mut excl: Vec<(NodeId, u32)> = dependents
-            .iter()
-            .filter(|(x, v)| {
-                v.len() == 1
-                    && matches!(
-                        self.kinds[**x as usize],
-                        NodeKind::Application | NodeKind::Database
-                    )
-            })
-            .map(|(x, v)| (*x, v[0]))
-            .collect();
-        excl.sort_unstable();
-        for (x, s) in excl {
-            services[s as usize].exclusive_nodes.push(x);
+        let mut service_rank = vec![0u32; services.len()];
+        for (i, &s) in service_order.iter().enumerate() {
+            service_rank[s as usize] = i as u32;
         }
+        let (node_services_start, node_services) = dedup_buckets(csr(
+            n,
+            services.iter().enumerate().flat_map(|(si, s)| {
+                s.deps.iter().flat_map(move |d| {
+                    d.members.iter().filter_map(move |m| match *m {
+                        Member::Node(x) => Some((x, si as u32)),
+                        Member::Service(_) => None,
+                    })
+                })
+            }),
+        ));
+        // Exclusive nodes: applications/databases whose only dependent service is one S.
         // Referenced nodes: dependency members and, transitively, the hosts they run on.
         let mut referenced = vec![false; n];
-        for &x in dependents.keys() {
-            let mut cur = x;
+        for x in 0..n {
+            let deps = &node_services
+                [node_services_start[x] as usize..node_services_start[x + 1] as usize];
+            if deps.is_empty() {
+                continue;
+            }
+            if deps.len() == 1
+                && matches!(self.kinds[x], NodeKind::Application | NodeKind::Database)
+            {
+                services[deps[0] as usize].exclusive_nodes.push(x as NodeId);
+            }
+            let mut cur = x as NodeId;
             while cur != NONE && !referenced[cur as usize] {
                 referenced[cur as usize] = true;
                 cur = self.runs_on[cur as usize];
             }
         }
+        let (service_users_start, service_users) = dedup_buckets(csr(
+            services.len(),
+            services.iter().enumerate().flat_map(|(si, s)| {
+                s.deps.iter().flat_map(move |d| {
+                    d.members.iter().filter_map(move |m| match *m {
+                        Member::Service(x) => Some((x, si as u32)),
+                        Member::Node(_) => None,
+                    })
+                })
+            }),
+        ));
+        let (service_segments_start, service_segments) = csr(
+            services.len(),
+            self.segments
+                .iter()
+                .enumerate()
+                .flat_map(|(gi, g)| g.uses.iter().map(move |&(s, w)| (s, (gi as u32, w)))),
+        );
         let mut service_index = FxHashMap::default();
         for (i, s) in services.iter().enumerate() {
-            if node_index.contains_key(&s.id)
-                || service_index.insert(s.id.clone(), i as u32).is_some()
-            {
+            if has_node(&s.id) || service_index.insert(s.id.clone(), i as u32).is_some() {
                 return Err(Error::Invalid(format!("duplicate id {:?}", s.id)));
             }
         }
         let mut flow_index = FxHashMap::default();
         for (i, f) in self.flows.iter().enumerate() {
             // Flow ids may shadow nothing else; a clash is reported rather than resolved.
-            if node_index.contains_key(&f.id) || service_index.contains_key(&f.id) {
+            if has_node(&f.id) || service_index.contains_key(&f.id) {
                 return Err(Error::Invalid(format!("duplicate id {:?}", f.id)));
             }
             flow_index.insert(f.id.clone(), i as u32);
@@ -664,17 +725,72 @@ impl GraphBuilder {
             flowset_flows,
             flows: self.flows,
             services,
+            service_rank,
+            node_services_start,
+            node_services,
+            service_users_start,
+            service_users,
+            service_segments_start,
+            service_segments,
             service_order,
             segments: self.segments,
             containment_hours: self.containment_hours,
             soft_weight: self.soft_weight,
             referenced,
             internet: self.internet,
-            node_index,
+            node_sorted,
             service_index,
             flow_index,
         })
     }
+}
+
+/// CSR from (key, value) pairs (counting sort, pairs with an out-of-range key dropped:
+/// the caller validates references separately).
+fn csr<T: Copy + Default>(
+    keys: usize,
+    pairs: impl Iterator<Item = (u32, T)> + Clone,
+) -> (Vec<u32>, Vec<T>) {
+    let mut start = vec![0u32; keys + 1];
+    for (k, _) in pairs.clone() {
+        if (k as usize) < keys {
+            start[k as usize + 1] += 1;
+        }
+    }
+    for i in 0..keys {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut out = vec![T::default(); start[keys] as usize];
+    for (k, v) in pairs {
+        if (k as usize) < keys {
+            out[fill[k as usize] as usize] = v;
+            fill[k as usize] += 1;
+        }
+    }
+    (start, out)
+}
+
+/// Sort and deduplicate each bucket of a `u32` CSR.
+fn dedup_buckets((start, vals): (Vec<u32>, Vec<u32>)) -> (Vec<u32>, Vec<u32>) {
+    let mut new_start = Vec::with_capacity(start.len());
+    new_start.push(0u32);
+    let mut out = Vec::with_capacity(vals.len());
+    for w in start.windows(2) {
+        let b0 = out.len();
+        out.extend_from_slice(&vals[w[0] as usize..w[1] as usize]);
+        out[b0..].sort_unstable();
+        let mut j = b0;
+        for i in b0..out.len() {
+            if i == b0 || out[i] != out[j - 1] {
+                out[j] = out[i];
+                j += 1;
+            }
+        }
+        out.truncate(j);
+        new_start.push(out.len() as u32);
+    }
+    (new_start, out)
 }
 
 /// Kahn's algorithm over service-to-service dependencies; a cycle is an error.

@@ -233,33 +233,127 @@ fn schedule_crews(
 /// Evaluate an outage: node times, service times, customer-hours.
 pub fn evaluate(g: &Graph, outage: &Outage, start: f64, crews: Option<usize>) -> Impact {
     let nodes = node_times(g, &outage.nodes, start, crews);
-    services_and_cost(g, nodes, outage, start)
-}
-
-/// Total customer-hours only (the containment search's inner loop).
-pub fn cost(g: &Graph, outage: &Outage) -> f64 {
-    evaluate(g, outage, g.containment_hours, None).total
-}
-
-fn services_and_cost(g: &Graph, nodes: NodeTimes, outage: &Outage, start: f64) -> Impact {
+    let (times, order) = service_times(g, &nodes, outage, start);
     let ns = g.services.len();
-    let mut forced = vec![false; ns];
-    for &s in &outage.services {
-        forced[s as usize] = true;
-    }
-    for &f in &outage.flows {
-        for &s in &g.flows[f as usize].services {
-            forced[s as usize] = true;
-        }
-    }
     let mut ready = vec![0.0f64; ns];
     let mut up = vec![0.0f64; ns];
     let mut degraded = vec![0.0f64; ns];
     let mut waited: Vec<Option<Member>> = vec![None; ns];
-    let mut buf: Vec<(f64, Member)> = Vec::new();
-    for &s in &g.service_order {
+    let mut segment_hours = vec![0.0; g.segments.len()];
+    let mut segment_back = vec![0.0f64; g.segments.len()];
+    let mut total = 0.0;
+    for &s in &order {
+        let t = &times[&s];
         let si = s as usize;
-        let svc = &g.services[si];
+        ready[si] = t.ready;
+        up[si] = t.up;
+        degraded[si] = t.degraded;
+        waited[si] = t.waited;
+        for &(gi, w) in g.segments_of_service(s) {
+            if w <= 0.0 {
+                continue;
+            }
+            let h = segment_loss(g, gi, w, t);
+            segment_hours[gi as usize] += h;
+            total += h;
+            if t.up > 0.0 || t.degraded > 0.0 {
+                segment_back[gi as usize] = segment_back[gi as usize].max(t.up).max(t.degraded);
+            }
+        }
+    }
+    Impact {
+        nodes,
+        service_ready: ready,
+        service_up: up,
+        service_degraded_until: degraded,
+        service_waited_for: waited,
+        segment_hours,
+        segment_back,
+        total,
+    }
+}
+
+/// Total customer-hours only (the containment search's inner loop): touches only the
+/// services reachable from what is down, never all of them.
+pub fn cost(g: &Graph, outage: &Outage) -> f64 {
+    let start = g.containment_hours;
+    let nodes = node_times(g, &outage.nodes, start, None);
+    let (times, order) = service_times(g, &nodes, outage, start);
+    let mut total = 0.0;
+    for s in order {
+        let t = &times[&s];
+        for &(gi, w) in g.segments_of_service(s) {
+            if w > 0.0 {
+                total += segment_loss(g, gi, w, t);
+            }
+        }
+    }
+    total
+}
+
+#[inline]
+fn segment_loss(g: &Graph, gi: u32, w: f64, t: &SvcTime) -> f64 {
+    let seg = &g.segments[gi as usize];
+    let lost = t.up + g.soft_weight * (t.degraded - t.up).max(0.0);
+    seg.customers as f64 * seg.sla_weight * w * lost
+}
+
+/// When one affected service is back.
+#[derive(Debug, Clone, Copy)]
+struct SvcTime {
+    ready: f64,
+    up: f64,
+    degraded: f64,
+    waited: Option<Member>,
+}
+
+/// Times of the services an outage can affect (those depending, transitively, on a down
+/// asset, or forced down), in dependency order.
+fn service_times(
+    g: &Graph,
+    nodes: &NodeTimes,
+    outage: &Outage,
+    start: f64,
+) -> (FxHashMap<u32, SvcTime>, Vec<u32>) {
+    let mut forced: FxHashMap<u32, ()> = FxHashMap::default();
+    for &s in &outage.services {
+        forced.insert(s, ());
+    }
+    for &f in &outage.flows {
+        for &s in &g.flows[f as usize].services {
+            forced.insert(s, ());
+        }
+    }
+    let mut seen: FxHashMap<u32, ()> = FxHashMap::default();
+    let mut order: Vec<u32> = Vec::new();
+    for &n in nodes.times.keys() {
+        for &s in g.services_of_node(n) {
+            if seen.insert(s, ()).is_none() {
+                order.push(s);
+            }
+        }
+    }
+    for &s in forced.keys() {
+        if seen.insert(s, ()).is_none() {
+            order.push(s);
+        }
+    }
+    let mut i = 0;
+    while i < order.len() {
+        let s = order[i];
+        i += 1;
+        for &u in g.users_of_service(s) {
+            if seen.insert(u, ()).is_none() {
+                order.push(u);
+            }
+        }
+    }
+    order.sort_unstable_by_key(|&s| g.service_rank[s as usize]);
+    let mut times: FxHashMap<u32, SvcTime> = FxHashMap::default();
+    times.reserve(order.len());
+    let mut buf: Vec<(f64, Member)> = Vec::new();
+    for &s in &order {
+        let svc = &g.services[s as usize];
         let mut hard_ready = 0.0f64;
         let mut soft_ready = 0.0f64;
         let mut hard_wait = None;
@@ -268,7 +362,7 @@ fn services_and_cost(g: &Graph, nodes: NodeTimes, outage: &Outage, start: f64) -
             for &m in &d.members {
                 let t = match m {
                     Member::Node(x) => nodes.up(x),
-                    Member::Service(x) => up[x as usize],
+                    Member::Service(x) => times.get(&x).map_or(0.0, |t| t.up),
                 };
                 buf.push((t, m));
             }
@@ -289,48 +383,30 @@ fn services_and_cost(g: &Graph, nodes: NodeTimes, outage: &Outage, start: f64) -
                 soft_ready = soft_ready.max(t);
             }
         }
-        ready[si] = hard_ready;
-        let down = forced[si] || hard_ready > 0.0;
-        if down {
-            let begin = if forced[si] {
+        let is_forced = forced.contains_key(&s);
+        let mut up = 0.0;
+        let mut waited = None;
+        if is_forced || hard_ready > 0.0 {
+            let begin = if is_forced {
                 hard_ready.max(start)
             } else {
                 hard_ready
             };
-            up[si] = begin + svc.recovery_hours;
-            if hard_ready >= start || !forced[si] {
-                waited[si] = hard_wait;
+            up = begin + svc.recovery_hours;
+            if hard_ready >= start || !is_forced {
+                waited = hard_wait;
             }
         }
-        if soft_ready > up[si] {
-            degraded[si] = soft_ready;
-        }
+        let degraded = if soft_ready > up { soft_ready } else { 0.0 };
+        times.insert(
+            s,
+            SvcTime {
+                ready: hard_ready,
+                up,
+                degraded,
+                waited,
+            },
+        );
     }
-    let mut segment_hours = vec![0.0; g.segments.len()];
-    let mut segment_back = vec![0.0f64; g.segments.len()];
-    let mut total = 0.0;
-    for (gi, seg) in g.segments.iter().enumerate() {
-        let mut h = 0.0;
-        for &(s, w) in &seg.uses {
-            let si = s as usize;
-            if w <= 0.0 {
-                continue;
-            }
-            let lost = up[si] + g.soft_weight * (degraded[si] - up[si]).max(0.0);
-            h += w * lost;
-            segment_back[gi] = segment_back[gi].max(up[si]).max(degraded[si]);
-        }
-        segment_hours[gi] = seg.customers as f64 * seg.sla_weight * h;
-        total += segment_hours[gi];
-    }
-    Impact {
-        nodes,
-        service_ready: ready,
-        service_up: up,
-        service_degraded_until: degraded,
-        service_waited_for: waited,
-        segment_hours,
-        segment_back,
-        total,
-    }
+    (times, order)
 }

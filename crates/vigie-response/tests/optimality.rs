@@ -332,6 +332,11 @@ fn cost_is_monotone_in_the_action_set() {
         for _ in 0..u.len() {
             acts.push(u[rng.gen_range(0..u.len())]);
             let now = impact::cost(&c.g, &outage_of(&acts));
+            let full = impact::evaluate(&c.g, &outage_of(&acts), c.g.containment_hours, None).total;
+            assert!(
+                close(now, full),
+                "sparse cost {now} != full evaluation {full}"
+            );
             assert!(
                 now + 1e-9 >= prev,
                 "cost fell from {prev} to {now} adding {:?}",
