@@ -5,9 +5,12 @@ use libfuzzer_sys::fuzz_target;
 use vigie_event::{read_bytes, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
-    // Without the magic almost every input would stop at sniffing.
+    // Without the magic almost every input would stop at sniffing; inputs that have it
+    // (a corpus seeded with real files) are taken as they are.
     let mut bytes = Vec::with_capacity(data.len() + 8);
-    bytes.extend_from_slice(b"ElfFile\0");
+    if !data.starts_with(b"ElfFile\0") {
+        bytes.extend_from_slice(b"ElfFile\0");
+    }
     bytes.extend_from_slice(data);
     let opts = ReadOptions {
         evtx_threads: 1,

@@ -343,3 +343,54 @@ fn truncated_gzip_evtx() {
         assert_eq!(res.unwrap_err().kind, ReadErrorKind::BadGzip, "cut {cut}");
     }
 }
+
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
+    }
+    out
+}
+
+/// What Windows PowerShell 5.1 writes for `ConvertTo-Json > x.json`: UTF-16LE, pretty.
+#[test]
+fn utf16_json_as_powershell_writes_it() {
+    let text = "[\r\n    {\r\n        \"Id\":  4688,\r\n        \"Message\":  \"Processus créé 😀\"\r\n    },\r\n    3\r\n]\r\n";
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "ps.json", &utf16(text, false));
+    let b = write(
+        dir.path(),
+        "ps-be.json.gz",
+        &gz(&utf16("{\"a\": 1}\n{\"a\": 2}\n", true)),
+    );
+    let c = write(dir.path(), "bin.txt", &utf16("ElfFile\0", false));
+    let (files, errs) = discover(&[a, b, c]);
+    let fmts: Vec<(Format, bool)> = files.iter().map(|f| (f.format, f.gzip)).collect();
+    assert_eq!(
+        fmts,
+        vec![(Format::JsonArray, false), (Format::JsonLines, true)]
+    );
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].kind, ReadErrorKind::UnsupportedFormat);
+    assert!(errs[0].message.contains("UTF-16"), "{}", errs[0]);
+
+    let out = read_all(&files[0], &ReadOptions::default());
+    out.result.unwrap();
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(
+        out.events[0].get("Message"),
+        Some(&json!("Processus créé 😀"))
+    );
+    assert_eq!(out.errors.len(), 1);
+    assert_eq!(out.errors[0].kind, ReadErrorKind::NotAnObject);
+    let out = read_all(&files[1], &ReadOptions::default());
+    assert_eq!(out.result.unwrap().events, 2);
+}

@@ -1,14 +1,15 @@
 //! Expanding the user's paths into inputs with a sniffed format.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
 use super::sniff::{describe_start, read_prefix, sniff, Sniffed};
-use super::{Format, InputFile, Position, ReadError, ReadErrorKind};
+use super::utf16::Utf16Reader;
+use super::{Format, InputFile, Layers, Position, ReadError, ReadErrorKind};
 
 /// See the module contract in [`super`].
 pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<ReadError>) {
@@ -92,39 +93,58 @@ pub(crate) fn probe(path: &Path) -> Result<InputFile, ReadError> {
     let io_err = |what: &str, e: std::io::Error| {
         file_error(path, ReadErrorKind::Io, format!("cannot {what}: {e}"))
     };
-    let mut f = File::open(path).map_err(|e| io_err("open", e))?;
+    let f = File::open(path).map_err(|e| io_err("open", e))?;
     let size = f.metadata().map_err(|e| io_err("stat", e))?.len();
-    let prefix = read_prefix(&mut f).map_err(|e| io_err("read", e))?;
-    let (sniffed, gzip, inner_prefix) = match sniff(&prefix) {
-        Sniffed::Gzip => {
-            let head = (&prefix[..]).chain(f);
-            let mut dec = MultiGzDecoder::new(BufReader::new(head));
-            let inner = read_prefix(&mut dec).map_err(|e| {
-                file_error(
-                    path,
-                    ReadErrorKind::BadGzip,
-                    format!("damaged gzip stream: {e}"),
-                )
-            })?;
-            (sniff(&inner), true, inner)
+    // Peel decoding layers (gzip, UTF-16) until the content shows, as `read_input` will.
+    let mut layers = Layers::default();
+    let mut reader: Box<dyn Read> = Box::new(f);
+    loop {
+        let head = read_prefix(&mut reader).map_err(|e| {
+            let what = layers.io_what();
+            file_error(path, layers.io_kind().0, format!("{what}: {e}"))
+        })?;
+        let sniffed = sniff(&head);
+        let mut rest = Cursor::new(head.clone()).chain(reader);
+        match sniffed {
+            Sniffed::Gzip if !layers.gzip && !layers.utf16 => {
+                layers.gzip = true;
+                reader = Box::new(MultiGzDecoder::new(BufReader::new(rest)));
+            }
+            Sniffed::Utf16 { big_endian } if !layers.utf16 => {
+                layers.utf16 = true;
+                let mut bom = [0u8; 2];
+                rest.read_exact(&mut bom).map_err(|e| io_err("read", e))?;
+                reader = Box::new(Utf16Reader::new(rest, big_endian));
+            }
+            s => {
+                let found = match s {
+                    Sniffed::Evtx | Sniffed::Gzip if layers.utf16 => {
+                        Err("binary data in UTF-16 text")
+                    }
+                    s => format_of(s),
+                };
+                return found
+                    .map(|format| input(path, format, layers, size))
+                    .map_err(|why| {
+                        file_error(
+                            path,
+                            ReadErrorKind::UnsupportedFormat,
+                            format!("{}{why} ({})", layers.describe(), describe_start(&head)),
+                        )
+                    });
+            }
         }
-        s => (s, false, prefix),
-    };
-    let format = format_of(sniffed).map_err(|why| {
-        let what = if gzip { "gzip content " } else { "" };
-        file_error(
-            path,
-            ReadErrorKind::UnsupportedFormat,
-            format!("{what}{why} ({})", describe_start(&inner_prefix)),
-        )
-    })?;
-    Ok(InputFile {
+    }
+}
+
+fn input(path: &Path, format: Format, layers: Layers, size: u64) -> InputFile {
+    InputFile {
         path: path.to_path_buf(),
         name: name_of(path),
         format,
-        gzip,
+        gzip: layers.gzip,
         size,
-    })
+    }
 }
 
 /// The format for a sniff result, or why it is not readable.
@@ -134,6 +154,7 @@ pub(crate) fn format_of(s: Sniffed) -> Result<Format, &'static str> {
         Sniffed::JsonArray => Ok(Format::JsonArray),
         Sniffed::JsonLines => Ok(Format::JsonLines),
         Sniffed::Gzip => Err("gzip inside gzip is not supported"),
+        Sniffed::Utf16 { .. } => Err("UTF-16 inside UTF-16 is not supported"),
         Sniffed::Empty => Err("empty input"),
         Sniffed::Unknown => Err("not EVTX, gzip or JSON"),
     }

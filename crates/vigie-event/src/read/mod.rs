@@ -16,13 +16,16 @@
 //! without losing bytes, so their [`InputFile::format`] is a placeholder and the format is
 //! decided when they are read; [`read_input`] always goes by the content it reads. A
 //! JSON-lines input whose first record spans lines is read as pretty-printed objects.
-//! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `json.rs`, `sink.rs` (callbacks, counts).
+//! UTF-16 text with a BOM (what Windows PowerShell 5.1 writes) is transcoded to UTF-8.
+//! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `json.rs`, `utf16.rs`, `sink.rs`
+//! (callbacks, counts).
 
 mod discover;
 pub mod evtx;
 mod json;
 mod sink;
 mod sniff;
+mod utf16;
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
@@ -36,6 +39,7 @@ use crate::Event;
 pub use discover::discover;
 use sink::{Counting, Sink};
 use sniff::Sniffed;
+use utf16::Utf16Reader;
 
 /// What an input holds, as sniffed from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -149,7 +153,7 @@ pub fn read_input(
     if input.path.as_os_str() == "-" {
         let stdin = std::io::stdin().lock();
         let counted = Counting::new(stdin, sink.bytes.clone(), opts.bytes_read.clone());
-        read_stream(&mut sink, counted, opts, false)?;
+        read_stream(&mut sink, counted, opts, Layers::default())?;
     } else {
         let file = File::open(&input.path).map_err(|e| {
             sink.make_error(
@@ -164,7 +168,7 @@ pub fn read_input(
             read_seekable(&mut sink, file, opts)?;
         } else {
             let counted = Counting::new(file, sink.bytes.clone(), opts.bytes_read.clone());
-            read_stream(&mut sink, counted, opts, false)?;
+            read_stream(&mut sink, counted, opts, Layers::default())?;
         }
     }
     Ok(sink.stats())
@@ -202,48 +206,77 @@ fn read_seekable<R: Read + Seek>(
     let prefix = sniff::read_prefix(&mut r).map_err(|e| io(sink, e))?;
     r.seek(SeekFrom::Start(0)).map_err(|e| io(sink, e))?;
     let counted = Counting::new(r, sink.bytes.clone(), opts.bytes_read.clone());
+    let plain = Layers::default();
     match sniff::sniff(&prefix) {
         Sniffed::Evtx => evtx::read_evtx(sink, counted, opts.evtx_threads),
-        Sniffed::Gzip => read_gzip(sink, counted, opts),
+        Sniffed::Gzip => read_gzip(sink, counted, opts, plain),
+        Sniffed::Utf16 { big_endian } => read_utf16(sink, counted, opts, plain, big_endian),
         Sniffed::JsonLines => {
-            json::read_lines(sink, BufReader::with_capacity(BUF_SIZE, counted), PLAIN);
+            let r = BufReader::with_capacity(BUF_SIZE, counted);
+            json::read_lines(sink, r, plain.io_kind());
             Ok(())
         }
         Sniffed::JsonArray => {
-            json::read_array(sink, BufReader::with_capacity(BUF_SIZE, counted), PLAIN);
+            let r = BufReader::with_capacity(BUF_SIZE, counted);
+            json::read_array(sink, r, plain.io_kind());
             Ok(())
         }
-        s @ (Sniffed::Empty | Sniffed::Unknown) => Err(unsupported(sink, s, &prefix, false)),
+        s @ (Sniffed::Empty | Sniffed::Unknown) => Err(unsupported(sink, s, &prefix, plain)),
     }
 }
 
-const PLAIN: json::IoKind = json::IoKind(ReadErrorKind::Io);
+/// The decoding layers a stream has been through, outermost first.
+#[derive(Debug, Clone, Copy, Default)]
+struct Layers {
+    gzip: bool,
+    utf16: bool,
+}
 
-/// A stream without `Seek` (stdin, or the inside of a gzip stream when `gzip`): the
-/// sniffed prefix is replayed in front of the rest; EVTX is first read into memory.
+impl Layers {
+    /// How a read failure is classified: under gzip it is damage to the gzip stream.
+    fn io_kind(self) -> json::IoKind {
+        json::IoKind(if self.gzip {
+            ReadErrorKind::BadGzip
+        } else {
+            ReadErrorKind::Io
+        })
+    }
+
+    fn io_what(self) -> &'static str {
+        if self.gzip {
+            "damaged gzip stream"
+        } else {
+            "cannot read"
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match (self.gzip, self.utf16) {
+            (false, false) => "",
+            (true, false) => "gzip content ",
+            (false, true) => "UTF-16 content ",
+            (true, true) => "gzip UTF-16 content ",
+        }
+    }
+}
+
+/// A stream without `Seek` (stdin, a pipe, or what a decoding layer yields): the sniffed
+/// prefix is replayed in front of the rest; EVTX is first read into memory.
 fn read_stream<R: Read>(
     sink: &mut Sink<'_>,
     mut r: R,
     opts: &ReadOptions,
-    gzip: bool,
+    layers: Layers,
 ) -> Result<(), ReadError> {
-    let kind = if gzip {
-        ReadErrorKind::BadGzip
-    } else {
-        ReadErrorKind::Io
-    };
-    let what = if gzip {
-        "damaged gzip stream"
-    } else {
-        "cannot read"
-    };
+    let kind = layers.io_kind().0;
+    let what = layers.io_what();
     let prefix = sniff::read_prefix(&mut r)
         .map_err(|e| sink.make_error(Position::File, kind, format!("{what}: {e}")))?;
     let sniffed = sniff::sniff(&prefix);
     let mut whole = Cursor::new(&prefix[..]).chain(r);
-    let io_kind = json::IoKind(kind);
     match sniffed {
-        Sniffed::Evtx => {
+        // Binary formats do not hide inside UTF-16 text.
+        Sniffed::Evtx if !layers.utf16 => {
             let mut buf = Vec::new();
             // Whatever arrived before a read failure is still worth parsing; the failure
             // is reported after its records, or folded into the `Err` if none could be.
@@ -264,36 +297,79 @@ fn read_stream<R: Read>(
                 }
             }
         }
-        Sniffed::Gzip if !gzip => read_gzip(sink, whole, opts),
+        Sniffed::Gzip if !layers.gzip && !layers.utf16 => read_gzip(sink, whole, opts, layers),
+        Sniffed::Utf16 { big_endian } if !layers.utf16 => {
+            read_utf16(sink, whole, opts, layers, big_endian)
+        }
         Sniffed::JsonLines => {
-            json::read_lines(sink, BufReader::with_capacity(BUF_SIZE, whole), io_kind);
+            let r = BufReader::with_capacity(BUF_SIZE, whole);
+            json::read_lines(sink, r, layers.io_kind());
             Ok(())
         }
         Sniffed::JsonArray => {
-            json::read_array(sink, BufReader::with_capacity(BUF_SIZE, whole), io_kind);
+            let r = BufReader::with_capacity(BUF_SIZE, whole);
+            json::read_array(sink, r, layers.io_kind());
             Ok(())
         }
-        s => Err(unsupported(sink, s, &prefix, gzip)),
+        s => Err(unsupported(sink, s, &prefix, layers)),
     }
 }
 
-fn read_gzip<R: Read>(sink: &mut Sink<'_>, r: R, opts: &ReadOptions) -> Result<(), ReadError> {
+// The layers below are boxed: `read_stream` and they call each other, and generic types
+// would nest without end. Cost: one virtual call per buffer fill.
+
+fn read_gzip<R: Read>(
+    sink: &mut Sink<'_>,
+    r: R,
+    opts: &ReadOptions,
+    layers: Layers,
+) -> Result<(), ReadError> {
     let dec = MultiGzDecoder::new(BufReader::with_capacity(BUF_SIZE, r));
-    // Boxed: `read_stream` and `read_gzip` call each other, and a generic type here
-    // would nest without end. Cost is one virtual call per buffer fill.
     let dec: Box<dyn Read + '_> = Box::new(dec);
-    read_stream(sink, dec, opts, true)
+    let layers = Layers {
+        gzip: true,
+        ..layers
+    };
+    read_stream(sink, dec, opts, layers)
 }
 
-fn unsupported(sink: &Sink<'_>, s: Sniffed, prefix: &[u8], gzip: bool) -> ReadError {
-    let why = match discover::format_of(s) {
-        Ok(_) => "unsupported",
-        Err(why) => why,
+/// `r` starts with the 2-byte BOM.
+fn read_utf16<R: Read>(
+    sink: &mut Sink<'_>,
+    mut r: R,
+    opts: &ReadOptions,
+    layers: Layers,
+    big_endian: bool,
+) -> Result<(), ReadError> {
+    let mut bom = [0u8; 2];
+    r.read_exact(&mut bom).map_err(|e| {
+        let what = layers.io_what();
+        sink.make_error(Position::File, layers.io_kind().0, format!("{what}: {e}"))
+    })?;
+    let text: Box<dyn Read + '_> = Box::new(Utf16Reader::new(
+        BufReader::with_capacity(BUF_SIZE, r),
+        big_endian,
+    ));
+    let layers = Layers {
+        utf16: true,
+        ..layers
     };
-    let what = if gzip { "gzip content " } else { "" };
+    read_stream(sink, text, opts, layers)
+}
+
+fn unsupported(sink: &Sink<'_>, s: Sniffed, prefix: &[u8], layers: Layers) -> ReadError {
+    let why = match (s, discover::format_of(s)) {
+        (Sniffed::Evtx | Sniffed::Gzip, _) if layers.utf16 => "binary data in UTF-16 text",
+        (_, Ok(_)) => "unsupported",
+        (_, Err(why)) => why,
+    };
     sink.make_error(
         Position::File,
         ReadErrorKind::UnsupportedFormat,
-        format!("{what}{why} ({})", sniff::describe_start(prefix)),
+        format!(
+            "{}{why} ({})",
+            layers.describe(),
+            sniff::describe_start(prefix)
+        ),
     )
 }

@@ -7,6 +7,10 @@ use std::io::{self, Read};
 pub(crate) enum Sniffed {
     Evtx,
     Gzip,
+    /// UTF-16 text with a byte-order mark.
+    Utf16 {
+        big_endian: bool,
+    },
     JsonArray,
     JsonLines,
     /// Nothing but whitespace (or nothing at all).
@@ -69,6 +73,12 @@ pub(crate) fn sniff(prefix: &[u8]) -> Sniffed {
     if prefix.starts_with(&GZIP_MAGIC) {
         return Sniffed::Gzip;
     }
+    if prefix.starts_with(&[0xFF, 0xFE]) {
+        return Sniffed::Utf16 { big_endian: false };
+    }
+    if prefix.starts_with(&[0xFE, 0xFF]) {
+        return Sniffed::Utf16 { big_endian: true };
+    }
     match first_non_ws(prefix) {
         Some(b'[') => Sniffed::JsonArray,
         Some(b'{') => Sniffed::JsonLines,
@@ -107,6 +117,8 @@ mod tests {
         assert_eq!(sniff(b""), Sniffed::Empty);
         assert_eq!(sniff(b"title: x"), Sniffed::Unknown);
         assert_eq!(sniff(b"ElfFile"), Sniffed::Unknown);
+        assert_eq!(sniff(b"\xFF\xFE[\0"), Sniffed::Utf16 { big_endian: false });
+        assert_eq!(sniff(b"\xFE\xFF\0{"), Sniffed::Utf16 { big_endian: true });
     }
 
     #[test]
