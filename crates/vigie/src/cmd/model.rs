@@ -1,13 +1,306 @@
-//! `vigie model` (being written).
+//! `vigie model`: check a model and print its figures, generate synthetic operators, show
+//! a model normalised.
 
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use vigie_model::{
+    derive_attack_edges, generate, load_report, stats, try_demo, Diagnostic, Format, GenOptions,
+    Model, Stats, DEMO_ORIGIN,
+};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// (being written)
-    Check,
+    /// Validate a model (default: the built-in demo operator) and print its figures.
+    ///
+    /// Every problem is reported at once, each with file:line:column. Exit status 1 when
+    /// the model is invalid.
+    Check(CheckArgs),
+    /// Write a synthetic operator of any size with the demo's structure (for scale tests).
+    Generate(GenerateArgs),
+    /// Print a model (default: the demo) normalised, with every default made explicit.
+    Show(ShowArgs),
 }
 
-pub fn run(_cmd: Command) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("vigie model is not available in this build yet")
+/// Text or JSON output.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    Text,
+    Json,
+}
+
+/// YAML or JSON model text.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelFormat {
+    Yaml,
+    Json,
+}
+
+impl From<ModelFormat> for Format {
+    fn from(f: ModelFormat) -> Format {
+        match f {
+            ModelFormat::Yaml => Format::Yaml,
+            ModelFormat::Json => Format::Json,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Model file (YAML or JSON); the built-in demo operator when omitted.
+    file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: OutFormat,
+}
+
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// Number of assets (identities included; at least one site, about 90).
+    #[arg(long, default_value_t = 1000)]
+    assets: usize,
+    /// Random seed; the same seed and size give the same file.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file (default: standard output).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Model syntax (default: from the output extension, else YAML; prefer JSON for big models).
+    #[arg(long, value_enum)]
+    format: Option<ModelFormat>,
+}
+
+#[derive(clap::Args)]
+pub struct ShowArgs {
+    /// Model file (YAML or JSON); the built-in demo operator when omitted.
+    file: Option<PathBuf>,
+    /// Output syntax.
+    #[arg(long, value_enum, default_value = "yaml")]
+    format: ModelFormat,
+}
+
+pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Check(a) => check(a),
+        Command::Generate(a) => generate_cmd(a),
+        Command::Show(a) => show(a),
+    }
+}
+
+/// Load the given model or the demo; diagnostics (warnings included) go to stderr.
+fn load(file: Option<&PathBuf>) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
+    match file {
+        Some(path) => load_report(path).map(|l| (l.model, l.warnings)),
+        None => try_demo().map(|m| (m, Vec::new())),
+    }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let origin = args
+        .file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| DEMO_ORIGIN.to_string());
+    let (model, warnings) = match load(args.file.as_ref()) {
+        Ok(x) => x,
+        Err(diags) => {
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            if args.format == OutFormat::Json {
+                let out = serde_json::json!({
+                    "file": origin,
+                    "valid": false,
+                    "errors": errors,
+                    "diagnostics": diags,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                for d in &diags {
+                    eprintln!("{d}");
+                }
+                eprintln!("{origin}: invalid model: {errors} error(s)");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let loaded = started.elapsed();
+    let index = model.index();
+    let graph = derive_attack_edges(&index);
+    let st = stats(&index, &graph);
+    tracing::info!(
+        "loaded in {:.3}s, derived {} edges in {:.3}s",
+        loaded.as_secs_f64(),
+        graph.edges.len(),
+        (started.elapsed() - loaded).as_secs_f64()
+    );
+    if args.format == OutFormat::Json {
+        let out = serde_json::json!({
+            "file": origin,
+            "valid": true,
+            "errors": 0,
+            "diagnostics": warnings,
+            "stats": st,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for w in &warnings {
+            eprintln!("{w}");
+        }
+        print_stats(&origin, &st, warnings.len())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_stats(origin: &str, st: &Stats, warnings: usize) -> io::Result<()> {
+    let mut o = io::stdout().lock();
+    let name = if st.operator.is_empty() {
+        "(unnamed operator)"
+    } else {
+        &st.operator
+    };
+    writeln!(o, "{origin}: valid ({warnings} warning(s))")?;
+    writeln!(o, "operator      {name}")?;
+    writeln!(o, "zones         {}   flows {}", st.zones, st.flows)?;
+    writeln!(
+        o,
+        "assets        {}   crown jewels {}   exposed {}   identities {}   vulnerabilities {}",
+        st.assets, st.crown_jewels, st.exposed, st.identities, st.vulnerabilities
+    )?;
+    let kinds: Vec<String> = st
+        .assets_by_kind
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    writeln!(o, "  by kind     {}", kinds.join(", "))?;
+    const MAX_ZONES: usize = 20;
+    let mut zones: Vec<(&String, &usize)> = st.assets_by_zone.iter().collect();
+    zones.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let shown: Vec<String> = zones
+        .iter()
+        .take(MAX_ZONES)
+        .map(|(z, n)| format!("{z} {n}"))
+        .collect();
+    let more = zones.len().saturating_sub(MAX_ZONES);
+    let tail = if more > 0 {
+        format!(", ... {more} more zones")
+    } else {
+        String::new()
+    };
+    writeln!(o, "  by zone     {}{tail}", shown.join(", "))?;
+    let machines = st.assets - st.identities;
+    let pct = |n: usize| {
+        if machines == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / machines as f64
+        }
+    };
+    writeln!(
+        o,
+        "  controls    EDR {:.0}%   MFA {:.0}%   backup {:.0}%   (of {machines} non-identity assets)",
+        pct(st.with_edr),
+        pct(st.with_mfa),
+        pct(st.with_backup)
+    )?;
+    writeln!(
+        o,
+        "attack edges  {}   derived {}   explicit {}",
+        st.derived_attack_edges + st.explicit_attack_edges,
+        st.derived_attack_edges,
+        st.explicit_attack_edges
+    )?;
+    let rules: Vec<String> = st
+        .attack_edges_by_rule
+        .iter()
+        .map(|(r, n)| format!("{r} {n}"))
+        .collect();
+    writeln!(o, "  by rule     {}", rules.join(", "))?;
+    writeln!(
+        o,
+        "services      {}   dependencies {}   redundancy groups (k-of-n) {}",
+        st.services, st.dependencies, st.redundancy_groups
+    )?;
+    writeln!(
+        o,
+        "segments      {}   customers {}",
+        st.segments,
+        thousands(st.customers)
+    )?;
+    Ok(())
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn generate_cmd(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    let format: Format = match args.format {
+        Some(f) => f.into(),
+        None => match &args.output {
+            Some(p) => Format::detect(Some(p), ""),
+            None => Format::Yaml,
+        },
+    };
+    let opts = GenOptions {
+        assets: args.assets,
+        seed: args.seed,
+    };
+    let started = Instant::now();
+    let summary = match &args.output {
+        Some(path) => {
+            let f =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            generate(opts, format, f).with_context(|| format!("cannot write {}", path.display()))?
+        }
+        None => generate(opts, format, io::stdout().lock()).context("cannot write the model")?,
+    };
+    if let Some(path) = &args.output {
+        eprintln!(
+            "wrote {}: {} assets, {} zones, {} flows, {} services, {} segments, {} customers, {} sites in {:.2}s",
+            path.display(),
+            summary.assets,
+            summary.zones,
+            summary.flows,
+            summary.services,
+            summary.segments,
+            thousands(summary.customers),
+            summary.sites,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let (model, _) = match load(args.file.as_ref()) {
+        Ok(x) => x,
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut o = io::stdout().lock();
+    match args.format {
+        ModelFormat::Json => {
+            serde_json::to_writer_pretty(&mut o, &model)?;
+            writeln!(o)?;
+        }
+        ModelFormat::Yaml => o.write_all(vigie_model::to_yaml(&model)?.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
