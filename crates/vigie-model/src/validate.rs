@@ -56,6 +56,33 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// Where an id is defined, kept small (a million of them) and turned into a path on demand.
+#[derive(Clone, Copy)]
+struct Loc {
+    section: &'static str,
+    index: usize,
+    /// False for flows named by default (`"<from>-><to>"`): point at the flow itself.
+    id_field: bool,
+}
+
+impl Loc {
+    fn path(self) -> Vec<Step> {
+        let mut p = vec![key(self.section), Step::Index(self.index)];
+        if self.id_field {
+            p.push(key("id"));
+        }
+        p
+    }
+}
+
+fn loc(section: &'static str, index: usize) -> Loc {
+    Loc {
+        section,
+        index,
+        id_field: true,
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Zone,
@@ -74,7 +101,7 @@ const MAX_SUGGESTIONS: usize = 50;
 
 struct Checker<'m> {
     issues: Vec<Issue>,
-    ids: FxHashMap<&'m str, (Kind, Vec<Step>)>,
+    ids: FxHashMap<&'m str, (Kind, Loc)>,
     /// Ids of entities that failed to load: references to them are not reported again.
     broken: &'m FxHashSet<String>,
     suggestions_left: usize,
@@ -99,16 +126,16 @@ impl<'m> Checker<'m> {
         });
     }
 
-    fn define(&mut self, id: &'m str, kind: Kind, path: Vec<Step>) {
+    fn define(&mut self, id: &'m str, kind: Kind, loc: Loc) {
         if id.trim().is_empty() {
-            self.error(path, "empty id".into());
+            self.error(loc.path(), "empty id".into());
             return;
         }
         if let Some((_, first)) = self.ids.get(id) {
-            let first = first.clone();
+            let first = first.path();
             self.issues.push(Issue {
                 severity: Severity::Error,
-                path,
+                path: loc.path(),
                 message: format!(
                     "duplicate id `{id}`: ids are unique across zones, flows, assets, services and segments"
                 ),
@@ -116,7 +143,7 @@ impl<'m> Checker<'m> {
             });
             return;
         }
-        self.ids.insert(id, (kind, path));
+        self.ids.insert(id, (kind, loc));
     }
 
     fn suggest(&mut self, id: &str, accept: impl Fn(Kind) -> bool) -> String {
@@ -141,7 +168,7 @@ impl<'m> Checker<'m> {
     /// Check that `id` names something `accept` allows; `what` describes it for messages.
     fn reference(
         &mut self,
-        path: Vec<Step>,
+        path: impl Fn() -> Vec<Step>,
         id: &str,
         what: &str,
         accept: impl Fn(Kind) -> bool + Copy,
@@ -150,13 +177,16 @@ impl<'m> Checker<'m> {
             Some((k, _)) if accept(*k) => Some(*k),
             Some((k, _)) => {
                 let k = *k;
-                self.error(path, format!("`{id}` is {}, expected {what}", describe(k)));
+                self.error(
+                    path(),
+                    format!("`{id}` is {}, expected {what}", describe(k)),
+                );
                 None
             }
             None if self.broken.contains(id) => None,
             None => {
                 let hint = self.suggest(id, accept);
-                self.error(path, format!("unknown {what} `{id}`{hint}"));
+                self.error(path(), format!("unknown {what} `{id}`{hint}"));
                 None
             }
         }
@@ -175,10 +205,10 @@ fn describe(k: Kind) -> String {
     }
 }
 
-fn non_negative(c: &mut Checker<'_>, path: Vec<Step>, v: f64, what: &str) {
+fn non_negative(c: &mut Checker<'_>, path: impl FnOnce() -> Vec<Step>, v: f64, what: &str) {
     if !v.is_finite() || v < 0.0 {
         c.error(
-            path,
+            path(),
             format!("{what} must be a finite number >= 0, got {v}"),
         );
     }
@@ -201,25 +231,24 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
 
     // Ids first, so references can point forward.
     for (i, z) in model.zones.iter().enumerate() {
-        c.define(&z.id, Kind::Zone, at_field("zones", i, "id"));
+        c.define(&z.id, Kind::Zone, loc("zones", i));
     }
     let flow_ids: Vec<String> = model.flows.iter().map(|f| f.id()).collect();
     for (i, id) in flow_ids.iter().enumerate() {
-        let path = if model.flows[i].explicit_id.is_some() {
-            at_field("flows", i, "id")
-        } else {
-            at("flows", i)
+        let l = Loc {
+            id_field: model.flows[i].explicit_id.is_some(),
+            ..loc("flows", i)
         };
-        c.define(id, Kind::Flow, path);
+        c.define(id, Kind::Flow, l);
     }
     for (i, a) in model.assets.iter().enumerate() {
-        c.define(&a.id, Kind::Asset(a.kind), at_field("assets", i, "id"));
+        c.define(&a.id, Kind::Asset(a.kind), loc("assets", i));
     }
     for (i, s) in model.services.iter().enumerate() {
-        c.define(&s.id, Kind::Service, at_field("services", i, "id"));
+        c.define(&s.id, Kind::Service, loc("services", i));
     }
     for (i, s) in model.segments.iter().enumerate() {
-        c.define(&s.id, Kind::Segment, at_field("segments", i, "id"));
+        c.define(&s.id, Kind::Segment, loc("segments", i));
     }
 
     check_settings(&mut c, model);
@@ -244,11 +273,14 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
     let is_dep = |k: Kind| matches!(k, Kind::Asset(_) | Kind::Service);
 
     for (i, f) in model.flows.iter().enumerate() {
-        c.reference(at_field("flows", i, "from"), &f.from, "zone", is_zone);
-        c.reference(at_field("flows", i, "to"), &f.to, "zone", is_zone);
+        c.reference(|| at_field("flows", i, "from"), &f.from, "zone", is_zone);
+        c.reference(|| at_field("flows", i, "to"), &f.to, "zone", is_zone);
         for (j, s) in f.services.iter().enumerate() {
-            let mut p = at_field("flows", i, "services");
-            p.push(Step::Index(j));
+            let p = || {
+                let mut p = at_field("flows", i, "services");
+                p.push(Step::Index(j));
+                p
+            };
             c.reference(p, s, "service", is_service);
         }
         if f.ports.contains(&0) {
@@ -278,13 +310,18 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
         };
         if !from_ok {
             c.reference(
-                at_field("attack_edges", i, "from"),
+                || at_field("attack_edges", i, "from"),
                 &e.from,
                 "asset (or the Internet zone)",
                 is_asset,
             );
         }
-        c.reference(at_field("attack_edges", i, "to"), &e.to, "asset", is_asset);
+        c.reference(
+            || at_field("attack_edges", i, "to"),
+            &e.to,
+            "asset",
+            is_asset,
+        );
         if e.from == e.to {
             c.error(
                 at("attack_edges", i),
@@ -294,7 +331,7 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
         if let Some(h) = e.ttc_hours {
             non_negative(
                 &mut c,
-                at_field("attack_edges", i, "ttc_hours"),
+                || at_field("attack_edges", i, "ttc_hours"),
                 h,
                 "ttc_hours",
             );
@@ -309,40 +346,46 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
     for (i, s) in model.services.iter().enumerate() {
         non_negative(
             &mut c,
-            at_field("services", i, "recovery_hours"),
+            || at_field("services", i, "recovery_hours"),
             s.recovery_hours,
             "recovery_hours",
         );
         for (j, d) in s.depends_on.iter().enumerate() {
-            let mut p = at_field("services", i, "depends_on");
-            p.push(Step::Index(j));
+            let dp = |field: &str| {
+                let mut p = at_field("services", i, "depends_on");
+                p.push(Step::Index(j));
+                p.push(key(field));
+                p
+            };
             match &d.target {
                 DepTarget::Asset(id) => {
-                    p.push(key("asset"));
-                    c.reference(p, id, "asset", is_asset);
+                    c.reference(|| dp("asset"), id, "asset", is_asset);
                 }
                 DepTarget::Service(id) => {
-                    p.push(key("service"));
-                    c.reference(p, id, "service", is_service);
+                    c.reference(|| dp("service"), id, "service", is_service);
                 }
                 DepTarget::AnyOf { k, of } => {
                     let n = of.len();
                     if *k == 0 {
-                        let mut pk = p.clone();
-                        pk.push(key("k"));
-                        c.error(pk, "k = 0: the group would always hold; use k >= 1".into());
+                        c.error(
+                            dp("k"),
+                            "k = 0: the group would always hold; use k >= 1".into(),
+                        );
                     } else if *k as usize > n {
-                        let mut pk = p.clone();
-                        pk.push(key("k"));
-                        c.error(pk, format!("k = {k} but any_of lists only {n} member(s)"));
+                        c.error(
+                            dp("k"),
+                            format!("k = {k} but any_of lists only {n} member(s)"),
+                        );
                     }
                     let mut seen = FxHashSet::default();
                     for (m, id) in of.iter().enumerate() {
-                        let mut pm = p.clone();
-                        pm.push(key("any_of"));
-                        pm.push(Step::Index(m));
+                        let pm = || {
+                            let mut p = dp("any_of");
+                            p.push(Step::Index(m));
+                            p
+                        };
                         if !seen.insert(id.as_str()) {
-                            c.error(pm, format!("`{id}` is listed twice in any_of"));
+                            c.error(pm(), format!("`{id}` is listed twice in any_of"));
                             continue;
                         }
                         c.reference(pm, id, "asset or service", is_dep);
@@ -356,7 +399,7 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
     for (i, g) in model.segments.iter().enumerate() {
         non_negative(
             &mut c,
-            at_field("segments", i, "sla_weight"),
+            || at_field("segments", i, "sla_weight"),
             g.sla_weight,
             "sla_weight",
         );
@@ -370,15 +413,17 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
             );
         }
         for (s, &w) in &g.uses {
-            let p = vec![
-                key("segments"),
-                Step::Index(i),
-                key("uses"),
-                Step::KeyName(s.clone()),
-            ];
-            c.reference(p.clone(), s, "service", is_service);
+            let p = || {
+                vec![
+                    key("segments"),
+                    Step::Index(i),
+                    key("uses"),
+                    Step::KeyName(s.clone()),
+                ]
+            };
+            c.reference(p, s, "service", is_service);
             if !(0.0..=1.0).contains(&w) {
-                let mut pv = p;
+                let mut pv = p();
                 pv.pop();
                 pv.push(key(s));
                 c.error(
@@ -406,7 +451,7 @@ fn check_settings(c: &mut Checker<'_>, model: &Model) {
         ("soft_dependency_factor", s.soft_dependency_factor),
     ];
     for (name, v) in fields {
-        non_negative(c, vec![key("settings"), key(name)], v, name);
+        non_negative(c, || vec![key("settings"), key(name)], v, name);
     }
     if s.soft_dependency_factor > 1.0 {
         c.error(
@@ -499,7 +544,7 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
                 ),
             ),
             Some(z) => {
-                if c.reference(f("zone"), z, "zone", is_zone).is_some()
+                if c.reference(|| f("zone"), z, "zone", is_zone).is_some()
                     && Some(z.as_str()) == internet_id
                 {
                     c.error(f("zone"), format!("`{z}` is the Internet zone, which holds no assets; use `exposed: true`"));
@@ -528,17 +573,23 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
                 format!("network device `{}` cannot run on a host", a.id),
             );
         } else if !identity {
-            c.reference(f("runs_on"), h, "host", |k| {
-                k == Kind::Asset(AssetKind::Host)
-            });
+            c.reference(
+                || f("runs_on"),
+                h,
+                "host",
+                |k| k == Kind::Asset(AssetKind::Host),
+            );
             if h == &a.id {
                 c.error(f("runs_on"), format!("`{}` runs on itself", a.id));
             }
         }
     }
     if let Some(h) = a.controls.recovery_hours {
-        let mut p = f("controls");
-        p.push(key("recovery_hours"));
+        let p = || {
+            let mut p = f("controls");
+            p.push(key("recovery_hours"));
+            p
+        };
         non_negative(c, p, h, "recovery_hours");
     }
     for p in &a.listens {
@@ -564,7 +615,7 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
             );
         }
         if let Some(h) = v.ttc_hours {
-            non_negative(c, p("ttc_hours"), h, "ttc_hours");
+            non_negative(c, || p("ttc_hours"), h, "ttc_hours");
         }
         if let Some(t) = &v.technique {
             check_technique(c, p("technique"), t);
@@ -575,16 +626,18 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
     }
     if !identity {
         for (j, id) in a.credentials.iter().enumerate() {
-            let p = vec![
-                key("assets"),
-                Step::Index(i),
-                key("credentials"),
-                Step::Index(j),
-            ];
+            let p = || {
+                vec![
+                    key("assets"),
+                    Step::Index(i),
+                    key("credentials"),
+                    Step::Index(j),
+                ]
+            };
             c.reference(p, id, "account", |k| k == Kind::Asset(AssetKind::Account));
         }
         for (j, id) in a.admins.iter().enumerate() {
-            let p = vec![key("assets"), Step::Index(i), key("admins"), Step::Index(j)];
+            let p = || vec![key("assets"), Step::Index(i), key("admins"), Step::Index(j)];
             c.reference(
                 p,
                 id,
@@ -595,14 +648,16 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
     }
     if a.kind == AssetKind::Group {
         for (j, id) in a.members.iter().enumerate() {
-            let p = vec![
-                key("assets"),
-                Step::Index(i),
-                key("members"),
-                Step::Index(j),
-            ];
+            let p = || {
+                vec![
+                    key("assets"),
+                    Step::Index(i),
+                    key("members"),
+                    Step::Index(j),
+                ]
+            };
             if id == &a.id {
-                c.error(p, format!("group `{id}` is a member of itself"));
+                c.error(p(), format!("group `{id}` is a member of itself"));
                 continue;
             }
             c.reference(
@@ -617,12 +672,6 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
 
 /// Hosts may run on hosts (virtual machines on a hypervisor); a loop there is an error.
 fn check_runs_on_cycles(c: &mut Checker<'_>, model: &Model) {
-    let index: FxHashMap<&str, usize> = model
-        .assets
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id.as_str(), i))
-        .collect();
     // 0 = unvisited, 1 = on the current chain, 2 = done.
     let mut state = vec![0u8; model.assets.len()];
     for start in 0..model.assets.len() {
@@ -650,10 +699,14 @@ fn check_runs_on_cycles(c: &mut Checker<'_>, model: &Model) {
             }
             state[i] = 1;
             chain.push(i);
-            cur = model.assets[i]
+            cur = match model.assets[i]
                 .runs_on
                 .as_deref()
-                .and_then(|h| index.get(h).copied());
+                .and_then(|h| c.ids.get(h))
+            {
+                Some((Kind::Asset(_), l)) => Some(l.index),
+                _ => None,
+            };
         }
         for x in chain {
             state[x] = 2;
