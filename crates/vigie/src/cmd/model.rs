@@ -304,3 +304,50 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(31_000_000), "31,000,000");
+    }
+
+    #[test]
+    fn check_exit_status_follows_validity() {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string());
+        let Ok(dir) = dir else { panic!("tempdir") };
+        let bad = dir.path().join("bad.yaml");
+        let good = dir.path().join("good.json");
+        std::fs::write(
+            &bad,
+            "zones:\n  - id: a\nassets:\n  - { id: x, kind: host, zone: b }\n",
+        )
+        .unwrap_or_default();
+        let mut buf = Vec::new();
+        generate(
+            GenOptions {
+                assets: 100,
+                seed: 1,
+            },
+            Format::Json,
+            &mut buf,
+        )
+        .unwrap_or_default();
+        std::fs::write(&good, buf).unwrap_or_default();
+        let run_check = |file: &PathBuf| {
+            check(CheckArgs {
+                file: Some(file.clone()),
+                format: OutFormat::Json,
+            })
+            .map(|c| format!("{c:?}"))
+            .unwrap_or_default()
+        };
+        assert_eq!(run_check(&bad), format!("{:?}", ExitCode::from(1)));
+        assert_eq!(run_check(&good), format!("{:?}", ExitCode::SUCCESS));
+    }
+}
