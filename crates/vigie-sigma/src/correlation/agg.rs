@@ -172,7 +172,12 @@ impl Agg {
             }
             Agg::Distinct { latest, order } => {
                 if let ItemValue::Key(k, _) = &it.value {
-                    latest.insert(k.clone(), (it.ts, it.first));
+                    match latest.get_mut(k) {
+                        Some(e) => *e = (it.ts, it.first),
+                        None => {
+                            latest.insert(k.clone(), (it.ts, it.first));
+                        }
+                    }
                     order.push_back((it.ts, k.clone()));
                     while latest.len() > cap {
                         // Forget the value seen longest ago.
@@ -322,6 +327,24 @@ impl Agg {
             Agg::Temporal(seen) => seen.iter().flatten().map(|e| e.1).min(),
             Agg::Ordered(chain) => chain.iter().rev().flatten().map(|e| e.1).next(),
             _ => None,
+        }
+    }
+
+    /// Entries held (the unit of [`super::Limits::max_entries_total`]); the small fixed
+    /// per-group state of the temporal and numeric types counts as nothing.
+    pub fn len(&self) -> usize {
+        match self {
+            Agg::Count(q) => q.len(),
+            Agg::Distinct { order, .. } => order.len(),
+            Agg::Sum { q, .. } => q.len(),
+            Agg::FixedDistinct(s) => s.len(),
+            Agg::FixedPercentile { values, .. } => values.len(),
+            Agg::Temporal(_)
+            | Agg::Ordered(_)
+            | Agg::FixedCount(_)
+            | Agg::FixedSum { .. }
+            | Agg::FixedTemporal(_)
+            | Agg::FixedOrdered(_) => 0,
         }
     }
 

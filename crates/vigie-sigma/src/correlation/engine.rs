@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::agg::{Agg, Item, ItemValue};
 use super::compile::{Compiled, Corr};
 use super::def::CorrelationType;
-use super::key::{join_keys, key_text, number};
+use super::key::{number, push_key_part};
 use crate::{CorrelationHit, Observation};
 
 /// Memory bounds of a [`Correlator`]. Whatever they drop is counted in
@@ -25,6 +25,11 @@ pub struct Limits {
     pub max_entries: usize,
     /// `(source, record)` pairs kept per group and reported per hit.
     pub max_evidence: usize,
+    /// Window entries and distinct values over all groups of all correlations; beyond
+    /// it, the least recently active groups of the correlation being fed are dropped
+    /// (`evicted_groups`). With the other limits this bounds memory to roughly
+    /// `max_entries_total × 64 bytes + groups × (max_evidence × 32 bytes)`.
+    pub max_entries_total: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +38,7 @@ impl Default for Limits {
             max_groups: 100_000,
             max_entries: 10_000,
             max_evidence: 32,
+            max_entries_total: 4_000_000,
         }
     }
 }
@@ -61,10 +67,12 @@ pub struct CorrelatorStats {
     pub intermediate_hits: u64,
     /// Most live groups seen at once, all correlations together.
     pub peak_groups: u64,
+    /// Most window entries held at once (see [`Limits::max_entries_total`]).
+    pub peak_entries: u64,
 }
 
 /// A fixed window to decide: (end, correlation, window seq, group key).
-type Closing = (i64, usize, u64, Box<[String]>);
+type Closing = (i64, usize, u64, Box<str>);
 
 struct Group {
     /// Group-by values, for the hit.
@@ -80,7 +88,8 @@ struct Group {
 
 #[derive(Default)]
 struct CorrState {
-    groups: HashMap<Box<[String]>, Group>,
+    /// By group key: the group-by values as text (see `key::push_key_part`).
+    groups: HashMap<Box<str>, Group>,
     /// Latest input time; inputs are clamped to it so windows only move forward.
     latest: i64,
     last_sweep: i64,
@@ -107,6 +116,9 @@ pub struct Correlator<'a> {
     next_seq: u64,
     now: i64,
     live_groups: u64,
+    live_entries: usize,
+    /// Reused group-key buffer.
+    key_buf: String,
     stats: CorrelatorStats,
 }
 
@@ -122,6 +134,7 @@ impl<'a> Correlator<'a> {
             max_groups: limits.max_groups.max(1),
             max_entries: limits.max_entries.max(1),
             max_evidence: limits.max_evidence,
+            max_entries_total: limits.max_entries_total.max(1),
         };
         Correlator {
             c,
@@ -139,6 +152,8 @@ impl<'a> Correlator<'a> {
             next_seq: 0,
             now: i64::MIN,
             live_groups: 0,
+            live_entries: 0,
+            key_buf: String::new(),
             stats: CorrelatorStats::default(),
         }
     }
@@ -168,20 +183,20 @@ impl<'a> Correlator<'a> {
         let get = |i: usize| obs.values.get(i).and_then(Option::as_ref);
         for t in &input.targets {
             let corr = &c.corrs[t.corr];
-            let Some((key, values)) = self.group_of(&t.group, get) else {
-                continue;
-            };
-            let Some(value) = self.value_of(corr.kind, &t.value, get) else {
-                continue;
-            };
-            let item = Item {
-                ts,
-                first: ts,
-                pos: t.pos,
-                value,
-                evidence: &evidence,
-            };
-            self.feed(t.corr, key, values, item, out);
+            let mut key = std::mem::take(&mut self.key_buf);
+            if self.group_key(&t.group, get, &mut key) {
+                if let Some(value) = self.value_of(corr.kind, &t.value, get) {
+                    let item = Item {
+                        ts,
+                        first: ts,
+                        pos: t.pos,
+                        value,
+                        evidence: &evidence,
+                    };
+                    self.feed(t.corr, &key, &t.group, &get, item, out);
+                }
+            }
+            self.key_buf = key;
         }
     }
 
@@ -193,26 +208,22 @@ impl<'a> Correlator<'a> {
         }
     }
 
-    fn group_of<'v>(
+    /// Writes the group key into `buf` (reused, so known groups cost no allocation);
+    /// false (counted) when a group-by value is missing or null.
+    fn group_key<'v>(
         &mut self,
         slots: &[usize],
         get: impl Fn(usize) -> Option<&'v Value>,
-    ) -> Option<(Box<[String]>, Vec<Value>)> {
-        let mut key = Vec::with_capacity(slots.len());
-        let mut values = Vec::with_capacity(slots.len());
+        buf: &mut String,
+    ) -> bool {
+        buf.clear();
         for &s in slots {
-            match get(s).and_then(|v| key_text(v).map(|k| (k, v))) {
-                Some((k, v)) => {
-                    key.push(k);
-                    values.push(v.clone());
-                }
-                None => {
-                    self.stats.missing_group_field += 1;
-                    return None;
-                }
+            if !get(s).is_some_and(|v| push_key_part(v, slots.len(), buf)) {
+                self.stats.missing_group_field += 1;
+                return false;
             }
         }
-        Some((key.into_boxed_slice(), values))
+        true
     }
 
     fn value_of<'v>(
@@ -224,8 +235,8 @@ impl<'a> Correlator<'a> {
         if !kind.needs_field() {
             return Some(ItemValue::None);
         }
-        let mut texts = Vec::with_capacity(slots.len());
-        let mut first = None;
+        let mut key = String::new();
+        let mut original = None;
         for &s in slots {
             let Some(v) = get(s).filter(|v| !v.is_null()) else {
                 self.stats.missing_value_field += 1;
@@ -240,21 +251,22 @@ impl<'a> Correlator<'a> {
                     }
                 };
             }
-            first.get_or_insert(v);
-            texts.push(key_text(v)?);
+            push_key_part(v, slots.len(), &mut key);
+            if kind == CorrelationType::ValuePercentile && original.is_none() {
+                original = Some(v.clone());
+            }
         }
-        let original = match kind {
-            CorrelationType::ValuePercentile => first.cloned().unwrap_or(Value::Null),
-            _ => Value::Null,
-        };
-        Some(ItemValue::Key(join_keys(&texts), original))
+        Some(ItemValue::Key(key, original.unwrap_or(Value::Null)))
     }
 
-    fn feed(
+    /// Adds one input to group `key` of correlation `ci` (group-by values read through
+    /// `slots`/`get` only when the group is new) and fires if an eager condition holds.
+    fn feed<'v>(
         &mut self,
         ci: usize,
-        key: Box<[String]>,
-        values: Vec<Value>,
+        key: &str,
+        slots: &[usize],
+        get: &dyn Fn(usize) -> Option<&'v Value>,
         mut item: Item<'_>,
         out: &mut Vec<CorrelationHit>,
     ) {
@@ -274,9 +286,9 @@ impl<'a> Correlator<'a> {
             self.sweep(ci, cutoff);
             self.states[ci].last_sweep = item.ts;
         }
-        if !self.states[ci].groups.contains_key(&key) {
+        if !self.states[ci].groups.contains_key(key) {
             if self.states[ci].groups.len() >= lim.max_groups {
-                self.make_room(ci, cutoff);
+                self.make_room(ci, cutoff, None);
             }
             let seq = self.next_seq;
             self.next_seq += 1;
@@ -285,25 +297,26 @@ impl<'a> Correlator<'a> {
                     item.ts.saturating_add(corr.timespan_us),
                     ci,
                     seq,
-                    key.clone(),
+                    Box::from(key),
                 )));
             }
             let group = Group {
-                values,
+                values: slots.iter().filter_map(|&s| get(s).cloned()).collect(),
                 agg: Agg::new(corr.kind, corr.eager, corr.n_rules),
                 evidence: VecDeque::new(),
                 first: item.first,
                 last: item.ts,
                 seq,
             };
-            self.states[ci].groups.insert(key.clone(), group);
+            self.states[ci].groups.insert(Box::from(key), group);
             self.live_groups += 1;
             self.stats.peak_groups = self.stats.peak_groups.max(self.live_groups);
         }
         let st = &mut self.states[ci];
-        let Some(group) = st.groups.get_mut(&key) else {
+        let Some(group) = st.groups.get_mut(key) else {
             return;
         };
+        let held = group.agg.len();
         if corr.eager {
             group.agg.expire(cutoff);
             while group.evidence.front().is_some_and(|e| e.0 < cutoff) {
@@ -311,6 +324,8 @@ impl<'a> Correlator<'a> {
             }
         }
         self.stats.evicted += group.agg.add(&item, lim.max_entries, lim.max_evidence);
+        self.live_entries = (self.live_entries + group.agg.len()).saturating_sub(held);
+        self.stats.peak_entries = self.stats.peak_entries.max(self.live_entries as u64);
         group.first = group.first.min(item.first);
         group.last = group.last.max(item.ts);
         for (src, rec) in item.evidence {
@@ -320,17 +335,23 @@ impl<'a> Correlator<'a> {
             }
         }
         if !corr.eager {
+            if self.live_entries > lim.max_entries_total {
+                self.make_room(ci, cutoff, Some(key));
+            }
             return;
         }
         let v = group.agg.value(corr.kind);
+        let over_budget = self.live_entries > lim.max_entries_total;
         if !corr.condition.holds(v) {
+            if over_budget {
+                self.make_room(ci, cutoff, Some(key));
+            }
             return;
         }
         let first = group.agg.first().unwrap_or(item.ts);
-        let Some(group) = st.groups.remove(&key) else {
+        let Some(group) = self.remove_group(ci, key) else {
             return;
         };
-        self.live_groups -= 1;
         let hit = make_hit(
             corr,
             &group.values,
@@ -344,17 +365,19 @@ impl<'a> Correlator<'a> {
     }
 
     /// Decides one fixed window if it is still the group's current one.
-    fn close(&mut self, ci: usize, seq: u64, key: Box<[String]>, out: &mut Vec<CorrelationHit>) {
+    fn close(&mut self, ci: usize, seq: u64, key: Box<str>, out: &mut Vec<CorrelationHit>) {
         let c = self.c;
         let corr = &c.corrs[ci];
-        let st = &mut self.states[ci];
-        if st.groups.get(&key).is_none_or(|g| g.seq != seq) {
+        if self.states[ci]
+            .groups
+            .get(&*key)
+            .is_none_or(|g| g.seq != seq)
+        {
             return;
         }
-        let Some(group) = st.groups.remove(&key) else {
+        let Some(group) = self.remove_group(ci, &key) else {
             return;
         };
-        self.live_groups -= 1;
         if group.agg.is_empty() {
             return;
         }
@@ -417,9 +440,11 @@ impl<'a> Correlator<'a> {
         let get = |i: usize| hit.group.get(i).map(|(_, v)| v);
         for t in &corr.downstream {
             let dc = &c.corrs[t.corr];
-            let Some((key, values)) = self.group_of(&t.group, get) else {
+            // A fresh buffer: this runs inside `feed`, whose caller holds `key_buf`.
+            let mut key = String::new();
+            if !self.group_key(&t.group, get, &mut key) {
                 continue;
-            };
+            }
             let Some(value) = self.value_of(dc.kind, &t.value, get) else {
                 continue;
             };
@@ -430,41 +455,72 @@ impl<'a> Correlator<'a> {
                 value,
                 evidence: &hit.events,
             };
-            self.feed(t.corr, key, values, item, out);
+            self.feed(t.corr, &key, &t.group, &get, item, out);
         }
     }
 
-    /// Drops sliding-window groups with nothing left in their window.
-    fn sweep(&mut self, ci: usize, cutoff: i64) {
-        let st = &mut self.states[ci];
-        let before = st.groups.len();
-        st.groups.retain(|_, g| !g.agg.expire(cutoff));
-        self.live_groups -= (before - st.groups.len()) as u64;
+    /// Removes one group, keeping the live counts right.
+    fn remove_group(&mut self, ci: usize, key: &str) -> Option<Group> {
+        let g = self.states[ci].groups.remove(key)?;
+        self.live_groups -= 1;
+        self.live_entries = self.live_entries.saturating_sub(g.agg.len());
+        Some(g)
     }
 
-    /// Makes room for a new group: first drop expired ones, then the least recently
-    /// active eighth (counted).
-    fn make_room(&mut self, ci: usize, cutoff: i64) {
+    /// Expires sliding windows and drops the groups left empty.
+    fn sweep(&mut self, ci: usize, cutoff: i64) {
+        let st = &mut self.states[ci];
+        let before_groups = st.groups.len();
+        let mut before = 0;
+        let mut after = 0;
+        st.groups.retain(|_, g| {
+            before += g.agg.len();
+            let empty = g.agg.expire(cutoff);
+            after += g.agg.len();
+            !empty
+        });
+        self.live_groups -= (before_groups - st.groups.len()) as u64;
+        self.live_entries = (self.live_entries + after).saturating_sub(before);
+    }
+
+    /// Makes room (group cap or entry budget): first drops expired groups, then the
+    /// least recently active eighth of this correlation's groups, never `keep`.
+    fn make_room(&mut self, ci: usize, cutoff: i64, keep: Option<&str>) {
         if self.c.corrs[ci].eager {
             self.sweep(ci, cutoff);
         }
-        let st = &mut self.states[ci];
-        if st.groups.len() < self.limits.max_groups {
+        let lim = self.limits;
+        let st = &self.states[ci];
+        if st.groups.len() < lim.max_groups && self.live_entries <= lim.max_entries_total {
             return;
         }
-        let mut by_age: Vec<(i64, Box<[String]>)> =
-            st.groups.iter().map(|(k, g)| (g.last, k.clone())).collect();
+        let mut by_age: Vec<(i64, Box<str>)> = st
+            .groups
+            .iter()
+            .filter(|(k, _)| keep.is_none_or(|kk| &***k != kk))
+            .map(|(k, g)| (g.last, k.clone()))
+            .collect();
+        if by_age.is_empty() {
+            return;
+        }
         let n = (by_age.len() / 8).max(1);
         by_age.select_nth_unstable(n - 1);
         for (_, k) in by_age.into_iter().take(n) {
-            st.groups.remove(&k);
+            self.remove_group(ci, &k);
         }
-        self.live_groups -= n as u64;
         self.stats.evicted_groups += n as u64;
+        // Dropped fixed windows leave stale closing entries; keep the heap proportional
+        // to the live groups.
+        if self.closing.len() > 2 * self.live_groups as usize + 1024 {
+            let states = &self.states;
+            self.closing.retain(|Reverse((_, ci, seq, key))| {
+                states[*ci].groups.get(key).is_some_and(|g| g.seq == *seq)
+            });
+        }
         tracing::debug!(
             rule = ?self.c.corrs[ci].rule,
             dropped = n,
-            "correlation group cap reached; least recently active groups dropped"
+            "correlation memory cap reached; least recently active groups dropped"
         );
     }
 }

@@ -641,6 +641,7 @@ correlation:
         max_groups: 4,
         max_entries: 3,
         max_evidence: 2,
+        ..Limits::default()
     };
     let o = |t, u: String, n: i64| obs(&c, "website_access", t, json!({"User": u, "n": n}));
     // One user, 5 entries of 30: the cap keeps 3 (90), so no hit; 2 evicted.
@@ -736,4 +737,81 @@ fn evidence_lists_contributing_events() {
     );
     let recs: Vec<u64> = hits[0].events.iter().map(|e| e.1).collect();
     assert_eq!(recs, vec![7, 9, 11]);
+}
+
+#[test]
+fn total_entry_budget_drops_least_recent_groups() {
+    let c = compile(&[r#"
+title: sum
+correlation:
+    type: value_sum
+    rules: [website_access]
+    group-by: [User]
+    timespan: 1h
+    condition: {field: n, gte: 1000000}
+"#]);
+    let limits = Limits {
+        max_entries_total: 20,
+        ..Limits::default()
+    };
+    // 10 users × 5 entries each, interleaved: 50 entries wanted, 20 allowed.
+    let mut v = Vec::new();
+    for round in 0..5 {
+        for u in 0..10 {
+            v.push(obs(
+                &c,
+                "website_access",
+                round * 10 + u,
+                json!({"User": format!("u{u}"), "n": 1}),
+            ));
+        }
+    }
+    let (hits, st) = run_with(&c, limits, v);
+    assert!(hits.is_empty());
+    assert!(st.evicted_groups > 0, "{st:?}");
+    assert!(st.peak_entries <= 21, "{st:?}");
+    assert_eq!(st.evicted, 0);
+}
+
+/// Throughput of the correlator alone (run with `--release -- --ignored --nocapture`):
+/// three correlations on one rule (sliding count, sliding distinct count, fixed-window
+/// average), 1M observations over ~28 h, 500 users, 2 000 source addresses.
+#[test]
+#[ignore]
+fn throughput() {
+    let avg = r#"
+title: avg
+correlation:
+    type: value_avg
+    rules: [failed_login]
+    group-by: [IpAddress]
+    timespan: 10m
+    condition: {field: n, gt: 50}
+"#;
+    let c = compile(&[
+        COUNT3.replace("gte: 3", "gte: 50").as_str(),
+        USERS3.replace("gte: 3", "gte: 20").as_str(),
+        avg,
+    ]);
+    let n: i64 = 1_000_000;
+    let v: Vec<_> = (0..n)
+        .map(|i| {
+            obs(
+                &c,
+                "failed_login",
+                i / 10,
+                json!({"User": format!("u{}", i % 500), "IpAddress": format!("10.0.{}.{}", i % 8, i % 250),
+                       "TargetUserName": format!("t{}", i % 37), "n": i % 101}),
+            )
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    let (hits, st) = run(&c, v);
+    let dt = t.elapsed();
+    eprintln!(
+        "{n} observations × 3 correlations in {dt:?} ({:.0} obs/s), {} hits, {st:?}",
+        n as f64 / dt.as_secs_f64(),
+        hits.len(),
+    );
+    assert!(!hits.is_empty());
 }
