@@ -34,7 +34,7 @@ fi
 VIGIE=$TARGET/release/vigie
 
 echo "vigie hunt (EVTX)..." >&2
-"$VIGIE" hunt --rules "$RULES" --format jsonl -q --output "$WORK/vigie.jsonl" \
+"$VIGIE" --log error hunt --rules "$RULES" --format jsonl -q --output "$WORK/vigie.jsonl" \
   --summary-json "$WORK/vigie-summary.json" "$EVTX"
 echo "flatten..." >&2
 "$TARGET/release/examples/flatten" "$EVTX" > "$WORK/flat.jsonl" 2> "$WORK/flatten.err" || true

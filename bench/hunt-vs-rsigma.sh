@@ -8,7 +8,8 @@
 # configuration that means the same as vigie's routing by Channel + EventID.
 #
 # Events/s are given two ways: over the whole run, and over the scan alone (whole run
-# minus the same command on a one-event file, i.e. minus rule loading). Best of $REPEAT.
+# minus the same command on a one-event file, i.e. minus rule loading). Times are CPU
+# seconds (user + sys) of the pinned process, best of $REPEAT.
 #
 # Env: EVENTS (300000), REPEAT (3), RULES (../shared/sigma/rules), RSIGMA (rsigma binary;
 #      default: `rsigma` on PATH, else /work/tools/rsigma/bin/rsigma, else cargo install),
@@ -46,37 +47,44 @@ if [ ! -s "$EV" ] || [ "$(wc -l < "$EV")" -ne "$EVENTS" ]; then
 fi
 head -n 1 "$EV" > "$WORK/one.jsonl"
 
-# best-of-$REPEAT wall seconds of a command (stdout to /dev/null)
+# The command line of a tool on an input file, in the array CMD.
+cmd() {
+  case $1 in
+    vigie)   CMD=(taskset -c 0 "$VIGIE" --log error hunt --rules "$RULES" --threads 1 --format jsonl -q "$2") ;;
+    rs)      CMD=(taskset -c 0 "$RSIGMA" engine eval -r "$RULES" -e "@$2" --no-stats -q) ;;
+    rs_rout) CMD=(taskset -c 0 "$RSIGMA" engine eval -r "$RULES" -e "@$2" --no-stats -q --logsource-routing) ;;
+  esac
+}
+
+# best-of-$REPEAT CPU seconds (user + sys) of a tool on a file (output discarded). CPU
+# time, not wall time: on a shared machine the pinned core may also run other work, and
+# with one core CPU time is the time the engine needed.
 best() {
-  local b=""
+  local b="" d
+  cmd "$1" "$2"
   for _ in $(seq "$REPEAT"); do
-    local s e d
-    s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N)
-    d=$(echo "$e - $s" | bc -l)
+    /usr/bin/time -f "%U %S" -o "$WORK/t" "${CMD[@]}" > /dev/null 2>&1
+    d=$(awk '{print $1 + $2}' "$WORK/t")
     if [ -z "$b" ] || [ "$(echo "$d < $b" | bc -l)" = 1 ]; then b=$d; fi
   done
   echo "$b"
 }
-peak_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
-
-vigie()   { taskset -c 0 "$VIGIE" hunt --rules "$RULES" --threads 1 --format jsonl -q "$1"; }
-rs()      { taskset -c 0 "$RSIGMA" engine eval -r "$RULES" -e "@$1" --no-stats -q; }
-rs_rout() { taskset -c 0 "$RSIGMA" engine eval -r "$RULES" -e "@$1" --no-stats -q --logsource-routing; }
 
 declare -A FULL LOAD MATCHES PEAK
 for tool in vigie rs rs_rout; do
   echo "timing $tool..." >&2
   LOAD[$tool]=$(best $tool "$WORK/one.jsonl")
   FULL[$tool]=$(best $tool "$EV")
-  MATCHES[$tool]=$($tool "$EV" 2>/dev/null | wc -l)
-  PEAK[$tool]=$(peak_kb $tool "$EV")
+  cmd $tool "$EV"
+  MATCHES[$tool]=$(/usr/bin/time -f %M -o "$WORK/peak" "${CMD[@]}" 2>/dev/null | wc -l)
+  PEAK[$tool]=$(cat "$WORK/peak")
 done
 
 eps() { echo "$EVENTS / $1" | bc -l | xargs printf '%.0f'; }
 scan() { echo "${FULL[$1]} - ${LOAD[$1]}" | bc -l; }
 
 printf '\n%s events (%s MB), rules %s, 1 core\n' "$EVENTS" "$(( $(stat -c %s "$EV") / 1000000 ))" "$RULES"
-printf '%-26s %9s %9s %12s %12s %10s %9s\n' tool load_s total_s "ev/s total" "ev/s scan" matches peak_MB
+printf '%-26s %9s %9s %12s %12s %10s %9s\n' tool load_cpu_s cpu_s "ev/s total" "ev/s scan" matches peak_MB
 for tool in vigie rs rs_rout; do
   name=$tool; [ $tool = rs ] && name="rsigma"; [ $tool = rs_rout ] && name="rsigma --logsource-routing"
   printf '%-26s %9.3f %9.3f %12s %12s %10s %9s\n' "$name" "${LOAD[$tool]}" "${FULL[$tool]}" \

@@ -1,6 +1,7 @@
 //! Flattens EVTX / JSON inputs into JSON lines of Sigma field names, for the differential
 //! against another engine (`bench/differential.sh`): each record becomes one object with
 //! every short field name (`Image`, `EventID`, `Provider_Name`, ...; first value wins),
+//! the field aliases of vigie's shipped mapping (`Image` from `NewProcessName`, ...),
 //! `_source` and `_record` (to join results), and `product` / `service` / `category`
 //! (the Sigma logsource of Windows channels and Sysmon event ids) for engines that route
 //! on event fields.
@@ -74,6 +75,20 @@ fn flat(e: &Event, scratch: &mut String) -> Map<String, Value> {
             m.insert(name.to_owned(), v.clone());
         }
     });
+    // The field aliases of vigie's shipped mapping (crates/vigie-sigma/mapping/default.yml
+    // `fields:`), so that both engines see the same names.
+    for (sigma, event) in [
+        ("Image", "NewProcessName"),
+        ("ParentImage", "ParentProcessName"),
+        ("Signature", "ThreatName"),
+        ("Filename", "Path"),
+    ] {
+        if !m.contains_key(sigma) {
+            if let Some(v) = m.get(event).cloned() {
+                m.insert(sigma.to_owned(), v);
+            }
+        }
+    }
     let channel = m.get("Channel").and_then(Value::as_str).map(str::to_owned);
     let id = m.get("EventID").and_then(|v| match v {
         Value::Number(n) => n.as_u64(),
