@@ -45,8 +45,11 @@ use utf16::Utf16Reader;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
+    /// Windows event log file (`ElfFile\0`).
     Evtx,
+    /// One JSON object per line (also pretty-printed objects one after another).
     JsonLines,
+    /// One top-level JSON array of objects.
     JsonArray,
 }
 
@@ -133,8 +136,11 @@ pub struct ReadOptions {
 /// Counts for one input.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReadStats {
+    /// Calls of `on_event`.
     pub events: u64,
+    /// Calls of `on_error`: damaged records, chunks, lines or elements.
     pub skipped: u64,
+    /// How far into the input reading got, in bytes on disk (compressed for gzip).
     pub bytes: u64,
 }
 
