@@ -402,3 +402,26 @@ fn damaged_evtx_are_counted_not_fatal() {
         "damaged edge cases must show up as skipped: {s}"
     );
 }
+
+#[test]
+fn correlation_hits_come_last_and_are_marked() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let o = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(["hunt", "--format", "jsonl", "-q", "--rules"])
+        .arg(root.join("rules"))
+        .arg(root.join("samples/intrusion.jsonl"))
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = jsonl(&o);
+    let first_corr = d
+        .iter()
+        .position(|x| x["correlation"] == true)
+        .expect("the shipped sample fires the shipped correlation");
+    assert!(d[first_corr..].iter().all(|x| x["correlation"] == true));
+    let c = &d[first_corr];
+    assert!(c["group"].as_object().is_some_and(|g| !g.is_empty()), "{c}");
+    assert!(c["events"].as_array().is_some_and(|e| !e.is_empty()), "{c}");
+    assert!(c["first"].is_string() && c["last"].is_string());
+    assert_eq!(c["source"], serde_json::Value::Null);
+}
