@@ -176,3 +176,40 @@ correlation:
     assert_eq!(hits[0].group, vec![(s("Image"), json!("evil.exe"))]);
     assert_eq!(hits[0].value, 2.0);
 }
+
+#[test]
+fn aliases_apply_to_an_upstream_correlation_by_name() {
+    let c = compile(&[
+        MIDDLE,
+        r#"
+title: burst then logon, user field differs
+correlation:
+    type: temporal_ordered
+    rules: [multiple_failed_login, successful_login]
+    group-by: [account]
+    timespan: 10m
+    aliases:
+        account:
+            multiple_failed_login: User
+            successful_login: TargetUserName
+"#,
+    ]);
+    let mut v: Vec<_> = (0..10)
+        .map(|i| obs(&c, "failed_login", i, json!({"User": "bob"})))
+        .collect();
+    v.push(obs(
+        &c,
+        "successful_login",
+        20,
+        json!({"TargetUserName": "eve"}),
+    ));
+    v.push(obs(
+        &c,
+        "successful_login",
+        21,
+        json!({"TargetUserName": "bob"}),
+    ));
+    let (hits, _) = run(&c, v);
+    assert_eq!(summary(&hits), vec![(vec![s("bob")], 2.0, 0, 21)]);
+    assert_eq!(hits[0].group[0].0, "account");
+}

@@ -815,3 +815,57 @@ correlation:
     );
     assert!(!hits.is_empty());
 }
+
+#[test]
+fn every_fixed_window_is_either_decided_or_counted_as_evicted() {
+    let c = compile(&[&COUNT3.replace("{gte: 3}", "{lt: 2}")]);
+    let limits = Limits {
+        max_groups: 8,
+        ..Limits::default()
+    };
+    // 3000 users inside one minute: far more open windows than the cap.
+    let v: Vec<_> = (0..3000)
+        .map(|i| {
+            obs(
+                &c,
+                "failed_login",
+                i / 100,
+                json!({"User": format!("u{i}")}),
+            )
+        })
+        .collect();
+    let (hits, st) = run_with(&c, limits, v);
+    assert!(st.evicted_groups > 0);
+    assert_eq!(hits.len() as u64 + st.evicted_groups, 3000, "{st:?}");
+    assert!(st.peak_groups <= 8);
+    // Hits come out in window-end order.
+    assert!(hits.windows(2).all(|w| w[0].last <= w[1].last));
+}
+
+#[test]
+fn one_event_matching_consecutive_ordered_rules_advances_both() {
+    let c = compile(&[ORDERED]);
+    let o = |r: &str, t| obs(&c, r, t, json!({"User": "bob"}));
+    // The same event (t=5) arrives once per matching rule, in rule order.
+    let (hits, _) = run(
+        &c,
+        vec![
+            o("recon_cmd_a", 0),
+            o("recon_cmd_b", 5),
+            o("recon_cmd_c", 5),
+        ],
+    );
+    assert_eq!(hits.len(), 1);
+    let (hits, _) = run(
+        &c,
+        vec![
+            o("recon_cmd_c", 5),
+            o("recon_cmd_b", 5),
+            o("recon_cmd_a", 5),
+        ],
+    );
+    assert!(
+        hits.is_empty(),
+        "arrival order decides between equal timestamps"
+    );
+}

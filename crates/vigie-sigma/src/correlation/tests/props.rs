@@ -68,4 +68,88 @@ proptest! {
         let got: Vec<(i64, i64)> = hits.iter().map(|h| (h.first.timestamp() - super::T0, h.last.timestamp() - super::T0)).collect();
         prop_assert_eq!(got, expected);
     }
+
+    /// Eager `value_count gte k`: same hits as a naive re-scan of the window.
+    #[test]
+    fn value_count_matches_naive_model(
+        events in prop::collection::vec((0i64..30, 0u8..6), 1..80),
+        k in 1usize..5,
+        span in 1i64..90,
+    ) {
+        let rule = format!(
+            "title: t\ncorrelation:\n  type: value_count\n  rules: [failed_login]\n  group-by: [Ip]\n  timespan: {span}s\n  condition: {{field: User, gte: {k}}}\n"
+        );
+        let c = compile(&[&rule]);
+        let mut t = 0;
+        let timed: Vec<(i64, u8)> = events.iter().map(|(g, u)| { t += g; (t, *u) }).collect();
+        let obs_list = timed
+            .iter()
+            .map(|&(t, u)| obs(&c, "failed_login", t, json!({"Ip": "x", "User": format!("u{u}")})))
+            .collect();
+        let (hits, _) = run(&c, obs_list);
+        let mut since_reset: Vec<(i64, u8)> = Vec::new();
+        let mut expected = Vec::new();
+        for &(t, u) in &timed {
+            since_reset.push((t, u));
+            let mut latest: std::collections::BTreeMap<u8, i64> = Default::default();
+            for &(x, v) in since_reset.iter().filter(|(x, _)| *x >= t - span) {
+                latest.insert(v, x);
+            }
+            if latest.len() >= k {
+                expected.push((latest.values().copied().min().unwrap_or(t), t, latest.len()));
+                since_reset.clear();
+            }
+        }
+        let got: Vec<(i64, i64, usize)> = hits
+            .iter()
+            .map(|h| (h.first.timestamp() - super::T0, h.last.timestamp() - super::T0, h.value as usize))
+            .collect();
+        prop_assert_eq!(got, expected);
+    }
+
+    /// `temporal_ordered` over three rules: same hits as a backward greedy search (latest
+    /// possible predecessor at each step) over the events since the last hit.
+    #[test]
+    fn temporal_ordered_matches_naive_model(
+        events in prop::collection::vec((0i64..20, 0usize..3), 1..60),
+        span in 1i64..60,
+    ) {
+        const NAMES: [&str; 3] = ["recon_cmd_a", "recon_cmd_b", "recon_cmd_c"];
+        let rule = format!(
+            "title: t\ncorrelation:\n  type: temporal_ordered\n  rules: [recon_cmd_a, recon_cmd_b, recon_cmd_c]\n  group-by: [U]\n  timespan: {span}s\n"
+        );
+        let c = compile(&[&rule]);
+        let mut t = 0;
+        let timed: Vec<(i64, usize)> = events.iter().map(|(g, p)| { t += g; (t, *p) }).collect();
+        let obs_list = timed
+            .iter()
+            .map(|&(t, p)| obs(&c, NAMES[p], t, json!({"U": "u"})))
+            .collect();
+        let (hits, _) = run(&c, obs_list);
+        let mut since_reset: Vec<(i64, usize)> = Vec::new();
+        let mut expected = Vec::new();
+        for &(t, p) in &timed {
+            since_reset.push((t, p));
+            if p != 2 {
+                continue;
+            }
+            let mut idx = since_reset.len() - 1;
+            let mut ok = true;
+            for want in [1usize, 0] {
+                match since_reset[..idx].iter().rposition(|&(_, q)| q == want) {
+                    Some(i) => idx = i,
+                    None => { ok = false; break; }
+                }
+            }
+            if ok && since_reset[idx].0 >= t - span {
+                expected.push((since_reset[idx].0, t));
+                since_reset.clear();
+            }
+        }
+        let got: Vec<(i64, i64)> = hits
+            .iter()
+            .map(|h| (h.first.timestamp() - super::T0, h.last.timestamp() - super::T0))
+            .collect();
+        prop_assert_eq!(got, expected);
+    }
 }
