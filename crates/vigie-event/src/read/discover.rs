@@ -101,7 +101,7 @@ pub(crate) fn probe(path: &Path) -> Result<InputFile, ReadError> {
     loop {
         let head = read_prefix(&mut reader).map_err(|e| {
             let what = layers.io_what();
-            file_error(path, layers.io_kind().0, format!("{what}: {e}"))
+            file_error(path, layers.io_kind(), format!("{what}: {e}"))
         })?;
         let sniffed = sniff(&head);
         let mut rest = Cursor::new(head.clone()).chain(reader);

@@ -10,41 +10,133 @@ use super::{Position, ReadErrorKind};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// How an I/O error in the middle of a stream is classified: a failing gzip layer is
-/// damage to the gzip stream, anything else a read error.
+/// Largest record (line, element, multi-line value) kept for parsing. Past it the bytes
+/// are dropped and the record reported, so one runaway record (a file without newlines,
+/// an unclosed string) cannot take memory in proportion to the file.
+pub(crate) const MAX_RECORD: usize = 64 << 20;
+
+/// Settings of the JSON readers.
 #[derive(Clone, Copy)]
-pub(crate) struct IoKind(pub ReadErrorKind);
+pub(crate) struct JsonOpts {
+    /// How an I/O error in the middle of a stream is classified: a failing gzip layer is
+    /// damage to the gzip stream, anything else a read error.
+    pub io: ReadErrorKind,
+    /// See [`MAX_RECORD`].
+    pub max_record: usize,
+}
+
+/// One record's bytes, bounded by [`JsonOpts::max_record`].
+struct RecordBuf {
+    bytes: Vec<u8>,
+    max: usize,
+    /// The record outgrew `max`; its bytes are being dropped.
+    over: bool,
+}
+
+impl RecordBuf {
+    fn new(max: usize) -> Self {
+        RecordBuf {
+            bytes: Vec::with_capacity(4096.min(max)),
+            max,
+            over: false,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.over = false;
+        // One big record should not pin its buffer for the rest of the file.
+        if self.bytes.capacity() > 1 << 20 {
+            self.bytes.shrink_to(1 << 20);
+        }
+    }
+
+    fn extend(&mut self, more: &[u8]) {
+        if self.over {
+            return;
+        }
+        if self.bytes.len() + more.len() > self.max {
+            self.over = true;
+            self.bytes = Vec::new();
+        } else {
+            self.bytes.extend_from_slice(more);
+        }
+    }
+
+    fn push(&mut self, b: u8) {
+        self.extend(&[b]);
+    }
+
+    fn is_blank(&self) -> bool {
+        !self.over && self.bytes.iter().all(|b| is_json_ws(*b))
+    }
+}
+
+/// Reads through the next `\n` (included) into `line`, keeping at most `line.max` bytes.
+/// Returns the bytes consumed (0 at end of input).
+fn read_line<R: BufRead>(r: &mut R, line: &mut RecordBuf) -> io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(total);
+        }
+        let (n, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        line.extend(&buf[..n]);
+        r.consume(n);
+        total += n;
+        if done {
+            return Ok(total);
+        }
+    }
+}
 
 /// One JSON object per line; blank lines skipped; `Event::record` is the 1-based line.
 ///
 /// A file whose first record does not end on its line (pretty-printed objects, one after
 /// another) is read as a sequence of multi-line values instead: see [`read_multiline`].
-pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoKind) {
-    let mut line = Vec::with_capacity(4096);
+pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOpts) {
+    let mut line = RecordBuf::new(opts.max_record);
     let mut number = 0u64;
     // Bytes up to and including the first record, kept to replay them if that record
-    // turns out to span lines. Only blank lines precede it, so this stays small.
+    // turns out to span lines. Only blank lines precede it, so this stays small (a
+    // first line too long to keep is not replayed).
     let mut head: Option<Vec<u8>> = Some(Vec::new());
     loop {
         line.clear();
-        match r.read_until(b'\n', &mut line) {
+        match read_line(&mut r, &mut line) {
             Ok(0) => break,
             Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 sink.error(
                     Position::Line(number + 1),
-                    io_kind.0,
+                    opts.io,
                     format!("read failed: {e}"),
                 );
                 break;
             }
         }
         number += 1;
-        if let Some(h) = head.as_mut() {
-            h.extend_from_slice(&line);
+        if line.over {
+            head = None;
+            sink.error(
+                Position::Line(number),
+                ReadErrorKind::BadJson,
+                too_long(&line),
+            );
+            continue;
         }
-        let mut text = line.as_slice();
+        if let Some(h) = head.as_mut() {
+            h.extend_from_slice(&line.bytes);
+        }
+        let mut text = line.bytes.as_slice();
         if number == 1 {
             text = text.strip_prefix(BOM).unwrap_or(text);
         }
@@ -54,7 +146,7 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
         let parsed = serde_json::from_slice::<Value>(text);
         if let Some(h) = head.take() {
             if parsed.as_ref().is_err_and(|e| e.is_eof()) && breaks_like_pretty(text) {
-                read_multiline(sink, io::Cursor::new(h).chain(r), io_kind);
+                read_multiline(sink, io::Cursor::new(h).chain(r), opts);
                 return;
             }
         }
@@ -67,6 +159,10 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
             ),
         }
     }
+}
+
+fn too_long(buf: &RecordBuf) -> String {
+    format!("record longer than {} bytes: skipped", buf.max)
 }
 
 /// Whether an unfinished first line ends where pretty-printers break lines (after `{`,
@@ -82,9 +178,9 @@ fn breaks_like_pretty(line: &[u8]) -> bool {
 /// runs to the end of its line. Values are delimited by a structural scan, so a bad one
 /// is reported and the next still read, unless it leaves a string or bracket open: then
 /// it runs to the end of the input.
-pub(crate) fn read_multiline<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoKind) {
+pub(crate) fn read_multiline<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOpts) {
     let mut scan = Scanner::default();
-    let mut text: Vec<u8> = Vec::with_capacity(4096);
+    let mut text = RecordBuf::new(opts.max_record);
     let mut line = 1u64;
     let mut start = 0u64;
     let mut state = MultiState::Between;
@@ -94,7 +190,7 @@ pub(crate) fn read_multiline<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind:
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                sink.error(Position::Line(line), io_kind.0, format!("read failed: {e}"));
+                sink.error(Position::Line(line), opts.io, format!("read failed: {e}"));
                 return;
             }
         };
@@ -164,9 +260,9 @@ enum MultiState {
 ///
 /// Elements are delimited by a structural scan (strings, escapes and nesting depth), each
 /// parsed on its own, so a malformed element is reported and the next one still read.
-pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoKind) {
+pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOpts) {
     let mut scan = Scanner::default();
-    let mut elem: Vec<u8> = Vec::with_capacity(4096);
+    let mut elem = RecordBuf::new(opts.max_record);
     let mut index = 0u64;
     let mut state = ArrayState::BeforeOpen;
     let mut first = true;
@@ -177,7 +273,7 @@ pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
             Err(e) => {
                 sink.error(
                     Position::Element(index),
-                    io_kind.0,
+                    opts.io,
                     format!("read failed: {e}"),
                 );
                 return;
@@ -217,11 +313,11 @@ pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
                     let from = i - 1;
                     let found = scan.find_delimiter(&bytes[from..]);
                     let Some((at, step)) = found else {
-                        elem.extend_from_slice(&bytes[from..]);
+                        elem.extend(&bytes[from..]);
                         i = bytes.len();
                         continue;
                     };
-                    elem.extend_from_slice(&bytes[from..from + at]);
+                    elem.extend(&bytes[from..from + at]);
                     i = from + at + 1;
                     match step {
                         Step::Comma => {
@@ -230,7 +326,7 @@ pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
                             index += 1;
                         }
                         Step::Close => {
-                            let blank = elem.iter().all(|b| is_json_ws(*b));
+                            let blank = elem.is_blank();
                             // `[]` holds no element; `[1,]` holds a missing one.
                             if !(blank && index == 0) {
                                 element(sink, &elem, index, true);
@@ -264,7 +360,7 @@ pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io_kind: IoK
         ),
         ArrayState::InArray => {
             // Truncated array: the last element may be whole (only `]` is missing).
-            if !elem.iter().all(|b| is_json_ws(*b)) {
+            if !elem.is_blank() {
                 element(sink, &elem, index, false);
                 index += 1;
             }
@@ -344,9 +440,9 @@ impl Scanner {
     }
 }
 
-fn element(sink: &mut Sink<'_>, text: &[u8], index: u64, delimited: bool) {
+fn element(sink: &mut Sink<'_>, text: &RecordBuf, index: u64, delimited: bool) {
     let pos = Position::Element(index);
-    if text.iter().all(|b| is_json_ws(*b)) {
+    if text.is_blank() {
         sink.error(pos, ReadErrorKind::BadJson, "empty array element");
         return;
     }
@@ -354,8 +450,12 @@ fn element(sink: &mut Sink<'_>, text: &[u8], index: u64, delimited: bool) {
 }
 
 /// Parses one delimited record; `complete` is false when the input ended inside it.
-fn parse_record(sink: &mut Sink<'_>, text: &[u8], pos: Position, number: u64, complete: bool) {
-    match serde_json::from_slice::<Value>(text) {
+fn parse_record(sink: &mut Sink<'_>, text: &RecordBuf, pos: Position, number: u64, complete: bool) {
+    if text.over {
+        sink.error(pos, ReadErrorKind::BadJson, too_long(text));
+        return;
+    }
+    match serde_json::from_slice::<Value>(&text.bytes) {
         Ok(v) => record(sink, pos, number, v),
         Err(e) => {
             let mut msg = serde_message(&e);
@@ -422,12 +522,23 @@ mod tests {
 
     /// (events, errors, stats events, stats skipped) from one reader run.
     fn run(bytes: &[u8], array: bool) -> (Vec<Event>, Vec<ReadError>, u64, u64) {
+        run_capped(bytes, array, MAX_RECORD)
+    }
+
+    fn run_capped(
+        bytes: &[u8],
+        array: bool,
+        max_record: usize,
+    ) -> (Vec<Event>, Vec<ReadError>, u64, u64) {
         let mut events = Vec::new();
         let mut errors = Vec::new();
         let mut on_event = |e| events.push(e);
         let mut on_error = |e| errors.push(e);
         let mut sink = Sink::new("t".into(), &mut on_event, &mut on_error);
-        let io = IoKind(ReadErrorKind::Io);
+        let io = JsonOpts {
+            io: ReadErrorKind::Io,
+            max_record,
+        };
         if array {
             read_array(&mut sink, bytes, io);
         } else {
@@ -465,6 +576,38 @@ mod tests {
             // Garbage without structure: always one (bad or non-object) element.
             "[^\\[\\]{},\"]{1,12}".prop_map(|s| (s, false)),
         ]
+    }
+
+    /// (record numbers of events, positions of errors) with a 24-byte record limit.
+    fn capped(bytes: &[u8], array: bool) -> (Vec<u64>, Vec<Position>) {
+        let (events, errors, _, _) = run_capped(bytes, array, 24);
+        for e in &errors {
+            assert!(e.message.contains("longer than 24 bytes"), "{e}");
+        }
+        (
+            events.iter().map(|e| e.record).collect(),
+            errors.iter().map(|e| e.position).collect(),
+        )
+    }
+
+    #[test]
+    fn oversized_records_are_reported_and_skipped() {
+        let big = format!("\"{}\"", "x".repeat(100));
+        let lines = format!("{{\"a\":1}}\n{{\"b\":{big}}}\n{{\"c\":3}}\n");
+        assert_eq!(
+            capped(lines.as_bytes(), false),
+            (vec![1, 3], vec![Position::Line(2)])
+        );
+        let array = format!("[{{\"a\":1}},{{\"b\":{big}}},{{\"c\":3}}]");
+        assert_eq!(
+            capped(array.as_bytes(), true),
+            (vec![0, 2], vec![Position::Element(1)])
+        );
+        let pretty = format!("{{\n\"a\": 1\n}}\n{{\n\"b\": {big}\n}}\n{{\n\"c\": 3}}\n");
+        assert_eq!(
+            capped(pretty.as_bytes(), false),
+            (vec![1, 7], vec![Position::Line(4)])
+        );
     }
 
     proptest! {

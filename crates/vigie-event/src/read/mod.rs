@@ -219,12 +219,12 @@ fn read_seekable<R: Read + Seek>(
         Sniffed::Utf16 { big_endian } => read_utf16(sink, counted, opts, plain, big_endian),
         Sniffed::JsonLines => {
             let r = BufReader::with_capacity(BUF_SIZE, counted);
-            json::read_lines(sink, r, plain.io_kind());
+            json::read_lines(sink, r, plain.json_opts());
             Ok(())
         }
         Sniffed::JsonArray => {
             let r = BufReader::with_capacity(BUF_SIZE, counted);
-            json::read_array(sink, r, plain.io_kind());
+            json::read_array(sink, r, plain.json_opts());
             Ok(())
         }
         s @ (Sniffed::Empty | Sniffed::Unknown) => Err(unsupported(sink, s, &prefix, plain)),
@@ -240,12 +240,19 @@ struct Layers {
 
 impl Layers {
     /// How a read failure is classified: under gzip it is damage to the gzip stream.
-    fn io_kind(self) -> json::IoKind {
-        json::IoKind(if self.gzip {
+    fn io_kind(self) -> ReadErrorKind {
+        if self.gzip {
             ReadErrorKind::BadGzip
         } else {
             ReadErrorKind::Io
-        })
+        }
+    }
+
+    fn json_opts(self) -> json::JsonOpts {
+        json::JsonOpts {
+            io: self.io_kind(),
+            max_record: json::MAX_RECORD,
+        }
     }
 
     fn io_what(self) -> &'static str {
@@ -274,7 +281,7 @@ fn read_stream<R: Read>(
     opts: &ReadOptions,
     layers: Layers,
 ) -> Result<(), ReadError> {
-    let kind = layers.io_kind().0;
+    let kind = layers.io_kind();
     let what = layers.io_what();
     let prefix = sniff::read_prefix(&mut r)
         .map_err(|e| sink.make_error(Position::File, kind, format!("{what}: {e}")))?;
@@ -309,12 +316,12 @@ fn read_stream<R: Read>(
         }
         Sniffed::JsonLines => {
             let r = BufReader::with_capacity(BUF_SIZE, whole);
-            json::read_lines(sink, r, layers.io_kind());
+            json::read_lines(sink, r, layers.json_opts());
             Ok(())
         }
         Sniffed::JsonArray => {
             let r = BufReader::with_capacity(BUF_SIZE, whole);
-            json::read_array(sink, r, layers.io_kind());
+            json::read_array(sink, r, layers.json_opts());
             Ok(())
         }
         s => Err(unsupported(sink, s, &prefix, layers)),
@@ -350,7 +357,7 @@ fn read_utf16<R: Read>(
     let mut bom = [0u8; 2];
     r.read_exact(&mut bom).map_err(|e| {
         let what = layers.io_what();
-        sink.make_error(Position::File, layers.io_kind().0, format!("{what}: {e}"))
+        sink.make_error(Position::File, layers.io_kind(), format!("{what}: {e}"))
     })?;
     let text: Box<dyn Read + '_> = Box::new(Utf16Reader::new(
         BufReader::with_capacity(BUF_SIZE, r),
