@@ -3,6 +3,7 @@
 
 mod build;
 mod chain;
+mod e2e;
 mod engine;
 mod parse;
 mod props;
