@@ -7,6 +7,9 @@ use std::time::Instant;
 
 use vigie_model::{derive_attack_edges, generate, load, Format, GenOptions};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -18,6 +21,20 @@ fn peak_rss_mib() -> f64 {
             })
         })
         .map(|kib| kib / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// CPU time (user + system) of this process, in seconds: on a shared machine wall-clock
+/// times mostly measure the neighbours.
+fn cpu_s() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
         .unwrap_or(0.0)
 }
 
@@ -33,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let format = Format::detect(Some(std::path::Path::new(&path)), "");
 
     let t = Instant::now();
+    let c = cpu_s();
     let file = std::fs::File::create(&path)?;
     let sum = generate(GenOptions { assets: n, seed: 1 }, format, file)?;
     let size = std::fs::metadata(&path)?.len();
@@ -46,8 +64,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         size as f64 / 1048576.0,
         t.elapsed().as_secs_f64()
     );
+    println!("  cpu {:.2}s", cpu_s() - c);
 
     let t = Instant::now();
+    let c = cpu_s();
     let model = match load(&path) {
         Ok(m) => m,
         Err(d) => {
@@ -58,16 +78,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     println!(
-        "load+validate: {:.2}s (peak RSS {:.0} MiB)",
+        "load+validate: {:.2}s, cpu {:.2}s (peak RSS {:.0} MiB)",
         t.elapsed().as_secs_f64(),
+        cpu_s() - c,
         peak_rss_mib()
     );
 
     let t = Instant::now();
+    let c = cpu_s();
     let ix = model.index();
     let index_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let g = derive_attack_edges(&ix);
+    println!("  index+derive cpu {:.2}s", cpu_s() - c);
     println!(
         "index: {:.2}s; derive: {} edges ({} flow sets) in {:.2}s; peak RSS {:.0} MiB",
         index_s,

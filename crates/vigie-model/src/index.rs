@@ -38,6 +38,8 @@ pub struct Index<'m> {
     pub ids: FxHashMap<&'m str, Entity>,
     /// Flow ids (explicit or `"<from>-><to>"`), by flow index.
     pub flow_ids: Vec<String>,
+    /// Flow id -> flow index (first wins on duplicates).
+    flow_index: FxHashMap<String, u32>,
     /// Zone index of each asset, [`NONE`] for identities (or an unknown zone).
     pub asset_zone: Vec<u32>,
     /// Host index each asset runs on, or [`NONE`].
@@ -81,6 +83,10 @@ impl<'m> Index<'m> {
                 .or_insert(Entity::Segment(i as u32));
         }
         let flow_ids: Vec<String> = model.flows.iter().map(|f| f.id()).collect();
+        let mut flow_index = FxHashMap::default();
+        for (i, id) in flow_ids.iter().enumerate() {
+            flow_index.entry(id.clone()).or_insert(i as u32);
+        }
         let zone = |ids: &FxHashMap<&str, Entity>, z: &str| match ids.get(z) {
             Some(Entity::Zone(i)) => *i,
             _ => NONE,
@@ -111,19 +117,16 @@ impl<'m> Index<'m> {
             .iter()
             .position(|z| z.internet)
             .map(|i| i as u32);
-        let mut index = Index {
+        Index {
             model,
             ids,
             flow_ids,
+            flow_index,
             asset_zone,
             runs_on,
             flow_zones,
             internet_zone,
-        };
-        // Flow ids are owned Strings, so they cannot be borrowed into `ids` (which borrows
-        // the model); they get their own lookup through `flow()`.
-        index.ids.shrink_to_fit();
-        index
+        }
     }
 
     /// What `id` names (flows included).
@@ -166,9 +169,10 @@ impl<'m> Index<'m> {
         }
     }
 
-    /// Flow index of `id` (linear in the number of flows, which is small).
+    /// Flow index of `id`. Flow ids are owned (most are derived from their zones), so they
+    /// have their own map rather than a place in `ids`, which borrows the model.
     pub fn flow(&self, id: &str) -> Option<u32> {
-        self.flow_ids.iter().position(|f| f == id).map(|i| i as u32)
+        self.flow_index.get(id).copied()
     }
 
     /// Resolve a dependency member id (asset or service).

@@ -265,7 +265,12 @@ fn generate_cmd(args: GenerateArgs) -> anyhow::Result<ExitCode> {
                 File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
             generate(opts, format, f).with_context(|| format!("cannot write {}", path.display()))?
         }
-        None => generate(opts, format, io::stdout().lock()).context("cannot write the model")?,
+        None => match generate(opts, format, io::stdout().lock()) {
+            Ok(s) => s,
+            // `vigie model generate | head` is not an error.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+            Err(e) => return Err(e).context("cannot write the model"),
+        },
     };
     if let Some(path) = &args.output {
         eprintln!(
