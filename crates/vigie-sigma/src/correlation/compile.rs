@@ -87,9 +87,24 @@ impl Compiled {
         let by_rule: HashMap<RuleId, usize> =
             defs.iter().enumerate().map(|(i, (r, _))| (*r, i)).collect();
         let mut local: HashMap<&str, usize> = HashMap::new();
+        // A later correlation reusing an id or name would make references ambiguous.
+        let mut clash: Vec<Option<String>> = vec![None; defs.len()];
         for (i, (_, d)) in defs.iter().enumerate() {
             for key in [d.id.as_deref(), d.name.as_deref()].into_iter().flatten() {
-                local.entry(key).or_insert(i);
+                match local.get(key) {
+                    Some(&j) if j != i => {
+                        clash[i].get_or_insert_with(|| {
+                            format!(
+                                "{key:?} already names correlation {:?} (ids and names must be unique)",
+                                defs[j].1.title
+                            )
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        local.insert(key, i);
+                    }
+                }
             }
         }
         let lookup = |r: &str| -> Option<Source> {
@@ -105,10 +120,10 @@ impl Compiled {
 
         // 1. References.
         let mut sources: Vec<Option<Vec<Source>>> = Vec::with_capacity(defs.len());
-        for (rid, d) in &defs {
+        for (i, (rid, d)) in defs.iter().enumerate() {
             let mut srcs = Vec::with_capacity(d.rules.len());
-            let mut bad = None;
-            for r in &d.rules {
+            let mut bad = clash[i].take();
+            for r in d.rules.iter().filter(|_| bad.is_none()) {
                 match lookup(r) {
                     Some(s) => srcs.push(s),
                     None => {

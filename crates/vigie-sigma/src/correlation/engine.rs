@@ -28,7 +28,8 @@ pub struct Limits {
     /// Window entries and distinct values over all groups of all correlations; beyond
     /// it, the least recently active groups of the correlation being fed are dropped
     /// (`evicted_groups`). With the other limits this bounds memory to roughly
-    /// `max_entries_total × 64 bytes + groups × (max_evidence × 32 bytes)`.
+    /// `max_entries_total × (16 to ~150 bytes: timestamps cost least, distinct values
+    /// most) + live groups × (max_evidence × 32 bytes + key)`.
     pub max_entries_total: usize,
 }
 

@@ -27,6 +27,7 @@
 //!   events, and fires once per value whose share satisfies the condition; the hit's
 //!   group then also carries that value.
 //! - Firing, windows, reset and memory bounds: see [`Correlator`].
+//! - Ids and names must be unique among correlations; a later duplicate is refused.
 //! - Hits of a correlation that is only referenced by other correlations (none with
 //!   `generate: true`) are fed down the chain but not reported; [`Compiled::reported`]
 //!   tells which rules to report.

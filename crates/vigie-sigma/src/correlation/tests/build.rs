@@ -141,3 +141,18 @@ fn refused_correlation_is_found_by_resolver_too() {
     );
     assert!(!c.reported(RuleId(50)));
 }
+
+#[test]
+fn duplicate_correlation_names_are_refused() {
+    let (c, refused) = compile_lenient(&[
+        &corr("same", &["failed_login"], "User"),
+        &corr("same", &["successful_login"], "User"),
+    ]);
+    assert_eq!(c.len(), 1);
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].0, RuleId(101));
+    assert!(
+        refused[0].1.contains("\"same\" already names correlation"),
+        "{refused:?}"
+    );
+}

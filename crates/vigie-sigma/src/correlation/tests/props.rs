@@ -152,4 +152,48 @@ proptest! {
             .collect();
         prop_assert_eq!(got, expected);
     }
+
+    /// Fixed windows (`event_count` with a range) over two interleaved groups: same hits
+    /// as a per-group model where a window opens at the first event after the previous
+    /// one ended and spans `timespan` inclusive.
+    #[test]
+    fn fixed_windows_match_naive_model(
+        events in prop::collection::vec((0i64..15, any::<bool>()), 1..80),
+        lo in 1usize..4,
+        width in 0usize..3,
+        span in 1i64..60,
+    ) {
+        let hi = lo + width;
+        let rule = format!(
+            "title: t\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [U]\n  timespan: {span}s\n  condition: {{gte: {lo}, lte: {hi}}}\n"
+        );
+        let c = compile(&[&rule]);
+        let mut t = 0;
+        let timed: Vec<(i64, bool)> = events.iter().map(|(g, b)| { t += g; (t, *b) }).collect();
+        let obs_list = timed
+            .iter()
+            .map(|&(t, b)| obs(&c, "failed_login", t, json!({"U": if b { "x" } else { "y" }})))
+            .collect();
+        let (hits, _) = run(&c, obs_list);
+        let mut got: Vec<(String, i64, i64, usize)> = hits
+            .iter()
+            .map(|h| (h.group[0].1.to_string(), h.first.timestamp() - super::T0, h.last.timestamp() - super::T0, h.value as usize))
+            .collect();
+        got.sort();
+        let mut expected = Vec::new();
+        for (name, flag) in [("\"x\"", true), ("\"y\"", false)] {
+            let ts: Vec<i64> = timed.iter().filter(|(_, b)| *b == flag).map(|(t, _)| *t).collect();
+            let mut i = 0;
+            while i < ts.len() {
+                let start = ts[i];
+                let win: Vec<i64> = ts[i..].iter().copied().take_while(|&x| x <= start + span).collect();
+                if (lo..=hi).contains(&win.len()) {
+                    expected.push((name.to_string(), start, *win.last().unwrap_or(&start), win.len()));
+                }
+                i += win.len();
+            }
+        }
+        expected.sort();
+        prop_assert_eq!(got, expected);
+    }
 }
