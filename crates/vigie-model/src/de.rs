@@ -74,6 +74,18 @@ fn resolve(text: &str) -> Plain<'_> {
         _ => {}
     }
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    // Digit groups (`18_000_000`) read better in customer counts; YAML 1.1 allowed them.
+    if digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits.contains('_')
+        && digits.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+    {
+        let compact: String = text.chars().filter(|&c| c != '_').collect();
+        return match resolve(&compact) {
+            Plain::UInt(u) => Plain::UInt(u),
+            Plain::Int(i) => Plain::Int(i),
+            _ => Plain::Str(text),
+        };
+    }
     if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
         if let Ok(u) = text.strip_prefix('+').unwrap_or(text).parse::<u64>() {
             return Plain::UInt(u);

@@ -112,6 +112,8 @@ pub fn load_report(path: impl AsRef<Path>) -> Result<Loaded, Vec<Diagnostic>> {
 
 /// Load a model from text; `origin` names it in diagnostics.
 pub fn load_str(text: &str, origin: &str, format: Format) -> Result<Loaded, Vec<Diagnostic>> {
+    // Editors on Windows may start files with a byte order mark; it is not content.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match format {
         Format::Yaml => {
             let root = parse_yaml(text).map_err(|e| tree_errors(origin, e))?;

@@ -467,3 +467,23 @@ fn files_that_cannot_be_read() {
     assert!(d.iter().all(|x| x.file.ends_with("m.json")), "{d:#?}");
     assert!(d.to_vec()[0].to_string().contains("m.json:8:"), "{d:#?}");
 }
+
+#[test]
+fn byte_order_mark_and_digit_groups() {
+    let text = format!(
+        "\u{feff}{}",
+        BASE.replace("customers: 10", "customers: 18_000_000")
+    );
+    let l = match load_str(&text, "m.yaml", Format::Yaml) {
+        Ok(l) => l,
+        Err(d) => panic!("{d:#?}"),
+    };
+    assert_eq!(l.model.segments[0].customers, 18_000_000);
+    let json = format!("\u{feff}{}", r#"{"zones": [{"id": "a"}]}"#);
+    assert!(load_str(&json, "m.json", Format::Json).is_ok());
+    // A string that merely contains digits and underscores stays a string.
+    let text = BASE
+        .replace("  - id: dmz\n", "  - id: 1_2\n")
+        .replace("zone: dmz", "zone: 1_2");
+    assert!(errors(&text).is_empty(), "{:#?}", errors(&text));
+}
