@@ -35,6 +35,8 @@ fn all_edge_cases_read_without_panic() {
         for e in &out.errors {
             assert_eq!(e.kind, ReadErrorKind::CorruptEvtx, "{e}");
             assert_eq!(e.source_name, f.name);
+            // The reader contains a panic of the parser; the parser should not have one.
+            assert!(!e.message.contains("parser failed"), "{e}");
         }
         let name = f.path.file_name().unwrap().to_string_lossy().into_owned();
         summary.insert(
@@ -111,4 +113,28 @@ fn threads_change_nothing_and_pools_do_not_deadlock() {
     let total: usize = pool.install(|| files.par_iter().map(|f| digest(0, f).0.len()).sum());
     let serial: usize = files.iter().map(|f| digest(1, f).0.len()).sum();
     assert_eq!(total, serial);
+}
+
+/// The whole shared EVTX collection (attack samples included): every record is an event
+/// or an error, and files that are not EVTX (README, PDF...) come back as unsupported.
+#[test]
+fn whole_collection_reads() {
+    let (files, errors) = discover(&[shared().join("evtx")]);
+    assert!(files.len() > 200, "{} inputs", files.len());
+    assert!(errors
+        .iter()
+        .all(|e| e.kind == ReadErrorKind::UnsupportedFormat));
+    let (mut events, mut skipped) = (0u64, 0u64);
+    for f in &files {
+        let out = read_all(f, &ReadOptions::default());
+        let stats = out.result.unwrap_or_else(|e| panic!("{e}"));
+        assert!(out
+            .errors
+            .iter()
+            .all(|e| !e.message.contains("parser failed")));
+        events += stats.events;
+        skipped += stats.skipped;
+    }
+    assert!(events > 20_000, "{events} events");
+    assert_eq!(skipped, 18, "damaged records in the collection");
 }
