@@ -21,6 +21,7 @@ mod options;
 mod pipeline;
 pub mod printer;
 mod progress;
+mod scan;
 mod summary;
 mod time;
 

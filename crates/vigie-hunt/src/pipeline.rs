@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use std::path::Path;
-use vigie_event::{discover, read_input, InputFile, ReadError, ReadErrorKind, ReadOptions};
+use vigie_event::{discover, InputFile, ReadError, ReadOptions};
 
 use vigie_sigma::{
-    LoadError, LoadOptions, LoadReport, Mapping, Match, Observation, Placeholders, RuleSet,
+    LoadError, LoadOptions, LoadReport, Mapping, Observation, Placeholders, RuleSet,
 };
 
 use crate::printer::Sink;
+use crate::scan::{scan_file, FileOutcome, Matchers};
 use crate::summary::RuleCounts;
 use crate::{progress, Detection, HuntError, HuntOptions, Summary};
 
@@ -72,25 +73,6 @@ pub fn load_options(
     })
 }
 
-/// What one file yields; sent from a worker to the emitting thread.
-#[derive(Default)]
-struct FileOutcome {
-    index: usize,
-    events: u64,
-    outside_window: u64,
-    below_level: u64,
-    bytes: u64,
-    detections: Vec<Detection>,
-    /// (sequence in this file, observation) for correlations.
-    observations: Vec<(u64, Observation)>,
-    /// Damaged records by reason.
-    record_errors: BTreeMap<ReadErrorKind, u64>,
-    /// The first few damaged records, to list.
-    listed: Vec<ReadError>,
-    /// The file could not be read at all.
-    failed: Option<ReadError>,
-}
-
 /// Result of scanning already-discovered inputs (the summary without rule load time).
 pub type ScanResult = Result<Summary, HuntError>;
 
@@ -134,6 +116,7 @@ pub fn hunt(
     }
 
     let cancel = AtomicBool::new(false);
+    let matchers = Matchers::new(rules);
     let (tx, rx) = mpsc::channel::<FileOutcome>();
     let mut observations: Vec<(usize, u64, Observation)> = Vec::new();
     let mut write_error: Option<std::io::Error> = None;
@@ -141,22 +124,23 @@ pub fn hunt(
     std::thread::scope(|s| {
         let cancel = &cancel;
         let read_opts = &read_opts;
+        let matchers = &matchers;
         s.spawn(move || {
             pool.install(|| {
-                inputs.par_iter().enumerate().for_each_init(
-                    || (rules.matcher(), Vec::new(), tx.clone()),
-                    |(matcher, buf, tx), (index, input)| {
+                inputs
+                    .par_iter()
+                    .enumerate()
+                    .for_each_with(tx.clone(), |tx, (index, input)| {
                         let mut out = FileOutcome {
                             index,
                             ..FileOutcome::default()
                         };
                         if !cancel.load(Ordering::Relaxed) {
-                            scan_file(rules, matcher, buf, input, opts, read_opts, &mut out);
+                            scan_file(rules, matchers, input, opts, read_opts, threads, &mut out);
                         }
                         // The receiver only goes away once every sender is dropped.
                         let _ = tx.send(out);
-                    },
-                )
+                    })
             });
             drop(tx);
         });
@@ -221,67 +205,6 @@ pub fn hunt(
     Ok(summary)
 }
 
-/// Reads one file and matches its events. Runs on a worker thread.
-fn scan_file(
-    rules: &RuleSet,
-    matcher: &mut vigie_sigma::Matcher<'_>,
-    buf: &mut Vec<Match>,
-    input: &InputFile,
-    opts: &HuntOptions,
-    read_opts: &ReadOptions,
-    out: &mut FileOutcome,
-) {
-    let FileOutcome {
-        events,
-        outside_window,
-        below_level,
-        detections,
-        observations,
-        record_errors,
-        listed,
-        ..
-    } = out;
-    let mut seq = 0u64;
-    let res = read_input(
-        input,
-        read_opts,
-        &mut |ev| {
-            *events += 1;
-            if !opts.in_window(ev.timestamp) {
-                *outside_window += 1;
-                return;
-            }
-            buf.clear();
-            matcher.scan(&ev, buf);
-            for m in buf.drain(..) {
-                if let Some(o) = rules.observe(&m, &ev) {
-                    observations.push((seq, o));
-                    seq += 1;
-                }
-                let meta = rules.meta(m.rule);
-                if !meta.report {
-                    continue;
-                }
-                if opts.min_level.is_some_and(|l| meta.level < l) {
-                    *below_level += 1;
-                    continue;
-                }
-                detections.push(Detection::from_match(m, &ev));
-            }
-        },
-        &mut |err| {
-            *record_errors.entry(err.kind).or_insert(0) += 1;
-            if listed.len() < opts.max_listed_errors {
-                listed.push(err);
-            }
-        },
-    );
-    match res {
-        Ok(stats) => out.bytes = stats.bytes,
-        Err(e) => out.failed = Some(e),
-    }
-}
-
 fn note_error(
     pb: &indicatif::ProgressBar,
     listed: &mut usize,
@@ -319,7 +242,7 @@ fn emit_file(
     }
     summary.events += o.events;
     summary.events_outside_window += o.outside_window;
-    summary.below_level += o.below_level;
+    summary.below_level += o.found.below_level;
     summary.bytes += o.bytes;
     let mut n_errors = 0;
     for (k, n) in &o.record_errors {
@@ -330,12 +253,19 @@ fn emit_file(
         note_error(pb, listed, cap, summary, e);
     }
     summary.errors_not_listed += n_errors - o.listed.len() as u64;
-    for d in &o.detections {
+    for d in &o.found.detections {
         let meta = rules.meta(d.rule);
         *summary.detections.entry(meta.level).or_insert(0) += 1;
         sink.write(d, meta)?;
     }
-    observations.extend(o.observations.into_iter().map(|(s, ob)| (o.index, s, ob)));
+    let index = o.index;
+    observations.extend(
+        o.found
+            .observations
+            .into_iter()
+            .enumerate()
+            .map(|(s, ob)| (index, s as u64, ob)),
+    );
     Ok(())
 }
 

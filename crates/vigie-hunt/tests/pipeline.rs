@@ -73,7 +73,7 @@ fn setup() -> Setup {
 
 fn run(s: &Setup, opts: &HuntOptions) -> (Collect, vigie_hunt::Summary, RuleSet) {
     let (rules, report) =
-        RuleSet::load(&[s.rules.clone()], &LoadOptions::default()).expect("rules load");
+        RuleSet::load(std::slice::from_ref(&s.rules), &LoadOptions::default()).expect("rules load");
     assert!(report.refused.is_empty(), "{:?}", report.refused);
     let (inputs, errors) = vigie_event::discover(&s.inputs);
     assert!(errors.is_empty());
@@ -180,4 +180,48 @@ fn base_rule_matches_hidden_without_generate() {
     assert_eq!(out.0.len(), 1, "only the correlation is reported");
     assert!(out.0[0].is_correlation());
     assert_eq!(summary.detections_total, 1);
+}
+
+#[test]
+fn one_big_file_split_over_threads_keeps_record_order() {
+    let s = setup();
+    let big = s.inputs[0].with_file_name("big.jsonl");
+    let lines: Vec<String> = (0..3000u32)
+        .map(|i| {
+            if i % 7 == 0 {
+                logon(i % 60, &format!("user{}", i % 5))
+            } else {
+                r#"{"Channel":"Security","EventID":4624}"#.to_owned()
+            }
+        })
+        .collect();
+    std::fs::write(&big, lines.join("\n")).expect("write");
+    let one = Setup {
+        _dir: tempfile::tempdir().expect("tempdir"),
+        rules: s.rules.clone(),
+        inputs: vec![big],
+    };
+    let records = |threads| {
+        let opts = HuntOptions {
+            threads,
+            ..HuntOptions::default()
+        };
+        let (out, summary, _) = run(&one, &opts);
+        assert_eq!(summary.events, 3000);
+        out.0
+            .iter()
+            .map(|d| (d.is_correlation(), d.record))
+            .collect::<Vec<_>>()
+    };
+    let seq = records(1);
+    let expected: Vec<u64> = (0..3000u64).filter(|i| i % 7 == 0).map(|i| i + 1).collect();
+    let got: Vec<u64> = seq
+        .iter()
+        .filter(|(c, _)| !c)
+        .filter_map(|(_, r)| *r)
+        .collect();
+    assert_eq!(got, expected);
+    for threads in [2, 3, 8] {
+        assert_eq!(records(threads), seq, "threads {threads}");
+    }
 }
