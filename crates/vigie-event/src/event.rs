@@ -23,7 +23,8 @@ pub enum Shape {
 pub struct Event {
     /// The file it came from (`-` for stdin). Shared by all events of one file.
     pub source: Arc<str>,
-    /// EVTX record id, or the 1-based line number (JSON lines) / element index (JSON array).
+    /// EVTX record id, or the 1-based line number (JSON lines; the first line of a
+    /// pretty-printed record), or the 0-based element index (JSON array).
     pub record: u64,
     /// Event time, when the record carries one we recognise.
     pub timestamp: Option<DateTime<Utc>>,
