@@ -212,6 +212,8 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
     // Per target and per source zone, keep the fastest vulnerability for each distinct flow
     // set: slower duplicates would never be on a shortest path nor change a cut.
     let mut per_zone: FxHashMap<ZoneFlows, (f64, u16)> = FxHashMap::default();
+    // (target, source zone or NONE for the Internet, flow set, ttc, technique).
+    let mut pending: Vec<(u32, u32, u32, f64, u16)> = Vec::new();
     for (bi, asset) in m.assets.iter().enumerate() {
         let zb = ix.asset_zone[bi];
         if asset.vulnerabilities.is_empty() || zb == NONE {
@@ -281,15 +283,46 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         for ((z, flows), (ttc, tech)) in entries {
             let fs = b.flowset(flows);
-            for &a in &zone_assets[z as usize] {
-                if a != bi as u32 {
-                    b.edge(a, bi as u32, ttc, tech, Rule::Exploit, fs);
-                }
-            }
+            pending.push((bi as u32, z, fs, ttc, tech));
         }
         if let Some((flows, ttc, tech)) = internet_best {
             let fs = b.flowset(flows);
-            b.edge(n, bi as u32, ttc, tech, Rule::Exploit, fs);
+            pending.push((bi as u32, NONE, fs, ttc, tech));
+        }
+    }
+    // Exploitation fans out to whole zones: size the edge vector once (a million-asset
+    // model has ~10 million edges; growing by doubling would copy them several times).
+    let fan_out: usize = pending
+        .iter()
+        .map(|&(_, z, ..)| {
+            if z == NONE {
+                1
+            } else {
+                zone_assets[z as usize].len()
+            }
+        })
+        .sum();
+    let others: usize = m
+        .assets
+        .iter()
+        .map(|a| {
+            a.credentials.len()
+                + a.admins.len()
+                + a.members.len()
+                + 2 * usize::from(a.runs_on.is_some())
+        })
+        .sum::<usize>()
+        + m.attack_edges.len();
+    b.g.edges.reserve_exact(fan_out + others);
+    for (target, z, fs, ttc, tech) in pending {
+        if z == NONE {
+            b.edge(n, target, ttc, tech, Rule::Exploit, fs);
+            continue;
+        }
+        for &a in &zone_assets[z as usize] {
+            if a != target {
+                b.edge(a, target, ttc, tech, Rule::Exploit, fs);
+            }
         }
     }
 
