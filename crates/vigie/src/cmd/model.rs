@@ -84,11 +84,32 @@ pub struct ShowArgs {
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
-    match cmd {
+    let result = match cmd {
         Command::Check(a) => check(a),
         Command::Generate(a) => generate_cmd(a),
         Command::Show(a) => show(a),
+    };
+    match result {
+        // Output piped into `head` and closed early is not a failure.
+        Err(e) if is_broken_pipe(&e) => Ok(ExitCode::SUCCESS),
+        other => other,
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
+    })
+}
+
+/// Print to stdout, reporting (not panicking on) a closed pipe.
+fn print_out(text: &str) -> io::Result<()> {
+    let mut o = io::stdout().lock();
+    o.write_all(text.as_bytes())?;
+    o.write_all(b"\n")
 }
 
 /// Load the given model or the demo; diagnostics (warnings included) go to stderr.
@@ -117,7 +138,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                     "errors": errors,
                     "diagnostics": diags,
                 });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                print_out(&serde_json::to_string_pretty(&out)?)?;
             } else {
                 for d in &diags {
                     eprintln!("{d}");
@@ -145,7 +166,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             "diagnostics": warnings,
             "stats": st,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        print_out(&serde_json::to_string_pretty(&out)?)?;
     } else {
         for w in &warnings {
             eprintln!("{w}");
@@ -265,12 +286,7 @@ fn generate_cmd(args: GenerateArgs) -> anyhow::Result<ExitCode> {
                 File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
             generate(opts, format, f).with_context(|| format!("cannot write {}", path.display()))?
         }
-        None => match generate(opts, format, io::stdout().lock()) {
-            Ok(s) => s,
-            // `vigie model generate | head` is not an error.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-            Err(e) => return Err(e).context("cannot write the model"),
-        },
+        None => generate(opts, format, io::stdout().lock()).context("cannot write the model")?,
     };
     if let Some(path) = &args.output {
         eprintln!(
