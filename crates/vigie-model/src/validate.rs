@@ -322,6 +322,9 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
         check_asset(&mut c, model, i, internet_id);
     }
     check_runs_on_cycles(&mut c, model);
+    if let Some(inet) = internet_id {
+        check_exposure(&mut c, model, inet);
+    }
 
     for (i, e) in model.attack_edges.iter().enumerate() {
         let from_ok = match c.ids.get(e.from.as_str()) {
@@ -687,6 +690,27 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
                 "identity (account or group)",
                 |k| matches!(k, Kind::Asset(a) if a.is_identity()),
             );
+        }
+    }
+}
+
+/// With an Internet zone declared, an exposed asset in a zone no flow from it enters is
+/// probably a mistake (the exposure still counts: `exposed` is authoritative).
+fn check_exposure(c: &mut Checker<'_>, model: &Model, inet: &str) {
+    let entered: FxHashSet<&str> = model
+        .flows
+        .iter()
+        .filter(|f| f.from == inet)
+        .map(|f| f.to.as_str())
+        .collect();
+    for (i, a) in model.assets.iter().enumerate() {
+        if let (true, Some(z)) = (a.exposed, &a.zone) {
+            if !entered.contains(z.as_str()) && z != inet && !a.kind.is_identity() {
+                c.warning(
+                    vec![key("assets"), Step::Index(i), key("exposed")],
+                    format!("`{}` is exposed but no flow from the Internet zone `{inet}` enters its zone `{z}`", a.id),
+                );
+            }
         }
     }
 }

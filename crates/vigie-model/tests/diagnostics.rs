@@ -382,6 +382,7 @@ fn warnings_do_not_refuse() {
         Err(d) => panic!("{d:#?}"),
     };
     let w = l.warnings;
+    assert_eq!(w.len(), 3, "{w:#?}");
     assert!(
         w.iter().any(|x| x.message.contains("same-zone traffic")),
         "{w:#?}"
@@ -486,4 +487,24 @@ fn byte_order_mark_and_digit_groups() {
         .replace("  - id: dmz\n", "  - id: 1_2\n")
         .replace("zone: dmz", "zone: 1_2");
     assert!(errors(&text).is_empty(), "{:#?}", errors(&text));
+}
+
+#[test]
+fn exposure_without_internet_flow_is_a_warning() {
+    let text = BASE
+        .replace(
+            "  - id: core\n",
+            "  - id: core\n  - { id: inet, internet: true }\n",
+        )
+        .replace("    zone: dmz\n", "    zone: dmz\n    exposed: true\n");
+    let d = diags(&text);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!((d[0].severity, d[0].line), (Severity::Warning, 9));
+    assert!(
+        d[0].message
+            .contains("no flow from the Internet zone `inet` enters its zone `dmz`"),
+        "{d:#?}"
+    );
+    let with_flow = format!("{text}flows:\n  - {{ from: inet, to: dmz, ports: [443] }}\n");
+    assert!(diags(&with_flow).is_empty(), "{:#?}", diags(&with_flow));
 }
