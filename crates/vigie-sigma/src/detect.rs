@@ -22,8 +22,10 @@ pub struct Ctx<'e> {
     pub lower: &'e [String],
     /// Text of non-string scalars (numbers, booleans), per field id.
     pub text: &'e [String],
-    /// Every leaf value of the event, for keyword (field-less) searches.
+    /// Every scalar leaf of the event (array elements included), for keyword
+    /// (field-less) searches, and its lowercased text.
     pub all: &'e [&'e Value],
+    pub all_lower: &'e [String],
 }
 
 impl<'e> Ctx<'e> {
@@ -262,7 +264,12 @@ impl FieldTest {
     fn eval_keyword(&self, ctx: &Ctx) -> bool {
         match &self.test {
             Test::Match { pats, all, neq, .. } => {
-                let one = |p: &Pat| ctx.all.iter().any(|v| p.on_value(v, ctx));
+                let one = |p: &Pat| {
+                    ctx.all
+                        .iter()
+                        .zip(ctx.all_lower)
+                        .any(|(v, low)| scalar_text(v).is_some_and(|t| p.on_text(&t, low, ctx)))
+                };
                 let r = if *all {
                     pats.iter().all(one)
                 } else {

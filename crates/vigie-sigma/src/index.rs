@@ -13,6 +13,64 @@ use crate::sstr::lower;
 /// (field, lowercase literal) alternatives; one must be present.
 type Req = Vec<(FieldId, String)>;
 
+/// Literals one of which any value matching `p` contains (lowercased).
+fn pat_literals(p: &Pat) -> Option<Vec<String>> {
+    match p {
+        Pat::Re(r) => regex_literals(r.as_str()),
+        p => pat_literal(p).map(|l| vec![l]),
+    }
+}
+
+/// Necessary literals of a regex: its finite prefix (or suffix) literal set, when every
+/// member is long enough to be selective.
+fn regex_literals(src: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new().build().parse(src).ok()?;
+    let mut best: Option<Vec<String>> = None;
+    for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {
+        let mut ex = Extractor::new();
+        ex.kind(kind);
+        let seq = ex.extract(&hir);
+        let Some(lits) = seq.literals() else { continue };
+        if lits.is_empty() {
+            continue;
+        }
+        let mut v = Vec::with_capacity(lits.len());
+        for l in lits {
+            let Ok(t) = std::str::from_utf8(l.as_bytes()) else {
+                v.clear();
+                break;
+            };
+            if !selective(t) {
+                v.clear();
+                break;
+            }
+            v.push(lower(t));
+        }
+        if v.is_empty() {
+            continue;
+        }
+        v.sort();
+        v.dedup();
+        let better = match &best {
+            None => true,
+            Some(b) => {
+                let min = |x: &Vec<String>| x.iter().map(String::len).min().unwrap_or(0);
+                (min(&v), std::cmp::Reverse(v.len())) > (min(b), std::cmp::Reverse(b.len()))
+            }
+        };
+        if better {
+            best = Some(v);
+        }
+    }
+    best
+}
+
+/// Long enough to be rare in values (any non-ASCII character counts as rare).
+fn selective(lit: &str) -> bool {
+    lit.len() >= MIN_LITERAL || !lit.is_ascii()
+}
+
 fn pat_literal(p: &Pat) -> Option<String> {
     let sp = match p {
         Pat::Ci(s) => s,
@@ -55,15 +113,34 @@ fn pat_literal(p: &Pat) -> Option<String> {
         }
         StrPat::Any => String::new(),
     };
-    if lit.is_empty() {
-        None
-    } else {
+    // Very short literals occur in nearly every value and would flood the automaton
+    // with hits; such a rule is better evaluated through its other selections, or always.
+    if selective(&lit) {
         Some(lower(&lit))
+    } else {
+        None
     }
 }
 
-fn test_req(t: &FieldTest) -> Option<Req> {
-    let f = t.field?;
+/// Above this many literals a DFA gets too big for the caches; the contiguous NFA is
+/// smaller and faster there (measured on the SigmaHQ rules).
+const DFA_MAX_PATTERNS: usize = 400;
+
+/// Shortest literal worth indexing.
+const MIN_LITERAL: usize = 3;
+
+/// Pseudo field id of keyword (whole-event) literals: searched in every leaf.
+pub const KEYWORDS: FieldId = FieldId::MAX;
+
+/// Requirements that must all hold (each a set of alternatives); at most
+/// [`MAX_CONJ`], the most selective. Empty: no requirement.
+pub type Conj = Vec<Req>;
+
+/// How many independent literal sets a rule must show before it is evaluated.
+pub const MAX_CONJ: usize = 2;
+
+fn test_req(t: &FieldTest) -> Conj {
+    let f = t.field.unwrap_or(KEYWORDS);
     match &t.test {
         Test::Match {
             pats,
@@ -71,19 +148,24 @@ fn test_req(t: &FieldTest) -> Option<Req> {
             neq: false,
             or_null: false,
         } => {
+            let with_field = |ls: Vec<String>| ls.into_iter().map(|l| (f, l)).collect::<Req>();
             if *all {
-                pats.iter()
-                    .filter_map(|p| pat_literal(p).map(|l| vec![(f, l)]))
-                    .max_by_key(score)
+                top(pats
+                    .iter()
+                    .filter_map(|p| pat_literals(p).map(with_field))
+                    .collect())
             } else {
                 let mut out = Vec::with_capacity(pats.len());
                 for p in pats {
-                    out.push((f, pat_literal(p)?));
+                    match pat_literals(p) {
+                        Some(ls) => out.extend(with_field(ls)),
+                        None => return Vec::new(),
+                    }
                 }
-                Some(out)
+                vec![out]
             }
         }
-        _ => None,
+        _ => Vec::new(),
     }
 }
 
@@ -93,72 +175,96 @@ fn score(r: &Req) -> (usize, std::cmp::Reverse<usize>) {
     (min.min(12), std::cmp::Reverse(r.len()))
 }
 
-fn best(cands: impl Iterator<Item = Option<Req>>) -> Option<Req> {
-    cands.flatten().max_by_key(score)
+/// The most selective requirements of a conjunction, normalised and distinct.
+fn top(mut c: Conj) -> Conj {
+    for r in &mut c {
+        r.sort();
+        r.dedup();
+    }
+    c.sort_by(|a, b| score(b).cmp(&score(a)).then_with(|| a.cmp(b)));
+    c.dedup();
+    c.truncate(MAX_CONJ);
+    c
 }
 
-fn union(parts: impl Iterator<Item = Option<Req>>) -> Option<Req> {
+/// Any of several conjunctions holds: the union of each one's best requirement.
+fn any_of(parts: impl Iterator<Item = Conj>) -> Conj {
     let mut out = Vec::new();
     for p in parts {
-        out.extend(p?);
+        match p.into_iter().next() {
+            Some(r) => out.extend(r),
+            None => return Vec::new(),
+        }
     }
-    Some(out)
+    top(vec![out])
 }
 
-fn sel_req(s: &Selection) -> Option<Req> {
-    union(s.alts.iter().map(|alt| best(alt.iter().map(test_req))))
+fn sel_req(s: &Selection) -> Conj {
+    let alt = |a: &Vec<FieldTest>| top(a.iter().flat_map(test_req).collect());
+    if s.alts.len() == 1 {
+        alt(&s.alts[0])
+    } else {
+        any_of(s.alts.iter().map(alt))
+    }
 }
 
-fn expr_req(e: &Expr, sels: &[Selection]) -> Option<Req> {
+fn expr_req(e: &Expr, sels: &[Selection]) -> Conj {
     match e {
         Expr::Sel(i) => sel_req(&sels[*i]),
-        Expr::And(v) => best(v.iter().map(|x| expr_req(x, sels))),
-        Expr::Or(v) => union(v.iter().map(|x| expr_req(x, sels))),
-        // At least one of n operands (n ≥ 1) must hold, so the union is necessary.
-        Expr::AtLeast(_, v) => union(v.iter().map(|x| expr_req(x, sels))),
-        Expr::Not(_) => None,
+        Expr::And(v) => top(v.iter().flat_map(|x| expr_req(x, sels)).collect()),
+        Expr::AtLeast(k, v) if *k >= v.len() => {
+            top(v.iter().flat_map(|x| expr_req(x, sels)).collect())
+        }
+        // At least one operand must hold.
+        Expr::Or(v) | Expr::AtLeast(_, v) => any_of(v.iter().map(|x| expr_req(x, sels))),
+        Expr::Not(_) => Vec::new(),
     }
 }
 
-/// The literal requirement of a detection, if it has one.
-pub fn requirement(d: &Detection) -> Option<Req> {
-    let mut r = expr_req(&d.expr, &d.sels)?;
-    r.sort();
-    r.dedup();
-    Some(r)
+/// The literal requirements of a detection (empty: none).
+pub fn requirement(d: &Detection) -> Conj {
+    expr_req(&d.expr, &d.sels)
 }
 
-/// Literals of one field: list, literal → index, rules per literal.
-type FieldLits = (Vec<String>, FxHashMap<String, usize>, Vec<Vec<u32>>);
+/// Literals of one field: list, literal → index, (rule, requirement bit) per literal.
+type FieldLits = (Vec<String>, FxHashMap<String, usize>, Vec<Vec<(u32, u8)>>);
+
+/// One field's automaton and, per literal, the (rule, requirement bit) it serves.
+pub type FieldIndex = (FieldId, AhoCorasick, Vec<Vec<(u32, u8)>>);
 
 /// Per-field automata over required literals.
 #[derive(Debug, Default)]
 pub struct Prefilter {
-    /// (field, automaton, rules per pattern).
-    pub fields: Vec<(FieldId, AhoCorasick, Vec<Vec<u32>>)>,
+    /// (field, automaton, (rule, requirement bit) per pattern).
+    pub fields: Vec<FieldIndex>,
     /// Rules with no requirement: always evaluated.
     pub always: Vec<u32>,
 }
 
 impl Prefilter {
-    /// Builds the index; `reqs[i]` is rule i's requirement.
-    pub fn build(reqs: &[Option<Req>]) -> Prefilter {
+    /// Builds the index over some rules: (rule index, its requirements). Also fills
+    /// `need[rule]` with the bits a rule must collect.
+    pub fn build(reqs: &[(u32, Conj)], need: &mut [u8]) -> Prefilter {
         let mut by_field: FxHashMap<FieldId, FieldLits> = FxHashMap::default();
         let mut always = Vec::new();
-        for (i, r) in reqs.iter().enumerate() {
-            let Some(r) = r else {
-                always.push(i as u32);
+        for (i, conj) in reqs {
+            if conj.is_empty() {
+                always.push(*i);
                 continue;
-            };
-            for (f, lit) in r {
-                let e = by_field.entry(*f).or_default();
-                let idx = *e.1.entry(lit.clone()).or_insert_with(|| {
-                    e.0.push(lit.clone());
-                    e.2.push(Vec::new());
-                    e.0.len() - 1
-                });
-                if e.2[idx].last() != Some(&(i as u32)) {
-                    e.2[idx].push(i as u32);
+            }
+            need[*i as usize] = ((1u16 << conj.len()) - 1) as u8;
+            for (bit, r) in conj.iter().enumerate() {
+                let bit = 1u8 << bit;
+                for (f, lit) in r {
+                    let e = by_field.entry(*f).or_default();
+                    let idx = *e.1.entry(lit.clone()).or_insert_with(|| {
+                        e.0.push(lit.clone());
+                        e.2.push(Vec::new());
+                        e.0.len() - 1
+                    });
+                    if !e.2[idx].contains(&(*i, bit)) {
+                        e.2[idx].push((*i, bit));
+                    }
                 }
             }
         }
@@ -168,7 +274,11 @@ impl Prefilter {
         for (f, (lits, _, rules)) in keys {
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
+                .kind(Some(if lits.len() <= DFA_MAX_PATTERNS {
+                    AhoCorasickKind::DFA
+                } else {
+                    AhoCorasickKind::ContiguousNFA
+                }))
                 .build(&lits)
                 .or_else(|_| AhoCorasick::builder().build(&lits));
             match ac {
@@ -177,7 +287,7 @@ impl Prefilter {
                     // Cannot happen for plain literals; degrade to always evaluating.
                     tracing::warn!("literal index for field {f} not built: {e}");
                     for rs in rules {
-                        always.extend(rs);
+                        always.extend(rs.into_iter().map(|(r, _)| r));
                     }
                 }
             }

@@ -35,7 +35,7 @@ pub mod values;
 
 pub use load::LoadOptions;
 pub use mapping::Mapping;
-pub use matcher::Matcher;
+pub use matcher::{Matcher, MatcherStats};
 pub use placeholders::Placeholders;
 pub use ruleset::RuleSet;
 pub use types::*;

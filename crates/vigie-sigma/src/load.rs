@@ -444,8 +444,18 @@ impl RuleSet {
         }
         debug_assert_eq!(n_names, fields.names.len());
 
-        let reqs: Vec<_> = compiled.iter().map(|r| requirement(&r.det)).collect();
-        let prefilter = Prefilter::build(&reqs);
+        let mut by_ls: BTreeMap<Option<u32>, Vec<(u32, crate::index::Conj)>> = BTreeMap::new();
+        for (i, r) in compiled.iter().enumerate() {
+            by_ls
+                .entry(r.ls)
+                .or_default()
+                .push((i as u32, requirement(&r.det)));
+        }
+        let mut need = vec![0u8; compiled.len()];
+        let groups: Vec<(Option<u32>, Prefilter)> = by_ls
+            .into_iter()
+            .map(|(ls, reqs)| (ls, Prefilter::build(&reqs, &mut need)))
+            .collect();
         let has_keywords = compiled.iter().any(|r| {
             r.det
                 .sels
@@ -455,7 +465,7 @@ impl RuleSet {
         tracing::debug!(
             rules = compiled.len(),
             fields = fields.names.len(),
-            unindexed = prefilter.always.len(),
+            groups = groups.len(),
             "rule set compiled"
         );
         (
@@ -466,7 +476,8 @@ impl RuleSet {
                 lookup,
                 logsources,
                 has_keywords,
-                prefilter,
+                groups,
+                need,
                 correlations: corr,
             },
             report,

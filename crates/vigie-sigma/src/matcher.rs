@@ -24,6 +24,7 @@ pub struct Matcher<'r> {
     rs: &'r RuleSet,
     slots: Vec<Option<&'static Value>>,
     all: Vec<&'static Value>,
+    all_lower: Vec<String>,
     prio: Vec<u8>,
     touched: Vec<u32>,
     lower: Vec<String>,
@@ -33,9 +34,24 @@ pub struct Matcher<'r> {
     ls_stamp: Vec<u32>,
     ls_ok: Vec<bool>,
     cand_stamp: Vec<u32>,
+    /// Requirement bits seen this event, per rule (valid where `cand_stamp` is current);
+    /// bit 7 marks "already a candidate".
+    cand_bits: Vec<u8>,
     cands: Vec<u32>,
     sel_buf: Vec<usize>,
     low_buf: String,
+    stats: MatcherStats,
+}
+
+/// Counters of one matcher (diagnostics: how well the index prunes).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MatcherStats {
+    pub events: u64,
+    /// Rules picked by the literal index (or unindexed) across all events.
+    pub candidates: u64,
+    /// Candidates whose logsource held and whose detection was evaluated.
+    pub evaluated: u64,
+    pub matches: u64,
 }
 
 impl<'r> Matcher<'r> {
@@ -45,6 +61,7 @@ impl<'r> Matcher<'r> {
             rs,
             slots: Vec::with_capacity(nf),
             all: Vec::new(),
+            all_lower: Vec::new(),
             prio: vec![u8::MAX; nf],
             touched: Vec::new(),
             lower: vec![String::new(); nf],
@@ -54,10 +71,17 @@ impl<'r> Matcher<'r> {
             ls_stamp: vec![0; rs.logsources.len()],
             ls_ok: vec![false; rs.logsources.len()],
             cand_stamp: vec![0; rs.rules.len()],
+            cand_bits: vec![0; rs.rules.len()],
             cands: Vec::new(),
             sel_buf: Vec::new(),
             low_buf: String::new(),
+            stats: MatcherStats::default(),
         }
+    }
+
+    /// Counters since this matcher was made.
+    pub fn stats(&self) -> MatcherStats {
+        self.stats
     }
 
     /// Appends the matches of `ev` to `out`, in rule order.
@@ -82,8 +106,13 @@ impl<'r> Matcher<'r> {
             let want_all = rs.has_keywords;
             let lookup = &rs.lookup;
             ev.visit_fields(&mut self.scratch, &mut |name, v| {
+                // The walk gives a leaf under several names in a row; keep it once.
                 if want_all && !all.last().is_some_and(|l| std::ptr::eq(*l, v)) {
-                    all.push(v);
+                    match v {
+                        Value::Array(a) => all.extend(a.iter().filter(|e| is_scalar(e))),
+                        v if is_scalar(v) => all.push(v),
+                        _ => {}
+                    }
                 }
                 if let Some(ts) = lookup.get(name) {
                     for &(f, p) in ts {
@@ -122,40 +151,91 @@ impl<'r> Matcher<'r> {
                 _ => self.lower[fi].clear(),
             }
         }
-        // 3. Candidates from the literal index.
-        self.cands.clear();
-        for (f, ac, rules) in &rs.prefilter.fields {
-            let fi = *f as usize;
-            let mark = |hay: &str, cands: &mut Vec<u32>, stamp: &mut [u32]| {
-                for m in ac.find_overlapping_iter(hay) {
-                    for &r in &rules[m.pattern().as_usize()] {
-                        if stamp[r as usize] != gen {
-                            stamp[r as usize] = gen;
-                            cands.push(r);
+        if rs.has_keywords {
+            if self.all_lower.len() < all.len() {
+                self.all_lower.resize(all.len(), String::new());
+            }
+            for (v, low) in all.iter().zip(self.all_lower.iter_mut()) {
+                match v {
+                    Value::String(s) => lower_into(s, low),
+                    v => {
+                        low.clear();
+                        if let Some(t) = crate::detect::scalar_text(v) {
+                            low.push_str(&t);
                         }
                     }
                 }
-            };
-            match slots[fi] {
-                None | Some(Value::Null) | Some(Value::Object(_)) => {}
-                Some(Value::Array(a)) => {
-                    for e in a {
-                        if let Some(t) = crate::detect::scalar_text(e) {
-                            lower_into(&t, &mut self.low_buf);
-                            mark(&self.low_buf, &mut self.cands, &mut self.cand_stamp);
-                        }
-                    }
-                }
-                Some(_) => mark(&self.lower[fi], &mut self.cands, &mut self.cand_stamp),
             }
         }
-        for &r in &rs.prefilter.always {
-            if self.cand_stamp[r as usize] != gen {
-                self.cand_stamp[r as usize] = gen;
-                self.cands.push(r);
+        // 3. Candidates from the literal indexes of the logsources the event satisfies.
+        self.cands.clear();
+        {
+            let ctx = Ctx {
+                vals: &slots,
+                lower: &self.lower,
+                text: &self.text,
+                all: &all,
+                all_lower: &self.all_lower[..all.len().min(self.all_lower.len())],
+            };
+            for (ls, pf) in &rs.groups {
+                if let Some(ls) = ls {
+                    let li = *ls as usize;
+                    if self.ls_stamp[li] != gen {
+                        self.ls_stamp[li] = gen;
+                        self.ls_ok[li] = ls_holds(&rs.logsources[li].alts, &ctx);
+                    }
+                    if !self.ls_ok[li] {
+                        continue;
+                    }
+                }
+                for (f, ac, rules) in &pf.fields {
+                    let need = &rs.need;
+                    let bits = &mut self.cand_bits;
+                    let mut mark = |hay: &str, cands: &mut Vec<u32>, stamp: &mut [u32]| {
+                        for m in ac.find_overlapping_iter(hay) {
+                            for &(r, bit) in &rules[m.pattern().as_usize()] {
+                                let ri = r as usize;
+                                if stamp[ri] != gen {
+                                    stamp[ri] = gen;
+                                    bits[ri] = 0;
+                                }
+                                let b = bits[ri] | bit;
+                                if b & 0x80 == 0 && b == need[ri] {
+                                    cands.push(r);
+                                    bits[ri] = b | 0x80;
+                                } else {
+                                    bits[ri] = b;
+                                }
+                            }
+                        }
+                    };
+                    if *f == crate::index::KEYWORDS {
+                        for low in ctx.all_lower {
+                            mark(low, &mut self.cands, &mut self.cand_stamp);
+                        }
+                        continue;
+                    }
+                    let fi = *f as usize;
+                    match slots[fi] {
+                        None | Some(Value::Null) | Some(Value::Object(_)) => {}
+                        Some(Value::Array(a)) => {
+                            for e in a {
+                                if let Some(t) = crate::detect::scalar_text(e) {
+                                    lower_into(&t, &mut self.low_buf);
+                                    mark(&self.low_buf, &mut self.cands, &mut self.cand_stamp);
+                                }
+                            }
+                        }
+                        Some(_) => mark(&self.lower[fi], &mut self.cands, &mut self.cand_stamp),
+                    }
+                }
+                // Unindexed rules appear in one group only, once.
+                self.cands.extend_from_slice(&pf.always);
             }
         }
         self.cands.sort_unstable();
+        self.stats.events += 1;
+        self.stats.candidates += self.cands.len() as u64;
 
         // 4. Evaluate candidates.
         {
@@ -164,6 +244,7 @@ impl<'r> Matcher<'r> {
                 lower: &self.lower,
                 text: &self.text,
                 all: &all,
+                all_lower: &self.all_lower[..all.len().min(self.all_lower.len())],
             };
             for &r in &self.cands {
                 let rule = &rs.rules[r as usize];
@@ -177,7 +258,9 @@ impl<'r> Matcher<'r> {
                         continue;
                     }
                 }
+                self.stats.evaluated += 1;
                 if rule.det.eval(&ctx) {
+                    self.stats.matches += 1;
                     out.push(Match {
                         rule: RuleId(r),
                         fields: matched_fields(rule, &ctx, &mut self.sel_buf),
@@ -194,6 +277,10 @@ impl<'r> Matcher<'r> {
         self.slots = reuse(slots);
         self.all = reuse(all);
     }
+}
+
+fn is_scalar(v: &Value) -> bool {
+    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
 }
 
 fn ls_holds(alts: &[Vec<(u32, FieldCond)>], ctx: &Ctx) -> bool {

@@ -115,16 +115,18 @@ impl StrPat {
 }
 
 /// Classic wildcard matching with backtracking to the last star: linear in practice,
-/// never exponential.
+/// never exponential. Walks the text by byte offsets, without allocating.
 fn glob(toks: &[GTok], text: &str) -> bool {
-    let t: Vec<char> = text.chars().collect();
     let (mut ti, mut pi) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
+    while ti < text.len() {
+        let Some(c) = text[ti..].chars().next() else {
+            break;
+        };
         let step = match toks.get(pi) {
-            Some(GTok::Char(c)) => *c == t[ti],
+            Some(GTok::Char(p)) => *p == c,
             Some(GTok::One) => true,
-            Some(GTok::Class(cs)) => cs.contains(&t[ti]),
+            Some(GTok::Class(cs)) => cs.contains(&c),
             Some(GTok::Star) => {
                 star = Some((pi, ti));
                 pi += 1;
@@ -133,12 +135,14 @@ fn glob(toks: &[GTok], text: &str) -> bool {
             None => false,
         };
         if step {
-            ti += 1;
+            ti += c.len_utf8();
             pi += 1;
         } else if let Some((sp, st)) = star {
+            // Let the star swallow one more character and retry after it.
+            let w = text[st..].chars().next().map_or(1, char::len_utf8);
             pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
+            ti = st + w;
+            star = Some((sp, st + w));
         } else {
             return false;
         }

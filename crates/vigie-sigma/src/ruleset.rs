@@ -34,7 +34,11 @@ pub struct RuleSet {
     pub(crate) lookup: FxHashMap<Box<str>, Vec<Target>>,
     pub(crate) logsources: Vec<LsCond>,
     pub(crate) has_keywords: bool,
-    pub(crate) prefilter: Prefilter,
+    /// One literal index per logsource (rules without a routed logsource: `None`);
+    /// an event only consults the indexes of the logsources it satisfies.
+    pub(crate) groups: Vec<(Option<u32>, Prefilter)>,
+    /// Per rule, the requirement bits the literal index must see (0: unindexed).
+    pub(crate) need: Vec<u8>,
     pub(crate) correlations: Option<crate::correlation::Compiled>,
 }
 
@@ -86,8 +90,34 @@ impl RuleSet {
         crate::matcher::Matcher::new(self)
     }
 
+    /// Literal index summary: per field, literal count and short ones (diagnostics).
+    pub fn index_summary(&self) -> Vec<(String, usize, usize)> {
+        self.groups
+            .iter()
+            .flat_map(|(_, p)| p.fields.iter())
+            .map(|(f, ac, _)| {
+                let name = self
+                    .field_names
+                    .get(*f as usize)
+                    .map_or_else(|| "<keywords>".to_string(), |n| n.to_string());
+                (name, ac.patterns_len(), ac.min_pattern_len())
+            })
+            .collect()
+    }
+
+    /// Detection rules the literal index cannot skip (diagnostics).
+    pub fn unindexed_rule_ids(&self) -> Vec<RuleId> {
+        let mut v: Vec<RuleId> = self
+            .groups
+            .iter()
+            .flat_map(|(_, p)| p.always.iter().map(|&r| RuleId(r)))
+            .collect();
+        v.sort();
+        v
+    }
+
     /// How many detection rules the literal index cannot skip (diagnostics).
     pub fn unindexed_rules(&self) -> usize {
-        self.prefilter.always.len()
+        self.groups.iter().map(|(_, p)| p.always.len()).sum()
     }
 }

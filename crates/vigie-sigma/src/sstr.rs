@@ -176,9 +176,9 @@ pub fn lower_into(s: &str, out: &mut String) {
         out.push_str(s);
         out.make_ascii_lowercase();
     } else {
-        for c in s.chars() {
-            out.extend(c.to_lowercase());
-        }
+        // The standard conversion (ASCII runs in bulk, final sigma handled); both rule
+        // and event sides go through here, so they fold alike.
+        out.push_str(&s.to_lowercase());
     }
 }
 

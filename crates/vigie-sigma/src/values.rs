@@ -247,11 +247,21 @@ pub fn compile_item(key: Option<&str>, value: &Y, env: &mut Env) -> Result<Field
             ));
         }
         for t in texts.iter().flatten() {
-            let mut b = regex::RegexBuilder::new(t);
-            b.case_insensitive(has(Mod::ReI))
-                .multi_line(has(Mod::ReM))
-                .dot_matches_new_line(has(Mod::ReS))
-                .size_limit(1 << 24);
+            // Flags inline, so the pattern text alone describes the regex (the literal
+            // index re-parses it).
+            let mut flags = String::new();
+            for (m, c) in [(Mod::ReI, 'i'), (Mod::ReM, 'm'), (Mod::ReS, 's')] {
+                if has(m) {
+                    flags.push(c);
+                }
+            }
+            let src = if flags.is_empty() {
+                t.clone()
+            } else {
+                format!("(?{flags}){t}")
+            };
+            let mut b = regex::RegexBuilder::new(&src);
+            b.size_limit(1 << 24);
             let re = b.build().map_err(|e| {
                 fail(
                     RefusalKind::Value,
