@@ -36,7 +36,7 @@ fn main() {
     let rounds: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(3);
 
     let (t, c) = (Instant::now(), cpu_time());
-    let (rs, rep) = match RuleSet::load(&[rules.clone()], &LoadOptions::default()) {
+    let (rs, rep) = match RuleSet::load(std::slice::from_ref(&rules), &LoadOptions::default()) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("{e}");
