@@ -143,7 +143,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Format::Csv => OutputFormat::Csv,
     };
     let mut sink = vigie_hunt::printer(format, out);
-    let summary = vigie_hunt::run(&opts, &a.inputs, &mut *sink)?;
+    let summary = match vigie_hunt::run(&opts, &a.inputs, &mut *sink) {
+        Ok(s) => s,
+        // `vigie hunt ... | head`: the reader has all it wanted; not an error to report.
+        Err(vigie_hunt::HuntError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            return Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => return Err(e.into()),
+    };
     if !a.quiet {
         eprintln!("{summary}");
     }
