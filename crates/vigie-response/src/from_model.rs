@@ -23,8 +23,14 @@ fn kind(k: AssetKind) -> NodeKind {
 /// Build the graph of a (validated) model. References that do not resolve are reported as
 /// [`Error::Invalid`] rather than skipped, so nothing is silently dropped.
 pub fn from_model(m: &Model) -> Result<Graph, Error> {
+    let t0 = std::time::Instant::now();
     let ix = m.index();
     let ag = vigie_model::derive_attack_edges(&ix);
+    tracing::debug!(
+        ms = t0.elapsed().as_secs_f64() * 1e3,
+        edges = ag.edges.len(),
+        "attack edges derived"
+    );
     let s = &m.settings;
     if !(0.0..=1.0).contains(&s.soft_dependency_factor) {
         return Err(Error::Invalid(format!(
@@ -106,6 +112,10 @@ pub fn from_model(m: &Model) -> Result<Graph, Error> {
     for e in ag.edges {
         b.edge_raw(e.from, e.to, e.ttc_hours, e.technique, e.flowset);
     }
+    tracing::debug!(
+        ms = t0.elapsed().as_secs_f64() * 1e3,
+        "graph builder filled"
+    );
     b.build()
 }
 

@@ -138,9 +138,9 @@ pub struct Graph {
     /// they run on, transitively). Isolating any other node costs nothing, ever.
     pub referenced: Vec<bool>,
     pub internet: Option<NodeId>,
-    /// Node indices sorted by id, for binary-search lookups (a hash map of a million
-    /// cloned ids would cost more to build than every lookup a command makes).
-    node_sorted: Vec<NodeId>,
+    /// (hash of id, node) sorted, for binary-search lookups: a hash map of a million cloned
+    /// ids would cost more to build than every lookup a command makes.
+    node_sorted: Vec<(u64, NodeId)>,
     service_index: FxHashMap<String, u32>,
     flow_index: FxHashMap<String, u32>,
 }
@@ -190,13 +190,13 @@ impl Graph {
         &self.techniques[self.edge_tech[e] as usize]
     }
     pub fn node(&self, id: &str) -> Option<NodeId> {
-        let i = self
-            .node_sorted
-            .partition_point(|&n| self.node_ids[n as usize].as_str() < id);
-        self.node_sorted
-            .get(i)
-            .copied()
-            .filter(|&n| self.node_ids[n as usize] == id)
+        let h = id_hash(id);
+        let i = self.node_sorted.partition_point(|&(x, _)| x < h);
+        self.node_sorted[i..]
+            .iter()
+            .take_while(|&&(x, _)| x == h)
+            .map(|&(_, n)| n)
+            .find(|&n| self.node_ids[n as usize] == id)
     }
     pub fn service(&self, id: &str) -> Option<u32> {
         self.service_index.get(id).copied()
@@ -493,22 +493,40 @@ impl GraphBuilder {
 
     pub fn build(self) -> Result<Graph, Error> {
         let n = self.node_ids.len();
-        let mut node_sorted: Vec<NodeId> = (0..n as NodeId).collect();
-        node_sorted
-            .sort_unstable_by(|&a, &b| self.node_ids[a as usize].cmp(&self.node_ids[b as usize]));
-        for w in node_sorted.windows(2) {
-            if self.node_ids[w[0] as usize] == self.node_ids[w[1] as usize] {
-                return Err(Error::Invalid(format!(
-                    "duplicate node id {:?}",
-                    self.node_ids[w[0] as usize]
-                )));
+        let mut node_sorted: Vec<(u64, NodeId)> = self
+            .node_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id_hash(id), i as NodeId))
+            .collect();
+        node_sorted.sort_unstable();
+        // Equal hashes are adjacent: compare the ids within each run.
+        let mut i = 0;
+        while i < node_sorted.len() {
+            let mut j = i + 1;
+            while j < node_sorted.len() && node_sorted[j].0 == node_sorted[i].0 {
+                j += 1;
             }
+            for a in i..j {
+                for b in a + 1..j {
+                    let (x, y) = (node_sorted[a].1 as usize, node_sorted[b].1 as usize);
+                    if self.node_ids[x] == self.node_ids[y] {
+                        return Err(Error::Invalid(format!(
+                            "duplicate node id {:?}",
+                            self.node_ids[x]
+                        )));
+                    }
+                }
+            }
+            i = j;
         }
         let has_node = |id: &str| {
-            let i = node_sorted.partition_point(|&x| self.node_ids[x as usize].as_str() < id);
-            node_sorted
-                .get(i)
-                .is_some_and(|&x| self.node_ids[x as usize] == id)
+            let h = id_hash(id);
+            let i = node_sorted.partition_point(|&(x, _)| x < h);
+            node_sorted[i..]
+                .iter()
+                .take_while(|&&(x, _)| x == h)
+                .any(|&(_, n)| self.node_ids[n as usize] == id)
         };
         for (i, &h) in self.runs_on.iter().enumerate() {
             if h != NONE && h as usize >= n {
@@ -567,22 +585,32 @@ impl GraphBuilder {
         for i in 0..n {
             out_start[i + 1] += out_start[i];
         }
+        // Scatter only a permutation (one random 4-byte write per edge), then gather each
+        // field in order: two cache misses per edge instead of five on 10M-edge models.
         let mut fill = out_start.clone();
-        let mut edge_from = vec![0u32; m];
-        let mut edge_to = vec![0u32; m];
-        let mut edge_ttc = vec![0f32; m];
-        let mut edge_tech = vec![0u16; m];
-        let mut edge_flowset = vec![NONE; m];
-        for &(f, t, ttc, tech, fs) in &self.edges {
-            let p = fill[f as usize] as usize;
-            fill[f as usize] += 1;
-            edge_from[p] = f;
-            edge_to[p] = t;
-            edge_ttc[p] = ttc;
-            edge_tech[p] = tech;
-            edge_flowset[p] = fs;
+        let mut perm = vec![0u32; m];
+        for (i, e) in self.edges.iter().enumerate() {
+            let p = &mut fill[e.0 as usize];
+            perm[*p as usize] = i as u32;
+            *p += 1;
         }
-        drop(self.edges);
+        drop(fill);
+        let edges = self.edges;
+        let mut edge_from = Vec::with_capacity(m);
+        let mut edge_to = Vec::with_capacity(m);
+        let mut edge_ttc = Vec::with_capacity(m);
+        let mut edge_tech = Vec::with_capacity(m);
+        let mut edge_flowset = Vec::with_capacity(m);
+        for &i in &perm {
+            let (f, t, ttc, tech, fs) = edges[i as usize];
+            edge_from.push(f);
+            edge_to.push(t);
+            edge_ttc.push(ttc);
+            edge_tech.push(tech);
+            edge_flowset.push(fs);
+        }
+        drop(perm);
+        drop(edges);
         let mut in_start = vec![0u32; n + 1];
         for &t in &edge_to {
             in_start[t as usize + 1] += 1;
@@ -743,6 +771,11 @@ impl GraphBuilder {
             flow_index,
         })
     }
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
 }
 
 /// CSR from (key, value) pairs (counting sort, pairs with an out-of-range key dropped:

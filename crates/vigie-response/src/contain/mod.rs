@@ -106,6 +106,7 @@ pub fn contain(g: &Graph, req: &ContainRequest) -> Result<ContainReport, Error> 
         ));
     }
     let full = Problem::new(g, &sources, &targets, false);
+    tracing::debug!(ms = t0.elapsed().as_secs_f64() * 1e3, "full problem built");
     let full_ids: FxHashMap<Action, u32> = full
         .actions
         .iter()
@@ -116,6 +117,10 @@ pub fn contain(g: &Graph, req: &ContainRequest) -> Result<ContainReport, Error> 
         search::search(&full, &req.config)
     } else {
         let reduced = Problem::new(g, &sources, &targets, true);
+        tracing::debug!(
+            ms = t0.elapsed().as_secs_f64() * 1e3,
+            "reduced problem built"
+        );
         let mut r = search::search(&reduced, &req.config);
         let free: FxHashSet<Action> = reduced.preapplied.iter().copied().collect();
         for f in &mut r.plans {
@@ -124,7 +129,7 @@ pub fn contain(g: &Graph, req: &ContainRequest) -> Result<ContainReport, Error> 
         r.stats.free_actions_preapplied = reduced.preapplied.len();
         r
     };
-    tracing::debug!(?result.stats, "containment search done");
+    tracing::debug!(ms = t0.elapsed().as_secs_f64() * 1e3, ?result.stats, "containment search done");
     let mut plans: Vec<PlanReport> = Vec::new();
     let mut seen: FxHashSet<Vec<Action>> = FxHashSet::default();
     for (i, f) in result.plans.iter().enumerate() {
@@ -159,8 +164,10 @@ pub fn contain(g: &Graph, req: &ContainRequest) -> Result<ContainReport, Error> 
             (cost - result.lower_bound).max(0.0)
         },
     };
+    tracing::debug!(ms = t0.elapsed().as_secs_f64() * 1e3, "plans reported");
     let everything = isolate_everything(g, &sources);
     let chokes = choke_points(g, &full, &targets);
+    tracing::debug!(ms = t0.elapsed().as_secs_f64() * 1e3, "naive plans built");
     let names = |v: &[NodeId]| {
         v.iter()
             .map(|&n| g.node_ids[n as usize].clone())
@@ -260,8 +267,9 @@ fn choke_points(g: &Graph, full: &Problem<'_>, targets: &[NodeId]) -> Vec<Action
     let tset: FxHashSet<NodeId> = targets.iter().copied().collect();
     let relevant: FxHashSet<NodeId> = full.nodes.iter().copied().collect();
     let mut out: Vec<Action> = Vec::new();
+    let mut seen: FxHashSet<Action> = FxHashSet::default();
     let mut push = |a: Action| {
-        if !out.contains(&a) {
+        if seen.insert(a) {
             out.push(a)
         }
     };
