@@ -29,23 +29,30 @@ for r in $RULES; do RULE_ARGS+=(--rules "$r"); done
 
 min() { printf '%s\n' "$@" | sort -g | head -n 1; }
 
+cpu() { tail -n 1 "$1" | awk '{print $1 + $2}'; }
+
 floor_runs=(); scan_runs=(); load_runs=(); wall_runs=(); check_runs=()
+floor_cpu_runs=(); hunt_cpu_runs=(); check_cpu_runs=()
 for _ in $(seq "$REPEAT"); do
-  "$FLOOR" "$EVTX" > "$WORK/floor.out" 2>&1
+  /usr/bin/time -f "%U %S" -o "$WORK/t" "$FLOOR" "$EVTX" > "$WORK/floor.out" 2>&1
   floor_runs+=("$(grep -o 'seconds=[0-9.]*' "$WORK/floor.out" | cut -d= -f2)")
+  floor_cpu_runs+=("$(cpu "$WORK/t")")
   s=$(date +%s.%N)
-  /usr/bin/time -f %M -o "$WORK/peak" "$VIGIE" --log error hunt "${RULE_ARGS[@]}" --threads "$THREADS" \
+  /usr/bin/time -f "%U %S %M" -o "$WORK/t" "$VIGIE" --log error hunt "${RULE_ARGS[@]}" --threads "$THREADS" \
     --format jsonl -q --output "$WORK/hits.jsonl" --summary-json "$WORK/summary.json" "$EVTX"
   e=$(date +%s.%N)
+  hunt_cpu_runs+=("$(cpu "$WORK/t")"); tail -n 1 "$WORK/t" | awk '{print $3}' > "$WORK/peak"
   wall_runs+=("$(echo "$e - $s" | bc -l)")
   scan_runs+=("$(jq .scan_s "$WORK/summary.json")")
   load_runs+=("$(jq .rules_load_s "$WORK/summary.json")")
-  "$VIGIE" rules check "${RULE_ARGS[@]}" --format json > "$WORK/check.json" || true
+  /usr/bin/time -f "%U %S" -o "$WORK/t" "$VIGIE" rules check "${RULE_ARGS[@]}" --format json > "$WORK/check.json" || true
   check_runs+=("$(jq .load_s "$WORK/check.json")")
+  check_cpu_runs+=("$(cpu "$WORK/t")")
 done
 
 floor=$(min "${floor_runs[@]}"); scan=$(min "${scan_runs[@]}"); load=$(min "${load_runs[@]}")
 wall=$(min "${wall_runs[@]}"); check=$(min "${check_runs[@]}")
+floor_cpu=$(min "${floor_cpu_runs[@]}"); hunt_cpu=$(min "${hunt_cpu_runs[@]}"); check_cpu=$(min "${check_cpu_runs[@]}")
 events=$(jq .events "$WORK/summary.json")
 echo "evtx_floor output:"; sed 's/^/  /' "$WORK/floor.out"
 printf '\ninputs %s: %s events, %s files read, %s detections\n' "$EVTX" "$events" \
@@ -55,6 +62,10 @@ printf 'rules: %s loaded, %s refused; load (rules check) %.3f s, load (in hunt) 
 printf 'evtx parse floor:  %.3f s  (%.0f records/s)\n' "$floor" "$(echo "$events / $floor" | bc -l)"
 printf 'vigie hunt scan:   %.3f s  (%.0f events/s), wall %.3f s, peak RSS %s MB, %s threads\n' \
   "$scan" "$(echo "$events / $scan" | bc -l)" "$wall" "$(( $(cat "$WORK/peak") / 1024 ))" "$(jq .threads "$WORK/summary.json")"
-printf 'ratio scan / floor: %.2fx\n' "$(echo "$scan / $floor" | bc -l)"
+printf 'ratio scan / floor (wall): %.2fx\n' "$(echo "$scan / $floor" | bc -l)"
+# CPU seconds do not depend on what else the machine runs: hunt CPU minus the CPU of
+# loading the same rules (rules check), over the floor's CPU.
+printf 'CPU s: floor %.2f, hunt %.2f, rule load %.2f -> ratio (hunt - load) / floor: %.2fx\n' \
+  "$floor_cpu" "$hunt_cpu" "$check_cpu" "$(echo "($hunt_cpu - $check_cpu) / $floor_cpu" | bc -l)"
 echo "commit $(cd "$ROOT" && git rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
 rm -rf "$WORK"

@@ -64,7 +64,7 @@ best() {
   cmd "$1" "$2"
   for _ in $(seq "$REPEAT"); do
     /usr/bin/time -f "%U %S" -o "$WORK/t" "${CMD[@]}" > /dev/null 2>&1
-    d=$(awk '{print $1 + $2}' "$WORK/t")
+    d=$(tail -n 1 "$WORK/t" | awk '{print $1 + $2}')
     if [ -z "$b" ] || [ "$(echo "$d < $b" | bc -l)" = 1 ]; then b=$d; fi
   done
   echo "$b"
@@ -77,7 +77,7 @@ for tool in vigie rs rs_rout; do
   FULL[$tool]=$(best $tool "$EV")
   cmd $tool "$EV"
   MATCHES[$tool]=$(/usr/bin/time -f %M -o "$WORK/peak" "${CMD[@]}" 2>/dev/null | wc -l)
-  PEAK[$tool]=$(cat "$WORK/peak")
+  PEAK[$tool]=$(tail -n 1 "$WORK/peak")
 done
 
 eps() { echo "$EVENTS / $1" | bc -l | xargs printf '%.0f'; }
