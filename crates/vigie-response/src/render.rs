@@ -24,7 +24,7 @@ pub fn assess(r: &AssessReport) -> String {
         );
     }
     let _ = writeln!(s, "\nCrown jewels:");
-    for j in &r.crown_jewels {
+    for j in r.crown_jewels.iter().take(MAX_LINES) {
         if j.compromised {
             let _ = writeln!(s, "  {}: ALREADY COMPROMISED", j.id);
         } else if let Some(h) = j.hours {
@@ -40,15 +40,17 @@ pub fn assess(r: &AssessReport) -> String {
             let _ = writeln!(s, "  {}: not reachable", j.id);
         }
     }
+    more(&mut s, r.crown_jewels.len(), "crown jewels");
     let _ = writeln!(s, "\nServices at risk (everything held or reachable lost):");
     if r.services_at_risk.is_empty() {
         let _ = writeln!(s, "  none");
     }
-    for sv in &r.services_at_risk {
+    for sv in r.services_at_risk.iter().take(MAX_LINES) {
         let _ = writeln!(s, "  {:<9} {} ({})", sv.state, sv.id, sv.name);
     }
+    more(&mut s, r.services_at_risk.len(), "services");
     let _ = writeln!(s, "\nSegments at risk:");
-    for g in &r.segments_at_risk {
+    for g in r.segments_at_risk.iter().take(MAX_LINES) {
         let _ = writeln!(
             s,
             "  {:<28} {:>12} customers  {:>12} customer-hours",
@@ -57,6 +59,7 @@ pub fn assess(r: &AssessReport) -> String {
             human(g.customer_hours)
         );
     }
+    more(&mut s, r.segments_at_risk.len(), "segments");
     let _ = writeln!(
         s,
         "Total: {} customers, {} customer-hours at risk",
@@ -66,10 +69,35 @@ pub fn assess(r: &AssessReport) -> String {
     s
 }
 
+/// Lines shown per list before "... N more" (JSON always has everything).
+const MAX_LINES: usize = 25;
+
+fn more(s: &mut String, total: usize, what: &str) {
+    if total > MAX_LINES {
+        let _ = writeln!(
+            s,
+            "      ... {} more {what} (--format json lists all)",
+            total - MAX_LINES
+        );
+    }
+}
+
+fn list(ids: &[String]) -> String {
+    if ids.len() <= MAX_LINES {
+        ids.join(", ")
+    } else {
+        format!(
+            "{}, ... ({} in all)",
+            ids[..MAX_LINES].join(", "),
+            ids.len()
+        )
+    }
+}
+
 fn plan(s: &mut String, p: &PlanReport, detail: bool) {
     let _ = writeln!(
         s,
-        "  {} — {} customer-hours, {} actions, {} customers affected, residual reach {} assets{}",
+        "  {} — {} customer-hours, {} actions, {} customers affected, residual reach {} asset(s){}",
         p.label,
         human(p.customer_hours),
         p.actions.len(),
@@ -80,17 +108,19 @@ fn plan(s: &mut String, p: &PlanReport, detail: bool) {
     if !detail {
         return;
     }
-    for a in &p.actions {
+    for a in p.actions.iter().take(MAX_LINES) {
         let _ = writeln!(s, "      {:<17} {}", a.action, a.target);
     }
-    for sv in &p.services {
+    more(s, p.actions.len(), "actions");
+    for sv in p.services.iter().take(MAX_LINES) {
         let _ = writeln!(
             s,
             "      service {:<9} {} (back after {:.1} h)",
             sv.state, sv.id, sv.back_after_hours
         );
     }
-    for g in &p.segments {
+    more(s, p.services.len(), "services");
+    for g in p.segments.iter().take(MAX_LINES) {
         let _ = writeln!(
             s,
             "      segment {:<24} {:>10} customer-hours (back after {:.1} h)",
@@ -99,13 +129,14 @@ fn plan(s: &mut String, p: &PlanReport, detail: bool) {
             g.back_after_hours
         );
     }
+    more(s, p.segments.len(), "segments");
 }
 
 /// `vigie contain` text.
 pub fn contain(r: &ContainReport) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "Compromised: {}", r.compromised.join(", "));
-    let _ = writeln!(s, "Protected:   {}", r.protected.join(", "));
+    let _ = writeln!(s, "Compromised: {}", list(&r.compromised));
+    let _ = writeln!(s, "Protected:   {}", list(&r.protected));
     if !r.protected_already_compromised.is_empty() {
         let _ = writeln!(
             s,

@@ -1,10 +1,127 @@
-//! `vigie assess` (being written).
+//! `vigie assess`: what an attacker holding the compromised assets can reach, the fastest
+//! path to each crown jewel, and the services and customers depending on it. Also hosts the
+//! helpers shared by `contain` and `restore` (model loading, output format, DOT/SVG).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use vigie_response::contain::Action;
+use vigie_response::Graph;
+
+/// Output format of the response commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text.
+    Text,
+    /// One JSON document (schema: docs/response.md).
+    Json,
+}
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Operator model (YAML or JSON); the built-in demo operator when omitted.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Compromised asset ids, comma-separated.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', required = true)]
+    pub compromised: Vec<String>,
+    /// List at most N reachable assets (0 = all; the count is always exact).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the attack graph as Graphviz DOT.
+    #[arg(long, value_name = "FILE")]
+    pub dot: Option<PathBuf>,
+    /// Write the attack graph as SVG (needs Graphviz `dot`).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("vigie assess is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let g = load_graph(args.model.as_deref())?;
+    let compromised = g.resolve_nodes("compromised asset", &clean(&args.compromised))?;
+    let t = Instant::now();
+    let report = vigie_response::assess::assess(&g, &compromised, args.limit)?;
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), "assess computed");
+    write_graph(
+        &g,
+        &compromised,
+        &[],
+        args.dot.as_deref(),
+        args.svg.as_deref(),
+    )?;
+    match args.format {
+        Format::Text => print!("{}", vigie_response::render::assess(&report)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Trim ids and drop empty ones (`--compromised a,,b`).
+pub fn clean(ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Load the model (or the demo) and build the response graph, logging the timings.
+pub fn load_graph(path: Option<&Path>) -> anyhow::Result<Graph> {
+    let t = Instant::now();
+    let model = match path {
+        Some(p) => vigie_model::load(p).map_err(|diags| {
+            let lines: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+            anyhow::anyhow!(
+                "{} problem(s) in the model:\n{}",
+                lines.len(),
+                lines.join("\n")
+            )
+        })?,
+        None => vigie_model::demo(),
+    };
+    tracing::info!(
+        seconds = t.elapsed().as_secs_f64(),
+        assets = model.assets.len(),
+        "model loaded"
+    );
+    let t = Instant::now();
+    let g = vigie_response::from_model(&model).with_context(|| {
+        format!(
+            "building the graph of {}",
+            path.map_or("the demo model".into(), |p| p.display().to_string())
+        )
+    })?;
+    drop(model);
+    tracing::info!(
+        seconds = t.elapsed().as_secs_f64(),
+        nodes = g.node_count(),
+        edges = g.edge_count(),
+        "graph built"
+    );
+    Ok(g)
+}
+
+/// Write `--dot` and/or `--svg`.
+pub fn write_graph(
+    g: &Graph,
+    compromised: &[u32],
+    plan: &[Action],
+    dot: Option<&Path>,
+    svg: Option<&Path>,
+) -> anyhow::Result<()> {
+    if dot.is_none() && svg.is_none() {
+        return Ok(());
+    }
+    let text = vigie_response::dot::render(g, compromised, plan);
+    if let Some(p) = dot {
+        vigie_response::dot::write_dot(p, &text)?;
+    }
+    if let Some(p) = svg {
+        vigie_response::dot::write_svg(p, &text)?;
+    }
+    Ok(())
 }

@@ -1,10 +1,83 @@
-//! `vigie contain` (being written).
+//! `vigie contain`: the cheapest complete containment plan in customer-hours (proven optimal
+//! or flagged), alternatives, and the naive plans beside it.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
+
+use vigie_response::contain::{contain, ContainRequest, SearchConfig};
+
+use super::assess::{clean, load_graph, write_graph, Format};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Operator model (YAML or JSON); the built-in demo operator when omitted.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Compromised asset ids, comma-separated.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', required = true)]
+    pub compromised: Vec<String>,
+    /// Assets to protect (default: the crown jewels not already compromised).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub protect: Option<Vec<String>>,
+    /// Plans have at most N actions.
+    #[arg(long, value_name = "N")]
+    pub max_actions: Option<usize>,
+    /// How many alternative plans to show.
+    #[arg(long, default_value_t = 3)]
+    pub alternatives: usize,
+    /// Search budget in expanded states; past it the best plan found is flagged not optimal.
+    #[arg(long, default_value_t = 20_000)]
+    pub max_expansions: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the attack graph with the plan's cut as Graphviz DOT.
+    #[arg(long, value_name = "FILE")]
+    pub dot: Option<PathBuf>,
+    /// Write the same as SVG (needs Graphviz `dot`).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("vigie contain is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let g = load_graph(args.model.as_deref())?;
+    let compromised = g.resolve_nodes("compromised asset", &clean(&args.compromised))?;
+    let protect = match &args.protect {
+        Some(p) => Some(g.resolve_nodes("protected asset", &clean(p))?),
+        None => None,
+    };
+    let req = ContainRequest {
+        compromised: compromised.clone(),
+        protect,
+        config: SearchConfig {
+            max_actions: args.max_actions,
+            alternatives: args.alternatives,
+            max_expansions: args.max_expansions,
+        },
+    };
+    let t = Instant::now();
+    let report = contain(&g, &req)?;
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), "contain computed");
+    let plan = report
+        .plan
+        .as_ref()
+        .map(|p| p.raw.clone())
+        .unwrap_or_default();
+    write_graph(
+        &g,
+        &compromised,
+        &plan,
+        args.dot.as_deref(),
+        args.svg.as_deref(),
+    )?;
+    match args.format {
+        Format::Text => print!("{}", vigie_response::render::contain(&report)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(if report.plan.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
