@@ -111,8 +111,16 @@ fn pieces(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path)?;
     println!("read {:.2}s", t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let m: vigie_model::Model = serde_json::from_str(&text)?;
-    println!("serde_json {:.2}s", t.elapsed().as_secs_f64());
+    let m: vigie_model::Model = if path.ends_with(".yaml") {
+        let r = serde_yaml::from_str(&text);
+        if let Err(e) = &r {
+            println!("serde_yaml: {e}");
+        }
+        r?
+    } else {
+        serde_json::from_str(&text)?
+    };
+    println!("parse {:.2}s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let d = vigie_model::validate(&m);
     println!(

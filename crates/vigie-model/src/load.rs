@@ -14,7 +14,9 @@ use serde::de::DeserializeOwned;
 
 use crate::de::from_node;
 use crate::diag::{Diagnostic, Severity};
-use crate::tree::{locate, parse_json, parse_yaml, Node, Step, TreeError, Value};
+use crate::tree::{
+    locate, parse_json, parse_yaml, parse_yaml_with, Node, Pos, Step, TreeError, Value,
+};
 use crate::types::Model;
 use crate::validate::{check, path_string, Issue};
 
@@ -72,6 +74,16 @@ pub const SECTIONS: [&str; 8] = [
     "segments",
 ];
 
+/// The sections that are lists of entities.
+const LIST_SECTIONS: [&str; 6] = [
+    "zones",
+    "flows",
+    "assets",
+    "attack_edges",
+    "services",
+    "segments",
+];
+
 /// Load a model file; on failure, every error (warnings are logged).
 pub fn load(path: impl AsRef<Path>) -> Result<Model, Vec<Diagnostic>> {
     let loaded = load_report(path)?;
@@ -115,10 +127,7 @@ pub fn load_str(text: &str, origin: &str, format: Format) -> Result<Loaded, Vec<
     // Editors on Windows may start files with a byte order mark; it is not content.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match format {
-        Format::Yaml => {
-            let root = parse_yaml(text).map_err(|e| tree_errors(origin, e))?;
-            from_tree(&root, origin)
-        }
+        Format::Yaml => from_yaml(text, origin),
         Format::Json => match serde_json::from_str::<Model>(text) {
             Ok(model) => {
                 let issues = check(&model, &FxHashSet::default());
@@ -183,6 +192,17 @@ impl IndexMap {
         }
     }
 
+    fn section(&mut self, section: &'static str) -> &mut Vec<usize> {
+        let i = match self.sections.iter().position(|(s, _)| *s == section) {
+            Some(i) => i,
+            None => {
+                self.sections.push((section, Vec::new()));
+                self.sections.len() - 1
+            }
+        };
+        &mut self.sections[i].1
+    }
+
     fn to_file(&self, path: &[Step]) -> Vec<Step> {
         let mut out = path.to_vec();
         if let (Some(Step::Key(section)), Some(Step::Index(i))) = (path.first(), path.get(1)) {
@@ -196,48 +216,68 @@ impl IndexMap {
     }
 }
 
-fn list<T: DeserializeOwned>(
-    node: &Node,
-    section: &'static str,
-    out: &mut Vec<T>,
-    map: &mut IndexMap,
-    errors: &mut Vec<(Vec<Step>, String, crate::tree::Pos)>,
-    broken: &mut FxHashSet<String>,
-) {
-    let items = match &node.value {
-        Value::Seq(items) => items,
-        Value::Scalar { text, plain: true } if matches!(text.as_str(), "" | "~" | "null") => return,
-        _ => {
-            errors.push((
-                vec![Step::Key(section.into())],
-                format!("`{section}` must be a list, found {}", node.type_name()),
-                node.pos,
-            ));
-            return;
+/// A type error: where in the model, what, and the position.
+type TypeError = (Vec<Step>, String, Pos);
+
+/// What deserialization gathers: the model, where each entity came from, type errors, and
+/// the ids of entities that failed (references to them are not reported again).
+struct Collector {
+    model: Model,
+    map: IndexMap,
+    errors: Vec<TypeError>,
+    broken: FxHashSet<String>,
+}
+
+impl Collector {
+    fn new() -> Self {
+        Collector {
+            model: Model::default(),
+            map: IndexMap::identity(),
+            errors: Vec::new(),
+            broken: FxHashSet::default(),
         }
-    };
-    let mut positions = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
+    }
+
+    /// Deserialize item `i` of list section `section` (unknown sections are reported from
+    /// the root, not here).
+    fn item(&mut self, section: &str, i: usize, node: &Node) {
+        match section {
+            "zones" => self.one(node, "zones", i, |m| &mut m.zones),
+            "flows" => self.one(node, "flows", i, |m| &mut m.flows),
+            "assets" => self.one(node, "assets", i, |m| &mut m.assets),
+            "attack_edges" => self.one(node, "attack_edges", i, |m| &mut m.attack_edges),
+            "services" => self.one(node, "services", i, |m| &mut m.services),
+            "segments" => self.one(node, "segments", i, |m| &mut m.segments),
+            _ => {}
+        }
+    }
+
+    fn one<T: DeserializeOwned>(
+        &mut self,
+        item: &Node,
+        section: &'static str,
+        i: usize,
+        out: impl Fn(&mut Model) -> &mut Vec<T>,
+    ) {
         match from_node::<T>(item) {
             Ok(v) => {
-                out.push(v);
-                positions.push(i);
+                out(&mut self.model).push(v);
+                self.map.section(section).push(i);
             }
             Err(e) => {
-                if let Some(id) = item.get("id").and_then(Node::as_scalar) {
-                    broken.insert(id.to_string());
+                let id = item.get("id").and_then(Node::as_scalar);
+                if let Some(id) = id {
+                    self.broken.insert(id.to_string());
                 } else if let (Some(f), Some(t)) = (
                     item.get("from").and_then(Node::as_scalar),
                     item.get("to").and_then(Node::as_scalar),
                 ) {
-                    broken.insert(format!("{f}->{t}"));
+                    self.broken.insert(format!("{f}->{t}"));
                 }
-                let what = item
-                    .get("id")
-                    .and_then(Node::as_scalar)
+                let what = id
                     .map(|id| format!("{section} `{id}`: "))
                     .unwrap_or_else(|| format!("{section}[{i}]: "));
-                errors.push((
+                self.errors.push((
                     vec![Step::Key(section.into()), Step::Index(i)],
                     format!("{what}{}", e.message),
                     e.pos.unwrap_or(item.pos),
@@ -245,117 +285,123 @@ fn list<T: DeserializeOwned>(
             }
         }
     }
-    map.sections.push((section, positions));
-}
 
-/// Deserialize section by section, item by item, then check the semantics.
-fn from_tree(root: &Node, origin: &str) -> Result<Loaded, Vec<Diagnostic>> {
-    let mut model = Model::default();
-    let mut map = IndexMap::identity();
-    let mut errors = Vec::new();
-    let mut broken = FxHashSet::default();
-    let entries = match &root.value {
-        Value::Map(entries) => entries,
-        _ => {
-            return Err(vec![Diagnostic {
-                file: origin.to_string(),
-                line: root.pos.line,
-                column: root.pos.column,
-                severity: Severity::Error,
-                path: String::new(),
-                message: format!(
-                    "a model is a mapping with the sections {}; found {}",
-                    SECTIONS.join(", "),
-                    root.type_name()
-                ),
-            }])
-        }
-    };
-    for (k, v) in entries {
-        let name = k.as_scalar().unwrap_or("");
-        let single = |r: Result<(), crate::de::DeError>, errors: &mut Vec<_>| {
-            if let Err(e) = r {
-                errors.push((
-                    vec![Step::Key(name.to_string())],
-                    format!("{name}: {}", e.message),
-                    e.pos.unwrap_or(v.pos),
-                ));
+    /// The root mapping: single sections, list sections (whose items, when they were
+    /// handed over while parsing, are already in), unknown sections.
+    fn root(&mut self, root: &Node, origin: &str) -> Result<(), Vec<Diagnostic>> {
+        let entries = match &root.value {
+            Value::Map(entries) => entries,
+            _ => {
+                return Err(vec![Diagnostic {
+                    file: origin.to_string(),
+                    line: root.pos.line,
+                    column: root.pos.column,
+                    severity: Severity::Error,
+                    path: String::new(),
+                    message: format!(
+                        "a model is a mapping with the sections {}; found {}",
+                        SECTIONS.join(", "),
+                        root.type_name()
+                    ),
+                }])
             }
         };
-        match name {
-            "operator" => single(from_node(v).map(|o| model.operator = o), &mut errors),
-            "settings" => single(from_node(v).map(|s| model.settings = s), &mut errors),
-            "zones" => list(
-                v,
-                "zones",
-                &mut model.zones,
-                &mut map,
-                &mut errors,
-                &mut broken,
-            ),
-            "flows" => list(
-                v,
-                "flows",
-                &mut model.flows,
-                &mut map,
-                &mut errors,
-                &mut broken,
-            ),
-            "assets" => list(
-                v,
-                "assets",
-                &mut model.assets,
-                &mut map,
-                &mut errors,
-                &mut broken,
-            ),
-            "attack_edges" => list(
-                v,
-                "attack_edges",
-                &mut model.attack_edges,
-                &mut map,
-                &mut errors,
-                &mut broken,
-            ),
-            "services" => list(
-                v,
-                "services",
-                &mut model.services,
-                &mut map,
-                &mut errors,
-                &mut broken,
-            ),
-            "segments" => list(
-                v,
-                "segments",
-                &mut model.segments,
-                &mut map,
-                &mut errors,
-                &mut broken,
-            ),
-            other => errors.push((
-                vec![],
-                format!(
-                    "unknown section `{other}`, expected one of {}",
-                    SECTIONS.join(", ")
+        for (k, v) in entries {
+            let name = k.as_scalar().unwrap_or("");
+            let single = |r: Result<(), crate::de::DeError>, errors: &mut Vec<TypeError>| {
+                if let Err(e) = r {
+                    errors.push((
+                        vec![Step::Key(name.to_string())],
+                        format!("{name}: {}", e.message),
+                        e.pos.unwrap_or(v.pos),
+                    ));
+                }
+            };
+            match name {
+                "operator" => single(
+                    from_node(v).map(|o| self.model.operator = o),
+                    &mut self.errors,
                 ),
-                k.pos,
-            )),
+                "settings" => single(
+                    from_node(v).map(|s| self.model.settings = s),
+                    &mut self.errors,
+                ),
+                _ if SECTIONS.contains(&name) => match &v.value {
+                    Value::Seq(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            self.item(name, i, item);
+                        }
+                    }
+                    Value::Scalar { text, plain: true }
+                        if matches!(text.as_str(), "" | "~" | "null") => {}
+                    _ => self.errors.push((
+                        vec![Step::Key(name.into())],
+                        format!("`{name}` must be a list, found {}", v.type_name()),
+                        v.pos,
+                    )),
+                },
+                other => self.errors.push((
+                    vec![],
+                    format!(
+                        "unknown section `{other}`, expected one of {}",
+                        SECTIONS.join(", ")
+                    ),
+                    k.pos,
+                )),
+            }
         }
+        Ok(())
     }
-    let issues = check(&model, &broken);
-    let typed: Vec<Diagnostic> = errors
-        .into_iter()
-        .map(|(path, message, pos)| Diagnostic {
-            file: origin.to_string(),
-            line: pos.line,
-            column: pos.column,
-            severity: Severity::Error,
-            path: path_string(&path),
-            message,
-        })
-        .collect();
-    finish(model, issues, typed, Some(root), &map, origin)
+
+    fn typed(&mut self, origin: &str) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.errors)
+            .into_iter()
+            .map(|(path, message, pos)| Diagnostic {
+                file: origin.to_string(),
+                line: pos.line,
+                column: pos.column,
+                severity: Severity::Error,
+                path: path_string(&path),
+                message,
+            })
+            .collect()
+    }
+}
+
+/// Deserialize a whole tree section by section, item by item, then check the semantics.
+fn from_tree(root: &Node, origin: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut c = Collector::new();
+    c.root(root, origin)?;
+    let issues = check(&c.model, &c.broken);
+    let typed = c.typed(origin);
+    finish(c.model, issues, typed, Some(root), &c.map, origin)
+}
+
+/// YAML: items are deserialized as the parser completes them (the document never sits in
+/// memory as a tree); only when a semantic problem needs a position is the text parsed
+/// again into a full tree.
+fn from_yaml(text: &str, origin: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut c = Collector::new();
+    let root = {
+        let mut sink = |section: &str, i: usize, node: Node| {
+            if LIST_SECTIONS.contains(&section) {
+                c.item(section, i, &node);
+                None
+            } else {
+                // Unknown sections stay in the tree, to be reported (and bounded) there.
+                Some(node)
+            }
+        };
+        parse_yaml_with(text, Some(&mut sink)).map_err(|e| tree_errors(origin, e))?
+    };
+    c.root(&root, origin)?;
+    let issues = check(&c.model, &c.broken);
+    let typed = c.typed(origin);
+    if issues.is_empty() {
+        return finish(c.model, issues, typed, None, &c.map, origin);
+    }
+    let full = parse_yaml(text).ok();
+    finish(c.model, issues, typed, full.as_ref(), &c.map, origin)
 }
 
 fn finish(

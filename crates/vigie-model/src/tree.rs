@@ -135,17 +135,26 @@ enum Frame {
     },
 }
 
+/// Receives the items of top-level sections as they complete: (section key, index of the
+/// item in its section, the item). It gives the item back (`Some`) to keep it in the tree.
+pub type ItemSink<'a> = &'a mut dyn FnMut(&str, usize, Node) -> Option<Node>;
+
 /// Assembles nodes from a stream of "start / scalar / end" steps; shared by YAML and JSON.
 #[derive(Default)]
-struct Assembler {
+struct Assembler<'a> {
     stack: Vec<Frame>,
     root: Option<Node>,
     errors: Vec<TreeError>,
     anchors: FxHashMap<usize, Node>,
     alias_nodes: usize,
+    /// When set, items of top-level sequences are handed over instead of kept, so a big
+    /// document never sits in memory as a tree; their sequences stay empty in the tree.
+    detach: Option<ItemSink<'a>>,
+    /// Items handed over from the sequence being built at depth 1.
+    detached: usize,
 }
 
-impl Assembler {
+impl Assembler<'_> {
     fn depth_ok(&mut self, pos: Pos) -> bool {
         if self.stack.len() >= MAX_DEPTH {
             self.errors.push(TreeError {
@@ -242,6 +251,25 @@ impl Assembler {
         if anchor > 0 {
             self.anchors.insert(anchor, node.clone());
         }
+        let mut node = node;
+        if self.stack.len() == 2 {
+            // An anchored sequence keeps its items: an alias may copy it later.
+            if let (Some(sink), [Frame::Map { key: Some(k), .. }, Frame::Seq { anchor: 0, .. }]) =
+                (self.detach.as_mut(), self.stack.as_slice())
+            {
+                let section = k.as_scalar().unwrap_or("");
+                let i = self.detached;
+                self.detached += 1;
+                match sink(section, i, node) {
+                    None => return,
+                    Some(back) => node = back,
+                }
+            }
+        }
+        if self.stack.len() == 1 {
+            // A new top-level value starts or ends: item numbering restarts.
+            self.detached = 0;
+        }
         match self.stack.last_mut() {
             None => {
                 if self.root.is_none() {
@@ -274,8 +302,17 @@ impl Assembler {
 /// Parse YAML text into a tree. Syntax errors stop the parse (the rest of a broken YAML text
 /// cannot be trusted); structural problems (duplicate keys...) are all collected.
 pub fn parse_yaml(text: &str) -> Result<Node, Vec<TreeError>> {
+    parse_yaml_with(text, None)
+}
+
+/// Like [`parse_yaml`], handing the items of top-level sequences to `detach` as they
+/// complete (they are left out of the returned tree).
+pub fn parse_yaml_with(text: &str, detach: Option<ItemSink<'_>>) -> Result<Node, Vec<TreeError>> {
     let mut parser = Parser::new_from_str(text);
-    let mut asm = Assembler::default();
+    let mut asm = Assembler {
+        detach,
+        ..Default::default()
+    };
     let mut documents = 0usize;
     // Inside a subtree refused for depth, events are skipped until it closes.
     let mut skip = 0usize;
@@ -347,7 +384,7 @@ pub fn parse_yaml(text: &str) -> Result<Node, Vec<TreeError>> {
     finish(asm)
 }
 
-fn finish(asm: Assembler) -> Result<Node, Vec<TreeError>> {
+fn finish(asm: Assembler<'_>) -> Result<Node, Vec<TreeError>> {
     match asm.root {
         Some(root) if asm.errors.is_empty() => Ok(root),
         Some(_) => Err(asm.errors),
