@@ -27,6 +27,8 @@ pub struct SearchConfig {
     pub alternatives: usize,
     /// Expansion budget; when exhausted the best plan found is returned as not proven optimal.
     pub max_expansions: usize,
+    /// Wall-clock budget for the search, same treatment (None: unlimited).
+    pub time_limit: Option<std::time::Duration>,
 }
 
 impl Default for SearchConfig {
@@ -35,6 +37,7 @@ impl Default for SearchConfig {
             max_actions: None,
             alternatives: 3,
             max_expansions: 20_000,
+            time_limit: None,
         }
     }
 }
@@ -289,6 +292,7 @@ pub fn search(p: &Problem<'_>, cfg: &SearchConfig) -> SearchResult {
     let mut plans: Vec<Found> = Vec::new();
     let mut lower_bound = f64::INFINITY;
     let mut budget_state: Option<usize> = None;
+    let started = std::time::Instant::now();
     while let Some(Entry { cost, id, .. }) = heap.pop() {
         let state = std::mem::take(&mut states[id]);
         if plans.is_empty() {
@@ -308,7 +312,9 @@ pub fn search(p: &Problem<'_>, cfg: &SearchConfig) -> SearchResult {
                 if cfg.max_actions.is_some_and(|m| state.len() >= m) {
                     continue;
                 }
-                if stats.states_expanded >= cfg.max_expansions {
+                if stats.states_expanded >= cfg.max_expansions
+                    || cfg.time_limit.is_some_and(|t| started.elapsed() >= t)
+                {
                     stats.budget_exhausted = true;
                     budget_state = Some(id);
                     states[id] = state;

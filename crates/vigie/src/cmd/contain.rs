@@ -29,6 +29,9 @@ pub struct Args {
     /// Search budget in expanded states; past it the best plan found is flagged not optimal.
     #[arg(long, default_value_t = 20_000)]
     pub max_expansions: usize,
+    /// Search time budget in seconds (0 = none), same treatment as --max-expansions.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub time_limit: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -54,6 +57,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             max_actions: args.max_actions,
             alternatives: args.alternatives,
             max_expansions: args.max_expansions,
+            time_limit: std::time::Duration::try_from_secs_f64(args.time_limit)
+                .ok()
+                .filter(|d| !d.is_zero()),
         },
     };
     let t = Instant::now();
