@@ -207,3 +207,25 @@ fn unknown_ids_are_named_with_suggestions() {
     let msg = e.to_string();
     assert!(msg.contains("\"D3\"") && msg.contains("D1"), "{msg}");
 }
+
+#[test]
+fn dot_marks_the_cut_and_the_crown_jewels() {
+    let g = model(48.0);
+    let r = contain(
+        &g,
+        &ContainRequest {
+            compromised: ids(&g, &["A"]),
+            ..Default::default()
+        },
+    )
+    .expect("contain");
+    let plan = r.plan.expect("a plan");
+    let dot = vigie_response::dot::render(&g, &ids(&g, &["A"]), &plan.raw);
+    assert!(dot.starts_with("digraph vigie {") && dot.trim_end().ends_with('}'));
+    // acct and D1 are cut; D2 is the crown jewel; A is compromised.
+    assert_eq!(dot.matches("xlabel=\"CUT\"").count(), 2, "{dot}");
+    assert_eq!(dot.matches("peripheries=2").count(), 1);
+    assert!(dot.contains("fillcolor=\"#f4a6a6\""));
+    // Edges into or out of a cut node are dashed: H->acct, acct->D2, A->D1, D1->D2.
+    assert_eq!(dot.matches("style=dashed").count(), 4, "{dot}");
+}
