@@ -456,6 +456,41 @@ impl RuleSet {
             .into_iter()
             .map(|(ls, reqs)| (ls, Prefilter::build(&reqs, &mut need)))
             .collect();
+        let mut index_base = Vec::with_capacity(groups.len());
+        let mut index_count = 0usize;
+        for (_, pf) in &groups {
+            index_base.push(index_count as u32);
+            index_count += pf.fields.len();
+        }
+        // Channel index over the groups: a group is keyed by the Channel values its
+        // logsource accepts when every alternative pins the Channel.
+        let channel = fields.ids.get("Channel").copied();
+        let mut groups_by_channel: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+        let mut unkeyed_groups = Vec::new();
+        for (gi, (ls, _)) in groups.iter().enumerate() {
+            let keys = ls.and_then(|l| {
+                let mut keys: Vec<&String> = Vec::new();
+                for alt in &logsources[l as usize].alts {
+                    let pinned = alt.iter().find_map(|(f, c)| match c {
+                        crate::mapping::FieldCond::AnyOf(v) if Some(*f) == channel => Some(v),
+                        _ => None,
+                    })?;
+                    keys.extend(pinned);
+                }
+                Some(keys)
+            });
+            match keys {
+                Some(keys) => {
+                    for k in keys {
+                        let e = groups_by_channel.entry(k.clone()).or_default();
+                        if !e.contains(&(gi as u32)) {
+                            e.push(gi as u32);
+                        }
+                    }
+                }
+                None => unkeyed_groups.push(gi as u32),
+            }
+        }
         let has_keywords = compiled.iter().any(|r| {
             r.det
                 .sels
@@ -477,6 +512,11 @@ impl RuleSet {
                 logsources,
                 has_keywords,
                 groups,
+                index_base,
+                index_count,
+                channel,
+                groups_by_channel,
+                unkeyed_groups,
                 need,
                 correlations: corr,
             },

@@ -40,6 +40,10 @@ pub struct Matcher<'r> {
     cands: Vec<u32>,
     sel_buf: Vec<usize>,
     low_buf: String,
+    group_buf: Vec<u32>,
+    /// Per field index: literal hits of recently seen values.
+    caches: Vec<HitCache>,
+    pat_buf: Vec<u32>,
     stats: MatcherStats,
 }
 
@@ -75,6 +79,9 @@ impl<'r> Matcher<'r> {
             cands: Vec::new(),
             sel_buf: Vec::new(),
             low_buf: String::new(),
+            group_buf: Vec::new(),
+            caches: (0..rs.index_count).map(|_| HitCache::default()).collect(),
+            pat_buf: Vec::new(),
             stats: MatcherStats::default(),
         }
     }
@@ -177,7 +184,23 @@ impl<'r> Matcher<'r> {
                 all: &all,
                 all_lower: &self.all_lower[..all.len().min(self.all_lower.len())],
             };
-            for (ls, pf) in &rs.groups {
+            // Groups whose logsource can hold for this event's Channel (all of them
+            // when the event has none).
+            self.group_buf.clear();
+            match rs.channel.and_then(|c| match slots[c as usize] {
+                Some(Value::String(_)) => Some(&self.lower[c as usize]),
+                _ => None,
+            }) {
+                Some(ch) => {
+                    self.group_buf.extend_from_slice(&rs.unkeyed_groups);
+                    if let Some(g) = rs.groups_by_channel.get(ch.as_str()) {
+                        self.group_buf.extend_from_slice(g);
+                    }
+                }
+                None => self.group_buf.extend(0..rs.groups.len() as u32),
+            }
+            for &gi in &self.group_buf {
+                let (ls, pf) = &rs.groups[gi as usize];
                 if let Some(ls) = ls {
                     let li = *ls as usize;
                     if self.ls_stamp[li] != gen {
@@ -188,30 +211,20 @@ impl<'r> Matcher<'r> {
                         continue;
                     }
                 }
-                for (f, ac, rules) in &pf.fields {
-                    let need = &rs.need;
-                    let bits = &mut self.cand_bits;
-                    let mut mark = |hay: &str, cands: &mut Vec<u32>, stamp: &mut [u32]| {
-                        for m in ac.find_overlapping_iter(hay) {
-                            for &(r, bit) in &rules[m.pattern().as_usize()] {
-                                let ri = r as usize;
-                                if stamp[ri] != gen {
-                                    stamp[ri] = gen;
-                                    bits[ri] = 0;
-                                }
-                                let b = bits[ri] | bit;
-                                if b & 0x80 == 0 && b == need[ri] {
-                                    cands.push(r);
-                                    bits[ri] = b | 0x80;
-                                } else {
-                                    bits[ri] = b;
-                                }
-                            }
-                        }
+                let base = rs.index_base[gi as usize] as usize;
+                for (k, (f, ac, rules)) in pf.fields.iter().enumerate() {
+                    let mut marks = Marks {
+                        gen,
+                        stamp: &mut self.cand_stamp,
+                        bits: &mut self.cand_bits,
+                        need: &rs.need,
+                        cands: &mut self.cands,
                     };
                     if *f == crate::index::KEYWORDS {
                         for low in ctx.all_lower {
-                            mark(low, &mut self.cands, &mut self.cand_stamp);
+                            for m in ac.find_overlapping_iter(low.as_str()) {
+                                marks.apply(&rules[m.pattern().as_usize()]);
+                            }
                         }
                         continue;
                     }
@@ -222,11 +235,31 @@ impl<'r> Matcher<'r> {
                             for e in a {
                                 if let Some(t) = crate::detect::scalar_text(e) {
                                     lower_into(&t, &mut self.low_buf);
-                                    mark(&self.low_buf, &mut self.cands, &mut self.cand_stamp);
+                                    for m in ac.find_overlapping_iter(self.low_buf.as_str()) {
+                                        marks.apply(&rules[m.pattern().as_usize()]);
+                                    }
                                 }
                             }
                         }
-                        Some(_) => mark(&self.lower[fi], &mut self.cands, &mut self.cand_stamp),
+                        Some(_) => {
+                            let hay = self.lower[fi].as_str();
+                            let cache = &mut self.caches[base + k];
+                            if let Some(pats) = cache.get(hay) {
+                                for &p in pats.iter() {
+                                    marks.apply(&rules[p as usize]);
+                                }
+                            } else {
+                                self.pat_buf.clear();
+                                for m in ac.find_overlapping_iter(hay) {
+                                    let p = m.pattern().as_u32();
+                                    marks.apply(&rules[p as usize]);
+                                    if !self.pat_buf.contains(&p) {
+                                        self.pat_buf.push(p);
+                                    }
+                                }
+                                cache.put(hay, &self.pat_buf);
+                            }
+                        }
                     }
                 }
                 // Unindexed rules appear in one group only, once.
@@ -276,6 +309,87 @@ impl<'r> Matcher<'r> {
         self.touched.clear();
         self.slots = reuse(slots);
         self.all = reuse(all);
+    }
+}
+
+/// Recording literal hits for one event.
+struct Marks<'a> {
+    gen: u32,
+    stamp: &'a mut [u32],
+    bits: &'a mut [u8],
+    need: &'a [u8],
+    cands: &'a mut Vec<u32>,
+}
+
+impl Marks<'_> {
+    /// One literal seen: set its requirement bit in each rule it serves; a rule with all
+    /// its bits becomes a candidate (once).
+    #[inline]
+    fn apply(&mut self, rules: &[(u32, u8)]) {
+        for &(r, bit) in rules {
+            let ri = r as usize;
+            if self.stamp[ri] != self.gen {
+                self.stamp[ri] = self.gen;
+                self.bits[ri] = 0;
+            }
+            let b = self.bits[ri] | bit;
+            if b & 0x80 == 0 && b == self.need[ri] {
+                self.cands.push(r);
+                self.bits[ri] = b | 0x80;
+            } else {
+                self.bits[ri] = b;
+            }
+        }
+    }
+}
+
+/// Literal hits of recently seen values of one field (real logs repeat values a lot:
+/// same images, command lines, users). Bounded; switches itself off for a while when
+/// values do not repeat.
+#[derive(Default)]
+struct HitCache {
+    map: rustc_hash::FxHashMap<Box<str>, Box<[u32]>>,
+    lookups: u32,
+    hits: u32,
+    /// Lookups to skip before trying the cache again.
+    off: u32,
+}
+
+const CACHE_MAX_ENTRIES: usize = 4096;
+const CACHE_MAX_VALUE: usize = 512;
+const CACHE_PROBE: u32 = 4096;
+
+impl HitCache {
+    fn get(&mut self, v: &str) -> Option<&[u32]> {
+        if self.off > 0 {
+            self.off -= 1;
+            return None;
+        }
+        self.lookups += 1;
+        if self.lookups >= CACHE_PROBE {
+            // Fewer than one hit in eight: not worth hashing and storing.
+            if self.hits < CACHE_PROBE / 8 {
+                self.off = 16 * CACHE_PROBE;
+                self.map = Default::default();
+            }
+            self.lookups = 0;
+            self.hits = 0;
+        }
+        let r = self.map.get(v).map(|b| &**b);
+        if r.is_some() {
+            self.hits += 1;
+        }
+        r
+    }
+
+    fn put(&mut self, v: &str, pats: &[u32]) {
+        if self.off > 0 || v.len() > CACHE_MAX_VALUE {
+            return;
+        }
+        if self.map.len() >= CACHE_MAX_ENTRIES {
+            self.map.clear();
+        }
+        self.map.insert(Box::from(v), Box::from(pats));
     }
 }
 

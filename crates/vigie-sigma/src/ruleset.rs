@@ -37,6 +37,16 @@ pub struct RuleSet {
     /// One literal index per logsource (rules without a routed logsource: `None`);
     /// an event only consults the indexes of the logsources it satisfies.
     pub(crate) groups: Vec<(Option<u32>, Prefilter)>,
+    /// Index of each group's first field automaton in a flat numbering (per-thread
+    /// caches are kept per automaton); `index_count` in total.
+    pub(crate) index_base: Vec<u32>,
+    pub(crate) index_count: usize,
+    /// The `Channel` field, when a logsource condition uses it.
+    pub(crate) channel: Option<FieldId>,
+    /// Lowercased Channel value → groups whose logsource requires that Channel.
+    pub(crate) groups_by_channel: FxHashMap<String, Vec<u32>>,
+    /// Groups whose logsource does not pin the Channel (always consulted).
+    pub(crate) unkeyed_groups: Vec<u32>,
     /// Per rule, the requirement bits the literal index must see (0: unindexed).
     pub(crate) need: Vec<u8>,
     pub(crate) correlations: Option<crate::correlation::Compiled>,
