@@ -65,18 +65,18 @@ def main():
     print(f"- agreement (|both| / |union|): {100.0 * len(both) / union if union else 100:.2f}%")
     print(f"- only vigie: {len(only_v)}; only rsigma: {len(only_r)}")
     per = collections.defaultdict(lambda: [0, 0, None, None])
-    for (rid, src, rec) in only_v:
+    for (rid, src, rec) in sorted(only_v, key=str):
         p = per[rid]
         p[0] += 1
         p[2] = p[2] or f"{os.path.basename(src)}#{rec}"
-    for (rid, src, rec) in only_r:
+    for (rid, src, rec) in sorted(only_r, key=str):
         p = per[rid]
         p[1] += 1
         p[3] = p[3] or f"{os.path.basename(src)}#{rec}"
     print()
     print("| rule | only vigie | only rsigma | example only vigie | example only rsigma |")
     print("|---|---:|---:|---|---|")
-    for rid, (a, b, ea, eb) in sorted(per.items(), key=lambda kv: -(kv[1][0] + kv[1][1])):
+    for rid, (a, b, ea, eb) in sorted(per.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), paths.get(kv[0], str(kv[0])))):
         print(f"| `{paths.get(rid, rid)}` | {a} | {b} | {ea or ''} | {eb or ''} |")
 
 
