@@ -33,6 +33,7 @@ pub mod sstr;
 pub mod types;
 pub mod values;
 
+pub use correlation::Correlator;
 pub use load::LoadOptions;
 pub use mapping::Mapping;
 pub use matcher::{Matcher, MatcherStats};
