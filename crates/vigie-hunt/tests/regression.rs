@@ -4,7 +4,8 @@
 //!
 //! Known exceptions are listed in [`KNOWN_EXCEPTIONS`] with their cause. The test fails
 //! on a new failure AND on a listed exception that starts passing (so the list stays
-//! true). The pass rate is printed (`cargo test -p vigie-hunt --test regression -- --nocapture`).
+//! true). Each sample's JSON twin (`.json` next to the `.evtx`) must give the same count
+//! as the EVTX. The pass rate is printed (`cargo test -p vigie-hunt --test regression -- --nocapture`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -202,11 +203,30 @@ fn sigmahq_regression_match_counts() {
     );
     let known: BTreeMap<&str, &str> = KNOWN_EXCEPTIONS.iter().copied().collect();
     let mut failed: BTreeMap<String, String> = BTreeMap::new();
+    let mut twins = 0usize;
     for c in &cases {
         let outcome = match index.get(&c.rule_id) {
             None => Err("no rule file with this id under sigma/rules*".to_owned()),
             Some(rule_file) => run_case(rule_file, &c.rule_id, &c.sample),
         };
+        // The JSON twin of the sample (same records, EVTX rendered as JSON objects) must
+        // give what the EVTX gives: the reader and field walk agree across shapes.
+        let twin = c.sample.with_extension("json");
+        if let (Ok(n), Some(rule_file), true) = (&outcome, index.get(&c.rule_id), twin.is_file()) {
+            twins += 1;
+            match run_case(rule_file, &c.rule_id, &twin) {
+                Ok(m) if m == *n => {}
+                other => {
+                    failed.insert(
+                        format!("{} (json twin)", c.rule_id),
+                        format!(
+                            "{}: EVTX gives {n}, JSON twin gives {other:?}",
+                            twin.display()
+                        ),
+                    );
+                }
+            }
+        }
         match outcome {
             Ok(n) if n == c.expected => {}
             Ok(n) => {
@@ -224,9 +244,13 @@ fn sigmahq_regression_match_counts() {
             }
         }
     }
-    let passed = cases.len() - failed.len();
+    let passed = cases.len()
+        - failed
+            .keys()
+            .filter(|k| !k.ends_with("(json twin)"))
+            .count();
     println!(
-        "SigmaHQ regression: {passed}/{} passed ({:.1}%), {} known exceptions",
+        "SigmaHQ regression: {passed}/{} passed ({:.1}%), {} known exceptions; {twins} JSON twins checked",
         cases.len(),
         100.0 * passed as f64 / cases.len() as f64,
         known.len()
