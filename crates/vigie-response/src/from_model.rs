@@ -40,7 +40,7 @@ pub fn from_model(m: &Model) -> Result<Graph, Error> {
     }
     let mut b = GraphBuilder::new(s.containment_hours);
     b.soft_weight(s.soft_dependency_factor);
-    b.reserve(m.assets.len() + 1, ag.edges.len());
+    b.reserve(m.assets.len() + 1, 0);
     for a in &m.assets {
         let n = b.node(&a.id, kind(a.kind), a.crown_jewel, a.recovery_hours());
         if !a.name.is_empty() {
