@@ -260,7 +260,21 @@ impl RuleSet {
                 .into_iter()
                 .flatten()
             {
-                by_ref.entry(k).or_default().push(i);
+                let e = by_ref.entry(k).or_default();
+                if let Some(&first) = e.first() {
+                    // Ids and names must be unique: references to them are ambiguous.
+                    report.warnings.push(Refusal {
+                        file: r.path.clone(),
+                        line: Some(r.line),
+                        rule: Some(k.to_string()),
+                        kind: RefusalKind::Reference,
+                        reason: format!(
+                            "id or name `{k}` already used by {} (line {}); both loaded",
+                            rules[first].path, rules[first].line
+                        ),
+                    });
+                }
+                e.push(i);
             }
         }
         let mut patches: Vec<(usize, usize)> = Vec::new();

@@ -426,7 +426,12 @@ fn matched_fields(
     buf.sort_unstable();
     let mut out: Vec<(Arc<str>, Value)> = Vec::new();
     for &s in buf.iter() {
-        for alt in &rule.det.sels[s].alts {
+        // Only the alternatives that hold: the fields that actually matched.
+        for alt in rule.det.sels[s]
+            .alts
+            .iter()
+            .filter(|a| a.iter().all(|t| t.eval(ctx)))
+        {
             for t in alt {
                 let Some(f) = t.field else { continue };
                 if let Some(v) = ctx.vals[f as usize] {

@@ -461,3 +461,34 @@ fn matches_come_in_rule_order() {
     assert_eq!(rs.len(), 5);
     assert_eq!(matches_in(&rs, json!({"A": "x4 x0 x2"})), vec![0, 2, 4]);
 }
+
+#[test]
+fn matched_fields_are_those_of_the_alternatives_that_held() {
+    let rs = set_with(
+        &rule("    sel:\n        - Image|endswith: '\\a.exe'\n        - OriginalFileName: 'a.exe'\n    cl:\n        CommandLine|contains: 'x'\n    f:\n        User: 'bob'\n    condition: sel and cl and not f"),
+        &LoadOptions::default(),
+    );
+    let ev = Event::new(
+        "e".into(),
+        1,
+        json!({"Image": "c:\\a.exe", "OriginalFileName": "other.exe", "CommandLine": "x y", "User": "alice"}),
+    );
+    let mut out = Vec::new();
+    rs.matcher().scan(&ev, &mut out);
+    assert_eq!(out.len(), 1);
+    let names: Vec<&str> = out[0].fields.iter().map(|(n, _)| &**n).collect();
+    assert_eq!(names, vec!["Image", "CommandLine"]);
+}
+
+#[test]
+fn duplicate_ids_are_warned_about() {
+    let one = rule("    sel:\n        A: 1\n    condition: sel");
+    let (rs, rep) = RuleSet::load_str(
+        "t.yml",
+        &format!("{one}---\n{one}"),
+        &LoadOptions::default(),
+    );
+    assert_eq!(rs.len(), 2);
+    assert_eq!(rep.warnings.len(), 1);
+    assert!(rep.warnings[0].reason.contains("already used"));
+}

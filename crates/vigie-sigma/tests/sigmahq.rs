@@ -42,6 +42,9 @@ fn load(folder: &str) -> (RuleSet, vigie_sigma::LoadReport) {
             f.file, f.line, f.rule, f.kind, f.reason
         );
     }
+    for w in &rep.warnings {
+        eprintln!("   warning: {}:{:?} {}", w.file, w.line, w.reason);
+    }
     eprintln!("   unrouted: {:?}", rep.unrouted_logsources);
     eprintln!("   partial: {:?}", rep.partially_routed_logsources);
     r
