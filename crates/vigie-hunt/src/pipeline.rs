@@ -15,7 +15,7 @@ use vigie_sigma::{
 };
 
 use crate::printer::Sink;
-use crate::scan::{scan_file, FileOutcome, Matchers};
+use crate::scan::{scan_file, Found, Matchers, Part};
 use crate::summary::RuleCounts;
 use crate::{progress, Detection, HuntError, HuntOptions, Summary};
 
@@ -117,7 +117,7 @@ pub fn hunt(
 
     let cancel = AtomicBool::new(false);
     let matchers = Matchers::new(rules);
-    let (tx, rx) = mpsc::channel::<FileOutcome>();
+    let (tx, rx) = mpsc::channel::<Part>();
     let mut observations: Vec<(usize, u64, Observation)> = Vec::new();
     let mut write_error: Option<std::io::Error> = None;
 
@@ -131,33 +131,48 @@ pub fn hunt(
                     .par_iter()
                     .enumerate()
                     .for_each_with(tx.clone(), |tx, (index, input)| {
-                        let mut out = FileOutcome {
-                            index,
-                            ..FileOutcome::default()
+                        // The receiver only goes away once every sender is dropped, so a
+                        // failed send cannot happen; nothing to do about it if it did.
+                        let send = |p: Part| {
+                            let _ = tx.send(p);
                         };
-                        if !cancel.load(Ordering::Relaxed) {
-                            scan_file(rules, matchers, input, opts, read_opts, threads, &mut out);
+                        if cancel.load(Ordering::Relaxed) {
+                            send(Part {
+                                index,
+                                seq: 0,
+                                found: Found::default(),
+                                tail: Some(Default::default()),
+                            });
+                            return;
                         }
-                        // The receiver only goes away once every sender is dropped.
-                        let _ = tx.send(out);
+                        scan_file(
+                            rules, matchers, input, index, opts, read_opts, threads, &send,
+                        );
                     })
             });
             drop(tx);
         });
 
-        let mut pending: BTreeMap<usize, FileOutcome> = BTreeMap::new();
-        let mut next = 0usize;
+        // Parts arrive in any order; they are written in (input, part) order.
+        let mut pending: BTreeMap<(usize, usize), Part> = BTreeMap::new();
+        let mut next = (0usize, 0usize);
+        let mut obs_seq = 0u64;
         loop {
             match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(o) => {
-                    pending.insert(o.index, o);
-                    while let Some(o) = pending.remove(&next) {
-                        next += 1;
+                Ok(p) => {
+                    pending.insert((p.index, p.seq), p);
+                    while let Some(p) = pending.remove(&next) {
+                        next = if p.tail.is_some() {
+                            (next.0 + 1, 0)
+                        } else {
+                            (next.0, next.1 + 1)
+                        };
                         if write_error.is_some() {
                             continue;
                         }
-                        if let Err(e) = emit_file(
-                            o,
+                        let last = p.tail.is_some();
+                        if let Err(e) = emit_part(
+                            p,
                             rules,
                             sink,
                             &pb,
@@ -165,9 +180,13 @@ pub fn hunt(
                             opts,
                             &mut summary,
                             &mut observations,
+                            &mut obs_seq,
                         ) {
                             cancel.store(true, Ordering::Relaxed);
                             write_error = Some(e);
+                        }
+                        if last {
+                            obs_seq = 0;
                         }
                     }
                 }
@@ -220,10 +239,11 @@ fn note_error(
     }
 }
 
-/// Folds one file's outcome into the summary and writes its detections. Main thread.
+/// Writes one part's detections and keeps its observations; on an input's last part,
+/// folds the input's counts into the summary. Main thread.
 #[allow(clippy::too_many_arguments)]
-fn emit_file(
-    o: FileOutcome,
+fn emit_part(
+    p: Part,
     rules: &RuleSet,
     sink: &mut dyn Sink,
     pb: &indicatif::ProgressBar,
@@ -231,41 +251,41 @@ fn emit_file(
     opts: &HuntOptions,
     summary: &mut Summary,
     observations: &mut Vec<(usize, u64, Observation)>,
+    obs_seq: &mut u64,
 ) -> std::io::Result<()> {
+    summary.below_level += p.found.below_level;
+    for d in &p.found.detections {
+        let meta = rules.meta(d.rule);
+        *summary.detections.entry(meta.level).or_insert(0) += 1;
+        sink.write(d, meta)?;
+    }
+    for ob in p.found.observations {
+        observations.push((p.index, *obs_seq, ob));
+        *obs_seq += 1;
+    }
+    let Some(t) = p.tail else {
+        return Ok(());
+    };
     let cap = opts.max_listed_errors;
-    match &o.failed {
+    match &t.failed {
         Some(e) => {
             *summary.files.skipped.entry(e.kind).or_insert(0) += 1;
             note_error(pb, listed, cap, summary, e);
         }
         None => summary.files.read += 1,
     }
-    summary.events += o.events;
-    summary.events_outside_window += o.outside_window;
-    summary.below_level += o.found.below_level;
-    summary.bytes += o.bytes;
+    summary.events += t.events;
+    summary.events_outside_window += t.outside_window;
+    summary.bytes += t.bytes;
     let mut n_errors = 0;
-    for (k, n) in &o.record_errors {
+    for (k, n) in &t.record_errors {
         *summary.records_skipped.entry(*k).or_insert(0) += n;
         n_errors += n;
     }
-    for e in &o.listed {
+    for e in &t.listed {
         note_error(pb, listed, cap, summary, e);
     }
-    summary.errors_not_listed += n_errors - o.listed.len() as u64;
-    for d in &o.found.detections {
-        let meta = rules.meta(d.rule);
-        *summary.detections.entry(meta.level).or_insert(0) += 1;
-        sink.write(d, meta)?;
-    }
-    let index = o.index;
-    observations.extend(
-        o.found
-            .observations
-            .into_iter()
-            .enumerate()
-            .map(|(s, ob)| (index, s as u64, ob)),
-    );
+    summary.errors_not_listed += n_errors - t.listed.len() as u64;
     Ok(())
 }
 

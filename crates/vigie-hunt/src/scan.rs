@@ -54,28 +54,57 @@ pub(crate) struct Found {
     pub below_level: u64,
 }
 
-impl Found {
-    fn append(&mut self, mut other: Found) {
-        self.detections.append(&mut other.detections);
-        self.observations.append(&mut other.observations);
-        self.below_level += other.below_level;
-    }
+/// A piece of one input's results, sent to the emitting thread as soon as it is ready so
+/// that output streams and detections are not all held until the input ends. Parts of
+/// one input are numbered 0, 1, ...; the last one carries the input's counts.
+pub(crate) struct Part {
+    /// Input index (discovery order).
+    pub index: usize,
+    /// Part number within the input.
+    pub seq: usize,
+    pub found: Found,
+    /// Set on the input's last part.
+    pub tail: Option<FileTail>,
 }
 
-/// Everything one input yields.
+/// An input's counts, known once it is read.
 #[derive(Default)]
-pub(crate) struct FileOutcome {
-    pub index: usize,
+pub(crate) struct FileTail {
     pub events: u64,
     pub outside_window: u64,
     pub bytes: u64,
-    pub found: Found,
     /// Damaged records by reason.
     pub record_errors: BTreeMap<ReadErrorKind, u64>,
     /// The first few damaged records, to list.
     pub listed: Vec<ReadError>,
     /// The input could not be read at all.
     pub failed: Option<ReadError>,
+}
+
+/// Numbers and sends the parts of one input.
+struct Parts<'s> {
+    index: usize,
+    seq: usize,
+    send: &'s (dyn Fn(Part) + Sync),
+}
+
+impl Parts<'_> {
+    fn part(&mut self, found: Found) {
+        if found.detections.is_empty() && found.observations.is_empty() && found.below_level == 0 {
+            return;
+        }
+        self.push(found, None);
+    }
+
+    fn push(&mut self, found: Found, tail: Option<FileTail>) {
+        (self.send)(Part {
+            index: self.index,
+            seq: self.seq,
+            found,
+            tail,
+        });
+        self.seq += 1;
+    }
 }
 
 fn match_event(
@@ -118,25 +147,33 @@ fn match_batch(
     found
 }
 
-/// Reads one input and matches its events. With `threads > 1`, events go in batches to
-/// the current rayon pool and results are put back in event order.
+/// Reads one input and matches its events, sending results as [`Part`]s through `send`.
+/// With `threads > 1`, events go in batches to the current rayon pool; parts are sent in
+/// event order either way.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn scan_file(
     rules: &RuleSet,
     matchers: &Matchers<'_>,
     input: &InputFile,
+    index: usize,
     opts: &HuntOptions,
     read_opts: &ReadOptions,
     threads: usize,
-    out: &mut FileOutcome,
+    send: &(dyn Fn(Part) + Sync),
 ) {
-    let FileOutcome {
+    let mut parts = Parts {
+        index,
+        seq: 0,
+        send,
+    };
+    let mut tail = FileTail::default();
+    let FileTail {
         events,
         outside_window,
-        found,
         record_errors,
         listed,
         ..
-    } = out;
+    } = &mut tail;
     let mut on_error = |err: ReadError| {
         *record_errors.entry(err.kind).or_insert(0) += 1;
         if listed.len() < opts.max_listed_errors {
@@ -154,7 +191,11 @@ pub(crate) fn scan_file(
                     *outside_window += 1;
                     return;
                 }
-                match_event(rules, &mut m, &ev, opts, found);
+                // One part per event that yields something: output follows the input
+                // live (stdin), at the cost of a channel send per matching event.
+                let mut found = Found::default();
+                match_event(rules, &mut m, &ev, opts, &mut found);
+                parts.part(found);
             },
             &mut on_error,
         );
@@ -166,6 +207,22 @@ pub(crate) fn scan_file(
         let limit = IN_FLIGHT_PER_THREAD * threads;
         let results_ref = &results;
         let in_flight_ref = &in_flight;
+        let mut next_batch = 0usize;
+        // Sends the batches that are done and next in order.
+        let mut drain = |parts: &mut Parts<'_>| {
+            let ready: Vec<Found> = {
+                let mut map = results_ref.lock().unwrap_or_else(|e| e.into_inner());
+                let mut ready = Vec::new();
+                while let Some(f) = map.remove(&next_batch) {
+                    next_batch += 1;
+                    ready.push(f);
+                }
+                ready
+            };
+            for f in ready {
+                parts.part(f);
+            }
+        };
         let res = rayon::in_place_scope(|s| {
             let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
             let mut n_batches = 0usize;
@@ -203,6 +260,7 @@ pub(crate) fn scan_file(
                     batch.push(ev);
                     if batch.len() == BATCH {
                         dispatch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                        drain(&mut parts);
                     }
                 },
                 &mut on_error,
@@ -212,15 +270,13 @@ pub(crate) fn scan_file(
             }
             res
         });
-        // The scope has joined every batch: results hold them all, keyed by batch order.
-        let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-        for (_, f) in results {
-            found.append(f);
-        }
+        // The scope has joined every batch: all are in `results` now.
+        drain(&mut parts);
         res
     };
     match res {
-        Ok(stats) => out.bytes = stats.bytes,
-        Err(e) => out.failed = Some(e),
+        Ok(stats) => tail.bytes = stats.bytes,
+        Err(e) => tail.failed = Some(e),
     }
+    parts.push(Found::default(), Some(tail));
 }
