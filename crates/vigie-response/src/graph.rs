@@ -493,17 +493,20 @@ impl GraphBuilder {
 
     pub fn build(mut self) -> Result<Graph, Error> {
         let edges = std::mem::take(&mut self.edges);
-        self.build_with(edges.len(), |i| edges[i])
+        self.build_with(edges, |e| *e)
     }
 
-    /// Build with the attack edges supplied by index (`edge(i)` for `i < m`: from, to,
-    /// ttc, technique index, flow-set index) instead of [`GraphBuilder::edge_raw`]: a
-    /// ten-million-edge model is then never copied into an intermediate vector.
-    pub fn build_with(
+    /// Build with the attack edges given as a vector of any type, `edge` reading one as
+    /// (from, to, ttc, technique index, flow-set index), instead of
+    /// [`GraphBuilder::edge_raw`]: a ten-million-edge model is then never copied into an
+    /// intermediate vector, and the vector is freed as soon as the CSR holds its content.
+    pub fn build_with<E>(
         self,
-        m: usize,
-        edge: impl Fn(usize) -> (NodeId, NodeId, f32, u16, u32),
+        edges_in: Vec<E>,
+        read: impl Fn(&E) -> (NodeId, NodeId, f32, u16, u32),
     ) -> Result<Graph, Error> {
+        let m = edges_in.len();
+        let edge = |i: usize| read(&edges_in[i]);
         let n = self.node_ids.len();
         let mut node_sorted: Vec<(u64, NodeId)> = self
             .node_ids
@@ -628,6 +631,7 @@ impl GraphBuilder {
             edge_flowset.push(fs);
         }
         drop(perm);
+        drop(edges_in);
         let mut in_start = vec![0u32; n + 1];
         for &t in &edge_to {
             in_start[t as usize + 1] += 1;
