@@ -112,6 +112,7 @@ impl<'r> Matcher<'r> {
             let touched = &mut self.touched;
             let want_all = rs.has_keywords;
             let lookup = &rs.lookup;
+            let nospace = &mut self.low_buf;
             ev.visit_fields(&mut self.scratch, &mut |name, v| {
                 // The walk gives a leaf under several names in a row; keep it once.
                 if want_all && !all.last().is_some_and(|l| std::ptr::eq(*l, v)) {
@@ -121,7 +122,15 @@ impl<'r> Matcher<'r> {
                         _ => {}
                     }
                 }
-                if let Some(ts) = lookup.get(name) {
+                let mut ts = lookup.get(name);
+                if ts.is_none() && name.contains(' ') {
+                    // Sigma names event fields with their spaces stripped
+                    // (`Threat Name` → `ThreatName`).
+                    nospace.clear();
+                    nospace.extend(name.chars().filter(|c| *c != ' '));
+                    ts = lookup.get(nospace.as_str());
+                }
+                if let Some(ts) = ts {
                     for &(f, p) in ts {
                         let fi = f as usize;
                         if slots[fi].is_none() {

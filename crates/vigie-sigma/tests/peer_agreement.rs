@@ -12,18 +12,19 @@ use std::collections::BTreeSet;
 use vigie_event::Event;
 use vigie_sigma::{LoadOptions, RuleSet};
 
-#[test]
-fn same_rules_fire_as_rsigma_on_process_creation() {
-    let dir = common::shared().join("sigma/rules/windows/process_creation");
+/// Loads one SigmaHQ folder in both engines and compares them on the synthetic events
+/// with the given EventID.
+fn agree(folder: &str, event_id: u64, min_matches: usize) {
+    let dir = common::shared().join("sigma/rules/windows").join(folder);
     let (rs, rep) = RuleSet::load(std::slice::from_ref(&dir), &LoadOptions::default()).unwrap();
     assert!(rep.refused.is_empty());
     let coll = rsigma_parser::parse_sigma_directory(&dir).unwrap();
     let mut engine = rsigma_eval::Engine::new();
     assert!(engine.add_rules(coll.rules.iter()).is_empty());
 
-    let docs: Vec<_> = synth::events(6000, 7)
+    let docs: Vec<_> = synth::events(20000, 7)
         .into_iter()
-        .filter(|d| d["EventID"] == 1)
+        .filter(|d| d["EventID"] == event_id)
         .collect();
     let mut m = rs.matcher();
     let mut out = Vec::new();
@@ -45,18 +46,35 @@ fn same_rules_fire_as_rsigma_on_process_creation() {
         total += ours.len();
         if ours != theirs {
             diffs.push((
-                d["CommandLine"].clone(),
+                d.clone(),
                 ours.difference(&theirs).cloned().collect::<Vec<_>>(),
                 theirs.difference(&ours).cloned().collect::<Vec<_>>(),
             ));
         }
     }
-    assert!(total > 100, "too few matches to compare: {total}");
+    assert!(
+        total >= min_matches,
+        "{folder}: too few matches to compare: {total}"
+    );
     assert!(
         diffs.is_empty(),
-        "{} of {} events differ, first: {:#?}",
+        "{folder}: {} of {} events differ, first: {:#?}",
         diffs.len(),
         docs.len(),
-        &diffs[..diffs.len().min(5)]
+        &diffs[..diffs.len().min(3)]
     );
+}
+
+#[test]
+fn same_rules_fire_as_rsigma_on_process_creation() {
+    agree("process_creation", 1, 100);
+}
+
+#[test]
+fn same_rules_fire_as_rsigma_on_other_sysmon_events() {
+    agree("network_connection", 3, 10);
+    agree("image_load", 7, 0);
+    agree("file/file_event", 11, 0);
+    agree("registry/registry_set", 13, 0);
+    agree("dns_query", 22, 0);
 }
