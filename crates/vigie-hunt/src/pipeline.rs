@@ -190,7 +190,14 @@ pub fn hunt(
                         }
                     }
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if write_error.is_none() {
+                        if let Err(e) = sink.flush() {
+                            cancel.store(true, Ordering::Relaxed);
+                            write_error = Some(e);
+                        }
+                    }
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
             pb.set_position(bytes_read.load(Ordering::Relaxed));

@@ -87,6 +87,9 @@ impl<W: Write> Sink for CsvPrinter<W> {
             ])
             .map_err(csv_err)
     }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
     fn finish(&mut self) -> io::Result<()> {
         // A run without detections still gets its header, so the file is valid CSV.
         self.ensure_header()?;

@@ -85,6 +85,9 @@ impl<W: Write> Sink for JsonlPrinter<W> {
         self.out.write_all(s.as_bytes())?;
         self.out.write_all(b"\n")
     }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }

@@ -36,6 +36,11 @@ pub use self::table::TablePrinter;
 /// Receives detections in output order.
 pub trait Sink {
     fn write(&mut self, d: &Detection, meta: &RuleMeta) -> io::Result<()>;
+    /// Pushes buffered output out; called when the input goes quiet, so a live stream
+    /// (stdin) shows its detections without waiting for the buffer to fill.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
     /// Flushes; called once at the end.
     fn finish(&mut self) -> io::Result<()>;
 }

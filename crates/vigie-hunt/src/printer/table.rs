@@ -155,6 +155,9 @@ impl<W: Write> Sink for TablePrinter<W> {
         };
         self.row([&time, meta.level.as_str(), &rule, &source, &matched])
     }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
