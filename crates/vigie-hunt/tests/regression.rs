@@ -34,13 +34,6 @@ const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[
         "c7dcacd0-cc59-4004-b0a4-1d6cdebe6f3e",
         "sample: records 28656599 (AutoShareServer) and 28656618 (AutoShareWks) both set DWORD (0x00000000): 2 matches, info.yml says 1",
     ),
-    // vigie-sigma mapping gap (to fix there): Defender EventData names carry spaces
-    // ('Source Name', 'Threat Name', 'Process Name'); SigmaHQ rules use SourceName,
-    // ThreatName, ProcessName. No alias yet, so `selection_eid` never matches.
-    (
-        "a7c3e5f2-8b1d-4e9a-b6c2-3d7f5e8a9b4c",
-        "vigie-sigma mapping: windefend fields 'Source Name'/'Threat Name'/'Process Name' not aliased to SourceName/ThreatName/ProcessName: 0 matches",
-    ),
 ];
 
 fn shared() -> PathBuf {
