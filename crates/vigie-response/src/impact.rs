@@ -167,7 +167,7 @@ fn resolve_unbounded(
             nt.waited_for.insert(x, h);
         }
     }
-    nt.times[&n].1
+    nt.times.get(&n).map_or(start, |t| t.1)
 }
 
 fn schedule_crews(
@@ -243,7 +243,8 @@ pub fn evaluate(g: &Graph, outage: &Outage, start: f64, crews: Option<usize>) ->
     let mut segment_back = vec![0.0f64; g.segments.len()];
     let mut total = 0.0;
     for &s in &order {
-        let t = &times[&s];
+        // `order` lists exactly the keys of `times`; `get` keeps this panic-free anyway.
+        let Some(t) = times.get(&s) else { continue };
         let si = s as usize;
         ready[si] = t.ready;
         up[si] = t.up;
@@ -281,7 +282,8 @@ pub fn cost(g: &Graph, outage: &Outage) -> f64 {
     let (times, order) = service_times(g, &nodes, outage, start);
     let mut total = 0.0;
     for s in order {
-        let t = &times[&s];
+        // `order` lists exactly the keys of `times`; `get` keeps this panic-free anyway.
+        let Some(t) = times.get(&s) else { continue };
         for &(gi, w) in g.segments_of_service(s) {
             if w > 0.0 {
                 total += segment_loss(g, gi, w, t);

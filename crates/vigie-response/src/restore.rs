@@ -84,15 +84,16 @@ pub fn restore(g: &Graph, down: &[Target], crews: Option<usize>) -> Result<Resto
         .nodes
         .order
         .iter()
-        .map(|&n| {
-            let (s, e) = imp.nodes.times[&n];
-            AssetStep {
+        .filter_map(|&n| {
+            // `order` lists exactly the keys of `times`.
+            let &(s, e) = imp.nodes.times.get(&n)?;
+            Some(AssetStep {
                 id: id(n),
                 name: g.node_names[n as usize].clone(),
                 start_hours: s,
                 up_hours: e,
                 after: imp.nodes.waited_for.get(&n).map(|&h| id(h)),
-            }
+            })
         })
         .collect();
     let member_id = |m: Member| match m {
