@@ -167,7 +167,16 @@ pub fn contain(r: &ContainReport) -> String {
             }
         }
         None => {
-            let _ = writeln!(s, "No complete plan within {:?} actions.", r.max_actions);
+            let within = r
+                .max_actions
+                .map(|m| format!(" with at most {m} action(s)"))
+                .unwrap_or_default();
+            let why = if r.search.budget_exhausted {
+                "found before the search budget ran out"
+            } else {
+                "exists"
+            };
+            let _ = writeln!(s, "No complete plan{within} {why}.");
         }
     }
     if !r.alternatives.is_empty() {
