@@ -43,6 +43,8 @@ pub struct Matcher<'r> {
     group_buf: Vec<u32>,
     /// Per field index: literal hits of recently seen values.
     caches: Vec<HitCache>,
+    /// Approximate bytes held by `caches`.
+    cache_bytes: usize,
     pat_buf: Vec<u32>,
     stats: MatcherStats,
 }
@@ -81,6 +83,7 @@ impl<'r> Matcher<'r> {
             low_buf: String::new(),
             group_buf: Vec::new(),
             caches: (0..rs.index_count).map(|_| HitCache::default()).collect(),
+            cache_bytes: 0,
             pat_buf: Vec::new(),
             stats: MatcherStats::default(),
         }
@@ -266,7 +269,12 @@ impl<'r> Matcher<'r> {
                                         self.pat_buf.push(p);
                                     }
                                 }
-                                cache.put(hay, &self.pat_buf);
+                                self.cache_bytes += cache.put(hay, &self.pat_buf);
+                                if self.cache_bytes > CACHE_MAX_BYTES {
+                                    // Bound the memory of all caches of this matcher.
+                                    self.caches.iter_mut().for_each(HitCache::clear);
+                                    self.cache_bytes = 0;
+                                }
                             }
                         }
                     }
@@ -367,6 +375,8 @@ struct HitCache {
 const CACHE_MAX_ENTRIES: usize = 4096;
 const CACHE_MAX_VALUE: usize = 512;
 const CACHE_PROBE: u32 = 4096;
+/// Memory bound of all the caches of one matcher (one per thread).
+const CACHE_MAX_BYTES: usize = 16 << 20;
 
 impl HitCache {
     fn get(&mut self, v: &str) -> Option<&[u32]> {
@@ -391,14 +401,20 @@ impl HitCache {
         r
     }
 
-    fn put(&mut self, v: &str, pats: &[u32]) {
+    /// Remembers the hits of a value; returns the bytes added (approximately).
+    fn put(&mut self, v: &str, pats: &[u32]) -> usize {
         if self.off > 0 || v.len() > CACHE_MAX_VALUE {
-            return;
+            return 0;
         }
         if self.map.len() >= CACHE_MAX_ENTRIES {
             self.map.clear();
         }
         self.map.insert(Box::from(v), Box::from(pats));
+        v.len() + 4 * pats.len() + 48
+    }
+
+    fn clear(&mut self) {
+        self.map = Default::default();
     }
 }
 
