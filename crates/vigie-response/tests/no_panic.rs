@@ -6,6 +6,9 @@ use proptest::strategy::ValueTree;
 use vigie_response::contain::{contain, ContainRequest, SearchConfig};
 use vigie_response::graph::{Graph, GraphBuilder, Member, NodeKind, Target};
 
+/// (service, hard, k, members as (is a node, index)).
+type RawDep = (u32, bool, u32, Vec<(bool, u32)>);
+
 #[derive(Debug, Clone)]
 struct Raw {
     kinds: Vec<u8>,
@@ -13,7 +16,7 @@ struct Raw {
     runs_on: Vec<(u32, u32)>,
     edges: Vec<(u32, u32, f64, Vec<u32>)>,
     flows: u32,
-    deps: Vec<(u32, bool, u32, Vec<(bool, u32)>)>,
+    deps: Vec<RawDep>,
     services: u32,
     uses: Vec<(u32, f64)>,
     compromised: Vec<u32>,
