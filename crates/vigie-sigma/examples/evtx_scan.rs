@@ -61,6 +61,17 @@ fn main() {
         out.clear();
     }
     let detect = cpu_time() - c;
+    // REPEAT=n scans the same records n more times (for profiling the matcher).
+    let repeat: usize = std::env::var("REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0);
+    for _ in 0..repeat {
+        for e in &events {
+            m.scan(e, &mut out);
+            out.clear();
+        }
+    }
     let total: usize = per_rule.values().sum();
     println!(
         "{} files, {} events ({} read errors): parse {:.2}s cpu, detect {:.2}s cpu ({:.0} events/s); {} matches of {} rules",
