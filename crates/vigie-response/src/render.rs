@@ -254,6 +254,16 @@ pub fn restore(r: &RestoreReport) -> String {
             c.start_hours, c.end_hours, c.kind, c.id
         );
     }
+    if r.service_critical_path != r.critical_path && !r.service_critical_path.is_empty() {
+        let _ = writeln!(s, "\nCritical path for customers (last service back):");
+        for c in &r.service_critical_path {
+            let _ = writeln!(
+                s,
+                "  {:>7.1} h -> {:>7.1} h  {} {}",
+                c.start_hours, c.end_hours, c.kind, c.id
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "\nEverything back after {:.1} h; outage cost {} customer-hours",

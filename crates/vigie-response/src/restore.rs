@@ -35,7 +35,7 @@ pub struct ServiceStep {
 }
 
 /// One element of the critical path.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CriticalStep {
     /// "asset" or "service".
     pub kind: &'static str,
@@ -56,6 +56,8 @@ pub struct RestoreReport {
     /// Affected segments, in the order they come back.
     pub segments: Vec<SegmentImpact>,
     pub critical_path: Vec<CriticalStep>,
+    /// The chain ending at the last service back (what customers wait for).
+    pub service_critical_path: Vec<CriticalStep>,
     /// When everything is back.
     pub total_hours: f64,
     /// Customer-hours lost over the whole outage.
@@ -126,7 +128,8 @@ pub fn restore(g: &Graph, down: &[Target], crews: Option<usize>) -> Result<Resto
             .total_cmp(&b.back_after_hours)
             .then_with(|| a.id.cmp(&b.id))
     });
-    let critical_path = critical_path(g, &imp);
+    let service_critical_path = critical_path(g, &imp, true);
+    let critical_path = critical_path(g, &imp, false);
     let total_hours = critical_path.last().map_or(0.0, |c| c.end_hours);
     Ok(RestoreReport {
         down: down
@@ -142,21 +145,27 @@ pub fn restore(g: &Graph, down: &[Target], crews: Option<usize>) -> Result<Resto
         services,
         segments,
         critical_path,
+        service_critical_path,
         total_hours,
         customer_hours: imp.total,
     })
 }
 
 /// The chain of waits ending at whatever comes back last.
-fn critical_path(g: &Graph, imp: &impact::Impact) -> Vec<CriticalStep> {
+/// `services_only`: end at the last service back (the customers' critical path) rather than
+/// at whatever comes back last.
+fn critical_path(g: &Graph, imp: &impact::Impact, services_only: bool) -> Vec<CriticalStep> {
     // Ties: the lowest node index, then any service ending at the same time (services end
     // chains, so they show the longer story).
     let mut last: Option<(f64, Member)> = None;
-    let mut ends: Vec<(NodeId, f64)> = imp.nodes.times.iter().map(|(&n, &(_, e))| (n, e)).collect();
-    ends.sort_unstable_by_key(|x| x.0);
-    for (n, e) in ends {
-        if last.is_none_or(|(t, _)| e > t) {
-            last = Some((e, Member::Node(n)));
+    if !services_only {
+        let mut ends: Vec<(NodeId, f64)> =
+            imp.nodes.times.iter().map(|(&n, &(_, e))| (n, e)).collect();
+        ends.sort_unstable_by_key(|x| x.0);
+        for (n, e) in ends {
+            if last.is_none_or(|(t, _)| e > t) {
+                last = Some((e, Member::Node(n)));
+            }
         }
     }
     for s in 0..g.services.len() {

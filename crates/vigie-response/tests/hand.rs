@@ -76,6 +76,7 @@ fn restore_order_times_and_customer_hours() {
     );
     let path: Vec<&str> = r.critical_path.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(path, ["H", "A", "web", "portal"]);
+    assert_eq!(r.critical_path, r.service_critical_path);
     assert_eq!(r.total_hours, 8.0);
     let seg: Vec<(&str, f64)> = r
         .segments
