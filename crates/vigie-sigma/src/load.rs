@@ -522,6 +522,7 @@ impl RuleSet {
                 metas,
                 rules: compiled,
                 field_names: fields.names,
+                name_bits: crate::ruleset::name_bits(lookup.keys().map(|k| &**k)),
                 lookup,
                 logsources,
                 has_keywords,

@@ -115,6 +115,7 @@ impl<'r> Matcher<'r> {
             let touched = &mut self.touched;
             let want_all = rs.has_keywords;
             let lookup = &rs.lookup;
+            let name_bits = &*rs.name_bits;
             let nospace = &mut self.low_buf;
             ev.visit_fields(&mut self.scratch, &mut |name, v| {
                 // The walk gives a leaf under several names in a row; keep it once.
@@ -125,7 +126,11 @@ impl<'r> Matcher<'r> {
                         _ => {}
                     }
                 }
-                let mut ts = lookup.get(name);
+                let mut ts = if crate::ruleset::may_know(name_bits, name) {
+                    lookup.get(name)
+                } else {
+                    None
+                };
                 if ts.is_none() && name.contains(' ') {
                     // Sigma names event fields with their spaces stripped
                     // (`Threat Name` → `ThreatName`).

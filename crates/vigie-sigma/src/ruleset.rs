@@ -32,6 +32,9 @@ pub struct RuleSet {
     pub(crate) rules: Vec<CRule>,
     pub(crate) field_names: Vec<Arc<str>>,
     pub(crate) lookup: FxHashMap<Box<str>, Vec<Target>>,
+    /// (first byte, length < 128) of every name in `lookup`, as bits: most event names
+    /// are rejected without hashing.
+    pub(crate) name_bits: Box<[u128; 256]>,
     pub(crate) logsources: Vec<LsCond>,
     pub(crate) has_keywords: bool,
     /// One literal index per logsource (rules without a routed logsource: `None`);
@@ -59,6 +62,26 @@ impl std::fmt::Debug for RuleSet {
             .field("fields", &self.field_names.len())
             .field("logsources", &self.logsources.len())
             .finish()
+    }
+}
+
+/// Bits of [`RuleSet::name_bits`] for a set of names.
+pub(crate) fn name_bits<'a>(names: impl Iterator<Item = &'a str>) -> Box<[u128; 256]> {
+    let mut b = Box::new([0u128; 256]);
+    for n in names {
+        if let Some(&c) = n.as_bytes().first() {
+            b[c as usize] |= 1u128 << n.len().min(127);
+        }
+    }
+    b
+}
+
+/// Whether `name` may be in the lookup (false: certainly not).
+#[inline]
+pub(crate) fn may_know(bits: &[u128; 256], name: &str) -> bool {
+    match name.as_bytes().first() {
+        Some(&c) => bits[c as usize] & (1u128 << name.len().min(127)) != 0,
+        None => false,
     }
 }
 
