@@ -47,6 +47,7 @@ pub struct Matcher<'r> {
     cache_bytes: usize,
     pat_buf: Vec<u32>,
     stats: MatcherStats,
+    unindexed: bool,
 }
 
 /// Counters of one matcher (diagnostics: how well the index prunes).
@@ -86,7 +87,15 @@ impl<'r> Matcher<'r> {
             cache_bytes: 0,
             pat_buf: Vec::new(),
             stats: MatcherStats::default(),
+            unindexed: false,
         }
+    }
+
+    /// Evaluates every rule on every event, ignoring the literal index (for testing the
+    /// index: results must be identical, only slower).
+    #[doc(hidden)]
+    pub fn set_unindexed(&mut self, on: bool) {
+        self.unindexed = on;
     }
 
     /// Counters since this matcher was made.
@@ -289,6 +298,10 @@ impl<'r> Matcher<'r> {
             }
         }
         self.cands.sort_unstable();
+        if self.unindexed {
+            self.cands.clear();
+            self.cands.extend(0..rs.rules.len() as u32);
+        }
         self.stats.events += 1;
         self.stats.candidates += self.cands.len() as u64;
 

@@ -1,0 +1,96 @@
+//! The literal index, logsource groups and value cache only skip work: with all SigmaHQ
+//! rules, matching through them gives exactly the matches of evaluating every rule.
+
+mod common;
+
+#[path = "../benches/support/synth.rs"]
+mod synth;
+
+use serde_json::json;
+use vigie_event::Event;
+use vigie_sigma::{LoadOptions, RuleSet};
+
+#[test]
+fn indexed_matching_equals_evaluating_every_rule() {
+    let sigma = common::shared().join("sigma");
+    let dirs = [
+        sigma.join("rules"),
+        sigma.join("rules-emerging-threats"),
+        sigma.join("rules-threat-hunting"),
+    ];
+    let (rs, _) = RuleSet::load(&dirs, &LoadOptions::default()).unwrap();
+    let mut docs = synth::events(3000, 99);
+    // Flat events without routing fields, keyword bait, arrays, EVTX shape.
+    docs.push(
+        json!({"CommandLine": "cmd.exe /c whoami /all", "Image": "C:\\Windows\\System32\\cmd.exe"}),
+    );
+    docs.push(json!({"msg": "mimikatz sekurlsa::logonpasswords", "n": 4}));
+    docs.push(json!({"Hashes": ["MD5=1", "SHA256=2"], "QueryName": ["a.ngrok.io"]}));
+    docs.push(json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+        "EventData": {"Image": "C:\\x\\rundll32.exe", "CommandLine": "rundll32.exe javascript:\"\\..\\mshtml,RunHTMLApplication\""}}}));
+    let evs: Vec<Event> = docs
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| Event::new("t".into(), i as u64, d))
+        .collect();
+    let mut fast = rs.matcher();
+    let mut slow = rs.matcher();
+    slow.set_unindexed(true);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let mut total = 0;
+    // Twice over, so the second pass goes through the value caches.
+    for _ in 0..2 {
+        for e in &evs {
+            a.clear();
+            b.clear();
+            fast.scan(e, &mut a);
+            slow.scan(e, &mut b);
+            let ra: Vec<u32> = a.iter().map(|m| m.rule.0).collect();
+            let rb: Vec<u32> = b.iter().map(|m| m.rule.0).collect();
+            assert_eq!(ra, rb, "event {}: {}", e.record, e.doc);
+            total += ra.len();
+        }
+    }
+    assert!(total > 500, "{total}");
+}
+
+#[test]
+fn indexed_matching_equals_evaluating_every_rule_on_evtx() {
+    use vigie_event::{discover, read_input, ReadOptions};
+    let shared = common::shared();
+    let (rs, _) = RuleSet::load(&[shared.join("sigma/rules")], &LoadOptions::default()).unwrap();
+    let (inputs, _) = discover(&[shared.join("evtx")]);
+    // Every 20th record of every file: all channels and shapes, in a bounded time.
+    let mut evs = Vec::new();
+    for i in &inputs {
+        let mut k = 0usize;
+        let _ = read_input(
+            i,
+            &ReadOptions::default(),
+            &mut |e| {
+                if k % 20 == 0 {
+                    evs.push(e);
+                }
+                k += 1;
+            },
+            &mut |_| {},
+        );
+    }
+    assert!(evs.len() > 500, "{}", evs.len());
+    let mut fast = rs.matcher();
+    let mut slow = rs.matcher();
+    slow.set_unindexed(true);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let mut total = 0;
+    for e in &evs {
+        a.clear();
+        b.clear();
+        fast.scan(e, &mut a);
+        slow.scan(e, &mut b);
+        let ra: Vec<u32> = a.iter().map(|m| m.rule.0).collect();
+        let rb: Vec<u32> = b.iter().map(|m| m.rule.0).collect();
+        assert_eq!(ra, rb, "{} record {}", e.source, e.record);
+        total += ra.len();
+    }
+    assert!(total > 50, "{total}");
+}
