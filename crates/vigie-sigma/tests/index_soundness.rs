@@ -68,7 +68,7 @@ fn indexed_matching_equals_evaluating_every_rule_on_evtx() {
             i,
             &ReadOptions::default(),
             &mut |e| {
-                if k % 20 == 0 {
+                if k.is_multiple_of(20) {
                     evs.push(e);
                 }
                 k += 1;
