@@ -2,7 +2,7 @@
 //! with file, line and reason; everything compiled into a [`RuleSet`].
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -79,8 +79,11 @@ fn rule_label(y: &Y) -> Option<String> {
         .map(str::to_string)
 }
 
-fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+/// Rule files under the given paths. A given path that cannot be read is fatal; a
+/// problem deeper in a directory (unreadable subdirectory, symlink loop) is a refusal.
+fn collect_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Refusal>), LoadError> {
     let mut files = Vec::new();
+    let mut problems = Vec::new();
     for p in paths {
         let md = std::fs::metadata(p).map_err(|e| LoadError::Io {
             path: p.clone(),
@@ -89,12 +92,20 @@ fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
         if md.is_dir() {
             let mut v = Vec::new();
             for e in walkdir::WalkDir::new(p).follow_links(true) {
-                let e = e.map_err(|e| LoadError::Io {
-                    path: e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone()),
-                    source: e
-                        .into_io_error()
-                        .unwrap_or_else(|| std::io::Error::other("directory walk failed")),
-                })?;
+                let e = match e {
+                    Ok(e) => e,
+                    Err(err) => {
+                        let at = err.path().unwrap_or(p).display().to_string();
+                        problems.push(Refusal {
+                            file: Arc::from(at),
+                            line: None,
+                            rule: None,
+                            kind: RefusalKind::Syntax,
+                            reason: format!("cannot read: {err}"),
+                        });
+                        continue;
+                    }
+                };
                 let ext = e.path().extension().and_then(|x| x.to_str());
                 if e.file_type().is_file() && matches!(ext, Some("yml" | "yaml")) {
                     v.push(e.into_path());
@@ -106,7 +117,7 @@ fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
             files.push(p.clone());
         }
     }
-    Ok(files)
+    Ok((files, problems))
 }
 
 /// Interns field names into ids.
@@ -138,7 +149,7 @@ impl RuleSet {
     /// Loads rules from files and directories (recursively, `.yml`/`.yaml`). Fails only
     /// when a given path cannot be read; every bad document is a [`Refusal`].
     pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<(RuleSet, LoadReport), LoadError> {
-        let files = collect_files(paths)?;
+        let (files, problems) = collect_files(paths)?;
         let sources: Vec<(Arc<str>, std::io::Result<String>)> = files
             .iter()
             .map(|p| {
@@ -148,7 +159,9 @@ impl RuleSet {
                 )
             })
             .collect();
-        Ok(RuleSet::load_sources(sources, opts))
+        let (rs, mut report) = RuleSet::load_sources(sources, opts);
+        report.refused.extend(problems);
+        Ok((rs, report))
     }
 
     /// Loads rules from YAML text (one or more `---`-separated documents); `name` is

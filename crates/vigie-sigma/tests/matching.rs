@@ -492,3 +492,31 @@ fn duplicate_ids_are_warned_about() {
     assert_eq!(rep.warnings.len(), 1);
     assert!(rep.warnings[0].reason.contains("already used"));
 }
+
+#[test]
+fn unreadable_paths() {
+    let missing = std::path::PathBuf::from("/nonexistent/vigie/rules");
+    let err = RuleSet::load(&[missing], &LoadOptions::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/vigie/rules"),
+        "{err}"
+    );
+    // A bad YAML file among good ones is a refusal with its line, the rest loads.
+    let dir = std::env::temp_dir().join(format!("vigie-sigma-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("a.yml"),
+        rule("    sel:\n        A: 1\n    condition: sel"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("b.yaml"), "title: x\ndetection: [\n").unwrap();
+    std::fs::write(dir.join("c.txt"), "not a rule").unwrap();
+    let (rs, rep) = RuleSet::load(std::slice::from_ref(&dir), &LoadOptions::default()).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(rs.len(), 1);
+    assert_eq!(rep.files, 2);
+    assert_eq!(rep.refused.len(), 1);
+    assert!(rep.refused[0].file.ends_with("b.yaml"));
+    assert_eq!(rep.refused[0].kind, vigie_sigma::RefusalKind::Syntax);
+    assert!(rep.refused[0].line.is_some());
+}
