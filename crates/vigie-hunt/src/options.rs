@@ -11,6 +11,9 @@ use vigie_sigma::Level;
 pub struct HuntOptions {
     /// Rule files or directories (walked recursively).
     pub rules: Vec<PathBuf>,
+    /// In-memory rule files `(name, yaml)` used when `rules` is empty (the binary's
+    /// embedded rule pack).
+    pub embedded_rules: &'static [(&'static str, &'static str)],
     /// Logsource routing and field mapping file (default: the one shipped with vigie-sigma).
     pub mapping: Option<PathBuf>,
     /// Values for `|expand` placeholders.
@@ -35,6 +38,7 @@ impl Default for HuntOptions {
     fn default() -> Self {
         HuntOptions {
             rules: Vec::new(),
+            embedded_rules: &[],
             mapping: None,
             placeholders: None,
             min_level: None,

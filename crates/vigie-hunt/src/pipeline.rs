@@ -33,9 +33,25 @@ pub fn run(
             return Err(HuntError::MissingInput(p.clone()));
         }
     }
+    let (files, errors) = discover(inputs);
+    run_discovered(opts, &files, errors, sink)
+}
+
+/// [`run`] on inputs already discovered (e.g. with their display names changed).
+/// Rules come from `opts.rules`, or from `opts.embedded_rules` when no path is given.
+pub fn run_discovered(
+    opts: &HuntOptions,
+    files: &[InputFile],
+    discover_errors: Vec<ReadError>,
+    sink: &mut dyn Sink,
+) -> Result<Summary, HuntError> {
     let t0 = Instant::now();
     let load = load_options(opts.mapping.as_deref(), opts.placeholders.as_deref())?;
-    let (rules, report) = RuleSet::load(&opts.rules, &load)?;
+    let (rules, report) = if opts.rules.is_empty() {
+        RuleSet::load_files(opts.embedded_rules, &load)
+    } else {
+        RuleSet::load(&opts.rules, &load)?
+    };
     let load_s = t0.elapsed().as_secs_f64();
     tracing::info!(
         "loaded {} rules in {load_s:.2} s ({} refused)",
@@ -51,8 +67,7 @@ pub fn run(
             r.reason
         );
     }
-    let (files, errors) = discover(inputs);
-    let mut summary = hunt(&rules, &report, &files, errors, opts, sink)?;
+    let mut summary = hunt(&rules, &report, files, discover_errors, opts, sink)?;
     summary.rules_load_s = load_s;
     Ok(summary)
 }

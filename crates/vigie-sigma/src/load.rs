@@ -170,6 +170,16 @@ impl RuleSet {
         RuleSet::load_sources(vec![(Arc::from(name), Ok(yaml.to_string()))], opts)
     }
 
+    /// Loads rules from several in-memory files, `(name, yaml)`: an embedded rule pack.
+    /// Each keeps its own name in refusals and metadata, as files on disk would.
+    pub fn load_files(files: &[(&str, &str)], opts: &LoadOptions) -> (RuleSet, LoadReport) {
+        let sources = files
+            .iter()
+            .map(|(name, yaml)| (Arc::from(*name), Ok(yaml.to_string())))
+            .collect();
+        RuleSet::load_sources(sources, opts)
+    }
+
     fn load_sources(
         sources: Vec<(Arc<str>, std::io::Result<String>)>,
         opts: &LoadOptions,

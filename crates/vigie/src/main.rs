@@ -1,11 +1,13 @@
 //! `vigie`: the command line. Thin: parses arguments, sets up logging, hands each
 //! subcommand to its module in `cmd/`, and turns errors into an exit status.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod embedded;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let result = match cli.command {
         Command::Hunt(a) => cmd::hunt::run(a),

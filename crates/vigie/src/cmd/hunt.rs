@@ -4,8 +4,10 @@ use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
+use vigie_event::{InputFile, ReadError};
 use vigie_hunt::{parse_time_bound, Bound, HuntOptions, OutputFormat};
 use vigie_sigma::Level;
 
@@ -26,7 +28,10 @@ sniffed from the content), directories (walked recursively) and `-` for stdin.
 Damaged files and records are listed on stderr, counted in the summary and skipped.
 
 Rules: Sigma files or directories. Without --rules, the paths in $VIGIE_RULES (separated
-by `:`) are used; with neither, vigie stops and says so.
+by `:`) are used; with neither, vigie's own embedded rule pack (rules/ in its repository:
+credential theft, remote execution, tunnels, log clearing, brute force).
+With no input path at all, vigie hunts its embedded intrusion sample: `vigie hunt` alone
+shows what a hunt looks like.
 
 Output goes to stdout (or --output), in input order then record order whatever the
 thread count; correlation hits come last, marked `\"correlation\": true` in jsonl.
@@ -38,6 +43,7 @@ Exit status: 0 when the run completed (even with skipped records or refused rule
 bad arguments, output not writable).
 
 Examples:
+  vigie hunt
   vigie hunt --rules ../shared/sigma/rules logs/
   vigie hunt --rules rules/ --level high --format jsonl --output hits.jsonl Security.evtx
   vigie hunt --rules rules/ --from 2024-05-01 --to 2024-05-02T12:00:00Z --format csv logs/*.json.gz
@@ -47,7 +53,7 @@ Examples:
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Sigma rule file or directory; repeat for several (`--rules a --rules b`).
-    /// Default: $VIGIE_RULES.
+    /// Default: $VIGIE_RULES, else the embedded vigie rule pack.
     #[arg(long, short = 'r', value_name = "PATH")]
     rules: Vec<PathBuf>,
     /// Logsource routing and field mapping file (default: the shipped mapping).
@@ -81,28 +87,54 @@ pub struct Args {
     /// No progress bar and no human summary on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
-    /// Log files, directories, or `-` for stdin.
-    #[arg(required = true, value_name = "PATH")]
+    /// Log files, directories, or `-` for stdin (none: the embedded intrusion sample).
+    #[arg(value_name = "PATH")]
     inputs: Vec<PathBuf>,
 }
 
-/// `--rules`, or `$VIGIE_RULES`, or an error saying how to give rules.
-pub fn rules_paths(given: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+/// `--rules`, or `$VIGIE_RULES`; empty means the embedded rule pack.
+pub fn rules_paths(given: Vec<PathBuf>) -> Vec<PathBuf> {
     if !given.is_empty() {
-        return Ok(given);
+        return given;
     }
-    if let Some(v) = std::env::var_os("VIGIE_RULES") {
-        let paths: Vec<PathBuf> = std::env::split_paths(&v)
-            .filter(|p| !p.as_os_str().is_empty())
-            .collect();
-        if !paths.is_empty() {
-            return Ok(paths);
+    std::env::var_os("VIGIE_RULES")
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The embedded sample as a discovered input: written to a private temporary file (the
+/// readers work on files), shown under its repository name.
+struct EmbeddedSample {
+    path: PathBuf,
+}
+
+impl EmbeddedSample {
+    fn create() -> anyhow::Result<(EmbeddedSample, Vec<InputFile>, Vec<ReadError>)> {
+        let path = std::env::temp_dir().join(format!(
+            "vigie-sample-{}-{}.jsonl",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        std::fs::write(&path, crate::embedded::SAMPLE)
+            .with_context(|| format!("cannot write the embedded sample to {}", path.display()))?;
+        let (mut files, errors) = vigie_event::discover(std::slice::from_ref(&path));
+        for f in &mut files {
+            f.name = Arc::from(crate::embedded::SAMPLE_NAME);
         }
+        Ok((EmbeddedSample { path }, files, errors))
     }
-    anyhow::bail!(
-        "no rules given: pass --rules PATH (a Sigma rule file or directory, repeatable), \
-         e.g. --rules ../shared/sigma/rules, or set VIGIE_RULES=dir1:dir2"
-    )
+}
+
+impl Drop for EmbeddedSample {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -121,7 +153,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(f <= t, "--from is after --to: no event can match");
     }
     let opts = HuntOptions {
-        rules: rules_paths(a.rules)?,
+        rules: rules_paths(a.rules),
+        embedded_rules: crate::embedded::RULES,
         mapping: a.mapping,
         placeholders: a.placeholders,
         min_level: a.level,
@@ -143,7 +176,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Format::Csv => OutputFormat::Csv,
     };
     let mut sink = vigie_hunt::printer(format, out);
-    let summary = match vigie_hunt::run(&opts, &a.inputs, &mut *sink) {
+    let result = if a.inputs.is_empty() {
+        let (_sample, files, errors) = EmbeddedSample::create()?;
+        vigie_hunt::run_discovered(&opts, &files, errors, &mut *sink)
+    } else {
+        vigie_hunt::run(&opts, &a.inputs, &mut *sink)
+    };
+    let summary = match result {
         Ok(s) => s,
         // `vigie hunt ... | head`: the reader has all it wanted; not an error to report.
         Err(vigie_hunt::HuntError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {

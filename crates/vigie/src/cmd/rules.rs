@@ -37,7 +37,8 @@ pub enum Format {
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// Sigma rule file or directory (repeatable). Default: $VIGIE_RULES.
+    /// Sigma rule file or directory (repeatable). Default: $VIGIE_RULES, else the
+    /// embedded vigie rule pack.
     #[arg(long, short = 'r', value_name = "PATH", num_args = 1..)]
     rules: Vec<PathBuf>,
     /// Logsource routing and field mapping file (default: the shipped mapping).
@@ -53,10 +54,14 @@ pub struct CheckArgs {
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     let Command::Check(a) = cmd;
-    let paths = super::hunt::rules_paths(a.rules)?;
+    let paths = super::hunt::rules_paths(a.rules);
     let opts = vigie_hunt::load_options(a.mapping.as_deref(), a.placeholders.as_deref())?;
     let t0 = std::time::Instant::now();
-    let (_rules, report) = RuleSet::load(&paths, &opts)?;
+    let (_rules, report) = if paths.is_empty() {
+        RuleSet::load_files(crate::embedded::RULES, &opts)
+    } else {
+        RuleSet::load(&paths, &opts)?
+    };
     let load_s = t0.elapsed().as_secs_f64();
     let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
     for r in &report.refused {
