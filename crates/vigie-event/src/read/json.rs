@@ -4,6 +4,7 @@ use std::io::{self, BufRead, Read};
 
 use serde_json::Value;
 
+use super::parse::parse_value;
 use super::sink::Sink;
 use super::sniff::is_json_ws;
 use super::{Position, ReadErrorKind};
@@ -143,7 +144,7 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOp
         if text.iter().all(|b| is_json_ws(*b)) {
             continue;
         }
-        let parsed = serde_json::from_slice::<Value>(text);
+        let parsed = parse_value(text);
         if let Some(h) = head.take() {
             if parsed.as_ref().is_err_and(|e| e.is_eof()) && breaks_like_pretty(text) {
                 read_multiline(sink, io::Cursor::new(h).chain(r), opts);
@@ -455,7 +456,7 @@ fn parse_record(sink: &mut Sink<'_>, text: &RecordBuf, pos: Position, number: u6
         sink.error(pos, ReadErrorKind::BadJson, too_long(text));
         return;
     }
-    match serde_json::from_slice::<Value>(&text.bytes) {
+    match parse_value(&text.bytes) {
         Ok(v) => record(sink, pos, number, v),
         Err(e) => {
             let mut msg = serde_message(&e);

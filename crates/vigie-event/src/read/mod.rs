@@ -23,6 +23,7 @@
 mod discover;
 pub mod evtx;
 mod json;
+mod parse;
 mod sink;
 mod sniff;
 mod utf16;
