@@ -164,6 +164,11 @@ pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
 /// See [`parse_time`].
 pub fn parse_time_str(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
+    crate::time_fast::naive_utc(s).or_else(|| parse_time_chrono(s))
+}
+
+/// [`parse_time_str`] through chrono alone, on a trimmed string.
+pub(crate) fn parse_time_chrono(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }

@@ -10,6 +10,7 @@
 
 pub mod event;
 pub mod read;
+mod time_fast;
 
 pub use event::{Event, Shape};
 pub use read::{
