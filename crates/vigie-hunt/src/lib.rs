@@ -30,5 +30,5 @@ pub use error::HuntError;
 pub use options::HuntOptions;
 pub use pipeline::{hunt, load_options, run, run_discovered, ScanResult};
 pub use printer::{printer, Collect, OutputFormat, Sink};
-pub use summary::{FileCounts, RuleCounts, Summary};
+pub use summary::{CorrelationCounts, FileCounts, RuleCounts, Summary};
 pub use time::{parse_time_bound, Bound};

@@ -58,6 +58,15 @@ pub fn run_discovered(
         rules.len(),
         report.refused.len()
     );
+    for w in &report.warnings {
+        tracing::info!(
+            "rule warning: {}{}: {:?}: {}",
+            w.file,
+            w.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            w.kind,
+            w.reason
+        );
+    }
     for r in &report.refused {
         tracing::info!(
             "rule refused: {}{}: {:?}: {}",
@@ -234,6 +243,7 @@ pub fn hunt(
     }
     correlator.finish(&mut hits);
     emit_hits(&mut hits, rules, sink, opts, &mut summary)?;
+    summary.correlations.stats = correlator.stats().clone();
     sink.finish()?;
 
     summary.detections_total = summary.detections.values().sum();
@@ -276,6 +286,7 @@ fn emit_part(
     obs_seq: &mut u64,
 ) -> std::io::Result<()> {
     summary.below_level += p.found.below_level;
+    summary.correlations.untimed_matches += p.found.untimed;
     for d in &p.found.detections {
         let meta = rules.meta(d.rule);
         *summary.detections.entry(meta.level).or_insert(0) += 1;

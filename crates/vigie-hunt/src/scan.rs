@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use vigie_event::{read_input, Event, InputFile, ReadError, ReadErrorKind, ReadOptions};
-use vigie_sigma::{Match, Matcher, Observation, RuleSet};
+use vigie_sigma::{Match, Matcher, Observation, RuleId, RuleSet};
 
 use crate::{Detection, HuntOptions};
 
@@ -22,6 +22,8 @@ const IN_FLIGHT_PER_THREAD: usize = 4;
 pub(crate) struct Matchers<'r> {
     rules: &'r RuleSet,
     free: Mutex<Vec<(Matcher<'r>, Vec<Match>)>>,
+    /// `feeds[rule]`: matches of this rule feed a correlation.
+    feeds: Vec<bool>,
 }
 
 impl<'r> Matchers<'r> {
@@ -29,6 +31,7 @@ impl<'r> Matchers<'r> {
         Matchers {
             rules,
             free: Mutex::new(Vec::new()),
+            feeds: feeding_rules(rules),
         }
     }
 
@@ -44,6 +47,33 @@ impl<'r> Matchers<'r> {
     }
 }
 
+/// Which rules feed a correlation, indexed by rule id. `RuleSet::observe` answers `None`
+/// both for a rule that feeds nothing and for an event without a time; asking it once
+/// per rule with a timed, empty event tells the two apart, so that untimed matches left
+/// out of correlations can be counted rather than silently lost.
+fn feeding_rules(rules: &RuleSet) -> Vec<bool> {
+    let mut feeds = vec![false; rules.len()];
+    if !rules.has_correlations() {
+        return feeds;
+    }
+    let mut probe = Event::new("probe".into(), 0, serde_json::Value::Null);
+    probe.timestamp = vigie_event::event::parse_time_str("2000-01-01T00:00:00Z");
+    for id in rules.rule_ids() {
+        let m = Match {
+            rule: id,
+            fields: Vec::new(),
+        };
+        if let Some(f) = feeds.get_mut(id.0 as usize) {
+            *f = rules.observe(&m, &probe).is_some();
+        }
+    }
+    feeds
+}
+
+fn feeds(feeds: &[bool], rule: RuleId) -> bool {
+    feeds.get(rule.0 as usize).copied().unwrap_or(false)
+}
+
 /// What matching some events produced, in event order.
 #[derive(Default)]
 pub(crate) struct Found {
@@ -52,6 +82,8 @@ pub(crate) struct Found {
     pub observations: Vec<Observation>,
     /// Matches not reported because their rule is below `--level`.
     pub below_level: u64,
+    /// Matches that feed a correlation but whose event has no time (not fed).
+    pub untimed: u64,
 }
 
 /// A piece of one input's results, sent to the emitting thread as soon as it is ready so
@@ -90,7 +122,11 @@ struct Parts<'s> {
 
 impl Parts<'_> {
     fn part(&mut self, found: Found) {
-        if found.detections.is_empty() && found.observations.is_empty() && found.below_level == 0 {
+        if found.detections.is_empty()
+            && found.observations.is_empty()
+            && found.below_level == 0
+            && found.untimed == 0
+        {
             return;
         }
         self.push(found, None);
@@ -109,6 +145,7 @@ impl Parts<'_> {
 
 fn match_event(
     rules: &RuleSet,
+    feeding: &[bool],
     (matcher, buf): &mut (Matcher<'_>, Vec<Match>),
     ev: &Event,
     opts: &HuntOptions,
@@ -117,8 +154,10 @@ fn match_event(
     buf.clear();
     matcher.scan(ev, buf);
     for m in buf.drain(..) {
-        if let Some(o) = rules.observe(&m, ev) {
-            found.observations.push(o);
+        match rules.observe(&m, ev) {
+            Some(o) => found.observations.push(o),
+            None if ev.timestamp.is_none() && feeds(feeding, m.rule) => found.untimed += 1,
+            None => {}
         }
         let meta = rules.meta(m.rule);
         if !meta.report {
@@ -141,7 +180,7 @@ fn match_batch(
     let mut m = matchers.take();
     let mut found = Found::default();
     for ev in events {
-        match_event(rules, &mut m, ev, opts, &mut found);
+        match_event(rules, &matchers.feeds, &mut m, ev, opts, &mut found);
     }
     matchers.give(m);
     found
@@ -194,7 +233,7 @@ pub(crate) fn scan_file(
                 // One part per event that yields something: output follows the input
                 // live (stdin), at the cost of a channel send per matching event.
                 let mut found = Found::default();
-                match_event(rules, &mut m, &ev, opts, &mut found);
+                match_event(rules, &matchers.feeds, &mut m, &ev, opts, &mut found);
                 parts.part(found);
             },
             &mut on_error,

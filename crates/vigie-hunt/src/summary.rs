@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 use vigie_event::ReadErrorKind;
+use vigie_sigma::correlation::CorrelatorStats;
 use vigie_sigma::{Level, LoadReport, RefusalKind};
 
 /// Files read and skipped.
@@ -24,21 +25,70 @@ pub struct RuleCounts {
     pub filters: usize,
     /// Refused rules by reason (details: `vigie rules check`).
     pub refused: BTreeMap<RefusalKind, u64>,
+    /// Rules loaded with a warning (duplicate id or name, filter naming an unknown
+    /// rule, ...), by reason (details: `vigie rules check`).
+    pub warnings: BTreeMap<RefusalKind, u64>,
+    /// Logsources with no mapping entry: their rules are tried on every event.
+    pub unrouted_logsources: usize,
+    /// Rules using those logsources.
+    pub unrouted_rules: usize,
+    /// Logsources routed by part of their keys only (e.g. product alone).
+    pub partially_routed_logsources: usize,
+    /// Rules using those logsources.
+    pub partially_routed_rules: usize,
 }
 
 impl RuleCounts {
     pub fn from_report(r: &LoadReport) -> RuleCounts {
-        let mut refused = BTreeMap::new();
-        for x in &r.refused {
-            *refused.entry(x.kind).or_insert(0) += 1;
-        }
+        let by_kind = |v: &[vigie_sigma::Refusal]| {
+            let mut m = BTreeMap::new();
+            for x in v {
+                *m.entry(x.kind).or_insert(0) += 1;
+            }
+            m
+        };
+        let rules = |v: &[(String, usize)]| v.iter().map(|(_, n)| n).sum();
         RuleCounts {
             files: r.files,
             detection: r.detection_rules,
             correlation: r.correlation_rules,
             filters: r.filters,
-            refused,
+            refused: by_kind(&r.refused),
+            warnings: by_kind(&r.warnings),
+            unrouted_logsources: r.unrouted_logsources.len(),
+            unrouted_rules: rules(&r.unrouted_logsources),
+            partially_routed_logsources: r.partially_routed_logsources.len(),
+            partially_routed_rules: rules(&r.partially_routed_logsources),
         }
+    }
+}
+
+/// What happened to the matches that feed correlations: nothing left out goes uncounted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CorrelationCounts {
+    /// Matches of rules feeding a correlation whose event had no time: a correlation
+    /// cannot place them in a window, so they were not fed to it.
+    pub untimed_matches: u64,
+    /// What the correlator did with the matches it was fed and what it left out.
+    #[serde(flatten)]
+    pub stats: CorrelatorStats,
+}
+
+impl CorrelationCounts {
+    /// Inputs the correlator (or the pipeline) could not use, by reason, non-zero only.
+    fn left_out(&self) -> Vec<(&'static str, u64)> {
+        let s = &self.stats;
+        [
+            ("without time", self.untimed_matches),
+            ("missing group-by field", s.missing_group_field),
+            ("missing value field", s.missing_value_field),
+            ("non-numeric value", s.non_numeric_value),
+            ("window entries evicted", s.evicted),
+            ("groups evicted", s.evicted_groups),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
     }
 }
 
@@ -66,6 +116,8 @@ pub struct Summary {
     /// Damaged records / skipped files not listed one by one on stderr (past the cap).
     pub errors_not_listed: u64,
     pub rules: RuleCounts,
+    /// Correlation inputs: fed, out of order, left out by reason.
+    pub correlations: CorrelationCounts,
     /// Seconds spent loading and compiling rules.
     pub rules_load_s: f64,
     /// Seconds spent reading and matching (after rules are loaded).
@@ -190,6 +242,46 @@ impl fmt::Display for Summary {
             )?;
         }
         writeln!(f)?;
+        let warned: u64 = r.warnings.values().sum();
+        if warned > 0 || r.unrouted_logsources > 0 || r.partially_routed_logsources > 0 {
+            let mut parts = Vec::new();
+            if warned > 0 {
+                parts.push(format!(
+                    "{warned} loaded with a warning ({})",
+                    by_reason(&r.warnings)
+                ));
+            }
+            if r.unrouted_logsources > 0 {
+                parts.push(format!(
+                    "{} logsources unrouted ({} rules tried on every event)",
+                    r.unrouted_logsources, r.unrouted_rules
+                ));
+            }
+            if r.partially_routed_logsources > 0 {
+                parts.push(format!(
+                    "{} logsources partly routed ({} rules)",
+                    r.partially_routed_logsources, r.partially_routed_rules
+                ));
+            }
+            writeln!(
+                f,
+                "rule notes: {} -- `vigie rules check` lists them",
+                parts.join("; ")
+            )?;
+        }
+        let c = &self.correlations;
+        if c.stats.observations > 0 || c.untimed_matches > 0 {
+            write!(f, "correlation inputs: {} fed", c.stats.observations)?;
+            if c.stats.out_of_order > 0 {
+                write!(f, " ({} out of time order)", c.stats.out_of_order)?;
+            }
+            let left = c.left_out();
+            if !left.is_empty() {
+                let parts: Vec<String> = left.iter().map(|(k, n)| format!("{k} {n}")).collect();
+                write!(f, "; left out: {}", parts.join(", "))?;
+            }
+            writeln!(f)?;
+        }
         write!(
             f,
             "time: rules {:.2} s, scan {:.2} s, {:.0} events/s on {} thread{}",
@@ -221,8 +313,41 @@ mod tests {
             text.contains("on 1 thread\n") || text.ends_with("on 1 thread"),
             "{text}"
         );
+        assert!(!text.contains("rule notes"), "{text}");
+        assert!(!text.contains("correlation inputs"), "{text}");
         let j = serde_json::to_value(&s).unwrap();
         assert_eq!(j["detections"]["critical"], 0);
         assert_eq!(j["files"]["skipped"]["io"], 1);
+        assert_eq!(j["correlations"]["untimed_matches"], 0);
+        assert_eq!(j["rules"]["unrouted_logsources"], 0);
+    }
+
+    #[test]
+    fn rule_notes_and_correlation_inputs_are_shown() {
+        let mut s = Summary::new(RuleCounts::default(), 2);
+        s.rules.warnings.insert(RefusalKind::Reference, 2);
+        s.rules.unrouted_logsources = 3;
+        s.rules.unrouted_rules = 7;
+        s.correlations.untimed_matches = 4;
+        s.correlations.stats.observations = 10;
+        s.correlations.stats.missing_group_field = 1;
+        let text = s.to_string();
+        assert!(
+            text.contains(
+                "rule notes: 2 loaded with a warning (reference 2); 3 logsources unrouted (7 rules"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "correlation inputs: 10 fed; left out: without time 4, missing group-by field 1"
+            ),
+            "{text}"
+        );
+        let j = serde_json::to_value(&s).unwrap();
+        assert_eq!(j["correlations"]["untimed_matches"], 4);
+        assert_eq!(j["correlations"]["missing_group_field"], 1);
+        assert_eq!(j["rules"]["warnings"]["reference"], 2);
+        assert_eq!(j["rules"]["unrouted_rules"], 7);
     }
 }

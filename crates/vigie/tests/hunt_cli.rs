@@ -275,7 +275,6 @@ fn fatal_errors_exit_2() {
         vec!["--level", "severe", a],
         vec!["--format", "xml", a],
         vec!["--from", "yesterday", a],
-        vec![],
     ] {
         let o = f.hunt(&bad);
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
@@ -285,14 +284,14 @@ fn fatal_errors_exit_2() {
         let o = f.hunt(&[flag, "/nonexistent/file.yml", a]);
         assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
     }
-    // no rules at all: say how to give them
+    // No inputs or no rules are not errors any more: the embedded intrusion sample and
+    // rule pack are used (tests/embedded_defaults.rs checks what they find).
     let o = Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(["hunt", a])
+        .args(["hunt", "-q", a])
         .env_remove("VIGIE_RULES")
         .output()
         .expect("run");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--rules"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[test]
@@ -424,4 +423,121 @@ fn correlation_hits_come_last_and_are_marked() {
     assert!(c["events"].as_array().is_some_and(|e| !e.is_empty()), "{c}");
     assert!(c["first"].is_string() && c["last"].is_string());
     assert_eq!(c["source"], serde_json::Value::Null);
+}
+
+/// A correlation over the encoded-PowerShell rule, so that its matches become
+/// correlation inputs.
+const CORR_RULE: &str = r#"title: Repeated Encoded PowerShell
+id: 88888888-2222-3333-4444-555555555555
+status: test
+level: critical
+correlation:
+    type: event_count
+    rules:
+        - 11111111-2222-3333-4444-555555555555
+    group-by:
+        - Image
+    timespan: 1h
+    condition:
+        gte: 2
+    generate: true
+"#;
+
+#[test]
+fn untimed_correlation_inputs_are_counted_not_dropped() {
+    let f = Fixture::new();
+    std::fs::write(f.p("rules").join("corr.yml"), CORR_RULE).expect("write");
+    // Same process as the timed matches, but no UtcTime: it cannot be placed in a window.
+    let untimed = r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Image":"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe","CommandLine":"powershell -enc SQBFAFgA"}"#;
+    std::fs::write(f.p("c.jsonl"), format!("{untimed}\n")).expect("write");
+    let sum = f.p("summary.json");
+    let o = f.hunt(&[
+        "--format",
+        "jsonl",
+        "--summary-json",
+        sum.to_str().expect("utf8"),
+        f.p("a.jsonl").to_str().expect("utf8"),
+        f.p("c.jsonl").to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    // The untimed match is still reported as a detection...
+    let d = jsonl(&o);
+    assert_eq!(
+        d.iter()
+            .filter(|x| x["rule_title"] == "Encoded PowerShell")
+            .count(),
+        3,
+        "{}",
+        stdout(&o)
+    );
+    // ... but it could not feed the correlation, and the summary says so.
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sum).expect("summary")).expect("json");
+    assert_eq!(j["correlations"]["untimed_matches"], 1, "{j}");
+    assert_eq!(j["correlations"]["observations"], 2, "{j}");
+    assert_eq!(j["correlations"]["missing_group_field"], 0, "{j}");
+    let err = stderr(&o);
+    assert!(
+        err.contains("correlation inputs: 2 fed; left out: without time 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rules_check_lists_warnings_and_unrouted_logsources() {
+    let f = Fixture::new();
+    // Same id as LOW_RULE: loaded, with a warning.
+    let dup = LOW_RULE.replace("title: Whoami", "title: Whoami again");
+    std::fs::write(f.p("rules").join("dup.yml"), dup).expect("write");
+    let unrouted = RULE
+        .replace("11111111-", "99999999-")
+        .replace("product: windows", "product: nosuchproduct")
+        .replace("category: process_creation", "category: nosuchcategory");
+    std::fs::write(f.p("rules").join("unrouted.yml"), unrouted).expect("write");
+    let run = |fmt: &str| {
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args(["rules", "check", "--format", fmt, "--rules"])
+            .arg(f.p("rules"))
+            .output()
+            .expect("run")
+    };
+    let o = run("text");
+    // Warnings and unrouted logsources do not refuse anything.
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("1 loaded with a warning: reference 1"),
+        "{out}"
+    );
+    assert!(out.contains("already used by"), "{out}");
+    assert!(out.contains("1 unrouted logsources"), "{out}");
+    assert!(out.contains("nosuchproduct"), "{out}");
+
+    let j: serde_json::Value = serde_json::from_slice(&run("json").stdout).expect("json");
+    assert_eq!(j["warnings_count"], 1, "{j}");
+    assert_eq!(j["warnings_by_kind"]["reference"], 1, "{j}");
+    assert_eq!(j["unrouted_logsources"][0][1], 1, "{j}");
+    assert!(j["unrouted_logsources"][0][0]
+        .as_str()
+        .expect("label")
+        .contains("nosuchproduct"));
+
+    // The hunt summary counts the same things.
+    let sum = f.p("summary.json");
+    let o = f.hunt(&[
+        "--summary-json",
+        sum.to_str().expect("utf8"),
+        f.p("b.jsonl").to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sum).expect("summary")).expect("json");
+    assert_eq!(s["rules"]["warnings"]["reference"], 1, "{s}");
+    assert_eq!(s["rules"]["unrouted_logsources"], 1, "{s}");
+    assert_eq!(s["rules"]["unrouted_rules"], 1, "{s}");
+    let err = stderr(&o);
+    assert!(
+        err.contains("rule notes: 1 loaded with a warning (reference 1); 1 logsources unrouted"),
+        "{err}"
+    );
 }

@@ -36,7 +36,9 @@ shows what a hunt looks like.
 Output goes to stdout (or --output), in input order then record order whatever the
 thread count; correlation hits come last, marked `\"correlation\": true` in jsonl.
 The closing summary (files, events, bytes, detections by level, skipped records and
-refused rules by reason, time, events/s) goes to stderr; --summary-json writes it as JSON.
+refused rules by reason, rules loaded with a warning, unrouted logsources, correlation
+inputs fed and left out by reason -- e.g. matches without a time -- time, events/s)
+goes to stderr; --summary-json writes it as JSON.
 
 Exit status: 0 when the run completed (even with skipped records or refused rules),
 2 on a fatal error (unreadable rules path, mapping or placeholders file, missing input,

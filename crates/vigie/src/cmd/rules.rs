@@ -4,12 +4,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vigie_sigma::RuleSet;
+use vigie_sigma::{Refusal, RuleSet};
 
 const AFTER_HELP: &str = "\
 Prints how many rules loaded (detection, correlation, filters) and every refused rule
 with its file, line and reason, grouped counts first. Nothing is dropped silently: a
-rule is either loaded or listed here.
+rule is either loaded or listed here. Then the rules loaded with a warning (duplicate
+id or name, filter naming an unknown rule, ...) and the logsources the mapping does not
+route (their rules are tried on every event) or routes by part of their keys only, with
+how many rules use each.
 
 Exit status: 0 when every rule loaded, 1 when some were refused, 2 when a rules path,
 the mapping or the placeholders file cannot be read.
@@ -31,7 +34,9 @@ pub enum Command {
 pub enum Format {
     /// Counts, then one line per refusal: `file:line: kind: rule: reason`.
     Text,
-    /// One JSON document: counts, refused_by_kind, refused (file, line, rule, kind, reason).
+    /// One JSON document: counts, refused_by_kind, refused and warnings (file, line,
+    /// rule, kind, reason), unrouted_logsources and partially_routed_logsources
+    /// ([logsource, rules]).
     Json,
 }
 
@@ -63,14 +68,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         RuleSet::load(&paths, &opts)?
     };
     let load_s = t0.elapsed().as_secs_f64();
-    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
-    for r in &report.refused {
-        let k = serde_json::to_value(r.kind)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        *by_kind.entry(k).or_insert(0) += 1;
-    }
+    let by_kind = count_by_kind(&report.refused)?;
+    let warnings_by_kind = count_by_kind(&report.warnings)?;
     let loaded = report.detection_rules + report.correlation_rules + report.filters;
     match a.format {
         Format::Json => {
@@ -83,6 +82,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 "refused_count": report.refused.len(),
                 "refused_by_kind": by_kind,
                 "refused": report.refused,
+                "warnings_count": report.warnings.len(),
+                "warnings_by_kind": warnings_by_kind,
+                "warnings": report.warnings,
+                "unrouted_logsources": report.unrouted_logsources,
+                "partially_routed_logsources": report.partially_routed_logsources,
                 "load_s": load_s,
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -102,20 +106,30 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 println!("refused by reason: {}", parts.join(", "));
             }
             for r in &report.refused {
-                let line = r.line.map(|l| format!(":{l}")).unwrap_or_default();
-                let kind = serde_json::to_value(r.kind)?;
-                let rule = r
-                    .rule
-                    .as_deref()
-                    .map(|x| format!(" {x}:"))
-                    .unwrap_or_default();
-                println!(
-                    "{}{line}: {}:{rule} {}",
-                    r.file,
-                    kind.as_str().unwrap_or_default(),
-                    r.reason
-                );
+                print_refusal(r)?;
             }
+            if !report.warnings.is_empty() {
+                let parts: Vec<String> = warnings_by_kind
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect();
+                println!(
+                    "{} loaded with a warning: {}",
+                    report.warnings.len(),
+                    parts.join(", ")
+                );
+                for w in &report.warnings {
+                    print_refusal(w)?;
+                }
+            }
+            print_logsources(
+                "unrouted logsources (no mapping entry: their rules are tried on every event)",
+                &report.unrouted_logsources,
+            );
+            print_logsources(
+                "partially routed logsources (routed by part of their keys)",
+                &report.partially_routed_logsources,
+            );
         }
     }
     Ok(if report.refused.is_empty() {
@@ -123,4 +137,45 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn count_by_kind(v: &[Refusal]) -> anyhow::Result<BTreeMap<String, usize>> {
+    let mut m = BTreeMap::new();
+    for r in v {
+        let k = serde_json::to_value(r.kind)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        *m.entry(k).or_insert(0) += 1;
+    }
+    Ok(m)
+}
+
+/// `file:line: kind: rule: reason`, one line.
+fn print_refusal(r: &Refusal) -> anyhow::Result<()> {
+    let line = r.line.map(|l| format!(":{l}")).unwrap_or_default();
+    let kind = serde_json::to_value(r.kind)?;
+    let rule = r
+        .rule
+        .as_deref()
+        .map(|x| format!(" {x}:"))
+        .unwrap_or_default();
+    println!(
+        "{}{line}: {}:{rule} {}",
+        r.file,
+        kind.as_str().unwrap_or_default(),
+        r.reason
+    );
+    Ok(())
+}
+
+fn print_logsources(title: &str, v: &[(String, usize)]) {
+    if v.is_empty() {
+        return;
+    }
+    let rules: usize = v.iter().map(|(_, n)| n).sum();
+    println!("{} {title}, {rules} rules:", v.len());
+    for (ls, n) in v {
+        println!("  {ls}: {n} rule{}", if *n == 1 { "" } else { "s" });
+    }
 }
