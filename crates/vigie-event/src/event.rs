@@ -37,8 +37,9 @@ pub struct Event {
 impl Event {
     /// Wraps a parsed document: detects its shape and extracts its time.
     pub fn new(source: Arc<str>, record: u64, doc: Value) -> Event {
-        let shape = detect_shape(&doc);
-        let timestamp = extract_timestamp(&doc, shape);
+        let top = Top::of(&doc);
+        let shape = detect_shape(&top);
+        let timestamp = extract_timestamp(&top, shape);
         Event {
             source,
             record,
@@ -90,18 +91,57 @@ impl Event {
     }
 }
 
-fn detect_shape(doc: &Value) -> Shape {
-    if let Some(ev) = doc.get("Event") {
-        if ev.get("System").is_some() {
-            return Shape::Evtx;
-        }
+fn detect_shape(top: &Top<'_>) -> Shape {
+    if top.event.is_some_and(|ev| ev.get("System").is_some()) {
+        return Shape::Evtx;
     }
-    if let Some(w) = doc.get("winlog") {
-        if w.is_object() {
-            return Shape::Winlogbeat;
-        }
+    if top.winlog.is_some_and(Value::is_object) {
+        return Shape::Winlogbeat;
     }
     Shape::Flat
+}
+
+/// Objects up to this many members are scanned once for the members `Event::new` needs;
+/// bigger ones are looked up by key. A scan compares lengths first and hashes nothing,
+/// so for the usual few dozen members it beats ten hashed lookups.
+const SCAN_MAX: usize = 64;
+
+/// The top-level members that decide the shape and the time.
+#[derive(Default)]
+struct Top<'a> {
+    event: Option<&'a Value>,
+    winlog: Option<&'a Value>,
+    /// By [`TIME_KEYS`] index.
+    time: [Option<&'a Value>; TIME_KEYS.len()],
+}
+
+impl<'a> Top<'a> {
+    fn of(doc: &'a Value) -> Top<'a> {
+        let mut top = Top::default();
+        let Value::Object(m) = doc else {
+            return top;
+        };
+        if m.len() > SCAN_MAX {
+            top.event = m.get("Event");
+            top.winlog = m.get("winlog");
+            for (slot, key) in top.time.iter_mut().zip(TIME_KEYS) {
+                *slot = m.get(*key);
+            }
+            return top;
+        }
+        for (k, v) in m {
+            match k.as_str() {
+                "Event" => top.event = Some(v),
+                "winlog" => top.winlog = Some(v),
+                other => {
+                    if let Some(i) = TIME_KEYS.iter().position(|t| *t == other) {
+                        top.time[i] = Some(v);
+                    }
+                }
+            }
+        }
+        top
+    }
 }
 
 /// Keys under which a flat or Winlogbeat record commonly keeps its time, in preference order.
@@ -116,10 +156,10 @@ const TIME_KEYS: &[&str] = &[
     "date",
 ];
 
-fn extract_timestamp(doc: &Value, shape: Shape) -> Option<DateTime<Utc>> {
+fn extract_timestamp(top: &Top<'_>, shape: Shape) -> Option<DateTime<Utc>> {
     match shape {
         Shape::Evtx => {
-            let tc = doc.get("Event")?.get("System")?.get("TimeCreated")?;
+            let tc = top.event?.get("System")?.get("TimeCreated")?;
             let t = tc
                 .get("#attributes")
                 .and_then(|a| a.get("SystemTime"))
@@ -128,11 +168,12 @@ fn extract_timestamp(doc: &Value, shape: Shape) -> Option<DateTime<Utc>> {
                 .unwrap_or(tc);
             parse_time(t)
         }
-        Shape::Winlogbeat | Shape::Flat => TIME_KEYS
+        Shape::Winlogbeat | Shape::Flat => top
+            .time
             .iter()
-            .find_map(|k| doc.get(*k).and_then(parse_time))
+            .find_map(|t| t.and_then(parse_time))
             .or_else(|| {
-                doc.get("Event")
+                top.event
                     .and_then(|e| e.get("System"))
                     .and_then(|s| s.get("TimeCreated"))
                     .and_then(parse_time)
@@ -412,5 +453,42 @@ mod tests {
         assert!(e.timestamp.is_some());
         assert_eq!(e.get("a.b"), Some(&json!(1)));
         assert_eq!(e.get("c"), Some(&json!("d")));
+    }
+
+    /// The time key is chosen by preference, not member order; an unreadable one gives
+    /// way to the next; small (scanned) and big (looked-up) objects answer alike.
+    #[test]
+    fn time_key_preference() {
+        let stamp = |extra: usize, members: &[(&str, Value)]| {
+            let mut m = serde_json::Map::new();
+            for (k, v) in members {
+                m.insert((*k).to_owned(), v.clone());
+            }
+            for i in 0..extra {
+                m.insert(format!("pad{i}"), json!(i));
+            }
+            let e = Event::new("f".into(), 1, Value::Object(m));
+            e.timestamp.map(|t| t.to_rfc3339())
+        };
+        for extra in [0, SCAN_MAX + 1] {
+            let got = stamp(
+                extra,
+                &[
+                    ("time", json!("2024-01-01T00:00:00Z")),
+                    ("UtcTime", json!("2024-02-02 02:02:02.5")),
+                    ("@timestamp", json!("not a time")),
+                ],
+            );
+            assert_eq!(got.as_deref(), Some("2024-02-02T02:02:02.500+00:00"));
+            let got = stamp(
+                extra,
+                &[(
+                    "Event",
+                    json!({"System": {"TimeCreated": "2024-03-03T03:03:03Z"}}),
+                )],
+            );
+            assert_eq!(got.as_deref(), Some("2024-03-03T03:03:03+00:00"));
+            assert_eq!(stamp(extra, &[("date", json!(false))]), None);
+        }
     }
 }
