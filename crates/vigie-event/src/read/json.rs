@@ -549,6 +549,23 @@ mod tests {
         (events, errors, e, s)
     }
 
+    /// What a JSON-lines read reports, comparable across readers.
+    type Seen = (Vec<(u64, Value)>, Vec<(Position, String)>);
+
+    fn lines_through<R: BufRead>(r: R, max_record: usize) -> Seen {
+        let mut events = Vec::new();
+        let mut errors = Vec::new();
+        let mut on_event = |e: Event| events.push((e.record, e.doc));
+        let mut on_error = |e: ReadError| errors.push((e.position, e.message));
+        let mut sink = Sink::new("t".into(), &mut on_event, &mut on_error);
+        let io = JsonOpts {
+            io: ReadErrorKind::Io,
+            max_record,
+        };
+        read_lines(&mut sink, r, io);
+        (events, errors)
+    }
+
     fn non_blank_lines(bytes: &[u8]) -> usize {
         let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
         body.split(|b| *b == b'\n')
@@ -650,6 +667,20 @@ mod tests {
             for e in &events {
                 prop_assert!(e.doc.is_object());
             }
+        }
+
+        /// Lines cut by the reader's buffer boundaries are read as whole ones, record
+        /// cap included.
+        #[test]
+        fn lines_same_whatever_the_buffer(
+            lines in proptest::collection::vec(line(), 0..30),
+            cap in 1usize..40,
+            max in prop::sample::select(vec![8usize, 30, MAX_RECORD]),
+        ) {
+            let text = format!("{{}}\n{}", lines.join("\n"));
+            let whole = lines_through(text.as_bytes(), max);
+            let cut = lines_through(io::BufReader::with_capacity(cap, text.as_bytes()), max);
+            prop_assert_eq!(whole, cut);
         }
 
         #[test]
