@@ -225,3 +225,48 @@ fn one_big_file_split_over_threads_keeps_record_order() {
         assert_eq!(records(threads), seq, "threads {threads}");
     }
 }
+
+/// A non-Windows rule (product zeek) applies to flat events without `Channel`, but not
+/// to an EVTX-shaped record that lacks one (damaged or odd records of a Windows log): the
+/// shipped mapping also requires `Event.System.EventID` to be absent.
+#[test]
+fn non_windows_rules_skip_channel_less_evtx_records() {
+    const ZEEK: &str = r#"title: Public RDP
+id: 0a000000-0000-4000-8000-000000000009
+status: test
+level: high
+logsource:
+    product: zeek
+    service: rdp
+detection:
+    selection:
+        id.orig_h|cidr: '10.0.0.0/8'
+    condition: not selection
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("zeek.yml");
+    std::fs::write(&rules, ZEEK).expect("write");
+    let input = dir.path().join("mixed.jsonl");
+    let lines = [
+        r#"{"id.orig_h":"8.8.8.8","id.resp_p":3389}"#,
+        r#"{"Event":{"System":{"EventID":111,"Computer":"dc01"}}}"#,
+        r#"{"Event":{"System":{"EventID":4624,"Channel":"Security"}}}"#,
+    ];
+    std::fs::write(&input, lines.join("\n")).expect("write");
+    let (rs, report) =
+        RuleSet::load(std::slice::from_ref(&rules), &LoadOptions::default()).expect("load");
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    let (inputs, errors) = vigie_event::discover(&[input]);
+    let mut sink = Collect::default();
+    hunt(
+        &rs,
+        &report,
+        &inputs,
+        errors,
+        &HuntOptions::default(),
+        &mut sink,
+    )
+    .expect("hunt");
+    let records: Vec<Option<u64>> = sink.0.iter().map(|d| d.record).collect();
+    assert_eq!(records, vec![Some(1)], "only the flat zeek line");
+}
