@@ -4,7 +4,7 @@ use std::io::{self, BufRead, Read};
 
 use serde_json::Value;
 
-use super::parse::parse_value;
+use super::parse::{parse_leading, parse_value};
 use super::sink::Sink;
 use super::sniff::is_json_ws;
 use super::{Position, ReadErrorKind};
@@ -261,7 +261,13 @@ enum MultiState {
 ///
 /// Elements are delimited by a structural scan (strings, escapes and nesting depth), each
 /// parsed on its own, so a malformed element is reported and the next one still read.
-pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOpts) {
+pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, r: R, opts: JsonOpts) {
+    read_array_with::<R, true>(sink, r, opts)
+}
+
+/// [`read_array`]; `FAST` parses each element in place when it lies whole in the buffer
+/// (see [`whole_element`]), which tests compare with the scanner alone (`false`).
+fn read_array_with<R: BufRead, const FAST: bool>(sink: &mut Sink<'_>, mut r: R, opts: JsonOpts) {
     let mut scan = Scanner::default();
     let mut elem = RecordBuf::new(opts.max_record);
     let mut index = 0u64;
@@ -289,8 +295,24 @@ pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOp
             bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
         }
         let len = buf.len();
+        // The buffer's valid UTF-8 prefix, checked once, for parsing elements in place.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+        };
         let mut i = 0;
         while i < bytes.len() {
+            if FAST && state == ArrayState::InArray && elem.bytes.is_empty() && !elem.over {
+                if let Some((at, close, v)) = whole_element(text, i, opts.max_record) {
+                    record(sink, Position::Element(index), index, v);
+                    index += 1;
+                    i = at + 1;
+                    if close {
+                        state = ArrayState::AfterClose;
+                    }
+                    continue;
+                }
+            }
             let b = bytes[i];
             i += 1;
             match state {
@@ -372,6 +394,29 @@ pub(crate) fn read_array<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOp
             );
         }
         ArrayState::AfterClose => {}
+    }
+}
+
+/// An element starting at `from` in the buffer's text, parsed where it lies instead of
+/// being delimited and copied out first: `(offset of the `,` or `]` after it, whether
+/// it is `]`, value)`. Only a well-formed value followed by its delimiter within the
+/// buffer is taken, and nothing longer than `max` (the scanner's cap); then the scanner
+/// would have delimited the same bytes and parsed them to the same value. Anything else
+/// (errors, cut by the buffer's end) is left to the scanner.
+fn whole_element(text: &str, from: usize, max: usize) -> Option<(usize, bool, Value)> {
+    let (v, len) = parse_leading(text.get(from..)?)?;
+    let after = from + len;
+    let gap = text.as_bytes()[after..]
+        .iter()
+        .position(|b| !is_json_ws(*b))?;
+    let at = after + gap;
+    if at - from > max {
+        return None;
+    }
+    match text.as_bytes()[at] {
+        b',' => Some((at, false, v)),
+        b']' => Some((at, true, v)),
+        _ => None,
     }
 }
 
@@ -566,6 +611,20 @@ mod tests {
         (events, errors)
     }
 
+    fn array_through<R: BufRead, const FAST: bool>(r: R, max_record: usize) -> Seen {
+        let mut events = Vec::new();
+        let mut errors = Vec::new();
+        let mut on_event = |e: Event| events.push((e.record, e.doc));
+        let mut on_error = |e: ReadError| errors.push((e.position, e.message));
+        let mut sink = Sink::new("t".into(), &mut on_event, &mut on_error);
+        let io = JsonOpts {
+            io: ReadErrorKind::Io,
+            max_record,
+        };
+        read_array_with::<R, FAST>(&mut sink, r, io);
+        (events, errors)
+    }
+
     fn non_blank_lines(bytes: &[u8]) -> usize {
         let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
         body.split(|b| *b == b'\n')
@@ -681,6 +740,34 @@ mod tests {
             let whole = lines_through(text.as_bytes(), max);
             let cut = lines_through(io::BufReader::with_capacity(cap, text.as_bytes()), max);
             prop_assert_eq!(whole, cut);
+        }
+
+        /// Elements parsed in place report exactly what the scanner alone reports,
+        /// whatever the buffer size and record cap, on good and damaged arrays.
+        #[test]
+        fn array_in_place_same_as_scanner(
+            elems in proptest::collection::vec(element_text(), 0..12),
+            seps in proptest::collection::vec(prop::sample::select(vec![",", " ,\n", ",,", " ", "\u{e9},"]), 12),
+            end in prop::sample::select(vec!["]", "\n]\n", "", "] x", ", ]"]),
+            cap in 1usize..64,
+            max in prop::sample::select(vec![8usize, 40, MAX_RECORD]),
+            noise in proptest::collection::vec(any::<u8>(), 0..3),
+        ) {
+            let mut text = b"[".to_vec();
+            for (i, (t, _)) in elems.iter().enumerate() {
+                if i > 0 {
+                    text.extend_from_slice(seps[i].as_bytes());
+                }
+                text.extend_from_slice(t.as_bytes());
+            }
+            text.extend_from_slice(end.as_bytes());
+            for input in [text.clone(), [text.as_slice(), &noise].concat()] {
+                let scanner = array_through::<_, false>(input.as_slice(), max);
+                let fast = array_through::<_, true>(input.as_slice(), max);
+                prop_assert_eq!(&fast, &scanner);
+                let cut = array_through::<_, true>(io::BufReader::with_capacity(cap, input.as_slice()), max);
+                prop_assert_eq!(&cut, &scanner);
+            }
         }
 
         #[test]

@@ -42,6 +42,30 @@ pub(crate) fn parse_value(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     parsed
 }
 
+/// Parses the one JSON value that `text` starts with (after whitespace), for readers
+/// that have not delimited it: the value and the offset just past it, or `None` when
+/// `text` does not start with a whole well-formed value followed by a plausible end.
+pub(crate) fn parse_leading(text: &str) -> Option<(Value, usize)> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Built>();
+    match stream.next() {
+        Some(Ok(Built(v))) => Some((v, stream.byte_offset())),
+        _ => None,
+    }
+}
+
+/// A `Value` built by [`Build`] with the thread's pool, for serde_json's stream reader,
+/// which wants a `Deserialize` type rather than a seed.
+struct Built(Value);
+
+impl<'de> serde::Deserialize<'de> for Built {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Built, D::Error> {
+        let mut pool = POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        let built = Build { pool: &mut pool }.deserialize(d);
+        POOL.with(|p| *p.borrow_mut() = pool);
+        built.map(Built)
+    }
+}
+
 /// `serde_json::from_*`'s steps with [`Build`] for the value: parse, then reject
 /// anything but whitespace after it.
 fn parse_with<'de, R: serde_json::de::Read<'de>>(
