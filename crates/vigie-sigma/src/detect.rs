@@ -16,8 +16,12 @@ pub type FieldId = u32;
 
 /// The view of one event that evaluation needs; built once per event by the matcher.
 pub struct Ctx<'e> {
-    /// Value per field id, when the event has the field.
-    pub vals: &'e [Option<&'e Value>],
+    /// Per field id: 0 when the event lacks the field, else 1 + its index in `leaves`
+    /// (a dense table kept across events and reset through the touched fields only, so
+    /// no per-event clear of one slot per known field name).
+    pub slot_of: &'e [u32],
+    /// The values of the fields the event has.
+    pub leaves: &'e [&'e Value],
     /// Lowercased text of scalar values, per field id (valid where `vals` is a scalar).
     pub lower: &'e [String],
     /// Text of non-string scalars (numbers, booleans), per field id.
@@ -29,9 +33,20 @@ pub struct Ctx<'e> {
 }
 
 impl<'e> Ctx<'e> {
+    /// Value of field `f`, when the event has it.
+    #[inline]
+    pub fn val(&self, f: FieldId) -> Option<&'e Value> {
+        let i = self.slot_of[f as usize] as usize;
+        if i == 0 {
+            None
+        } else {
+            self.leaves.get(i - 1).copied()
+        }
+    }
+
     /// Original text of a scalar slot.
     fn orig(&self, f: FieldId) -> Option<&'e str> {
-        match self.vals[f as usize]? {
+        match self.val(f)? {
             Value::String(s) => Some(s.as_str()),
             Value::Number(_) | Value::Bool(_) => Some(self.text[f as usize].as_str()),
             _ => None,
@@ -128,7 +143,7 @@ impl Pat {
             Pat::Num(cmp, n) => parse_num(orig).is_some_and(|v| cmp.holds(v, *n)),
             Pat::Time(unit, cmp, n) => time_part(orig, *unit).is_some_and(|v| cmp.holds(v, *n)),
             Pat::FieldRef { other, how, cased } => {
-                let Some(ov) = ctx.vals[*other as usize] else {
+                let Some(ov) = ctx.val(*other) else {
                     return false;
                 };
                 let check = |o: &str| -> bool {
@@ -175,7 +190,7 @@ impl Pat {
 
     /// Test on a field slot.
     fn on_slot(&self, f: FieldId, ctx: &Ctx) -> bool {
-        match ctx.vals[f as usize] {
+        match ctx.val(f) {
             None | Some(Value::Null) | Some(Value::Object(_)) => false,
             Some(Value::Array(a)) => a.iter().any(|e| self.on_value(e, ctx)),
             Some(_) => match ctx.orig(f) {
@@ -238,7 +253,7 @@ impl FieldTest {
         let Some(f) = self.field else {
             return self.eval_keyword(ctx);
         };
-        let v = ctx.vals[f as usize];
+        let v = ctx.val(f);
         match &self.test {
             Test::Null => matches!(v, None | Some(Value::Null)),
             Test::Exists(want) => v.is_some() == *want,

@@ -22,7 +22,11 @@ fn reuse<T, U>(v: Vec<T>) -> Vec<U> {
 /// Matches events against a [`RuleSet`]; one per thread, buffers reused across events.
 pub struct Matcher<'r> {
     rs: &'r RuleSet,
-    slots: Vec<Option<&'static Value>>,
+    /// See [`Ctx::slot_of`]; all zero between events.
+    slot_of: Vec<u32>,
+    leaves: Vec<&'static Value>,
+    /// Set while a scan runs: if one unwound, per-field state is reset in full.
+    dirty: bool,
     all: Vec<&'static Value>,
     all_lower: Vec<String>,
     prio: Vec<u8>,
@@ -66,7 +70,9 @@ impl<'r> Matcher<'r> {
         let nf = rs.field_names.len();
         Matcher {
             rs,
-            slots: Vec::with_capacity(nf),
+            slot_of: vec![0; nf],
+            leaves: Vec::new(),
+            dirty: false,
             all: Vec::new(),
             all_lower: Vec::new(),
             prio: vec![u8::MAX; nf],
@@ -113,9 +119,14 @@ impl<'r> Matcher<'r> {
             self.gen = 1;
         }
         let gen = self.gen;
-        let nf = rs.field_names.len();
-        let mut slots: Vec<Option<&Value>> = reuse(std::mem::take(&mut self.slots));
-        slots.resize(nf, None);
+        if self.dirty {
+            self.slot_of.iter_mut().for_each(|s| *s = 0);
+            self.prio.iter_mut().for_each(|p| *p = u8::MAX);
+            self.touched.clear();
+        }
+        self.dirty = true;
+        let mut leaves: Vec<&Value> = reuse(std::mem::take(&mut self.leaves));
+        let slot_of = &mut self.slot_of;
         let mut all: Vec<&Value> = reuse(std::mem::take(&mut self.all));
 
         // 1. One walk: fill slots for known names (best priority wins).
@@ -150,12 +161,16 @@ impl<'r> Matcher<'r> {
                 if let Some(ts) = ts {
                     for &(f, p) in ts {
                         let fi = f as usize;
-                        if slots[fi].is_none() {
+                        let s = slot_of[fi] as usize;
+                        if s == 0 {
                             touched.push(f);
-                            slots[fi] = Some(v);
+                            leaves.push(v);
+                            slot_of[fi] = leaves.len() as u32;
                             prio[fi] = p;
                         } else if p < prio[fi] {
-                            slots[fi] = Some(v);
+                            if let Some(l) = leaves.get_mut(s - 1) {
+                                *l = v;
+                            }
                             prio[fi] = p;
                         }
                     }
@@ -165,7 +180,7 @@ impl<'r> Matcher<'r> {
         // 2. Case-fold each scalar once.
         for &f in &self.touched {
             let fi = f as usize;
-            match slots[fi] {
+            match val_of(slot_of, &leaves, fi) {
                 Some(Value::String(s)) => lower_into(s, &mut self.lower[fi]),
                 Some(v @ (Value::Number(_) | Value::Bool(_))) => {
                     let t = &mut self.text[fi];
@@ -204,7 +219,8 @@ impl<'r> Matcher<'r> {
         self.cands.clear();
         {
             let ctx = Ctx {
-                vals: &slots,
+                slot_of,
+                leaves: &leaves,
                 lower: &self.lower,
                 text: &self.text,
                 all: &all,
@@ -213,10 +229,12 @@ impl<'r> Matcher<'r> {
             // Groups whose logsource can hold for this event's Channel (all of them
             // when the event has none).
             self.group_buf.clear();
-            match rs.channel.and_then(|c| match slots[c as usize] {
-                Some(Value::String(_)) => Some(&self.lower[c as usize]),
-                _ => None,
-            }) {
+            match rs
+                .channel
+                .and_then(|c| match val_of(slot_of, &leaves, c as usize) {
+                    Some(Value::String(_)) => Some(&self.lower[c as usize]),
+                    _ => None,
+                }) {
                 Some(ch) => {
                     self.group_buf.extend_from_slice(&rs.unkeyed_groups);
                     if let Some(g) = rs.groups_by_channel.get(ch.as_str()) {
@@ -255,7 +273,7 @@ impl<'r> Matcher<'r> {
                         continue;
                     }
                     let fi = *f as usize;
-                    match slots[fi] {
+                    match val_of(slot_of, &leaves, fi) {
                         None | Some(Value::Null) | Some(Value::Object(_)) => {}
                         Some(Value::Array(a)) => {
                             for e in a {
@@ -308,7 +326,8 @@ impl<'r> Matcher<'r> {
         // 4. Evaluate candidates.
         {
             let ctx = Ctx {
-                vals: &slots,
+                slot_of,
+                leaves: &leaves,
                 lower: &self.lower,
                 text: &self.text,
                 all: &all,
@@ -340,9 +359,11 @@ impl<'r> Matcher<'r> {
         // Reset per-event state, hand the buffers back.
         for &f in &self.touched {
             self.prio[f as usize] = u8::MAX;
+            slot_of[f as usize] = 0;
         }
         self.touched.clear();
-        self.slots = reuse(slots);
+        self.dirty = false;
+        self.leaves = reuse(leaves);
         self.all = reuse(all);
     }
 }
@@ -436,6 +457,15 @@ impl HitCache {
     }
 }
 
+/// Value of field `fi` during a scan (see [`Ctx::slot_of`]).
+#[inline]
+fn val_of<'a>(slot_of: &[u32], leaves: &[&'a Value], fi: usize) -> Option<&'a Value> {
+    match slot_of[fi] as usize {
+        0 => None,
+        i => leaves.get(i - 1).copied(),
+    }
+}
+
 fn is_scalar(v: &Value) -> bool {
     matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
 }
@@ -443,7 +473,7 @@ fn is_scalar(v: &Value) -> bool {
 fn ls_holds(alts: &[Vec<(u32, FieldCond)>], ctx: &Ctx) -> bool {
     alts.iter().any(|alt| {
         alt.iter().all(|(f, c)| {
-            let v = ctx.vals[*f as usize];
+            let v = ctx.val(*f);
             match (c, v) {
                 (FieldCond::Absent, v) => v.is_none(),
                 // A field the event does not have is not a routing criterion.
@@ -477,7 +507,7 @@ fn matched_fields(
         {
             for t in alt {
                 let Some(f) = t.field else { continue };
-                if let Some(v) = ctx.vals[f as usize] {
+                if let Some(v) = ctx.val(f) {
                     if !out.iter().any(|(n, _)| *n == t.name) {
                         out.push((t.name.clone(), v.clone()));
                     }
