@@ -262,6 +262,7 @@ pub fn compile_item(key: Option<&str>, value: &Y, env: &mut Env) -> Result<Field
             };
             let mut b = regex::RegexBuilder::new(&src);
             b.size_limit(1 << 24);
+            b.dfa_size_limit(1 << 24);
             let re = b.build().map_err(|e| {
                 fail(
                     RefusalKind::Value,
