@@ -30,7 +30,8 @@ if [ -z "${RSIGMA:-}" ]; then
   fi
 fi
 
-(cd "$ROOT" && cargo build --release -p vigie -p vigie-hunt --example flatten --quiet)
+# Two builds: with --example, cargo builds only that example, not the vigie binary.
+(cd "$ROOT" && cargo build --release -p vigie --quiet && cargo build --release -p vigie-hunt --example flatten --quiet)
 VIGIE=$TARGET/release/vigie
 
 echo "vigie hunt (EVTX)..." >&2

@@ -20,7 +20,8 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 EVTX=$SHARED/evtx
 WORK=$(mktemp -d)
 
-(cd "$ROOT" && cargo build --release -p vigie -p vigie-event --example evtx_floor --quiet)
+# Two builds: with --example, cargo builds only that example, not the vigie binary.
+(cd "$ROOT" && cargo build --release -p vigie --quiet && cargo build --release -p vigie-event --example evtx_floor --quiet)
 VIGIE=$TARGET/release/vigie
 FLOOR=$TARGET/release/examples/evtx_floor
 
