@@ -274,6 +274,7 @@ impl Prefilter {
         for (f, (lits, _, rules)) in keys {
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                .prefilter(false)
                 .kind(Some(if lits.len() <= DFA_MAX_PATTERNS {
                     AhoCorasickKind::DFA
                 } else {
