@@ -68,6 +68,33 @@ pub fn scalar_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
+/// Appends the text of a JSON number to `out`, the same as its `Display` (integers
+/// without the formatting machinery: they are most numbers in events).
+pub fn number_text(n: &serde_json::Number, out: &mut String) {
+    fn digits(mut u: u64, out: &mut String) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (u % 10) as u8;
+            u /= 10;
+            if u == 0 {
+                break;
+            }
+        }
+        out.extend(buf[i..].iter().map(|&d| d as char));
+    }
+    if let Some(u) = n.as_u64() {
+        digits(u, out);
+    } else if let Some(i) = n.as_i64() {
+        out.push('-');
+        digits(i.unsigned_abs(), out);
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{n}");
+    }
+}
+
 /// Numeric comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmp {
@@ -280,10 +307,13 @@ impl FieldTest {
         match &self.test {
             Test::Match { pats, all, neq, .. } => {
                 let one = |p: &Pat| {
-                    ctx.all
-                        .iter()
-                        .zip(ctx.all_lower)
-                        .any(|(v, low)| scalar_text(v).is_some_and(|t| p.on_text(&t, low, ctx)))
+                    ctx.all.iter().zip(ctx.all_lower).any(|(v, low)| match v {
+                        Value::String(s) => p.on_text(s, low, ctx),
+                        // The matcher stores a number's or boolean's text as is
+                        // (it has no letters to fold): no need to format it again.
+                        Value::Number(_) | Value::Bool(_) => p.on_text(low, low, ctx),
+                        _ => false,
+                    })
                 };
                 let r = if *all {
                     pats.iter().all(one)
@@ -383,5 +413,35 @@ pub struct Detection {
 impl Detection {
     pub fn eval(&self, ctx: &Ctx) -> bool {
         self.expr.eval(&self.sels, ctx)
+    }
+}
+
+#[cfg(test)]
+mod number_text_tests {
+    use super::number_text;
+
+    #[test]
+    fn number_text_is_display() {
+        let nums: Vec<serde_json::Number> = [
+            "0",
+            "7",
+            "4624",
+            "-1",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "1.5",
+            "-0.25",
+            "1e300",
+        ]
+        .iter()
+        .filter_map(|t| serde_json::from_str(t).ok())
+        .collect();
+        assert_eq!(nums.len(), 9);
+        let mut out = String::new();
+        for n in nums {
+            out.clear();
+            number_text(&n, &mut out);
+            assert_eq!(out, n.to_string());
+        }
     }
 }

@@ -186,10 +186,7 @@ impl<'r> Matcher<'r> {
                     let t = &mut self.text[fi];
                     t.clear();
                     match v {
-                        Value::Number(n) => {
-                            use std::fmt::Write;
-                            let _ = write!(t, "{n}");
-                        }
+                        Value::Number(n) => crate::detect::number_text(n, t),
                         Value::Bool(b) => t.push_str(if *b { "true" } else { "false" }),
                         _ => {}
                     }
@@ -206,6 +203,10 @@ impl<'r> Matcher<'r> {
             for (v, low) in all.iter().zip(self.all_lower.iter_mut()) {
                 match v {
                     Value::String(s) => lower_into(s, low),
+                    Value::Number(n) => {
+                        low.clear();
+                        crate::detect::number_text(n, low);
+                    }
                     v => {
                         low.clear();
                         if let Some(t) = crate::detect::scalar_text(v) {

@@ -176,9 +176,20 @@ pub fn lower_into(s: &str, out: &mut String) {
         out.push_str(s);
         out.make_ascii_lowercase();
     } else {
-        // The standard conversion (ASCII runs in bulk, final sigma handled); both rule
-        // and event sides go through here, so they fold alike.
-        out.push_str(&s.to_lowercase());
+        // The standard conversion (final sigma handled); both rule and event sides go
+        // through here, so they fold alike. Without a capital sigma it is the
+        // per-character one, done here without its allocation.
+        if s.contains('\u{3A3}') {
+            out.push_str(&s.to_lowercase());
+        } else {
+            for c in s.chars() {
+                if c.is_ascii() {
+                    out.push(c.to_ascii_lowercase());
+                } else {
+                    out.extend(c.to_lowercase());
+                }
+            }
+        }
     }
 }
 
@@ -230,6 +241,30 @@ pub fn base64_offsets(bytes: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_into_agrees_with_the_standard_conversion() {
+        let cases = [
+            "",
+            "C:\\Windows\\System32\\CMD.EXE /C Whoami",
+            "Microsoft\u{ae} Windows\u{ae} Operating System",
+            "\u{c9}COLE \u{130}stanbul \u{212a}elvin \u{1e9e}",
+            "\u{3a3}\u{39f}\u{3a3} \u{39f}\u{394}\u{3a5}\u{3a3}\u{3a3}\u{395}\u{3a5}\u{3a3} abc",
+        ];
+        let mut out = String::from("junk");
+        for c in cases {
+            lower_into(c, &mut out);
+            assert_eq!(out, c.to_lowercase(), "{c:?}");
+        }
+        for i in 0u32..0x3_0000 {
+            let Some(ch) = char::from_u32(i) else {
+                continue;
+            };
+            let t = format!("AB{ch}C {ch}");
+            lower_into(&t, &mut out);
+            assert_eq!(out, t.to_lowercase(), "{t:?}");
+        }
+    }
 
     fn lit(s: &str) -> Piece {
         Piece::Lit(s.into())
