@@ -47,24 +47,14 @@ impl<'r> Matchers<'r> {
     }
 }
 
-/// Which rules feed a correlation, indexed by rule id. `RuleSet::observe` answers `None`
-/// both for a rule that feeds nothing and for an event without a time; asking it once
-/// per rule with a timed, empty event tells the two apart, so that untimed matches left
-/// out of correlations can be counted rather than silently lost.
+/// Which rules feed a correlation, indexed by rule id: `RuleSet::observe` answers `None`
+/// both for a rule that feeds nothing and for an event without a time, and only the
+/// second must be counted as an input left out.
 fn feeding_rules(rules: &RuleSet) -> Vec<bool> {
     let mut feeds = vec![false; rules.len()];
-    if !rules.has_correlations() {
-        return feeds;
-    }
-    let mut probe = Event::new("probe".into(), 0, serde_json::Value::Null);
-    probe.timestamp = vigie_event::event::parse_time_str("2000-01-01T00:00:00Z");
     for id in rules.rule_ids() {
-        let m = Match {
-            rule: id,
-            fields: Vec::new(),
-        };
         if let Some(f) = feeds.get_mut(id.0 as usize) {
-            *f = rules.observe(&m, &probe).is_some();
+            *f = rules.feeds_correlation(id);
         }
     }
     feeds

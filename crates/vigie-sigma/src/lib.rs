@@ -49,6 +49,12 @@ impl RuleSet {
         self.correlations.as_ref()?.observe(m, ev)
     }
 
+    /// Whether matches of this rule are inputs of some correlation (whether or not a
+    /// given event can feed it: one without a time cannot).
+    pub fn feeds_correlation(&self, rule: RuleId) -> bool {
+        self.correlations.as_ref().is_some_and(|c| c.feeds(rule))
+    }
+
     /// Whether any correlation is loaded.
     pub fn has_correlations(&self) -> bool {
         self.correlations.as_ref().is_some_and(|c| !c.is_empty())
