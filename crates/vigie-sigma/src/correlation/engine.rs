@@ -98,7 +98,7 @@ struct CorrState {
 
 /// Runs compiled correlations over observations in event-time order.
 ///
-/// Firing policy (see also `docs/arch/vigie-sigma-correlation.md`):
+/// Firing policy (see also ARCHITECTURE.md, correlation section):
 /// - A condition made only of `gt`/`gte`, on a type whose aggregate grows with its window
 ///   (`event_count`, `value_count`, `value_sum`, `temporal`, `temporal_ordered`), is
 ///   tested on a *sliding* window (the group's inputs at most `timespan` older than the
