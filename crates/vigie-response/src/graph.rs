@@ -215,34 +215,25 @@ impl Graph {
     /// Resolve ids to nodes; unknown ids become one error naming them all, with the closest
     /// known ids as suggestions.
     pub fn resolve_nodes(&self, what: &str, ids: &[String]) -> Result<Vec<NodeId>, Error> {
-        let mut out = Vec::with_capacity(ids.len());
-        let mut unknown = Vec::new();
-        for id in ids {
-            match self.node(id) {
-                Some(n) => {
-                    if !out.contains(&n) {
-                        out.push(n)
-                    }
-                }
-                None => unknown.push(self.unknown(id)),
-            }
-        }
-        if unknown.is_empty() {
-            Ok(out)
-        } else {
-            Err(Error::UnknownIds {
-                what: what.to_string(),
-                ids: unknown,
-            })
-        }
+        self.resolve_all(what, ids, |id| self.node(id))
     }
 
     /// Resolve ids to any target (assets, services, flows).
     pub fn resolve_targets(&self, what: &str, ids: &[String]) -> Result<Vec<Target>, Error> {
+        self.resolve_all(what, ids, |id| self.resolve(id))
+    }
+
+    /// Resolves every id with `lookup`, dropping repeats; all unknown ids in one error.
+    fn resolve_all<T: PartialEq>(
+        &self,
+        what: &str,
+        ids: &[String],
+        lookup: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<T>, Error> {
         let mut out = Vec::with_capacity(ids.len());
         let mut unknown = Vec::new();
         for id in ids {
-            match self.resolve(id) {
+            match lookup(id) {
                 Some(t) => {
                     if !out.contains(&t) {
                         out.push(t)
