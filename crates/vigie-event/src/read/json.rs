@@ -73,16 +73,26 @@ impl RecordBuf {
     }
 }
 
+/// The reader's buffer, refilled when empty; an interrupted read is retried, as
+/// `BufRead::read_until` does.
+fn fill<R: BufRead>(r: &mut R) -> io::Result<&[u8]> {
+    loop {
+        match r.fill_buf() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            _ => break,
+        }
+    }
+    // Asked again rather than kept from the loop: the borrow checker cannot see that a
+    // retried error no longer borrows `r`; a second call on a filled buffer is a no-op.
+    r.fill_buf()
+}
+
 /// Reads through the next `\n` (included) into `line`, keeping at most `line.max` bytes.
 /// Returns the bytes consumed (0 at end of input).
 fn read_line<R: BufRead>(r: &mut R, line: &mut RecordBuf) -> io::Result<usize> {
     let mut total = 0;
     loop {
-        let buf = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let buf = fill(r)?;
         if buf.is_empty() {
             return Ok(total);
         }
@@ -187,9 +197,8 @@ pub(crate) fn read_multiline<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: Js
     let mut state = MultiState::Between;
     let mut first = true;
     loop {
-        let buf = match r.fill_buf() {
+        let buf = match fill(&mut r) {
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 sink.error(Position::Line(line), opts.io, format!("read failed: {e}"));
                 return;
@@ -274,9 +283,8 @@ fn read_array_with<R: BufRead, const FAST: bool>(sink: &mut Sink<'_>, mut r: R, 
     let mut state = ArrayState::BeforeOpen;
     let mut first = true;
     loop {
-        let buf = match r.fill_buf() {
+        let buf = match fill(&mut r) {
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 sink.error(
                     Position::Element(index),
