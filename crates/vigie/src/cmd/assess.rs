@@ -21,39 +21,68 @@ pub enum Format {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Operator model (YAML or JSON); the built-in demo operator when omitted.
-    #[arg(long, value_name = "FILE")]
-    pub model: Option<PathBuf>,
-    /// Compromised asset ids, comma-separated.
-    #[arg(long, value_name = "ID,...", value_delimiter = ',', required = true)]
-    pub compromised: Vec<String>,
+    #[command(flatten)]
+    pub incident: Incident,
     /// List at most N reachable assets (0 = all; the count is always exact).
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write the attack graph as Graphviz DOT.
+    #[command(flatten)]
+    pub graph_out: GraphOutput,
+}
+
+/// The model and what the attacker holds on it: shared by `assess` and `contain`.
+#[derive(clap::Args)]
+pub struct Incident {
+    /// Operator model (YAML or JSON); the built-in demo operator when omitted.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Compromised asset ids, comma-separated.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', required = true)]
+    pub compromised: Vec<String>,
+}
+
+impl Incident {
+    /// The response graph of the model and the compromised assets resolved on it.
+    pub fn load(&self) -> anyhow::Result<(Graph, Vec<u32>)> {
+        let g = load_graph(self.model.as_deref())?;
+        let compromised = g.resolve_nodes("compromised asset", &clean(&self.compromised))?;
+        Ok((g, compromised))
+    }
+}
+
+/// Where to draw the attack graph: shared by `assess` and `contain`.
+#[derive(clap::Args)]
+pub struct GraphOutput {
+    /// Write the attack graph as Graphviz DOT (contain: with the plan's cut highlighted).
     #[arg(long, value_name = "FILE")]
     pub dot: Option<PathBuf>,
-    /// Write the attack graph as SVG (needs Graphviz `dot`).
+    /// Write the same as SVG (needs Graphviz `dot`).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
 }
 
+impl GraphOutput {
+    /// Writes what was asked for (nothing when neither option is given).
+    pub fn write(&self, g: &Graph, compromised: &[u32], plan: &[Action]) -> anyhow::Result<()> {
+        write_graph(
+            g,
+            compromised,
+            plan,
+            self.dot.as_deref(),
+            self.svg.as_deref(),
+        )
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let g = load_graph(args.model.as_deref())?;
-    let compromised = g.resolve_nodes("compromised asset", &clean(&args.compromised))?;
+    let (g, compromised) = args.incident.load()?;
     let t = Instant::now();
     let report = vigie_response::assess::assess(&g, &compromised, args.limit)?;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "assess computed");
-    write_graph(
-        &g,
-        &compromised,
-        &[],
-        args.dot.as_deref(),
-        args.svg.as_deref(),
-    )?;
+    args.graph_out.write(&g, &compromised, &[])?;
     match args.format {
         Format::Text => print!("{}", vigie_response::render::assess(&report)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -106,7 +135,7 @@ pub fn load_graph(path: Option<&Path>) -> anyhow::Result<Graph> {
 }
 
 /// Write `--dot` and/or `--svg`.
-pub fn write_graph(
+fn write_graph(
     g: &Graph,
     compromised: &[u32],
     plan: &[Action],

@@ -1,22 +1,17 @@
 //! `vigie contain`: the cheapest complete containment plan in customer-hours (proven optimal
 //! or flagged), alternatives, and the naive plans beside it.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use vigie_response::contain::{contain, ContainRequest, SearchConfig};
 
-use super::assess::{clean, load_graph, write_graph, Format};
+use super::assess::{clean, Format, GraphOutput, Incident};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Operator model (YAML or JSON); the built-in demo operator when omitted.
-    #[arg(long, value_name = "FILE")]
-    pub model: Option<PathBuf>,
-    /// Compromised asset ids, comma-separated.
-    #[arg(long, value_name = "ID,...", value_delimiter = ',', required = true)]
-    pub compromised: Vec<String>,
+    #[command(flatten)]
+    pub incident: Incident,
     /// Assets to protect (default: the crown jewels not already compromised).
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub protect: Option<Vec<String>>,
@@ -35,17 +30,12 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write the attack graph with the plan's cut as Graphviz DOT.
-    #[arg(long, value_name = "FILE")]
-    pub dot: Option<PathBuf>,
-    /// Write the same as SVG (needs Graphviz `dot`).
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
+    #[command(flatten)]
+    pub graph_out: GraphOutput,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let g = load_graph(args.model.as_deref())?;
-    let compromised = g.resolve_nodes("compromised asset", &clean(&args.compromised))?;
+    let (g, compromised) = args.incident.load()?;
     let protect = match &args.protect {
         Some(p) => Some(g.resolve_nodes("protected asset", &clean(p))?),
         None => None,
@@ -70,13 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|p| p.raw.clone())
         .unwrap_or_default();
-    write_graph(
-        &g,
-        &compromised,
-        &plan,
-        args.dot.as_deref(),
-        args.svg.as_deref(),
-    )?;
+    args.graph_out.write(&g, &compromised, &plan)?;
     match args.format {
         Format::Text => print!("{}", vigie_response::render::contain(&report)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
