@@ -239,6 +239,12 @@ pub struct Prefilter {
     pub fields: Vec<FieldIndex>,
     /// Rules with no requirement: always evaluated.
     pub always: Vec<u32>,
+    /// A SIMD (Teddy) search for any keyword literal, when the CPU has one and there are
+    /// few enough literals. Keyword literals are searched in every leaf of every event,
+    /// nearly all of which hold none; this rules a leaf out some ten times faster than
+    /// the automaton steps through it (with `AhoCorasick`'s own prefilter the overlapping
+    /// search did not get faster on these literals).
+    pub keyword_pre: Option<aho_corasick::packed::Searcher>,
 }
 
 impl Prefilter {
@@ -269,9 +275,16 @@ impl Prefilter {
             }
         }
         let mut fields = Vec::new();
+        let mut keyword_pre = None;
         let mut keys: Vec<_> = by_field.into_iter().collect();
         keys.sort_by_key(|(f, _)| *f);
         for (f, (lits, _, rules)) in keys {
+            if f == KEYWORDS {
+                keyword_pre = aho_corasick::packed::Config::new()
+                    .builder()
+                    .extend(&lits)
+                    .build();
+            }
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 .prefilter(false)
@@ -295,6 +308,10 @@ impl Prefilter {
         }
         always.sort_unstable();
         always.dedup();
-        Prefilter { fields, always }
+        Prefilter {
+            fields,
+            always,
+            keyword_pre,
+        }
     }
 }

@@ -434,10 +434,7 @@ impl RuleSet {
                 path: r.path.clone(),
                 report: true,
             });
-            compiled.push(CRule {
-                det: r.def.detection,
-                ls: ls_id,
-            });
+            compiled.push(CRule::new(r.def.detection, ls_id));
         }
         report.detection_rules = compiled.len();
         report.unrouted_logsources = unrouted.into_iter().collect();
@@ -528,12 +525,7 @@ impl RuleSet {
                 None => unkeyed_groups.push(gi as u32),
             }
         }
-        let has_keywords = compiled.iter().any(|r| {
-            r.det
-                .sels
-                .iter()
-                .any(|s| s.alts.iter().any(|a| a.iter().any(|t| t.field.is_none())))
-        });
+        let has_keywords = compiled.iter().any(|r| r.keywords);
         tracing::debug!(
             rules = compiled.len(),
             fields = fields.names.len(),

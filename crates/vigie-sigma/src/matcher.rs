@@ -196,26 +196,6 @@ impl<'r> Matcher<'r> {
                 _ => self.lower[fi].clear(),
             }
         }
-        if rs.has_keywords {
-            if self.all_lower.len() < all.len() {
-                self.all_lower.resize(all.len(), String::new());
-            }
-            for (v, low) in all.iter().zip(self.all_lower.iter_mut()) {
-                match v {
-                    Value::String(s) => lower_into(s, low),
-                    Value::Number(n) => {
-                        low.clear();
-                        crate::detect::number_text(n, low);
-                    }
-                    v => {
-                        low.clear();
-                        if let Some(t) = crate::detect::scalar_text(v) {
-                            low.push_str(&t);
-                        }
-                    }
-                }
-            }
-        }
         // 3. Candidates from the literal indexes of the logsources the event satisfies.
         self.cands.clear();
         {
@@ -225,7 +205,7 @@ impl<'r> Matcher<'r> {
                 lower: &self.lower,
                 text: &self.text,
                 all: &all,
-                all_lower: &self.all_lower[..all.len().min(self.all_lower.len())],
+                all_lower: &[],
             };
             // Groups whose logsource can hold for this event's Channel (all of them
             // when the event has none).
@@ -266,8 +246,29 @@ impl<'r> Matcher<'r> {
                         cands: &mut self.cands,
                     };
                     if *f == crate::index::KEYWORDS {
-                        for low in ctx.all_lower {
-                            for m in ac.find_overlapping_iter(low.as_str()) {
+                        for v in ctx.all {
+                            let hay: &str = match v {
+                                Value::String(s) => {
+                                    lower_into(s, &mut self.low_buf);
+                                    &self.low_buf
+                                }
+                                Value::Number(n) => {
+                                    self.low_buf.clear();
+                                    crate::detect::number_text(n, &mut self.low_buf);
+                                    &self.low_buf
+                                }
+                                Value::Bool(true) => "true",
+                                Value::Bool(false) => "false",
+                                _ => continue,
+                            };
+                            if pf
+                                .keyword_pre
+                                .as_ref()
+                                .is_some_and(|p| p.find(hay).is_none())
+                            {
+                                continue;
+                            }
+                            for m in ac.find_overlapping_iter(hay) {
                                 marks.apply(&rules[m.pattern().as_usize()]);
                             }
                         }
@@ -324,15 +325,26 @@ impl<'r> Matcher<'r> {
         self.stats.events += 1;
         self.stats.candidates += self.cands.len() as u64;
 
-        // 4. Evaluate candidates.
+        // 4. Evaluate candidates; the lowercased text of every leaf only when one of
+        // them searches keywords.
+        let n_all = if self
+            .cands
+            .iter()
+            .any(|&r| rs.rules.get(r as usize).is_some_and(|r| r.keywords))
+        {
+            lower_all(&all, &mut self.all_lower);
+            all.len()
+        } else {
+            0
+        };
         {
             let ctx = Ctx {
                 slot_of,
                 leaves: &leaves,
                 lower: &self.lower,
                 text: &self.text,
-                all: &all,
-                all_lower: &self.all_lower[..all.len().min(self.all_lower.len())],
+                all: &all[..n_all],
+                all_lower: &self.all_lower[..n_all],
             };
             for &r in &self.cands {
                 let rule = &rs.rules[r as usize];
@@ -464,6 +476,28 @@ fn val_of<'a>(slot_of: &[u32], leaves: &[&'a Value], fi: usize) -> Option<&'a Va
     match slot_of[fi] as usize {
         0 => None,
         i => leaves.get(i - 1).copied(),
+    }
+}
+
+/// The lowercased text of every scalar leaf, for keyword evaluation.
+fn lower_all(all: &[&Value], out: &mut Vec<String>) {
+    if out.len() < all.len() {
+        out.resize(all.len(), String::new());
+    }
+    for (v, low) in all.iter().zip(out.iter_mut()) {
+        match v {
+            Value::String(s) => lower_into(s, low),
+            Value::Number(n) => {
+                low.clear();
+                crate::detect::number_text(n, low);
+            }
+            v => {
+                low.clear();
+                if let Some(t) = crate::detect::scalar_text(v) {
+                    low.push_str(&t);
+                }
+            }
+        }
     }
 }
 

@@ -23,6 +23,19 @@ pub struct LsCond {
 pub struct CRule {
     pub det: Detection,
     pub ls: Option<u32>,
+    /// Whether the detection has keyword (field-less) items: evaluating it needs the
+    /// lowercased text of every leaf, which the matcher only builds for such rules.
+    pub keywords: bool,
+}
+
+impl CRule {
+    pub fn new(det: Detection, ls: Option<u32>) -> CRule {
+        let keywords = det
+            .sels
+            .iter()
+            .any(|s| s.alts.iter().any(|a| a.iter().any(|t| t.field.is_none())));
+        CRule { det, ls, keywords }
+    }
 }
 
 /// Rules compiled for matching. Build with [`RuleSet::load`](crate::RuleSet::load).

@@ -25,6 +25,10 @@ fn indexed_matching_equals_evaluating_every_rule() {
         json!({"CommandLine": "cmd.exe /c whoami /all", "Image": "C:\\Windows\\System32\\cmd.exe"}),
     );
     docs.push(json!({"msg": "mimikatz sekurlsa::logonpasswords", "n": 4}));
+    // Keyword literals in other cases, after a non-ASCII fold (the Kelvin sign folds to
+    // `k`), and in a number.
+    docs.push(json!({"msg": "MIMIKATZ SeKurLSA::LogonPasswords", "n": 4}));
+    docs.push(json!({"a": "\u{212A}erberos::golden ÉTÉ", "b": "privilege::DEBUG", "n": 4624}));
     docs.push(json!({"Hashes": ["MD5=1", "SHA256=2"], "QueryName": ["a.ngrok.io"]}));
     docs.push(json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
         "EventData": {"Image": "C:\\x\\rundll32.exe", "CommandLine": "rundll32.exe javascript:\"\\..\\mshtml,RunHTMLApplication\""}}}));
