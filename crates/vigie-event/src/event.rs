@@ -1,9 +1,12 @@
 //! The event model: one parsed record, its shape, its time, and the field walk.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+
+use crate::flat::FlatDoc;
 
 /// How a document is laid out, which decides the names its fields answer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -28,10 +31,16 @@ pub struct Event {
     pub record: u64,
     /// Event time, when the record carries one we recognise.
     pub timestamp: Option<DateTime<Utc>>,
-    /// The layout of `doc`.
+    /// The layout of the document.
     pub shape: Shape,
-    /// The parsed document.
-    pub doc: Value,
+    doc: Doc,
+}
+
+/// The parsed document, as a tree or, for a flat object, as its list of members.
+#[derive(Debug, Clone)]
+enum Doc {
+    Tree(Value),
+    Flat(FlatDoc),
 }
 
 impl Event {
@@ -45,7 +54,35 @@ impl Event {
             record,
             timestamp,
             shape,
-            doc,
+            doc: Doc::Tree(doc),
+        }
+    }
+
+    /// Wraps a flat object (every member a scalar): its shape is [`Shape::Flat`] (the
+    /// EVTX and Winlogbeat shapes need nested objects) and its time comes from the same
+    /// members as for any flat record.
+    pub fn from_flat(source: Arc<str>, record: u64, doc: FlatDoc) -> Event {
+        let mut time: [Option<&Value>; TIME_KEYS.len()] = Default::default();
+        for (k, v) in doc.iter() {
+            if let Some(i) = TIME_KEYS.iter().position(|t| *t == k) {
+                time[i].get_or_insert(v);
+            }
+        }
+        let timestamp = time.iter().find_map(|t| t.and_then(parse_time));
+        Event {
+            source,
+            record,
+            timestamp,
+            shape: Shape::Flat,
+            doc: Doc::Flat(doc),
+        }
+    }
+
+    /// The whole document (built for a flat record; borrowed otherwise).
+    pub fn doc(&self) -> Cow<'_, Value> {
+        match &self.doc {
+            Doc::Tree(v) => Cow::Borrowed(v),
+            Doc::Flat(f) => Cow::Owned(f.to_value()),
         }
     }
 
@@ -70,10 +107,23 @@ impl Event {
     /// objects are walked into.
     pub fn visit_fields<'a>(&'a self, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
         scratch.clear();
+        let doc = match &self.doc {
+            Doc::Tree(doc) => doc,
+            Doc::Flat(flat) => {
+                // What `visit_dotted` gives for an object of scalars (which skips a
+                // member with an empty key: its path is empty).
+                for (k, v) in flat.iter() {
+                    if !k.is_empty() {
+                        f(k, v);
+                    }
+                }
+                return;
+            }
+        };
         match self.shape {
-            Shape::Evtx => visit_evtx(&self.doc, scratch, f),
-            Shape::Winlogbeat => visit_winlogbeat(&self.doc, scratch, f),
-            Shape::Flat => visit_dotted(&self.doc, scratch, f),
+            Shape::Evtx => visit_evtx(doc, scratch, f),
+            Shape::Winlogbeat => visit_winlogbeat(doc, scratch, f),
+            Shape::Flat => visit_dotted(doc, scratch, f),
         }
     }
 

@@ -211,6 +211,12 @@ pub(crate) fn scan_file(
     };
     let res = if threads <= 1 {
         let mut m = matchers.take();
+        // From stdin or a pipe, output follows the input live: one part per event that
+        // yields something. From a file, parts of up to BATCH results: a part per
+        // matching event costs a channel send and, on one core, two context switches.
+        let live = input.path.as_os_str() == "-"
+            || !std::fs::metadata(&input.path).is_ok_and(|md| md.is_file());
+        let mut found = Found::default();
         let res = read_input(
             input,
             read_opts,
@@ -220,14 +226,14 @@ pub(crate) fn scan_file(
                     *outside_window += 1;
                     return;
                 }
-                // One part per event that yields something: output follows the input
-                // live (stdin), at the cost of a channel send per matching event.
-                let mut found = Found::default();
                 match_event(rules, &matchers.feeds, &mut m, &ev, opts, &mut found);
-                parts.part(found);
+                if live || found.detections.len() + found.observations.len() >= BATCH {
+                    parts.part(std::mem::take(&mut found));
+                }
             },
             &mut on_error,
         );
+        parts.part(found);
         matchers.give(m);
         res
     } else {

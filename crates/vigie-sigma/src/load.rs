@@ -496,35 +496,10 @@ impl RuleSet {
             index_base.push(index_count as u32);
             index_count += pf.fields.len();
         }
-        // Channel index over the groups: a group is keyed by the Channel values its
-        // logsource accepts when every alternative pins the Channel.
         let channel = fields.ids.get("Channel").copied();
-        let mut groups_by_channel: FxHashMap<String, Vec<u32>> = FxHashMap::default();
-        let mut unkeyed_groups = Vec::new();
-        for (gi, (ls, _)) in groups.iter().enumerate() {
-            let keys = ls.and_then(|l| {
-                let mut keys: Vec<&String> = Vec::new();
-                for alt in &logsources[l as usize].alts {
-                    let pinned = alt.iter().find_map(|(f, c)| match c {
-                        crate::mapping::FieldCond::AnyOf(v) if Some(*f) == channel => Some(v),
-                        _ => None,
-                    })?;
-                    keys.extend(pinned);
-                }
-                Some(keys)
-            });
-            match keys {
-                Some(keys) => {
-                    for k in keys {
-                        let e = groups_by_channel.entry(k.clone()).or_default();
-                        if !e.contains(&(gi as u32)) {
-                            e.push(gi as u32);
-                        }
-                    }
-                }
-                None => unkeyed_groups.push(gi as u32),
-            }
-        }
+        let event_id = fields.ids.get("EventID").copied();
+        let (groups_by_channel, unkeyed_groups) =
+            crate::ruleset::route_groups(&groups, &logsources, channel, event_id);
         let has_keywords = compiled.iter().any(|r| r.keywords);
         tracing::debug!(
             rules = compiled.len(),
@@ -545,6 +520,7 @@ impl RuleSet {
                 index_base,
                 index_count,
                 channel,
+                event_id,
                 groups_by_channel,
                 unkeyed_groups,
                 need,

@@ -219,7 +219,23 @@ impl<'r> Matcher<'r> {
                 Some(ch) => {
                     self.group_buf.extend_from_slice(&rs.unkeyed_groups);
                     if let Some(g) = rs.groups_by_channel.get(ch.as_str()) {
-                        self.group_buf.extend_from_slice(g);
+                        let eid =
+                            rs.event_id
+                                .and_then(|f| match val_of(slot_of, &leaves, f as usize) {
+                                    Some(Value::String(_) | Value::Number(_)) => {
+                                        Some(&self.lower[f as usize])
+                                    }
+                                    _ => None,
+                                });
+                        match eid {
+                            Some(e) => {
+                                self.group_buf.extend_from_slice(&g.any_event);
+                                if let Some(g) = g.by_event.get(e.as_str()) {
+                                    self.group_buf.extend_from_slice(g);
+                                }
+                            }
+                            None => self.group_buf.extend_from_slice(&g.all),
+                        }
                     }
                 }
                 None => self.group_buf.extend(0..rs.groups.len() as u32),

@@ -59,8 +59,10 @@ pub struct RuleSet {
     pub(crate) index_count: usize,
     /// The `Channel` field, when a logsource condition uses it.
     pub(crate) channel: Option<FieldId>,
+    /// The `EventID` field, when a rule or logsource uses it.
+    pub(crate) event_id: Option<FieldId>,
     /// Lowercased Channel value → groups whose logsource requires that Channel.
-    pub(crate) groups_by_channel: FxHashMap<String, Vec<u32>>,
+    pub(crate) groups_by_channel: FxHashMap<String, ChannelGroups>,
     /// Groups whose logsource does not pin the Channel (always consulted).
     pub(crate) unkeyed_groups: Vec<u32>,
     /// Per rule, the requirement bits the literal index must see (0: unindexed).
@@ -76,6 +78,87 @@ impl std::fmt::Debug for RuleSet {
             .field("logsources", &self.logsources.len())
             .finish()
     }
+}
+
+/// The groups whose logsource requires one Channel value, split by EventID: most
+/// logsources are one Channel and a few event ids, so an event only looks at the groups
+/// of its own Channel and EventID.
+#[derive(Debug, Default)]
+pub(crate) struct ChannelGroups {
+    /// Every group for the Channel (for events without a scalar EventID, which do not
+    /// route on it).
+    pub all: Vec<u32>,
+    /// Groups that accept the Channel with any EventID.
+    pub any_event: Vec<u32>,
+    /// Lowercased EventID text → groups that accept the Channel with that EventID only.
+    pub by_event: FxHashMap<String, Vec<u32>>,
+}
+
+/// One logsource alternative's Channel values and EventID values (`None`: any).
+type KeyedAlt = (Vec<String>, Option<Vec<String>>);
+
+/// Keys the groups by the Channel (and EventID) values their logsource requires: the
+/// Channel index and the groups that pin no Channel (consulted for every event). A group
+/// is keyed only when every alternative of its logsource pins the Channel; under a
+/// Channel, by EventID only when every alternative with that Channel pins the EventID.
+/// Keying only narrows which groups' logsource conditions are checked: the conditions
+/// themselves still decide.
+pub(crate) fn route_groups(
+    groups: &[(Option<u32>, Prefilter)],
+    logsources: &[LsCond],
+    channel: Option<FieldId>,
+    event_id: Option<FieldId>,
+) -> (FxHashMap<String, ChannelGroups>, Vec<u32>) {
+    let pinned = |alt: &[(FieldId, FieldCond)], field: Option<FieldId>| {
+        alt.iter().find_map(|(f, c)| match c {
+            FieldCond::AnyOf(v) if Some(*f) == field => Some(v.clone()),
+            _ => None,
+        })
+    };
+    let mut by_channel: FxHashMap<String, ChannelGroups> = FxHashMap::default();
+    let mut unkeyed = Vec::new();
+    for (gi, (ls, _)) in groups.iter().enumerate() {
+        let gi = gi as u32;
+        let Some(cond) = ls.and_then(|l| logsources.get(l as usize)) else {
+            unkeyed.push(gi);
+            continue;
+        };
+        let keyed: Option<Vec<KeyedAlt>> = cond
+            .alts
+            .iter()
+            .map(|alt| Some((pinned(alt, channel)?, pinned(alt, event_id))))
+            .collect();
+        let Some(keyed) = keyed else {
+            unkeyed.push(gi);
+            continue;
+        };
+        let mut channels: Vec<&String> = keyed.iter().flat_map(|(c, _)| c).collect();
+        channels.sort();
+        channels.dedup();
+        for ch in channels {
+            let entry = by_channel.entry(ch.clone()).or_default();
+            entry.all.push(gi);
+            let alts = keyed.iter().filter(|(c, _)| c.contains(ch));
+            let mut events: Vec<&String> = Vec::new();
+            let mut any = false;
+            for (_, ev) in alts {
+                match ev {
+                    Some(ev) => events.extend(ev),
+                    None => any = true,
+                }
+            }
+            if any {
+                entry.any_event.push(gi);
+            } else {
+                events.sort();
+                events.dedup();
+                for e in events {
+                    entry.by_event.entry(e.clone()).or_default().push(gi);
+                }
+            }
+        }
+    }
+    (by_channel, unkeyed)
 }
 
 /// Bits of [`RuleSet::name_bits`] for a set of names.

@@ -51,7 +51,7 @@ fn indexed_matching_equals_evaluating_every_rule() {
             slow.scan(e, &mut b);
             let ra: Vec<u32> = a.iter().map(|m| m.rule.0).collect();
             let rb: Vec<u32> = b.iter().map(|m| m.rule.0).collect();
-            assert_eq!(ra, rb, "event {}: {}", e.record, e.doc);
+            assert_eq!(ra, rb, "event {}: {}", e.record, e.doc());
             total += ra.len();
         }
     }

@@ -4,7 +4,7 @@ use std::io::{self, BufRead, Read};
 
 use serde_json::Value;
 
-use super::parse::{parse_leading, parse_value};
+use super::parse::{parse_doc, parse_leading, Parsed};
 use super::sink::Sink;
 use super::sniff::is_json_ws;
 use super::{Position, ReadErrorKind};
@@ -154,7 +154,7 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOp
         if text.iter().all(|b| is_json_ws(*b)) {
             continue;
         }
-        let parsed = parse_value(text);
+        let parsed = parse_doc(text);
         if let Some(h) = head.take() {
             if parsed.as_ref().is_err_and(|e| e.is_eof()) && breaks_like_pretty(text) {
                 read_multiline(sink, io::Cursor::new(h).chain(r), opts);
@@ -312,7 +312,7 @@ fn read_array_with<R: BufRead, const FAST: bool>(sink: &mut Sink<'_>, mut r: R, 
         while i < bytes.len() {
             if FAST && state == ArrayState::InArray && elem.bytes.is_empty() && !elem.over {
                 if let Some((at, close, v)) = whole_element(text, i, opts.max_record) {
-                    record(sink, Position::Element(index), index, v);
+                    record(sink, Position::Element(index), index, Parsed::Tree(v));
                     index += 1;
                     i = at + 1;
                     if close {
@@ -509,7 +509,7 @@ fn parse_record(sink: &mut Sink<'_>, text: &RecordBuf, pos: Position, number: u6
         sink.error(pos, ReadErrorKind::BadJson, too_long(text));
         return;
     }
-    match parse_value(&text.bytes) {
+    match parse_doc(&text.bytes) {
         Ok(v) => record(sink, pos, number, v),
         Err(e) => {
             let mut msg = serde_message(&e);
@@ -522,10 +522,11 @@ fn parse_record(sink: &mut Sink<'_>, text: &RecordBuf, pos: Position, number: u6
 }
 
 /// An object becomes an event; anything else is reported.
-fn record(sink: &mut Sink<'_>, pos: Position, number: u64, v: Value) {
+fn record(sink: &mut Sink<'_>, pos: Position, number: u64, v: Parsed) {
     match v {
-        Value::Object(_) => sink.event(number, v),
-        other => sink.error(pos, ReadErrorKind::NotAnObject, not_an_object(&other)),
+        Parsed::Flat(flat) => sink.event_flat(number, flat),
+        Parsed::Tree(v @ Value::Object(_)) => sink.event(number, v),
+        Parsed::Tree(other) => sink.error(pos, ReadErrorKind::NotAnObject, not_an_object(&other)),
     }
 }
 
@@ -608,7 +609,7 @@ mod tests {
     fn lines_through<R: BufRead>(r: R, max_record: usize) -> Seen {
         let mut events = Vec::new();
         let mut errors = Vec::new();
-        let mut on_event = |e: Event| events.push((e.record, e.doc));
+        let mut on_event = |e: Event| events.push((e.record, e.doc().into_owned()));
         let mut on_error = |e: ReadError| errors.push((e.position, e.message));
         let mut sink = Sink::new("t".into(), &mut on_event, &mut on_error);
         let io = JsonOpts {
@@ -622,7 +623,7 @@ mod tests {
     fn array_through<R: BufRead, const FAST: bool>(r: R, max_record: usize) -> Seen {
         let mut events = Vec::new();
         let mut errors = Vec::new();
-        let mut on_event = |e: Event| events.push((e.record, e.doc));
+        let mut on_event = |e: Event| events.push((e.record, e.doc().into_owned()));
         let mut on_error = |e: ReadError| errors.push((e.position, e.message));
         let mut sink = Sink::new("t".into(), &mut on_event, &mut on_error);
         let io = JsonOpts {
@@ -732,7 +733,7 @@ mod tests {
                 prop_assert!(matches!(e.position, Position::Line(l) if l >= 1 && l as usize <= lines.len()));
             }
             for e in &events {
-                prop_assert!(e.doc.is_object());
+                prop_assert!(e.doc().is_object());
             }
         }
 

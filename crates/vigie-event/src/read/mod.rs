@@ -22,6 +22,7 @@
 
 mod discover;
 pub mod evtx;
+mod flat_json;
 mod json;
 mod parse;
 mod sink;

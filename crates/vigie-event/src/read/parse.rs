@@ -30,6 +30,24 @@ thread_local! {
     static POOL: RefCell<Pool> = const { RefCell::new(Vec::new()) };
 }
 
+/// One parsed record: a flat object read by the fast path, or any JSON value.
+pub(crate) enum Parsed {
+    Flat(crate::FlatDoc),
+    Tree(Value),
+}
+
+/// Parses one JSON record: through [`super::flat_json`] when it is a flat object,
+/// else as [`parse_value`] does (which also reports errors).
+pub(crate) fn parse_doc(bytes: &[u8]) -> Result<Parsed, serde_json::Error> {
+    if let Some(flat) = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(super::flat_json::parse_flat)
+    {
+        return Ok(Parsed::Flat(flat));
+    }
+    parse_value(bytes).map(Parsed::Tree)
+}
+
 /// Parses one JSON record (line, element, multi-line value).
 pub(crate) fn parse_value(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     // Taken out for the parse so no `RefCell` borrow is held across it.
