@@ -145,6 +145,9 @@ pub enum Pat {
     /// `cased`: on the original value.
     Cs(StrPat),
     Re(Regex),
+    /// Several case-insensitive `contains` of one item, any of which matches, searched
+    /// at once (see [`merge_contains`]).
+    CiAny(Box<ContainsSet>),
     Cidr(IpNet),
     Num(Cmp, f64),
     Time(TimeUnit, Cmp, f64),
@@ -162,6 +165,7 @@ impl Pat {
             Pat::Ci(p) => p.is_match(low),
             Pat::Cs(p) => p.is_match(orig),
             Pat::Re(r) => r.is_match(orig),
+            Pat::CiAny(set) => set.is_match(low),
             Pat::Cidr(net) => orig
                 .trim()
                 .parse::<IpAddr>()
@@ -203,7 +207,7 @@ impl Pat {
             Value::Array(a) => a.iter().any(|e| self.on_value(e, ctx)),
             v => match scalar_text(v) {
                 Some(t) => {
-                    let low = if matches!(self, Pat::Ci(_) | Pat::FieldRef { .. }) {
+                    let low = if matches!(self, Pat::Ci(_) | Pat::CiAny(_) | Pat::FieldRef { .. }) {
                         lower(&t)
                     } else {
                         String::new()
@@ -226,6 +230,66 @@ impl Pat {
             },
         }
     }
+}
+
+/// Lowercase needles searched with one automaton, built the first time it is needed:
+/// most rules are never evaluated on a given log (the literal index rules them out), so
+/// building every set at load would cost more than it saves.
+#[derive(Debug, Clone)]
+pub struct ContainsSet {
+    pub needles: Vec<String>,
+    ac: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+impl ContainsSet {
+    fn is_match(&self, low: &str) -> bool {
+        let ac = self.ac.get_or_init(|| {
+            // A contiguous NFA builds several times faster than a DFA and, behind the
+            // prefilter that rules out most values, searches about as fast.
+            aho_corasick::AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .build(&self.needles)
+                .ok()
+        });
+        match ac {
+            Some(ac) => ac.is_match(low),
+            // Not for want of memory on a few hundred needles; search one by one.
+            None => self.needles.iter().any(|n| low.contains(n.as_str())),
+        }
+    }
+}
+
+/// From this many `contains` values on, one automaton beats a substring search per value
+/// (SigmaHQ rules list up to hundreds, evaluated on every event of their logsource when
+/// the literal index cannot rule them out).
+const MERGE_MIN: usize = 4;
+
+/// Replaces the case-insensitive `contains` values of an any-of item by one
+/// [`Pat::CiAny`] (same result: some needle occurs in the lowercased value).
+pub fn merge_contains(pats: Vec<Pat>) -> Vec<Pat> {
+    let needle = |p: &Pat| match p {
+        Pat::Ci(StrPat::Contains(f)) => std::str::from_utf8(f.needle()).ok().map(str::to_owned),
+        _ => None,
+    };
+    if pats.iter().filter(|p| needle(p).is_some()).count() < MERGE_MIN {
+        return pats;
+    }
+    let mut needles = Vec::new();
+    let mut rest = Vec::with_capacity(pats.len());
+    for p in pats {
+        match needle(&p) {
+            Some(n) => needles.push(n),
+            None => rest.push(p),
+        }
+    }
+    rest.insert(
+        0,
+        Pat::CiAny(Box::new(ContainsSet {
+            needles,
+            ac: std::sync::OnceLock::new(),
+        })),
+    );
+    rest
 }
 
 fn parse_num(s: &str) -> Option<f64> {

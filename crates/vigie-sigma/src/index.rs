@@ -17,6 +17,11 @@ type Req = Vec<(FieldId, String)>;
 fn pat_literals(p: &Pat) -> Option<Vec<String>> {
     match p {
         Pat::Re(r) => regex_literals(r.as_str()),
+        Pat::CiAny(set) => set
+            .needles
+            .iter()
+            .all(|n| selective(n))
+            .then(|| set.needles.clone()),
         p => pat_literal(p).map(|l| vec![l]),
     }
 }

@@ -28,6 +28,9 @@ pub struct Matcher<'r> {
     /// Set while a scan runs: if one unwound, per-field state is reset in full.
     dirty: bool,
     all: Vec<&'static Value>,
+    /// Per entry of `all`: a field whose slot holds that leaf (its lowercased text is
+    /// then already in `lower`), or `NO_FIELD`.
+    all_field: Vec<u32>,
     all_lower: Vec<String>,
     prio: Vec<u8>,
     touched: Vec<u32>,
@@ -74,6 +77,7 @@ impl<'r> Matcher<'r> {
             leaves: Vec::new(),
             dirty: false,
             all: Vec::new(),
+            all_field: Vec::new(),
             all_lower: Vec::new(),
             prio: vec![u8::MAX; nf],
             touched: Vec::new(),
@@ -128,6 +132,8 @@ impl<'r> Matcher<'r> {
         let mut leaves: Vec<&Value> = reuse(std::mem::take(&mut self.leaves));
         let slot_of = &mut self.slot_of;
         let mut all: Vec<&Value> = reuse(std::mem::take(&mut self.all));
+        let all_field = &mut self.all_field;
+        all_field.clear();
 
         // 1. One walk: fill slots for known names (best priority wins).
         {
@@ -145,6 +151,7 @@ impl<'r> Matcher<'r> {
                         v if is_scalar(v) => all.push(v),
                         _ => {}
                     }
+                    all_field.resize(all.len(), NO_FIELD);
                 }
                 let mut ts = if crate::ruleset::may_know(name_bits, name) {
                     lookup.get(name)
@@ -159,6 +166,13 @@ impl<'r> Matcher<'r> {
                     ts = lookup.get(nospace.as_str());
                 }
                 if let Some(ts) = ts {
+                    if let (Some(&(f, _)), Some(last)) = (ts.first(), all.last()) {
+                        if std::ptr::eq(*last, v) {
+                            if let Some(af) = all_field.last_mut() {
+                                *af = f;
+                            }
+                        }
+                    }
                     for &(f, p) in ts {
                         let fi = f as usize;
                         let s = slot_of[fi] as usize;
@@ -262,8 +276,15 @@ impl<'r> Matcher<'r> {
                         cands: &mut self.cands,
                     };
                     if *f == crate::index::KEYWORDS {
-                        for v in ctx.all {
+                        for (v, &af) in ctx.all.iter().zip(&self.all_field) {
                             let hay: &str = match v {
+                                // A field's leaf: folded already.
+                                _ if af != NO_FIELD
+                                    && val_of(slot_of, &leaves, af as usize)
+                                        .is_some_and(|l| std::ptr::eq(l, *v)) =>
+                                {
+                                    &self.lower[af as usize]
+                                }
                                 Value::String(s) => {
                                     lower_into(s, &mut self.low_buf);
                                     &self.low_buf
@@ -396,6 +417,9 @@ impl<'r> Matcher<'r> {
         self.all = reuse(all);
     }
 }
+
+/// See [`Matcher::all_field`].
+const NO_FIELD: u32 = u32::MAX;
 
 /// Recording literal hits for one event.
 struct Marks<'a> {

@@ -441,6 +441,9 @@ pub fn compile_item(key: Option<&str>, value: &Y, env: &mut Env) -> Result<Field
             });
         }
     }
+    if !all {
+        pats = crate::detect::merge_contains(pats);
+    }
     // `[value, null]` also accepts an absent or null field (the spec discourages it).
     Ok(item(Test::Match {
         pats,

@@ -520,3 +520,26 @@ fn unreadable_paths() {
     assert_eq!(rep.refused[0].kind, vigie_sigma::RefusalKind::Syntax);
     assert!(rep.refused[0].line.is_some());
 }
+
+#[test]
+fn many_contains_values_match_like_one_at_a_time() {
+    // Four or more `contains` values are searched with one automaton; the result must
+    // be that of any one of them, case-insensitive, with the other values of the item
+    // (a wildcard, an exact one) still tested, and under `not`.
+    let d = "    sel:\n        CommandLine|contains:\n            - '^^'\n            - ',;,'\n            - 'Sekurlsa::'\n            - '%COMSPEC:~'\n            - 'a*b'\n    condition: sel";
+    assert!(hit(d, json!({"CommandLine": "cmd /c ec^^ho"})));
+    assert!(hit(
+        d,
+        json!({"CommandLine": "MIMI SEKURLSA::logonpasswords"})
+    ));
+    assert!(hit(d, json!({"CommandLine": "x %comspec:~0,1% y"})));
+    assert!(hit(d, json!({"CommandLine": "xaQQby"})));
+    assert!(!hit(d, json!({"CommandLine": "cmd /c echo ^"})));
+    assert!(!hit(d, json!({"Image": "^^"})));
+    let not = "    sel:\n        CommandLine|contains:\n            - 'one'\n            - 'two'\n            - 'three'\n            - 'four'\n    condition: not sel";
+    assert!(hit(not, json!({"CommandLine": "zero"})));
+    assert!(!hit(not, json!({"CommandLine": "TWO"})));
+    let all = "    sel:\n        CommandLine|contains|all:\n            - 'one'\n            - 'two'\n            - 'three'\n            - 'four'\n    condition: sel";
+    assert!(hit(all, json!({"CommandLine": "four three two one"})));
+    assert!(!hit(all, json!({"CommandLine": "four three two"})));
+}

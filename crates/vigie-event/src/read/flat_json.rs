@@ -23,8 +23,8 @@ pub(crate) fn parse_flat(text: &str) -> Option<FlatDoc> {
     if b.get(i) != Some(&b'{') {
         return None;
     }
-    // ~40 bytes per member in typical logs; keys are a small part of the text.
-    let mut doc = FlatDoc::with_capacity(b.len() / 40 + 1, b.len() / 4);
+    // Over 24 bytes per member in typical logs; keys are a small part of the text.
+    let mut doc = FlatDoc::with_capacity(b.len() / 24 + 1, b.len() / 3);
     i = skip_ws(b, i + 1);
     if b.get(i) == Some(&b'}') {
         i += 1;
@@ -82,7 +82,9 @@ fn scalar(text: &str, i: usize) -> Option<(Value, usize)> {
             if b[end] == b'"' {
                 return Some((Value::String(text.get(start..end)?.to_owned()), end + 1));
             }
-            let mut s = String::with_capacity(run + 16);
+            // Sized to the next quote: exact unless an escaped quote comes first.
+            let cap = memchr::memchr(b'"', &b[end..]).map_or(run, |q| end + q - start);
+            let mut s = String::with_capacity(cap);
             let end = string_into(text, start, &mut s)?;
             Some((Value::String(s), end))
         }
