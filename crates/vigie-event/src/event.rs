@@ -78,6 +78,15 @@ impl Event {
         }
     }
 
+    /// The members of a flat record ([`Event::visit_fields`] gives each under its key,
+    /// except an empty key), when it was read as one.
+    pub fn flat(&self) -> Option<&FlatDoc> {
+        match &self.doc {
+            Doc::Flat(f) => Some(f),
+            Doc::Tree(_) => None,
+        }
+    }
+
     /// The whole document (built for a flat record; borrowed otherwise).
     pub fn doc(&self) -> Cow<'_, Value> {
         match &self.doc {

@@ -63,6 +63,17 @@ impl FlatDoc {
         })
     }
 
+    /// Every key, one after the other (with [`FlatDoc::key_ends`], the key list: two
+    /// records with equal lists have the same keys in the same order).
+    pub fn key_text(&self) -> &str {
+        &self.keys
+    }
+
+    /// Where each key ends in [`FlatDoc::key_text`].
+    pub fn key_ends(&self) -> impl Iterator<Item = u32> + '_ {
+        self.members.iter().map(|(end, _)| *end)
+    }
+
     /// The value of a member.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)

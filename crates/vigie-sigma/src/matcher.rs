@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use vigie_event::Event;
+use vigie_event::{Event, FlatDoc};
 
 use crate::detect::Ctx;
 use crate::mapping::FieldCond;
-use crate::ruleset::RuleSet;
+use crate::ruleset::{RuleSet, Target};
 use crate::sstr::{lower, lower_into};
 use crate::types::{Match, RuleId};
 
@@ -53,6 +53,7 @@ pub struct Matcher<'r> {
     /// Approximate bytes held by `caches`.
     cache_bytes: usize,
     pat_buf: Vec<u32>,
+    key_lists: KeyLists<'r>,
     stats: MatcherStats,
     unindexed: bool,
 }
@@ -96,6 +97,7 @@ impl<'r> Matcher<'r> {
             caches: (0..rs.index_count).map(|_| HitCache::default()).collect(),
             cache_bytes: 0,
             pat_buf: Vec::new(),
+            key_lists: KeyLists::default(),
             stats: MatcherStats::default(),
             unindexed: false,
         }
@@ -114,7 +116,7 @@ impl<'r> Matcher<'r> {
     }
 
     /// Appends the matches of `ev` to `out`, in rule order.
-    pub fn scan(&mut self, ev: &Event, out: &mut Vec<Match>) {
+    pub fn scan<'e>(&mut self, ev: &'e Event, out: &mut Vec<Match>) {
         let rs = self.rs;
         self.gen = self.gen.wrapping_add(1);
         if self.gen == 0 {
@@ -140,10 +142,7 @@ impl<'r> Matcher<'r> {
             let prio = &mut self.prio;
             let touched = &mut self.touched;
             let want_all = rs.has_keywords;
-            let lookup = &rs.lookup;
-            let name_bits = &*rs.name_bits;
-            let nospace = &mut self.low_buf;
-            ev.visit_fields(&mut self.scratch, &mut |name, v| {
+            let mut place = |ts: Option<&[Target]>, v: &'e Value| {
                 // The walk gives a leaf under several names in a row; keep it once.
                 if want_all && !all.last().is_some_and(|l| std::ptr::eq(*l, v)) {
                     match v {
@@ -153,43 +152,49 @@ impl<'r> Matcher<'r> {
                     }
                     all_field.resize(all.len(), NO_FIELD);
                 }
-                let mut ts = if crate::ruleset::may_know(name_bits, name) {
-                    lookup.get(name)
-                } else {
-                    None
-                };
-                if ts.is_none() && name.contains(' ') {
-                    // Sigma names event fields with their spaces stripped
-                    // (`Threat Name` → `ThreatName`).
-                    nospace.clear();
-                    nospace.extend(name.chars().filter(|c| *c != ' '));
-                    ts = lookup.get(nospace.as_str());
-                }
-                if let Some(ts) = ts {
-                    if let (Some(&(f, _)), Some(last)) = (ts.first(), all.last()) {
-                        if std::ptr::eq(*last, v) {
-                            if let Some(af) = all_field.last_mut() {
-                                *af = f;
-                            }
-                        }
-                    }
-                    for &(f, p) in ts {
-                        let fi = f as usize;
-                        let s = slot_of[fi] as usize;
-                        if s == 0 {
-                            touched.push(f);
-                            leaves.push(v);
-                            slot_of[fi] = leaves.len() as u32;
-                            prio[fi] = p;
-                        } else if p < prio[fi] {
-                            if let Some(l) = leaves.get_mut(s - 1) {
-                                *l = v;
-                            }
-                            prio[fi] = p;
+                let Some(ts) = ts else { return };
+                if let (Some(&(f, _)), Some(last)) = (ts.first(), all.last()) {
+                    if std::ptr::eq(*last, v) {
+                        if let Some(af) = all_field.last_mut() {
+                            *af = f;
                         }
                     }
                 }
-            });
+                for &(f, p) in ts {
+                    let fi = f as usize;
+                    let s = slot_of[fi] as usize;
+                    if s == 0 {
+                        touched.push(f);
+                        leaves.push(v);
+                        slot_of[fi] = leaves.len() as u32;
+                        prio[fi] = p;
+                    } else if p < prio[fi] {
+                        if let Some(l) = leaves.get_mut(s - 1) {
+                            *l = v;
+                        }
+                        prio[fi] = p;
+                    }
+                }
+            };
+            match ev.flat() {
+                // A flat record: its key list resolved once per distinct list.
+                Some(flat) => {
+                    let names = self.key_lists.names(rs, flat, &mut self.low_buf);
+                    for ((_, v), name) in flat.iter().zip(names) {
+                        match name {
+                            Name::Skip => {}
+                            Name::Known(ts) => place(Some(ts), v),
+                            Name::Unknown => place(None, v),
+                        }
+                    }
+                }
+                None => {
+                    let nospace = &mut self.low_buf;
+                    ev.visit_fields(&mut self.scratch, &mut |name, v| {
+                        place(resolve(rs, name, nospace), v)
+                    });
+                }
+            }
         }
         // 2. Case-fold each scalar once.
         for &f in &self.touched {
@@ -415,6 +420,75 @@ impl<'r> Matcher<'r> {
         self.dirty = false;
         self.leaves = reuse(leaves);
         self.all = reuse(all);
+    }
+}
+
+/// The rule fields an event field name stands for.
+fn resolve<'r>(rs: &'r RuleSet, name: &str, nospace: &mut String) -> Option<&'r [Target]> {
+    let mut ts = if crate::ruleset::may_know(&rs.name_bits, name) {
+        rs.lookup.get(name)
+    } else {
+        None
+    };
+    if ts.is_none() && name.contains(' ') {
+        // Sigma names event fields with their spaces stripped (`Threat Name` →
+        // `ThreatName`).
+        nospace.clear();
+        nospace.extend(name.chars().filter(|c| *c != ' '));
+        ts = rs.lookup.get(nospace.as_str());
+    }
+    ts.map(|v| v.as_slice())
+}
+
+/// What one member of a flat record is to the rules.
+#[derive(Clone, Copy)]
+enum Name<'r> {
+    /// Not visited (an empty key, which has no path).
+    Skip,
+    Unknown,
+    Known(&'r [Target]),
+}
+
+/// Key lists of recent flat records, resolved: a log has few distinct ones (one per event
+/// type), so most records skip the per-name lookups.
+#[derive(Default)]
+struct KeyLists<'r> {
+    /// (keys text, key ends, resolution per member).
+    lists: Vec<(String, Vec<u32>, Vec<Name<'r>>)>,
+    next: usize,
+}
+
+const KEY_LISTS_KEPT: usize = 32;
+
+impl<'r> KeyLists<'r> {
+    fn names(&mut self, rs: &'r RuleSet, flat: &FlatDoc, nospace: &mut String) -> &[Name<'r>] {
+        let text = flat.key_text();
+        let found = self.lists.iter().position(|(t, ends, _)| {
+            t == text && ends.len() == flat.len() && ends.iter().copied().eq(flat.key_ends())
+        });
+        let at = match found {
+            Some(i) => i,
+            None => {
+                let names = flat
+                    .iter()
+                    .map(|(k, _)| match k {
+                        "" => Name::Skip,
+                        k => resolve(rs, k, nospace).map_or(Name::Unknown, Name::Known),
+                    })
+                    .collect();
+                let entry = (text.to_owned(), flat.key_ends().collect(), names);
+                if self.lists.len() < KEY_LISTS_KEPT {
+                    self.lists.push(entry);
+                    self.lists.len() - 1
+                } else {
+                    let i = self.next % KEY_LISTS_KEPT;
+                    self.next = self.next.wrapping_add(1);
+                    self.lists[i] = entry;
+                    i
+                }
+            }
+        };
+        &self.lists[at].2
     }
 }
 

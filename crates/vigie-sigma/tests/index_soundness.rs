@@ -32,6 +32,22 @@ fn indexed_matching_equals_evaluating_every_rule() {
     docs.push(json!({"Hashes": ["MD5=1", "SHA256=2"], "QueryName": ["a.ngrok.io"]}));
     docs.push(json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
         "EventData": {"Image": "C:\\x\\rundll32.exe", "CommandLine": "rundll32.exe javascript:\"\\..\\mshtml,RunHTMLApplication\""}}}));
+    // Flat members with an empty key and a key with spaces (Sigma strips them).
+    docs.push(json!({"": "mimikatz", "Threat Name": "HackTool:Win32/Mimikatz", "EventID": 1116}));
+    // The same records read from JSON lines: the flat ones come out as member lists
+    // (`Event::flat`) and must match exactly as their trees do.
+    let lines: String = docs.iter().map(|d| format!("{d}\n")).collect();
+    let mut read = Vec::new();
+    vigie_event::read_bytes(
+        "t.jsonl",
+        lines.as_bytes(),
+        &vigie_event::ReadOptions::default(),
+        &mut |e| read.push(e),
+        &mut |e| panic!("{e}"),
+    )
+    .unwrap();
+    assert_eq!(read.len(), docs.len());
+    assert!(read.iter().filter(|e| e.flat().is_some()).count() > 1000);
     let evs: Vec<Event> = docs
         .into_iter()
         .enumerate()
@@ -40,18 +56,23 @@ fn indexed_matching_equals_evaluating_every_rule() {
     let mut fast = rs.matcher();
     let mut slow = rs.matcher();
     slow.set_unindexed(true);
-    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
     let mut total = 0;
     // Twice over, so the second pass goes through the value caches.
     for _ in 0..2 {
-        for e in &evs {
+        for (e, r) in evs.iter().zip(&read) {
             a.clear();
             b.clear();
+            c.clear();
             fast.scan(e, &mut a);
             slow.scan(e, &mut b);
+            fast.scan(r, &mut c);
             let ra: Vec<u32> = a.iter().map(|m| m.rule.0).collect();
             let rb: Vec<u32> = b.iter().map(|m| m.rule.0).collect();
             assert_eq!(ra, rb, "event {}: {}", e.record, e.doc());
+            let fa: Vec<_> = a.iter().map(|m| (m.rule.0, &m.fields)).collect();
+            let fc: Vec<_> = c.iter().map(|m| (m.rule.0, &m.fields)).collect();
+            assert_eq!(fa, fc, "read back, line {}: {}", r.record, e.doc());
             total += ra.len();
         }
     }
