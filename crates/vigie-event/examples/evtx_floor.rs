@@ -2,10 +2,12 @@
 //! into a `serde_json::Value`, in one process on all cores, with the settings the reader
 //! uses. The hunt benchmark (bench/evtx-floor.sh) divides vigie's scan time by this.
 //!
-//! Usage: `evtx_floor [--mode files|chunks] [--reader] <file-or-dir>...`
+//! Usage: `evtx_floor [--mode files|chunks] [--render value|json|xml] [--reader] <file-or-dir>...`
 //!
 //! - `--mode files` (default): files in parallel on the rayon pool, one parser thread each.
 //! - `--mode chunks`: one file after another, each parsed by `evtx`'s own chunk threads.
+//! - `--render`: what each record becomes: a `serde_json::Value` (default, what the
+//!   reader needs), JSON text or XML text (the crate's cheaper renderings, for scale).
 //! - `--reader`: the same work through `vigie_event::read_input` (files in parallel), to
 //!   check that the reader adds nothing measurable over the bare crate.
 //!
@@ -24,6 +26,13 @@ use vigie_event::read::evtx::parser_settings;
 use vigie_event::{read_input, Format, InputFile, ReadOptions};
 
 #[derive(Clone, Copy, PartialEq)]
+enum Render {
+    Value,
+    Json,
+    Xml,
+}
+
+#[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Files,
     Chunks,
@@ -32,11 +41,21 @@ enum Mode {
 fn main() -> ExitCode {
     let mut mode = Mode::Files;
     let mut via_reader = false;
+    let mut render = Render::Value;
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--reader" => via_reader = true,
+            "--render" => match args.next().as_deref() {
+                Some("value") => render = Render::Value,
+                Some("json") => render = Render::Json,
+                Some("xml") => render = Render::Xml,
+                other => {
+                    eprintln!("--render takes value, json or xml, not {other:?}");
+                    return ExitCode::FAILURE;
+                }
+            },
             "--mode" => match args.next().as_deref() {
                 Some("files") => mode = Mode::Files,
                 Some("chunks") => mode = Mode::Chunks,
@@ -49,7 +68,9 @@ fn main() -> ExitCode {
         }
     }
     if paths.is_empty() {
-        eprintln!("usage: evtx_floor [--mode files|chunks] [--reader] <file-or-dir>...");
+        eprintln!(
+            "usage: evtx_floor [--mode files|chunks] [--render value|json|xml] [--reader] <file-or-dir>..."
+        );
         return ExitCode::FAILURE;
     }
 
@@ -80,7 +101,7 @@ fn main() -> ExitCode {
         });
     } else {
         let parse = |p: &PathBuf, threads: usize| {
-            let (n, e) = parse_file(p, threads);
+            let (n, e) = parse_file(p, threads, render);
             records.fetch_add(n, Ordering::Relaxed);
             errors.fetch_add(e, Ordering::Relaxed);
         };
@@ -99,23 +120,47 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Records and errors of one file, the values built and dropped as a reader would.
-fn parse_file(path: &PathBuf, threads: usize) -> (u64, u64) {
+/// Records and errors of one file, each rendered as asked and dropped as a reader would.
+fn parse_file(path: &PathBuf, threads: usize, render: Render) -> (u64, u64) {
     let mut parser = match EvtxParser::from_path(path) {
         Ok(p) => p.with_configuration(parser_settings(threads)),
         Err(_) => return (0, 1),
     };
-    let (mut n, mut e) = (0, 0);
-    for r in parser.records_json_value() {
-        match r {
-            Ok(rec) => {
-                std::hint::black_box(&rec.data);
-                n += 1
-            }
-            Err(_) => e += 1,
+    let tally = |ok: bool, (n, e): &mut (u64, u64)| {
+        if ok {
+            *n += 1
+        } else {
+            *e += 1
         }
+    };
+    let mut counts = (0, 0);
+    match render {
+        Render::Value => parser.records_json_value().for_each(|r| {
+            tally(
+                r.as_ref()
+                    .map(|rec| std::hint::black_box(&rec.data))
+                    .is_ok(),
+                &mut counts,
+            )
+        }),
+        Render::Json => parser.records_json().for_each(|r| {
+            tally(
+                r.as_ref()
+                    .map(|rec| std::hint::black_box(&rec.data))
+                    .is_ok(),
+                &mut counts,
+            )
+        }),
+        Render::Xml => parser.records().for_each(|r| {
+            tally(
+                r.as_ref()
+                    .map(|rec| std::hint::black_box(&rec.data))
+                    .is_ok(),
+                &mut counts,
+            )
+        }),
     }
-    (n, e)
+    counts
 }
 
 /// Every file under `paths` that starts with the EVTX magic, with its size.
