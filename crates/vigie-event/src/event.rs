@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::flat::FlatDoc;
+use crate::tree::{Node, Tree};
 
 /// How a document is laid out, which decides the names its fields answer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -41,6 +42,8 @@ pub struct Event {
 enum Doc {
     Tree(Value),
     Flat(FlatDoc),
+    /// An EVTX-shaped record as member lists (see [`crate::tree`]).
+    Node(Node),
 }
 
 impl Event {
@@ -83,7 +86,33 @@ impl Event {
     pub fn flat(&self) -> Option<&FlatDoc> {
         match &self.doc {
             Doc::Flat(f) => Some(f),
-            Doc::Tree(_) => None,
+            Doc::Tree(_) | Doc::Node(_) => None,
+        }
+    }
+
+    /// Wraps an EVTX record read as a [`Node`] tree: [`Shape::Evtx`] when it has
+    /// `Event.System` (as every record the `evtx` crate renders has), else the tree is
+    /// made a `Value` and goes through [`Event::new`].
+    pub fn from_node(source: Arc<str>, record: u64, doc: Node) -> Event {
+        let system = (&doc).get("Event").and_then(|e| e.get("System"));
+        let Some(system) = system else {
+            return Event::new(source, record, doc.to_value());
+        };
+        let timestamp = system.get("TimeCreated").and_then(|tc| {
+            let t = tc
+                .get("#attributes")
+                .and_then(|a| a.get("SystemTime"))
+                .or_else(|| tc.get("SystemTime"))
+                .or_else(|| tc.get("#text"))
+                .unwrap_or(tc);
+            node_time(t)
+        });
+        Event {
+            source,
+            record,
+            timestamp,
+            shape: Shape::Evtx,
+            doc: Doc::Node(doc),
         }
     }
 
@@ -92,6 +121,7 @@ impl Event {
         match &self.doc {
             Doc::Tree(v) => Cow::Borrowed(v),
             Doc::Flat(f) => Cow::Owned(f.to_value()),
+            Doc::Node(n) => Cow::Owned(n.to_value()),
         }
     }
 
@@ -118,6 +148,7 @@ impl Event {
         scratch.clear();
         let doc = match &self.doc {
             Doc::Tree(doc) => doc,
+            Doc::Node(node) => return visit_evtx(node, scratch, f),
             Doc::Flat(flat) => {
                 // What `visit_dotted` gives for an object of scalars (which skips a
                 // member with an empty key: its path is empty).
@@ -261,6 +292,17 @@ pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
     }
 }
 
+/// [`parse_time`] on a [`Node`]: an object answers with its `SystemTime` or `#text`.
+fn node_time(n: &Node) -> Option<DateTime<Utc>> {
+    match n {
+        Node::Leaf(v) => parse_time(v),
+        Node::Object(_) => n
+            .get("SystemTime")
+            .or_else(|| n.get("#text"))
+            .and_then(node_time),
+    }
+}
+
 /// See [`parse_time`].
 pub fn parse_time_str(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
@@ -294,42 +336,42 @@ fn push_seg(scratch: &mut String, seg: &str) -> usize {
 }
 
 /// Every leaf under its dotted path.
-fn visit_dotted<'a>(v: &'a Value, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
-    match v {
-        Value::Object(m) => {
+fn visit_dotted<'a, T: Tree<'a>>(v: T, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
+    match v.members() {
+        Some(m) => {
             for (k, c) in m {
                 let len = push_seg(scratch, k);
                 visit_dotted(c, scratch, f);
                 scratch.truncate(len);
             }
         }
-        _ => {
+        None => {
             if !scratch.is_empty() {
-                f(scratch, v)
+                f(scratch, v.value())
             }
         }
     }
 }
 
-fn visit_evtx<'a>(doc: &'a Value, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
-    let Some(Value::Object(ev)) = doc.get("Event") else {
+fn visit_evtx<'a, T: Tree<'a>>(doc: T, scratch: &mut String, f: &mut dyn FnMut(&str, &'a Value)) {
+    let Some(ev) = doc.get("Event").and_then(Tree::members) else {
         return visit_dotted(doc, scratch, f);
     };
     scratch.push_str("Event");
     for (section, body) in ev {
         let len = push_seg(scratch, section);
-        match (section.as_str(), body) {
-            ("System" | "EventData", Value::Object(m)) => {
+        match (section, body.members()) {
+            ("System" | "EventData", Some(m)) => {
                 for (name, val) in m {
                     visit_element(name, val, scratch, f);
                 }
             }
-            ("UserData", Value::Object(m)) => {
+            ("UserData", Some(m)) => {
                 // UserData holds one wrapper element whose children are the fields.
                 for (wrapper, inner) in m {
                     let l2 = push_seg(scratch, wrapper);
-                    match inner {
-                        Value::Object(im) => {
+                    match inner.members() {
+                        Some(im) => {
                             for (name, val) in im {
                                 if name == "#attributes" {
                                     continue;
@@ -337,7 +379,7 @@ fn visit_evtx<'a>(doc: &'a Value, scratch: &mut String, f: &mut dyn FnMut(&str, 
                                 visit_element(name, val, scratch, f);
                             }
                         }
-                        other => f(scratch, other),
+                        None => f(scratch, inner.value()),
                     }
                     scratch.truncate(l2);
                 }
@@ -349,44 +391,44 @@ fn visit_evtx<'a>(doc: &'a Value, scratch: &mut String, f: &mut dyn FnMut(&str, 
 }
 
 /// One XML element rendered by `evtx`: scalar, `{#text, #attributes}`, or nested.
-fn visit_element<'a>(
+fn visit_element<'a, T: Tree<'a>>(
     name: &str,
-    val: &'a Value,
+    val: T,
     scratch: &mut String,
     f: &mut dyn FnMut(&str, &'a Value),
 ) {
     if name == "#attributes" {
         // Attributes of the section itself (rare): answer to their dotted path only.
-        if let Value::Object(a) = val {
+        if let Some(a) = val.members() {
             for (an, av) in a {
                 let l = push_seg(scratch, an);
-                f(scratch, av);
+                f(scratch, av.value());
                 scratch.truncate(l);
             }
         }
         return;
     }
     let len = push_seg(scratch, name);
-    match val {
-        Value::Object(m) => {
+    match val.members() {
+        Some(m) => {
             for (k, c) in m {
-                match k.as_str() {
+                match k {
                     "#text" => {
-                        f(name, c);
-                        f(scratch, c);
+                        f(name, c.value());
+                        f(scratch, c.value());
                     }
                     "#attributes" => {
-                        if let Value::Object(attrs) = c {
+                        if let Some(attrs) = c.members() {
                             for (an, av) in attrs {
                                 let l = push_seg(scratch, an);
-                                f(scratch, av);
+                                f(scratch, av.value());
                                 scratch.truncate(l);
                                 // The short `N_Attr` name is built past the end of the
                                 // path in the same buffer, so no allocation per attribute.
                                 scratch.push_str(name);
                                 scratch.push('_');
                                 scratch.push_str(an);
-                                f(&scratch[l..], av);
+                                f(&scratch[l..], av.value());
                                 scratch.truncate(l);
                             }
                         }
@@ -395,9 +437,9 @@ fn visit_element<'a>(
                 }
             }
         }
-        _ => {
-            f(name, val);
-            f(scratch, val);
+        None => {
+            f(name, val.value());
+            f(scratch, val.value());
         }
     }
     scratch.truncate(len);

@@ -12,6 +12,7 @@ pub mod event;
 pub mod flat;
 pub mod read;
 mod time_fast;
+pub mod tree;
 
 pub use event::{Event, Shape};
 pub use flat::FlatDoc;
@@ -19,3 +20,4 @@ pub use read::{
     discover, read_bytes, read_input, Format, InputFile, Position, ReadError, ReadErrorKind,
     ReadOptions, ReadStats,
 };
+pub use tree::Node;

@@ -59,8 +59,8 @@ pub(crate) fn read_evtx<R: Read + Seek>(
         }
     };
     // JSON text parsed here rather than the crate's `records_json_value`, which parses
-    // the same text with serde_json's own visitor: `parse_value` sizes each object once
-    // (see read/parse.rs), and that re-parse was most of the cost of reading EVTX.
+    // the same text into `serde_json::Value`s: records become `Node` trees (member lists,
+    // no hash tables; see tree.rs), and the few that do not fit one (arrays) `Value`s.
     let mut records = parser.records_json();
     loop {
         // The parser is a dependency; a panic in it on hostile bytes must not take the
@@ -79,14 +79,17 @@ pub(crate) fn read_evtx<R: Read + Seek>(
         };
         match next {
             None => break,
-            Some(Ok(rec)) => match super::parse::parse_value(rec.data.as_bytes()) {
-                Ok(doc) => sink.event(rec.event_record_id, doc),
-                // The crate's own rendering: cannot be bad JSON short of a bug there.
-                Err(e) => sink.error(
-                    Position::Record(rec.event_record_id),
-                    ReadErrorKind::CorruptEvtx,
-                    format!("the EVTX parser rendered invalid JSON: {e}"),
-                ),
+            Some(Ok(rec)) => match super::flat_json::parse_tree(&rec.data) {
+                Some(node) => sink.event_node(rec.event_record_id, node),
+                None => match super::parse::parse_value(rec.data.as_bytes()) {
+                    Ok(doc) => sink.event(rec.event_record_id, doc),
+                    // The crate's own rendering: cannot be bad JSON short of a bug there.
+                    Err(e) => sink.error(
+                        Position::Record(rec.event_record_id),
+                        ReadErrorKind::CorruptEvtx,
+                        format!("the EVTX parser rendered invalid JSON: {e}"),
+                    ),
+                },
             },
             Some(Err(e)) => {
                 let position = position_of(&e);

@@ -11,6 +11,7 @@
 use serde_json::{Number, Value};
 
 use crate::flat::FlatDoc;
+use crate::tree::Node;
 
 /// Reads `text` as one flat JSON object, or `None` (see the module doc).
 pub(crate) fn parse_flat(text: &str) -> Option<FlatDoc> {
@@ -58,6 +59,74 @@ pub(crate) fn parse_flat(text: &str) -> Option<FlatDoc> {
         return None;
     }
     Some(doc)
+}
+
+/// Deepest object nesting [`parse_tree`] reads (EVTX records nest four or five deep).
+const MAX_DEPTH: usize = 32;
+
+/// Reads `text` as one JSON object of objects and scalars (no arrays, distinct keys in
+/// every object) into a [`Node`] tree, or `None`, as [`parse_flat`] does. For EVTX
+/// records, which the `evtx` crate renders this way.
+pub(crate) fn parse_tree(text: &str) -> Option<Node> {
+    let b = text.as_bytes();
+    let i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    let (node, end) = object(text, i, 0)?;
+    (skip_ws(b, end) == b.len()).then_some(node)
+}
+
+/// The object whose `{` is at `i`, and the offset past its `}`.
+fn object(text: &str, i: usize, depth: usize) -> Option<(Node, usize)> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let b = text.as_bytes();
+    let mut members: Vec<(Box<str>, Node)> = Vec::new();
+    let mut i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        return Some((Node::Object(members), i + 1));
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let start = i + 1;
+        let run = special(b.get(start..)?)?;
+        let key: Box<str> = if b[start + run] == b'"' {
+            i = start + run + 1;
+            text.get(start..start + run)?.into()
+        } else {
+            let mut k = String::new();
+            i = string_into(text, start, &mut k)?;
+            k.into()
+        };
+        i = skip_ws(b, i);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let (node, next) = if b.get(i) == Some(&b'{') {
+            object(text, i, depth + 1)?
+        } else {
+            let (v, next) = scalar(text, i)?;
+            (Node::Leaf(v), next)
+        };
+        members.push((key, node));
+        i = skip_ws(b, next);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => break,
+            _ => return None,
+        }
+    }
+    let distinct = members.iter().enumerate().all(|(n, (k, _))| {
+        members[n + 1..]
+            .iter()
+            .all(|(o, _)| o.len() != k.len() || o != k)
+    });
+    distinct.then_some((Node::Object(members), i + 1))
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -319,6 +388,51 @@ mod tests {
         }
     }
 
+    /// What serde_json makes of `text`, when it is objects of objects and scalars with
+    /// distinct keys (serde_json keeps the last of repeated keys, so they are not seen).
+    fn serde_tree(text: &str) -> Option<Value> {
+        fn ok(v: &Value) -> bool {
+            match v {
+                Value::Array(_) => false,
+                Value::Object(m) => m.values().all(ok),
+                _ => true,
+            }
+        }
+        let v: Value = serde_json::from_str(text).ok()?;
+        (v.is_object() && ok(&v)).then_some(v)
+    }
+
+    fn check_tree(text: &str) {
+        if let Some(n) = parse_tree(text) {
+            let v = serde_tree(text).unwrap_or_else(|| panic!("accepted {text:?}"));
+            assert_eq!(n.to_value().to_string(), v.to_string(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reads_evtx_records_as_trees() {
+        let rec = r##"{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon","Guid":"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}"}},"EventID":1,"TimeCreated":{"#attributes":{"SystemTime":"2019-05-12T13:40:05.384613Z"}},"Channel":"Microsoft-Windows-Sysmon/Operational"},"EventData":{"Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd /c \"whoami\""}}}"##;
+        let n = parse_tree(rec).expect("tree");
+        check_tree(rec);
+        use crate::tree::Tree;
+        let ev = (&n).get("Event").and_then(|e| e.get("EventData"));
+        assert_eq!(
+            ev.and_then(|d| d.get("CommandLine")).map(Tree::value),
+            Some(&Value::from("cmd /c \"whoami\""))
+        );
+        for bad in [
+            r#"{"a":{"b":[1]}}"#,
+            r#"{"a":{"b":1,"b":2}}"#,
+            r#"{"a":{"b":1}"#,
+            r#"{"a":{"b":1}} x"#,
+        ] {
+            assert!(parse_tree(bad).is_none(), "{bad}");
+        }
+        let deep = format!("{}1{}", "{\"a\":".repeat(40), "}".repeat(40));
+        assert!(parse_tree(&deep).is_none());
+        check_tree(&deep);
+    }
+
     fn scalar_text() -> impl Strategy<Value = String> {
         prop_oneof![
             any::<String>().prop_map(|s| Value::String(s).to_string()),
@@ -372,6 +486,35 @@ mod tests {
         fn never_panics(bytes in prop::collection::vec(any::<u8>(), 0..80)) {
             if let Ok(text) = std::str::from_utf8(&bytes) {
                 check(text);
+                check_tree(text);
+            }
+        }
+
+        #[test]
+        fn trees_as_serde_json_reads_them(
+            members in prop::collection::vec(("[abé\"]{0,2}", scalar_text(), any::<bool>()), 0..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            // Scalars, some of them wrapped in a one- or two-member object.
+            let body: Vec<String> = members
+                .iter()
+                .map(|(k, v, wrap)| {
+                    let key = Value::from(k.as_str());
+                    if *wrap {
+                        format!("{key}:{{{key}:{v},\"#text\":{v}}}")
+                    } else {
+                        format!("{key}:{v}")
+                    }
+                })
+                .collect();
+            let text = format!("{{\"Event\":{{{}}}}}", body.join(","));
+            check_tree(&text);
+            let keys: std::collections::HashSet<&String> = members.iter().map(|(k, _, _)| k).collect();
+            if keys.len() == members.len() && !keys.iter().any(|k| k.as_str() == "#text") && serde_tree(&text).is_some() {
+                prop_assert!(parse_tree(&text).is_some(), "{}", text);
+            }
+            if let Some(part) = text.get(..cut.index(text.len() + 1)) {
+                check_tree(part);
             }
         }
     }

@@ -42,6 +42,11 @@ impl<'a> Sink<'a> {
         (self.on_event)(Event::new(self.name.clone(), record, doc));
     }
 
+    pub fn event_node(&mut self, record: u64, doc: crate::Node) {
+        self.events += 1;
+        (self.on_event)(Event::from_node(self.name.clone(), record, doc));
+    }
+
     pub fn event_flat(&mut self, record: u64, doc: crate::FlatDoc) {
         self.events += 1;
         (self.on_event)(Event::from_flat(self.name.clone(), record, doc));
