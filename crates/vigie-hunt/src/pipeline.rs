@@ -149,15 +149,11 @@ pub fn hunt(
         let cancel = &cancel;
         let read_opts = &read_opts;
         let matchers = &matchers;
-        // Largest inputs first: a big file started last would run alone at the end.
-        // Output order does not change (parts are written by input index).
-        let mut order: Vec<usize> = (0..inputs.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].size));
         s.spawn(move || {
             pool.install(|| {
-                order
+                inputs
                     .par_iter()
-                    .filter_map(|&index| inputs.get(index).map(|input| (index, input)))
+                    .enumerate()
                     .for_each_with(tx.clone(), |tx, (index, input)| {
                         // The receiver only goes away once every sender is dropped, so a
                         // failed send cannot happen; nothing to do about it if it did.
