@@ -33,47 +33,6 @@ impl Node {
     }
 }
 
-impl Node {
-    /// Appends the node's layout to `out`: its keys and nesting, not its values. Two
-    /// records with the same layout give the same field names in the same order, so a
-    /// matcher can resolve the names once per layout (EVTX records of one event type
-    /// share one). `false` (and `out` unusable) when a key holds one of the separator
-    /// bytes, which real keys never do.
-    pub fn layout(&self, out: &mut String) -> bool {
-        match self {
-            Node::Leaf(_) => true,
-            Node::Object(members) => {
-                for (k, c) in members {
-                    if k.bytes().any(|b| (1..=3).contains(&b)) {
-                        return false;
-                    }
-                    out.push_str(k);
-                    match c {
-                        Node::Leaf(_) => out.push('\u{1}'),
-                        Node::Object(_) => {
-                            out.push('\u{2}');
-                            if !c.layout(out) {
-                                return false;
-                            }
-                            out.push('\u{3}');
-                        }
-                    }
-                }
-                true
-            }
-        }
-    }
-
-    /// Appends the leaf values, depth first in member order (the order of
-    /// [`Node::layout`]).
-    pub fn leaves<'a>(&'a self, out: &mut Vec<&'a Value>) {
-        match self {
-            Node::Leaf(v) => out.push(v),
-            Node::Object(members) => members.iter().for_each(|(_, c)| c.leaves(out)),
-        }
-    }
-}
-
 /// What the field walk needs of a document node.
 pub(crate) trait Tree<'a>: Copy + 'a {
     /// The members, when the node is an object.

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
 use serde_json::Value;
 use vigie_event::{Event, FlatDoc};
 
@@ -55,8 +54,6 @@ pub struct Matcher<'r> {
     cache_bytes: usize,
     pat_buf: Vec<u32>,
     key_lists: KeyLists<'r>,
-    layouts: Layouts<'r>,
-    node_leaves: Vec<&'static Value>,
     stats: MatcherStats,
     unindexed: bool,
 }
@@ -101,8 +98,6 @@ impl<'r> Matcher<'r> {
             cache_bytes: 0,
             pat_buf: Vec::new(),
             key_lists: KeyLists::default(),
-            layouts: Layouts::default(),
-            node_leaves: Vec::new(),
             stats: MatcherStats::default(),
             unindexed: false,
         }
@@ -141,7 +136,6 @@ impl<'r> Matcher<'r> {
         let mut all: Vec<&Value> = reuse(std::mem::take(&mut self.all));
         let all_field = &mut self.all_field;
         all_field.clear();
-        let mut node_leaves: Vec<&Value> = reuse(std::mem::take(&mut self.node_leaves));
 
         // 1. One walk: fill slots for known names (best priority wins).
         {
@@ -195,32 +189,10 @@ impl<'r> Matcher<'r> {
                     }
                 }
                 None => {
-                    // An EVTX record: its names resolved once per layout.
-                    let calls = ev.node().and_then(|node| {
-                        self.layouts
-                            .calls(rs, ev, node, &mut self.scratch, &mut self.low_buf)
+                    let nospace = &mut self.low_buf;
+                    ev.visit_fields(&mut self.scratch, &mut |name, v| {
+                        place(resolve(rs, name, nospace), v)
                     });
-                    match (calls, ev.node()) {
-                        (Some(calls), Some(node)) => {
-                            node_leaves.clear();
-                            node.leaves(&mut node_leaves);
-                            for &(li, name) in calls {
-                                if let Some(v) = node_leaves.get(li as usize) {
-                                    match name {
-                                        Name::Skip => {}
-                                        Name::Known(ts) => place(Some(ts), v),
-                                        Name::Unknown => place(None, v),
-                                    }
-                                }
-                            }
-                        }
-                        _ => {
-                            let nospace = &mut self.low_buf;
-                            ev.visit_fields(&mut self.scratch, &mut |name, v| {
-                                place(resolve(rs, name, nospace), v)
-                            });
-                        }
-                    }
                 }
             }
         }
@@ -448,7 +420,6 @@ impl<'r> Matcher<'r> {
         self.dirty = false;
         self.leaves = reuse(leaves);
         self.all = reuse(all);
-        self.node_leaves = reuse(node_leaves);
     }
 }
 
@@ -518,65 +489,6 @@ impl<'r> KeyLists<'r> {
             }
         };
         &self.lists[at].2
-    }
-}
-
-/// The walk of EVTX records, resolved per layout (keys and nesting, see
-/// `vigie_event::Node::layout`): records of one event type share a layout, and the walk
-/// gives the same names for the same layout, so the names are looked up once and later
-/// records only replay (leaf index, name) pairs over their leaves.
-#[derive(Default)]
-struct Layouts<'r> {
-    index: FxHashMap<Box<str>, usize>,
-    calls: Vec<Box<[(u32, Name<'r>)]>>,
-    buf: String,
-}
-
-/// Layouts kept per matcher before they are all dropped.
-const LAYOUTS_KEPT: usize = 512;
-
-impl<'r> Layouts<'r> {
-    fn calls(
-        &mut self,
-        rs: &'r RuleSet,
-        ev: &Event,
-        node: &vigie_event::Node,
-        scratch: &mut String,
-        nospace: &mut String,
-    ) -> Option<&[(u32, Name<'r>)]> {
-        self.buf.clear();
-        if !node.layout(&mut self.buf) {
-            return None;
-        }
-        let found = self.index.get(self.buf.as_str()).copied();
-        if let Some(i) = found {
-            return self.calls.get(i).map(|c| &**c);
-        }
-        let mut leaves = Vec::new();
-        node.leaves(&mut leaves);
-        let mut calls = Vec::new();
-        let mut whole = true;
-        ev.visit_fields(scratch, &mut |name, v| {
-            match leaves.iter().position(|l| std::ptr::eq(*l, v)) {
-                Some(i) => calls.push((
-                    i as u32,
-                    resolve(rs, name, nospace).map_or(Name::Unknown, Name::Known),
-                )),
-                // A value that is not a leaf of the tree: never, but then no replay.
-                None => whole = false,
-            }
-        });
-        if !whole {
-            return None;
-        }
-        if self.calls.len() >= LAYOUTS_KEPT {
-            self.index.clear();
-            self.calls.clear();
-        }
-        self.index
-            .insert(self.buf.as_str().into(), self.calls.len());
-        self.calls.push(calls.into());
-        self.calls.last().map(|c| &**c)
     }
 }
 
