@@ -116,6 +116,14 @@ impl Event {
         }
     }
 
+    /// The [`Node`] tree of an EVTX record read as one.
+    pub fn node(&self) -> Option<&Node> {
+        match &self.doc {
+            Doc::Node(n) => Some(n),
+            Doc::Tree(_) | Doc::Flat(_) => None,
+        }
+    }
+
     /// The whole document (built for a flat record; borrowed otherwise).
     pub fn doc(&self) -> Cow<'_, Value> {
         match &self.doc {

@@ -102,20 +102,31 @@ fn indexed_matching_equals_evaluating_every_rule_on_evtx() {
         );
     }
     assert!(evs.len() > 500, "{}", evs.len());
+    assert!(evs.iter().filter(|e| e.node().is_some()).count() > 500);
     let mut fast = rs.matcher();
     let mut slow = rs.matcher();
     slow.set_unindexed(true);
-    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
     let mut total = 0;
-    for e in &evs {
-        a.clear();
-        b.clear();
-        fast.scan(e, &mut a);
-        slow.scan(e, &mut b);
-        let ra: Vec<u32> = a.iter().map(|m| m.rule.0).collect();
-        let rb: Vec<u32> = b.iter().map(|m| m.rule.0).collect();
-        assert_eq!(ra, rb, "{} record {}", e.source, e.record);
-        total += ra.len();
+    // Twice over, so the second pass goes through the value caches.
+    for _ in 0..2 {
+        for e in &evs {
+            a.clear();
+            b.clear();
+            c.clear();
+            fast.scan(e, &mut a);
+            slow.scan(e, &mut b);
+            let ra: Vec<u32> = a.iter().map(|m| m.rule.0).collect();
+            let rb: Vec<u32> = b.iter().map(|m| m.rule.0).collect();
+            assert_eq!(ra, rb, "{} record {}", e.source, e.record);
+            // The record as a `Value` tree goes through the plain walk.
+            let twin = Event::new(e.source.clone(), e.record, e.doc().into_owned());
+            fast.scan(&twin, &mut c);
+            let fa: Vec<_> = a.iter().map(|m| (m.rule.0, &m.fields)).collect();
+            let fc: Vec<_> = c.iter().map(|m| (m.rule.0, &m.fields)).collect();
+            assert_eq!(fa, fc, "{} record {} as a Value", e.source, e.record);
+            total += ra.len();
+        }
     }
     assert!(total > 50, "{total}");
 }
