@@ -126,41 +126,28 @@ fn parse_file(path: &PathBuf, threads: usize, render: Render) -> (u64, u64) {
         Ok(p) => p.with_configuration(parser_settings(threads)),
         Err(_) => return (0, 1),
     };
-    let tally = |ok: bool, (n, e): &mut (u64, u64)| {
-        if ok {
-            *n += 1
-        } else {
-            *e += 1
-        }
-    };
-    let mut counts = (0, 0);
     match render {
-        Render::Value => parser.records_json_value().for_each(|r| {
-            tally(
-                r.as_ref()
-                    .map(|rec| std::hint::black_box(&rec.data))
-                    .is_ok(),
-                &mut counts,
-            )
-        }),
-        Render::Json => parser.records_json().for_each(|r| {
-            tally(
-                r.as_ref()
-                    .map(|rec| std::hint::black_box(&rec.data))
-                    .is_ok(),
-                &mut counts,
-            )
-        }),
-        Render::Xml => parser.records().for_each(|r| {
-            tally(
-                r.as_ref()
-                    .map(|rec| std::hint::black_box(&rec.data))
-                    .is_ok(),
-                &mut counts,
-            )
-        }),
+        Render::Value => count(parser.records_json_value()),
+        Render::Json => count(parser.records_json()),
+        Render::Xml => count(parser.records()),
     }
-    counts
+}
+
+/// Records and errors of one rendering, each record kept alive until counted.
+fn count<T, E>(
+    records: impl Iterator<Item = Result<evtx::SerializedEvtxRecord<T>, E>>,
+) -> (u64, u64) {
+    let (mut n, mut e) = (0, 0);
+    for r in records {
+        match r {
+            Ok(rec) => {
+                std::hint::black_box(&rec.data);
+                n += 1
+            }
+            Err(_) => e += 1,
+        }
+    }
+    (n, e)
 }
 
 /// Every file under `paths` that starts with the EVTX magic, with its size.

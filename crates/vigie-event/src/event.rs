@@ -98,15 +98,9 @@ impl Event {
         let Some(system) = system else {
             return Event::new(source, record, doc.to_value());
         };
-        let timestamp = system.get("TimeCreated").and_then(|tc| {
-            let t = tc
-                .get("#attributes")
-                .and_then(|a| a.get("SystemTime"))
-                .or_else(|| tc.get("SystemTime"))
-                .or_else(|| tc.get("#text"))
-                .unwrap_or(tc);
-            node_time(t)
-        });
+        let timestamp = system
+            .get("TimeCreated")
+            .and_then(|tc| node_time(system_time(tc)));
         Event {
             source,
             record,
@@ -254,17 +248,21 @@ const TIME_KEYS: &[&str] = &[
     "date",
 ];
 
+/// Where an EVTX `TimeCreated` element keeps the time: its `SystemTime` attribute, else a
+/// `SystemTime` member or its text, else the element itself.
+fn system_time<'a, T: Tree<'a>>(tc: T) -> T {
+    Tree::get(tc, "#attributes")
+        .and_then(|a| Tree::get(a, "SystemTime"))
+        .or_else(|| Tree::get(tc, "SystemTime"))
+        .or_else(|| Tree::get(tc, "#text"))
+        .unwrap_or(tc)
+}
+
 fn extract_timestamp(top: &Top<'_>, shape: Shape) -> Option<DateTime<Utc>> {
     match shape {
         Shape::Evtx => {
             let tc = top.event?.get("System")?.get("TimeCreated")?;
-            let t = tc
-                .get("#attributes")
-                .and_then(|a| a.get("SystemTime"))
-                .or_else(|| tc.get("SystemTime"))
-                .or_else(|| tc.get("#text"))
-                .unwrap_or(tc);
-            parse_time(t)
+            parse_time(system_time(tc))
         }
         Shape::Winlogbeat | Shape::Flat => top
             .time
