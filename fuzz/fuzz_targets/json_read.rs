@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         &bytes,
         &ReadOptions::default(),
         &mut |e| {
-            assert!(e.doc.is_object());
+            assert!(e.doc().is_object());
             events += 1
         },
         &mut |_| errors += 1,
