@@ -169,8 +169,26 @@ pub fn hunt(
                             });
                             return;
                         }
+                        // Matching a file's events in batches across the pool only
+                        // pays when the file is a large share of the work; otherwise the
+                        // other threads are busy with other files and batching is
+                        // overhead.
+                        let file_threads = if inputs.len() == 1
+                            || input.size.saturating_mul(threads as u64) > total
+                        {
+                            threads
+                        } else {
+                            1
+                        };
                         scan_file(
-                            rules, matchers, input, index, opts, read_opts, threads, &send,
+                            rules,
+                            matchers,
+                            input,
+                            index,
+                            opts,
+                            read_opts,
+                            file_threads,
+                            &send,
                         );
                     })
             });
