@@ -8,15 +8,9 @@ use std::path::PathBuf;
 use vigie_event::{discover, read_input, Event, ReadOptions};
 use vigie_sigma::{LoadOptions, RuleSet};
 
-fn cpu_time() -> f64 {
-    let Ok(s) = std::fs::read_to_string("/proc/thread-self/stat") else {
-        return 0.0;
-    };
-    let rest = s.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
+#[path = "../benches/support/cpu.rs"]
+mod cpu;
+use cpu::cpu_time;
 
 fn main() {
     let mut args = std::env::args().skip(1);

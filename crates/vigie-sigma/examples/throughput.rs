@@ -14,17 +14,9 @@ use std::time::Instant;
 use vigie_event::Event;
 use vigie_sigma::{LoadOptions, RuleSet};
 
-/// CPU time of the calling thread, in seconds (Linux `/proc`; 0 elsewhere).
-fn cpu_time() -> f64 {
-    let Ok(s) = std::fs::read_to_string("/proc/thread-self/stat") else {
-        return 0.0;
-    };
-    // Fields after the parenthesised command: utime and stime are the 12th and 13th.
-    let rest = s.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
+#[path = "../benches/support/cpu.rs"]
+mod cpu;
+use cpu::cpu_time;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -606,7 +606,8 @@ mod tests {
     /// What a JSON-lines read reports, comparable across readers.
     type Seen = (Vec<(u64, Value)>, Vec<(Position, String)>);
 
-    fn lines_through<R: BufRead>(r: R, max_record: usize) -> Seen {
+    /// What one reader reports, with `max_record` as the record limit.
+    fn through(max_record: usize, read: impl FnOnce(&mut Sink<'_>, JsonOpts)) -> Seen {
         let mut events = Vec::new();
         let mut errors = Vec::new();
         let mut on_event = |e: Event| events.push((e.record, e.doc().into_owned()));
@@ -616,22 +617,18 @@ mod tests {
             io: ReadErrorKind::Io,
             max_record,
         };
-        read_lines(&mut sink, r, io);
+        read(&mut sink, io);
         (events, errors)
     }
 
+    fn lines_through<R: BufRead>(r: R, max_record: usize) -> Seen {
+        through(max_record, |sink, io| read_lines(sink, r, io))
+    }
+
     fn array_through<R: BufRead, const FAST: bool>(r: R, max_record: usize) -> Seen {
-        let mut events = Vec::new();
-        let mut errors = Vec::new();
-        let mut on_event = |e: Event| events.push((e.record, e.doc().into_owned()));
-        let mut on_error = |e: ReadError| errors.push((e.position, e.message));
-        let mut sink = Sink::new("t".into(), &mut on_event, &mut on_error);
-        let io = JsonOpts {
-            io: ReadErrorKind::Io,
-            max_record,
-        };
-        read_array_with::<R, FAST>(&mut sink, r, io);
-        (events, errors)
+        through(max_record, |sink, io| {
+            read_array_with::<R, FAST>(sink, r, io)
+        })
     }
 
     fn non_blank_lines(bytes: &[u8]) -> usize {

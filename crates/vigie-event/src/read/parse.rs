@@ -37,24 +37,28 @@ pub(crate) enum Parsed {
 }
 
 /// Parses one JSON record: through [`super::flat_json`] when it is a flat object,
-/// else as [`parse_value`] does (which also reports errors).
+/// else as [`parse_value`] does (which also reports errors). The record is checked as
+/// UTF-8 once for both.
 pub(crate) fn parse_doc(bytes: &[u8]) -> Result<Parsed, serde_json::Error> {
-    if let Some(flat) = std::str::from_utf8(bytes)
-        .ok()
-        .and_then(super::flat_json::parse_flat)
-    {
+    let text = std::str::from_utf8(bytes);
+    if let Some(flat) = text.ok().and_then(super::flat_json::parse_flat) {
         return Ok(Parsed::Flat(flat));
     }
-    parse_value(bytes).map(Parsed::Tree)
+    parse_checked(bytes, text.ok()).map(Parsed::Tree)
 }
 
 /// Parses one JSON record (line, element, multi-line value).
 pub(crate) fn parse_value(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    parse_checked(bytes, std::str::from_utf8(bytes).ok())
+}
+
+/// [`parse_value`] with the UTF-8 check done: `text` is `bytes` when they are valid.
+fn parse_checked(bytes: &[u8], text: Option<&str>) -> Result<Value, serde_json::Error> {
     // Taken out for the parse so no `RefCell` borrow is held across it.
     let mut pool = POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
-    let parsed = match std::str::from_utf8(bytes) {
-        Ok(text) => parse_with(&mut serde_json::Deserializer::from_str(text), &mut pool),
-        Err(_) => parse_with(&mut serde_json::Deserializer::from_slice(bytes), &mut pool),
+    let parsed = match text {
+        Some(text) => parse_with(&mut serde_json::Deserializer::from_str(text), &mut pool),
+        None => parse_with(&mut serde_json::Deserializer::from_slice(bytes), &mut pool),
     };
     POOL.with(|p| *p.borrow_mut() = pool);
     parsed
