@@ -1,5 +1,7 @@
-//! The hunt pipeline: inputs → detections → printers, with a progress bar and the
-//! closing summary.
+//! Detection over events: the streaming [`DetectionSession`] (push events, receive
+//! detections and correlation hits) and the file pipeline of `vigie hunt` built on it
+//! (inputs → session → [`Sink`]), with progress reporting and the closing [`Summary`].
+//! No terminal output here: printers and the progress bar live in `vigie-render`.
 //!
 //! Flow: [`discover`](vigie_event::discover) expands the user's paths; files are read in
 //! parallel (rayon, one [`Matcher`](vigie_sigma::Matcher) per worker) and every file's
@@ -19,9 +21,10 @@ mod detection;
 mod error;
 mod options;
 mod pipeline;
-pub mod printer;
 mod progress;
 mod scan;
+pub mod session;
+mod sink;
 mod summary;
 mod time;
 
@@ -29,6 +32,10 @@ pub use detection::{CorrelationInfo, Detection};
 pub use error::HuntError;
 pub use options::HuntOptions;
 pub use pipeline::{hunt, load_options, run, run_discovered, ScanResult};
-pub use printer::{printer, Collect, OutputFormat, Sink};
+pub use progress::Progress;
+pub use session::{
+    CorrelationOrder, DetectionSession, Found, SessionCounts, SessionOptions, SessionWorker,
+};
+pub use sink::{Collect, Sink};
 pub use summary::{CorrelationCounts, FileCounts, RuleCounts, Summary};
 pub use time::{parse_time_bound, Bound};

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use vigie_sigma::Level;
 
 /// Settings of one hunt. `Default` hunts with every rule level, no time window, all cores,
-/// no progress bar.
+/// no progress reporting.
 #[derive(Debug, Clone)]
 pub struct HuntOptions {
     /// Rule files or directories (walked recursively).
@@ -27,8 +27,8 @@ pub struct HuntOptions {
     pub to: Option<DateTime<Utc>>,
     /// Worker threads (0 = one per core).
     pub threads: usize,
-    /// Draw a progress bar on stderr (only drawn when stderr is a terminal).
-    pub progress: bool,
+    /// Told how far the hunt is (the binary draws a bar from it).
+    pub progress: Option<std::sync::Arc<dyn crate::Progress>>,
     /// How many damaged records / skipped files are listed one by one on stderr before
     /// the rest are only counted in the summary.
     pub max_listed_errors: usize,
@@ -45,7 +45,7 @@ impl Default for HuntOptions {
             from: None,
             to: None,
             threads: 0,
-            progress: false,
+            progress: None,
             max_listed_errors: 50,
         }
     }

@@ -10,14 +10,14 @@ use rayon::prelude::*;
 use std::path::Path;
 use vigie_event::{discover, InputFile, ReadError, ReadOptions};
 
-use vigie_sigma::{
-    LoadError, LoadOptions, LoadReport, Mapping, Observation, Placeholders, RuleSet,
-};
+use vigie_sigma::{LoadError, LoadOptions, LoadReport, Mapping, Placeholders, RuleSet};
 
-use crate::printer::Sink;
-use crate::scan::{scan_file, Found, Matchers, Part};
+use crate::progress::Progress;
+use crate::scan::{scan_file, Part, Workers};
+use crate::session::{CorrelationOrder, DetectionSession, Found, SessionOptions};
+use crate::sink::Sink;
 use crate::summary::RuleCounts;
-use crate::{progress, Detection, HuntError, HuntOptions, Summary};
+use crate::{Detection, HuntError, HuntOptions, Summary};
 
 /// Loads the rules, discovers the inputs and hunts them: what `vigie hunt` does.
 /// Fatal: a rules / mapping / placeholders path that cannot be read, an input path that
@@ -130,25 +130,36 @@ pub fn hunt(
         bytes_read: Some(bytes_read.clone()),
     };
     let total: u64 = inputs.iter().map(|i| i.size).sum();
-    let pb = progress::bar(total, opts.progress);
+    let progress: &dyn Progress = opts
+        .progress
+        .as_deref()
+        .unwrap_or(&crate::progress::NoProgress);
+    progress.start(total);
 
-    let mut summary = Summary::new(RuleCounts::from_report(report), threads);
+    let mut summary = Summary::new(RuleCounts::from_report(report, rules.digest()), threads);
     let mut listed = 0usize;
     for e in discover_errors {
         *summary.files.skipped.entry(e.kind).or_insert(0) += 1;
-        note_error(&pb, &mut listed, opts.max_listed_errors, &mut summary, &e);
+        note_error(&mut listed, opts.max_listed_errors, &mut summary, &e);
     }
 
+    let session_opts = SessionOptions {
+        min_level: opts.min_level,
+        from: opts.from,
+        to: opts.to,
+        correlation_order: CorrelationOrder::EventTime,
+    };
+    let mut session = DetectionSession::new(rules, &session_opts);
+    let workers = Workers::new(rules, &session_opts);
+    let mut out: Vec<Detection> = Vec::new();
     let cancel = AtomicBool::new(false);
-    let matchers = Matchers::new(rules);
     let (tx, rx) = mpsc::channel::<Part>();
-    let mut observations: Vec<(usize, u64, Observation)> = Vec::new();
     let mut write_error: Option<std::io::Error> = None;
 
     std::thread::scope(|s| {
         let cancel = &cancel;
         let read_opts = &read_opts;
-        let matchers = &matchers;
+        let workers = &workers;
         s.spawn(move || {
             pool.install(|| {
                 inputs
@@ -180,16 +191,7 @@ pub fn hunt(
                         } else {
                             1
                         };
-                        scan_file(
-                            rules,
-                            matchers,
-                            input,
-                            index,
-                            opts,
-                            read_opts,
-                            file_threads,
-                            &send,
-                        );
+                        scan_file(workers, input, index, opts, read_opts, file_threads, &send);
                     })
             });
             drop(tx);
@@ -198,7 +200,6 @@ pub fn hunt(
         // Parts arrive in any order; they are written in (input, part) order.
         let mut pending: BTreeMap<(usize, usize), Part> = BTreeMap::new();
         let mut next = (0usize, 0usize);
-        let mut obs_seq = 0u64;
         loop {
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(p) => {
@@ -212,23 +213,17 @@ pub fn hunt(
                         if write_error.is_some() {
                             continue;
                         }
-                        let last = p.tail.is_some();
                         if let Err(e) = emit_part(
                             p,
-                            rules,
+                            &mut session,
+                            &mut out,
                             sink,
-                            &pb,
                             &mut listed,
                             opts,
                             &mut summary,
-                            &mut observations,
-                            &mut obs_seq,
                         ) {
                             cancel.store(true, Ordering::Relaxed);
                             write_error = Some(e);
-                        }
-                        if last {
-                            obs_seq = 0;
                         }
                     }
                 }
@@ -242,26 +237,21 @@ pub fn hunt(
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            pb.set_position(bytes_read.load(Ordering::Relaxed));
+            progress.position(bytes_read.load(Ordering::Relaxed));
         }
     });
-    pb.finish_and_clear();
+    progress.finish();
     if let Some(e) = write_error {
         return Err(HuntError::Output(e));
     }
 
-    // Correlations see matches in event-time order; ties keep input then record order so
-    // the result does not depend on thread timing.
-    observations.sort_by_key(|o| (o.2.timestamp, o.0, o.1));
-    let mut correlator = rules.correlator();
-    let mut hits = Vec::new();
-    for (_, _, o) in observations {
-        correlator.push(o, &mut hits);
-        emit_hits(&mut hits, rules, sink, opts, &mut summary)?;
-    }
-    correlator.finish(&mut hits);
-    emit_hits(&mut hits, rules, sink, opts, &mut summary)?;
-    summary.correlations.stats = correlator.stats().clone();
+    // Correlation hits, in event-time order, come last.
+    let (counts, stats) = session.finish(&mut out);
+    write_detections(&mut out, rules, sink, &mut summary)?;
+    summary.below_level = counts.below_level;
+    summary.correlations.untimed_matches = counts.untimed_matches;
+    summary.correlation_hits = counts.correlation_hits;
+    summary.correlations.stats = stats;
     sink.finish()?;
 
     summary.detections_total = summary.detections.values().sum();
@@ -274,46 +264,28 @@ pub fn hunt(
     Ok(summary)
 }
 
-fn note_error(
-    pb: &indicatif::ProgressBar,
-    listed: &mut usize,
-    cap: usize,
-    summary: &mut Summary,
-    e: &ReadError,
-) {
+fn note_error(listed: &mut usize, cap: usize, summary: &mut Summary, e: &ReadError) {
     if *listed < cap {
         *listed += 1;
-        pb.suspend(|| tracing::warn!("skipped {e}"));
+        tracing::warn!("skipped {e}");
     } else {
         summary.errors_not_listed += 1;
     }
 }
 
-/// Writes one part's detections and keeps its observations; on an input's last part,
-/// folds the input's counts into the summary. Main thread.
-#[allow(clippy::too_many_arguments)]
+/// Writes one part's detections and hands its correlation inputs to the session; on
+/// an input's last part, folds the input's counts into the summary. Main thread.
 fn emit_part(
     p: Part,
-    rules: &RuleSet,
+    session: &mut DetectionSession<'_>,
+    out: &mut Vec<Detection>,
     sink: &mut dyn Sink,
-    pb: &indicatif::ProgressBar,
     listed: &mut usize,
     opts: &HuntOptions,
     summary: &mut Summary,
-    observations: &mut Vec<(usize, u64, Observation)>,
-    obs_seq: &mut u64,
 ) -> std::io::Result<()> {
-    summary.below_level += p.found.below_level;
-    summary.correlations.untimed_matches += p.found.untimed;
-    for d in &p.found.detections {
-        let meta = rules.meta(d.rule);
-        *summary.detections.entry(meta.level).or_insert(0) += 1;
-        sink.write(d, meta)?;
-    }
-    for ob in p.found.observations {
-        observations.push((p.index, *obs_seq, ob));
-        *obs_seq += 1;
-    }
+    session.absorb(p.found, out);
+    write_detections(out, session.rules(), sink, summary)?;
     let Some(t) = p.tail else {
         return Ok(());
     };
@@ -321,10 +293,11 @@ fn emit_part(
     match &t.failed {
         Some(e) => {
             *summary.files.skipped.entry(e.kind).or_insert(0) += 1;
-            note_error(pb, listed, cap, summary, e);
+            note_error(listed, cap, summary, e);
         }
         None => summary.files.read += 1,
     }
+    session.count_events(t.events, t.outside_window);
     summary.events += t.events;
     summary.events_outside_window += t.outside_window;
     summary.bytes += t.bytes;
@@ -334,31 +307,23 @@ fn emit_part(
         n_errors += n;
     }
     for e in &t.listed {
-        note_error(pb, listed, cap, summary, e);
+        note_error(listed, cap, summary, e);
     }
     summary.errors_not_listed += n_errors - t.listed.len() as u64;
     Ok(())
 }
 
-fn emit_hits(
-    hits: &mut Vec<vigie_sigma::CorrelationHit>,
+/// Writes (and counts by level) the detections the session handed out.
+fn write_detections(
+    out: &mut Vec<Detection>,
     rules: &RuleSet,
     sink: &mut dyn Sink,
-    opts: &HuntOptions,
     summary: &mut Summary,
 ) -> std::io::Result<()> {
-    for h in hits.drain(..) {
-        let meta = rules.meta(h.rule);
-        if !meta.report {
-            continue;
-        }
-        if opts.min_level.is_some_and(|l| meta.level < l) {
-            summary.below_level += 1;
-            continue;
-        }
+    for d in out.drain(..) {
+        let meta = rules.meta(d.rule);
         *summary.detections.entry(meta.level).or_insert(0) += 1;
-        summary.correlation_hits += 1;
-        sink.write(&Detection::from_hit(h), meta)?;
+        sink.write(&d, meta)?;
     }
     Ok(())
 }

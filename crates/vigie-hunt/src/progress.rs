@@ -1,31 +1,28 @@
-//! The progress bar: bytes read over bytes to read, on stderr, only on a terminal.
+//! How a hunt tells its caller how far it is: bytes read over bytes to read. The
+//! pipeline only reports numbers; drawing them (a terminal bar, a service's metrics) is
+//! the caller's business, so this crate has no terminal code.
 
-use std::io::IsTerminal;
+/// Receives a hunt's progress, from the thread that writes detections.
+pub trait Progress: Send + Sync {
+    /// Called once before reading; `total_bytes` is 0 when unknown (stdin alone).
+    fn start(&self, total_bytes: u64);
+    /// Bytes read so far (compressed size for gzip input), several times a second.
+    fn position(&self, bytes: u64);
+    /// Called once when every input is read.
+    fn finish(&self);
+}
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+impl std::fmt::Debug for dyn Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dyn Progress")
+    }
+}
 
-/// A bar over `total` bytes; hidden unless `wanted` and stderr is a terminal, so piped
-/// or redirected runs get clean stderr.
-pub(crate) fn bar(total: u64, wanted: bool) -> ProgressBar {
-    if !wanted || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    // stdin alone has no known size: a byte counter without a bar.
-    let length = (total > 0).then_some(total);
-    let pb = ProgressBar::with_draw_target(length, ProgressDrawTarget::stderr());
-    if length.is_none() {
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bytes} {bytes_per_sec}")
-        {
-            pb.set_style(style);
-        }
-        return pb;
-    }
-    // The template is a constant; if indicatif ever rejects it we fall back to its default.
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
-    ) {
-        pb.set_style(style);
-    }
-    pb
+/// Progress nobody watches.
+pub(crate) struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: u64) {}
+    fn position(&self, _: u64) {}
+    fn finish(&self) {}
 }

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use vigie_event::{read_input, Event, InputFile, ReadError, ReadErrorKind, ReadOptions};
-use vigie_sigma::{Match, Matcher, Observation, RuleId, RuleSet};
+use vigie_sigma::RuleSet;
 
-use crate::{Detection, HuntOptions};
+use crate::session::{Found, SessionOptions, SessionWorker};
+use crate::HuntOptions;
 
 /// Events per batch handed to another thread: large enough that spawning is noise,
 /// small enough that a few batches in flight stay a few MB.
@@ -17,63 +18,33 @@ const BATCH: usize = 256;
 /// itself: the back-pressure that keeps memory flat when reading outruns matching.
 const IN_FLIGHT_PER_THREAD: usize = 4;
 
-/// Matchers (with their match buffers) shared by the pool's threads; a thread takes one
-/// for a file or a batch and gives it back.
-pub(crate) struct Matchers<'r> {
+/// Session workers shared by the pool's threads; a thread takes one for a file or a
+/// batch and gives it back.
+pub(crate) struct Workers<'r> {
     rules: &'r RuleSet,
-    free: Mutex<Vec<(Matcher<'r>, Vec<Match>)>>,
-    /// `feeds[rule]`: matches of this rule feed a correlation.
-    feeds: Vec<bool>,
+    options: &'r SessionOptions,
+    free: Mutex<Vec<SessionWorker<'r>>>,
 }
 
-impl<'r> Matchers<'r> {
-    pub(crate) fn new(rules: &'r RuleSet) -> Self {
-        Matchers {
+impl<'r> Workers<'r> {
+    pub(crate) fn new(rules: &'r RuleSet, options: &'r SessionOptions) -> Self {
+        Workers {
             rules,
+            options,
             free: Mutex::new(Vec::new()),
-            feeds: feeding_rules(rules),
         }
     }
 
-    fn take(&self) -> (Matcher<'r>, Vec<Match>) {
+    fn take(&self) -> SessionWorker<'r> {
         // A poisoned lock only means another thread panicked while pushing/popping; the
         // vector itself is still valid.
         let popped = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        popped.unwrap_or_else(|| (self.rules.matcher(), Vec::new()))
+        popped.unwrap_or_else(|| SessionWorker::new(self.rules, self.options))
     }
 
-    fn give(&self, m: (Matcher<'r>, Vec<Match>)) {
-        self.free.lock().unwrap_or_else(|e| e.into_inner()).push(m);
+    fn give(&self, w: SessionWorker<'r>) {
+        self.free.lock().unwrap_or_else(|e| e.into_inner()).push(w);
     }
-}
-
-/// Which rules feed a correlation, indexed by rule id: `RuleSet::observe` answers `None`
-/// both for a rule that feeds nothing and for an event without a time, and only the
-/// second must be counted as an input left out.
-fn feeding_rules(rules: &RuleSet) -> Vec<bool> {
-    let mut feeds = vec![false; rules.len()];
-    for id in rules.rule_ids() {
-        if let Some(f) = feeds.get_mut(id.0 as usize) {
-            *f = rules.feeds_correlation(id);
-        }
-    }
-    feeds
-}
-
-fn feeds(feeds: &[bool], rule: RuleId) -> bool {
-    feeds.get(rule.0 as usize).copied().unwrap_or(false)
-}
-
-/// What matching some events produced, in event order.
-#[derive(Default)]
-pub(crate) struct Found {
-    pub detections: Vec<Detection>,
-    /// Correlation inputs, in event order.
-    pub observations: Vec<Observation>,
-    /// Matches not reported because their rule is below `--level`.
-    pub below_level: u64,
-    /// Matches that feed a correlation but whose event has no time (not fed).
-    pub untimed: u64,
 }
 
 /// A piece of one input's results, sent to the emitting thread as soon as it is ready so
@@ -112,11 +83,7 @@ struct Parts<'s> {
 
 impl Parts<'_> {
     fn part(&mut self, found: Found) {
-        if found.detections.is_empty()
-            && found.observations.is_empty()
-            && found.below_level == 0
-            && found.untimed == 0
-        {
+        if found.is_empty() {
             return;
         }
         self.push(found, None);
@@ -133,46 +100,13 @@ impl Parts<'_> {
     }
 }
 
-fn match_event(
-    rules: &RuleSet,
-    feeding: &[bool],
-    (matcher, buf): &mut (Matcher<'_>, Vec<Match>),
-    ev: &Event,
-    opts: &HuntOptions,
-    found: &mut Found,
-) {
-    buf.clear();
-    matcher.scan(ev, buf);
-    for m in buf.drain(..) {
-        match rules.observe(&m, ev) {
-            Some(o) => found.observations.push(o),
-            None if ev.timestamp.is_none() && feeds(feeding, m.rule) => found.untimed += 1,
-            None => {}
-        }
-        let meta = rules.meta(m.rule);
-        if !meta.report {
-            continue;
-        }
-        if opts.min_level.is_some_and(|l| meta.level < l) {
-            found.below_level += 1;
-            continue;
-        }
-        found.detections.push(Detection::from_match(m, ev));
-    }
-}
-
-fn match_batch(
-    rules: &RuleSet,
-    matchers: &Matchers<'_>,
-    events: &[Event],
-    opts: &HuntOptions,
-) -> Found {
-    let mut m = matchers.take();
+fn match_batch(workers: &Workers<'_>, events: &[Event]) -> Found {
+    let mut w = workers.take();
     let mut found = Found::default();
     for ev in events {
-        match_event(rules, &matchers.feeds, &mut m, ev, opts, &mut found);
+        w.match_event(ev, &mut found);
     }
-    matchers.give(m);
+    workers.give(w);
     found
 }
 
@@ -181,8 +115,7 @@ fn match_batch(
 /// event order either way.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn scan_file(
-    rules: &RuleSet,
-    matchers: &Matchers<'_>,
+    workers: &Workers<'_>,
     input: &InputFile,
     index: usize,
     opts: &HuntOptions,
@@ -210,7 +143,7 @@ pub(crate) fn scan_file(
         }
     };
     let res = if threads <= 1 {
-        let mut m = matchers.take();
+        let mut w = workers.take();
         // From stdin or a pipe, output follows the input live: one part per event that
         // yields something. From a file, parts of up to BATCH results: a part per
         // matching event costs a channel send and, on one core, two context switches.
@@ -222,11 +155,11 @@ pub(crate) fn scan_file(
             read_opts,
             &mut |ev| {
                 *events += 1;
-                if !opts.in_window(ev.timestamp) {
+                if !workers.options.in_window(ev.timestamp) {
                     *outside_window += 1;
                     return;
                 }
-                match_event(rules, &matchers.feeds, &mut m, &ev, opts, &mut found);
+                w.match_event(&ev, &mut found);
                 if live || found.detections.len() + found.observations.len() >= BATCH {
                     parts.part(std::mem::take(&mut found));
                 }
@@ -234,7 +167,7 @@ pub(crate) fn scan_file(
             &mut on_error,
         );
         parts.part(found);
-        matchers.give(m);
+        workers.give(w);
         res
     } else {
         let results: Mutex<BTreeMap<usize, Found>> = Mutex::new(BTreeMap::new());
@@ -266,7 +199,7 @@ pub(crate) fn scan_file(
                 n_batches += 1;
                 if in_flight_ref.load(Ordering::Acquire) >= limit {
                     // Matching is behind: this thread matches instead of reading on.
-                    let f = match_batch(rules, matchers, &batch, opts);
+                    let f = match_batch(workers, &batch);
                     results_ref
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -275,7 +208,7 @@ pub(crate) fn scan_file(
                 }
                 in_flight_ref.fetch_add(1, Ordering::AcqRel);
                 s.spawn(move |_| {
-                    let f = match_batch(rules, matchers, &batch, opts);
+                    let f = match_batch(workers, &batch);
                     results_ref
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -288,7 +221,7 @@ pub(crate) fn scan_file(
                 read_opts,
                 &mut |ev| {
                     *events += 1;
-                    if !opts.in_window(ev.timestamp) {
+                    if !workers.options.in_window(ev.timestamp) {
                         *outside_window += 1;
                         return;
                     }

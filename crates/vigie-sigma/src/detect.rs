@@ -159,6 +159,25 @@ pub enum Pat {
 }
 
 impl Pat {
+    /// What this pattern looks for, as a keyword a person recognises, when it matches
+    /// the scalar `orig` (lowercased: `low`); `None` when it does not match.
+    pub fn keyword_label(&self, orig: &str, low: &str, ctx: &Ctx) -> Option<String> {
+        if !self.on_text(orig, low, ctx) {
+            return None;
+        }
+        Some(match self {
+            Pat::Ci(p) | Pat::Cs(p) => p.describe(),
+            Pat::Re(r) => format!("/{}/", r.as_str()),
+            Pat::CiAny(set) => {
+                let found = set.needles.iter().find(|n| low.contains(n.as_str()));
+                format!("*{}*", found.map_or("", |n| n.as_str()))
+            }
+            Pat::Cidr(net) => net.to_string(),
+            Pat::Num(_, n) | Pat::Time(_, _, n) => n.to_string(),
+            Pat::FieldRef { .. } => orig.to_string(),
+        })
+    }
+
     /// Test on one scalar, given its original and lowercased text.
     fn on_text(&self, orig: &str, low: &str, ctx: &Ctx) -> bool {
         match self {
@@ -365,6 +384,38 @@ impl FieldTest {
                 r != *neq
             }
         }
+    }
+
+    /// For a keyword item that holds: the keywords that matched some leaf of the event,
+    /// each once, in rule order (at most `cap`).
+    pub fn matched_keywords(&self, ctx: &Ctx, cap: usize) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let Test::Match {
+            pats, neq: false, ..
+        } = &self.test
+        else {
+            return out;
+        };
+        for p in pats {
+            let label = ctx
+                .all
+                .iter()
+                .zip(ctx.all_lower)
+                .find_map(|(v, low)| match v {
+                    Value::String(s) => p.keyword_label(s, low, ctx),
+                    Value::Number(_) | Value::Bool(_) => p.keyword_label(low, low, ctx),
+                    _ => None,
+                });
+            if let Some(l) = label {
+                if !out.contains(&l) {
+                    out.push(l);
+                }
+            }
+            if out.len() >= cap {
+                break;
+            }
+        }
+        out
     }
 
     fn eval_keyword(&self, ctx: &Ctx) -> bool {

@@ -143,6 +143,39 @@ struct Loaded {
     def: RuleDef,
     path: Arc<str>,
     line: usize,
+    /// `sha256:` digest of the YAML document (the key of a rule without `id`).
+    digest: Arc<str>,
+}
+
+/// `sha256:<hex>` of a rule's YAML document: the stable key of a rule without `id`
+/// (same text, same key, wherever the file lives).
+pub(crate) fn document_digest(text: &str) -> Arc<str> {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(text.trim().as_bytes());
+    Arc::from(format!("sha256:{}", hex(&d)))
+}
+
+/// The rule set digest: over the sorted document digests (order of files is not part
+/// of a rule set's identity).
+fn set_digest(docs: &mut [Arc<str>]) -> Arc<str> {
+    use sha2::{Digest, Sha256};
+    docs.sort_unstable();
+    let mut h = Sha256::new();
+    for d in docs.iter() {
+        h.update(d.as_bytes());
+        h.update(b"\n");
+    }
+    Arc::from(format!("sha256:{}", hex(&h.finalize())))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 impl RuleSet {
@@ -191,7 +224,8 @@ impl RuleSet {
         let mut fields = Fields::default();
         let mut rules: Vec<Loaded> = Vec::new();
         let mut filters: Vec<(FilterDef, Arc<str>, usize)> = Vec::new();
-        let mut corrs: Vec<(correlation::CorrelationDef, Arc<str>, usize)> = Vec::new();
+        let mut corrs: Vec<Corr> = Vec::new();
+        let mut doc_digests: Vec<Arc<str>> = Vec::new();
 
         for (file, text) in sources {
             let text = match text {
@@ -244,6 +278,7 @@ impl RuleSet {
                             .or(Some(doc.line));
                     refuse(f.kind, f.reason, line, label.clone())
                 };
+                doc_digests.push(document_digest(doc.text));
                 let mut intern = |n: &str| fields.intern(n);
                 let mut env = Env {
                     intern: &mut intern,
@@ -256,6 +291,7 @@ impl RuleSet {
                             def,
                             path: file.clone(),
                             line: doc.line,
+                            digest: document_digest(doc.text),
                         }),
                         Err(f) => report.refused.push(to_refusal(f)),
                     },
@@ -264,7 +300,9 @@ impl RuleSet {
                         Err(f) => report.refused.push(to_refusal(f)),
                     },
                     Ok(DocKind::Correlation) => match correlation::parse(&y) {
-                        Ok(def) => corrs.push((def, file.clone(), doc.line)),
+                        Ok(def) => {
+                            corrs.push((def, file.clone(), doc.line, document_digest(doc.text)))
+                        }
                         Err((kind, reason)) => report.refused.push(to_refusal(Fail {
                             kind,
                             reason,
@@ -425,6 +463,7 @@ impl RuleSet {
                 })
             });
             metas.push(RuleMeta {
+                key: r.def.head.id.as_deref().map_or(r.digest.clone(), Arc::from),
                 id: r.def.head.id.clone(),
                 name: r.def.head.name.clone(),
                 title: r.def.head.title.clone(),
@@ -509,6 +548,7 @@ impl RuleSet {
         );
         (
             RuleSet {
+                digest: set_digest(&mut doc_digests),
                 metas,
                 rules: compiled,
                 field_names: fields.names,
@@ -557,8 +597,11 @@ fn logsource_compatible(filter: &Logsource, rule: &Logsource) -> bool {
         && ok(&filter.service, &rule.service)
 }
 
+/// A correlation document: definition, file, line, document digest.
+type Corr = (correlation::CorrelationDef, Arc<str>, usize, Arc<str>);
+
 fn build_correlations(
-    mut corrs: Vec<(correlation::CorrelationDef, Arc<str>, usize)>,
+    mut corrs: Vec<Corr>,
     metas: &[RuleMeta],
     report: &mut LoadReport,
 ) -> (Option<correlation::Compiled>, Vec<RuleMeta>) {
@@ -576,7 +619,7 @@ fn build_correlations(
         let defs: Vec<(RuleId, correlation::CorrelationDef)> = corrs
             .iter()
             .enumerate()
-            .map(|(i, (d, _, _))| (RuleId(n_det + i as u32), d.clone()))
+            .map(|(i, (d, _, _, _))| (RuleId(n_det + i as u32), d.clone()))
             .collect();
         let resolve = |r: &str| det_refs.get(r).copied();
         let (compiled, refused) = correlation::Compiled::build(defs, &resolve);
@@ -584,7 +627,8 @@ fn build_correlations(
             report.correlation_rules = corrs.len();
             let ms = corrs
                 .into_iter()
-                .map(|(d, path, _)| RuleMeta {
+                .map(|(d, path, _, digest)| RuleMeta {
+                    key: d.id.as_deref().map_or(digest, Arc::from),
                     id: d.id.clone(),
                     name: d.name.clone(),
                     title: d.title.clone(),
@@ -602,7 +646,7 @@ fn build_correlations(
             .map(|(r, _)| (r.0 - n_det) as usize)
             .collect();
         for (r, reason) in &refused {
-            let (d, path, line) = &corrs[(r.0 - n_det) as usize];
+            let (d, path, line, _) = &corrs[(r.0 - n_det) as usize];
             report.refused.push(Refusal {
                 file: path.clone(),
                 line: Some(*line),

@@ -11,7 +11,7 @@ use crate::detect::Ctx;
 use crate::mapping::FieldCond;
 use crate::ruleset::{RuleSet, Target};
 use crate::sstr::{lower, lower_into};
-use crate::types::{Match, RuleId};
+use crate::types::{Match, RuleId, KEYWORD_FIELD};
 
 /// Reuses a vector's allocation for another element type of the same layout (the
 /// standard library collects in place for `into_iter().filter_map()`); the result is empty.
@@ -655,7 +655,15 @@ fn matched_fields(
             .filter(|a| a.iter().all(|t| t.eval(ctx)))
         {
             for t in alt {
-                let Some(f) = t.field else { continue };
+                let Some(f) = t.field else {
+                    for k in t.matched_keywords(ctx, 8) {
+                        let v = Value::String(k);
+                        if !out.iter().any(|(n, x)| &**n == KEYWORD_FIELD && *x == v) {
+                            out.push((Arc::from(KEYWORD_FIELD), v));
+                        }
+                    }
+                    continue;
+                };
                 if let Some(v) = ctx.val(f) {
                     if !out.iter().any(|(n, _)| *n == t.name) {
                         out.push((t.name.clone(), v.clone()));

@@ -86,6 +86,38 @@ impl StrPat {
         }
     }
 
+    /// The pattern as Sigma would write it (`*` and `?` wildcards, `[..]` for a class),
+    /// for showing which keyword matched.
+    pub fn describe(&self) -> String {
+        let text = |f: &memmem::Finder<'_>| String::from_utf8_lossy(f.needle()).into_owned();
+        match self {
+            StrPat::Exact(s) => s.clone(),
+            StrPat::Prefix(s) => format!("{s}*"),
+            StrPat::Suffix(s) => format!("*{s}"),
+            StrPat::Contains(f) => format!("*{}*", text(f)),
+            StrPat::Any => "*".into(),
+            StrPat::Frags { first, mids, last } => {
+                let mut out = first.clone();
+                out.push('*');
+                for m in mids {
+                    out.push_str(&text(m));
+                    out.push('*');
+                }
+                out.push_str(last);
+                out
+            }
+            StrPat::Glob(toks) => toks
+                .iter()
+                .map(|t| match t {
+                    GTok::Char(c) => c.to_string(),
+                    GTok::Star => "*".into(),
+                    GTok::One => "?".into(),
+                    GTok::Class(cs) => format!("[{}]", cs.iter().collect::<String>()),
+                })
+                .collect(),
+        }
+    }
+
     pub fn is_match(&self, v: &str) -> bool {
         match self {
             StrPat::Exact(s) => v == s,

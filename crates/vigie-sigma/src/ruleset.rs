@@ -68,6 +68,8 @@ pub struct RuleSet {
     /// Per rule, the requirement bits the literal index must see (0: unindexed).
     pub(crate) need: Vec<u8>,
     pub(crate) correlations: Option<crate::correlation::Compiled>,
+    /// `sha256:` over the sorted digests of every rule document read.
+    pub(crate) digest: Arc<str>,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -188,6 +190,22 @@ impl RuleSet {
     /// When `id` does not come from this rule set.
     pub fn meta(&self, id: RuleId) -> &RuleMeta {
         &self.metas[id.0 as usize]
+    }
+
+    /// Stable digest of the rule set: `sha256:` over the sorted digests of every YAML
+    /// document read (rules, filters, correlations, refused ones too), so two runs on the same
+    /// rules, wherever their files live and in whatever order they were given, report
+    /// the same digest, and any change to a rule changes it.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// The rule with stable key `key` (its Sigma `id`, or its document digest).
+    pub fn by_key(&self, key: &str) -> Option<RuleId> {
+        self.metas
+            .iter()
+            .position(|m| &*m.key == key)
+            .map(|i| RuleId(i as u32))
     }
 
     /// Number of rules (detection and correlation).

@@ -75,6 +75,9 @@ pub enum RuleKind {
 /// What output needs to know about a rule.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RuleMeta {
+    /// Stable key: the Sigma `id`, or `sha256:<hex>` of the rule's YAML document when it
+    /// has none. What anything persisted or sent names the rule by (never [`RuleId`]).
+    pub key: Arc<str>,
     pub id: Option<String>,
     /// Sigma `name` (used by correlations to reference rules).
     pub name: Option<String>,
@@ -89,12 +92,17 @@ pub struct RuleMeta {
     pub report: bool,
 }
 
+/// The name under which [`Match::fields`] reports keyword (field-less) matches: the
+/// keyword as the rule wrote it (lowercased, wildcards shown). A `|` cannot start a
+/// Sigma field name, so it never collides with an event field.
+pub const KEYWORD_FIELD: &str = "|keyword";
+
 /// One event matching one detection rule.
 #[derive(Debug, Clone)]
 pub struct Match {
     pub rule: RuleId,
     /// The event fields that the matching selections looked at and that matched, by the
-    /// name the rule used, in rule order.
+    /// name the rule used, in rule order; keyword matches under [`KEYWORD_FIELD`].
     pub fields: Vec<(Arc<str>, Value)>,
 }
 

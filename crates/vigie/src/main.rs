@@ -1,13 +1,13 @@
 //! `vigie`: the command line. Thin: parses arguments, sets up logging, hands each
 //! subcommand to its module in `cmd/`, and turns errors into an exit status.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod cmd;
 mod embedded;
+mod logging;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -21,8 +21,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(name = "vigie", version, propagate_version = true)]
 struct Cli {
     /// Log verbosity for diagnostics on stderr (error, warn, info, debug, trace).
-    #[arg(long, global = true, default_value = "warn", env = "VIGIE_LOG")]
-    log: String,
+    /// Default: warn (error with `hunt -q`).
+    #[arg(long, global = true, env = "VIGIE_LOG")]
+    log: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,14 +48,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    // `hunt -q` hides warnings too, unless a level was asked for explicitly.
+    let quiet = matches!(&cli.command, Command::Hunt(a) if a.quiet);
+    let level = cli
+        .log
+        .as_deref()
+        .unwrap_or(if quiet { "error" } else { "warn" });
+    logging::init(level);
     let result = match cli.command {
         Command::Hunt(a) => cmd::hunt::run(a),
         Command::Rules(c) => cmd::rules::run(c),

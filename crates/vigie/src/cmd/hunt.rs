@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use vigie_event::{InputFile, ReadError};
-use vigie_hunt::{parse_time_bound, Bound, HuntOptions, OutputFormat};
+use vigie_hunt::{parse_time_bound, Bound, HuntOptions, Sink};
+use vigie_render::hunt::{output_width, OutputFormat, SortByTime, SummaryText};
+use vigie_render::progress::TerminalProgress;
 use vigie_sigma::Level;
 
 /// How detections are printed.
@@ -18,6 +20,8 @@ pub enum Format {
     Table,
     /// One JSON object per detection and line (stable schema, see README).
     Jsonl,
+    /// One JSON array of the same objects.
+    Json,
     /// One row per detection, matched fields as a compact JSON column.
     Csv,
 }
@@ -40,15 +44,17 @@ refused rules by reason, rules loaded with a warning, unrouted logsources, corre
 inputs fed and left out by reason -- e.g. matches without a time -- time, events/s)
 goes to stderr; --summary-json writes it as JSON.
 
-Exit status: 0 when the run completed (even with skipped records or refused rules),
-2 on a fatal error (unreadable rules path, mapping or placeholders file, missing input,
-bad arguments, output not writable).
+Exit status: 0 when the run completed and read at least one input (even with skipped
+records or refused rules); 1 when no input could be read at all (every file skipped, or
+an empty directory); 2 on a fatal error (unreadable rules path, mapping or placeholders
+file, missing input, bad arguments, output not writable).
 
 Examples:
   vigie hunt
   vigie hunt --rules ../shared/sigma/rules logs/
   vigie hunt --rules rules/ --level high --format jsonl --output hits.jsonl Security.evtx
   vigie hunt --rules rules/ --from 2024-05-01 --to 2024-05-02T12:00:00Z --format csv logs/*.json.gz
+  vigie hunt --rules rules/ --sort time --format json logs/ > hits.json
   zcat events.jsonl.gz | vigie hunt --rules rules/ --threads 1 -";
 
 #[derive(clap::Args)]
@@ -67,6 +73,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value = "table")]
     format: Format,
+    /// Order of detections: `input` (input order, then record order; streams) or `time`
+    /// (event time; written when the hunt ends, held in memory until then).
+    #[arg(long, value_enum, default_value = "input")]
+    sort: SortOrder,
     /// Write detections to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -86,12 +96,22 @@ pub struct Args {
     /// Also write the closing summary as JSON to FILE (`-` for stderr).
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
-    /// No progress bar and no human summary on stderr.
+    /// No progress bar, no warnings and no human summary on stderr (errors still show;
+    /// `--log warn` brings warnings back).
     #[arg(long, short = 'q')]
-    quiet: bool,
+    pub quiet: bool,
     /// Log files, directories, or `-` for stdin (none: the embedded intrusion sample).
     #[arg(value_name = "PATH")]
     inputs: Vec<PathBuf>,
+}
+
+/// Order in which detections are written.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortOrder {
+    /// Input order, then record order; correlation hits last (streams as found).
+    Input,
+    /// Event time (detections without a time last); written at the end.
+    Time,
 }
 
 /// `--rules`, or `$VIGIE_RULES`; empty means the embedded rule pack.
@@ -154,6 +174,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let (Some(f), Some(t)) = (from, to) {
         anyhow::ensure!(f <= t, "--from is after --to: no event can match");
     }
+    let progress = Arc::new(TerminalProgress::stderr(!a.quiet));
+    crate::logging::show_progress(progress.clone());
     let opts = HuntOptions {
         rules: rules_paths(a.rules),
         embedded_rules: crate::embedded::RULES,
@@ -163,7 +185,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         from,
         to,
         threads: a.threads,
-        progress: !a.quiet,
+        progress: Some(progress.clone()),
         ..HuntOptions::default()
     };
     let out: Box<dyn Write + Send> = match &a.output {
@@ -175,9 +197,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let format = match a.format {
         Format::Table => OutputFormat::Table,
         Format::Jsonl => OutputFormat::Jsonl,
+        Format::Json => OutputFormat::Json,
         Format::Csv => OutputFormat::Csv,
     };
-    let mut sink = vigie_hunt::printer(format, out);
+    let printer = vigie_render::hunt::printer(format, out, output_width(160));
+    let mut sink: Box<dyn Sink + Send> = match a.sort {
+        SortOrder::Input => printer,
+        SortOrder::Time => Box::new(SortByTime::new(printer)),
+    };
     let result = if a.inputs.is_empty() {
         let (_sample, files, errors) = EmbeddedSample::create()?;
         vigie_hunt::run_discovered(&opts, &files, errors, &mut *sink)
@@ -192,17 +219,31 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    crate::logging::hide_progress();
     if !a.quiet {
-        eprintln!("{summary}");
+        eprintln!("{}", SummaryText(&summary));
     }
     if let Some(p) = &a.summary_json {
-        let json = serde_json::to_string_pretty(&summary)?;
+        let json =
+            serde_json::to_string_pretty(&vigie_wire::v1::HuntSummary::from_engine(&summary))?;
         if p.as_os_str() == "-" {
             eprintln!("{json}");
         } else {
             std::fs::write(p, json + "\n")
                 .with_context(|| format!("cannot write {}", p.display()))?;
         }
+    }
+    if summary.files.read == 0 {
+        let skipped: u64 = summary.files.skipped.values().sum();
+        eprintln!(
+            "error: no input could be read ({skipped} skipped{})",
+            if skipped == 0 {
+                ": no files found"
+            } else {
+                ", listed above"
+            }
+        );
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }

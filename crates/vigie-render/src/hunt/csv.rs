@@ -1,17 +1,17 @@
 //! One CSV row per detection, with a header row.
 //!
 //! Columns: `timestamp,level,rule_id,rule_title,tags,source,record,correlation,fields`.
-//! `tags` are joined with `;`. `fields` is the matched fields as compact JSON (for a
-//! correlation: `{"group":{..},"value":..,"first":..,"events":[..]}`), so any field set
-//! fits one column.
+//! `tags` are joined with `;`. `fields` is the matched fields as compact JSON, keyword
+//! matches under `"keywords"` (for a correlation:
+//! `{"group":{..},"value":..,"first":..,"events":[..]}`), so any field set fits one
+//! column. Values are those of the wire form ([`vigie_wire::v1::Detection`]).
 
 use std::io::{self, Write};
 
 use serde_json::json;
+use vigie_hunt::{Detection, Sink};
 use vigie_sigma::RuleMeta;
-
-use super::{rfc3339, FieldsObject, PairsObject, Sink};
-use crate::Detection;
+use vigie_wire::v1;
 
 /// CSV printer.
 pub struct CsvPrinter<W: Write> {
@@ -57,32 +57,33 @@ impl<W: Write> CsvPrinter<W> {
 impl<W: Write> Sink for CsvPrinter<W> {
     fn write(&mut self, d: &Detection, meta: &RuleMeta) -> io::Result<()> {
         self.ensure_header()?;
-        let fields = match &d.correlation {
-            None => serde_json::to_string(&FieldsObject(&d.fields)),
+        let w = v1::Detection::from_engine(d, meta);
+        let fields = match &w.hit {
+            None if w.keywords.is_empty() => serde_json::to_string(&w.fields),
+            None => {
+                let mut f = w.fields.clone();
+                f.0.push(("keywords".into(), json!(w.keywords)));
+                serde_json::to_string(&f)
+            }
             Some(c) => serde_json::to_string(&json!({
-                "group": PairsObject(&c.group),
+                "group": c.group,
                 "value": c.value,
-                "first": rfc3339(&c.first),
-                "events": c.events.iter().map(|(s, r)| json!({"source": &**s, "record": r})).collect::<Vec<_>>(),
+                "first": c.first,
+                "events": c.events,
             })),
         }
         .map_err(io::Error::other)?;
-        let ts = d.timestamp.as_ref().map(rfc3339).unwrap_or_default();
-        let record = d.record.map(|r| r.to_string()).unwrap_or_default();
+        let record = w.record.map(|r| r.to_string()).unwrap_or_default();
         self.out
             .write_record([
-                ts.as_str(),
-                meta.level.as_str(),
-                meta.id.as_deref().unwrap_or(""),
-                meta.title.as_str(),
-                meta.tags.join(";").as_str(),
-                d.source.as_deref().unwrap_or(""),
+                w.timestamp.as_deref().unwrap_or(""),
+                w.level.as_str(),
+                w.rule_id.as_str(),
+                w.rule_title.as_str(),
+                w.tags.join(";").as_str(),
+                w.source.as_deref().unwrap_or(""),
                 record.as_str(),
-                if d.correlation.is_some() {
-                    "true"
-                } else {
-                    "false"
-                },
+                if w.correlation { "true" } else { "false" },
                 fields.as_str(),
             ])
             .map_err(csv_err)

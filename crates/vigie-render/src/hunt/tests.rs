@@ -7,10 +7,11 @@ use serde_json::{json, Value};
 use vigie_sigma::{Level, RuleId, RuleKind, RuleMeta};
 
 use super::*;
-use crate::Detection;
+use vigie_hunt::Detection;
 
 fn meta(kind: RuleKind) -> RuleMeta {
     RuleMeta {
+        key: Arc::from("abc"),
         id: Some("abc".into()),
         name: None,
         title: "A \"quoted\", long title".into(),
@@ -51,7 +52,7 @@ fn corr() -> Detection {
 
 fn render(format: OutputFormat, ds: &[(Detection, RuleMeta)]) -> String {
     let buf = SharedBuf::default();
-    let mut p = printer(format, Box::new(buf.clone()));
+    let mut p = printer(format, Box::new(buf.clone()), 160);
     for (d, m) in ds {
         p.write(d, m).unwrap();
     }
@@ -136,7 +137,11 @@ fn table_aligned_one_line_per_detection() {
     // columns line up: LEVEL starts at the same char offset on every line
     let col = |l: &str, pat: &str| l.chars().collect::<String>().find(pat);
     assert_eq!(col(lines[0], "LEVEL"), col(lines[1], "high"));
-    assert_eq!(col(lines[0], "SOURCE"), col(lines[1], "x/sysmon.evtx:42"));
+    assert_eq!(
+        col(lines[0], "FILE:RECORD"),
+        col(lines[1], "sysmon.evtx:42")
+    );
+    assert!(!lines[1].contains("x/sysmon"), "file name only: {out}");
     assert!(
         lines[1].contains("CommandLine=powershell -enc AAAA"),
         "{out}"
@@ -144,4 +149,46 @@ fn table_aligned_one_line_per_detection() {
     assert!(lines[2].contains("[correlation]") && lines[2].contains("User=bob"));
     // an empty run prints nothing (no lone header)
     assert!(render(OutputFormat::Table, &[]).is_empty());
+}
+
+#[test]
+fn keywords_are_shown_not_dropped() {
+    let mut d = det();
+    d.fields = vec![(Arc::from(vigie_sigma::KEYWORD_FIELD), json!("*mimikatz*"))];
+    let m = meta(RuleKind::Detection);
+    let line: Value =
+        serde_json::from_str(render(OutputFormat::Jsonl, &[(d.clone(), m.clone())]).trim())
+            .unwrap();
+    assert_eq!(line["fields"], json!({}));
+    assert_eq!(line["keywords"], json!(["*mimikatz*"]));
+    let table = render(OutputFormat::Table, &[(d.clone(), m.clone())]);
+    assert!(table.contains("keyword=*mimikatz*"), "{table}");
+    let csv = render(OutputFormat::Csv, &[(d, m)]);
+    assert!(csv.contains("mimikatz"), "{csv}");
+}
+
+#[test]
+fn json_array_is_valid_with_zero_one_and_many() {
+    for n in [0usize, 1, 3] {
+        let ds: Vec<(Detection, RuleMeta)> =
+            (0..n).map(|_| (det(), meta(RuleKind::Detection))).collect();
+        let out = render(OutputFormat::Json, &ds);
+        let v: Vec<vigie_wire::v1::Detection> = serde_json::from_str(&out).unwrap();
+        assert_eq!(v.len(), n, "{out}");
+    }
+}
+
+#[test]
+fn wire_round_trip_keeps_field_order() {
+    let out = render(
+        OutputFormat::Jsonl,
+        &[
+            (det(), meta(RuleKind::Detection)),
+            (corr(), meta(RuleKind::Correlation)),
+        ],
+    );
+    for l in out.lines() {
+        let w: vigie_wire::v1::Detection = serde_json::from_str(l).unwrap();
+        assert_eq!(serde_json::to_string(&w).unwrap(), l);
+    }
 }

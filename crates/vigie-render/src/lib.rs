@@ -1,0 +1,11 @@
+//! What a person reads: the presentation half of vigie, kept out of the engine crates.
+//!
+//! - [`hunt`]: printers of detections (table, JSON lines, one JSON array, CSV), the
+//!   closing summary in words, all written from the wire types of `vigie-wire`.
+//! - [`progress`]: the terminal progress bar a hunt reports to.
+//!
+//! Engines compute and return data; this crate turns it into text, and is the only
+//! crate (with the binary) that knows about terminals.
+
+pub mod hunt;
+pub mod progress;

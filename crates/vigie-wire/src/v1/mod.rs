@@ -1,0 +1,9 @@
+//! Version 1 of the wire schema.
+
+mod detection;
+mod fields;
+mod hunt;
+
+pub use detection::{Correlation, Detection, EventRef};
+pub use fields::Fields;
+pub use hunt::{CorrelationCounts, FileCounts, HuntSummary, RuleCounts};
