@@ -8,7 +8,23 @@ use vigie_response::contain::{contain, ContainRequest, SearchConfig};
 
 use super::assess::{clean, Format, GraphOutput, Incident};
 
+const AFTER_HELP: &str = "\
+A plan is a set of actions (isolate an asset, block a zone-to-zone flow, disable an
+identity, take a service offline) after which no attack path from the compromised assets
+reaches a protected one. The cheapest plan in customer-hours is proven optimal, or flagged
+with its lower bound when the search budget runs out. Beside it: alternatives, and the
+naive plans `isolate everything` and `cut the choke points`.
+
+Exit status: 0 when a complete plan exists, 1 when none does within --max-actions,
+2 on a bad model, an unknown asset id or bad arguments.
+
+Examples:
+  vigie contain --compromised emp-web-1,emp-app-1
+  vigie contain --compromised emp-web-1 --protect dc-1,hss-mgmt-1 --max-actions 3
+  vigie contain --compromised emp-web-1 --format json --dot plan.dot";
+
 #[derive(clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     #[command(flatten)]
     pub incident: Incident,

@@ -49,7 +49,17 @@ impl From<ModelFormat> for Format {
     }
 }
 
+const CHECK_HELP: &str = "\
+Exit status: 0 when the model is valid (warnings allowed), 1 when it has errors, 2 when
+the file cannot be read.
+
+Examples:
+  vigie model check
+  vigie model check my-operator.yaml
+  vigie model check my-operator.yaml --format json | jq '.diagnostics[]'";
+
 #[derive(clap::Args)]
+#[command(after_help = CHECK_HELP)]
 pub struct CheckArgs {
     /// Model file (YAML or JSON); the built-in demo operator when omitted.
     file: Option<PathBuf>,
@@ -58,7 +68,15 @@ pub struct CheckArgs {
     format: OutFormat,
 }
 
+const GENERATE_HELP: &str = "\
+The same seed and size always give the same model.
+
+Examples:
+  vigie model generate --assets 1000 -o op.yaml
+  vigie model generate --assets 1000000 --seed 7 -o big.json";
+
 #[derive(clap::Args)]
+#[command(after_help = GENERATE_HELP)]
 pub struct GenerateArgs {
     /// Number of assets (identities included; at least one site, about 90).
     #[arg(long, default_value_t = 1000)]
@@ -74,7 +92,13 @@ pub struct GenerateArgs {
     format: Option<ModelFormat>,
 }
 
+const SHOW_HELP: &str = "\
+Examples:
+  vigie model show > demo.yaml        # the demo operator, a starting point for your own
+  vigie model show my-operator.yaml --format json";
+
 #[derive(clap::Args)]
+#[command(after_help = SHOW_HELP)]
 pub struct ShowArgs {
     /// Model file (YAML or JSON); the built-in demo operator when omitted.
     file: Option<PathBuf>,
