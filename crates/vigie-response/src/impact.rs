@@ -232,7 +232,12 @@ fn schedule_crews(
 
 /// Evaluate an outage: node times, service times, customer-hours.
 pub fn evaluate(g: &Graph, outage: &Outage, start: f64, crews: Option<usize>) -> Impact {
-    let nodes = node_times(g, &outage.nodes, start, crews);
+    evaluate_nodes(g, node_times(g, &outage.nodes, start, crews), outage, start)
+}
+
+/// Evaluate an outage whose asset restoration times are already decided (`restore` with
+/// an order: `restore_order`).
+pub fn evaluate_nodes(g: &Graph, nodes: NodeTimes, outage: &Outage, start: f64) -> Impact {
     let (times, order) = service_times(g, &nodes, outage, start);
     let ns = g.services.len();
     let mut ready = vec![0.0f64; ns];

@@ -19,6 +19,7 @@ pub mod impact;
 pub mod render;
 pub mod report;
 pub mod restore;
+pub mod restore_order;
 mod suggest;
 
 pub use error::Error;
