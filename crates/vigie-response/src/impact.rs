@@ -101,6 +101,8 @@ pub fn down_closure(g: &Graph, direct: &[NodeId]) -> Vec<NodeId> {
 /// Restoration times of down assets. `crews`: at most that many assets restore at once
 /// (None: unbounded). With crews, ready assets are served referenced-first (they carry
 /// services), then longest recovery first, then by id — a list-scheduling heuristic.
+/// `restore` no longer uses it with crews: it searches the cheapest order
+/// (`restore_order`) and evaluates it with [`evaluate_nodes`].
 pub fn node_times(g: &Graph, direct: &[NodeId], start: f64, crews: Option<usize>) -> NodeTimes {
     let down = down_closure(g, direct);
     let mut nt = NodeTimes::default();

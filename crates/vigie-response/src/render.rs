@@ -325,13 +325,17 @@ fn restore_order(s: &mut String, r: &RestoreReport) {
             human(r.customer_hours),
             r.total_hours
         );
+        let verdict = if extra > 1e-9 * b.customer_hours.abs().max(1.0) {
+            format!("the given order costs {}{pct} more", human(extra))
+        } else {
+            "the given order is as cheap".to_string()
+        };
         let _ = writeln!(
             s,
-            "  {} order: {} customer-hours, everything back after {:.1} h; the given order costs {}{pct} more",
+            "  {} order: {} customer-hours, everything back after {:.1} h; {verdict}",
             if b.optimal { "optimal" } else { "best found" },
             human(b.customer_hours),
             b.total_hours,
-            human(extra)
         );
         let _ = writeln!(s, "    {}", list(&b.order));
     }

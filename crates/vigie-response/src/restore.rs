@@ -160,7 +160,7 @@ pub fn restore_with(g: &Graph, req: &RestoreRequest) -> Result<RestoreReport, Er
     let id = |n: NodeId| g.node_ids[n as usize].clone();
     let problem = Problem::new(g, &outage);
     let given = match &req.order {
-        Some(o) => Some(problem.order_of(g, o)?),
+        Some(o) => Some(problem.order_of(g, o).map_err(Error::Order)?),
         None => None,
     };
     let (tl, optimality, optimum, source, stats) = match crews {

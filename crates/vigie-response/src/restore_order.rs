@@ -546,7 +546,7 @@ impl Problem {
     }
 
     /// The timeline of `order` (a priority list of the jobs) over `crews` crews. Event
-    /// driven with heaps (O(n log n)), the same rule as the search's [`State`]: at each
+    /// driven with heaps (O(n log n)), the same rule as the search's `State`: at each
     /// instant every asset back is counted before the free crews take the ready assets.
     pub fn simulate(&self, order: &[usize], crews: usize) -> Schedule {
         use std::cmp::Reverse;
