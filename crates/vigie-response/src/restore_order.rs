@@ -306,7 +306,7 @@ impl Problem {
         let mut repeated = Vec::new();
         let mut order = Vec::with_capacity(nodes.len());
         for n in nodes {
-            let j = local[n];
+            let Some(&j) = local.get(n) else { continue };
             if seen[j] {
                 if !repeated.contains(&self.ids[j]) {
                     repeated.push(self.ids[j].clone());
