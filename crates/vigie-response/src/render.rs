@@ -302,10 +302,10 @@ fn restore_order(s: &mut String, r: &RestoreReport) {
         st.downed_assets,
         st.orders_priced,
         st.nodes_expanded,
-        if st.exact_search {
-            ", exact search"
-        } else {
-            ""
+        match (st.exact_search, st.budget_exhausted) {
+            (true, true) => ", branch and bound stopped by its budget",
+            (true, false) => ", branch and bound",
+            _ => "",
         },
         st.elapsed_ms
     );

@@ -34,11 +34,14 @@
 //!    the dispatch decisions of list scheduling (which ready asset the next free crew
 //!    takes; assets started at the same instant are taken in index order, since the set
 //!    started matters, not the sequence), children visited by increasing bound, pruned by
-//!    the lower bound below. When it ends within [`SearchConfig::max_nodes`] the order is
-//!    proven optimal (`optimal: true`, `gap: 0`).
-//! 3. Beyond [`EXACT_MAX`] assets (or when the node budget runs out) the incumbent is
-//!    reported with `optimal: false` (unless it meets the bound), the root lower bound and
-//!    the gap between them.
+//!    the lower bound below. When it ends within [`SearchConfig::max_nodes`] bounded
+//!    partial timelines the order is proven optimal (`optimal: true`, `gap: 0`): on random
+//!    12-asset models it takes at most about 10,000 nodes, under a second in a debug build.
+//! 3. Beyond [`EXACT_MAX`] assets the incumbent is the answer: the same branch and bound
+//!    still runs up to 64 assets, but on a small budget ([`SearchConfig::attempt_nodes`]),
+//!    so it proves the optimum only when the bound is tight. Otherwise (or when a budget
+//!    runs out) the order is reported with `optimal: false`, the root lower bound and the
+//!    gap between them.
 //!
 //! # Lower bound
 //!
@@ -90,8 +93,11 @@ const MAX_SETS: usize = 64;
 /// Budgets of the order search.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchConfig {
-    /// Branch-and-bound nodes expanded before giving up the proof.
+    /// Branch-and-bound nodes (partial timelines bounded) before giving up the proof, up
+    /// to [`EXACT_MAX`] downed assets.
     pub max_nodes: u64,
+    /// The same beyond [`EXACT_MAX`] (up to 64 downed assets): an attempt, not a promise.
+    pub attempt_nodes: u64,
     /// Timelines priced by the local search.
     pub max_orders: u64,
     /// Wall-clock limit of the local search and of the branch and bound (None: none).
@@ -102,6 +108,7 @@ impl Default for SearchConfig {
     fn default() -> Self {
         SearchConfig {
             max_nodes: 2_000_000,
+            attempt_nodes: 20_000,
             max_orders: 20_000,
             time_limit: Some(std::time::Duration::from_secs(10)),
         }
@@ -113,8 +120,10 @@ impl Default for SearchConfig {
 pub struct OrderSearchStats {
     /// Downed assets (jobs) ordered.
     pub downed_assets: usize,
-    /// The exact branch and bound ran (at most [`EXACT_MAX`] downed assets).
+    /// The branch and bound ran (skipped when an order meets the lower bound at once; full
+    /// budget up to [`EXACT_MAX`] downed assets, a small one up to 64).
     pub exact_search: bool,
+    /// Partial timelines bounded by the branch and bound.
     pub nodes_expanded: u64,
     /// Timelines priced (heuristics, local search and complete branch-and-bound leaves).
     pub orders_priced: u64,
@@ -991,7 +1000,7 @@ pub fn search(p: &Problem, crews: usize, cfg: &SearchConfig) -> Solution {
     }
     let mut optimal = p.monotone && cost <= root + tolerance(cost);
     let mut lower_bound = if p.monotone { root.min(cost) } else { 0.0 };
-    if p.monotone && !optimal && n <= EXACT_MAX {
+    if p.monotone && !optimal && n <= 64 {
         stats.exact_search = true;
         let mut bb = BranchAndBound {
             p,
@@ -999,7 +1008,11 @@ pub fn search(p: &Problem, crews: usize, cfg: &SearchConfig) -> Solution {
             best_cost: cost,
             best: None,
             nodes: 0,
-            max_nodes: cfg.max_nodes,
+            max_nodes: if n <= EXACT_MAX {
+                cfg.max_nodes
+            } else {
+                cfg.attempt_nodes
+            },
             cfg,
             t0,
             exhausted: false,
@@ -1125,14 +1138,6 @@ impl BranchAndBound<'_> {
             }
             return;
         }
-        self.nodes += 1;
-        // The clock is read every 1024 nodes only.
-        if self.nodes > self.max_nodes
-            || (self.nodes.is_multiple_of(1024) && out_of_time(self.t0, self.cfg))
-        {
-            self.exhausted = true;
-            return;
-        }
         let n = self.p.len();
         let ready: Vec<bool> = (0..n).map(|j| st.ready(self.p, j)).collect();
         let mut kids: Vec<(f64, usize, State)> = Vec::new();
@@ -1142,6 +1147,14 @@ impl BranchAndBound<'_> {
                 if t == st.now && prev[j] && j < last {
                     continue;
                 }
+            }
+            self.nodes += 1;
+            // The clock is read every 1024 nodes only.
+            if self.nodes > self.max_nodes
+                || (self.nodes.is_multiple_of(1024) && out_of_time(self.t0, self.cfg))
+            {
+                self.exhausted = true;
+                return;
             }
             let mut c = st.clone();
             c.start_job(self.p, j);
