@@ -163,75 +163,13 @@ pub fn restore_with(g: &Graph, req: &RestoreRequest) -> Result<RestoreReport, Er
         Some(o) => Some(problem.order_of(g, o).map_err(Error::Order)?),
         None => None,
     };
-    let (tl, optimality, optimum, source, stats) = match crews {
-        Some(k) if k < problem.len() => {
-            let sol = restore_order::search(&problem, k, &req.config);
-            let best = scheduled(g, &outage, &problem, &sol.schedule);
-            match &given {
-                None => {
-                    let source = if sol.optimal { "optimal" } else { "best found" };
-                    let opt = Optimality {
-                        optimal: sol.optimal,
-                        lower_bound: sol.lower_bound,
-                        gap: (sol.cost - sol.lower_bound).max(0.0),
-                    };
-                    (best, opt, None, source, sol.stats)
-                }
-                Some(o) => {
-                    let (sched, cost) = problem.price(o, k);
-                    let mine = scheduled(g, &outage, &problem, &sched);
-                    let better = cost < sol.cost;
-                    let optimal = sol.optimal && cost <= sol.cost + 1e-9 * sol.cost.abs().max(1.0);
-                    let opt = Optimality {
-                        optimal,
-                        lower_bound: sol.lower_bound.min(cost),
-                        gap: if optimal {
-                            0.0
-                        } else {
-                            (cost - sol.lower_bound).max(0.0)
-                        },
-                    };
-                    let reference = if better { &mine } else { &best };
-                    let optimum = OrderCost {
-                        order: reference.order.clone(),
-                        customer_hours: reference.imp.total,
-                        total_hours: end_of(g, reference),
-                        optimal: sol.optimal,
-                    };
-                    (mine, opt, Some(optimum), "given", sol.stats)
-                }
-            }
-        }
-        _ => {
-            // Unbounded (or as many crews as assets): every asset starts when its host is
-            // back, the earliest possible; the cost is at its minimum whatever the order.
-            let imp = impact::evaluate(g, &outage, 0.0, None);
-            let waits: Waits = imp
-                .nodes
-                .waited_for
-                .iter()
-                .map(|(&n, &h)| (n, (h, "host")))
-                .collect();
-            let order = imp.nodes.order.iter().map(|&n| id(n)).collect();
-            let total = imp.total;
-            let tl = Timeline { imp, waits, order };
-            let opt = Optimality {
-                optimal: true,
-                lower_bound: total,
-                gap: 0.0,
-            };
-            let source = if given.is_some() {
-                "given"
-            } else {
-                "unbounded"
-            };
-            let stats = OrderSearchStats {
-                downed_assets: problem.len(),
-                ..Default::default()
-            };
-            (tl, opt, None, source, stats)
-        }
-    };
+    let Chosen {
+        tl,
+        optimality,
+        optimum,
+        source,
+        stats,
+    } = choose(g, &outage, &problem, req, given.as_deref());
     let listed_before_host = given
         .as_ref()
         .map(|o| {
@@ -317,6 +255,105 @@ pub fn restore_with(g: &Graph, req: &RestoreRequest) -> Result<RestoreReport, Er
         listed_before_host,
         order_search: stats,
     })
+}
+
+/// The timeline reported and how its order compares with the cheapest.
+struct Chosen {
+    tl: Timeline,
+    optimality: Optimality,
+    optimum: Option<OrderCost>,
+    source: &'static str,
+    stats: OrderSearchStats,
+}
+
+/// Search the cheapest order (with fewer crews than downed assets) and price a person's
+/// order beside it; with enough crews, the unbounded timeline.
+fn choose(
+    g: &Graph,
+    outage: &Outage,
+    problem: &Problem,
+    req: &RestoreRequest,
+    given: Option<&[usize]>,
+) -> Chosen {
+    let crews = req.crews;
+    let id = |n: NodeId| g.node_ids[n as usize].clone();
+    let (tl, optimality, optimum, source, stats) = match crews {
+        Some(k) if k < problem.len() => {
+            let sol = restore_order::search(problem, k, &req.config);
+            let best = scheduled(g, outage, problem, &sol.schedule);
+            match given {
+                None => {
+                    let source = if sol.optimal { "optimal" } else { "best found" };
+                    let opt = Optimality {
+                        optimal: sol.optimal,
+                        lower_bound: sol.lower_bound,
+                        gap: (sol.cost - sol.lower_bound).max(0.0),
+                    };
+                    (best, opt, None, source, sol.stats)
+                }
+                Some(o) => {
+                    let (sched, cost) = problem.price(o, k);
+                    let mine = scheduled(g, outage, problem, &sched);
+                    let better = cost < sol.cost;
+                    let tol = 1e-9 * sol.cost.abs().max(1.0);
+                    let optimal = sol.optimal && cost <= sol.cost + tol;
+                    let opt = Optimality {
+                        optimal,
+                        lower_bound: sol.lower_bound.min(cost),
+                        gap: if optimal {
+                            0.0
+                        } else {
+                            (cost - sol.lower_bound).max(0.0)
+                        },
+                    };
+                    let reference = if better { &mine } else { &best };
+                    let optimum = OrderCost {
+                        order: reference.order.clone(),
+                        customer_hours: reference.imp.total,
+                        total_hours: end_of(g, reference),
+                        optimal: sol.optimal,
+                    };
+                    (mine, opt, Some(optimum), "given", sol.stats)
+                }
+            }
+        }
+        _ => {
+            // Unbounded (or as many crews as assets): every asset starts when its host is
+            // back, the earliest possible; the cost is at its minimum whatever the order.
+            let imp = impact::evaluate(g, outage, 0.0, None);
+            let waits: Waits = imp
+                .nodes
+                .waited_for
+                .iter()
+                .map(|(&n, &h)| (n, (h, "host")))
+                .collect();
+            let order = imp.nodes.order.iter().map(|&n| id(n)).collect();
+            let total = imp.total;
+            let tl = Timeline { imp, waits, order };
+            let opt = Optimality {
+                optimal: true,
+                lower_bound: total,
+                gap: 0.0,
+            };
+            let source = if given.is_some() {
+                "given"
+            } else {
+                "unbounded"
+            };
+            let stats = OrderSearchStats {
+                downed_assets: problem.len(),
+                ..Default::default()
+            };
+            (tl, opt, None, source, stats)
+        }
+    };
+    Chosen {
+        tl,
+        optimality,
+        optimum,
+        source,
+        stats,
+    }
 }
 
 /// The impact of a schedule of `problem`, and why each asset started when it did: its host

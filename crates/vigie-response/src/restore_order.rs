@@ -14,8 +14,9 @@
 //! none is, it waits for the next asset to come back. An asset listed before its host
 //! therefore waits for it while the crews take the next ready assets. The timelines of all
 //! orders are exactly the non-delay schedules (no crew idles while an asset is ready);
-//! with one crew they include an optimal schedule of every kind, with more crews the
-//! optimum reported is **the optimum over orders**.
+//! with one crew they include an optimal schedule of every kind (idling never helps one
+//! crew, the cost being monotone), with more crews the optimum reported is **the optimum
+//! over orders** (waiting for a host with a crew kept free can occasionally do better).
 //!
 //! The cost of an order is the total customer-hours of its timeline ([`Problem::cost`],
 //! bit-identical to [`crate::impact::evaluate_nodes`]): a weighted completion time with
@@ -26,10 +27,11 @@
 //! 1. Incumbent: the best of four priority rules — referenced-first/longest-first (the
 //!    rule `--crews` used before), "highest cost rate first" (assets by the customer-hours
 //!    per hour of the services that depend on them, redundancy ignored), the same rate per
-//!    recovery hour (Smith's rule), and a greedy that appends the ready asset whose partial
-//!    timeline has the lowest lower bound — then improved by local search (moving one asset
-//!    to another position of the list) until no move improves or [`SearchConfig::max_orders`]
-//!    timelines have been priced.
+//!    recovery hour (Smith's rule), and (up to 64 downed assets) a greedy that appends the
+//!    ready asset whose partial timeline has the lowest lower bound — then improved by
+//!    local search (moving one asset to another position of the list) until no move
+//!    improves, [`SearchConfig::max_orders`] timelines have been priced or
+//!    [`SearchConfig::time_limit`] has passed.
 //! 2. Exact: with at most [`EXACT_MAX`] downed assets, a depth-first branch and bound over
 //!    the dispatch decisions of list scheduling (which ready asset the next free crew
 //!    takes; assets started at the same instant are taken in index order, since the set
@@ -54,8 +56,10 @@
 //! sets, from the hard dependencies and k-of-n groups, closed under hosts, are precomputed
 //! when there are at most 64 downed assets), which `k` crews cannot finish before
 //! `f + its unstarted recovery / k`; the service's up time is at least the cheapest such
-//! set's bound plus its own restart. Each service's cost is bounded with its own best
-//! case, which stays a lower bound of their sum. A model breaking monotonicity
+//! set's bound plus its own restart. Each service's up time takes the larger of its two
+//! bounds, and each service's cost is bounded with its own best case, which keeps the sum
+//! a lower bound (it ignores that services compete for crews: the branching does that).
+//! A model breaking monotonicity
 //! (hand-built graphs only) gets no bound: heuristic order, `lower_bound` 0.
 
 use std::time::Instant;
@@ -70,7 +74,12 @@ use crate::impact::{down_closure, NodeTimes, Outage};
 pub enum OrderError {
     /// Assets of the order that are not down (neither given as down nor running on a
     /// downed host).
-    #[error("{} {} not down (downed assets: {})", ids.join(", "), if ids.len() == 1 { "is" } else { "are" }, downed.join(", "))]
+    #[error(
+        "{} {} not down (downed assets: {})",
+        ids.join(", "),
+        if ids.len() == 1 { "is" } else { "are" },
+        downed.join(", ")
+    )]
     NotDown {
         ids: Vec<String>,
         downed: Vec<String>,
@@ -79,7 +88,11 @@ pub enum OrderError {
     #[error("{} listed more than once", ids.join(", "))]
     Repeated { ids: Vec<String> },
     /// Downed assets the order leaves out (with the host they run on, if any).
-    #[error("it omits downed asset(s) {}: list every downed asset once, those running on a downed host included", ids.join(", "))]
+    #[error(
+        "it omits downed asset(s) {}: list every downed asset once, those running on a \
+         downed host included",
+        ids.join(", ")
+    )]
     Missing { ids: Vec<String> },
 }
 
