@@ -12,6 +12,10 @@ pub enum Error {
     /// A request that makes no sense for this model (e.g. nothing left to protect).
     #[error("{0}")]
     Request(String),
+    /// `restore --order` that is not a priority list of the downed assets.
+    /// (Not a `#[source]`: the message already holds it, and error chains print it once.)
+    #[error("invalid --order: {0}")]
+    Order(crate::restore_order::OrderError),
     /// Writing an output file or running Graphviz failed.
     #[error("{0}")]
     Output(String),

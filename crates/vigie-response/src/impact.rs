@@ -101,6 +101,8 @@ pub fn down_closure(g: &Graph, direct: &[NodeId]) -> Vec<NodeId> {
 /// Restoration times of down assets. `crews`: at most that many assets restore at once
 /// (None: unbounded). With crews, ready assets are served referenced-first (they carry
 /// services), then longest recovery first, then by id — a list-scheduling heuristic.
+/// `restore` no longer uses it with crews: it searches the cheapest order
+/// (`restore_order`) and evaluates it with [`evaluate_nodes`].
 pub fn node_times(g: &Graph, direct: &[NodeId], start: f64, crews: Option<usize>) -> NodeTimes {
     let down = down_closure(g, direct);
     let mut nt = NodeTimes::default();
@@ -232,7 +234,12 @@ fn schedule_crews(
 
 /// Evaluate an outage: node times, service times, customer-hours.
 pub fn evaluate(g: &Graph, outage: &Outage, start: f64, crews: Option<usize>) -> Impact {
-    let nodes = node_times(g, &outage.nodes, start, crews);
+    evaluate_nodes(g, node_times(g, &outage.nodes, start, crews), outage, start)
+}
+
+/// Evaluate an outage whose asset restoration times are already decided (`restore` with
+/// an order: `restore_order`).
+pub fn evaluate_nodes(g: &Graph, nodes: NodeTimes, outage: &Outage, start: f64) -> Impact {
     let (times, order) = service_times(g, &nodes, outage, start);
     let ns = g.services.len();
     let mut ready = vec![0.0f64; ns];

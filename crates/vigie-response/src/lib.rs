@@ -4,7 +4,9 @@
 //!   fastest path to every crown jewel, the services and customers at risk;
 //! - [`contain::contain`]: the cheapest complete containment plan in customer-hours
 //!   (proven optimal by an exact search), alternatives, and the naive plans beside it;
-//! - [`restore::restore`]: restoration order, timeline, critical path, outage cost.
+//! - [`restore::restore`]: restoration order, timeline, critical path, outage cost; with
+//!   fewer crews than parallel work, the order minimising customer-hours
+//!   ([`restore_order`]).
 //!
 //! Everything runs on [`graph::Graph`], a compact indexed form of the model built by
 //! [`from_model`] (or by hand with [`graph::GraphBuilder`]).
@@ -19,6 +21,7 @@ pub mod impact;
 pub mod render;
 pub mod report;
 pub mod restore;
+pub mod restore_order;
 mod suggest;
 
 pub use error::Error;

@@ -210,13 +210,15 @@ pub fn restore(r: &RestoreReport) -> String {
     if let Some(c) = r.crews {
         let _ = writeln!(s, "Crews: {c}");
     }
+    restore_order(&mut s, r);
     let _ = writeln!(s, "\nRestoration order (assets):");
     for a in &r.assets {
-        let after = a
-            .after
-            .as_ref()
-            .map(|h| format!("  after {h}"))
-            .unwrap_or_default();
+        let after = match (&a.after, &a.crew_after) {
+            (Some(h), Some(c)) => format!("  after {h}, crew freed by {c}"),
+            (Some(h), None) => format!("  after {h}"),
+            (None, Some(c)) => format!("  crew freed by {c}"),
+            (None, None) => String::new(),
+        };
         let _ = writeln!(
             s,
             "  {:>7.1} h -> {:>7.1} h  {}{after}",
@@ -247,22 +249,10 @@ pub fn restore(r: &RestoreReport) -> String {
         );
     }
     let _ = writeln!(s, "\nCritical path:");
-    for c in &r.critical_path {
-        let _ = writeln!(
-            s,
-            "  {:>7.1} h -> {:>7.1} h  {} {}",
-            c.start_hours, c.end_hours, c.kind, c.id
-        );
-    }
+    critical(&mut s, &r.critical_path);
     if r.service_critical_path != r.critical_path && !r.service_critical_path.is_empty() {
         let _ = writeln!(s, "\nCritical path for customers (last service back):");
-        for c in &r.service_critical_path {
-            let _ = writeln!(
-                s,
-                "  {:>7.1} h -> {:>7.1} h  {} {}",
-                c.start_hours, c.end_hours, c.kind, c.id
-            );
-        }
+        critical(&mut s, &r.service_critical_path);
     }
     let _ = writeln!(
         s,
@@ -271,4 +261,82 @@ pub fn restore(r: &RestoreReport) -> String {
         human(r.customer_hours)
     );
     s
+}
+
+fn critical(s: &mut String, path: &[crate::restore::CriticalStep]) {
+    for c in path {
+        let via = c
+            .via
+            .map(|v| format!("  (waited: {v})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {:>7.1} h -> {:>7.1} h  {} {}{via}",
+            c.start_hours, c.end_hours, c.kind, c.id
+        );
+    }
+}
+
+/// The order of a restore and how it compares with the cheapest.
+fn restore_order(s: &mut String, r: &RestoreReport) {
+    let o = &r.optimality;
+    let proof = if o.optimal {
+        "proven optimal".to_string()
+    } else {
+        format!(
+            "NOT proven optimal: lower bound {} customer-hours, gap {}",
+            human(o.lower_bound),
+            human(o.gap)
+        )
+    };
+    let what = match r.order_source {
+        "given" => "given",
+        "unbounded" => "no crew limit: every asset starts once its host is back",
+        _ => "cheapest in customer-hours",
+    };
+    let _ = writeln!(s, "Order ({what}): {}", list(&r.order));
+    let st = &r.order_search;
+    let _ = writeln!(
+        s,
+        "  {proof} ({} downed assets, {} orders priced, {} search nodes{}, {:.1} ms)",
+        st.downed_assets,
+        st.orders_priced,
+        st.nodes_expanded,
+        match (st.exact_search, st.budget_exhausted) {
+            (true, true) => ", branch and bound stopped by its budget",
+            (true, false) => ", branch and bound",
+            _ => "",
+        },
+        st.elapsed_ms
+    );
+    for a in &r.listed_before_host {
+        let _ = writeln!(s, "  {a} is listed before its host: it waits for it");
+    }
+    if let Some(b) = &r.optimum {
+        let extra = r.customer_hours - b.customer_hours;
+        let pct = if b.customer_hours > 0.0 {
+            format!(" ({:+.1}%)", 100.0 * extra / b.customer_hours)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "  this order: {} customer-hours, everything back after {:.1} h",
+            human(r.customer_hours),
+            r.total_hours
+        );
+        let verdict = if extra > 1e-9 * b.customer_hours.abs().max(1.0) {
+            format!("the given order costs {}{pct} more", human(extra))
+        } else {
+            "the given order is as cheap".to_string()
+        };
+        let _ = writeln!(
+            s,
+            "  {} order: {} customer-hours, everything back after {:.1} h; {verdict}",
+            if b.optimal { "optimal" } else { "best found" },
+            human(b.customer_hours),
+            b.total_hours,
+        );
+        let _ = writeln!(s, "    {}", list(&b.order));
+    }
 }

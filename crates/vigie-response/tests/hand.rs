@@ -99,12 +99,23 @@ fn restore_with_one_crew_serialises() {
         .iter()
         .map(|a| (a.id.as_str(), a.start_hours, a.up_hours))
         .collect();
-    // Longest recovery first among ready assets: D1, then H, then A on H.
+    // The cheapest order: H then A (web, which the consumers use, back at 7 h), then D1,
+    // which no service misses while D2 holds the 1-of-2 group. Longest-first (D1, H, A)
+    // cost 1000 x 13 + 20 x 14 = 13280.
+    assert_eq!(order, [("H", 0.0, 4.0), ("A", 4.0, 6.0), ("D1", 6.0, 12.0)]);
+    assert!((r.customer_hours - (1000.0 * 7.0 + 20.0 * 8.0)).abs() < 1e-9);
+    assert!(r.optimality.optimal);
+    assert_eq!(r.order, ["H", "A", "D1"]);
+    // The critical path runs through the crew: D1 waited for the crew A freed.
+    let path: Vec<(&str, Option<&str>)> = r
+        .critical_path
+        .iter()
+        .map(|c| (c.id.as_str(), c.via))
+        .collect();
     assert_eq!(
-        order,
-        [("D1", 0.0, 6.0), ("H", 6.0, 10.0), ("A", 10.0, 12.0)]
+        path,
+        [("H", None), ("A", Some("host")), ("D1", Some("crew"))]
     );
-    assert!((r.customer_hours - (1000.0 * 13.0 + 20.0 * 14.0)).abs() < 1e-9);
     assert!(restore(&g, &down, Some(0)).is_err());
 }
 

@@ -171,6 +171,17 @@ proptest! {
         let down: Vec<Target> = comp.iter().map(|&c| Target::Node(c)).collect();
         let _ = vigie_response::restore::restore(&g, &down, Some(1));
         let _ = vigie_response::restore::restore(&g, &down, None);
+        // A person's order, valid or not (repeats, assets not down, omissions).
+        let order: Vec<u32> = r.compromised.iter().rev().copied().filter(|&c| c < n).collect();
+        let _ = vigie_response::restore::restore_with(
+            &g,
+            &vigie_response::restore::RestoreRequest {
+                down: down.clone(),
+                crews: Some(2),
+                order: Some(order),
+                ..Default::default()
+            },
+        );
     }
 }
 

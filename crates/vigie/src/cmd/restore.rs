@@ -14,9 +14,15 @@ pub struct Args {
     /// Ids of what is down now: assets, services or flows, comma-separated.
     #[arg(long, value_name = "ID,...", value_delimiter = ',', required = true)]
     pub down: Vec<String>,
-    /// At most N assets restored at once (default: unbounded).
+    /// At most N assets restored at once (default: unbounded). With fewer crews than
+    /// parallel work, the order minimising customer-hours is computed.
     #[arg(long, value_name = "N")]
     pub crews: Option<usize>,
+    /// Price this order instead (a priority list naming every downed asset once, those
+    /// running on a downed host included; an asset listed before its host waits for it),
+    /// next to the cheapest order.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub order: Option<Vec<String>>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -25,7 +31,23 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let g = load_graph(args.model.as_deref())?;
     let down = g.resolve_targets("id", &clean(&args.down))?;
-    let report = vigie_response::restore::restore(&g, &down, args.crews)?;
+    let order = match &args.order {
+        Some(ids) => {
+            let ids = clean(ids);
+            // Unknown ids first, all in one error with suggestions; then the ids as given,
+            // repeats kept so that the library can name them.
+            g.resolve_nodes("asset in --order", &ids)?;
+            Some(ids.iter().filter_map(|id| g.node(id)).collect())
+        }
+        None => None,
+    };
+    let req = vigie_response::restore::RestoreRequest {
+        down,
+        crews: args.crews,
+        order,
+        ..Default::default()
+    };
+    let report = vigie_response::restore::restore_with(&g, &req)?;
     match args.format {
         Format::Text => print!("{}", vigie_response::render::restore(&report)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
