@@ -96,11 +96,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let t = Instant::now();
     let report = vigie_response::assess::assess(&g, &compromised, args.limit)?;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "assess computed");
-    args.graph_out.write(&g, &compromised, &[])?;
     match args.format {
         Format::Text => print!("{}", vigie_response::render::assess(&report)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
+    // After the report: a failed drawing (no Graphviz, unwritable file) must not cost
+    // the commander the answer.
+    args.graph_out.write(&g, &compromised, &[])?;
     Ok(ExitCode::SUCCESS)
 }
 

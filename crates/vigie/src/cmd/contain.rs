@@ -76,11 +76,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|p| p.raw.clone())
         .unwrap_or_default();
-    args.graph_out.write(&g, &compromised, &plan)?;
     match args.format {
         Format::Text => print!("{}", vigie_response::render::contain(&report)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
+    // After the report: a failed drawing must not cost the commander the plan.
+    args.graph_out.write(&g, &compromised, &plan)?;
     Ok(if report.plan.is_some() {
         ExitCode::SUCCESS
     } else {

@@ -1,0 +1,65 @@
+//! Every command's `--help` teaches by example, and a failed drawing keeps the answer.
+
+use std::process::Command;
+
+fn vigie(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(args)
+        .env_remove("VIGIE_LOG")
+        .output()
+        .expect("run vigie")
+}
+
+#[test]
+fn every_help_has_examples() {
+    let commands: &[&[&str]] = &[
+        &["hunt"],
+        &["rules", "check"],
+        &["model", "check"],
+        &["model", "generate"],
+        &["model", "show"],
+        &["assess"],
+        &["contain"],
+        &["restore"],
+    ];
+    for c in commands {
+        let mut args = c.to_vec();
+        args.push("--help");
+        let o = vigie(&args);
+        assert!(o.status.success(), "{c:?}");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains("Examples:"),
+            "{c:?} --help has no examples:\n{text}"
+        );
+        assert!(
+            text.contains(&format!("vigie {}", c.join(" "))),
+            "{c:?}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_svg_keeps_the_text_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A directory that does not exist: whether or not Graphviz is installed, the SVG
+    // cannot be written.
+    let svg = dir.path().join("no/such/dir/reach.svg");
+    for cmd in ["assess", "contain"] {
+        let o = vigie(&[
+            cmd,
+            "--compromised",
+            "emp-web-1",
+            "--svg",
+            svg.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("customer-hours"),
+            "{cmd}: the report is still printed:\n{out}"
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("error:"), "{cmd}: {err}");
+    }
+}
