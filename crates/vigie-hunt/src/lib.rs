@@ -29,6 +29,6 @@ pub use detection::{CorrelationInfo, Detection};
 pub use error::HuntError;
 pub use options::HuntOptions;
 pub use pipeline::{hunt, load_options, run, run_discovered, ScanResult};
-pub use printer::{printer, Collect, OutputFormat, Sink};
+pub use printer::{printer, Collect, OutputFormat, Sink, UnknownFormat};
 pub use summary::{CorrelationCounts, FileCounts, RuleCounts, Summary};
 pub use time::{parse_time_bound, Bound};

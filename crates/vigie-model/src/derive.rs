@@ -65,7 +65,7 @@ pub struct AttackEdge {
     /// Target node (asset index).
     pub to: u32,
     /// Time to compromise, in hours.
-    pub ttc_hours: f32,
+    pub ttc_hours: f64,
     /// Index into [`AttackGraph::techniques`].
     pub technique: u16,
     /// Rule that produced it.
@@ -161,7 +161,7 @@ impl Builder {
         self.g.edges.push(AttackEdge {
             from,
             to,
-            ttc_hours: ttc as f32,
+            ttc_hours: ttc,
             technique,
             rule,
             flowset,

@@ -67,16 +67,19 @@ pub enum OutputFormat {
     Csv,
 }
 
+/// A `--format` name that is no printer's (the text given).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format {0:?} (expected table, jsonl or csv)")]
+pub struct UnknownFormat(pub String);
+
 impl std::str::FromStr for OutputFormat {
-    type Err = String;
+    type Err = UnknownFormat;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "table" => Ok(OutputFormat::Table),
             "jsonl" | "json" => Ok(OutputFormat::Jsonl),
             "csv" => Ok(OutputFormat::Csv),
-            other => Err(format!(
-                "unknown format {other:?} (expected table, jsonl or csv)"
-            )),
+            other => Err(UnknownFormat(other.to_string())),
         }
     }
 }
