@@ -202,3 +202,16 @@ pub enum LoadError {
     #[error("cannot read {path}: {message}")]
     Config { path: PathBuf, message: String },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_level_is_a_typed_error_naming_it() {
+        assert_eq!("INFO".parse::<Level>(), Ok(Level::Informational));
+        let e = "Severe".parse::<Level>().unwrap_err();
+        assert_eq!(e, UnknownLevel("severe".into()));
+        assert!(e.to_string().contains("expected informational"));
+    }
+}

@@ -145,3 +145,11 @@ fn table_aligned_one_line_per_detection() {
     // an empty run prints nothing (no lone header)
     assert!(render(OutputFormat::Table, &[]).is_empty());
 }
+
+#[test]
+fn an_unknown_format_is_a_typed_error_naming_it() {
+    assert_eq!("json".parse::<OutputFormat>(), Ok(OutputFormat::Jsonl));
+    let e = "xml".parse::<OutputFormat>().unwrap_err();
+    assert_eq!(e, UnknownFormat("xml".into()));
+    assert!(e.to_string().contains("\"xml\""));
+}
