@@ -33,7 +33,7 @@ fn edges(m: &Model) -> Vec<(String, String, String, f64, Rule, Vec<String>)> {
                 name(e.from),
                 name(e.to),
                 g.technique(e).to_string(),
-                e.ttc_hours,
+                g.ttc_hours(e),
                 e.rule,
                 flows,
             )

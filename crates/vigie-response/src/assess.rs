@@ -51,7 +51,7 @@ pub fn dijkstra(g: &Graph, sources: &[NodeId]) -> Reach {
         }
         for e in g.out_edges(u) {
             let v = g.edge_to[e] as usize;
-            let nd = d + g.edge_ttc[e].max(0.0);
+            let nd = d + g.ttc(e).max(0.0);
             if nd < hours[v] {
                 hours[v] = nd;
                 pred_edge[v] = e as u32;
@@ -247,7 +247,7 @@ fn jewel_path(g: &Graph, r: &Reach, j: NodeId, compromised: bool) -> JewelPath {
                 from: g.node_ids[g.edge_from[e] as usize].clone(),
                 to: g.node_ids[g.edge_to[e] as usize].clone(),
                 technique: g.technique(e).to_string(),
-                hours: g.edge_ttc[e],
+                hours: g.ttc(e),
             })
             .collect(),
     }

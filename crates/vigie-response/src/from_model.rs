@@ -118,9 +118,9 @@ pub fn from_model(m: &Model) -> Result<Graph, Error> {
         }
         b.segment(&seg.id, &seg.name, seg.customers, seg.sla_weight, uses);
     }
-    b.tables(ag.techniques, ag.flowsets);
+    b.tables(ag.techniques, ag.flowsets, ag.ttcs);
     for e in ag.edges {
-        b.edge_raw(e.from, e.to, e.ttc_hours, e.technique, e.flowset);
+        b.edge_raw(e.from, e.to, e.ttc, e.technique, e.flowset);
     }
     tracing::debug!(
         ms = t0.elapsed().as_secs_f64() * 1e3,

@@ -2,8 +2,10 @@
 //!
 //! Nodes are `u32` (assets, identities and an optional Internet pseudo-node); attack edges
 //! live in CSR arrays (no per-edge `String`), so a million-asset model with ten million
-//! edges costs about 22 bytes per edge. Times-to-compromise are `f64` like every model
-//! quantity, so that a 0.1 h step is reported as 0.1, not as its nearest `f32`. Services
+//! edges costs about 18 bytes per edge. Times-to-compromise are `f64` like every model
+//! quantity, so that a 0.1 h step is reported as 0.1, not as its nearest `f32`; each edge
+//! holds a `u32` index into the table of distinct times (a model has few), not the time
+//! itself, which keeps an edge the size it had with `f32`. Services
 //! form a DAG over nodes and other services; segments weigh services. [`GraphBuilder`] is
 //! the only way in: it validates references, sorts the services topologically and
 //! precomputes the indexes the searches need.
@@ -106,7 +108,10 @@ pub struct Graph {
     pub out_start: Vec<u32>,
     pub edge_from: Vec<NodeId>,
     pub edge_to: Vec<NodeId>,
-    pub edge_ttc: Vec<f64>,
+    /// Per edge: index into `ttcs` (read with [`Graph::ttc`]).
+    pub edge_ttc: Vec<u32>,
+    /// Distinct times to compromise, in hours.
+    pub ttcs: Vec<f64>,
     pub edge_tech: Vec<u16>,
     /// Flow set the edge needs (index into `flowset_*`), or [`NONE`] when no blockable flow
     /// carries it. The edge is cut when EVERY flow of its set is blocked (alternatives).
@@ -187,6 +192,16 @@ impl Graph {
         }
         &self.flowset_flows
             [self.flowset_start[fs as usize] as usize..self.flowset_start[fs as usize + 1] as usize]
+    }
+    /// Time to compromise along edge `e`, in hours.
+    #[inline]
+    pub fn ttc(&self, e: usize) -> f64 {
+        // The builder checked every index against the table; should a caller edit the
+        // public arrays, a bad index makes the edge untraversable rather than a panic.
+        self.ttcs
+            .get(self.edge_ttc[e] as usize)
+            .copied()
+            .unwrap_or(f64::INFINITY)
     }
     pub fn technique(&self, e: usize) -> &str {
         &self.techniques[self.edge_tech[e] as usize]
@@ -304,7 +319,9 @@ pub struct GraphBuilder {
     crown: Vec<bool>,
     recovery: Vec<f64>,
     runs_on: Vec<NodeId>,
-    edges: Vec<(NodeId, NodeId, f64, u16, u32)>,
+    edges: Vec<(NodeId, NodeId, u32, u16, u32)>,
+    ttcs: Vec<f64>,
+    ttc_index: FxHashMap<u64, u32>,
     techniques: Vec<String>,
     tech_index: FxHashMap<String, u16>,
     flowsets: Vec<Vec<u32>>,
@@ -342,9 +359,16 @@ impl GraphBuilder {
         self.edges.reserve(edges);
     }
 
-    /// Install interned tables (techniques, flow sets) so that edges can be added by index
-    /// with [`GraphBuilder::edge_raw`] — no hashing per edge on big models.
-    pub fn tables(&mut self, techniques: Vec<String>, flowsets: Vec<Vec<u32>>) {
+    /// Install interned tables (techniques, flow sets, times to compromise in hours) so that
+    /// edges can be added by index with [`GraphBuilder::edge_raw`] — no hashing per edge on
+    /// big models.
+    pub fn tables(&mut self, techniques: Vec<String>, flowsets: Vec<Vec<u32>>, ttcs: Vec<f64>) {
+        self.ttc_index = ttcs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.to_bits(), i as u32))
+            .collect();
+        self.ttcs = ttcs;
         self.tech_index = techniques
             .iter()
             .enumerate()
@@ -359,17 +383,10 @@ impl GraphBuilder {
         self.flowsets = flowsets;
     }
 
-    /// Add an edge by technique index and flow-set index (from [`GraphBuilder::tables`];
+    /// Add an edge by time, technique and flow-set index (from [`GraphBuilder::tables`];
     /// `flowset` [`NONE`] when no flow carries it).
-    pub fn edge_raw(
-        &mut self,
-        from: NodeId,
-        to: NodeId,
-        ttc_hours: f64,
-        technique: u16,
-        flowset: u32,
-    ) {
-        self.edges.push((from, to, ttc_hours, technique, flowset));
+    pub fn edge_raw(&mut self, from: NodeId, to: NodeId, ttc: u32, technique: u16, flowset: u32) {
+        self.edges.push((from, to, ttc, technique, flowset));
     }
 
     /// Add a node; returns its index.
@@ -447,7 +464,12 @@ impl GraphBuilder {
                 }
             }
         };
-        self.edges.push((from, to, ttc_hours, tech, fs));
+        let next = self.ttcs.len() as u32;
+        let ttc = *self.ttc_index.entry(ttc_hours.to_bits()).or_insert(next);
+        if ttc == next {
+            self.ttcs.push(ttc_hours);
+        }
+        self.edges.push((from, to, ttc, tech, fs));
     }
 
     pub fn service(&mut self, id: &str, name: &str, recovery_hours: f64) -> u32 {
@@ -490,13 +512,13 @@ impl GraphBuilder {
     }
 
     /// Build with the attack edges given as a vector of any type, `edge` reading one as
-    /// (from, to, ttc, technique index, flow-set index), instead of
+    /// (from, to, ttc index, technique index, flow-set index), instead of
     /// [`GraphBuilder::edge_raw`]: a ten-million-edge model is then never copied into an
     /// intermediate vector, and the vector is freed as soon as the CSR holds its content.
     pub fn build_with<E>(
         self,
         edges_in: Vec<E>,
-        read: impl Fn(&E) -> (NodeId, NodeId, f64, u16, u32),
+        read: impl Fn(&E) -> (NodeId, NodeId, u32, u16, u32),
     ) -> Result<Graph, Error> {
         let m = edges_in.len();
         let edge = |i: usize| read(&edges_in[i]);
@@ -588,7 +610,7 @@ impl GraphBuilder {
         }
         let mut out_start = vec![0u32; n + 1];
         for i in 0..m {
-            let (f, t, _, tech, fs) = edge(i);
+            let (f, t, ttc, tech, fs) = edge(i);
             if f as usize >= n || t as usize >= n {
                 return Err(Error::BadEdge {
                     index: i,
@@ -601,6 +623,12 @@ impl GraphBuilder {
                 return Err(Error::BadEdge {
                     index: i,
                     problem: "names an unknown technique or flow set",
+                });
+            }
+            if ttc as usize >= self.ttcs.len() {
+                return Err(Error::BadEdge {
+                    index: i,
+                    problem: "names an unknown time to compromise",
                 });
             }
             out_start[f as usize + 1] += 1;
@@ -773,6 +801,7 @@ impl GraphBuilder {
             edge_from,
             edge_to,
             edge_ttc,
+            ttcs: self.ttcs,
             edge_tech,
             edge_flowset,
             in_start,
