@@ -64,8 +64,11 @@ pub struct AttackEdge {
     pub from: u32,
     /// Target node (asset index).
     pub to: u32,
-    /// Time to compromise, in hours.
-    pub ttc_hours: f32,
+    /// Index into [`AttackGraph::ttcs`]: the time to compromise (see
+    /// [`AttackGraph::ttc_hours`]). Interned rather than stored so that the hours stay the
+    /// model's `f64` (a 0.1 h step is 0.1, not its nearest `f32`) in the 4 bytes an `f32`
+    /// took: a model has few distinct times and millions of edges.
+    pub ttc: u32,
     /// Index into [`AttackGraph::techniques`].
     pub technique: u16,
     /// Rule that produced it.
@@ -84,11 +87,23 @@ pub struct AttackGraph {
     pub techniques: Vec<String>,
     /// Sets of flow indexes (sorted, deduplicated).
     pub flowsets: Vec<Vec<u32>>,
+    /// Distinct times to compromise, in hours.
+    pub ttcs: Vec<f64>,
     /// Index of the Internet pseudo-node (= number of assets).
     pub internet: u32,
 }
 
 impl AttackGraph {
+    /// Time to compromise of an edge, in hours.
+    pub fn ttc_hours(&self, e: &AttackEdge) -> f64 {
+        // Every index comes from `Builder::ttc`; an edge made by hand with a bad one is
+        // never traversable rather than a panic.
+        self.ttcs
+            .get(e.ttc as usize)
+            .copied()
+            .unwrap_or(f64::INFINITY)
+    }
+
     /// Technique id of an edge.
     pub fn technique(&self, e: &AttackEdge) -> &str {
         self.techniques
@@ -125,6 +140,11 @@ struct Builder {
     g: AttackGraph,
     tech: FxHashMap<String, u16>,
     sets: FxHashMap<Vec<u32>, u32>,
+    /// f64 bits -> index into `g.ttcs`.
+    ttcs: FxHashMap<u64, u32>,
+    /// The last time interned (bits, index): edges come in runs of one rule, usually with
+    /// one time, so most edges skip the hash lookup.
+    last_ttc: Option<(u64, u32)>,
 }
 
 impl Builder {
@@ -157,11 +177,28 @@ impl Builder {
         i
     }
 
+    fn ttc(&mut self, hours: f64) -> u32 {
+        let bits = hours.to_bits();
+        if let Some((b, i)) = self.last_ttc {
+            if b == bits {
+                return i;
+            }
+        }
+        let next = self.g.ttcs.len() as u32;
+        let i = *self.ttcs.entry(bits).or_insert(next);
+        if i == next {
+            self.g.ttcs.push(hours);
+        }
+        self.last_ttc = Some((bits, i));
+        i
+    }
+
     fn edge(&mut self, from: u32, to: u32, ttc: f64, technique: u16, rule: Rule, flowset: u32) {
+        let ttc = self.ttc(ttc);
         self.g.edges.push(AttackEdge {
             from,
             to,
-            ttc_hours: ttc as f32,
+            ttc,
             technique,
             rule,
             flowset,
@@ -190,6 +227,8 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
         },
         tech: FxHashMap::default(),
         sets: FxHashMap::default(),
+        ttcs: FxHashMap::default(),
+        last_ttc: None,
     };
     let nz = m.zones.len();
     let mut zone_assets: Vec<Vec<u32>> = vec![Vec::new(); nz];

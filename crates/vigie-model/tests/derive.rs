@@ -10,7 +10,7 @@ fn model(text: &str) -> Model {
 }
 
 /// Edges as readable tuples: (from, to, technique, ttc, rule, flow ids).
-fn edges(m: &Model) -> Vec<(String, String, String, f32, Rule, Vec<String>)> {
+fn edges(m: &Model) -> Vec<(String, String, String, f64, Rule, Vec<String>)> {
     let ix = m.index();
     let g: AttackGraph = derive_attack_edges(&ix);
     let name = |n: u32| {
@@ -33,7 +33,7 @@ fn edges(m: &Model) -> Vec<(String, String, String, f32, Rule, Vec<String>)> {
                 name(e.from),
                 name(e.to),
                 g.technique(e).to_string(),
-                e.ttc_hours,
+                g.ttc_hours(e),
                 e.rule,
                 flows,
             )
@@ -47,10 +47,10 @@ fn e(
     from: &str,
     to: &str,
     t: &str,
-    ttc: f32,
+    ttc: f64,
     rule: Rule,
     flows: &[&str],
-) -> (String, String, String, f32, Rule, Vec<String>) {
+) -> (String, String, String, f64, Rule, Vec<String>) {
     (
         from.into(),
         to.into(),

@@ -22,7 +22,8 @@ proptest! {
         for e in &g.edges {
             prop_assert!(e.to < n, "edge into the Internet node");
             prop_assert!(e.from != e.to);
-            prop_assert!(e.ttc_hours >= 0.0);
+            prop_assert!((e.ttc as usize) < g.ttcs.len());
+            prop_assert!(g.ttc_hours(e) >= 0.0);
             let to = &m.assets[e.to as usize];
             match e.rule {
                 Rule::Exploit => {

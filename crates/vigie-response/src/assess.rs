@@ -10,19 +10,19 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::graph::{Graph, NodeId, NodeKind, NONE};
 use crate::impact::{self, Outage};
-use crate::report::{summarize, SegmentImpact, ServiceImpact};
+use crate::report::{summarize, tidy, tidy_ms, SegmentImpact, ServiceImpact};
 
 /// Shortest times from the sources.
 #[derive(Debug, Clone)]
 pub struct Reach {
     /// Hours to compromise each node (infinite: unreachable; 0: a source).
-    pub hours: Vec<f32>,
+    pub hours: Vec<f64>,
     /// Edge used to reach each node ([`NONE`] for sources and unreached nodes).
     pub pred_edge: Vec<u32>,
 }
 
 #[derive(PartialEq)]
-struct Item(f32, NodeId);
+struct Item(f64, NodeId);
 impl Eq for Item {}
 impl PartialOrd for Item {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
@@ -38,7 +38,7 @@ impl Ord for Item {
 /// Multi-source Dijkstra over attack edges weighted by ttc_hours.
 pub fn dijkstra(g: &Graph, sources: &[NodeId]) -> Reach {
     let n = g.node_count();
-    let mut hours = vec![f32::INFINITY; n];
+    let mut hours = vec![f64::INFINITY; n];
     let mut pred_edge = vec![NONE; n];
     let mut heap = BinaryHeap::new();
     for &s in sources {
@@ -51,7 +51,7 @@ pub fn dijkstra(g: &Graph, sources: &[NodeId]) -> Reach {
         }
         for e in g.out_edges(u) {
             let v = g.edge_to[e] as usize;
-            let nd = d + g.edge_ttc[e].max(0.0);
+            let nd = d + g.ttc(e).max(0.0);
             if nd < hours[v] {
                 hours[v] = nd;
                 pred_edge[v] = e as u32;
@@ -101,13 +101,18 @@ pub struct AssessReport {
     /// The reachable assets, fastest first (truncated to the requested limit).
     pub reachable: Vec<Reached>,
     pub reachable_truncated: bool,
+    /// Every crown jewel, soonest reached first (compromised ones first, unreachable last).
     pub crown_jewels: Vec<JewelPath>,
     /// Services that fail (or degrade) if every compromised and reachable asset is lost.
     pub services_at_risk: Vec<ServiceImpact>,
     /// Segments depending on them, with the customer-hours at risk over the containment
     /// duration plus recovery.
     pub segments_at_risk: Vec<SegmentImpact>,
+    /// Customers who would lose some service they use.
     pub customers_at_risk: u64,
+    /// Customers × the fraction of their service that would be lost
+    /// (see [`crate::report::service_lost`]).
+    pub customer_equivalents_at_risk: f64,
     pub customer_hours_at_risk: f64,
     pub elapsed_ms: f64,
 }
@@ -117,7 +122,7 @@ pub struct AssessReport {
 pub fn assess(g: &Graph, compromised: &[NodeId], limit: usize) -> Result<AssessReport, Error> {
     let t0 = std::time::Instant::now();
     if compromised.is_empty() {
-        return Err(Error::Request("no compromised asset given".into()));
+        return Err(Error::NoCompromised);
     }
     let r = dijkstra(g, compromised);
     let is_src = {
@@ -127,7 +132,7 @@ pub fn assess(g: &Graph, compromised: &[NodeId], limit: usize) -> Result<AssessR
         }
         v
     };
-    let mut reach: Vec<(f32, NodeId)> = (0..g.node_count())
+    let mut reach: Vec<(f64, NodeId)> = (0..g.node_count())
         .filter(|&n| r.hours[n].is_finite() && !is_src[n] && g.kinds[n] != NodeKind::Internet)
         .map(|n| (r.hours[n], n as NodeId))
         .collect();
@@ -143,15 +148,26 @@ pub fn assess(g: &Graph, compromised: &[NodeId], limit: usize) -> Result<AssessR
         .map(|&(h, n)| Reached {
             id: g.node_ids[n as usize].clone(),
             kind: g.kinds[n as usize],
-            hours: h as f64,
+            hours: tidy(h),
             crown_jewel: g.crown[n as usize],
         })
         .collect();
-    let crown_jewels = g
+    let mut crown_jewels: Vec<JewelPath> = g
         .crown_jewels()
         .into_iter()
         .map(|j| jewel_path(g, &r, j, is_src[j as usize]))
         .collect();
+    // Soonest first: the compromised ones (0 h), then by time, the unreachable last.
+    crown_jewels.sort_by(|a, b| {
+        let key = |j: &JewelPath| if j.compromised { Some(0.0) } else { j.hours };
+        match (key(a), key(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+        .then_with(|| a.id.cmp(&b.id))
+    });
     // Customers at risk: everything held or reachable lost for the containment duration.
     let mut lost: Vec<NodeId> = compromised.to_vec();
     lost.extend(reach_all(&r, g, &is_src));
@@ -174,11 +190,17 @@ pub fn assess(g: &Graph, compromised: &[NodeId], limit: usize) -> Result<AssessR
         reachable,
         reachable_truncated: truncated,
         crown_jewels,
-        customers_at_risk: segments_at_risk.iter().map(|s| s.customers).sum(),
-        customer_hours_at_risk: imp.total,
+        customers_at_risk: segments_at_risk.iter().map(|s| s.customers_affected).sum(),
+        customer_equivalents_at_risk: tidy(
+            segments_at_risk
+                .iter()
+                .map(|s| s.customer_equivalents)
+                .sum(),
+        ),
+        customer_hours_at_risk: tidy(imp.total),
         services_at_risk,
         segments_at_risk,
-        elapsed_ms: t0.elapsed().as_secs_f64() * 1e3,
+        elapsed_ms: tidy_ms(t0.elapsed().as_secs_f64() * 1e3),
     })
 }
 
@@ -218,14 +240,14 @@ fn jewel_path(g: &Graph, r: &Reach, j: NodeId, compromised: bool) -> JewelPath {
         name: g.node_names[j as usize].clone(),
         compromised,
         reachable,
-        hours: reachable.then_some(r.hours[j as usize] as f64),
+        hours: reachable.then_some(tidy(r.hours[j as usize])),
         path: path
             .into_iter()
             .map(|e| Step {
                 from: g.node_ids[g.edge_from[e] as usize].clone(),
                 to: g.node_ids[g.edge_to[e] as usize].clone(),
                 technique: g.technique(e).to_string(),
-                hours: g.edge_ttc[e] as f64,
+                hours: g.ttc(e),
             })
             .collect(),
     }

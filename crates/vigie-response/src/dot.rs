@@ -79,7 +79,7 @@ pub fn render(g: &Graph, compromised: &[NodeId], plan: &[Action]) -> String {
             s,
             "  n{u} -> n{v} [label=\"{} {}h\"{style}];",
             esc(g.technique(e)),
-            g.edge_ttc[e]
+            g.ttc(e)
         );
     }
     s.push_str("}\n");

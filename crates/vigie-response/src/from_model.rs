@@ -21,7 +21,7 @@ fn kind(k: AssetKind) -> NodeKind {
 }
 
 /// Build the graph of a (validated) model. References that do not resolve are reported as
-/// [`Error::Invalid`] rather than skipped, so nothing is silently dropped.
+/// [`Error::UnknownReference`] rather than skipped, so nothing is silently dropped.
 pub fn from_model(m: &Model) -> Result<Graph, Error> {
     let t0 = std::time::Instant::now();
     let ix = m.index();
@@ -33,10 +33,11 @@ pub fn from_model(m: &Model) -> Result<Graph, Error> {
     );
     let s = &m.settings;
     if !(0.0..=1.0).contains(&s.soft_dependency_factor) {
-        return Err(Error::Invalid(format!(
-            "settings.soft_dependency_factor must be within [0, 1], got {}",
-            s.soft_dependency_factor
-        )));
+        return Err(Error::SettingOutOfRange {
+            name: "soft_dependency_factor",
+            range: "[0, 1]",
+            value: s.soft_dependency_factor,
+        });
     }
     let mut b = GraphBuilder::new(s.containment_hours);
     b.soft_weight(s.soft_dependency_factor);
@@ -60,10 +61,12 @@ pub fn from_model(m: &Model) -> Result<Graph, Error> {
     for (i, a) in m.assets.iter().enumerate() {
         if let Some(h) = &a.runs_on {
             if ix.runs_on[i] == NONE {
-                return Err(Error::Invalid(format!(
-                    "asset {}: runs_on {h:?} is not an asset",
-                    a.id
-                )));
+                return Err(Error::UnknownReference {
+                    owner: format!("asset {}", a.id),
+                    field: "runs_on",
+                    id: h.clone(),
+                    expected: "an asset",
+                });
             }
         }
     }
@@ -73,8 +76,11 @@ pub fn from_model(m: &Model) -> Result<Graph, Error> {
     for (fi, f) in m.flows.iter().enumerate() {
         let id = b.flow(&ix.flow_ids[fi]);
         for sid in &f.services {
-            let s = ix.service(sid).ok_or_else(|| {
-                Error::Invalid(format!("flow {}: unknown service {sid:?}", ix.flow_ids[fi]))
+            let s = ix.service(sid).ok_or_else(|| Error::UnknownReference {
+                owner: format!("flow {}", ix.flow_ids[fi]),
+                field: "services",
+                id: sid.clone(),
+                expected: "a service",
             })?;
             b.flow_service(id, s);
         }
@@ -82,11 +88,12 @@ pub fn from_model(m: &Model) -> Result<Graph, Error> {
     for (si, svc) in m.services.iter().enumerate() {
         for (d, (hard, k, members)) in svc.depends_on.iter().zip(ix.service_deps(si as u32)) {
             if members.len() != d.ids().len() {
-                return Err(Error::Invalid(format!(
-                    "service {}: dependency on {:?} names an unknown asset or service",
-                    svc.id,
-                    d.ids()
-                )));
+                return Err(Error::UnknownReference {
+                    owner: format!("service {}", svc.id),
+                    field: "depends_on",
+                    id: d.ids().join(", "),
+                    expected: "a known asset or service",
+                });
             }
             let members = members
                 .into_iter()
@@ -101,16 +108,19 @@ pub fn from_model(m: &Model) -> Result<Graph, Error> {
     for seg in &m.segments {
         let mut uses = Vec::with_capacity(seg.uses.len());
         for (sid, &w) in &seg.uses {
-            let s = ix.service(sid).ok_or_else(|| {
-                Error::Invalid(format!("segment {}: unknown service {sid:?}", seg.id))
+            let s = ix.service(sid).ok_or_else(|| Error::UnknownReference {
+                owner: format!("segment {}", seg.id),
+                field: "uses",
+                id: sid.clone(),
+                expected: "a service",
             })?;
             uses.push((s, w));
         }
         b.segment(&seg.id, &seg.name, seg.customers, seg.sla_weight, uses);
     }
-    b.tables(ag.techniques, ag.flowsets);
+    b.tables(ag.techniques, ag.flowsets, ag.ttcs);
     for e in ag.edges {
-        b.edge_raw(e.from, e.to, e.ttc_hours, e.technique, e.flowset);
+        b.edge_raw(e.from, e.to, e.ttc, e.technique, e.flowset);
     }
     tracing::debug!(
         ms = t0.elapsed().as_secs_f64() * 1e3,

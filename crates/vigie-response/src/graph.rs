@@ -2,9 +2,13 @@
 //!
 //! Nodes are `u32` (assets, identities and an optional Internet pseudo-node); attack edges
 //! live in CSR arrays (no per-edge `String`), so a million-asset model with ten million
-//! edges costs about 18 bytes per edge. Services form a DAG over nodes and other services;
-//! segments weigh services. [`GraphBuilder`] is the only way in: it validates references,
-//! sorts the services topologically and precomputes the indexes the searches need.
+//! edges costs about 18 bytes per edge. Times-to-compromise are `f64` like every model
+//! quantity, so that a 0.1 h step is reported as 0.1, not as its nearest `f32`; each edge
+//! holds a `u32` index into the table of distinct times (a model has few), not the time
+//! itself, which keeps an edge the size it had with `f32`. Services
+//! form a DAG over nodes and other services; segments weigh services. [`GraphBuilder`] is
+//! the only way in: it validates references, sorts the services topologically and
+//! precomputes the indexes the searches need.
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -104,7 +108,10 @@ pub struct Graph {
     pub out_start: Vec<u32>,
     pub edge_from: Vec<NodeId>,
     pub edge_to: Vec<NodeId>,
-    pub edge_ttc: Vec<f32>,
+    /// Per edge: index into `ttcs` (read with [`Graph::ttc`]).
+    pub edge_ttc: Vec<u32>,
+    /// Distinct times to compromise, in hours.
+    pub ttcs: Vec<f64>,
     pub edge_tech: Vec<u16>,
     /// Flow set the edge needs (index into `flowset_*`), or [`NONE`] when no blockable flow
     /// carries it. The edge is cut when EVERY flow of its set is blocked (alternatives).
@@ -185,6 +192,16 @@ impl Graph {
         }
         &self.flowset_flows
             [self.flowset_start[fs as usize] as usize..self.flowset_start[fs as usize + 1] as usize]
+    }
+    /// Time to compromise along edge `e`, in hours.
+    #[inline]
+    pub fn ttc(&self, e: usize) -> f64 {
+        // The builder checked every index against the table; should a caller edit the
+        // public arrays, a bad index makes the edge untraversable rather than a panic.
+        self.ttcs
+            .get(self.edge_ttc[e] as usize)
+            .copied()
+            .unwrap_or(f64::INFINITY)
     }
     pub fn technique(&self, e: usize) -> &str {
         &self.techniques[self.edge_tech[e] as usize]
@@ -302,7 +319,9 @@ pub struct GraphBuilder {
     crown: Vec<bool>,
     recovery: Vec<f64>,
     runs_on: Vec<NodeId>,
-    edges: Vec<(NodeId, NodeId, f32, u16, u32)>,
+    edges: Vec<(NodeId, NodeId, u32, u16, u32)>,
+    ttcs: Vec<f64>,
+    ttc_index: FxHashMap<u64, u32>,
     techniques: Vec<String>,
     tech_index: FxHashMap<String, u16>,
     flowsets: Vec<Vec<u32>>,
@@ -340,9 +359,16 @@ impl GraphBuilder {
         self.edges.reserve(edges);
     }
 
-    /// Install interned tables (techniques, flow sets) so that edges can be added by index
-    /// with [`GraphBuilder::edge_raw`] — no hashing per edge on big models.
-    pub fn tables(&mut self, techniques: Vec<String>, flowsets: Vec<Vec<u32>>) {
+    /// Install interned tables (techniques, flow sets, times to compromise in hours) so that
+    /// edges can be added by index with [`GraphBuilder::edge_raw`] — no hashing per edge on
+    /// big models.
+    pub fn tables(&mut self, techniques: Vec<String>, flowsets: Vec<Vec<u32>>, ttcs: Vec<f64>) {
+        self.ttc_index = ttcs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.to_bits(), i as u32))
+            .collect();
+        self.ttcs = ttcs;
         self.tech_index = techniques
             .iter()
             .enumerate()
@@ -357,17 +383,10 @@ impl GraphBuilder {
         self.flowsets = flowsets;
     }
 
-    /// Add an edge by technique index and flow-set index (from [`GraphBuilder::tables`];
+    /// Add an edge by time, technique and flow-set index (from [`GraphBuilder::tables`];
     /// `flowset` [`NONE`] when no flow carries it).
-    pub fn edge_raw(
-        &mut self,
-        from: NodeId,
-        to: NodeId,
-        ttc_hours: f32,
-        technique: u16,
-        flowset: u32,
-    ) {
-        self.edges.push((from, to, ttc_hours, technique, flowset));
+    pub fn edge_raw(&mut self, from: NodeId, to: NodeId, ttc: u32, technique: u16, flowset: u32) {
+        self.edges.push((from, to, ttc, technique, flowset));
     }
 
     /// Add a node; returns its index.
@@ -445,7 +464,12 @@ impl GraphBuilder {
                 }
             }
         };
-        self.edges.push((from, to, ttc_hours as f32, tech, fs));
+        let next = self.ttcs.len() as u32;
+        let ttc = *self.ttc_index.entry(ttc_hours.to_bits()).or_insert(next);
+        if ttc == next {
+            self.ttcs.push(ttc_hours);
+        }
+        self.edges.push((from, to, ttc, tech, fs));
     }
 
     pub fn service(&mut self, id: &str, name: &str, recovery_hours: f64) -> u32 {
@@ -488,13 +512,13 @@ impl GraphBuilder {
     }
 
     /// Build with the attack edges given as a vector of any type, `edge` reading one as
-    /// (from, to, ttc, technique index, flow-set index), instead of
+    /// (from, to, ttc index, technique index, flow-set index), instead of
     /// [`GraphBuilder::edge_raw`]: a ten-million-edge model is then never copied into an
     /// intermediate vector, and the vector is freed as soon as the CSR holds its content.
     pub fn build_with<E>(
         self,
         edges_in: Vec<E>,
-        read: impl Fn(&E) -> (NodeId, NodeId, f32, u16, u32),
+        read: impl Fn(&E) -> (NodeId, NodeId, u32, u16, u32),
     ) -> Result<Graph, Error> {
         let m = edges_in.len();
         let edge = |i: usize| read(&edges_in[i]);
@@ -517,10 +541,9 @@ impl GraphBuilder {
                 for b in a + 1..j {
                     let (x, y) = (node_sorted[a].1 as usize, node_sorted[b].1 as usize);
                     if self.node_ids[x] == self.node_ids[y] {
-                        return Err(Error::Invalid(format!(
-                            "duplicate node id {:?}",
-                            self.node_ids[x]
-                        )));
+                        return Err(Error::DuplicateId {
+                            id: self.node_ids[x].clone(),
+                        });
                     }
                 }
             }
@@ -536,10 +559,12 @@ impl GraphBuilder {
         };
         for (i, &h) in self.runs_on.iter().enumerate() {
             if h != NONE && h as usize >= n {
-                return Err(Error::Invalid(format!(
-                    "node {} runs on an unknown node",
-                    self.node_ids[i]
-                )));
+                return Err(Error::UnknownReference {
+                    owner: format!("node {}", self.node_ids[i]),
+                    field: "runs_on",
+                    id: format!("#{h}"),
+                    expected: "a node",
+                });
             }
         }
         // runs_on must be a forest: walk each chain with a step limit.
@@ -549,10 +574,9 @@ impl GraphBuilder {
             while cur != NONE {
                 steps += 1;
                 if steps > n {
-                    return Err(Error::Invalid(format!(
-                        "runs_on cycle through {}",
-                        self.node_ids[start]
-                    )));
+                    return Err(Error::RunsOnCycle {
+                        id: self.node_ids[start].clone(),
+                    });
                 }
                 cur = self.runs_on[cur as usize];
             }
@@ -566,32 +590,46 @@ impl GraphBuilder {
                         Member::Service(x) => (x as usize) < ns,
                     };
                     if !ok {
-                        return Err(Error::Invalid(format!(
-                            "service {} has an unknown dependency",
-                            s.id
-                        )));
+                        let id = match *m {
+                            Member::Node(x) => format!("node #{x}"),
+                            Member::Service(x) => format!("service #{x}"),
+                        };
+                        return Err(Error::UnknownReference {
+                            owner: format!("service {}", s.id),
+                            field: "depends_on",
+                            id,
+                            expected: "a node or service of the graph",
+                        });
                     }
                 }
             }
         }
         // CSR out-edges, sorted by source (counting sort keeps it linear).
         if m >= u32::MAX as usize {
-            return Err(Error::Invalid("too many attack edges".into()));
+            return Err(Error::TooManyEdges { count: m });
         }
         let mut out_start = vec![0u32; n + 1];
         for i in 0..m {
-            let (f, t, _, tech, fs) = edge(i);
+            let (f, t, ttc, tech, fs) = edge(i);
             if f as usize >= n || t as usize >= n {
-                return Err(Error::Invalid(
-                    "attack edge with an unknown endpoint".into(),
-                ));
+                return Err(Error::BadEdge {
+                    index: i,
+                    problem: "has an endpoint that is not a node",
+                });
             }
             if tech as usize >= self.techniques.len()
                 || (fs != NONE && fs as usize >= self.flowsets.len())
             {
-                return Err(Error::Invalid(
-                    "attack edge with an unknown technique or flow set".into(),
-                ));
+                return Err(Error::BadEdge {
+                    index: i,
+                    problem: "names an unknown technique or flow set",
+                });
+            }
+            if ttc as usize >= self.ttcs.len() {
+                return Err(Error::BadEdge {
+                    index: i,
+                    problem: "names an unknown time to compromise",
+                });
             }
             out_start[f as usize + 1] += 1;
         }
@@ -655,10 +693,15 @@ impl GraphBuilder {
         }
         let mut flowset_start = vec![0u32];
         let mut flowset_flows = Vec::new();
-        for fs in &self.flowsets {
+        for (i, fs) in self.flowsets.iter().enumerate() {
             for &f in fs {
                 if f as usize >= self.flows.len() {
-                    return Err(Error::Invalid("attack edge needs an unknown flow".into()));
+                    return Err(Error::UnknownReference {
+                        owner: format!("flow set #{i}"),
+                        field: "flows",
+                        id: format!("#{f}"),
+                        expected: "a flow of the graph",
+                    });
                 }
             }
             flowset_flows.extend_from_slice(fs);
@@ -722,24 +765,26 @@ impl GraphBuilder {
         let mut service_index = FxHashMap::default();
         for (i, s) in services.iter().enumerate() {
             if has_node(&s.id) || service_index.insert(s.id.clone(), i as u32).is_some() {
-                return Err(Error::Invalid(format!("duplicate id {:?}", s.id)));
+                return Err(Error::DuplicateId { id: s.id.clone() });
             }
         }
         let mut flow_index = FxHashMap::default();
         for (i, f) in self.flows.iter().enumerate() {
             // Flow ids may shadow nothing else; a clash is reported rather than resolved.
             if has_node(&f.id) || service_index.contains_key(&f.id) {
-                return Err(Error::Invalid(format!("duplicate id {:?}", f.id)));
+                return Err(Error::DuplicateId { id: f.id.clone() });
             }
             flow_index.insert(f.id.clone(), i as u32);
         }
         for seg in &self.segments {
             for &(s, _) in &seg.uses {
                 if s as usize >= services.len() {
-                    return Err(Error::Invalid(format!(
-                        "segment {} uses an unknown service",
-                        seg.id
-                    )));
+                    return Err(Error::UnknownReference {
+                        owner: format!("segment {}", seg.id),
+                        field: "uses",
+                        id: format!("#{s}"),
+                        expected: "a service of the graph",
+                    });
                 }
             }
         }
@@ -756,6 +801,7 @@ impl GraphBuilder {
             edge_from,
             edge_to,
             edge_ttc,
+            ttcs: self.ttcs,
             edge_tech,
             edge_flowset,
             in_start,
@@ -866,14 +912,11 @@ fn topo_services(services: &[Service]) -> Result<Vec<u32>, Error> {
         }
     }
     if order.len() != ns {
-        let stuck: Vec<&str> = (0..ns)
+        let ids: Vec<String> = (0..ns)
             .filter(|&s| indeg[s] > 0)
-            .map(|s| services[s].id.as_str())
+            .map(|s| services[s].id.clone())
             .collect();
-        return Err(Error::Invalid(format!(
-            "service dependency cycle among {}",
-            stuck.join(", ")
-        )));
+        return Err(Error::ServiceCycle { ids });
     }
     Ok(order)
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::assess::AssessReport;
+use crate::assess::{AssessReport, JewelPath};
 use crate::contain::{ContainReport, PlanReport};
 use crate::report::human;
 use crate::restore::RestoreReport;
@@ -23,13 +23,28 @@ pub fn assess(r: &AssessReport) -> String {
             r.reachable_count - r.reachable.len()
         );
     }
-    let _ = writeln!(s, "\nCrown jewels:");
-    for j in r.crown_jewels.iter().take(MAX_LINES) {
+    let _ = writeln!(s, "\nCrown jewels (soonest first):");
+    let shown = &r.crown_jewels[..r.crown_jewels.len().min(MAX_LINES)];
+    for (i, j) in shown.iter().enumerate() {
         if j.compromised {
             let _ = writeln!(s, "  {}: ALREADY COMPROMISED", j.id);
         } else if let Some(h) = j.hours {
             let _ = writeln!(s, "  {}: reachable in {h:.1} h", j.id);
-            for st in &j.path {
+            let (shared, with) = shared_prefix(&shown[..i], j);
+            if let Some(w) = with {
+                let via = &j.path[shared - 1];
+                let at: f64 = j.path[..shared].iter().map(|st| st.hours).sum();
+                if via.to == w {
+                    let _ = writeln!(s, "      ... via {w} ({at:.1} h)");
+                } else {
+                    let _ = writeln!(
+                        s,
+                        "      ... as for {w} up to {} ({shared} step(s), {at:.1} h)",
+                        via.to
+                    );
+                }
+            }
+            for st in &j.path[shared..] {
                 let _ = writeln!(
                     s,
                     "      {} -> {}  {} ({:.1} h)",
@@ -53,24 +68,53 @@ pub fn assess(r: &AssessReport) -> String {
     for g in r.segments_at_risk.iter().take(MAX_LINES) {
         let _ = writeln!(
             s,
-            "  {:<28} {:>12} customers  {:>12} customer-hours",
+            "  {:<28} {:>12} customers  {:>7} of service lost  {:>12} customer-equivalents  {:>12} customer-hours",
             g.id,
-            human(g.customers as f64),
+            human(g.customers_affected as f64),
+            percent(g.service_lost),
+            human(g.customer_equivalents),
             human(g.customer_hours)
         );
     }
     more(&mut s, r.segments_at_risk.len(), "segments");
     let _ = writeln!(
         s,
-        "Total: {} customers, {} customer-hours at risk",
+        "Total: {} customers ({} customer-equivalents), {} customer-hours at risk",
         human(r.customers_at_risk as f64),
+        human(r.customer_equivalents_at_risk),
         human(r.customer_hours_at_risk)
     );
     s
 }
 
+/// The longest run of first steps `j` shares with a path listed before it, and the jewel
+/// of that path (the first one, on ties): the paths all come from one shortest-path tree,
+/// so a later path often retraces an earlier one, and repeating it hides where it departs.
+fn shared_prefix<'a>(before: &'a [JewelPath], j: &JewelPath) -> (usize, Option<&'a str>) {
+    let mut best = (0, None);
+    for p in before {
+        let n = p
+            .path
+            .iter()
+            .zip(&j.path)
+            .take_while(|(a, b)| a.from == b.from && a.to == b.to && a.technique == b.technique)
+            .count();
+        if n > best.0 {
+            best = (n, Some(p.id.as_str()));
+        }
+    }
+    best
+}
+
 /// Lines shown per list before "... N more" (JSON always has everything).
 const MAX_LINES: usize = 25;
+
+/// A fraction as a percentage, to at most two decimals ("3.25 %", "30 %").
+fn percent(x: f64) -> String {
+    let p = format!("{:.2}", x * 100.0);
+    let p = p.trim_end_matches('0').trim_end_matches('.');
+    format!("{p} %")
+}
 
 fn more(s: &mut String, total: usize, what: &str) {
     if total > MAX_LINES {
@@ -97,11 +141,12 @@ fn list(ids: &[String]) -> String {
 fn plan(s: &mut String, p: &PlanReport, detail: bool) {
     let _ = writeln!(
         s,
-        "  {} — {} customer-hours, {} actions, {} customers affected, residual reach {} asset(s){}",
+        "  {} — {} customer-hours, {} actions, {} customers affected ({} customer-equivalents), residual reach {} asset(s){}",
         p.label,
         human(p.customer_hours),
         p.actions.len(),
         human(p.customers_affected as f64),
+        human(p.customer_equivalents),
         p.residual_reach,
         if p.complete { "" } else { ", INCOMPLETE" }
     );
@@ -123,9 +168,12 @@ fn plan(s: &mut String, p: &PlanReport, detail: bool) {
     for g in p.segments.iter().take(MAX_LINES) {
         let _ = writeln!(
             s,
-            "      segment {:<24} {:>10} customer-hours (back after {:.1} h)",
+            "      segment {:<24} {:>10} customer-hours, {} of service lost for {} customers = {} customer-equivalents (back after {:.1} h)",
             g.id,
             human(g.customer_hours),
+            percent(g.service_lost),
+            human(g.customers_affected as f64),
+            human(g.customer_equivalents),
             g.back_after_hours
         );
     }

@@ -21,11 +21,47 @@ pub struct ServiceImpact {
 pub struct SegmentImpact {
     pub id: String,
     pub name: String,
-    /// Customers in the segment (all of them are affected when any service it uses is).
+    /// Customers in the segment.
     pub customers: u64,
+    /// Customers who lose some service they use (down or degraded): the whole segment,
+    /// since a segment's customers all use the same services; listed segments always are.
+    pub customers_affected: u64,
+    /// Customers × the fraction of their service lost at the height of the outage
+    /// (see [`service_lost`]): 1 M customers losing a service of weight 0.02 count 20,000.
+    pub customer_equivalents: f64,
+    /// That fraction, in [0, 1].
+    pub service_lost: f64,
     pub customer_hours: f64,
     /// Hours until every service the segment uses is fully back.
     pub back_after_hours: f64,
+}
+
+/// Fraction of segment `gi`'s service lost at the height of the outage, in [0, 1]: the sum
+/// of the weights `uses[s]` of the services it uses that go down, plus
+/// `soft_weight × uses[s]` for those only degraded by a soft dependency, capped at 1.
+///
+/// The height is t = 0: everything in the outage is down from t = 0 and services only ever
+/// come back, so no later moment loses more. A segment's weights are, per the model, "the
+/// fraction of these customers' service lost when that service is down", hence a sum, not
+/// a share of the weights' total (which need not be 1); the cap keeps a customer from
+/// losing more than all of it. The segment's `sla_weight` prices customer-hours and plays
+/// no part here: this counts customers, not cost.
+pub fn service_lost(g: &Graph, imp: &Impact, gi: usize) -> f64 {
+    let lost: f64 = g.segments[gi]
+        .uses
+        .iter()
+        .map(|&(s, w)| {
+            let s = s as usize;
+            if imp.service_up[s] > 0.0 {
+                w
+            } else if imp.service_degraded_until[s] > 0.0 {
+                g.soft_weight * w
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    lost.clamp(0.0, 1.0)
 }
 
 /// Services and segments touched by an impact, most expensive segments first.
@@ -40,7 +76,7 @@ pub fn summarize(g: &Graph, imp: &Impact) -> (Vec<ServiceImpact>, Vec<SegmentImp
             id: svc.id.clone(),
             name: svc.name.clone(),
             state: if down { "down" } else { "degraded" },
-            back_after_hours: imp.service_up[s].max(imp.service_degraded_until[s]),
+            back_after_hours: tidy(imp.service_up[s].max(imp.service_degraded_until[s])),
         });
     }
     services.sort_by(|a, b| {
@@ -53,12 +89,16 @@ pub fn summarize(g: &Graph, imp: &Impact) -> (Vec<ServiceImpact>, Vec<SegmentImp
         if imp.segment_hours[i] <= 0.0 && imp.segment_back[i] <= 0.0 {
             continue;
         }
+        let lost = service_lost(g, imp, i);
         segments.push(SegmentImpact {
             id: seg.id.clone(),
             name: seg.name.clone(),
             customers: seg.customers,
-            customer_hours: imp.segment_hours[i],
-            back_after_hours: imp.segment_back[i],
+            customers_affected: seg.customers,
+            customer_equivalents: tidy(seg.customers as f64 * lost),
+            service_lost: tidy(lost),
+            customer_hours: tidy(imp.segment_hours[i]),
+            back_after_hours: tidy(imp.segment_back[i]),
         });
     }
     segments.sort_by(|a, b| {
@@ -67,6 +107,34 @@ pub fn summarize(g: &Graph, imp: &Impact) -> (Vec<ServiceImpact>, Vec<SegmentImp
             .then_with(|| a.id.cmp(&b.id))
     });
     (services, segments)
+}
+
+/// A figure as reported: rounded to 12 significant digits, so that sums and products of the
+/// model's decimals print as the decimals they are (in binary, 0.1 + 0.2 is
+/// 0.30000000000000004). Twelve digits lie far beyond any model input's precision and far
+/// above the error of f64 arithmetic, so nothing meaningful is lost; orderings are decided
+/// on the unrounded values before this is applied.
+pub fn tidy(x: f64) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    let mag = x.abs().log10().floor() as i32;
+    // Dividing an integer-valued f64 by an exact power of ten (at most 1e22) is correctly
+    // rounded, which is what makes the result the f64 nearest the decimal.
+    if (-11..=11).contains(&mag) {
+        let scale = 10f64.powi(11 - mag);
+        (x * scale).round() / scale
+    } else if (12..=300).contains(&mag) {
+        let unit = 10f64.powi(mag - 11);
+        (x / unit).round() * unit
+    } else {
+        x
+    }
+}
+
+/// Milliseconds as reported: to the microsecond (the clock says no more).
+pub fn tidy_ms(ms: f64) -> f64 {
+    (ms * 1e3).round() / 1e3
 }
 
 /// Human formatting of a large quantity (1234567 -> "1.23 M").
@@ -82,5 +150,27 @@ pub fn human(x: f64) -> String {
         format!("{x:.0}")
     } else {
         format!("{x:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tidy;
+
+    #[test]
+    fn tidy_removes_binary_noise_and_keeps_the_decimals() {
+        assert_eq!(0.1 + 0.2, 0.30000000000000004);
+        assert_eq!(tidy(0.1 + 0.2), 0.3);
+        assert_eq!(tidy(5190000.000000001), 5190000.0);
+        // An f32 widened is off in the 9th digit, beyond repair by rounding: hence f64
+        // model quantities end to end.
+        assert_eq!(tidy(f64::from(0.1f32)), 0.10000000149);
+        assert_eq!(tidy(-4.6000000000000005), -4.6);
+        assert_eq!(tidy(1.5e15 + 0.25), 1.5e15);
+        assert_eq!(tidy(123.456789), 123.456789);
+        assert_eq!(tidy(0.0), 0.0);
+        assert_eq!(tidy(f64::INFINITY), f64::INFINITY);
+        assert!(tidy(f64::NAN).is_nan());
+        assert_eq!(tidy(1e-320), 1e-320);
     }
 }

@@ -7,7 +7,7 @@ use serde_yaml::{Mapping as YMap, Value as Y};
 
 use crate::condition;
 use crate::detect::{Detection, Expr, FieldTest, Selection};
-use crate::types::{Level, RefusalKind};
+use crate::types::{Level, RefusalKind, UnknownLevel};
 use crate::values::{compile_item, fail, Env, Fail};
 
 /// A rule's `logsource` keys (lowercased).
@@ -98,7 +98,7 @@ pub fn header(m: &YMap) -> Result<Header, Fail> {
         None => Level::Medium,
         Some(l) => l
             .parse()
-            .map_err(|e: String| at(fail(RefusalKind::Schema, e), "level:"))?,
+            .map_err(|e: UnknownLevel| at(fail(RefusalKind::Schema, e.to_string()), "level:"))?,
     };
     let tags = match m.get("tags") {
         None | Some(Y::Null) => Vec::new(),

@@ -42,8 +42,13 @@ impl Level {
     }
 }
 
+/// A level name that is none of the five Sigma levels (the text given, lowercased).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown level {0:?} (expected informational, low, medium, high or critical)")]
+pub struct UnknownLevel(pub String);
+
 impl std::str::FromStr for Level {
-    type Err = String;
+    type Err = UnknownLevel;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "informational" | "info" => Ok(Level::Informational),
@@ -51,9 +56,7 @@ impl std::str::FromStr for Level {
             "medium" => Ok(Level::Medium),
             "high" => Ok(Level::High),
             "critical" => Ok(Level::Critical),
-            other => Err(format!(
-                "unknown level {other:?} (expected informational, low, medium, high or critical)"
-            )),
+            other => Err(UnknownLevel(other.to_string())),
         }
     }
 }
@@ -206,4 +209,17 @@ pub enum LoadError {
     },
     #[error("cannot read {path}: {message}")]
     Config { path: PathBuf, message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_level_is_a_typed_error_naming_it() {
+        assert_eq!("INFO".parse::<Level>(), Ok(Level::Informational));
+        let e = "Severe".parse::<Level>().unwrap_err();
+        assert_eq!(e, UnknownLevel("severe".into()));
+        assert!(e.to_string().contains("expected informational"));
+    }
 }

@@ -192,3 +192,18 @@ fn wire_round_trip_keeps_field_order() {
         assert_eq!(serde_json::to_string(&w).unwrap(), l);
     }
 }
+
+#[test]
+fn an_unknown_format_is_a_typed_error_naming_it() {
+    assert_eq!(
+        "json".parse::<OutputFormat>().ok(),
+        Some(OutputFormat::Json)
+    );
+    assert_eq!(
+        "jsonl".parse::<OutputFormat>().ok(),
+        Some(OutputFormat::Jsonl)
+    );
+    let e = "xml".parse::<OutputFormat>().unwrap_err();
+    assert_eq!(e.0, "xml");
+    assert!(e.to_string().contains("\"xml\""));
+}

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::graph::{Graph, NodeId, NodeKind};
 use crate::impact;
-use crate::report::{summarize, SegmentImpact, ServiceImpact};
+use crate::report::{summarize, tidy, tidy_ms, SegmentImpact, ServiceImpact};
 pub use problem::Action;
 use problem::{outage_of, reach, Cut, Problem};
 use search::PathFinder;
@@ -45,8 +45,12 @@ pub struct PlanReport {
     pub customer_hours: f64,
     pub services: Vec<ServiceImpact>,
     pub segments: Vec<SegmentImpact>,
-    /// Sum of the customers of the segments affected.
+    /// Customers who lose some service they use (down or degraded), over all segments.
     pub customers_affected: u64,
+    /// Customers × the fraction of their service lost, over all segments: what separates a
+    /// plan that costs everyone a minor service from one that cuts their main one
+    /// (see [`crate::report::service_lost`]).
+    pub customer_equivalents: f64,
     /// Assets (beyond the compromised ones) the attacker can still reach.
     pub residual_reach: usize,
     /// Protected assets still reachable (0 for a complete plan).
@@ -90,7 +94,7 @@ pub fn contain(g: &Graph, req: &ContainRequest) -> Result<ContainReport, Error> 
     let t0 = Instant::now();
     let sources: Vec<NodeId> = dedup(&req.compromised);
     if sources.is_empty() {
-        return Err(Error::Request("no compromised asset given".into()));
+        return Err(Error::NoCompromised);
     }
     let src_set: FxHashSet<NodeId> = sources.iter().copied().collect();
     let wanted = match &req.protect {
@@ -100,10 +104,7 @@ pub fn contain(g: &Graph, req: &ContainRequest) -> Result<ContainReport, Error> 
     let (targets, dropped): (Vec<NodeId>, Vec<NodeId>) =
         wanted.into_iter().partition(|n| !src_set.contains(n));
     if targets.is_empty() {
-        return Err(Error::Request(
-            "nothing to protect: every protected asset is already compromised (use --protect)"
-                .into(),
-        ));
+        return Err(Error::NothingToProtect);
     }
     let full = Problem::new(g, &sources, &targets, false);
     tracing::debug!(ms = t0.elapsed().as_secs_f64() * 1e3, "full problem built");
@@ -157,11 +158,11 @@ pub fn contain(g: &Graph, req: &ContainRequest) -> Result<ContainReport, Error> 
     let cost = plan.as_ref().map_or(f64::INFINITY, |p| p.customer_hours);
     let optimality = Optimality {
         optimal: result.optimal,
-        lower_bound: result.lower_bound,
+        lower_bound: tidy(result.lower_bound),
         gap: if result.optimal {
             0.0
         } else {
-            (cost - result.lower_bound).max(0.0)
+            tidy((cost - result.lower_bound).max(0.0))
         },
     };
     tracing::debug!(ms = t0.elapsed().as_secs_f64() * 1e3, "plans reported");
@@ -197,7 +198,7 @@ pub fn contain(g: &Graph, req: &ContainRequest) -> Result<ContainReport, Error> 
             chokes,
         ),
         search: result.stats,
-        elapsed_ms: t0.elapsed().as_secs_f64() * 1e3,
+        elapsed_ms: tidy_ms(t0.elapsed().as_secs_f64() * 1e3),
     })
 }
 
@@ -311,8 +312,9 @@ pub fn plan_report(
         label: label.to_string(),
         actions: actions.iter().map(|&a| action_report(g, a)).collect(),
         complete: protected_reached == 0,
-        customer_hours: imp.total,
-        customers_affected: segments.iter().map(|s| s.customers).sum(),
+        customer_hours: tidy(imp.total),
+        customers_affected: segments.iter().map(|s| s.customers_affected).sum(),
+        customer_equivalents: tidy(segments.iter().map(|s| s.customer_equivalents).sum()),
         services,
         segments,
         residual_reach: reached - src_alive,

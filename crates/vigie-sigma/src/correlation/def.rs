@@ -173,7 +173,7 @@ pub fn parse(doc: &Yaml) -> Result<CorrelationDef, Refuse> {
         None | Some(Yaml::Null) => Level::Medium,
         Some(Yaml::String(s)) => s
             .parse()
-            .map_err(|e: String| schema(format!("level: {e}")))?,
+            .map_err(|e: crate::UnknownLevel| schema(format!("level: {e}")))?,
         Some(other) => {
             return Err(schema(format!(
                 "level must be a string, found {}",
