@@ -14,7 +14,7 @@ use crate::contain::Optimality;
 use crate::error::Error;
 use crate::graph::{Graph, Member, NodeId, Target};
 use crate::impact::{self, Outage};
-use crate::report::{summarize, SegmentImpact};
+use crate::report::{summarize, tidy, SegmentImpact};
 use crate::restore_order::{self, OrderSearchStats, Problem, SearchConfig};
 
 /// What to restore, with how many crews, in which order.
@@ -247,7 +247,7 @@ pub fn restore_with(g: &Graph, req: &RestoreRequest) -> Result<RestoreReport, Er
         critical_path,
         service_critical_path,
         total_hours,
-        customer_hours: imp.total,
+        customer_hours: tidy(imp.total),
         order: tl.order.clone(),
         order_source: source,
         optimality,
@@ -286,8 +286,8 @@ fn choose(
                     let source = if sol.optimal { "optimal" } else { "best found" };
                     let opt = Optimality {
                         optimal: sol.optimal,
-                        lower_bound: sol.lower_bound,
-                        gap: (sol.cost - sol.lower_bound).max(0.0),
+                        lower_bound: tidy(sol.lower_bound),
+                        gap: tidy((sol.cost - sol.lower_bound).max(0.0)),
                     };
                     (best, opt, None, source, sol.stats)
                 }
@@ -299,17 +299,17 @@ fn choose(
                     let optimal = sol.optimal && cost <= sol.cost + tol;
                     let opt = Optimality {
                         optimal,
-                        lower_bound: sol.lower_bound.min(cost),
+                        lower_bound: tidy(sol.lower_bound.min(cost)),
                         gap: if optimal {
                             0.0
                         } else {
-                            (cost - sol.lower_bound).max(0.0)
+                            tidy((cost - sol.lower_bound).max(0.0))
                         },
                     };
                     let reference = if better { &mine } else { &best };
                     let optimum = OrderCost {
                         order: reference.order.clone(),
-                        customer_hours: reference.imp.total,
+                        customer_hours: tidy(reference.imp.total),
                         total_hours: end_of(g, reference),
                         optimal: sol.optimal,
                     };
@@ -332,7 +332,7 @@ fn choose(
             let tl = Timeline { imp, waits, order };
             let opt = Optimality {
                 optimal: true,
-                lower_bound: total,
+                lower_bound: tidy(total),
                 gap: 0.0,
             };
             let source = if given.is_some() {

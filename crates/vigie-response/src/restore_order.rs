@@ -1057,7 +1057,7 @@ pub fn search(p: &Problem, crews: usize, cfg: &SearchConfig) -> Solution {
     if optimal {
         lower_bound = cost;
     }
-    stats.elapsed_ms = t0.elapsed().as_secs_f64() * 1e3;
+    stats.elapsed_ms = crate::report::tidy_ms(t0.elapsed().as_secs_f64() * 1e3);
     Solution {
         schedule: sched,
         cost,
