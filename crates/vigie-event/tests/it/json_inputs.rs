@@ -1,6 +1,6 @@
 //! JSON lines, JSON arrays, gzip, directories and discovery, on temporary files.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

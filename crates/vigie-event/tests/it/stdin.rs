@@ -1,6 +1,6 @@
 //! `-` reads standard input: the test re-runs its own binary as a child fed through a pipe.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,7 +33,15 @@ fn stdin_child() {
 
 fn via_stdin(bytes: &[u8]) -> String {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["stdin_child", "--exact", "--nocapture", "--test-threads=1"])
+        // The full test path (module included): `--exact` must name this test only.
+        .args([
+            concat!(module_path!(), "::stdin_child")
+                .split_once("::")
+                .map_or("stdin_child", |(_, path)| path),
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

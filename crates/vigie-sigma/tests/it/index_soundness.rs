@@ -1,10 +1,9 @@
 //! The literal index, logsource groups and value cache only skip work: with all SigmaHQ
 //! rules, matching through them gives exactly the matches of evaluating every rule.
 
-mod common;
+use crate::common;
 
-#[path = "../benches/support/synth.rs"]
-mod synth;
+use crate::synth;
 
 use serde_json::json;
 use vigie_event::Event;

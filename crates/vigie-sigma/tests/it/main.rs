@@ -9,3 +9,6 @@ mod matching;
 mod peer_agreement;
 mod regression;
 mod sigmahq;
+// The synthetic Sysmon-like events the matcher benchmark also uses.
+#[path = "../../benches/support/synth.rs"]
+mod synth;

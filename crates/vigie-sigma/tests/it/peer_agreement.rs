@@ -2,10 +2,9 @@
 //! and the SigmaHQ process_creation rules (so logsource routing plays no part), both
 //! engines must fire the same rules on every event.
 
-mod common;
+use crate::common;
 
-#[path = "../benches/support/synth.rs"]
-mod synth;
+use crate::synth;
 
 use std::collections::BTreeSet;
 

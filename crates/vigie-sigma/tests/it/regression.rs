@@ -2,7 +2,7 @@
 //! `match_count` times on the test's EVTX file (read with vigie-event, all SigmaHQ rules
 //! loaded, default mapping).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! Loading the whole SigmaHQ repository: everything loads except what the specification
 //! says a tool must refuse.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
