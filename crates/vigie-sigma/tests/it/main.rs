@@ -2,7 +2,6 @@
 //! each binary links the whole dependency tree, so one per crate keeps `cargo test`
 //! from spending its time linking. Add a topic as a module here, not as `tests/*.rs`.
 
-mod common;
 mod fuzz_props;
 mod index_soundness;
 mod matching;

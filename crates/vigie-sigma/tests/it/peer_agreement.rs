@@ -2,19 +2,18 @@
 //! and the SigmaHQ process_creation rules (so logsource routing plays no part), both
 //! engines must fire the same rules on every event.
 
-use crate::common;
-
 use crate::synth;
 
 use std::collections::BTreeSet;
 
 use vigie_event::Event;
 use vigie_sigma::{LoadOptions, RuleSet};
+use vigie_test_support::shared;
 
 /// Loads one SigmaHQ folder in both engines and compares them on the synthetic events
 /// with the given EventID.
 fn agree(folder: &str, event_id: u64, min_matches: usize) {
-    let dir = common::shared().join("sigma/rules/windows").join(folder);
+    let dir = shared().join("sigma/rules/windows").join(folder);
     let (rs, rep) = RuleSet::load(std::slice::from_ref(&dir), &LoadOptions::default()).unwrap();
     assert!(rep.refused.is_empty());
     let coll = rsigma_parser::parse_sigma_directory(&dir).unwrap();
