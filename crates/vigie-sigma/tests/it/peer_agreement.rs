@@ -89,7 +89,7 @@ fn agree(folder: &str, event_id: u64) -> BTreeMap<Source, usize> {
     );
     assert!(
         total >= 20 && fired.len() >= 3,
-        "{folder}: too little fires to compare: {total} matches from {} rules",
+        "{folder}: too few matches to compare: {total} from {} rules (needs 20 from 3)",
         fired.len()
     );
     assert!(
