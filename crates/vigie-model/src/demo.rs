@@ -18,7 +18,7 @@ pub fn try_demo() -> Result<Model, Vec<Diagnostic>> {
 /// The demo operator.
 ///
 /// # Panics
-/// Never in a tested build: the text is compiled in and `tests/demo.rs` checks that it
+/// Never in a tested build: the text is compiled in and `tests/it/demo.rs` checks that it
 /// loads without any diagnostic, so a failure here is a build defect, not bad input.
 pub fn demo() -> Model {
     match try_demo() {

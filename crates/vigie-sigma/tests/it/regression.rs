@@ -2,17 +2,16 @@
 //! `match_count` times on the test's EVTX file (read with vigie-event, all SigmaHQ rules
 //! loaded, default mapping).
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use vigie_event::{discover, read_input, ReadOptions};
 use vigie_sigma::{LoadOptions, RuleSet};
+use vigie_test_support::shared;
 
 #[test]
 fn sigmahq_regression_data() {
-    let sigma = common::shared().join("sigma");
+    let sigma = shared().join("sigma");
     let dirs: Vec<PathBuf> = ["rules", "rules-emerging-threats", "rules-threat-hunting"]
         .iter()
         .map(|d| sigma.join(d))

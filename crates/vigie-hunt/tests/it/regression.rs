@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use vigie_hunt::{hunt, Collect, HuntOptions};
 use vigie_sigma::{LoadOptions, RuleSet};
+use vigie_test_support::shared;
 
 /// (rule id, cause) of regression tests known not to pass.
 const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[
@@ -35,18 +36,6 @@ const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[
         "sample: records 28656599 (AutoShareServer) and 28656618 (AutoShareWks) both set DWORD (0x00000000): 2 matches, info.yml says 1",
     ),
 ];
-
-fn shared() -> PathBuf {
-    let p = std::env::var_os("VIGIE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        p.join("sigma/regression_data").is_dir(),
-        "test data not found at {} (set VIGIE_SHARED to the shared/ folder holding sigma/)",
-        p.display()
-    );
-    p
-}
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {

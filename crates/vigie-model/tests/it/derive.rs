@@ -63,7 +63,7 @@ fn e(
 
 #[test]
 fn small_example_edges_exactly() {
-    let text = include_str!("../../../models/example-small.yaml");
+    let text = vigie_test_support::EXAMPLE_SMALL_MODEL;
     let got = edges(&model(text));
     let mut want = vec![
         e(

@@ -9,7 +9,7 @@ use vigie_hunt::{hunt, Collect, CorrelationOrder, DetectionSession, HuntOptions,
 use vigie_sigma::{Level, LoadOptions, RuleSet};
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    vigie_test_support::repo_root()
 }
 
 fn sample_events() -> Vec<Event> {

@@ -1,22 +1,12 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::io::Write;
 
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use vigie_event::{read_input, Event, InputFile, ReadError, ReadOptions, ReadStats};
-
-/// The shared test data folder (`VIGIE_SHARED`, default `../shared` from the repo root).
-pub fn shared() -> PathBuf {
-    let dir = std::env::var_os("VIGIE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        dir.is_dir(),
-        "test data folder {} is missing: set VIGIE_SHARED to the shared data folder",
-        dir.display()
-    );
-    dir
-}
+pub use vigie_test_support::shared;
 
 /// Everything one read produced.
 pub struct Outcome {
@@ -36,4 +26,11 @@ pub fn read_all(input: &InputFile, opts: &ReadOptions) -> Outcome {
         errors,
         result,
     }
+}
+
+/// `bytes` gzip-compressed.
+pub fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
 }

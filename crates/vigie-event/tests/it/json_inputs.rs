@@ -1,32 +1,15 @@
 //! JSON lines, JSON arrays, gzip, directories and discovery, on temporary files.
 
-mod common;
+use crate::common;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use common::read_all;
-use flate2::write::GzEncoder;
-use flate2::Compression;
+use common::{gz, read_all};
 use serde_json::json;
 use vigie_event::{discover, Format, Position, ReadErrorKind, ReadOptions};
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    if let Some(parent) = p.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
+use vigie_test_support::write_file as write;
 
 const LINES: &[u8] =
     b"{\"a\": 1}\n\n  \n{\"a\": 2, \"b\": {\"c\": \"x\"}}\r\n[1]\n{\"a\": \n\"str\"\n{\"a\": 3}";

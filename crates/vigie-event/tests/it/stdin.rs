@@ -1,13 +1,11 @@
 //! `-` reads standard input: the test re-runs its own binary as a child fed through a pipe.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
 use vigie_event::{discover, ReadOptions};
 
 const CHILD_ENV: &str = "VIGIE_EVENT_STDIN_CHILD";
@@ -33,7 +31,15 @@ fn stdin_child() {
 
 fn via_stdin(bytes: &[u8]) -> String {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["stdin_child", "--exact", "--nocapture", "--test-threads=1"])
+        // The full test path (module included): `--exact` must name this test only.
+        .args([
+            concat!(module_path!(), "::stdin_child")
+                .split_once("::")
+                .map_or("stdin_child", |(_, path)| path),
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -54,17 +60,11 @@ fn via_stdin(bytes: &[u8]) -> String {
         .to_string()
 }
 
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
-
 #[test]
 fn stdin_json_lines_and_gzip() {
     let text = b"{\"a\":1}\n[2]\n{\"a\":3}\n";
     assert_eq!(via_stdin(text), "events=2 errors=1 bytes=20 source=-");
-    let z = gz(text);
+    let z = common::gz(text);
     let want = format!("events=2 errors=1 bytes={} source=-", z.len());
     assert_eq!(via_stdin(&z), want);
 }
@@ -75,7 +75,7 @@ fn stdin_evtx_and_gzip_evtx() {
         std::fs::read(common::shared().join("evtx/edge-cases/new-user-security.evtx")).unwrap();
     let want = format!("events=4 errors=0 bytes={} source=-", raw.len());
     assert_eq!(via_stdin(&raw), want);
-    let z = gz(&raw);
+    let z = common::gz(&raw);
     let want = format!("events=4 errors=0 bytes={} source=-", z.len());
     assert_eq!(via_stdin(&z), want);
 }
@@ -93,7 +93,7 @@ fn named_pipe_is_a_stream() {
     let path = fifo.clone();
     let writer = std::thread::spawn(move || {
         let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
-        f.write_all(&gz(b"{\"a\":1}\n{\"a\":2}\n")).unwrap();
+        f.write_all(&common::gz(b"{\"a\":1}\n{\"a\":2}\n")).unwrap();
     });
     let out = common::read_all(&files[0], &ReadOptions::default());
     writer.join().unwrap();

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use vigie_model::{generate, generate_model, load_str, validate, Format, GenOptions};
 
-const SMALL: &str = include_str!("../../../models/example-small.yaml");
+const SMALL: &str = vigie_test_support::EXAMPLE_SMALL_MODEL;
 
 fn line_count(text: &str) -> u32 {
     text.lines().count().max(1) as u32 + 1

@@ -1,18 +1,16 @@
 //! The literal index, logsource groups and value cache only skip work: with all SigmaHQ
 //! rules, matching through them gives exactly the matches of evaluating every rule.
 
-mod common;
-
-#[path = "../benches/support/synth.rs"]
-mod synth;
+use crate::synth;
 
 use serde_json::json;
 use vigie_event::Event;
 use vigie_sigma::{LoadOptions, RuleSet};
+use vigie_test_support::shared;
 
 #[test]
 fn indexed_matching_equals_evaluating_every_rule() {
-    let sigma = common::shared().join("sigma");
+    let sigma = shared().join("sigma");
     let dirs = [
         sigma.join("rules"),
         sigma.join("rules-emerging-threats"),
@@ -82,7 +80,7 @@ fn indexed_matching_equals_evaluating_every_rule() {
 #[test]
 fn indexed_matching_equals_evaluating_every_rule_on_evtx() {
     use vigie_event::{discover, read_input, ReadOptions};
-    let shared = common::shared();
+    let shared = shared();
     let (rs, _) = RuleSet::load(&[shared.join("sigma/rules")], &LoadOptions::default()).unwrap();
     let (inputs, _) = discover(&[shared.join("evtx")]);
     // Every 20th record of every file: all channels and shapes, in a bounded time.

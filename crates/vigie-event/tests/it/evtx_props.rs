@@ -1,6 +1,6 @@
 //! Damaged EVTX bytes never panic the reader, and what comes out is counted.
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use vigie_event::{read_bytes, ReadErrorKind, ReadOptions};

@@ -1,8 +1,10 @@
 //! `vigie hunt` and `vigie rules check` as a user runs them: formats, exit codes,
 //! damaged inputs, filters, determinism.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
+
+use vigie_test_support::{repo_root, shared};
 
 const RULE: &str = r#"title: Encoded PowerShell
 id: 11111111-2222-3333-4444-555555555555
@@ -348,18 +350,6 @@ fn rules_check_lists_refusals() {
     assert_eq!(o.status.code(), Some(2));
 }
 
-fn shared() -> PathBuf {
-    let p = std::env::var_os("VIGIE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        p.join("evtx/edge-cases").is_dir(),
-        "test data not found at {} (set VIGIE_SHARED to the shared/ folder)",
-        p.display()
-    );
-    p
-}
-
 #[test]
 fn damaged_evtx_are_counted_not_fatal() {
     let f = Fixture::new();
@@ -404,7 +394,7 @@ fn damaged_evtx_are_counted_not_fatal() {
 
 #[test]
 fn correlation_hits_come_last_and_are_marked() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = repo_root();
     let o = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .args(["hunt", "--format", "jsonl", "-q", "--rules"])
         .arg(root.join("rules"))

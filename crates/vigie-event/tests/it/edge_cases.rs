@@ -1,7 +1,7 @@
 //! Every EVTX edge case in the shared data is read without panic; damaged records are
 //! reported and the good ones still come out.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

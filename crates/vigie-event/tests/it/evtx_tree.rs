@@ -3,7 +3,7 @@
 //! every value, in order, and the same time. Checked on every record of the shared EVTX
 //! corpus, whose trees must also equal the `evtx` crate's own `Value`s.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 use vigie_event::{discover, read_input, Event, Format, ReadOptions};

@@ -4,7 +4,7 @@ use vigie_model::{load_str, DepMember, Entity, Format, NONE};
 
 #[test]
 fn lookups_match_positions() {
-    let text = include_str!("../../../models/example-small.yaml");
+    let text = vigie_test_support::EXAMPLE_SMALL_MODEL;
     let m = match load_str(text, "e", Format::Yaml) {
         Ok(l) => l.model,
         Err(d) => panic!("{d:#?}"),

@@ -1,15 +1,14 @@
 //! Loading the whole SigmaHQ repository: everything loads except what the specification
 //! says a tool must refuse.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use vigie_sigma::{LoadOptions, RefusalKind, RuleSet};
+use vigie_test_support::shared;
 
 fn load(folder: &str) -> (RuleSet, vigie_sigma::LoadReport) {
-    let p = common::shared().join("sigma").join(folder);
+    let p = shared().join("sigma").join(folder);
     let t = Instant::now();
     let r = RuleSet::load(&[p], &LoadOptions::default()).expect("rules folder readable");
     eprintln!("{folder}: loaded in {:?}", t.elapsed());

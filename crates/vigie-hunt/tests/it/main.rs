@@ -1,0 +1,7 @@
+//! The integration tests of `vigie-hunt`, one module per topic, built as one test binary:
+//! each binary links the whole dependency tree, so one per crate keeps `cargo test`
+//! from spending its time linking. Add a topic as a module here, not as `tests/*.rs`.
+
+mod pipeline;
+mod regression;
+mod session;

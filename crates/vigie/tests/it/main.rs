@@ -1,0 +1,8 @@
+//! The integration tests of `vigie`, one module per topic, built as one test binary:
+//! each binary links the whole dependency tree, so one per crate keeps `cargo test`
+//! from spending its time linking. Add a topic as a module here, not as `tests/*.rs`.
+
+mod embedded_defaults;
+mod help_and_drawing;
+mod hunt_cli;
+mod hunt_output;
