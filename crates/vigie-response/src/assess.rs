@@ -5,8 +5,6 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use serde::Serialize;
-
 use crate::error::Error;
 use crate::graph::{Graph, NodeId, NodeKind, NONE};
 use crate::impact::{self, Outage};
@@ -63,7 +61,7 @@ pub fn dijkstra(g: &Graph, sources: &[NodeId]) -> Reach {
 }
 
 /// One step of an attack path.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Step {
     pub from: String,
     pub to: String,
@@ -72,7 +70,7 @@ pub struct Step {
 }
 
 /// A crown jewel and the fastest way to it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct JewelPath {
     pub id: String,
     pub name: String,
@@ -84,7 +82,7 @@ pub struct JewelPath {
 }
 
 /// A reachable asset.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Reached {
     pub id: String,
     pub kind: NodeKind,
@@ -93,7 +91,7 @@ pub struct Reached {
 }
 
 /// The `assess` answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct AssessReport {
     pub compromised: Vec<String>,
     /// Assets reachable beyond the compromised ones.

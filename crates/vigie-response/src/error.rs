@@ -55,14 +55,14 @@ pub enum Error {
     /// `contain` with every protected asset already compromised.
     #[error("nothing to protect: every protected asset is already compromised (use --protect)")]
     NothingToProtect,
-    /// Another request that makes no sense for this model (`restore`: nothing down, no crew).
-    #[error("{0}")]
-    Request(String),
+    /// `restore` with nothing down.
+    #[error("nothing is down")]
+    NothingDown,
+    /// `restore --crews 0`.
+    #[error("--crews must be at least 1")]
+    NoCrews,
     /// `restore --order` that is not a priority list of the downed assets.
     /// (Not a `#[source]`: the message already holds it, and error chains print it once.)
     #[error("invalid --order: {0}")]
     Order(crate::restore_order::OrderError),
-    /// Writing an output file or running Graphviz failed.
-    #[error("{0}")]
-    Output(String),
 }

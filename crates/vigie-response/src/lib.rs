@@ -13,12 +13,11 @@
 
 pub mod assess;
 pub mod contain;
-pub mod dot;
+pub mod drawing;
 pub mod error;
 mod from_model;
 pub mod graph;
 pub mod impact;
-pub mod render;
 pub mod report;
 pub mod restore;
 pub mod restore_order;

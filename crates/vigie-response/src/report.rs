@@ -1,12 +1,10 @@
 //! Serializable pieces shared by the assess / contain / restore reports.
 
-use serde::Serialize;
-
 use crate::graph::Graph;
 use crate::impact::Impact;
 
 /// A service that is down or degraded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ServiceImpact {
     pub id: String,
     pub name: String,
@@ -17,7 +15,7 @@ pub struct ServiceImpact {
 }
 
 /// One customer segment's loss.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SegmentImpact {
     pub id: String,
     pub name: String,

@@ -8,7 +8,6 @@
 //! improve.
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 
 use crate::contain::Optimality;
 use crate::error::Error;
@@ -31,7 +30,7 @@ pub struct RestoreRequest {
 }
 
 /// An order and what it costs (the optimum, beside a person's order).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct OrderCost {
     pub order: Vec<String>,
     pub customer_hours: f64,
@@ -41,7 +40,7 @@ pub struct OrderCost {
 }
 
 /// An asset's restoration.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct AssetStep {
     pub id: String,
     pub name: String,
@@ -54,7 +53,7 @@ pub struct AssetStep {
 }
 
 /// A service's return.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ServiceStep {
     pub id: String,
     pub name: String,
@@ -69,7 +68,7 @@ pub struct ServiceStep {
 }
 
 /// One element of the critical path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CriticalStep {
     /// "asset" or "service".
     pub kind: &'static str,
@@ -83,7 +82,7 @@ pub struct CriticalStep {
 }
 
 /// The `restore` answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RestoreReport {
     pub down: Vec<String>,
     pub crews: Option<usize>,
@@ -144,10 +143,10 @@ pub fn restore_with(g: &Graph, req: &RestoreRequest) -> Result<RestoreReport, Er
     let down = &req.down;
     let crews = req.crews;
     if down.is_empty() {
-        return Err(Error::Request("nothing is down".into()));
+        return Err(Error::NothingDown);
     }
     if crews == Some(0) {
-        return Err(Error::Request("--crews must be at least 1".into()));
+        return Err(Error::NoCrews);
     }
     let mut outage = Outage::default();
     for t in down {

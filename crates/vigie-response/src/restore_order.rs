@@ -64,8 +64,6 @@
 
 use std::time::Instant;
 
-use serde::Serialize;
-
 use crate::graph::{Graph, Member, NodeId, NONE};
 use crate::impact::{down_closure, NodeTimes, Outage};
 
@@ -129,7 +127,7 @@ impl Default for SearchConfig {
 }
 
 /// What the search did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct OrderSearchStats {
     /// Downed assets (jobs) ordered.
     pub downed_assets: usize,

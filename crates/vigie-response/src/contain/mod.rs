@@ -6,7 +6,6 @@ pub mod search;
 use std::time::Instant;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
 
 use crate::error::Error;
 use crate::graph::{Graph, NodeId, NodeKind};
@@ -27,7 +26,7 @@ pub struct ContainRequest {
 }
 
 /// One action, named for people.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ActionReport {
     /// isolate | disable_identity | block_flow | take_offline
     pub action: &'static str,
@@ -36,7 +35,7 @@ pub struct ActionReport {
 }
 
 /// A plan and what it costs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PlanReport {
     pub label: String,
     pub actions: Vec<ActionReport>,
@@ -55,12 +54,11 @@ pub struct PlanReport {
     pub residual_reach: usize,
     /// Protected assets still reachable (0 for a complete plan).
     pub protected_reached: usize,
-    #[serde(skip)]
     pub raw: Vec<Action>,
 }
 
 /// Optimality certificate of the cheapest plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Optimality {
     /// The plan is proven cheapest (within --max-actions when given).
     pub optimal: bool,
@@ -71,7 +69,7 @@ pub struct Optimality {
 }
 
 /// The `contain` answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ContainReport {
     pub compromised: Vec<String>,
     pub protected: Vec<String>,

@@ -12,7 +12,6 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashSet;
-use serde::Serialize;
 
 use super::problem::{outage_of, Action, Problem};
 use crate::impact;
@@ -43,7 +42,7 @@ impl Default for SearchConfig {
 }
 
 /// Counters describing the search effort.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct SearchStats {
     /// Candidate actions the search branched over.
     pub candidate_actions: usize,

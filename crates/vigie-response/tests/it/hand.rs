@@ -232,7 +232,11 @@ fn dot_marks_the_cut_and_the_crown_jewels() {
     )
     .expect("contain");
     let plan = r.plan.expect("a plan");
-    let dot = vigie_response::dot::render(&g, &ids(&g, &["A"]), &plan.raw);
+    let dot = vigie_render::response::dot::dot(&vigie_response::drawing::drawing(
+        &g,
+        &ids(&g, &["A"]),
+        &plan.raw,
+    ));
     assert!(dot.starts_with("digraph vigie {") && dot.trim_end().ends_with('}'));
     // acct and D1 are cut; D2 is the crown jewel; A is compromised.
     assert_eq!(dot.matches("xlabel=\"CUT\"").count(), 2, "{dot}");

@@ -7,7 +7,7 @@ use vigie_response::assess::assess;
 use vigie_response::contain::{contain, ContainReport, ContainRequest};
 use vigie_response::graph::{Graph, GraphBuilder, Member, NodeKind, Target};
 use vigie_response::restore::restore;
-use vigie_response::{from_model, render, Error};
+use vigie_response::{from_model, Error};
 
 fn demo_graph() -> Graph {
     from_model(&demo()).expect("demo model builds")
@@ -76,7 +76,7 @@ fn demo_optimum_costs_fewer_customer_equivalents_than_isolating_everything() {
     assert_eq!(seg("consumer-mobile").customer_equivalents, 585_000.0);
     assert_eq!(seg("enterprise").service_lost, 0.3);
     assert_eq!(seg("enterprise").customer_equivalents, 750_000.0);
-    let text = render::contain(&r);
+    let text = vigie_render::response::text::contain(&r);
     assert!(text.contains("customer-equivalents"), "{text}");
 }
 
@@ -140,6 +140,8 @@ fn json_numbers_carry_no_float_noise() {
     let g = demo_graph();
     let src = nodes(&g, &["emp-web-1", "emp-app-1"]);
     let a = assess(&g, &src, 0).expect("assess");
+    use vigie_wire::v1::response as wire;
+    let a = wire::AssessReport::from(&a);
     let json = serde_json::to_value(&a).expect("json");
     // host_to_hosted_hours is 0.1 in the model: it prints as 0.1.
     let text = serde_json::to_string(&a).expect("json");
@@ -147,6 +149,7 @@ fn json_numbers_carry_no_float_noise() {
     assert!(!text.contains("0.10000000149011612"));
     assert_no_float_noise("assess", &json);
     let c = demo_contain(&g);
+    let c = wire::ContainReport::from(&c);
     assert_no_float_noise("contain", &serde_json::to_value(&c).expect("json"));
     let down: Vec<Target> = nodes(&g, &["dc-1", "dc-2", "dc-3", "dc-4", "emp-app-1"])
         .into_iter()
@@ -154,6 +157,7 @@ fn json_numbers_carry_no_float_noise() {
         .collect();
     for crews in [None, Some(1), Some(2)] {
         let r = restore(&g, &down, crews).expect("restore");
+        let r = wire::RestoreReport::from(&r);
         assert_no_float_noise("restore", &serde_json::to_value(&r).expect("json"));
     }
 }
@@ -179,7 +183,7 @@ fn assess_lists_crown_jewels_soonest_first_without_repeating_shared_steps() {
     }
     // Text: the paths come from one shortest-path tree, so once shared prefixes are
     // collapsed no step is printed twice.
-    let text = render::assess(&a);
+    let text = vigie_render::response::text::assess(&a);
     let jewels = text
         .split("\nCrown jewels")
         .nth(1)

@@ -165,7 +165,7 @@ proptest! {
         if let Ok(rep) = contain(&g, &req) {
             if let Some(p) = &rep.plan {
                 prop_assert!(p.complete);
-                let _ = vigie_response::dot::render(&g, &comp, &p.raw);
+                let _ = vigie_render::response::dot::dot(&vigie_response::drawing::drawing(&g, &comp, &p.raw));
             }
         }
         let down: Vec<Target> = comp.iter().map(|&c| Target::Node(c)).collect();

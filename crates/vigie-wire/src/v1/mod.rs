@@ -3,6 +3,7 @@
 mod detection;
 mod fields;
 mod hunt;
+pub mod response;
 
 pub use detection::{Correlation, Detection, EventRef};
 pub use fields::Fields;

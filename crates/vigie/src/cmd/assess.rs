@@ -59,11 +59,12 @@ pub struct Incident {
 }
 
 impl Incident {
-    /// The response graph of the model and the compromised assets resolved on it.
-    pub fn load(&self) -> anyhow::Result<(Graph, Vec<u32>)> {
-        let g = load_graph(self.model.as_deref())?;
+    /// The response graph of the model, the model's digest, and the compromised assets
+    /// resolved on the graph.
+    pub fn load(&self) -> anyhow::Result<(Graph, String, Vec<u32>)> {
+        let (g, digest) = load_graph(self.model.as_deref())?;
         let compromised = g.resolve_nodes("compromised asset", &clean(&self.compromised))?;
-        Ok((g, compromised))
+        Ok((g, digest, compromised))
     }
 }
 
@@ -92,13 +93,16 @@ impl GraphOutput {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (g, compromised) = args.incident.load()?;
+    let (g, digest, compromised) = args.incident.load()?;
     let t = Instant::now();
     let report = vigie_response::assess::assess(&g, &compromised, args.limit)?;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "assess computed");
     match args.format {
-        Format::Text => print!("{}", vigie_response::render::assess(&report)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print!("{}", vigie_render::response::text::assess(&report)),
+        Format::Json => print_json(
+            &digest,
+            vigie_wire::v1::response::AssessReport::from(&report),
+        )?,
     }
     // After the report: a failed drawing (no Graphviz, unwritable file) must not cost
     // the commander the answer.
@@ -114,8 +118,9 @@ pub fn clean(ids: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Load the model (or the demo) and build the response graph, logging the timings.
-pub fn load_graph(path: Option<&Path>) -> anyhow::Result<Graph> {
+/// Load the model (or the demo) and build the response graph, logging the timings;
+/// with the model's digest (`vigie_model::digest`), which the JSON reports carry.
+pub fn load_graph(path: Option<&Path>) -> anyhow::Result<(Graph, String)> {
     let t = Instant::now();
     let model = match path {
         Some(p) => vigie_model::load(p).map_err(|diags| {
@@ -140,14 +145,17 @@ pub fn load_graph(path: Option<&Path>) -> anyhow::Result<Graph> {
             path.map_or("the demo model".into(), |p| p.display().to_string())
         )
     })?;
-    drop(model);
     tracing::info!(
         seconds = t.elapsed().as_secs_f64(),
         nodes = g.node_count(),
         edges = g.edge_count(),
         "graph built"
     );
-    Ok(g)
+    let t = Instant::now();
+    let digest = vigie_model::digest(&model);
+    drop(model);
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), "model digest");
+    Ok((g, digest))
 }
 
 /// Write `--dot` and/or `--svg`.
@@ -161,12 +169,20 @@ fn write_graph(
     if dot.is_none() && svg.is_none() {
         return Ok(());
     }
-    let text = vigie_response::dot::render(g, compromised, plan);
+    use vigie_render::response::dot as draw;
+    let text = draw::dot(&vigie_response::drawing::drawing(g, compromised, plan));
     if let Some(p) = dot {
-        vigie_response::dot::write_dot(p, &text)?;
+        draw::write_dot(p, &text)?;
     }
     if let Some(p) = svg {
-        vigie_response::dot::write_svg(p, &text)?;
+        draw::write_svg(p, &text)?;
     }
+    Ok(())
+}
+
+/// A report as the wire's JSON, in its envelope (schema version, model digest).
+pub fn print_json<T: serde::Serialize>(model_digest: &str, report: T) -> anyhow::Result<()> {
+    let env = vigie_wire::v1::response::Envelope::new(model_digest, report);
+    println!("{}", serde_json::to_string_pretty(&env)?);
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use vigie_response::contain::{contain, ContainRequest, SearchConfig};
 
-use super::assess::{clean, Format, GraphOutput, Incident};
+use super::assess::{clean, print_json, Format, GraphOutput, Incident};
 
 const AFTER_HELP: &str = "\
 A plan is a set of actions (isolate an asset, block a zone-to-zone flow, disable an
@@ -51,7 +51,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (g, compromised) = args.incident.load()?;
+    let (g, digest, compromised) = args.incident.load()?;
     let protect = match &args.protect {
         Some(p) => Some(g.resolve_nodes("protected asset", &clean(p))?),
         None => None,
@@ -77,8 +77,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map(|p| p.raw.clone())
         .unwrap_or_default();
     match args.format {
-        Format::Text => print!("{}", vigie_response::render::contain(&report)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print!("{}", vigie_render::response::text::contain(&report)),
+        Format::Json => print_json(
+            &digest,
+            vigie_wire::v1::response::ContainReport::from(&report),
+        )?,
     }
     // After the report: a failed drawing must not cost the commander the plan.
     args.graph_out.write(&g, &compromised, &plan)?;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::assess::{clean, load_graph, Format};
+use super::assess::{clean, load_graph, print_json, Format};
 
 const AFTER_HELP: &str = "\
 Everything given is down from hour 0; each asset comes back its recovery time after a
@@ -46,7 +46,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let g = load_graph(args.model.as_deref())?;
+    let (g, digest) = load_graph(args.model.as_deref())?;
     let down = g.resolve_targets("id", &clean(&args.down))?;
     let order = match &args.order {
         Some(ids) => {
@@ -66,8 +66,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let report = vigie_response::restore::restore_with(&g, &req)?;
     match args.format {
-        Format::Text => print!("{}", vigie_response::render::restore(&report)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print!("{}", vigie_render::response::text::restore(&report)),
+        Format::Json => print_json(
+            &digest,
+            vigie_wire::v1::response::RestoreReport::from(&report),
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,11 +1,12 @@
-//! Terminal rendering of the reports (the JSON twin is the serde form of the same structs).
+//! The reports of `assess`, `contain` and `restore` as text for a terminal (their JSON
+//! twins are `vigie_wire::v1`'s).
 
 use std::fmt::Write as _;
 
-use crate::assess::{AssessReport, JewelPath};
-use crate::contain::{ContainReport, PlanReport};
-use crate::report::human;
-use crate::restore::RestoreReport;
+use vigie_response::assess::{AssessReport, JewelPath};
+use vigie_response::contain::{ContainReport, PlanReport};
+use vigie_response::report::human;
+use vigie_response::restore::RestoreReport;
 
 /// `vigie assess` text.
 pub fn assess(r: &AssessReport) -> String {
@@ -311,7 +312,7 @@ pub fn restore(r: &RestoreReport) -> String {
     s
 }
 
-fn critical(s: &mut String, path: &[crate::restore::CriticalStep]) {
+fn critical(s: &mut String, path: &[vigie_response::restore::CriticalStep]) {
     for c in path {
         let via = c
             .via

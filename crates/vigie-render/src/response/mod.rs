@@ -1,0 +1,4 @@
+//! What a person reads of the response commands.
+
+pub mod dot;
+pub mod text;
