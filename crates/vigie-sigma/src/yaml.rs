@@ -175,10 +175,13 @@ impl From<TreeError> for YamlError {
             limit: e.kind == ErrorKind::Limit,
             line: e.pos.line as usize,
             column: e.pos.column as usize,
+            // The reader keeps the first of duplicate keys for loaders that go on; a rule
+            // with one is refused, so that remark would mislead here.
             message: e
                 .message
                 .strip_prefix("YAML syntax: ")
                 .unwrap_or(&e.message)
+                .trim_end_matches(" (the first one is kept)")
                 .to_string(),
         }
     }
@@ -227,7 +230,7 @@ fn resolve(text: String) -> Y {
         "false" | "False" | "FALSE" => return Y::Bool(false),
         _ => {}
     }
-    if let Some(v) = parse_int(&text, true) {
+    if let Some(v) = parse_int(&text) {
         return if let Ok(u) = u64::try_from(v) {
             Y::Number(Number::PosInt(u))
         } else if let Ok(i) = i64::try_from(v) {
@@ -257,10 +260,9 @@ fn leading_zero_digits(s: &str) -> bool {
 }
 
 /// Decimal, `0x`, `0o` or `0b` integer with an optional sign.
-fn parse_int(s: &str, negative: bool) -> Option<i128> {
+fn parse_int(s: &str) -> Option<i128> {
     let (neg, body) = match s.strip_prefix('-') {
-        Some(rest) if negative => (true, rest),
-        Some(_) => return None,
+        Some(rest) => (true, rest),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     if body.starts_with(['+', '-']) {
@@ -363,6 +365,9 @@ mod tests {
         let e = parse("a: 1\nb: [\n", &Limits::default()).unwrap_err();
         assert!(!e.limit);
         assert!(e.line >= 2, "{e}");
+        let e = parse("a: 1\na: 2\n", &Limits::default()).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 1));
+        assert_eq!(e.message, "duplicate key `a`");
         let e = parse(&format!("a: {}", "[".repeat(1000)), &Limits::default()).unwrap_err();
         assert!(e.limit, "{e}");
         assert_eq!(e.line, 1);
