@@ -112,11 +112,10 @@ fn pieces(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     println!("read {:.2}s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let m: vigie_model::Model = if path.ends_with(".yaml") {
-        let r = serde_yaml::from_str(&text);
-        if let Err(e) = &r {
-            println!("serde_yaml: {e}");
-        }
-        r?
+        let limits = vigie_model::tree::Limits::default();
+        let root = vigie_model::tree::parse_yaml(&text, &limits)
+            .map_err(|e| format!("{} YAML error(s), first: {:?}", e.len(), e.first()))?;
+        vigie_model::de::from_node(&root)?
     } else {
         serde_json::from_str(&text)?
     };

@@ -1,12 +1,16 @@
 //! Loading a model from YAML or JSON with every problem reported at once, each with
 //! `file:line:column`.
 //!
+//! A file over [`LoadOptions::max_bytes`] (2 GiB by default) is refused before it is read;
+//! nesting depth and alias expansion are bounded by the reader ([`vigie_yaml::Limits`]).
+//!
 //! YAML always goes through the positioned tree ([`crate::tree`]): each entity is
 //! deserialized on its own so one bad asset does not hide the next. JSON first takes the
 //! fast path (serde_json straight into the types, which a million-asset file needs); only
 //! when something is wrong is the positioned tree built, to report every error with its
 //! place.
 
+use std::io::Read;
 use std::path::Path;
 
 use rustc_hash::FxHashSet;
@@ -15,7 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::de::from_node;
 use crate::diag::{Diagnostic, Severity};
 use crate::tree::{
-    locate, parse_json, parse_yaml, parse_yaml_with, Node, Pos, Step, TreeError, Value,
+    locate, parse_json, parse_yaml, parse_yaml_with, Limits, Node, Pos, Step, TreeError, Value,
 };
 use crate::types::Model;
 use crate::validate::{check, path_string, Issue};
@@ -93,20 +97,72 @@ pub fn load(path: impl AsRef<Path>) -> Result<Model, Vec<Diagnostic>> {
     Ok(loaded.model)
 }
 
+/// How to load a model file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Largest file accepted, in bytes; a bigger one is refused before it is read.
+    pub max_bytes: u64,
+}
+
+/// Default [`LoadOptions::max_bytes`]: 2 GiB, ten times the biggest generated model
+/// vigie is benchmarked on, and still within what a machine can hold as text and tree.
+pub const DEFAULT_MAX_MODEL_BYTES: u64 = 2 << 30;
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_bytes: DEFAULT_MAX_MODEL_BYTES,
+        }
+    }
+}
+
 /// Load a model file, returning its warnings too.
 pub fn load_report(path: impl AsRef<Path>) -> Result<Loaded, Vec<Diagnostic>> {
+    load_report_with(path, &LoadOptions::default())
+}
+
+fn file_error(file: &str, message: String) -> Vec<Diagnostic> {
+    vec![Diagnostic {
+        file: file.to_string(),
+        line: 0,
+        column: 0,
+        severity: Severity::Error,
+        path: String::new(),
+        message,
+    }]
+}
+
+/// Load a model file with options, returning its warnings too.
+pub fn load_report_with(
+    path: impl AsRef<Path>,
+    opts: &LoadOptions,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![Diagnostic {
-            file: file.clone(),
-            line: 0,
-            column: 0,
-            severity: Severity::Error,
-            path: String::new(),
-            message: format!("cannot read the model: {e}"),
-        }]
-    })?;
+    let too_big = |size: u64| {
+        file_error(
+            &file,
+            format!(
+                "the model is {size} bytes, over the limit of {} bytes (raise it with \
+                 --max-model-bytes)",
+                opts.max_bytes
+            ),
+        )
+    };
+    let cannot_read = |e: std::io::Error| file_error(&file, format!("cannot read the model: {e}"));
+    let f = std::fs::File::open(path).map_err(cannot_read)?;
+    let size = f.metadata().map_err(cannot_read)?.len();
+    if size > opts.max_bytes {
+        return Err(too_big(size));
+    }
+    // A pipe or device has no size up front: the read itself stops past the limit.
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    f.take(opts.max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > opts.max_bytes {
+        return Err(too_big(bytes.len() as u64));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
@@ -138,12 +194,12 @@ pub fn load_str(text: &str, origin: &str, format: Format) -> Result<Loaded, Vec<
                     });
                 }
                 // Positions are only needed now: build the tree for them.
-                let root = parse_json(text).ok();
+                let root = parse_json(text, &Limits::default()).ok();
                 let map = IndexMap::identity();
                 finish(model, issues, Vec::new(), root.as_ref(), &map, origin)
             }
             Err(serde_err) => {
-                let root = match parse_json(text) {
+                let root = match parse_json(text, &Limits::default()) {
                     Ok(root) => root,
                     Err(errors) => return Err(tree_errors(origin, errors)),
                 };
@@ -392,7 +448,8 @@ fn from_yaml(text: &str, origin: &str) -> Result<Loaded, Vec<Diagnostic>> {
                 Some(node)
             }
         };
-        parse_yaml_with(text, Some(&mut sink)).map_err(|e| tree_errors(origin, e))?
+        parse_yaml_with(text, &Limits::default(), Some(&mut sink))
+            .map_err(|e| tree_errors(origin, e))?
     };
     c.root(&root, origin)?;
     let issues = check(&c.model, &c.broken);
@@ -400,7 +457,7 @@ fn from_yaml(text: &str, origin: &str) -> Result<Loaded, Vec<Diagnostic>> {
     if issues.is_empty() {
         return finish(c.model, issues, typed, None, &c.map, origin);
     }
-    let full = parse_yaml(text).ok();
+    let full = parse_yaml(text, &Limits::default()).ok();
     finish(c.model, issues, typed, full.as_ref(), &c.map, origin)
 }
 
@@ -442,5 +499,56 @@ fn finish(
             model,
             warnings: diags,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_yaml_reads_back_to_the_same_model() {
+        let demo = crate::demo();
+        let text = crate::to_yaml(&demo).unwrap();
+        let back = load_str(&text, "<to_yaml>", Format::Yaml).unwrap();
+        assert_eq!(back.model, demo);
+        // Written once more, the same text: nothing drifts through a round trip.
+        assert_eq!(crate::to_yaml(&back.model).unwrap(), text);
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.yaml");
+        std::fs::write(&path, crate::DEMO_YAML).unwrap();
+        let opts = LoadOptions { max_bytes: 100 };
+        let d = load_report_with(&path, &opts).unwrap_err();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message.contains("over the limit of 100 bytes"),
+            "{d:?}"
+        );
+        let roomy = LoadOptions {
+            max_bytes: crate::DEMO_YAML.len() as u64,
+        };
+        assert!(load_report_with(&path, &roomy).is_ok());
+    }
+
+    #[test]
+    fn an_alias_bomb_is_one_error() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let prev = if i == 1 {
+                "a".to_string()
+            } else {
+                format!("b{}", i - 1)
+            };
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            text.push_str(&format!("b{i}: &b{i} [{refs}]\n"));
+        }
+        let d = load_str(&text, "bomb.yaml", Format::Yaml).unwrap_err();
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert!(d[0].message.contains("aliases expand"), "{d:?}");
+        assert!(d[0].line > 0 && d[0].column > 0);
     }
 }

@@ -32,6 +32,7 @@ mod ruleset;
 pub mod sstr;
 pub mod types;
 pub mod values;
+pub mod yaml;
 
 pub use correlation::Correlator;
 pub use load::LoadOptions;
@@ -71,21 +72,30 @@ static EMPTY_CORR: std::sync::LazyLock<correlation::Compiled> =
 
 /// Parses and compiles one YAML document (rule, filter or correlation) on its own, with
 /// the default mapping and no placeholders: the entry point for fuzzing and validation.
-pub fn parse_rule_str(yaml: &str) -> Result<(), Refusal> {
+pub fn parse_rule_str(yaml_text: &str) -> Result<(), Refusal> {
     let refuse = |kind, reason: String, line| Refusal {
         file: Arc::from("<string>"),
         line,
+        column: None,
         rule: None,
         kind,
         reason,
     };
-    let y: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| {
-        refuse(
-            RefusalKind::Syntax,
-            placeholders::yaml_err(&e),
-            e.location().map(|l| l.line()),
-        )
-    })?;
+    let y = match yaml::parse(yaml_text, &yaml::default_limits()) {
+        Ok(Some(y)) => y,
+        Ok(None) => yaml::Y::Null,
+        Err(e) => {
+            let kind = if e.limit {
+                RefusalKind::Limit
+            } else {
+                RefusalKind::Syntax
+            };
+            return Err(Refusal {
+                column: Some(e.column),
+                ..refuse(kind, e.message, Some(e.line))
+            });
+        }
+    };
     let mut names: Vec<String> = Vec::new();
     let mut intern = |n: &str| match names.iter().position(|x| x == n) {
         Some(i) => i as u32,

@@ -1,25 +1,30 @@
 //! Loading: files → YAML documents → rules, filters and correlations; refusals collected
-//! with file, line and reason; everything compiled into a [`RuleSet`].
+//! with file, line (column when known) and reason; everything compiled into a [`RuleSet`].
+//!
+//! Each document goes through the bounded reader ([`crate::yaml`]): a file over
+//! [`LoadOptions::limits`]`.max_bytes` is refused before it is read, and one nested too
+//! deep or with an alias bomb is refused as [`RefusalKind::Limit`] in milliseconds, with
+//! its position; the other files load.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use serde_yaml::Value as Y;
 
 use crate::correlation;
 use crate::detect::{Expr, FieldId};
 use crate::index::{requirement, Prefilter};
 use crate::mapping::{Mapping, Routing};
-use crate::placeholders::{yaml_err, Placeholders};
+use crate::placeholders::Placeholders;
 use crate::rule::{self, DocKind, FilterDef, Logsource, RuleDef};
 use crate::ruleset::{CRule, LsCond, RuleSet, Target};
 use crate::types::{LoadError, LoadReport, Refusal, RefusalKind, RuleId, RuleKind, RuleMeta};
 use crate::values::{Env, Fail};
+use crate::yaml::{self, Y};
 
 /// How to load rules.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Logsource routing and field aliases (default: the embedded mapping).
     pub mapping: Mapping,
@@ -29,6 +34,41 @@ pub struct LoadOptions {
     /// Refuse rules whose logsource the mapping cannot route (default: load them and
     /// apply their detection to every event; they are listed in the report).
     pub strict_logsource: bool,
+    /// Bounds on reading one rule file: size (checked before reading), nesting depth,
+    /// alias expansion. Default: [`yaml::default_limits`].
+    pub limits: vigie_yaml::Limits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            mapping: Mapping::default(),
+            placeholders: None,
+            strict_logsource: false,
+            limits: yaml::default_limits(),
+        }
+    }
+}
+
+/// Why a rule file's text is not available.
+enum SourceError {
+    Io(std::io::Error),
+    /// Bigger than the limit (its size in bytes): not read.
+    TooBig(u64),
+}
+
+/// Reads a rule file, refusing it before reading when it is over `max` bytes.
+fn read_source(p: &std::path::Path, max: usize) -> Result<String, SourceError> {
+    let size = std::fs::metadata(p).map_err(SourceError::Io)?.len();
+    if size > max as u64 {
+        return Err(SourceError::TooBig(size));
+    }
+    let text = std::fs::read_to_string(p).map_err(SourceError::Io)?;
+    // The file may have grown between the two calls.
+    if text.len() > max {
+        return Err(SourceError::TooBig(text.len() as u64));
+    }
+    Ok(text)
 }
 
 /// One YAML document of a file.
@@ -96,12 +136,20 @@ fn collect_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Refusal>), Load
                     Ok(e) => e,
                     Err(err) => {
                         let at = err.path().unwrap_or(p).display().to_string();
+                        // The OS error alone: walkdir's own text repeats the path.
+                        let reason = match err.io_error() {
+                            Some(io) if err.loop_ancestor().is_none() => {
+                                format!("cannot read: {io}")
+                            }
+                            _ => format!("cannot read: {err}"),
+                        };
                         problems.push(Refusal {
                             file: Arc::from(at),
                             line: None,
+                            column: None,
                             rule: None,
-                            kind: RefusalKind::Syntax,
-                            reason: format!("cannot read: {err}"),
+                            kind: RefusalKind::Unreadable,
+                            reason,
                         });
                         continue;
                     }
@@ -137,6 +185,71 @@ impl Fields {
         self.names.push(Arc::from(n));
         i
     }
+}
+
+/// One document, parsed.
+enum Parsed {
+    Rule(RuleDef),
+    Filter(FilterDef),
+    Correlation(Box<correlation::CorrelationDef>),
+}
+
+/// Reads and parses one document of `file`: `None` when it holds nothing (empty, or
+/// `null`), else the rule, filter or correlation, or why it is refused.
+fn parse_doc(
+    doc: &Doc,
+    file: &Arc<str>,
+    limits: &vigie_yaml::Limits,
+    env: &mut Env,
+) -> Option<Result<Parsed, Refusal>> {
+    let refuse = |kind, reason: String, line: Option<usize>, rule: Option<String>| Refusal {
+        file: file.clone(),
+        line,
+        column: None,
+        rule,
+        kind,
+        reason,
+    };
+    if doc.text.trim().is_empty() {
+        return None;
+    }
+    let y = match yaml::parse(doc.text, limits) {
+        Ok(None) | Ok(Some(Y::Null)) => return None,
+        Ok(Some(y)) => y,
+        Err(e) => {
+            let (kind, reason) = if e.limit {
+                (RefusalKind::Limit, e.message)
+            } else {
+                (RefusalKind::Syntax, format!("invalid YAML: {}", e.message))
+            };
+            return Some(Err(Refusal {
+                line: Some(doc.line + e.line.max(1) - 1),
+                column: Some(e.column),
+                ..refuse(kind, reason, None, None)
+            }));
+        }
+    };
+    let label = rule_label(&y);
+    let to_refusal = |f: Fail| {
+        let line =
+            f.at.as_deref()
+                .and_then(|n| find_line(doc, n))
+                .or(Some(doc.line));
+        refuse(f.kind, f.reason, line, label.clone())
+    };
+    let parsed = match rule::kind_of(&y) {
+        Err(f) => Err(f),
+        Ok(DocKind::Rule) => rule::parse_rule(&y, env).map(Parsed::Rule),
+        Ok(DocKind::Filter) => rule::parse_filter(&y, env).map(Parsed::Filter),
+        Ok(DocKind::Correlation) => correlation::parse(&y)
+            .map(|d| Parsed::Correlation(Box::new(d)))
+            .map_err(|(kind, reason)| Fail {
+                kind,
+                reason,
+                at: Some("correlation:".into()),
+            }),
+    };
+    Some(parsed.map_err(to_refusal))
 }
 
 struct Loaded {
@@ -183,12 +296,12 @@ impl RuleSet {
     /// when a given path cannot be read; every bad document is a [`Refusal`].
     pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<(RuleSet, LoadReport), LoadError> {
         let (files, problems) = collect_files(paths)?;
-        let sources: Vec<(Arc<str>, std::io::Result<String>)> = files
+        let sources: Vec<(Arc<str>, Result<String, SourceError>)> = files
             .iter()
             .map(|p| {
                 (
                     Arc::from(p.display().to_string()),
-                    std::fs::read_to_string(p),
+                    read_source(p, opts.limits.max_bytes),
                 )
             })
             .collect();
@@ -214,7 +327,7 @@ impl RuleSet {
     }
 
     fn load_sources(
-        sources: Vec<(Arc<str>, std::io::Result<String>)>,
+        sources: Vec<(Arc<str>, Result<String, SourceError>)>,
         opts: &LoadOptions,
     ) -> (RuleSet, LoadReport) {
         let mut report = LoadReport {
@@ -228,88 +341,78 @@ impl RuleSet {
         let mut doc_digests: Vec<Arc<str>> = Vec::new();
 
         for (file, text) in sources {
+            let refuse_file = |kind, reason: String| Refusal {
+                file: file.clone(),
+                line: None,
+                column: None,
+                rule: None,
+                kind,
+                reason,
+            };
+            let text = match text {
+                Ok(t) if t.len() > opts.limits.max_bytes => {
+                    Err(SourceError::TooBig(t.len() as u64))
+                }
+                other => other,
+            };
             let text = match text {
                 Ok(t) => t,
-                Err(e) => {
-                    report.refused.push(Refusal {
-                        file: file.clone(),
-                        line: None,
-                        rule: None,
-                        kind: RefusalKind::Syntax,
-                        reason: format!("cannot read: {e}"),
-                    });
+                Err(SourceError::Io(e)) => {
+                    let reason = format!("cannot read: {e}");
+                    report
+                        .refused
+                        .push(refuse_file(RefusalKind::Unreadable, reason));
+                    continue;
+                }
+                Err(SourceError::TooBig(size)) => {
+                    let reason = format!(
+                        "the file is {size} bytes, over the limit of {} bytes; not read",
+                        opts.limits.max_bytes
+                    );
+                    report.refused.push(refuse_file(RefusalKind::Limit, reason));
                     continue;
                 }
             };
+            let mut documents = 0usize;
             for doc in split_docs(&text) {
-                let refuse =
-                    |kind, reason: String, line: Option<usize>, rule: Option<String>| Refusal {
-                        file: file.clone(),
-                        line,
-                        rule,
-                        kind,
-                        reason,
-                    };
-                if doc.text.trim().is_empty() {
-                    continue;
-                }
-                let y: Y = match serde_yaml::from_str(doc.text) {
-                    Ok(Y::Null) => continue,
-                    Ok(y) => y,
-                    Err(e) => {
-                        let line = e
-                            .location()
-                            .map(|l| doc.line + l.line() - 1)
-                            .or(Some(doc.line));
-                        report.refused.push(refuse(
-                            RefusalKind::Syntax,
-                            format!("invalid YAML: {}", yaml_err(&e)),
-                            line,
-                            None,
-                        ));
-                        continue;
-                    }
-                };
-                let label = rule_label(&y);
-                let to_refusal = |f: Fail| {
-                    let line =
-                        f.at.as_deref()
-                            .and_then(|n| find_line(&doc, n))
-                            .or(Some(doc.line));
-                    refuse(f.kind, f.reason, line, label.clone())
-                };
-                doc_digests.push(document_digest(doc.text));
                 let mut intern = |n: &str| fields.intern(n);
                 let mut env = Env {
                     intern: &mut intern,
                     placeholders: opts.placeholders.as_ref(),
                 };
-                match rule::kind_of(&y) {
-                    Err(f) => report.refused.push(to_refusal(f)),
-                    Ok(DocKind::Rule) => match rule::parse_rule(&y, &mut env) {
-                        Ok(def) => rules.push(Loaded {
-                            def,
-                            path: file.clone(),
-                            line: doc.line,
-                            digest: document_digest(doc.text),
-                        }),
-                        Err(f) => report.refused.push(to_refusal(f)),
-                    },
-                    Ok(DocKind::Filter) => match rule::parse_filter(&y, &mut env) {
-                        Ok(def) => filters.push((def, file.clone(), doc.line)),
-                        Err(f) => report.refused.push(to_refusal(f)),
-                    },
-                    Ok(DocKind::Correlation) => match correlation::parse(&y) {
-                        Ok(def) => {
-                            corrs.push((def, file.clone(), doc.line, document_digest(doc.text)))
-                        }
-                        Err((kind, reason)) => report.refused.push(to_refusal(Fail {
-                            kind,
-                            reason,
-                            at: Some("correlation:".into()),
-                        })),
-                    },
+                let parsed = match parse_doc(&doc, &file, &opts.limits, &mut env) {
+                    None => continue,
+                    Some(r) => {
+                        doc_digests.push(document_digest(doc.text));
+                        r
+                    }
+                };
+                let parsed = match parsed {
+                    Err(refusal) => {
+                        documents += 1;
+                        report.refused.push(refusal);
+                        continue;
+                    }
+                    Ok(p) => p,
+                };
+                documents += 1;
+                match parsed {
+                    Parsed::Rule(def) => rules.push(Loaded {
+                        def,
+                        path: file.clone(),
+                        line: doc.line,
+                        digest: document_digest(doc.text),
+                    }),
+                    Parsed::Filter(def) => filters.push((def, file.clone(), doc.line)),
+                    Parsed::Correlation(def) => {
+                        corrs.push((*def, file.clone(), doc.line, document_digest(doc.text)))
+                    }
                 }
+            }
+            if documents == 0 {
+                // Neither loaded nor refused would be a silent drop: count it.
+                let reason = "the file holds no YAML document (empty or only comments)".into();
+                report.refused.push(refuse_file(RefusalKind::Empty, reason));
             }
         }
 
@@ -327,6 +430,7 @@ impl RuleSet {
                     report.warnings.push(Refusal {
                         file: r.path.clone(),
                         line: Some(r.line),
+                        column: None,
                         rule: Some(k.to_string()),
                         kind: RefusalKind::Reference,
                         reason: format!(
@@ -353,6 +457,7 @@ impl RuleSet {
                                 report.warnings.push(Refusal {
                                     file: file.clone(),
                                     line: Some(*line),
+                                    column: None,
                                     rule: f.head.id.clone().or(Some(f.head.title.clone())),
                                     kind: RefusalKind::Logsource,
                                     reason: format!(
@@ -369,6 +474,7 @@ impl RuleSet {
                 report.refused.push(Refusal {
                     file: file.clone(),
                     line: Some(*line),
+                    column: None,
                     rule: f.head.id.clone().or(Some(f.head.title.clone())),
                     kind: RefusalKind::Reference,
                     reason: format!(
@@ -386,6 +492,7 @@ impl RuleSet {
                     report.warnings.push(Refusal {
                         file: file.clone(),
                         line: Some(*line),
+                        column: None,
                         rule: f.head.id.clone().or(Some(f.head.title.clone())),
                         kind: RefusalKind::Reference,
                         reason: format!(
@@ -432,6 +539,7 @@ impl RuleSet {
                         report.refused.push(Refusal {
                             file: r.path.clone(),
                             line: Some(r.line),
+                            column: None,
                             rule: r.def.head.id.clone().or(Some(r.def.head.title.clone())),
                             kind: RefusalKind::Logsource,
                             reason: format!(
@@ -650,6 +758,7 @@ fn build_correlations(
             report.refused.push(Refusal {
                 file: path.clone(),
                 line: Some(*line),
+                column: None,
                 rule: d.id.clone().or(Some(d.title.clone())),
                 kind: RefusalKind::Reference,
                 reason: reason.clone(),
@@ -669,6 +778,126 @@ fn build_correlations(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, Instant};
+
+    const OK_RULE: &str = "title: ok\nlogsource:\n  product: windows\ndetection:\n  sel:\n    Image: a.exe\n  condition: sel\n";
+
+    fn deep_rule(depth: usize) -> String {
+        format!(
+            "title: deep\nlogsource:\n  product: windows\ndetection:\n  sel:\n    Image: {}\n  condition: sel\n",
+            "[".repeat(depth)
+        )
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_fast_as_a_limit_and_the_rest_loads() {
+        for depth in [10_000usize, 100_000, 1_000_000] {
+            let deep = deep_rule(depth);
+            let t = Instant::now();
+            let (rs, rep) = RuleSet::load_files(
+                &[("deep.yml", &deep), ("ok.yml", OK_RULE)],
+                &LoadOptions::default(),
+            );
+            let took = t.elapsed();
+            // Measured in debug builds too: the bound is what makes it fast, not -O.
+            assert!(took < Duration::from_secs(2), "depth {depth}: {took:?}");
+            assert_eq!(rs.len(), 1, "depth {depth}");
+            assert_eq!(rep.refused.len(), 1, "{:?}", rep.refused);
+            let r = &rep.refused[0];
+            assert_eq!(r.kind, RefusalKind::Limit, "{r:?}");
+            assert_eq!(&*r.file, "deep.yml");
+            assert_eq!(r.line, Some(6), "{r:?}");
+            assert!(r.column.is_some_and(|c| c > 10), "{r:?}");
+            assert!(r.reason.contains("nesting deeper than"), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn a_two_megabyte_rule_of_hashes_loads() {
+        let mut text = String::from(
+            "title: hashes\nlogsource:\n  product: windows\ndetection:\n  sel:\n    Hashes|contains:\n",
+        );
+        for i in 0..30_000u32 {
+            text.push_str(&format!("      - {i:064x}\n"));
+        }
+        text.push_str("  condition: sel\n");
+        assert!(text.len() > 2_000_000);
+        let (rs, rep) = RuleSet::load_str("hashes.yml", &text, &LoadOptions::default());
+        assert!(rep.refused.is_empty(), "{:?}", rep.refused);
+        assert_eq!(rs.len(), 1);
+    }
+
+    #[test]
+    fn size_limit_refuses_the_file_and_keeps_the_others() {
+        let small = "title: s\nlogsource: {}\ndetection: {a: {X: 1}, condition: a}\n";
+        assert!(OK_RULE.len() > small.len());
+        let opts = LoadOptions {
+            limits: vigie_yaml::Limits {
+                max_bytes: small.len(),
+                ..yaml::default_limits()
+            },
+            ..LoadOptions::default()
+        };
+        let (rs, rep) = RuleSet::load_files(&[("big.yml", OK_RULE), ("small.yml", small)], &opts);
+        assert_eq!(rs.len(), 1);
+        assert_eq!(rep.refused.len(), 1);
+        assert_eq!(rep.refused[0].kind, RefusalKind::Limit);
+        let want = format!("over the limit of {} bytes", small.len());
+        assert!(rep.refused[0].reason.contains(&want), "{:?}", rep.refused);
+    }
+
+    #[test]
+    fn empty_and_unreadable_files_are_counted_under_their_own_kinds() {
+        let sources = vec![
+            (Arc::from("empty.yml"), Ok(String::new())),
+            (
+                Arc::from("comments.yml"),
+                Ok("# nothing\n---\n".to_string()),
+            ),
+            (
+                Arc::from("locked.yml"),
+                Err(SourceError::Io(std::io::Error::from(
+                    std::io::ErrorKind::PermissionDenied,
+                ))),
+            ),
+            (Arc::from("ok.yml"), Ok(OK_RULE.to_string())),
+        ];
+        let (rs, rep) = RuleSet::load_sources(sources, &LoadOptions::default());
+        assert_eq!(rs.len(), 1);
+        let kinds: Vec<(&str, RefusalKind)> =
+            rep.refused.iter().map(|r| (&*r.file, r.kind)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("empty.yml", RefusalKind::Empty),
+                ("comments.yml", RefusalKind::Empty),
+                ("locked.yml", RefusalKind::Unreadable),
+            ]
+        );
+        // The OS error once.
+        let reason = &rep.refused[2].reason;
+        assert_eq!(reason.matches("ermission denied").count(), 1, "{reason}");
+    }
+
+    #[test]
+    fn a_missing_rules_path_names_its_os_error_once() {
+        let e = RuleSet::load(
+            &[PathBuf::from("/nonexistent/vigie-rules")],
+            &LoadOptions::default(),
+        )
+        .err()
+        .map(|e| {
+            let mut text = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                text.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            text
+        })
+        .unwrap_or_default();
+        assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+    }
 
     #[test]
     fn split_docs_tracks_lines() {

@@ -3,87 +3,108 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
-
-use crate::placeholders::yaml_err;
 use crate::sstr::lower;
 use crate::types::LoadError;
+use crate::yaml::{YMap, Y};
 
 /// The embedded default mapping file.
 pub const DEFAULT_MAPPING: &str = include_str!("../mapping/default.yml");
 
-/// A name or a list of names.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany<T> {
-    One(T),
-    Many(Vec<T>),
-}
-
-impl<T> OneOrMany<T> {
-    fn into_vec(self) -> Vec<T> {
-        match self {
-            OneOrMany::One(t) => vec![t],
-            OneOrMany::Many(v) => v,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One `logsources` entry as written.
 struct FileEntry {
-    product: Option<OneOrMany<String>>,
-    category: Option<OneOrMany<String>>,
-    service: Option<OneOrMany<String>>,
-    when: Vec<serde_yaml::Mapping>,
+    product: Option<Vec<String>>,
+    category: Option<Vec<String>>,
+    service: Option<Vec<String>>,
+    when: Vec<YMap>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    #[serde(default)]
-    fields: indexmap_like::Fields,
-    #[serde(default)]
-    logsources: Vec<FileEntry>,
+/// A name or a list of names.
+fn names(v: &Y, what: &str) -> Result<Vec<String>, String> {
+    match v {
+        Y::String(s) => Ok(vec![s.clone()]),
+        Y::Sequence(items) => items
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("{what}: expected a name or a list of names"))
+            })
+            .collect(),
+        _ => Err(format!("{what}: expected a name or a list of names")),
+    }
 }
 
-/// Field aliases keep the file's order; a tiny ordered map on top of serde_yaml.
-mod indexmap_like {
-    use serde::Deserialize;
+/// `fields`: rule field name → alias or list of aliases, in file order.
+fn parse_fields(v: &Y) -> Result<Vec<(String, Vec<String>)>, String> {
+    let m = match v {
+        Y::Null => return Ok(Vec::new()),
+        Y::Mapping(m) => m,
+        _ => return Err("`fields` must be a mapping of field name to aliases".into()),
+    };
+    let mut out = Vec::with_capacity(m.len());
+    for (k, v) in m {
+        let k = k
+            .as_str()
+            .ok_or_else(|| "fields: field name must be a string".to_string())?;
+        let vals = match v {
+            Y::String(s) => vec![s.clone()],
+            Y::Sequence(s) => s
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| format!("{k}: aliases must be strings"))
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(format!("{k}: expected a name or a list of names")),
+        };
+        out.push((k.to_string(), vals));
+    }
+    Ok(out)
+}
 
-    #[derive(Debug, Default)]
-    pub struct Fields(pub Vec<(String, Vec<String>)>);
-
-    impl<'de> Deserialize<'de> for Fields {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            let m = serde_yaml::Mapping::deserialize(d)?;
-            let mut out = Vec::new();
-            for (k, v) in m {
-                let k = k
-                    .as_str()
-                    .ok_or_else(|| serde::de::Error::custom("field name must be a string"))?
-                    .to_string();
-                let vals: Vec<String> = match v {
-                    serde_yaml::Value::String(s) => vec![s],
-                    serde_yaml::Value::Sequence(s) => s
-                        .into_iter()
-                        .map(|x| {
-                            x.as_str().map(str::to_string).ok_or_else(|| {
-                                serde::de::Error::custom(format!("{k}: aliases must be strings"))
-                            })
-                        })
-                        .collect::<Result<_, _>>()?,
-                    _ => {
-                        return Err(serde::de::Error::custom(format!(
-                            "{k}: expected a name or a list of names"
-                        )))
-                    }
+fn parse_entry(v: &Y, where_: &dyn Fn() -> String) -> Result<FileEntry, String> {
+    let Y::Mapping(m) = v else {
+        return Err(format!("{}: must be a mapping", where_()));
+    };
+    let mut e = FileEntry {
+        product: None,
+        category: None,
+        service: None,
+        when: Vec::new(),
+    };
+    let mut has_when = false;
+    for (k, v) in m {
+        let key = k.as_str().unwrap_or("");
+        let what = || format!("{}: {key}", where_());
+        match key {
+            "product" => e.product = (*v != Y::Null).then(|| names(v, &what())).transpose()?,
+            "category" => e.category = (*v != Y::Null).then(|| names(v, &what())).transpose()?,
+            "service" => e.service = (*v != Y::Null).then(|| names(v, &what())).transpose()?,
+            "when" => {
+                has_when = true;
+                let Y::Sequence(alts) = v else {
+                    return Err(format!("{}: must be a list of mappings", what()));
                 };
-                out.push((k, vals));
+                for alt in alts {
+                    let Y::Mapping(a) = alt else {
+                        return Err(format!("{}: must be a list of mappings", what()));
+                    };
+                    e.when.push(a.clone());
+                }
             }
-            Ok(Fields(out))
+            _ => {
+                return Err(format!(
+                    "{}: unknown key `{key}`, expected product, category, service or when",
+                    where_()
+                ))
+            }
         }
     }
+    if !has_when {
+        return Err(format!("{}: missing `when`", where_()));
+    }
+    Ok(e)
 }
 
 /// One field condition of a logsource alternative.
@@ -156,9 +177,34 @@ impl Mapping {
     /// Parses a mapping from YAML text (errors carry `line N`).
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str) -> Result<Mapping, String> {
-        let f: File = serde_yaml::from_str(text).map_err(|e| yaml_err(&e))?;
+        let doc = crate::yaml::parse(text, &crate::yaml::default_limits())
+            .map_err(|e| e.to_string())?
+            .unwrap_or(Y::Null);
+        let (mut fields, mut entries) = (Y::Null, Y::Null);
+        match doc {
+            Y::Null => {}
+            Y::Mapping(m) => {
+                for (k, v) in m {
+                    match k.as_str() {
+                        Some("fields") => fields = v,
+                        Some("logsources") => entries = v,
+                        _ => {
+                            return Err(format!(
+                                "unknown key {k:?} at the top level, expected fields or logsources"
+                            ))
+                        }
+                    }
+                }
+            }
+            _ => return Err("a mapping file is a mapping with `fields` and `logsources`".into()),
+        }
+        let entries = match entries {
+            Y::Null => Vec::new(),
+            Y::Sequence(s) => s,
+            _ => return Err("`logsources` must be a list".into()),
+        };
         let mut logsources = Vec::new();
-        for (i, e) in f.logsources.into_iter().enumerate() {
+        for (i, e) in entries.iter().enumerate() {
             let where_ = || {
                 let line = nth_entry_line(text, i);
                 match line {
@@ -166,6 +212,7 @@ impl Mapping {
                     None => format!("logsource entry {}", i + 1),
                 }
             };
+            let e = parse_entry(e, &where_)?;
             if e.product.is_none() && e.category.is_none() && e.service.is_none() {
                 return Err(format!(
                     "{}: names no product, category or service",
@@ -183,8 +230,8 @@ impl Mapping {
                         return Err(format!("{}: field names must be strings", where_()));
                     };
                     let cond = match &v {
-                        serde_yaml::Value::Null => FieldCond::Absent,
-                        serde_yaml::Value::Sequence(xs) => FieldCond::AnyOf(
+                        Y::Null => FieldCond::Absent,
+                        Y::Sequence(xs) => FieldCond::AnyOf(
                             xs.iter()
                                 .map(|x| {
                                     cond_text(x).ok_or_else(|| {
@@ -201,9 +248,7 @@ impl Mapping {
                 }
                 when.push(a);
             }
-            let lw = |o: Option<OneOrMany<String>>| {
-                o.map(|v| v.into_vec().into_iter().map(|s| lower(&s)).collect())
-            };
+            let lw = |o: Option<Vec<String>>| o.map(|v| v.iter().map(|s| lower(s)).collect());
             logsources.push(LogsourceEntry {
                 product: lw(e.product),
                 category: lw(e.category),
@@ -212,7 +257,7 @@ impl Mapping {
             });
         }
         Ok(Mapping {
-            aliases: f.fields.0,
+            aliases: parse_fields(&fields)?,
             logsources,
         })
     }
@@ -261,11 +306,11 @@ impl Mapping {
     }
 }
 
-fn cond_text(v: &serde_yaml::Value) -> Option<String> {
+fn cond_text(v: &Y) -> Option<String> {
     match v {
-        serde_yaml::Value::String(s) => Some(lower(s)),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        Y::String(s) => Some(lower(s)),
+        Y::Number(n) => Some(n.to_string()),
+        Y::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::types::LoadError;
+use crate::yaml::Y;
 
 /// Placeholder name (without `%`) → values.
 #[derive(Debug, Clone, Default)]
@@ -34,9 +35,11 @@ impl Placeholders {
     /// Parses placeholders from YAML text.
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str) -> Result<Placeholders, String> {
-        let doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| yaml_err(&e))?;
+        let doc = crate::yaml::parse(text, &crate::yaml::default_limits())
+            .map_err(|e| e.to_string())?
+            .unwrap_or(Y::Null);
         let mut map = BTreeMap::new();
-        let serde_yaml::Value::Mapping(m) = doc else {
+        let Y::Mapping(m) = doc else {
             return Err("expected a mapping of placeholder name to value(s)".into());
         };
         for (k, v) in m {
@@ -45,7 +48,7 @@ impl Placeholders {
             };
             let name = k.trim_matches('%').to_string();
             let vals = match v {
-                serde_yaml::Value::Sequence(s) => s
+                Y::Sequence(s) => s
                     .iter()
                     .map(|x| scalar(x).ok_or_else(|| format!("{name}: values must be scalars")))
                     .collect::<Result<Vec<_>, _>>()?,
@@ -71,20 +74,12 @@ impl Placeholders {
     }
 }
 
-fn scalar(v: &serde_yaml::Value) -> Option<String> {
+fn scalar(v: &Y) -> Option<String> {
     match v {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        Y::String(s) => Some(s.clone()),
+        Y::Number(n) => Some(n.to_string()),
+        Y::Bool(b) => Some(b.to_string()),
         _ => None,
-    }
-}
-
-/// A YAML error with its position.
-pub(crate) fn yaml_err(e: &serde_yaml::Error) -> String {
-    match e.location() {
-        Some(l) => format!("line {}, column {}: {e}", l.line(), l.column()),
-        None => e.to_string(),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_yaml::{Mapping as YMap, Value as Y};
+use crate::yaml::{YMap, Y};
 
 use crate::condition;
 use crate::detect::{Detection, Expr, FieldTest, Selection};

@@ -139,6 +139,13 @@ pub struct CorrelationHit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalKind {
+    /// The file cannot be read (permission denied, ...): the OS error is the reason.
+    Unreadable,
+    /// The file holds no YAML document at all (empty, or only comments).
+    Empty,
+    /// Over a reading limit (file size, nesting depth, alias expansion): refused before it
+    /// can cost more.
+    Limit,
     /// Not YAML, or not a Sigma document.
     Syntax,
     /// A required attribute is missing or of the wrong type.
@@ -163,6 +170,9 @@ pub struct Refusal {
     pub file: Arc<str>,
     /// 1-based line of the offending document or attribute, when known.
     pub line: Option<usize>,
+    /// 1-based column, when the exact place is known (YAML errors and limits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
     /// Rule id or title, when it could be read.
     pub rule: Option<String>,
     pub kind: RefusalKind,
@@ -201,7 +211,9 @@ impl LoadReport {
 /// A rules path that cannot be read at all (fatal for `vigie hunt`).
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read rules path {path}: {source}")]
+    // The OS error is the source, not part of the message: printed with the chain
+    // (`{:#}`), it appears once.
+    #[error("cannot read rules path {path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::yaml::Y;
 use ipnet::IpNet;
-use serde_yaml::Value as Y;
 
 use crate::detect::{Cmp, FieldId, FieldTest, Pat, RefHow, Test, TimeUnit};
 use crate::pattern::StrPat;
@@ -114,9 +114,6 @@ fn raw_values(v: &Y) -> Result<Vec<RawVal>, Fail> {
             Y::String(s) => RawVal::Text(s.clone()),
             Y::Sequence(_) => return Err(fail(RefusalKind::Value, "nested list as a value")),
             Y::Mapping(_) => return Err(fail(RefusalKind::Value, "mapping as a value")),
-            Y::Tagged(t) => {
-                return Err(fail(RefusalKind::Value, format!("tagged value {}", t.tag)))
-            }
         })
     };
     match v {

@@ -122,7 +122,9 @@ fn cases(sigma: &Path) -> Vec<Case> {
         .filter(|f| f.file_name().is_some_and(|n| n == "info.yml"))
     {
         let text = std::fs::read_to_string(&f).expect("read info.yml");
-        let info: Info = serde_yaml::from_str(&text)
+        let root = vigie_yaml::parse_yaml(&text, &vigie_yaml::Limits::default())
+            .unwrap_or_else(|e| panic!("{}: cannot parse: {e:?}", f.display()));
+        let info: Info = vigie_yaml::from_node(&root)
             .unwrap_or_else(|e| panic!("{}: cannot parse: {e}", f.display()));
         let Some(rule) = info.rule_metadata.first() else {
             continue;

@@ -1,6 +1,6 @@
 //! The `condition` map (`gt`, `gte`, `lt`, `lte`, `eq`, `neq`, AND-ed) and `timespan`.
 
-use serde_yaml::Value as Yaml;
+use crate::yaml::Y as Yaml;
 
 /// One comparison of a correlation condition.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -289,6 +289,5 @@ pub(crate) fn yaml_kind(v: &Yaml) -> &'static str {
         Yaml::String(_) => "a string",
         Yaml::Sequence(_) => "a list",
         Yaml::Mapping(_) => "a map",
-        Yaml::Tagged(_) => "a tagged value",
     }
 }

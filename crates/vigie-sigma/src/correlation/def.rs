@@ -1,6 +1,6 @@
 //! A correlation rule as written: parsed and checked, references not yet resolved.
 
-use serde_yaml::Value as Yaml;
+use crate::yaml::Y as Yaml;
 
 use super::condition::{parse_condition, parse_timespan, yaml_kind, Condition, Op};
 use crate::{Level, RefusalKind};

@@ -36,8 +36,12 @@ fn sigmahq_regression_data() {
     let mut out = Vec::new();
     let (mut checked, mut failures) = (0, Vec::new());
     for info in &infos {
-        let y: serde_yaml::Value =
-            serde_yaml::from_str(&std::fs::read_to_string(info).unwrap()).unwrap();
+        let y = vigie_sigma::yaml::parse(
+            &std::fs::read_to_string(info).unwrap(),
+            &vigie_sigma::yaml::default_limits(),
+        )
+        .unwrap()
+        .unwrap();
         let Some(rule_id) = y["rule_metadata"][0]["id"].as_str() else {
             continue;
         };

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use vigie_model::{
-    derive_attack_edges, generate, load_report, stats, try_demo, Diagnostic, Format, GenOptions,
-    Model, Stats, DEMO_ORIGIN,
+    derive_attack_edges, generate, load_report_with, stats, try_demo, Diagnostic, Format,
+    GenOptions, LoadOptions, Model, Stats, DEMO_ORIGIN,
 };
 
 #[derive(clap::Subcommand)]
@@ -66,6 +66,25 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: OutFormat,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Bounds on reading a model file.
+#[derive(clap::Args)]
+pub struct LimitArgs {
+    /// Refuse a model file bigger than this many bytes, before reading it (default 2 GiB).
+    #[arg(long, value_name = "BYTES", env = "VIGIE_MAX_MODEL_BYTES",
+          default_value_t = vigie_model::load::DEFAULT_MAX_MODEL_BYTES)]
+    max_model_bytes: u64,
+}
+
+impl LimitArgs {
+    fn options(&self) -> LoadOptions {
+        LoadOptions {
+            max_bytes: self.max_model_bytes,
+        }
+    }
 }
 
 const GENERATE_HELP: &str = "\
@@ -105,6 +124,8 @@ pub struct ShowArgs {
     /// Output syntax.
     #[arg(long, value_enum, default_value = "yaml")]
     format: ModelFormat,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
@@ -137,9 +158,12 @@ fn print_out(text: &str) -> io::Result<()> {
 }
 
 /// Load the given model or the demo; diagnostics (warnings included) go to stderr.
-fn load(file: Option<&PathBuf>) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
+fn load(
+    file: Option<&PathBuf>,
+    opts: &LoadOptions,
+) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
     match file {
-        Some(path) => load_report(path).map(|l| (l.model, l.warnings)),
+        Some(path) => load_report_with(path, opts).map(|l| (l.model, l.warnings)),
         None => try_demo().map(|m| (m, Vec::new())),
     }
 }
@@ -151,7 +175,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| DEMO_ORIGIN.to_string());
-    let (model, warnings) = match load(args.file.as_ref()) {
+    let (model, warnings) = match load(args.file.as_ref(), &args.limits.options()) {
         Ok(x) => x,
         Err(diags) => {
             let errors = diags.iter().filter(|d| d.is_error()).count();
@@ -330,7 +354,7 @@ fn generate_cmd(args: GenerateArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let (model, _) = match load(args.file.as_ref()) {
+    let (model, _) = match load(args.file.as_ref(), &args.limits.options()) {
         Ok(x) => x,
         Err(diags) => {
             for d in &diags {
@@ -388,6 +412,9 @@ mod tests {
             check(CheckArgs {
                 file: Some(file.clone()),
                 format: OutFormat::Json,
+                limits: LimitArgs {
+                    max_model_bytes: vigie_model::load::DEFAULT_MAX_MODEL_BYTES,
+                },
             })
             .map(|c| format!("{c:?}"))
             .unwrap_or_default()

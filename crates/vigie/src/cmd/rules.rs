@@ -8,8 +8,11 @@ use vigie_sigma::{Refusal, RuleSet};
 
 const AFTER_HELP: &str = "\
 Prints how many rules loaded (detection, correlation, filters) and every refused rule
-with its file, line and reason, grouped counts first. Nothing is dropped silently: a
-rule is either loaded or listed here. Then the rules loaded with a warning (duplicate
+with its file, line (and column when exact) and reason, grouped counts first. Nothing
+is dropped silently: a rule is either loaded or listed here, and so is a file that
+cannot be read (`unreadable`), holds no document (`empty`) or is over a reading limit
+(`limit`: bigger than 16 MiB, nested deeper than 64 levels, aliases expanding too far;
+refused in milliseconds, the other files load). Then the rules loaded with a warning (duplicate
 id or name, filter naming an unknown rule, ...) and the logsources the mapping does not
 route (their rules are tried on every event) or routes by part of their keys only, with
 how many rules use each.
@@ -32,10 +35,10 @@ pub enum Command {
 /// Report format of `rules check`.
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {
-    /// Counts, then one line per refusal: `file:line: kind: rule: reason`.
+    /// Counts, then one line per refusal: `file:line[:column]: kind: rule: reason`.
     Text,
     /// One JSON document: counts, refused_by_kind, refused and warnings (file, line,
-    /// rule, kind, reason), unrouted_logsources and partially_routed_logsources
+    /// column when known, rule, kind, reason), unrouted_logsources and partially_routed_logsources
     /// ([logsource, rules]).
     Json,
 }
@@ -151,9 +154,13 @@ fn count_by_kind(v: &[Refusal]) -> anyhow::Result<BTreeMap<String, usize>> {
     Ok(m)
 }
 
-/// `file:line: kind: rule: reason`, one line.
+/// `file:line[:column]: kind: rule: reason`, one line.
 fn print_refusal(r: &Refusal) -> anyhow::Result<()> {
-    let line = r.line.map(|l| format!(":{l}")).unwrap_or_default();
+    let line = match (r.line, r.column) {
+        (Some(l), Some(c)) => format!(":{l}:{c}"),
+        (Some(l), None) => format!(":{l}"),
+        _ => String::new(),
+    };
     let kind = serde_json::to_value(r.kind)?;
     let rule = r
         .rule

@@ -20,8 +20,10 @@ use crate::{CorrelationHit, Match, Observation, RuleId};
 /// Base time of the tests: 2024-01-01T00:00:00Z.
 const T0: i64 = 1_704_067_200;
 
-pub(super) fn yaml(s: &str) -> serde_yaml::Value {
-    serde_yaml::from_str(s).expect("test YAML parses")
+pub(super) fn yaml(s: &str) -> crate::yaml::Y {
+    crate::yaml::parse(s, &crate::yaml::default_limits())
+        .expect("test YAML parses")
+        .expect("test YAML is not empty")
 }
 
 pub(super) fn def(s: &str) -> CorrelationDef {

@@ -34,7 +34,7 @@ proptest! {
         let doc = format!(
             "title: t\ncorrelation:\n  type: '{ty}'\n  rules: {rules:?}\n  timespan: '{ts}'\n  condition: {{'{op}': {n}, field: f}}\n"
         );
-        if let Ok(v) = serde_yaml::from_str::<serde_yaml::Value>(&doc) {
+        if let Ok(Some(v)) = crate::yaml::parse(&doc, &crate::yaml::default_limits()) {
             let _ = parse(&v);
         }
     }

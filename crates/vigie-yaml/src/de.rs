@@ -35,6 +35,64 @@ impl de::Error for DeError {
             pos: None,
         }
     }
+
+    fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        Self::custom(format_args!(
+            "found {}, expected {}",
+            found(&unexp),
+            expected(&exp.to_string())
+        ))
+    }
+
+    fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        Self::custom(format_args!(
+            "{} is not allowed here, expected {}",
+            found(&unexp),
+            expected(&exp.to_string())
+        ))
+    }
+}
+
+/// What the document holds, in the words of a YAML or JSON author (serde's own wording
+/// names Rust types: "floating point", "unit").
+fn found(u: &de::Unexpected<'_>) -> String {
+    use de::Unexpected as U;
+    match u {
+        U::Bool(b) => format!("`{b}`"),
+        U::Unsigned(n) => format!("the number {n}"),
+        U::Signed(n) => format!("the number {n}"),
+        U::Float(f) => format!("the number {f}"),
+        U::Char(c) => format!("the text {:?}", c.to_string()),
+        U::Str(s) => format!("the text {s:?}"),
+        U::Bytes(_) => "binary data".into(),
+        U::Unit | U::Option => "nothing (null)".into(),
+        U::NewtypeStruct | U::Other(_) => "a value".into(),
+        U::Seq => "a list".into(),
+        U::Map | U::StructVariant => "a mapping".into(),
+        U::Enum | U::UnitVariant | U::NewtypeVariant | U::TupleVariant => "a word".into(),
+    }
+}
+
+/// serde's "expected" text with Rust type names replaced by what a document author writes.
+fn expected(exp: &str) -> String {
+    let words = match exp {
+        "f32" | "f64" => "a number",
+        "u8" => "a whole number from 0 to 255",
+        "u16" => "a whole number from 0 to 65535",
+        "u32" => "a whole number from 0 to 4294967295",
+        "u64" | "u128" | "usize" => "a whole number, 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "a boolean" => "true or false",
+        "a string" | "a borrowed string" | "a character" | "char" => "a text",
+        "unit" => "nothing (null)",
+        "a sequence" => "a list",
+        "a map" => "a mapping",
+        _ if exp.starts_with("struct ") => "a mapping",
+        _ if exp.starts_with("a sequence") || exp.starts_with("tuple") => "a list",
+        _ if exp.starts_with("a map") || exp.starts_with("map") => "a mapping",
+        _ => return exp.to_string(),
+    };
+    words.to_string()
 }
 
 impl DeError {
@@ -176,7 +234,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                 .map_err(|e: DeError| e.at(self.0.pos)),
             _ => Err(DeError {
                 message: format!(
-                    "invalid type: {}, expected one of the allowed words",
+                    "found {}, expected one of the allowed words",
                     self.0.type_name()
                 ),
                 pos: Some(self.0.pos),
@@ -256,5 +314,57 @@ impl<'de> de::MapAccess<'de> for MapDe<'de> {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::{parse_yaml, Limits};
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct T {
+        hours: Option<f64>,
+        count: Option<u64>,
+        port: Option<u16>,
+        delta: Option<i32>,
+        on: Option<bool>,
+        list: Option<Vec<u8>>,
+    }
+
+    fn err(text: &str) -> String {
+        let root = parse_yaml(text, &Limits::default()).unwrap();
+        from_node::<T>(&root).unwrap_err().message
+    }
+
+    #[test]
+    fn errors_speak_the_document_language() {
+        let cases = [
+            ("hours: lots", r#"found the text "lots", expected a number"#),
+            (
+                "count: -1",
+                "the number -1 is not allowed here, expected a whole number, 0 or more",
+            ),
+            (
+                "count: 1.5",
+                "found the number 1.5, expected a whole number, 0 or more",
+            ),
+            (
+                "port: 70000",
+                "the number 70000 is not allowed here, expected a whole number from 0 to 65535",
+            ),
+            ("delta: x", r#"found the text "x", expected a whole number"#),
+            ("on: 3", "found the number 3, expected true or false"),
+            ("list: {a: 1}", "found a mapping, expected a list"),
+            ("hours: [1]", "found a list, expected a number"),
+        ];
+        for (text, want) in cases {
+            let got = err(text);
+            assert_eq!(got, want, "{text}");
+            for rust in ["f64", "u64", "u16", "i32", "invalid type", "floating point"] {
+                assert!(!got.contains(rust), "{text}: {got}");
+            }
+        }
     }
 }

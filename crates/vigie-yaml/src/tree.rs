@@ -1,11 +1,16 @@
 //! A document tree that remembers where every node was written (line and column), built from
-//! YAML (through yaml-rust2's event parser) or JSON (a small scanner of our own). It is what
-//! lets type errors and semantic errors point at `file:line:column`, and lets the loader
-//! deserialize each entity separately so that every error is reported, not just the first.
+//! YAML (through yaml-rust2's event parser) or JSON (a small scanner of our own), within
+//! [`Limits`] on size, nesting depth and alias expansion. It is what lets type errors and
+//! semantic errors point at `file:line:column`, and lets a loader deserialize each entity
+//! separately so that every error is reported, not just the first.
+//!
+//! A limit exceeded stops the parse at once with one [`ErrorKind::Limit`] error: the rest
+//! of a hostile document is not worth reading, and reading it is what costs (the YAML
+//! scanner's work per token grows with the nesting depth).
 
 use std::fmt;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
@@ -36,7 +41,7 @@ pub struct Node {
 /// Content of a [`Node`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    /// A scalar; `plain` is false when quoted (then it is always a string).
+    /// A scalar; `plain` is false when quoted or tagged `!!str` (then it is always a string).
     Scalar { text: String, plain: bool },
     /// A sequence.
     Seq(Vec<Node>),
@@ -44,20 +49,60 @@ pub enum Value {
     Map(Vec<(Node, Node)>),
 }
 
+/// What kind of problem a [`TreeError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The text is not YAML (or JSON).
+    Syntax,
+    /// A [`Limits`] bound was exceeded; the parse stopped there.
+    Limit,
+    /// Well-formed, but not one tree: duplicate key, alias to an unknown anchor, more than
+    /// one document, key without a value.
+    Structure,
+    /// No document at all (empty text, or only comments).
+    Empty,
+}
+
 /// A problem found while building the tree.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{pos}: {message}")]
 pub struct TreeError {
     /// Where.
     pub pos: Pos,
+    /// Which kind of problem.
+    pub kind: ErrorKind,
     /// What.
     pub message: String,
 }
 
-/// Deepest nesting accepted: the model needs about 6 levels, and a bound keeps recursion
-/// (deserialization, drop) safe on hostile input.
+/// Bounds on what a document may cost to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest nesting of sequences and mappings accepted.
+    pub max_depth: usize,
+    /// Largest text accepted, in bytes.
+    pub max_bytes: usize,
+    /// Most nodes aliases may copy in total (a bound against "billion laughs" documents).
+    pub max_alias_nodes: usize,
+}
+
+/// Deepest nesting accepted by default: models need about 6 levels, Sigma rules about 5;
+/// a bound keeps recursion (deserialization, drop) safe and parsing linear on hostile input.
 pub const MAX_DEPTH: usize = 64;
-/// Most nodes an alias may copy in total (a bound against "billion laughs" documents).
-const MAX_ALIAS_NODES: usize = 100_000;
+/// Default bound on the nodes aliases may copy.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+impl Default for Limits {
+    /// Depth [`MAX_DEPTH`], alias copies [`MAX_ALIAS_NODES`], no size bound beyond what
+    /// the caller already read (callers bound sizes before reading files).
+    fn default() -> Self {
+        Limits {
+            max_depth: MAX_DEPTH,
+            max_bytes: usize::MAX,
+            max_alias_nodes: MAX_ALIAS_NODES,
+        }
+    }
+}
 
 impl Node {
     /// A scalar's text if this is a scalar.
@@ -107,19 +152,30 @@ impl Node {
         }
     }
 
+    /// Nodes in this subtree; iterative, so a deep tree costs no recursion.
     fn count(&self) -> usize {
-        match &self.value {
-            Value::Scalar { .. } => 1,
-            Value::Seq(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
-            Value::Map(entries) => {
-                1 + entries
-                    .iter()
-                    .map(|(k, v)| k.count() + v.count())
-                    .sum::<usize>()
+        let mut n = 0;
+        let mut todo = vec![self];
+        while let Some(node) = todo.pop() {
+            n += 1;
+            match &node.value {
+                Value::Scalar { .. } => {}
+                Value::Seq(items) => todo.extend(items),
+                Value::Map(entries) => {
+                    for (k, v) in entries {
+                        todo.push(k);
+                        todo.push(v);
+                    }
+                }
             }
         }
+        n
     }
 }
+
+/// Mappings with more keys than this check duplicates through a hash set, so a mapping
+/// of many keys costs linear time, not quadratic.
+const HASHED_KEYS: usize = 16;
 
 enum Frame {
     Seq {
@@ -132,6 +188,8 @@ enum Frame {
         anchor: usize,
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
+        /// Scalar keys, once the mapping has more than [`HASHED_KEYS`].
+        seen: Option<FxHashSet<String>>,
     },
 }
 
@@ -140,13 +198,15 @@ enum Frame {
 pub type ItemSink<'a> = &'a mut dyn FnMut(&str, usize, Node) -> Option<Node>;
 
 /// Assembles nodes from a stream of "start / scalar / end" steps; shared by YAML and JSON.
-#[derive(Default)]
 struct Assembler<'a> {
+    limits: Limits,
     stack: Vec<Frame>,
     root: Option<Node>,
     errors: Vec<TreeError>,
     anchors: FxHashMap<usize, Node>,
     alias_nodes: usize,
+    /// Set when a limit was exceeded: the parse stops.
+    stopped: bool,
     /// When set, items of top-level sequences are handed over instead of kept, so a big
     /// document never sits in memory as a tree; their sequences stay empty in the tree.
     detach: Option<ItemSink<'a>>,
@@ -154,13 +214,40 @@ struct Assembler<'a> {
     detached: usize,
 }
 
-impl Assembler<'_> {
+impl<'a> Assembler<'a> {
+    fn new(limits: &Limits, detach: Option<ItemSink<'a>>) -> Self {
+        Assembler {
+            limits: *limits,
+            stack: Vec::new(),
+            root: None,
+            errors: Vec::new(),
+            anchors: FxHashMap::default(),
+            alias_nodes: 0,
+            stopped: false,
+            detach,
+            detached: 0,
+        }
+    }
+
+    fn error(&mut self, pos: Pos, kind: ErrorKind, message: impl Into<String>) {
+        if kind == ErrorKind::Limit {
+            self.stopped = true;
+        }
+        self.errors.push(TreeError {
+            pos,
+            kind,
+            message: message.into(),
+        });
+    }
+
     fn depth_ok(&mut self, pos: Pos) -> bool {
-        if self.stack.len() >= MAX_DEPTH {
-            self.errors.push(TreeError {
+        if self.stack.len() >= self.limits.max_depth {
+            let max = self.limits.max_depth;
+            self.error(
                 pos,
-                message: format!("nesting deeper than {MAX_DEPTH} levels"),
-            });
+                ErrorKind::Limit,
+                format!("nesting deeper than {max} levels"),
+            );
             return false;
         }
         true
@@ -187,6 +274,7 @@ impl Assembler<'_> {
             anchor,
             entries: Vec::new(),
             key: None,
+            seen: None,
         });
         true
     }
@@ -205,12 +293,10 @@ impl Assembler<'_> {
                 anchor,
                 entries,
                 key,
+                ..
             }) => {
                 if let Some(k) = key {
-                    self.errors.push(TreeError {
-                        pos: k.pos,
-                        message: "mapping key without a value".into(),
-                    });
+                    self.error(k.pos, ErrorKind::Structure, "mapping key without a value");
                 }
                 self.complete(
                     Node {
@@ -227,23 +313,21 @@ impl Assembler<'_> {
     fn alias(&mut self, pos: Pos, id: usize) {
         match self.anchors.get(&id) {
             Some(node) => {
-                let n = node.count();
-                self.alias_nodes += n;
-                if self.alias_nodes > MAX_ALIAS_NODES {
-                    self.errors.push(TreeError {
+                self.alias_nodes = self.alias_nodes.saturating_add(node.count());
+                if self.alias_nodes > self.limits.max_alias_nodes {
+                    let max = self.limits.max_alias_nodes;
+                    self.error(
                         pos,
-                        message: format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"),
-                    });
+                        ErrorKind::Limit,
+                        format!("aliases expand to more than {max} nodes"),
+                    );
                     return;
                 }
                 let mut copy = node.clone();
                 copy.pos = pos;
                 self.complete(copy, 0);
             }
-            None => self.errors.push(TreeError {
-                pos,
-                message: "alias to an unknown anchor".into(),
-            }),
+            None => self.error(pos, ErrorKind::Structure, "alias to an unknown anchor"),
         }
     }
 
@@ -270,64 +354,116 @@ impl Assembler<'_> {
             // A new top-level value starts or ends: item numbering restarts.
             self.detached = 0;
         }
-        match self.stack.last_mut() {
+        let duplicate = match self.stack.last_mut() {
             None => {
                 if self.root.is_none() {
                     self.root = Some(node);
                 }
+                None
             }
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
-                None => *key = Some(node),
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                None
+            }
+            Some(Frame::Map {
+                entries, key, seen, ..
+            }) => match key.take() {
+                None => {
+                    *key = Some(node);
+                    None
+                }
                 Some(k) => {
-                    let dup = k.as_scalar().is_some()
-                        && entries.iter().any(|(e, _)| e.as_scalar() == k.as_scalar());
-                    if dup {
-                        self.errors.push(TreeError {
-                            pos: k.pos,
-                            message: format!(
-                                "duplicate key `{}` (the first one is kept)",
-                                k.as_scalar().unwrap_or_default()
-                            ),
-                        });
+                    if is_duplicate(entries, seen, &k) {
+                        Some(k)
                     } else {
                         entries.push((k, node));
+                        None
                     }
                 }
             },
+        };
+        if let Some(k) = duplicate {
+            let message = format!(
+                "duplicate key `{}` (the first one is kept)",
+                k.as_scalar().unwrap_or_default()
+            );
+            self.error(k.pos, ErrorKind::Structure, message);
         }
     }
 }
 
-/// Parse YAML text into a tree. Syntax errors stop the parse (the rest of a broken YAML text
-/// cannot be trusted); structural problems (duplicate keys...) are all collected.
-pub fn parse_yaml(text: &str) -> Result<Node, Vec<TreeError>> {
-    parse_yaml_with(text, None)
+/// Whether scalar key `k` is already among `entries`; records it when not.
+fn is_duplicate(entries: &[(Node, Node)], seen: &mut Option<FxHashSet<String>>, k: &Node) -> bool {
+    let Some(text) = k.as_scalar() else {
+        return false;
+    };
+    if seen.is_none() && entries.len() >= HASHED_KEYS {
+        *seen = Some(
+            entries
+                .iter()
+                .filter_map(|(e, _)| e.as_scalar().map(str::to_string))
+                .collect(),
+        );
+    }
+    match seen {
+        Some(set) => !set.insert(text.to_string()),
+        None => entries.iter().any(|(e, _)| e.as_scalar() == Some(text)),
+    }
+}
+
+fn too_big(text: &str, limits: &Limits) -> Option<TreeError> {
+    (text.len() > limits.max_bytes).then(|| TreeError {
+        pos: Pos { line: 1, column: 1 },
+        kind: ErrorKind::Limit,
+        message: format!(
+            "the text is {} bytes, over the limit of {} bytes",
+            text.len(),
+            limits.max_bytes
+        ),
+    })
+}
+
+/// Parse YAML text into a tree. Syntax errors and exceeded limits stop the parse (the rest
+/// of a broken YAML text cannot be trusted); structural problems (duplicate keys...) are
+/// all collected.
+pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, Vec<TreeError>> {
+    parse_yaml_with(text, limits, None)
 }
 
 /// Like [`parse_yaml`], handing the items of top-level sequences to `detach` as they
 /// complete (they are left out of the returned tree).
-pub fn parse_yaml_with(text: &str, detach: Option<ItemSink<'_>>) -> Result<Node, Vec<TreeError>> {
+pub fn parse_yaml_with(
+    text: &str,
+    limits: &Limits,
+    detach: Option<ItemSink<'_>>,
+) -> Result<Node, Vec<TreeError>> {
+    if let Some(e) = too_big(text, limits) {
+        return Err(vec![e]);
+    }
     let mut parser = Parser::new_from_str(text);
-    let mut asm = Assembler {
-        detach,
-        ..Default::default()
-    };
+    let mut asm = Assembler::new(limits, detach);
     let mut documents = 0usize;
-    // Inside a subtree refused for depth, events are skipped until it closes.
-    let mut skip = 0usize;
-    loop {
+    while !asm.stopped {
         let (event, mark) = match parser.next_token() {
             Ok(x) => x,
             Err(e) => {
                 let m = e.marker();
-                asm.errors.push(TreeError {
-                    pos: Pos {
-                        line: m.line() as u32,
-                        column: m.col() as u32 + 1,
-                    },
-                    message: format!("YAML syntax: {}", e.info()),
-                });
+                let pos = Pos {
+                    line: m.line() as u32,
+                    column: m.col() as u32 + 1,
+                };
+                if e.info() == "recursion limit exceeded" {
+                    // yaml-rust2's scanner reads ahead and has its own bound on flow
+                    // nesting (255): the same limit, met a few tokens earlier.
+                    let max = asm.limits.max_depth.min(255);
+                    asm.error(
+                        pos,
+                        ErrorKind::Limit,
+                        format!("nesting deeper than {max} levels"),
+                    );
+                    return finish(asm);
+                }
+                asm.error(pos, ErrorKind::Syntax, format!("YAML syntax: {}", e.info()));
                 return Err(asm.errors);
             }
         };
@@ -335,23 +471,16 @@ pub fn parse_yaml_with(text: &str, detach: Option<ItemSink<'_>>) -> Result<Node,
             line: mark.line() as u32,
             column: mark.col() as u32 + 1,
         };
-        if skip > 0 {
-            match event {
-                Event::SequenceStart(..) | Event::MappingStart(..) => skip += 1,
-                Event::SequenceEnd | Event::MappingEnd => skip -= 1,
-                _ => {}
-            }
-            continue;
-        }
         match event {
             Event::StreamEnd => break,
             Event::DocumentStart => {
                 documents += 1;
                 if documents > 1 {
-                    asm.errors.push(TreeError {
+                    asm.error(
                         pos,
-                        message: "more than one YAML document; a model is one document".into(),
-                    });
+                        ErrorKind::Structure,
+                        "more than one YAML document where one is expected",
+                    );
                     break;
                 }
             }
@@ -367,14 +496,10 @@ pub fn parse_yaml_with(text: &str, detach: Option<ItemSink<'_>>) -> Result<Node,
                 );
             }
             Event::SequenceStart(anchor, _) => {
-                if !asm.start_seq(pos, anchor) {
-                    skip = 1;
-                }
+                asm.start_seq(pos, anchor);
             }
             Event::MappingStart(anchor, _) => {
-                if !asm.start_map(pos, anchor) {
-                    skip = 1;
-                }
+                asm.start_map(pos, anchor);
             }
             Event::SequenceEnd | Event::MappingEnd => asm.end(),
             Event::Alias(id) => asm.alias(pos, id),
@@ -385,6 +510,16 @@ pub fn parse_yaml_with(text: &str, detach: Option<ItemSink<'_>>) -> Result<Node,
 }
 
 fn finish(asm: Assembler<'_>) -> Result<Node, Vec<TreeError>> {
+    if asm.stopped {
+        // Only the limit: errors found before it may be artefacts of the cut.
+        let limit = asm
+            .errors
+            .into_iter()
+            .filter(|e| e.kind == ErrorKind::Limit)
+            .take(1)
+            .collect();
+        return Err(limit);
+    }
     match asm.root {
         Some(root) if asm.errors.is_empty() => Ok(root),
         Some(_) => Err(asm.errors),
@@ -393,6 +528,7 @@ fn finish(asm: Assembler<'_>) -> Result<Node, Vec<TreeError>> {
             if errors.is_empty() {
                 errors.push(TreeError {
                     pos: Pos { line: 1, column: 1 },
+                    kind: ErrorKind::Empty,
                     message: "the document is empty".into(),
                 });
             }
@@ -402,7 +538,10 @@ fn finish(asm: Assembler<'_>) -> Result<Node, Vec<TreeError>> {
 }
 
 /// Parse JSON text into a tree (strict JSON: no comments, no trailing commas).
-pub fn parse_json(text: &str) -> Result<Node, Vec<TreeError>> {
+pub fn parse_json(text: &str, limits: &Limits) -> Result<Node, Vec<TreeError>> {
+    if let Some(e) = too_big(text, limits) {
+        return Err(vec![e]);
+    }
     let mut s = JsonScanner {
         text: text.as_bytes(),
         src: text,
@@ -410,7 +549,7 @@ pub fn parse_json(text: &str) -> Result<Node, Vec<TreeError>> {
         line: 1,
         line_start: 0,
     };
-    let mut asm = Assembler::default();
+    let mut asm = Assembler::new(limits, None);
     match s.document(&mut asm) {
         Ok(()) => finish(asm),
         Err(e) => {
@@ -445,6 +584,7 @@ impl JsonScanner<'_> {
     fn err(&self, message: impl Into<String>) -> TreeError {
         TreeError {
             pos: self.pos(),
+            kind: ErrorKind::Syntax,
             message: format!("JSON syntax: {}", message.into()),
         }
     }
@@ -478,6 +618,9 @@ impl JsonScanner<'_> {
             return Ok(());
         }
         self.value(asm)?;
+        if asm.stopped {
+            return Ok(());
+        }
         self.ws();
         if self.peek().is_some() {
             return Err(self.err("unexpected text after the document"));
@@ -498,7 +641,7 @@ impl JsonScanner<'_> {
                 Some(b'{') => {
                     self.i += 1;
                     if !asm.start_map(pos, 0) {
-                        return Err(self.err(format!("nesting deeper than {MAX_DEPTH} levels")));
+                        return Ok(());
                     }
                     self.ws();
                     if self.peek() == Some(b'}') {
@@ -511,7 +654,7 @@ impl JsonScanner<'_> {
                 Some(b'[') => {
                     self.i += 1;
                     if !asm.start_seq(pos, 0) {
-                        return Err(self.err(format!("nesting deeper than {MAX_DEPTH} levels")));
+                        return Ok(());
                     }
                     self.ws();
                     if self.peek() == Some(b']') {
@@ -703,4 +846,102 @@ pub fn locate(root: &Node, path: &[Step]) -> Pos {
         }
     }
     node.pos
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn errors(text: &str, limits: &Limits) -> Vec<TreeError> {
+        match parse_yaml(text, limits) {
+            Ok(n) => panic!("parsed: {n:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_one_fast_limit_error() {
+        for depth in [10_000usize, 100_000, 1_000_000] {
+            for (open, tail) in [("[", ""), ("{a: ", "")] {
+                let text = format!("k: {}{tail}", open.repeat(depth));
+                let t = Instant::now();
+                let e = errors(&text, &Limits::default());
+                let took = t.elapsed();
+                assert!(took < Duration::from_secs(2), "depth {depth}: {took:?}");
+                assert_eq!(e.len(), 1, "{e:?}");
+                assert_eq!(e[0].kind, ErrorKind::Limit, "{open}: {e:?}");
+                assert_eq!(e[0].pos.line, 1);
+                assert!(e[0].pos.column > MAX_DEPTH as u32, "{:?}", e[0].pos);
+            }
+        }
+    }
+
+    #[test]
+    fn alias_bomb_is_one_error() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = "a".to_string();
+        for i in 1..12 {
+            let name = format!("b{i}");
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+            prev = name;
+        }
+        let e = errors(&text, &Limits::default());
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].kind, ErrorKind::Limit);
+        assert!(e[0].message.contains("aliases"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn size_limit_refuses_before_parsing() {
+        let limits = Limits {
+            max_bytes: 10,
+            ..Limits::default()
+        };
+        let e = errors("a: 12345678901", &limits);
+        assert_eq!((e.len(), e[0].kind), (1, ErrorKind::Limit));
+        assert!(parse_yaml("a: 1", &limits).is_ok());
+        assert_eq!(
+            parse_json("[1, 2, 3, 4, 5, 6]", &limits).unwrap_err()[0].kind,
+            ErrorKind::Limit
+        );
+    }
+
+    #[test]
+    fn structure_errors_are_all_collected_and_typed() {
+        let e = errors("a: 1\nb: 2\na: 3\nb: 4\n", &Limits::default());
+        assert_eq!(e.len(), 2);
+        assert!(e.iter().all(|e| e.kind == ErrorKind::Structure));
+        assert_eq!((e[0].pos.line, e[1].pos.line), (3, 4));
+        assert_eq!(
+            errors("# nothing\n", &Limits::default())[0].kind,
+            ErrorKind::Empty
+        );
+        assert_eq!(
+            errors("a: [", &Limits::default())[0].kind,
+            ErrorKind::Syntax
+        );
+    }
+
+    #[test]
+    fn many_keys_cost_linear_time_and_duplicates_are_still_found() {
+        let mut text: String = (0..200_000).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k17: again\n");
+        let t = Instant::now();
+        let e = errors(&text, &Limits::default());
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        assert_eq!(e.len(), 1);
+        assert!(e[0].message.contains("`k17`"), "{}", e[0].message);
+        assert_eq!(e[0].pos.line, 200_001);
+    }
+
+    #[test]
+    fn json_depth_is_bounded_too() {
+        let text = "[".repeat(1_000_000);
+        let t = Instant::now();
+        let e = parse_json(&text, &Limits::default()).unwrap_err();
+        assert!(t.elapsed() < Duration::from_secs(2));
+        assert_eq!((e.len(), e[0].kind), (1, ErrorKind::Limit));
+    }
 }
