@@ -111,7 +111,9 @@ pub struct Summary {
     pub correlation_hits: u64,
     /// Matches not reported because their rule is below `--level`.
     pub below_level: u64,
-    /// Damaged records skipped, by reason.
+    /// Damaged records skipped, by reason: one per record, line or element, except
+    /// `evtx_chunk_missing` and `evtx_chunk_damaged`, which count EVTX chunks (whose
+    /// records are unknown; see `vigie_event::read`'s EVTX reader).
     pub records_skipped: BTreeMap<ReadErrorKind, u64>,
     /// Damaged records / skipped files not listed one by one on stderr (past the cap).
     pub errors_not_listed: u64,
@@ -213,11 +215,20 @@ impl fmt::Display for Summary {
         writeln!(f)?;
         let rec: u64 = self.records_skipped.values().sum();
         if rec > 0 {
-            write!(
-                f,
-                "records skipped: {rec} ({})",
-                by_reason(&self.records_skipped)
-            )?;
+            // EVTX chunks whose records are unknown are not counted as records.
+            let (chunks, records): (BTreeMap<ReadErrorKind, u64>, BTreeMap<_, _>) = self
+                .records_skipped
+                .iter()
+                .map(|(k, n)| (*k, *n))
+                .partition(|(k, _)| k.counts_chunks());
+            let mut parts = Vec::new();
+            for (what, m) in [("records", records), ("EVTX chunks", chunks)] {
+                let n: u64 = m.values().sum();
+                if n > 0 {
+                    parts.push(format!("{what} skipped: {n} ({})", by_reason(&m)));
+                }
+            }
+            write!(f, "{}", parts.join("; "))?;
             if self.errors_not_listed > 0 {
                 write!(f, "; {} not listed above", self.errors_not_listed)?;
             }
@@ -305,10 +316,16 @@ mod tests {
         assert_eq!(human_bytes(3_500_000_000), "3.5 GB");
         let mut s = Summary::new(RuleCounts::default(), 1);
         s.records_skipped.insert(ReadErrorKind::BadJson, 2);
+        s.records_skipped.insert(ReadErrorKind::EvtxChunkMissing, 3);
         s.files.skipped.insert(ReadErrorKind::Io, 1);
         let text = s.to_string();
         assert!(text.contains("1 skipped (io 1)"), "{text}");
-        assert!(text.contains("records skipped: 2 (bad_json 2)"), "{text}");
+        assert!(
+            text.contains(
+                "records skipped: 2 (bad_json 2); EVTX chunks skipped: 3 (evtx_chunk_missing 3)"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains("on 1 thread\n") || text.ends_with("on 1 thread"),
             "{text}"
@@ -318,6 +335,7 @@ mod tests {
         let j = serde_json::to_value(&s).unwrap();
         assert_eq!(j["detections"]["critical"], 0);
         assert_eq!(j["files"]["skipped"]["io"], 1);
+        assert_eq!(j["records_skipped"]["evtx_chunk_missing"], 3);
         assert_eq!(j["correlations"]["untimed_matches"], 0);
         assert_eq!(j["rules"]["unrouted_logsources"], 0);
     }
