@@ -126,7 +126,63 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 /// Reads `bytes` (a file cut at `bytes.len()`) and checks the accounting of the module
 /// docs of `read/evtx_ledger.rs`: each chunk slot is read or reported once, and in each
 /// read chunk every id of its header's range is an event or a reported record.
-fn check_cut(name: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
+/// Ids of the records of a chunk's bytes that end before `cut`, walked by their sizes.
+fn ids_before_cut(chunk: &[u8]) -> Vec<u64> {
+    let (mut at, mut ids) = (512usize, Vec::new());
+    while chunk.get(at..at + 4) == Some(b"**\0\0") && at + 24 <= chunk.len() {
+        let size = u32::from_le_bytes(chunk[at + 4..at + 8].try_into().unwrap()) as usize;
+        if size < 28 || at + size > chunk.len() {
+            break;
+        }
+        ids.push(u64_at(chunk, at + 8));
+        at += size;
+    }
+    ids
+}
+
+/// Ids of the events of a whole file.
+fn event_ids(bytes: &[u8]) -> std::collections::BTreeSet<u64> {
+    let opts = ReadOptions {
+        evtx_threads: 1,
+        ..Default::default()
+    };
+    let mut ids = std::collections::BTreeSet::new();
+    let _ = read_bytes(
+        "whole.evtx",
+        bytes,
+        &opts,
+        &mut |e| {
+            ids.insert(e.record);
+        },
+        &mut |_| {},
+    );
+    ids
+}
+
+/// As [`check_cut`], and the records before the cut in the chunk the file ends inside
+/// come out as they do from the whole file.
+fn check_cut_of(name: &str, whole: &[u8], cut: usize) -> Result<(), TestCaseError> {
+    let bytes = &whole[..cut];
+    let ids = check_cut(name, bytes)?;
+    if cut <= FILE_HEADER || (cut - FILE_HEADER) % CHUNK == 0 {
+        return Ok(());
+    }
+    let start = FILE_HEADER + (cut - FILE_HEADER) / CHUNK * CHUNK;
+    let before = ids_before_cut(&bytes[start..]);
+    if before.is_empty() {
+        return Ok(());
+    }
+    let from_whole = event_ids(whole);
+    for id in before {
+        prop_assert!(
+            !from_whole.contains(&id) || ids.contains(&id),
+            "{name} cut at {cut}: record {id}, before the cut, not read"
+        );
+    }
+    Ok(())
+}
+
+fn check_cut(name: &str, bytes: &[u8]) -> Result<std::collections::BTreeSet<u64>, TestCaseError> {
     use std::collections::{BTreeMap, BTreeSet};
     use vigie_event::Position;
     let opts = ReadOptions {
@@ -146,7 +202,7 @@ fn check_cut(name: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
     if bytes.len() < FILE_HEADER {
         // No file header, nothing can be read: the file as a whole is refused.
         prop_assert!(res.is_err(), "{name} cut at {}: read", bytes.len());
-        return Ok(());
+        return Ok(ids);
     }
     let stats = res.map_err(|e| TestCaseError::fail(format!("{e}")))?;
     prop_assert_eq!(stats.skipped, errs.len() as u64);
@@ -219,7 +275,7 @@ fn check_cut(name: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
         chunk_errs
     );
     prop_assert!(read + unread <= slots && counted <= slots);
-    Ok(())
+    Ok(ids)
 }
 
 proptest! {
@@ -233,7 +289,7 @@ proptest! {
         let files = collection();
         for (file, cut) in picks {
             let (name, bytes) = &files[file.index(files.len())];
-            check_cut(name, &bytes[..cut.index(bytes.len() + 1)])?;
+            check_cut_of(name, bytes, cut.index(bytes.len() + 1))?;
         }
     }
 }
@@ -248,13 +304,13 @@ fn every_cut_file_accounts_for_what_it_lost() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let cut = (seed % (bytes.len() as u64 + 1)) as usize;
-        check_cut(name, &bytes[..cut]).unwrap();
+        check_cut_of(name, bytes, cut).unwrap();
     }
     let (name, big) = collection()
         .iter()
         .find(|(n, _)| n.ends_with("edge-cases/security.evtx"))
         .expect("security.evtx");
     for cut in [5000, 100_000] {
-        check_cut(name, &big[..cut]).unwrap();
+        check_cut_of(name, big, cut).unwrap();
     }
 }

@@ -323,7 +323,14 @@ fn crate_error(sink: &mut Sink<'_>, ledger: &mut Ledger, e: EvtxError) {
 /// Reads the records of a chunk the file ends inside, up to the cut (the parser skips
 /// such a chunk). Records cut through fail the parser's bounds checks and are reported
 /// by the ledger with the others after the cut.
-fn read_cut_chunk(sink: &mut Sink<'_>, ledger: &mut Ledger, slot: usize, bytes: Vec<u8>) {
+fn read_cut_chunk(sink: &mut Sink<'_>, ledger: &mut Ledger, slot: usize, mut bytes: Vec<u8>) {
+    // The header's string table (64 offsets at byte 128) links names anywhere in the
+    // chunk, past the cut too, and the parser refuses a chunk whose table it cannot
+    // follow. Without it, the parser reads each name where the record points, and the
+    // records before the cut only point before it.
+    if let Some(table) = bytes.get_mut(128..384) {
+        table.fill(0);
+    }
     let settings = Arc::new(parser_settings(1));
     let parsed = catch_unwind(AssertUnwindSafe(|| -> Result<Vec<_>, String> {
         let mut data = EvtxChunkData::new(bytes, false).map_err(|e| e.to_string())?;

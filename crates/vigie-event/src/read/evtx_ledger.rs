@@ -321,13 +321,24 @@ impl Ledger {
 
     /// Reports every slot and record not accounted for (see the module docs).
     /// `parser_failed`: the parser stopped early, so chunks it did not reach are damaged.
+    /// Whole chunks come first, so that a listing cut short still shows them.
     pub fn finish(mut self, sink: &mut Sink<'_>, parser_failed: bool) {
+        let mut readable = Vec::new();
         for i in 0..self.slots.len() {
-            self.finish_slot(sink, i, parser_failed);
+            if self.finish_slot(sink, i, parser_failed) {
+                readable.push(i);
+            }
+        }
+        for i in readable {
+            if let Some(key) = self.key(i) {
+                self.finish_records(sink, i, key);
+            }
         }
     }
 
-    fn finish_slot(&mut self, sink: &mut Sink<'_>, i: usize, parser_failed: bool) {
+    /// Reports slot `i` if it is missing or unreadable; returns whether its records are
+    /// left to account for.
+    fn finish_slot(&mut self, sink: &mut Sink<'_>, i: usize, parser_failed: bool) -> bool {
         let at = Position::Chunk(i as u64);
         let offset = Ledger::offset(i as u64);
         let counted = i < self.counted as usize;
@@ -375,13 +386,9 @@ impl Ledger {
             if !self.tallies[i].reported {
                 sink.error(at, kind, msg);
             }
-            return;
+            return false;
         }
-        let Some(key) = self.key(i) else { return };
-        if self.tallies[i].reported {
-            return;
-        }
-        self.finish_records(sink, i, key);
+        !self.tallies[i].reported
     }
 
     /// One error per id of the chunk's range that neither came out nor was reported.
