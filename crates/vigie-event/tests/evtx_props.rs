@@ -164,7 +164,7 @@ fn event_ids(bytes: &[u8]) -> std::collections::BTreeSet<u64> {
 fn check_cut_of(name: &str, whole: &[u8], cut: usize) -> Result<(), TestCaseError> {
     let bytes = &whole[..cut];
     let ids = check_cut(name, bytes)?;
-    if cut <= FILE_HEADER || (cut - FILE_HEADER) % CHUNK == 0 {
+    if cut <= FILE_HEADER || (cut - FILE_HEADER).is_multiple_of(CHUNK) {
         return Ok(());
     }
     let start = FILE_HEADER + (cut - FILE_HEADER) / CHUNK * CHUNK;
