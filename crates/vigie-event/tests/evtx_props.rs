@@ -312,5 +312,23 @@ fn every_cut_file_accounts_for_what_it_lost() {
         .expect("security.evtx");
     for cut in [5000, 100_000] {
         check_cut_of(name, big, cut).unwrap();
+        // The parser's own threads (on the reader's pool) change nothing.
+        let run = |threads: usize| {
+            let opts = ReadOptions {
+                evtx_threads: threads,
+                ..Default::default()
+            };
+            let (mut ids, mut errs) = (Vec::new(), Vec::new());
+            read_bytes(
+                name,
+                &big[..cut],
+                &opts,
+                &mut |e| ids.push(e.record),
+                &mut |e| errs.push((e.position, e.kind)),
+            )
+            .unwrap();
+            (ids, errs)
+        };
+        assert_eq!(run(1), run(3), "{name} cut at {cut}");
     }
 }

@@ -33,12 +33,13 @@ use super::{Position, ReadError, ReadErrorKind};
 /// off because the rendered text is only parsed back, never shown.
 ///
 /// With `0` ("let it choose"), a call from inside a rayon worker (files read in parallel
-/// on a pool) parses single-threaded, and any other call uses every thread of the global
-/// pool. The reason: the multi-threaded parser spawns its chunk jobs onto the current pool
-/// and blocks the calling thread until they are done, so a pool whose workers all wait
-/// that way never runs them. An explicit `n > 1` is honoured as given; from inside a
-/// pool it is only safe while fewer files than the pool has threads are read at once
-/// (one big file read by one worker, say).
+/// on a pool) parses single-threaded, and any other call uses as many threads as the
+/// global pool has. The reason: the multi-threaded parser spawns its chunk jobs onto the
+/// pool of the thread driving it and blocks that thread until they are done, so a pool
+/// whose workers all wait that way never runs them. The reader itself drives a
+/// multi-threaded parser on a pool of its own (see `read_evtx`), so an explicit `n > 1`
+/// is safe there from anywhere; a caller driving the parser itself from inside a pool
+/// (the `evtx_floor` example does not) must keep fewer files than threads in flight.
 pub fn parser_settings(evtx_threads: usize) -> ParserSettings {
     let threads = if evtx_threads == 0 && rayon::current_thread_index().is_some() {
         1
