@@ -113,7 +113,9 @@ pub struct Summary {
     pub correlation_hits: u64,
     /// Matches not reported because their rule is below `--level`.
     pub below_level: u64,
-    /// Damaged records skipped, by reason.
+    /// Damaged records skipped, by reason: one per record, line or element, except
+    /// `evtx_chunk_missing` and `evtx_chunk_damaged`, which count EVTX chunks (whose
+    /// records are unknown; see `vigie_event::read`'s EVTX reader).
     pub records_skipped: BTreeMap<ReadErrorKind, u64>,
     /// Damaged records / skipped files not listed one by one on stderr (past the cap).
     pub errors_not_listed: u64,
@@ -149,11 +151,13 @@ mod tests {
     fn json_has_every_level_and_reason() {
         let mut s = Summary::new(RuleCounts::default(), 1);
         s.records_skipped.insert(ReadErrorKind::BadJson, 2);
+        s.records_skipped.insert(ReadErrorKind::EvtxChunkMissing, 3);
         s.files.skipped.insert(ReadErrorKind::Io, 1);
         let j = serde_json::to_value(&s).unwrap();
         assert_eq!(j["detections"]["critical"], 0);
         assert_eq!(j["files"]["skipped"]["io"], 1);
         assert_eq!(j["records_skipped"]["bad_json"], 2);
+        assert_eq!(j["records_skipped"]["evtx_chunk_missing"], 3);
         assert_eq!(j["correlations"]["untimed_matches"], 0);
         assert_eq!(j["rules"]["unrouted_logsources"], 0);
     }

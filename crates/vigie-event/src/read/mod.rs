@@ -17,11 +17,14 @@
 //! decided when they are read; [`read_input`] always goes by the content it reads. A
 //! JSON-lines input whose first record spans lines is read as pretty-printed objects.
 //! UTF-16 text with a BOM (what Windows PowerShell 5.1 writes) is transcoded to UTF-8.
-//! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `json.rs`, `utf16.rs`, `sink.rs`
-//! (callbacks, counts).
+//! EVTX damage is accounted per chunk and record against what the file's headers claim,
+//! so a file cut short or with unreadable chunks says what it lost (see `evtx.rs`).
+//! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `evtx_ledger.rs` (what an EVTX file
+//! should hold and what came out), `json.rs`, `utf16.rs`, `sink.rs` (callbacks, counts).
 
 mod discover;
 pub mod evtx;
+mod evtx_ledger;
 mod flat_json;
 mod json;
 mod parse;
@@ -105,14 +108,35 @@ pub enum ReadErrorKind {
     Io,
     /// Not EVTX, gzip or JSON.
     UnsupportedFormat,
-    /// Damaged EVTX structure (bad chunk/record header, checksum, binary XML).
+    /// An EVTX file whose file header cannot be read, or damage the parser reports
+    /// without saying in which chunk.
     CorruptEvtx,
+    /// An EVTX chunk the file header counts but the file ends before (one per chunk: its
+    /// record range, in its own header, is unknown).
+    EvtxChunkMissing,
+    /// An EVTX chunk that is there but cannot be read (bad header, all zeros although
+    /// counted in use, cut before the end of its header); one per chunk.
+    EvtxChunkDamaged,
+    /// A record of a readable EVTX chunk's range that cannot be read (damaged, or past
+    /// where the file ends inside the chunk); one per record.
+    EvtxRecordDamaged,
     /// Malformed JSON (line or element).
     BadJson,
     /// Valid JSON that is not an object.
     NotAnObject,
     /// Damaged gzip stream.
     BadGzip,
+}
+
+impl ReadErrorKind {
+    /// Whether one error of this kind stands for an EVTX chunk (whose records are not
+    /// known) rather than for one record, line or element.
+    pub fn counts_chunks(self) -> bool {
+        matches!(
+            self,
+            ReadErrorKind::EvtxChunkMissing | ReadErrorKind::EvtxChunkDamaged
+        )
+    }
 }
 
 /// A skipped file or record: which file, where, and what is wrong.
@@ -199,7 +223,7 @@ pub fn read_bytes(
 const BUF_SIZE: usize = 256 * 1024;
 
 /// A file or buffer: sniff, rewind, dispatch. EVTX is parsed in place (it needs `Seek`).
-fn read_seekable<R: Read + Seek>(
+fn read_seekable<R: Read + Seek + Send>(
     sink: &mut Sink<'_>,
     mut r: R,
     opts: &ReadOptions,
@@ -213,10 +237,17 @@ fn read_seekable<R: Read + Seek>(
     };
     let prefix = sniff::read_prefix(&mut r).map_err(|e| io(sink, e))?;
     r.seek(SeekFrom::Start(0)).map_err(|e| io(sink, e))?;
+    let sniffed = sniff::sniff(&prefix);
+    // Surveyed before the byte counter is put on: the survey reads every chunk header,
+    // which is no progress through the file.
+    let ledger = match sniffed {
+        Sniffed::Evtx => evtx_ledger::survey(&mut r),
+        _ => None,
+    };
     let counted = Counting::new(r, sink.bytes.clone(), opts.bytes_read.clone());
     let plain = Layers::default();
-    match sniff::sniff(&prefix) {
-        Sniffed::Evtx => evtx::read_evtx(sink, counted, opts.evtx_threads),
+    match sniffed {
+        Sniffed::Evtx => evtx::read_evtx(sink, counted, ledger, opts.evtx_threads),
         Sniffed::Gzip => read_gzip(sink, counted, opts, plain),
         Sniffed::Utf16 { big_endian } => read_utf16(sink, counted, opts, plain, big_endian),
         Sniffed::JsonLines => {
@@ -296,7 +327,9 @@ fn read_stream<R: Read>(
             // Whatever arrived before a read failure is still worth parsing; the failure
             // is reported after its records, or folded into the `Err` if none could be.
             let failed = whole.read_to_end(&mut buf).err();
-            match evtx::read_evtx(sink, Cursor::new(buf), opts.evtx_threads) {
+            let mut data = Cursor::new(buf);
+            let ledger = evtx_ledger::survey(&mut data);
+            match evtx::read_evtx(sink, data, ledger, opts.evtx_threads) {
                 Ok(()) => {
                     if let Some(e) = failed {
                         sink.error(Position::File, kind, format!("{what}: {e}"));

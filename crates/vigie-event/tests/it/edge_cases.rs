@@ -33,7 +33,15 @@ fn all_edge_cases_read_without_panic() {
             assert!(stats.bytes <= f.size, "{}", f.name);
         }
         for e in &out.errors {
-            assert_eq!(e.kind, ReadErrorKind::CorruptEvtx, "{e}");
+            assert!(
+                matches!(
+                    e.kind,
+                    ReadErrorKind::EvtxChunkDamaged
+                        | ReadErrorKind::EvtxChunkMissing
+                        | ReadErrorKind::EvtxRecordDamaged
+                ),
+                "{e}"
+            );
             assert_eq!(e.source_name, f.name);
             // The reader contains a panic of the parser; the parser should not have one.
             assert!(!e.message.contains("parser failed"), "{e}");
@@ -136,5 +144,9 @@ fn whole_collection_reads() {
         skipped += stats.skipped;
     }
     assert!(events > 20_000, "{events} events");
-    assert_eq!(skipped, 18, "damaged records in the collection");
+    // 20 damaged chunks (sysmon.evtx: 8 bad headers past its counted chunk;
+    // sample_with_a_bad_chunk_magic.evtx: 2 bad headers and 10 zeroed chunks it counts)
+    // and 352 records that chunk headers claim but that cannot be read (damaged, or in
+    // zeroed parts of their chunk), nearly all in four files.
+    assert_eq!(skipped, 372, "damaged chunks and records in the collection");
 }

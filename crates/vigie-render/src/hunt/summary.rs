@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
+use vigie_event::ReadErrorKind;
 use vigie_hunt::Summary;
 use vigie_sigma::Level;
 
@@ -73,11 +74,20 @@ impl fmt::Display for SummaryText<'_> {
         writeln!(f)?;
         let rec: u64 = s.records_skipped.values().sum();
         if rec > 0 {
-            write!(
-                f,
-                "records skipped: {rec} ({})",
-                by_reason(&s.records_skipped)
-            )?;
+            // EVTX chunks whose records are unknown are not counted as records.
+            let (chunks, records): (BTreeMap<ReadErrorKind, u64>, BTreeMap<_, _>) = s
+                .records_skipped
+                .iter()
+                .map(|(k, n)| (*k, *n))
+                .partition(|(k, _)| k.counts_chunks());
+            let mut parts = Vec::new();
+            for (what, m) in [("records", records), ("EVTX chunks", chunks)] {
+                let n: u64 = m.values().sum();
+                if n > 0 {
+                    parts.push(format!("{what} skipped: {n} ({})", by_reason(&m)));
+                }
+            }
+            write!(f, "{}", parts.join("; "))?;
             if s.errors_not_listed > 0 {
                 write!(f, "; {} not listed above", s.errors_not_listed)?;
             }
@@ -157,7 +167,6 @@ impl fmt::Display for SummaryText<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigie_event::ReadErrorKind;
     use vigie_hunt::RuleCounts;
     use vigie_sigma::RefusalKind;
 
@@ -168,8 +177,15 @@ mod tests {
         assert_eq!(human_bytes(3_500_000_000), "3.5 GB");
         let mut s = Summary::new(RuleCounts::default(), 1);
         s.records_skipped.insert(ReadErrorKind::BadJson, 2);
+        s.records_skipped.insert(ReadErrorKind::EvtxChunkMissing, 3);
         s.files.skipped.insert(ReadErrorKind::Io, 1);
         let text = SummaryText(&s).to_string();
+        assert!(
+            text.contains(
+                "records skipped: 2 (bad_json 2); EVTX chunks skipped: 3 (evtx_chunk_missing 3)"
+            ),
+            "{text}"
+        );
         assert!(text.contains("1 skipped (io 1)"), "{text}");
         assert!(text.contains("records skipped: 2 (bad_json 2)"), "{text}");
         assert!(

@@ -531,3 +531,63 @@ fn rules_check_lists_warnings_and_unrouted_logsources() {
         "{err}"
     );
 }
+
+/// An EVTX file cut short (`head -c`) says what it lost: on stderr, the file and each
+/// missing chunk; in the summary, the missing chunks and the records of the chunk it ends
+/// inside, by reason.
+#[test]
+fn truncated_evtx_reports_what_it_lost() {
+    let f = Fixture::new();
+    let whole = std::fs::read(shared().join("evtx/edge-cases/security.evtx")).expect("read");
+    let u64_at = |at: usize| u64::from_le_bytes(whole[at..at + 8].try_into().expect("8 bytes"));
+    let counted = u16::from_le_bytes([whole[42], whole[43]]) as u64;
+    // Records each chunk's header claims.
+    let claimed = |chunk: usize| {
+        let at = 4096 + chunk * 65536;
+        u64_at(at + 32) - u64_at(at + 24) + 1
+    };
+    for (cut, in_chunk) in [(5000usize, 0usize), (100_000, 1)] {
+        let path = f.p(&format!("cut{cut}.evtx"));
+        std::fs::write(&path, &whole[..cut]).expect("write");
+        let sum = f.p(&format!("s{cut}.json"));
+        let o = f.hunt(&[
+            "--format",
+            "jsonl",
+            "--summary-json",
+            sum.to_str().expect("utf8"),
+            path.to_str().expect("utf8"),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let err = stderr(&o);
+        let name = format!("cut{cut}.evtx");
+        let first_missing = in_chunk + 1;
+        assert!(
+            err.lines().any(
+                |l| l.contains(&name) && l.contains(&format!("chunk {first_missing}: missing"))
+            ),
+            "{err}"
+        );
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&name) && l.contains(&format!("(chunk {in_chunk}, offset"))),
+            "{err}"
+        );
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sum).expect("summary")).expect("json");
+        let skipped = &s["records_skipped"];
+        assert_eq!(
+            skipped["evtx_chunk_missing"].as_u64(),
+            Some(counted - first_missing as u64),
+            "{s}"
+        );
+        // Whole chunks before the cut come out in full; of the chunk the file ends
+        // inside, each record is read or reported.
+        let lost = skipped["evtx_record_damaged"]
+            .as_u64()
+            .expect("records lost");
+        let events = s["events"].as_u64().expect("events");
+        let claimed: u64 = (0..=in_chunk).map(claimed).sum();
+        assert!(lost > 0, "{s}");
+        assert_eq!(events + lost, claimed, "{s}");
+    }
+}
