@@ -46,7 +46,22 @@ enum Command {
     Restore(cmd::restore::Args),
 }
 
+/// `vigie ... | head`: when the reader goes away, end quietly as Unix tools do, instead
+/// of panicking on the next write (Rust ignores SIGPIPE by default).
+#[cfg(unix)]
+fn end_quietly_on_closed_pipe() {
+    // SAFETY: setting a signal's disposition back to its default, once at startup
+    // before any other thread exists, has no precondition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn end_quietly_on_closed_pipe() {}
+
 fn main() -> ExitCode {
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     // `hunt -q` hides warnings too, unless a level was asked for explicitly.
     let quiet = matches!(&cli.command, Command::Hunt(a) if a.quiet);

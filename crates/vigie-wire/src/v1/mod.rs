@@ -4,6 +4,7 @@ mod detection;
 mod fields;
 mod hunt;
 pub mod response;
+pub mod rules;
 
 pub use detection::{Correlation, Detection, EventRef};
 pub use fields::Fields;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vigie_sigma::{Refusal, RuleSet};
+use vigie_wire::v1::rules::kind_name;
 
 const AFTER_HELP: &str = "\
 Prints how many rules loaded (detection, correlation, filters) and every refused rule
@@ -65,33 +66,19 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     let paths = super::hunt::rules_paths(a.rules);
     let opts = vigie_hunt::load_options(a.mapping.as_deref(), a.placeholders.as_deref())?;
     let t0 = std::time::Instant::now();
-    let (_rules, report) = if paths.is_empty() {
+    let (rules, report) = if paths.is_empty() {
         RuleSet::load_files(crate::embedded::RULES, &opts)
     } else {
         RuleSet::load(&paths, &opts)?
     };
     let load_s = t0.elapsed().as_secs_f64();
-    let by_kind = count_by_kind(&report.refused)?;
-    let warnings_by_kind = count_by_kind(&report.warnings)?;
+    let by_kind = count_by_kind(&report.refused);
+    let warnings_by_kind = count_by_kind(&report.warnings);
     let loaded = report.detection_rules + report.correlation_rules + report.filters;
     match a.format {
         Format::Json => {
-            let doc = serde_json::json!({
-                "files": report.files,
-                "loaded": loaded,
-                "detection_rules": report.detection_rules,
-                "correlation_rules": report.correlation_rules,
-                "filters": report.filters,
-                "refused_count": report.refused.len(),
-                "refused_by_kind": by_kind,
-                "refused": report.refused,
-                "warnings_count": report.warnings.len(),
-                "warnings_by_kind": warnings_by_kind,
-                "warnings": report.warnings,
-                "unrouted_logsources": report.unrouted_logsources,
-                "partially_routed_logsources": report.partially_routed_logsources,
-                "load_s": load_s,
-            });
+            let doc =
+                vigie_wire::v1::rules::RulesCheck::from_engine(&report, rules.digest(), load_s);
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Format::Text => {
@@ -109,7 +96,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 println!("refused by reason: {}", parts.join(", "));
             }
             for r in &report.refused {
-                print_refusal(r)?;
+                print_refusal(r);
             }
             if !report.warnings.is_empty() {
                 let parts: Vec<String> = warnings_by_kind
@@ -122,7 +109,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     parts.join(", ")
                 );
                 for w in &report.warnings {
-                    print_refusal(w)?;
+                    print_refusal(w);
                 }
             }
             print_logsources(
@@ -142,38 +129,28 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn count_by_kind(v: &[Refusal]) -> anyhow::Result<BTreeMap<String, usize>> {
+fn count_by_kind(v: &[Refusal]) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
     for r in v {
-        let k = serde_json::to_value(r.kind)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        *m.entry(k).or_insert(0) += 1;
+        *m.entry(kind_name(r.kind)).or_insert(0) += 1;
     }
-    Ok(m)
+    m
 }
 
 /// `file:line[:column]: kind: rule: reason`, one line.
-fn print_refusal(r: &Refusal) -> anyhow::Result<()> {
+fn print_refusal(r: &Refusal) {
     let line = match (r.line, r.column) {
         (Some(l), Some(c)) => format!(":{l}:{c}"),
         (Some(l), None) => format!(":{l}"),
         _ => String::new(),
     };
-    let kind = serde_json::to_value(r.kind)?;
+    let kind = kind_name(r.kind);
     let rule = r
         .rule
         .as_deref()
         .map(|x| format!(" {x}:"))
         .unwrap_or_default();
-    println!(
-        "{}{line}: {}:{rule} {}",
-        r.file,
-        kind.as_str().unwrap_or_default(),
-        r.reason
-    );
-    Ok(())
+    println!("{}{line}: {}:{rule} {}", r.file, kind, r.reason);
 }
 
 fn print_logsources(title: &str, v: &[(String, usize)]) {

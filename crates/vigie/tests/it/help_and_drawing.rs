@@ -1,4 +1,5 @@
-//! Every command's `--help` teaches by example, and a failed drawing keeps the answer.
+//! Every command's `--help` teaches by example, a failed drawing keeps the answer, and a
+//! closed pipe (`| head`) ends the run quietly.
 
 use std::process::Command;
 
@@ -61,5 +62,31 @@ fn a_failed_svg_keeps_the_text_output() {
         );
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("error:"), "{cmd}: {err}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    // The reader takes one byte and goes away, as `| head -c 1` does. The output must
+    // be over a pipe's buffer (64 KiB) for the write to fail: `rules check` of every
+    // SigmaHQ folder is about 80 KB of JSON.
+    let sigma = vigie_test_support::shared().join("sigma");
+    let sigma = sigma.to_str().expect("utf-8");
+    for args in [&["rules", "check", "--rules", sigma, "--format", "json"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut out = child.stdout.take().expect("stdout");
+        let mut one = [0u8; 1];
+        out.read_exact(&mut one).expect("one byte");
+        drop(out);
+        let o = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
