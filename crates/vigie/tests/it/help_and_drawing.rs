@@ -74,7 +74,11 @@ fn a_closed_pipe_ends_quietly() {
     // SigmaHQ folder is about 80 KB of JSON.
     let sigma = vigie_test_support::shared().join("sigma");
     let sigma = sigma.to_str().expect("utf-8");
-    for args in [&["rules", "check", "--rules", sigma, "--format", "json"][..]] {
+    let cases: [&[&str]; 2] = [
+        &["rules", "check", "--rules", sigma, "--format", "json"],
+        &["model", "generate", "--assets", "3000"],
+    ];
+    for args in cases {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
             .args(args)
             .stdout(Stdio::piped())
