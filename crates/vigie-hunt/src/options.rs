@@ -50,14 +50,3 @@ impl Default for HuntOptions {
         }
     }
 }
-
-impl HuntOptions {
-    /// Whether an event with this time is inside the `--from`/`--to` window.
-    pub fn in_window(&self, t: Option<DateTime<Utc>>) -> bool {
-        if self.from.is_none() && self.to.is_none() {
-            return true;
-        }
-        let Some(t) = t else { return false };
-        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t <= to)
-    }
-}
