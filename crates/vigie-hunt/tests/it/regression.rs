@@ -5,7 +5,7 @@
 //! Known exceptions are listed in [`KNOWN_EXCEPTIONS`] with their cause. The test fails
 //! on a new failure AND on a listed exception that starts passing (so the list stays
 //! true). Each sample's JSON twin (`.json` next to the `.evtx`) must give the same count
-//! as the EVTX. The pass rate is printed (`cargo test -p vigie-hunt --test regression -- --nocapture`).
+//! as the EVTX. The pass rate is printed (`cargo test -p vigie-hunt --test it regression -- --nocapture`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
