@@ -23,7 +23,7 @@ const W_TIME: usize = 19;
 const W_LEVEL: usize = 13;
 const GAPS: usize = 4 * 2;
 /// Narrowest width laid out; a narrower terminal wraps.
-pub const MIN_WIDTH: usize = 80;
+pub const MIN_WIDTH: usize = 110;
 /// Widest value shown in MATCHED.
 const W_VALUE: usize = 60;
 
@@ -38,10 +38,10 @@ struct Layout {
 impl Layout {
     fn new(width: usize) -> Layout {
         let free = width.max(MIN_WIDTH) - W_TIME - W_LEVEL - GAPS;
-        // The rule title and the file name get about 30 % and 15 % of what is left,
+        // The rule title and the file name get about 30 % and 20 % of what is left,
         // within bounds that keep both readable; MATCHED, the widest, takes the rest.
         let rule = (free * 30 / 100).clamp(24, 50);
-        let source = (free * 15 / 100).clamp(16, 32);
+        let source = (free * 20 / 100).clamp(20, 40);
         Layout {
             rule,
             source,
@@ -76,7 +76,7 @@ impl<W: Write> TablePrinter<W> {
             pad(time, W_TIME),
             pad(level, W_LEVEL),
             pad(&cut_end(rule, l.rule), l.rule),
-            pad(&cut_end(source, l.source), l.source),
+            pad(&cut_middle(source, l.source), l.source),
             cut_end(matched, l.matched).trim_end()
         )
     }
@@ -96,6 +96,33 @@ fn cut_end(s: &str, w: usize) -> String {
     }
     let mut out: String = s.chars().take(w.saturating_sub(1)).collect();
     out.push('…');
+    out
+}
+
+/// Cuts the middle of `name:record`, keeping the record and both ends of the name
+/// (`intrusion-2…25.jsonl:23`): the end of a file name tells files apart, the record
+/// finds the event.
+fn cut_middle(s: &str, w: usize) -> String {
+    let s = clean(s);
+    let n = s.chars().count();
+    if n <= w {
+        return s;
+    }
+    let (name, record) = match s.rfind(':') {
+        Some(i) if s[i + 1..].chars().all(|c| c.is_ascii_digit()) => (&s[..i], &s[i..]),
+        _ => (s.as_str(), ""),
+    };
+    let keep = w.saturating_sub(record.chars().count() + 1);
+    if keep < 4 {
+        return cut_end(&s, w);
+    }
+    let head = keep / 2;
+    let tail = keep - head;
+    let chars: Vec<char> = name.chars().collect();
+    let mut out: String = chars[..head.min(chars.len())].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len().saturating_sub(tail)..]);
+    out.push_str(record);
     out
 }
 
@@ -202,15 +229,22 @@ mod tests {
         assert_eq!(file_name("C:\\logs\\Security.evtx"), "Security.evtx");
         assert_eq!(file_name("z.evtx"), "z.evtx");
         assert_eq!(file_name("-"), "-");
+        let cut = cut_middle("intrusion-2026-07-25.jsonl:23", 20);
+        assert_eq!(cut.chars().count(), 20, "{cut}");
+        assert!(
+            cut.ends_with(".jsonl:23") && cut.starts_with("intrus"),
+            "{cut}"
+        );
+        assert_eq!(cut_middle("short.evtx:1", 20), "short.evtx:1");
     }
 
     #[test]
     fn layout_uses_the_width() {
-        let narrow = Layout::new(80);
+        let narrow = Layout::new(MIN_WIDTH);
         let wide = Layout::new(200);
         assert_eq!(
             W_TIME + W_LEVEL + GAPS + narrow.rule + narrow.source + narrow.matched,
-            80
+            MIN_WIDTH
         );
         assert_eq!(
             W_TIME + W_LEVEL + GAPS + wide.rule + wide.source + wide.matched,

@@ -235,14 +235,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     if summary.files.read == 0 {
         let skipped: u64 = summary.files.skipped.values().sum();
-        eprintln!(
-            "error: no input could be read ({skipped} skipped{})",
-            if skipped == 0 {
-                ": no files found"
-            } else {
-                ", listed above"
-            }
-        );
+        let why = match (skipped, a.quiet) {
+            (0, _) => ": no files found",
+            (_, false) => ", listed above",
+            (_, true) => "; without -q they are listed",
+        };
+        eprintln!("error: no input could be read ({skipped} skipped{why})");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
