@@ -134,10 +134,10 @@ fn survey_inner<R: Read + Seek>(data: &mut R) -> Option<Ledger> {
     let reached = (file_len - FILE_HEADER_SIZE).div_ceil(CHUNK_SIZE);
     let n = counted.max(reached);
     let mut slots = Vec::with_capacity(n as usize);
-    let mut chunk = vec![0u8; CHUNK_SIZE as usize];
+    let mut head = [0u8; CHUNK_HEADER_SIZE];
     for i in 0..n {
         let offset = FILE_HEADER_SIZE + i * CHUNK_SIZE;
-        slots.push(survey_slot(data, &mut chunk, offset, file_len));
+        slots.push(survey_slot(data, &mut head, offset, file_len, i < counted));
     }
     let order = parser_order(&slots);
     Some(Ledger {
@@ -150,7 +150,19 @@ fn survey_inner<R: Read + Seek>(data: &mut R) -> Option<Ledger> {
     })
 }
 
-fn survey_slot<R: Read + Seek>(data: &mut R, buf: &mut [u8], offset: u64, len: u64) -> Slot {
+/// What slot `offset` holds. Only the 512-byte header is read, except for a chunk the
+/// file ends inside (read whole, to be parsed up to the cut) and, among the chunks the
+/// file header counts, one whose header is all zeros (read whole, to tell a zeroed chunk
+/// from a damaged one). Past the counted chunks a zero header is preallocated space: the
+/// parser skips it when it is all zeros and reports it when it is not, so it is not
+/// scanned twice (EVTX files are often mostly such space).
+fn survey_slot<R: Read + Seek>(
+    data: &mut R,
+    head_buf: &mut [u8; CHUNK_HEADER_SIZE],
+    offset: u64,
+    len: u64,
+    counted: bool,
+) -> Slot {
     if offset >= len {
         return Slot::Missing;
     }
@@ -160,14 +172,15 @@ fn survey_slot<R: Read + Seek>(data: &mut R, buf: &mut [u8], offset: u64, len: u
         data.seek(SeekFrom::Start(offset))?;
         data.read_exact(buf)
     };
-    if let Err(e) = read(data, &mut buf[..head]) {
+    if let Err(e) = read(data, &mut head_buf[..head]) {
         return Slot::Unreadable(format!("cannot read: {e}"));
     }
-    let key = EvtxChunkHeader::from_bytes(&buf[..head])
+    let key = EvtxChunkHeader::from_bytes(&head_buf[..head])
         .ok()
         .map(|h| ChunkKey::of(&h));
     if avail < CHUNK_SIZE {
-        let mut bytes = buf[..avail as usize].to_vec();
+        let mut bytes = vec![0u8; avail as usize];
+        bytes[..head].copy_from_slice(&head_buf[..head]);
         if key.is_some() {
             if let Err(e) = data.read_exact(&mut bytes[head..]) {
                 return Slot::Unreadable(format!("cannot read: {e}"));
@@ -181,10 +194,11 @@ fn survey_slot<R: Read + Seek>(data: &mut R, buf: &mut [u8], offset: u64, len: u
     }
     match key {
         Some(k) => Slot::Whole(k),
-        None if buf[..head].iter().all(|b| *b == 0) => {
+        None if head_buf[..head].iter().all(|b| *b == 0) && !counted => Slot::Zeroed,
+        None if head_buf[..head].iter().all(|b| *b == 0) => {
             // The parser skips a chunk only when all of it is zeros.
-            let rest = &mut buf[head..];
-            match data.read_exact(rest) {
+            let mut rest = vec![0u8; CHUNK_SIZE as usize - head];
+            match data.read_exact(&mut rest) {
                 Ok(()) if rest.iter().all(|b| *b == 0) => Slot::Zeroed,
                 Ok(()) => Slot::BadHeader,
                 Err(e) => Slot::Unreadable(format!("cannot read: {e}")),
