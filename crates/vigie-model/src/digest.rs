@@ -22,10 +22,12 @@ pub fn digest(model: &Model) -> String {
         }
     }
     let bytes = h.finalize();
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in bytes {
-        out.push_str(&format!("{b:02x}"));
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
     }
     out
 }

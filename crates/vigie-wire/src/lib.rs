@@ -19,6 +19,17 @@ pub mod v1;
 /// The schema version these types describe.
 pub const SCHEMA_VERSION: &str = "vigie/v1";
 
+/// The snake_case name an engine kind serializes to (`ReadErrorKind::BadJson` →
+/// `bad_json`, `RefusalKind::Limit` → `limit`, `NodeKind::NetworkDevice` →
+/// `network_device`): the one way kinds are named on the wire and in text.
+pub fn snake_name<K: serde::Serialize>(k: &K) -> String {
+    match serde_json::to_value(k) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::from("unknown"),
+    }
+}
+
 /// RFC 3339, UTC, `Z`, as many fraction digits as needed: the one time format on the
 /// wire.
 pub fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {

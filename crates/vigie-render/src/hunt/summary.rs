@@ -31,13 +31,7 @@ fn human_bytes(b: u64) -> String {
 
 fn by_reason<K: Serialize>(m: &BTreeMap<K, u64>) -> String {
     m.iter()
-        .map(|(k, n)| {
-            let name = serde_json::to_value(k)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            format!("{name} {n}")
-        })
+        .map(|(k, n)| format!("{} {n}", vigie_wire::snake_name(k)))
         .collect::<Vec<_>>()
         .join(", ")
 }

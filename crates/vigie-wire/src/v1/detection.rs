@@ -60,17 +60,13 @@ pub struct EventRef {
     pub record: u64,
 }
 
-/// The name under which keyword (field-less) matches are reported by the engine: they
-/// go to `keywords`, not `fields`.
-pub(crate) const KEYWORD_FIELD: &str = vigie_sigma::KEYWORD_FIELD;
-
 impl Detection {
     /// The wire form of an engine detection of the rule described by `meta`.
     pub fn from_engine(d: &vigie_hunt::Detection, meta: &RuleMeta) -> Detection {
         let mut keywords = Vec::new();
         let mut fields = Vec::with_capacity(d.fields.len());
         for (k, v) in &d.fields {
-            if &**k == KEYWORD_FIELD {
+            if &**k == vigie_sigma::KEYWORD_FIELD {
                 if let Value::String(s) = v {
                     if !keywords.contains(s) {
                         keywords.push(s.clone());

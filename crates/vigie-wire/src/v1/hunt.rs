@@ -84,17 +84,8 @@ pub struct HuntSummary {
     pub threads: usize,
 }
 
-/// The snake_case name a kind serializes to (`ReadErrorKind::BadJson` → `bad_json`).
-fn name<K: Serialize>(k: &K) -> String {
-    match serde_json::to_value(k) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::from("unknown"),
-    }
-}
-
 fn names<K: Serialize>(m: &BTreeMap<K, u64>) -> BTreeMap<String, u64> {
-    m.iter().map(|(k, n)| (name(k), *n)).collect()
+    m.iter().map(|(k, n)| (crate::snake_name(k), *n)).collect()
 }
 
 impl HuntSummary {

@@ -132,13 +132,6 @@ pub struct AssessReport {
     pub elapsed_ms: f64,
 }
 
-fn kind_name(k: r::graph::NodeKind) -> String {
-    match serde_json::to_value(k) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => format!("{k:?}").to_lowercase(),
-    }
-}
-
 impl From<&r::assess::AssessReport> for AssessReport {
     fn from(a: &r::assess::AssessReport) -> Self {
         AssessReport {
@@ -149,7 +142,7 @@ impl From<&r::assess::AssessReport> for AssessReport {
                 .iter()
                 .map(|x| Reached {
                     id: x.id.clone(),
-                    kind: kind_name(x.kind),
+                    kind: crate::snake_name(&x.kind),
                     hours: q(x.hours),
                     crown_jewel: x.crown_jewel,
                 })

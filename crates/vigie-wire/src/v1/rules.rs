@@ -45,14 +45,6 @@ pub struct RulesCheck {
     pub load_s: f64,
 }
 
-/// The snake_case name of a refusal kind (`RefusalKind::Limit` → `limit`).
-pub fn kind_name(k: vigie_sigma::RefusalKind) -> String {
-    match serde_json::to_value(k) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => format!("{k:?}").to_lowercase(),
-    }
-}
-
 impl From<&vigie_sigma::Refusal> for Refusal {
     fn from(r: &vigie_sigma::Refusal) -> Self {
         Refusal {
@@ -60,16 +52,17 @@ impl From<&vigie_sigma::Refusal> for Refusal {
             line: r.line,
             column: r.column,
             rule: r.rule.clone(),
-            kind: kind_name(r.kind),
+            kind: crate::snake_name(&r.kind),
             reason: r.reason.clone(),
         }
     }
 }
 
-fn by_kind(v: &[vigie_sigma::Refusal]) -> BTreeMap<String, usize> {
+/// Refusals (or warnings) counted by kind name.
+pub fn by_kind(v: &[vigie_sigma::Refusal]) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
     for r in v {
-        *m.entry(kind_name(r.kind)).or_insert(0) += 1;
+        *m.entry(crate::snake_name(&r.kind)).or_insert(0) += 1;
     }
     m
 }

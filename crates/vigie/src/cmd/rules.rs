@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vigie_sigma::{Refusal, RuleSet};
-use vigie_wire::v1::rules::kind_name;
+use vigie_sigma::RuleSet;
+use vigie_wire::v1::rules::{Refusal, RulesCheck};
 
 const AFTER_HELP: &str = "\
 Prints how many rules loaded (detection, correlation, filters) and every refused rule
@@ -72,69 +72,61 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         RuleSet::load(&paths, &opts)?
     };
     let load_s = t0.elapsed().as_secs_f64();
-    let by_kind = count_by_kind(&report.refused);
-    let warnings_by_kind = count_by_kind(&report.warnings);
-    let loaded = report.detection_rules + report.correlation_rules + report.filters;
+    // Text and JSON say the same thing: both are written from the wire report.
+    let doc = RulesCheck::from_engine(&report, rules.digest(), load_s);
     match a.format {
-        Format::Json => {
-            let doc =
-                vigie_wire::v1::rules::RulesCheck::from_engine(&report, rules.digest(), load_s);
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        Format::Text => {
-            println!(
-                "{} files: {loaded} rules loaded ({} detection, {} correlation, {} filters), \
-                 {} refused, in {load_s:.2} s",
-                report.files,
-                report.detection_rules,
-                report.correlation_rules,
-                report.filters,
-                report.refused.len()
-            );
-            if !by_kind.is_empty() {
-                let parts: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
-                println!("refused by reason: {}", parts.join(", "));
-            }
-            for r in &report.refused {
-                print_refusal(r);
-            }
-            if !report.warnings.is_empty() {
-                let parts: Vec<String> = warnings_by_kind
-                    .iter()
-                    .map(|(k, n)| format!("{k} {n}"))
-                    .collect();
-                println!(
-                    "{} loaded with a warning: {}",
-                    report.warnings.len(),
-                    parts.join(", ")
-                );
-                for w in &report.warnings {
-                    print_refusal(w);
-                }
-            }
-            print_logsources(
-                "unrouted logsources (no mapping entry: their rules are tried on every event)",
-                &report.unrouted_logsources,
-            );
-            print_logsources(
-                "partially routed logsources (routed by part of their keys)",
-                &report.partially_routed_logsources,
-            );
-        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&doc)?),
+        Format::Text => print_text(&doc),
     }
-    Ok(if report.refused.is_empty() {
+    Ok(if doc.refused.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-fn count_by_kind(v: &[Refusal]) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for r in v {
-        *m.entry(kind_name(r.kind)).or_insert(0) += 1;
+fn print_text(doc: &RulesCheck) {
+    println!(
+        "{} files: {} rules loaded ({} detection, {} correlation, {} filters), \
+         {} refused, in {:.2} s",
+        doc.files,
+        doc.loaded,
+        doc.detection_rules,
+        doc.correlation_rules,
+        doc.filters,
+        doc.refused_count,
+        doc.load_s
+    );
+    if !doc.refused_by_kind.is_empty() {
+        println!("refused by reason: {}", counts(&doc.refused_by_kind));
     }
-    m
+    for r in &doc.refused {
+        print_refusal(r);
+    }
+    if !doc.warnings.is_empty() {
+        println!(
+            "{} loaded with a warning: {}",
+            doc.warnings_count,
+            counts(&doc.warnings_by_kind)
+        );
+        for w in &doc.warnings {
+            print_refusal(w);
+        }
+    }
+    print_logsources(
+        "unrouted logsources (no mapping entry: their rules are tried on every event)",
+        &doc.unrouted_logsources,
+    );
+    print_logsources(
+        "partially routed logsources (routed by part of their keys)",
+        &doc.partially_routed_logsources,
+    );
+}
+
+/// `kind n, kind n`.
+fn counts(m: &BTreeMap<String, usize>) -> String {
+    let parts: Vec<String> = m.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    parts.join(", ")
 }
 
 /// `file:line[:column]: kind: rule: reason`, one line.
@@ -144,13 +136,12 @@ fn print_refusal(r: &Refusal) {
         (Some(l), None) => format!(":{l}"),
         _ => String::new(),
     };
-    let kind = kind_name(r.kind);
     let rule = r
         .rule
         .as_deref()
         .map(|x| format!(" {x}:"))
         .unwrap_or_default();
-    println!("{}{line}: {}:{rule} {}", r.file, kind, r.reason);
+    println!("{}{line}: {}:{rule} {}", r.file, r.kind, r.reason);
 }
 
 fn print_logsources(title: &str, v: &[(String, usize)]) {
