@@ -656,9 +656,25 @@ mod tests {
                 .prop_map(|(k, v)| (serde_json::json!({ k: [v, {"n": 1}] }).to_string(), true)),
             any::<String>().prop_map(|s| (serde_json::json!(s).to_string(), false)),
             any::<f64>().prop_map(|n| (serde_json::json!(n).to_string(), false)),
-            // Garbage without structure: always one (bad or non-object) element.
-            "[^\\[\\]{},\"]{1,12}".prop_map(|s| (s, false)),
+            // Garbage without structure: always one (bad or non-object) element. It
+            // starts with a non-blank byte: a blank-only "element" is no element at all
+            // (`[\t]` is the empty array; see `blank_array_is_empty`).
+            "[^\\[\\]{},\"\\s][^\\[\\]{},\"]{0,11}".prop_map(|s| (s, false)),
         ]
+    }
+
+    /// Found by CI's proptest run: blanks between the brackets make an empty array,
+    /// not one bad element.
+    #[test]
+    fn blank_array_is_empty() {
+        for text in ["[\t]", "[ \n\r ]", "[]"] {
+            let (events, errors, ne, ns) = run(text.as_bytes(), true);
+            assert_eq!(
+                (events.len(), errors.len(), ne, ns),
+                (0, 0, 0, 0),
+                "{text:?}"
+            );
+        }
     }
 
     /// (record numbers of events, positions of errors) with a 24-byte record limit.
