@@ -796,6 +796,7 @@ fn site_segments(site: usize, sites: usize) -> Vec<Segment> {
             .map(|(k, w)| (p(k), *w))
             .collect::<BTreeMap<_, _>>(),
         tags: vec![],
+        countries: vec![],
     };
     vec![
         seg(

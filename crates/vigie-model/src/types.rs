@@ -330,6 +330,15 @@ pub struct Asset {
     /// Free labels.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Names this asset goes by in logs: hostnames (FQDN or short NetBIOS name),
+    /// IPv4/IPv6 addresses or CIDRs, account names (`DOMAIN\user`, `user@domain`,
+    /// `user`), SIDs. Detections' entities resolve to assets through them
+    /// (see `identity.rs` and `docs/model.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<String>,
+    /// Holds or processes personal data (a compromise may be a GDPR Art. 33 breach).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub personal_data: bool,
 }
 
 impl Asset {
@@ -351,6 +360,8 @@ impl Asset {
             admins: Vec::new(),
             members: Vec::new(),
             tags: Vec::new(),
+            identifiers: Vec::new(),
+            personal_data: false,
         }
     }
 
@@ -553,6 +564,10 @@ pub struct Segment {
     /// Free labels.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Countries these customers are in (ISO 3166-1 alpha-2 codes, e.g. `FR`); an
+    /// incident touching segments in more than one country is cross-border (NIS2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
 }
 
 fn default_sla_weight() -> f64 {

@@ -1,0 +1,18 @@
+//! vigie-incident: the one place where detections meet the operator model.
+//!
+//! Phases, one module each, all pure (no I/O policy, no terminal, no async):
+//! 1. `mapping` + `extract`: which event fields name a host, an IP, an account, a
+//!    process, a hash (a user-editable entity mapping, `mapping/entities.yml` shipped),
+//!    normalised and stripped of noise; [`Entity`].
+//! 2. `resolve`: entities to model assets through `vigie_model::IdentityIndex`;
+//!    unresolved ones are counted, never dropped.
+//! 3. `group`: detections sharing an entity within a window, or on two assets joined by
+//!    an attack edge of the right technique, form an [`Incident`] (stable `inc-` ids).
+//! 4. `decide`: assess, contain and restore on each incident's compromised assets.
+//! 5. `notify`: the NIS2 Art. 23 / GDPR Art. 33 notification draft.
+
+pub mod entity;
+pub mod incident;
+
+pub use entity::{Entity, EntityKind, ObservedDetection, ResolvedEntity, Role};
+pub use incident::{Compromise, Evidence, Incident, RiskFactors, TechniqueUse};
