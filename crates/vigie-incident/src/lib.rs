@@ -11,8 +11,10 @@
 //! 4. `decide`: assess, contain and restore on each incident's compromised assets.
 //! 5. `notify`: the NIS2 Art. 23 / GDPR Art. 33 notification draft.
 
+pub mod decide;
 pub mod entity;
 pub mod incident;
+pub mod respond;
 
 pub use entity::{Entity, EntityKind, ObservedDetection, ResolvedEntity, Role};
 pub use incident::{Compromise, Evidence, Incident, RiskFactors, TechniqueUse};

@@ -3,6 +3,7 @@
 //! - [`hunt`]: printers of detections (table, JSON lines, one JSON array, CSV), the
 //!   closing summary in words, all written from the wire types of `vigie-wire`.
 //! - [`progress`]: the terminal progress bar a hunt reports to.
+//! - [`respond`]: `vigie respond`'s incidents and decisions as text.
 //! - [`response`]: the reports of `assess`, `contain` and `restore` as text, and the
 //!   attack graph as Graphviz DOT / SVG (the only place vigie runs another program).
 //!
@@ -11,4 +12,5 @@
 
 pub mod hunt;
 pub mod progress;
+pub mod respond;
 pub mod response;

@@ -129,7 +129,10 @@ pub struct AssessReport {
     pub customers_at_risk: u64,
     pub customer_equivalents_at_risk: f64,
     pub customer_hours_at_risk: f64,
-    pub elapsed_ms: f64,
+    /// Wall-clock time; absent in documents embedded in `vigie respond`'s JSON, whose
+    /// times are under its `summary.timing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<f64>,
 }
 
 impl From<&r::assess::AssessReport> for AssessReport {
@@ -174,7 +177,7 @@ impl From<&r::assess::AssessReport> for AssessReport {
             customers_at_risk: a.customers_at_risk,
             customer_equivalents_at_risk: q(a.customer_equivalents_at_risk),
             customer_hours_at_risk: q(a.customer_hours_at_risk),
-            elapsed_ms: r::report::tidy_ms(a.elapsed_ms),
+            elapsed_ms: Some(r::report::tidy_ms(a.elapsed_ms)),
         }
     }
 }
@@ -237,7 +240,10 @@ pub struct ContainReport {
     pub isolate_everything: Plan,
     pub choke_points: Plan,
     pub search: ContainSearch,
-    pub elapsed_ms: f64,
+    /// Wall-clock time; absent in documents embedded in `vigie respond`'s JSON, whose
+    /// times are under its `summary.timing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<f64>,
 }
 
 impl From<&r::contain::PlanReport> for Plan {
@@ -298,7 +304,7 @@ impl From<&r::contain::ContainReport> for ContainReport {
                 states_generated: s.states_generated,
                 budget_exhausted: s.budget_exhausted,
             },
-            elapsed_ms: r::report::tidy_ms(c.elapsed_ms),
+            elapsed_ms: Some(r::report::tidy_ms(c.elapsed_ms)),
         }
     }
 }
@@ -351,7 +357,10 @@ pub struct OrderSearch {
     pub nodes_expanded: u64,
     pub orders_priced: u64,
     pub budget_exhausted: bool,
-    pub elapsed_ms: f64,
+    /// Wall-clock time; absent in documents embedded in `vigie respond`'s JSON, whose
+    /// times are under its `summary.timing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -437,8 +446,32 @@ impl From<&r::restore::RestoreReport> for RestoreReport {
                 nodes_expanded: s.nodes_expanded,
                 orders_priced: s.orders_priced,
                 budget_exhausted: s.budget_exhausted,
-                elapsed_ms: r::report::tidy_ms(s.elapsed_ms),
+                elapsed_ms: Some(r::report::tidy_ms(s.elapsed_ms)),
             },
         }
+    }
+}
+
+impl AssessReport {
+    /// The report without its wall-clock time (embedded in `vigie respond`'s JSON).
+    pub fn without_time(mut self) -> Self {
+        self.elapsed_ms = None;
+        self
+    }
+}
+
+impl ContainReport {
+    /// The report without its wall-clock time (embedded in `vigie respond`'s JSON).
+    pub fn without_time(mut self) -> Self {
+        self.elapsed_ms = None;
+        self
+    }
+}
+
+impl RestoreReport {
+    /// The report without its wall-clock time (embedded in `vigie respond`'s JSON).
+    pub fn without_time(mut self) -> Self {
+        self.order_search.elapsed_ms = None;
+        self
     }
 }

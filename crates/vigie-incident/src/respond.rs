@@ -1,0 +1,107 @@
+//! Respond: detections in, incidents with their decisions out. Pure orchestration of the
+//! phases of this crate (observe → group → decide → notify) over detections a
+//! [`vigie_hunt::DetectionSession`] produced; the binary drives the hunt and prints.
+//!
+//! Order: incidents come out by first time seen then id, their detections by time, then
+//! source, record and rule, unresolved entities by kind then value, so the result does
+//! not depend on the order inputs were given or on the thread count.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use vigie_response::Graph;
+
+use crate::decide::{decide_incident, DecideError, DecideOptions, Decision};
+use crate::{EntityKind, Incident, ObservedDetection};
+
+/// One incident and what was decided on it.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub incident: Incident,
+    /// None when no asset is judged compromised (nothing to decide on).
+    pub decision: Option<Decision>,
+    /// The regulator notification draft (NIS2 / GDPR), as its JSON document.
+    pub notification: Option<serde_json::Value>,
+}
+
+/// Wall-clock times of the phases after the hunt (reported under `summary.timing`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RespondTiming {
+    pub observe_ms: f64,
+    pub group_ms: f64,
+    pub decide_ms: f64,
+    pub notify_ms: f64,
+}
+
+/// What respond found.
+#[derive(Debug, Clone, Default)]
+pub struct Respond {
+    /// Every detection with its entities; incidents refer to them by index.
+    pub detections: Vec<ObservedDetection>,
+    pub incidents: Vec<Decided>,
+    /// Entities no asset holds, over all detections: (kind, value, count), by kind then
+    /// value.
+    pub unresolved: Vec<(EntityKind, String, u64)>,
+    pub timing: RespondTiming,
+}
+
+/// Decides every incident (sequentially: decisions are cheap next to the hunt, and one
+/// thread keeps their order and figures independent of the machine), then sorts them
+/// by first time seen, then id.
+pub fn decide_all(
+    g: &Graph,
+    incidents: Vec<Incident>,
+    opts: &DecideOptions,
+) -> Result<Vec<Decided>, DecideError> {
+    let mut out = Vec::with_capacity(incidents.len());
+    for incident in incidents {
+        let decision = decide_incident(g, &incident, opts)?;
+        tracing::debug!(
+            id = %incident.id,
+            compromised = incident.compromised.len(),
+            "incident decided"
+        );
+        out.push(Decided {
+            incident,
+            decision,
+            notification: None,
+        });
+    }
+    sort_incidents(&mut out);
+    Ok(out)
+}
+
+/// Incidents by first time seen (untimed last), then id.
+pub fn sort_incidents(v: &mut [Decided]) {
+    v.sort_by(|a, b| {
+        let key = |d: &Decided| (d.incident.first_seen.is_none(), d.incident.first_seen);
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.incident.id.cmp(&b.incident.id))
+    });
+}
+
+/// Every unresolved entity of `detections` with how many times it was seen (once per
+/// detection naming it), by kind then value.
+pub fn unresolved_totals(detections: &[ObservedDetection]) -> Vec<(EntityKind, String, u64)> {
+    let mut counts: BTreeMap<(EntityKind, &str), u64> = BTreeMap::new();
+    for d in detections {
+        let mut seen: Vec<(EntityKind, &str)> = Vec::new();
+        for e in d.entities.iter().filter(|e| e.asset.is_none()) {
+            let k = (e.entity.kind, e.entity.value.as_str());
+            if !seen.contains(&k) {
+                seen.push(k);
+                *counts.entry(k).or_insert(0) += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((k, v), n)| (k, v.to_string(), n))
+        .collect()
+}
+
+/// Milliseconds since `t` (for [`RespondTiming`]).
+pub fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
