@@ -38,7 +38,7 @@ pub struct Args {
     #[command(flatten)]
     pub incident: Incident,
     /// List at most N reachable assets (0 = all; the count is always exact).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = vigie_incident::decide::REACH_LIMIT)]
     pub limit: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -121,6 +121,13 @@ pub fn clean(ids: &[String]) -> Vec<String> {
 /// Load the model (or the demo) and build the response graph, logging the timings;
 /// with the model's digest (`vigie_model::digest`), which the JSON reports carry.
 pub fn load_graph(path: Option<&Path>) -> anyhow::Result<(Graph, String)> {
+    let (model, g, digest) = load_model(path)?;
+    drop(model);
+    Ok((g, digest))
+}
+
+/// [`load_graph`] keeping the model (respond resolves names on its identifiers).
+pub fn load_model(path: Option<&Path>) -> anyhow::Result<(vigie_model::Model, Graph, String)> {
     let t = Instant::now();
     let model = match path {
         Some(p) => vigie_model::load(p).map_err(|diags| {
@@ -153,7 +160,6 @@ pub fn load_graph(path: Option<&Path>) -> anyhow::Result<(Graph, String)> {
         // The digest thread only serializes plain data; it does not panic on any model.
         (g, digest.join().unwrap_or_default())
     });
-    drop(model);
     let g = built.with_context(|| {
         format!(
             "building the graph of {}",
@@ -161,7 +167,7 @@ pub fn load_graph(path: Option<&Path>) -> anyhow::Result<(Graph, String)> {
         )
     })?;
     tracing::info!(nodes = g.node_count(), edges = g.edge_count(), "graph size");
-    Ok((g, digest))
+    Ok((model, g, digest))
 }
 
 /// Write `--dot` and/or `--svg`.

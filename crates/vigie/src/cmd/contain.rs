@@ -35,10 +35,10 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub max_actions: Option<usize>,
     /// How many alternative plans to show.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = vigie_incident::decide::ALTERNATIVES)]
     pub alternatives: usize,
     /// Search budget in expanded states; past it the best plan found is flagged not optimal.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = vigie_incident::decide::MAX_EXPANSIONS)]
     pub max_expansions: usize,
     /// Search time budget in seconds (0 = none), same treatment as --max-expansions.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]

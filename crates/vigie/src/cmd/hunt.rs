@@ -130,12 +130,12 @@ pub fn rules_paths(given: Vec<PathBuf>) -> Vec<PathBuf> {
 
 /// The embedded sample as a discovered input: written to a private temporary file (the
 /// readers work on files), shown under its repository name.
-struct EmbeddedSample {
+pub(crate) struct EmbeddedSample {
     path: PathBuf,
 }
 
 impl EmbeddedSample {
-    fn create() -> anyhow::Result<(EmbeddedSample, Vec<InputFile>, Vec<ReadError>)> {
+    pub(crate) fn create() -> anyhow::Result<(EmbeddedSample, Vec<InputFile>, Vec<ReadError>)> {
         let path = std::env::temp_dir().join(format!(
             "vigie-sample-{}-{}.jsonl",
             std::process::id(),
