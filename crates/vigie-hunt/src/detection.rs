@@ -19,6 +19,11 @@ pub struct Detection {
     pub record: Option<u64>,
     /// Event fields that matched, by the name the rule used, in rule order.
     pub fields: Vec<(Arc<str>, Value)>,
+    /// Values of the event fields named by [`SessionOptions::capture`](crate::SessionOptions)
+    /// (entity extraction asks for them), in the order the event walk gives them, each
+    /// name once; empty when capture is off and for correlation hits (whose entities
+    /// come from [`CorrelationInfo::group`]).
+    pub context: Vec<(Arc<str>, Value)>,
     /// Set for correlation hits.
     pub correlation: Option<CorrelationInfo>,
 }
@@ -45,6 +50,7 @@ impl Detection {
             source: Some(event.source.clone()),
             record: Some(event.record),
             fields: m.fields,
+            context: Vec::new(),
             correlation: None,
         }
     }
@@ -57,6 +63,7 @@ impl Detection {
             source: None,
             record: None,
             fields: Vec::new(),
+            context: Vec::new(),
             correlation: Some(CorrelationInfo {
                 first: h.first,
                 last: h.last,

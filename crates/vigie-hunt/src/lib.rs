@@ -34,7 +34,8 @@ pub use options::HuntOptions;
 pub use pipeline::{hunt, load_options, run, run_discovered, ScanResult};
 pub use progress::Progress;
 pub use session::{
-    CorrelationOrder, DetectionSession, Found, SessionCounts, SessionOptions, SessionWorker,
+    Capture, CorrelationOrder, DetectionSession, Found, SessionCounts, SessionOptions,
+    SessionWorker,
 };
 pub use sink::{Collect, Sink};
 pub use summary::{CorrelationCounts, FileCounts, RuleCounts, Summary};

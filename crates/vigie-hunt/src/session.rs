@@ -16,8 +16,18 @@
 //! [`DetectionSession::finish`] and feeds them in event-time order, ties broken by the
 //! order they were absorbed, so the result depends on neither thread timing nor the
 //! order in which files were given.
+//!
+//! Capture ([`SessionOptions::capture`]): consumers that need more of an event than the
+//! fields a rule matched (entity extraction for `respond`) name the fields they want; a
+//! worker then walks each event that yields a detection once ([`Event::visit_fields`])
+//! and gives every detection of that event the values found
+//! ([`Detection::context`]). Off by default, so `hunt` does no extra work.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use rustc_hash::FxHashSet;
+use serde_json::Value;
 use vigie_event::Event;
 use vigie_sigma::correlation::CorrelatorStats;
 use vigie_sigma::{CorrelationHit, Level, Match, Matcher, Observation, RuleSet};
@@ -48,6 +58,60 @@ pub struct SessionOptions {
     /// Only events at or before this time.
     pub to: Option<DateTime<Utc>>,
     pub correlation_order: CorrelationOrder,
+    /// Event fields copied into each reported detection's [`Detection::context`]
+    /// (`None`: nothing captured, no extra work per event).
+    pub capture: Option<Arc<Capture>>,
+}
+
+/// A set of event field names to capture, by the names [`Event::visit_fields`] gives.
+#[derive(Debug, Clone, Default)]
+pub struct Capture {
+    names: FxHashSet<Arc<str>>,
+}
+
+impl Capture {
+    pub fn new<I, S>(names: I) -> Capture
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Arc<str>>,
+    {
+        Capture {
+            names: names.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.contains(name)
+    }
+
+    /// The names, sorted.
+    pub fn names(&self) -> Vec<Arc<str>> {
+        let mut v: Vec<Arc<str>> = self.names.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The captured fields of `ev`, in walk order, the first value of each name only (a
+    /// name given twice, e.g. by a System and an EventData child, keeps the first).
+    pub fn collect(&self, ev: &Event, scratch: &mut String) -> Vec<(Arc<str>, Value)> {
+        let mut out: Vec<(Arc<str>, Value)> = Vec::new();
+        if self.names.is_empty() {
+            return out;
+        }
+        ev.visit_fields(scratch, &mut |name, v| {
+            if let Some(n) = self.names.get(name) {
+                // A handful of names per event: a linear check beats a second set.
+                if !out.iter().any(|(k, _)| Arc::ptr_eq(k, n)) {
+                    out.push((n.clone(), v.clone()));
+                }
+            }
+        });
+        out
+    }
 }
 
 impl SessionOptions {
@@ -93,6 +157,8 @@ pub struct SessionWorker<'r> {
     options: &'r SessionOptions,
     matcher: Matcher<'r>,
     buf: Vec<Match>,
+    /// Path buffer of the capture walk.
+    scratch: String,
 }
 
 impl<'r> SessionWorker<'r> {
@@ -103,6 +169,7 @@ impl<'r> SessionWorker<'r> {
             options,
             matcher: rules.matcher(),
             buf: Vec::new(),
+            scratch: String::new(),
         }
     }
 
@@ -111,6 +178,7 @@ impl<'r> SessionWorker<'r> {
     pub fn match_event(&mut self, ev: &Event, found: &mut Found) {
         self.buf.clear();
         self.matcher.scan(ev, &mut self.buf);
+        let first = found.detections.len();
         for m in self.buf.drain(..) {
             match self.rules.observe(&m, ev) {
                 Some(o) => found.observations.push(o),
@@ -128,6 +196,15 @@ impl<'r> SessionWorker<'r> {
                 continue;
             }
             found.detections.push(Detection::from_match(m, ev));
+        }
+        if let Some(capture) = &self.options.capture {
+            if let Some((last, rest)) = found.detections[first..].split_last_mut() {
+                let context = capture.collect(ev, &mut self.scratch);
+                for d in rest {
+                    d.context = context.clone();
+                }
+                last.context = context;
+            }
         }
     }
 }

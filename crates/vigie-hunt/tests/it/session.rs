@@ -3,9 +3,12 @@
 //! up.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use vigie_event::{read_input, Event, ReadOptions};
-use vigie_hunt::{hunt, Collect, CorrelationOrder, DetectionSession, HuntOptions, SessionOptions};
+use vigie_hunt::{
+    hunt, Capture, Collect, CorrelationOrder, DetectionSession, HuntOptions, SessionOptions,
+};
 use vigie_sigma::{Level, LoadOptions, RuleSet};
 
 fn repo() -> PathBuf {
@@ -131,4 +134,49 @@ fn level_and_window_are_applied_and_counted() {
     assert!(out.iter().all(|d| d.timestamp.is_some_and(|t| t >= from)));
     assert!(counts.below_level > 0);
     assert!(counts.outside_window >= 20);
+}
+
+#[test]
+fn capture_adds_the_named_fields_and_nothing_else() {
+    let (rules, _) = rules();
+    let events = sample_events();
+    let run = |opts: &SessionOptions| {
+        let mut session = DetectionSession::new(&rules, opts);
+        let mut out = Vec::new();
+        for ev in &events {
+            session.push(ev, &mut out);
+        }
+        session.finish(&mut out);
+        out
+    };
+    let plain = run(&SessionOptions::default());
+    let names = ["Computer", "User", "IpAddress", "Image", "NoSuchField"];
+    let captured = run(&SessionOptions {
+        capture: Some(Arc::new(Capture::new(names))),
+        ..SessionOptions::default()
+    });
+    assert_eq!(keys(&rules, &plain), keys(&rules, &captured));
+    assert!(plain.iter().all(|d| d.context.is_empty()));
+    let mut with_context = 0;
+    for d in &captured {
+        if d.is_correlation() {
+            assert!(d.context.is_empty(), "a correlation hit has no event");
+            continue;
+        }
+        let ev = events
+            .iter()
+            .find(|e| Some(e.record) == d.record)
+            .expect("the detection's event");
+        // Exactly the named fields the event has, each with the event's value.
+        let expected: Vec<(&str, &serde_json::Value)> = names
+            .iter()
+            .filter_map(|n| ev.get(n).map(|v| (*n, v)))
+            .collect();
+        let mut got: Vec<(&str, &serde_json::Value)> =
+            d.context.iter().map(|(k, v)| (&**k, v)).collect();
+        got.sort_by_key(|(k, _)| names.iter().position(|n| n == k));
+        assert_eq!(got, expected, "record {:?}", d.record);
+        with_context += usize::from(!d.context.is_empty());
+    }
+    assert!(with_context >= 10, "{with_context}");
 }

@@ -34,6 +34,7 @@ fn det() -> Detection {
             (Arc::from("CommandLine"), json!("powershell\n-enc AAAA")),
             (Arc::from("Image"), json!("dup")),
         ],
+        context: Vec::new(),
         correlation: None,
     }
 }
