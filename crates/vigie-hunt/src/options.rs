@@ -32,6 +32,9 @@ pub struct HuntOptions {
     /// How many damaged records / skipped files are listed one by one on stderr before
     /// the rest are only counted in the summary.
     pub max_listed_errors: usize,
+    /// Event fields copied into each detection's `context` (respond's entity
+    /// extraction); None: nothing captured.
+    pub capture: Option<std::sync::Arc<crate::Capture>>,
 }
 
 impl Default for HuntOptions {
@@ -47,6 +50,7 @@ impl Default for HuntOptions {
             threads: 0,
             progress: None,
             max_listed_errors: 50,
+            capture: None,
         }
     }
 }

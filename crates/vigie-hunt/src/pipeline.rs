@@ -148,7 +148,7 @@ pub fn hunt(
         from: opts.from,
         to: opts.to,
         correlation_order: CorrelationOrder::EventTime,
-        capture: None,
+        capture: opts.capture.clone(),
     };
     let mut session = DetectionSession::new(rules, &session_opts);
     let workers = Workers::new(rules, &session_opts);

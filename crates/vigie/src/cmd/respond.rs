@@ -1,0 +1,296 @@
+//! `vigie respond`: hunt the logs, group the detections into incidents on the operator
+//! model, and decide on each (reach, containment plan, restoration, notification draft).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
+use vigie_hunt::{parse_time_bound, Bound, Collect, HuntOptions};
+use vigie_render::progress::TerminalProgress;
+use vigie_sigma::RuleSet;
+use vigie_wire::v1::respond::{RespondReport, RespondSource};
+
+use super::hunt::{rules_paths, EmbeddedSample};
+
+/// Output format of `respond`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text: each incident and its decision, then the summary.
+    Text,
+    /// One JSON document (schema: docs/respond.md).
+    Json,
+    /// One self-contained HTML report.
+    Html,
+}
+
+const AFTER_HELP: &str = "\
+Detections that share an entity (an asset of the model, or an unresolved host, account
+or IP) within --window form one incident, and so do detections on two assets joined by
+an attack edge of their technique. For each incident whose assets are judged
+compromised: what they reach (assess), the cheapest containment plan in customer-hours
+next to isolating everything (contain), when each service is back once the plan is
+undone and the compromised assets rebuilt (restore), and the NIS2 notification draft.
+The decisions are those `vigie assess`, `contain` and `restore` print for the same
+compromised set; searches are bounded by budgets, never by time, so the same input
+gives the same bytes.
+
+Defaults: the built-in demo operator (--model), the embedded rule pack (--rules, else
+$VIGIE_RULES) and the embedded intrusion sample (no LOGS): `vigie respond` alone shows
+the whole story. Names seen in events resolve to assets through their `identifiers`
+(docs/model.md); every name that resolves to nothing is listed under `unresolved`.
+
+--window: 90m, 24h, 2d, or a bare number of hours (default 24).
+
+Exit status: 0 on success; 1 when no input could be read at all; 2 on a bad model
+(clashing identifiers included), unreadable rules, bad arguments or unwritable output.
+
+Examples:
+  vigie respond
+  vigie respond --format json | jq '.incidents[] | {id, severity, compromised}'
+  vigie respond --model operator.yaml --rules ../shared/sigma/rules --window 48h logs/
+  vigie respond --format html --output report.html --notification nis2.md logs/
+  vigie respond --aware-at 2025-07-15T09:30:00Z --window 90m Security.evtx";
+
+#[derive(clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct Args {
+    /// Operator model (YAML or JSON); the built-in demo operator when omitted.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Sigma rule file or directory; repeat for several. Default: $VIGIE_RULES, else the
+    /// embedded rule pack.
+    #[arg(long, short = 'r', value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Detections sharing an entity within this time form one incident: `90m`, `24h`,
+    /// `2d`, or a number of hours.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub window: String,
+    /// Worker threads (0 = one per core).
+    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// When the operator became aware of the incident (starts the NIS2 deadlines;
+    /// default: its first high or critical detection). RFC 3339 or `YYYY-MM-DD HH:MM:SS`
+    /// in UTC.
+    #[arg(long, value_name = "TIME")]
+    pub aware_at: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the regulator notification drafts as Markdown to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub notification: Option<PathBuf>,
+    /// Entity mapping: which event fields name hosts, IPs, accounts (default: the
+    /// shipped mapping).
+    #[arg(long, value_name = "FILE")]
+    pub entity_mapping: Option<PathBuf>,
+    /// An entity seen with more than N distinct assets within the window stops linking
+    /// detections (one domain controller must not merge everything).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_assets_per_entity: usize,
+    /// Log files or directories (none: the embedded intrusion sample).
+    #[arg(value_name = "LOGS")]
+    pub inputs: Vec<PathBuf>,
+}
+
+/// `90m`, `24h`, `2d`, or a bare number of hours.
+pub fn parse_window(text: &str) -> anyhow::Result<TimeDelta> {
+    let t = text.trim();
+    let bad = || {
+        anyhow::anyhow!(
+            "--window: {text:?} is not a duration (expected e.g. 90m, 24h, 2d, or a number of hours)"
+        )
+    };
+    let (num, unit_s) = match t.char_indices().last() {
+        Some((i, 'm')) => (&t[..i], 60.0),
+        Some((i, 'h')) => (&t[..i], 3600.0),
+        Some((i, 'd')) => (&t[..i], 86_400.0),
+        Some(_) => (t, 3600.0),
+        None => return Err(bad()),
+    };
+    let n: f64 = num.trim().parse().map_err(|_| bad())?;
+    let secs = n * unit_s;
+    // Ten years is far past any incident; beyond it the value is a typo.
+    if !secs.is_finite() || secs <= 0.0 || secs > 10.0 * 366.0 * 86_400.0 {
+        return Err(anyhow::anyhow!(
+            "--window: {text:?} must be more than zero and at most ten years"
+        ));
+    }
+    Ok(TimeDelta::milliseconds((secs * 1e3).round() as i64))
+}
+
+fn aware_at(a: &Args) -> anyhow::Result<Option<DateTime<Utc>>> {
+    a.aware_at
+        .as_deref()
+        .map(|s| parse_time_bound(s, Bound::From))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--aware-at: {e}"))
+}
+
+/// The rule set (paths, else the embedded pack), its refusals logged as hunt does.
+fn load_rules(paths: Vec<PathBuf>) -> anyhow::Result<(RuleSet, vigie_sigma::LoadReport)> {
+    let load = vigie_hunt::load_options(None, None)?;
+    let paths = rules_paths(paths);
+    let (rules, report) = if paths.is_empty() {
+        RuleSet::load_files(crate::embedded::RULES, &load)
+    } else {
+        RuleSet::load(&paths, &load)?
+    };
+    for r in &report.refused {
+        tracing::info!(
+            "rule refused: {}{}: {:?}: {}",
+            r.file,
+            r.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            r.kind,
+            r.reason
+        );
+    }
+    Ok((rules, report))
+}
+
+/// The model, its graph and digest, its identity index; clashing identifiers are an
+/// error listing every clash (names would resolve to the wrong asset).
+fn load_model(a: &Args) -> anyhow::Result<Model> {
+    let (model, graph, digest) = super::assess::load_model(a.model.as_deref())?;
+    let (identities, clashes) = vigie_model::identity::IdentityIndex::build(&model);
+    if !clashes.is_empty() {
+        let lines: Vec<String> = clashes
+            .iter()
+            .map(|c| {
+                format!(
+                    "  identifier {:?} is on both {} and {}",
+                    c.identifier, c.first, c.second
+                )
+            })
+            .collect();
+        anyhow::bail!(
+            "{} clashing identifier(s) in the model {}: each name must belong to one asset\n{}",
+            clashes.len(),
+            a.model
+                .as_deref()
+                .map_or("(demo)".into(), |p| p.display().to_string()),
+            lines.join("\n")
+        );
+    }
+    if identities.is_empty() {
+        tracing::warn!("the model lists no identifiers: no detection can resolve to an asset");
+    }
+    Ok(Model {
+        model,
+        graph,
+        digest,
+        identities,
+    })
+}
+
+struct Model {
+    model: vigie_model::Model,
+    graph: vigie_response::Graph,
+    digest: String,
+    identities: vigie_model::identity::IdentityIndex,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let window = parse_window(&a.window)?;
+    let aware = aware_at(&a)?;
+    if a.max_assets_per_entity == 0 {
+        anyhow::bail!("--max-assets-per-entity must be at least 1");
+    }
+    if a.format == Format::Html {
+        html_available()?;
+    }
+    let m = load_model(&a)?;
+    let mapping = vigie_incident::mapping::EntityMapping::load(a.entity_mapping.as_deref())?;
+    let (rules, report) = load_rules(a.rules.clone())?;
+
+    let progress = Arc::new(TerminalProgress::stderr(true));
+    crate::logging::show_progress(progress.clone());
+    let opts = HuntOptions {
+        threads: a.threads,
+        progress: Some(progress.clone()),
+        capture: Some(Arc::new(mapping.capture())),
+        ..HuntOptions::default()
+    };
+    let mut sink = Collect::default();
+    let (_sample, files, errors) = if a.inputs.is_empty() {
+        let (s, f, e) = EmbeddedSample::create()?;
+        (Some(s), f, e)
+    } else {
+        for p in &a.inputs {
+            anyhow::ensure!(p.exists(), "input not found: {}", p.display());
+        }
+        let (f, e) = vigie_event::discover(&a.inputs);
+        (None, f, e)
+    };
+    let summary = vigie_hunt::hunt(&rules, &report, &files, errors, &opts, &mut sink)?;
+    crate::logging::hide_progress();
+
+    let cx = vigie_incident::respond::Context {
+        rules: &rules,
+        model: &m.model,
+        graph: &m.graph,
+        identities: &m.identities,
+        mapping: &mapping,
+    };
+    let ropts = vigie_incident::respond::RespondOptions {
+        window,
+        max_assets_per_entity: a.max_assets_per_entity,
+        aware_at: aware,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let r = vigie_incident::respond::respond(&cx, sink.0, &ropts)?;
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), "respond computed");
+    let wire = RespondReport::from_engine(&RespondSource {
+        model_digest: &m.digest,
+        rules: &rules,
+        respond: &r,
+        hunt: &summary,
+    });
+    write_report(&a, &wire)?;
+    if let Some(p) = &a.notification {
+        let md = vigie_incident::notify::markdown_all(&r);
+        std::fs::write(p, md).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if a.format != Format::Text || a.output.is_some() {
+        let mut s = String::new();
+        vigie_render::respond::text::summary(&mut s, &wire.summary, &wire.unresolved);
+        eprint!("{s}");
+    }
+    if summary.files.read == 0 {
+        eprintln!("error: no input could be read");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn html_available() -> anyhow::Result<()> {
+    Ok(())
+}
+
+fn write_report(a: &Args, wire: &RespondReport) -> anyhow::Result<()> {
+    let text = match a.format {
+        Format::Text => vigie_render::respond::text::report(wire),
+        Format::Json => serde_json::to_string_pretty(wire)? + "\n",
+        Format::Html => vigie_render::respond::html::report(wire),
+    };
+    match &a.output {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
+        }
+    }
+    Ok(())
+}
