@@ -11,10 +11,18 @@
 //! 4. `decide`: assess, contain and restore on each incident's compromised assets.
 //! 5. `notify`: the NIS2 Art. 23 / GDPR Art. 33 notification draft.
 
+pub mod attack;
+pub mod compromise;
 pub mod decide;
 pub mod entity;
+pub mod group;
 pub mod incident;
 pub mod respond;
+pub mod risk;
 
 pub use entity::{Entity, EntityKind, ObservedDetection, ResolvedEntity, Role};
+pub use group::{
+    detection_key, group, incident_id, parse_window, GroupOptions, GroupStats, Grouping,
+    GuardedEntity, LinkKey, WindowError,
+};
 pub use incident::{Compromise, Evidence, Incident, RiskFactors, TechniqueUse};
