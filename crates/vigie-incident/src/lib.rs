@@ -13,6 +13,7 @@
 
 pub mod entity;
 pub mod incident;
+pub mod notify;
 
 pub use entity::{Entity, EntityKind, ObservedDetection, ResolvedEntity, Role};
 pub use incident::{Compromise, Evidence, Incident, RiskFactors, TechniqueUse};

@@ -56,7 +56,7 @@ pub struct Incident {
     pub assess: Option<AssessReport>,
     pub contain: Option<ContainReport>,
     pub restore: Option<RestoreReport>,
-    pub notification: Option<serde_json::Value>,
+    pub notification: Option<super::notification::Notification>,
     pub unresolved: Vec<Unresolved>,
 }
 

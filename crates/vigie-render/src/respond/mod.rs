@@ -1,0 +1,3 @@
+//! What a person reads of `vigie respond`.
+
+pub mod notification;
