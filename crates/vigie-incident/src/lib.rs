@@ -17,6 +17,7 @@ pub mod decide;
 pub mod entity;
 pub mod group;
 pub mod incident;
+pub mod notify;
 pub mod respond;
 pub mod risk;
 

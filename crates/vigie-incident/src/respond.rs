@@ -20,8 +20,8 @@ pub struct Decided {
     pub incident: Incident,
     /// None when no asset is judged compromised (nothing to decide on).
     pub decision: Option<Decision>,
-    /// The regulator notification draft (NIS2 / GDPR), as its JSON document.
-    pub notification: Option<serde_json::Value>,
+    /// The regulator notification draft (NIS2 / GDPR).
+    pub notification: Option<crate::notify::Notification>,
 }
 
 /// Wall-clock times of the phases after the hunt (reported under `summary.timing`).

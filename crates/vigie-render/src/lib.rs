@@ -3,9 +3,10 @@
 //! - [`hunt`]: printers of detections (table, JSON lines, one JSON array, CSV), the
 //!   closing summary in words, all written from the wire types of `vigie-wire`.
 //! - [`progress`]: the terminal progress bar a hunt reports to.
-//! - [`respond`]: `vigie respond`'s incidents and decisions as text.
 //! - [`response`]: the reports of `assess`, `contain` and `restore` as text, and the
 //!   attack graph as Graphviz DOT / SVG (the only place vigie runs another program).
+//! - [`respond`]: what `vigie respond` prints; [`respond::notification`] the regulator
+//!   notification draft as Markdown and as a compact text block.
 //!
 //! Engines compute and return data; this crate turns it into text, and is the only
 //! crate (with the binary) that knows about terminals.

@@ -1,5 +1,7 @@
 //! What a person reads of `vigie respond`: each incident with its decision, then the
-//! run's summary. Written from the wire document (`vigie_wire::v1::respond`), so the
-//! text says exactly what the JSON says.
+//! run's summary ([`text`]), and the regulator notification draft as Markdown and as a
+//! compact text block ([`notification`]). Written from the wire document
+//! (`vigie_wire::v1::respond`), so the text says exactly what the JSON says.
 
+pub mod notification;
 pub mod text;

@@ -3,6 +3,7 @@
 mod detection;
 mod fields;
 mod hunt;
+pub mod notification;
 pub mod respond;
 pub mod response;
 pub mod rules;

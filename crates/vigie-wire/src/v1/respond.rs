@@ -61,7 +61,7 @@ pub struct Incident {
     pub assess: Option<AssessReport>,
     pub contain: Option<ContainReport>,
     pub restore: Option<RestoreReport>,
-    pub notification: Option<serde_json::Value>,
+    pub notification: Option<super::notification::Notification>,
     pub unresolved: Vec<Unresolved>,
     /// Engines not run on this incident and why (e.g. contain when every crown jewel is
     /// already compromised).
@@ -385,7 +385,7 @@ impl Incident {
             restore: dec
                 .and_then(|x| x.restore.as_ref())
                 .map(|r| RestoreReport::from(r).without_time()),
-            notification: d.notification.clone(),
+            notification: d.notification.as_ref().map(super::notification::Notification::from),
             unresolved: i.unresolved.iter().map(unresolved).collect(),
             decision_skipped: dec
                 .map(|x| {
