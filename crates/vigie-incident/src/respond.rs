@@ -9,10 +9,75 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
+use vigie_model::Model;
 use vigie_response::Graph;
 
 use crate::decide::{decide_incident, DecideError, DecideOptions, Decision};
+use crate::group::{GroupOptions, GroupStats, GuardedEntity};
+use crate::notify::{DecisionReports, NotificationInput, Thresholds};
 use crate::{EntityKind, Incident, ObservedDetection};
+
+/// What respond works on, built once per run.
+pub struct Context<'a> {
+    pub model: &'a Model,
+    /// The response graph of `model` (`vigie_response::from_model`).
+    pub graph: &'a Graph,
+    /// The model's attack edges (`vigie_model::derive_attack_edges`).
+    pub attack: &'a vigie_model::AttackGraph,
+    pub thresholds: &'a Thresholds,
+}
+
+/// How respond groups and decides.
+#[derive(Debug, Clone, Default)]
+pub struct RespondOptions {
+    pub group: GroupOptions,
+    pub decide: DecideOptions,
+    /// The time of awareness for the notification (default: per incident, its first high
+    /// or critical detection).
+    pub aware_at: Option<DateTime<Utc>>,
+}
+
+/// Groups observed detections into incidents, decides on each and drafts its
+/// notification.
+pub fn respond_observed(
+    cx: &Context<'_>,
+    detections: Vec<ObservedDetection>,
+    opts: &RespondOptions,
+) -> Result<Respond, DecideError> {
+    let mut timing = RespondTiming::default();
+    let t = Instant::now();
+    let grouping = crate::group::group(&detections, cx.model, cx.attack, &opts.group);
+    timing.group_ms = ms_since(t);
+    let t = Instant::now();
+    let mut incidents = decide_all(cx.graph, grouping.incidents, &opts.decide)?;
+    timing.decide_ms = ms_since(t);
+    let t = Instant::now();
+    for d in &mut incidents {
+        let reports = DecisionReports {
+            assess: d.decision.as_ref().map(|x| &x.assess),
+            contain: d.decision.as_ref().and_then(|x| x.contain.as_ref()),
+            restore: d.decision.as_ref().and_then(|x| x.restore.as_ref()),
+        };
+        let input = NotificationInput::from_reports(
+            &d.incident,
+            &detections,
+            cx.model,
+            reports,
+            opts.aware_at,
+        );
+        d.notification = Some(crate::notify::notify(&input, cx.thresholds));
+    }
+    timing.notify_ms = ms_since(t);
+    Ok(Respond {
+        unresolved: unresolved_totals(&detections),
+        detections,
+        incidents,
+        guarded: grouping.guarded,
+        group_stats: grouping.stats,
+        timing,
+    })
+}
 
 /// One incident and what was decided on it.
 #[derive(Debug, Clone)]
@@ -42,6 +107,9 @@ pub struct Respond {
     /// Entities no asset holds, over all detections: (kind, value, count), by kind then
     /// value.
     pub unresolved: Vec<(EntityKind, String, u64)>,
+    /// Entities the grouping guard stopped from linking.
+    pub guarded: Vec<GuardedEntity>,
+    pub group_stats: GroupStats,
     pub timing: RespondTiming,
 }
 

@@ -144,9 +144,26 @@ pub struct RespondSummary {
     /// The rules: digest, counts, refused by reason.
     #[serde(default)]
     pub rule_counts: RuleCounts,
+    /// Entities the grouping guard stopped from linking (seen with more distinct hosts
+    /// than `--max-assets-per-entity` within one window).
+    #[serde(default)]
+    pub guarded_entities: Vec<GuardedEntity>,
     /// Wall-clock figures: the only part that depends on the machine (see
     /// [`Timing`]).
     pub timing: serde_json::Value,
+}
+
+/// An entity that links nothing (the grouping guard).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardedEntity {
+    /// `asset` (a model asset, `value` its id) or the kind of an unresolved entity
+    /// (`host`, `ip`, `account`, `sid`).
+    pub kind: String,
+    pub value: String,
+    /// Most distinct hosts seen with it within one window.
+    pub hosts_in_window: usize,
+    /// Detections carrying it.
+    pub detections: usize,
 }
 
 /// What `summary.timing` holds.
@@ -278,6 +295,25 @@ fn summary(
         records_skipped: hunt.records_skipped,
         events_outside_window: hunt.events_outside_window,
         rule_counts: hunt.rules,
+        guarded_entities: src
+            .respond
+            .guarded
+            .iter()
+            .map(|g| {
+                let (kind, value) = match &g.entity {
+                    inc::LinkKey::Asset { id } => ("asset".to_string(), id.clone()),
+                    inc::LinkKey::Unresolved { kind, value } => {
+                        (crate::snake_name(kind), value.clone())
+                    }
+                };
+                GuardedEntity {
+                    kind,
+                    value,
+                    hosts_in_window: g.hosts_in_window,
+                    detections: g.detections,
+                }
+            })
+            .collect(),
         timing: serde_json::to_value(timing).unwrap_or_default(),
     }
 }
@@ -385,7 +421,10 @@ impl Incident {
             restore: dec
                 .and_then(|x| x.restore.as_ref())
                 .map(|r| RestoreReport::from(r).without_time()),
-            notification: d.notification.as_ref().map(super::notification::Notification::from),
+            notification: d
+                .notification
+                .as_ref()
+                .map(super::notification::Notification::from),
             unresolved: i.unresolved.iter().map(unresolved).collect(),
             decision_skipped: dec
                 .map(|x| {

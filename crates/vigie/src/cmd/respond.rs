@@ -98,30 +98,14 @@ pub struct Args {
     pub inputs: Vec<PathBuf>,
 }
 
-/// `90m`, `24h`, `2d`, or a bare number of hours.
+/// `90m`, `24h`, `2d`, or a bare number of hours (the grouping's own reader).
 pub fn parse_window(text: &str) -> anyhow::Result<TimeDelta> {
-    let t = text.trim();
-    let bad = || {
-        anyhow::anyhow!(
-            "--window: {text:?} is not a duration (expected e.g. 90m, 24h, 2d, or a number of hours)"
-        )
-    };
-    let (num, unit_s) = match t.char_indices().last() {
-        Some((i, 'm')) => (&t[..i], 60.0),
-        Some((i, 'h')) => (&t[..i], 3600.0),
-        Some((i, 'd')) => (&t[..i], 86_400.0),
-        Some(_) => (t, 3600.0),
-        None => return Err(bad()),
-    };
-    let n: f64 = num.trim().parse().map_err(|_| bad())?;
-    let secs = n * unit_s;
-    // Ten years is far past any incident; beyond it the value is a typo.
-    if !secs.is_finite() || secs <= 0.0 || secs > 10.0 * 366.0 * 86_400.0 {
-        return Err(anyhow::anyhow!(
-            "--window: {text:?} must be more than zero and at most ten years"
-        ));
-    }
-    Ok(TimeDelta::milliseconds((secs * 1e3).round() as i64))
+    let w = vigie_incident::parse_window(text).map_err(|e| anyhow::anyhow!("--window: {e}"))?;
+    anyhow::ensure!(
+        w > TimeDelta::zero(),
+        "--window: {text:?} must be longer than zero"
+    );
+    Ok(w)
 }
 
 fn aware_at(a: &Args) -> anyhow::Result<Option<DateTime<Utc>>> {
@@ -198,53 +182,40 @@ struct Model {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let window = parse_window(&a.window)?;
     let aware = aware_at(&a)?;
-    if a.max_assets_per_entity == 0 {
-        anyhow::bail!("--max-assets-per-entity must be at least 1");
-    }
+    anyhow::ensure!(
+        a.max_assets_per_entity > 0,
+        "--max-assets-per-entity must be at least 1"
+    );
     if a.format == Format::Html {
-        html_available()?;
+        anyhow::bail!("--format html: the HTML report is not part of this build yet");
     }
     let m = load_model(&a)?;
     let mapping = vigie_incident::mapping::EntityMapping::load(a.entity_mapping.as_deref())?;
     let (rules, report) = load_rules(a.rules.clone())?;
+    let (summary, detections) = hunt(&a, &rules, &report, mapping.capture())?;
 
-    let progress = Arc::new(TerminalProgress::stderr(true));
-    crate::logging::show_progress(progress.clone());
-    let opts = HuntOptions {
-        threads: a.threads,
-        progress: Some(progress.clone()),
-        capture: Some(Arc::new(mapping.capture())),
-        ..HuntOptions::default()
-    };
-    let mut sink = Collect::default();
-    let (_sample, files, errors) = if a.inputs.is_empty() {
-        let (s, f, e) = EmbeddedSample::create()?;
-        (Some(s), f, e)
-    } else {
-        for p in &a.inputs {
-            anyhow::ensure!(p.exists(), "input not found: {}", p.display());
-        }
-        let (f, e) = vigie_event::discover(&a.inputs);
-        (None, f, e)
-    };
-    let summary = vigie_hunt::hunt(&rules, &report, &files, errors, &opts, &mut sink)?;
-    crate::logging::hide_progress();
-
+    let t = Instant::now();
+    let observed = vigie_incident::observe(&rules, &mapping, &m.identities, detections);
+    let observe_ms = t.elapsed().as_secs_f64() * 1e3;
+    let attack = vigie_model::derive_attack_edges(&m.model.index());
+    let thresholds = vigie_incident::notify::Thresholds::default();
     let cx = vigie_incident::respond::Context {
-        rules: &rules,
         model: &m.model,
         graph: &m.graph,
-        identities: &m.identities,
-        mapping: &mapping,
+        attack: &attack,
+        thresholds: &thresholds,
     };
     let ropts = vigie_incident::respond::RespondOptions {
-        window,
-        max_assets_per_entity: a.max_assets_per_entity,
+        group: vigie_incident::GroupOptions {
+            window,
+            max_assets_per_entity: a.max_assets_per_entity,
+            ..Default::default()
+        },
         aware_at: aware,
         ..Default::default()
     };
-    let t = Instant::now();
-    let r = vigie_incident::respond::respond(&cx, sink.0, &ropts)?;
+    let mut r = vigie_incident::respond::respond_observed(&cx, observed, &ropts)?;
+    r.timing.observe_ms = observe_ms;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "respond computed");
     let wire = RespondReport::from_engine(&RespondSource {
         model_digest: &m.digest,
@@ -254,8 +225,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     });
     write_report(&a, &wire)?;
     if let Some(p) = &a.notification {
-        let md = vigie_incident::notify::markdown_all(&r);
-        std::fs::write(p, md).with_context(|| format!("cannot write {}", p.display()))?;
+        write_notifications(p, &wire)?;
     }
     if a.format != Format::Text || a.output.is_some() {
         let mut s = String::new();
@@ -269,15 +239,62 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn html_available() -> anyhow::Result<()> {
-    Ok(())
+/// Hunts the logs (or the embedded sample) with the progress bar, collecting detections
+/// with the event fields entity extraction needs.
+fn hunt(
+    a: &Args,
+    rules: &RuleSet,
+    report: &vigie_sigma::LoadReport,
+    capture: vigie_hunt::Capture,
+) -> anyhow::Result<(vigie_hunt::Summary, Vec<vigie_hunt::Detection>)> {
+    let progress = Arc::new(TerminalProgress::stderr(true));
+    crate::logging::show_progress(progress.clone());
+    let opts = HuntOptions {
+        threads: a.threads,
+        progress: Some(progress.clone()),
+        capture: Some(Arc::new(capture)),
+        ..HuntOptions::default()
+    };
+    let mut sink = Collect::default();
+    // Kept alive until the hunt is over: dropping it removes the sample's file.
+    let mut _sample = None;
+    let (files, errors) = if a.inputs.is_empty() {
+        let (s, f, e) = EmbeddedSample::create()?;
+        _sample = Some(s);
+        (f, e)
+    } else {
+        for p in &a.inputs {
+            if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
+                anyhow::bail!("input not found: {}", p.display());
+            }
+        }
+        vigie_event::discover(&a.inputs)
+    };
+    let summary = vigie_hunt::hunt(rules, report, &files, errors, &opts, &mut sink)?;
+    crate::logging::hide_progress();
+    Ok((summary, sink.0))
+}
+
+/// `--notification FILE`: every incident's draft as Markdown, one after the other.
+fn write_notifications(p: &std::path::Path, wire: &RespondReport) -> anyhow::Result<()> {
+    let mut md = String::new();
+    for n in wire.incidents.iter().filter_map(|i| i.notification.as_ref()) {
+        if !md.is_empty() {
+            md.push_str("\n---\n\n");
+        }
+        md.push_str(&vigie_render::respond::notification::markdown(n));
+    }
+    if md.is_empty() {
+        md.push_str("No incident: nothing to notify.\n");
+    }
+    std::fs::write(p, md).with_context(|| format!("cannot write {}", p.display()))
 }
 
 fn write_report(a: &Args, wire: &RespondReport) -> anyhow::Result<()> {
     let text = match a.format {
         Format::Text => vigie_render::respond::text::report(wire),
         Format::Json => serde_json::to_string_pretty(wire)? + "\n",
-        Format::Html => vigie_render::respond::html::report(wire),
+        Format::Html => anyhow::bail!("--format html: the HTML report is not part of this build yet"),
     };
     match &a.output {
         Some(p) => {
