@@ -1,0 +1,3 @@
+//! vigie-incident integration tests, one module per phase.
+
+mod group;
