@@ -1,3 +1,4 @@
-//! The integration tests of vigie-incident, one module per topic, built as one binary.
+//! vigie-incident integration tests, one module per phase, built as one binary.
 
 mod decide;
+mod group;
