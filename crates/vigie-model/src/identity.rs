@@ -2,21 +2,32 @@
 //! the index that resolves a name seen in an event to the asset holding it.
 //!
 //! Contract (shared by the model side and by `vigie-incident`'s entity extraction, so
-//! both normalise the same way):
-//! - **Hostnames** are case-folded and lose a trailing dot; an FQDN also answers to its
-//!   first label (`web01.corp.example` ≡ `WEB01`). A machine account `HOST$` is the host.
+//! both normalise the same way; `docs/model.md` documents it for users):
+//! - **Hostnames** are case-folded and lose one trailing dot; an FQDN also answers to its
+//!   first label (`web01.corp.example` ≡ `WEB01`) unless two assets' FQDNs share that
+//!   label (then the short name is ambiguous and resolves to nothing). A short name
+//!   listed on its own is explicit: it beats short names derived from FQDNs, and an
+//!   event's FQDN that no asset lists still resolves through it. A machine account
+//!   `HOST$` is the host.
 //! - **IP addresses** lose IPv4-mapped prefixes (`::ffff:10.0.0.1` ≡ `10.0.0.1`), brackets
 //!   and IPv6 zone ids. A CIDR on an asset holds every address in it; when CIDRs overlap
 //!   the most specific (longest prefix) wins, an exact address beats any CIDR.
 //! - **Accounts** are `DOMAIN\user`, `user@domain` or a bare `user`, case-folded. The
 //!   domain compares by its first label (`CORP` ≡ `corp.example`). A bare name is *weak*:
-//!   it resolves only when exactly one asset lists that user name.
-//! - **SIDs** (`S-1-...`) are upper-cased.
+//!   it resolves only when exactly one asset lists that user name (in any domain). In a
+//!   model a bare account is written `user:NAME` (a bare word is a hostname); listed so,
+//!   it also answers to `ANY\NAME`.
+//! - **SIDs** (`S-1-...`) are upper-cased, numbers without leading zeros.
+//!
+//! The index answers in constant time per identifier kind; an address costs one hash
+//! lookup per distinct CIDR prefix length present in the model (at most 33 for IPv4, 129
+//! for IPv6, a handful in practice), whatever the number of assets.
 
-use std::collections::BTreeMap;
+use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use rustc_hash::FxHashMap;
+use serde::Serialize;
 
 use crate::Model;
 
@@ -36,6 +47,58 @@ pub enum Identifier {
         user: String,
     },
     Sid(String),
+}
+
+/// The kinds of identifiers (for counts and reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentifierKind {
+    Host,
+    Ip,
+    Cidr,
+    Account,
+    Sid,
+}
+
+impl IdentifierKind {
+    /// All kinds, in declaration order.
+    pub const ALL: [IdentifierKind; 5] = [
+        IdentifierKind::Host,
+        IdentifierKind::Ip,
+        IdentifierKind::Cidr,
+        IdentifierKind::Account,
+        IdentifierKind::Sid,
+    ];
+
+    /// The snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifierKind::Host => "host",
+            IdentifierKind::Ip => "ip",
+            IdentifierKind::Cidr => "cidr",
+            IdentifierKind::Account => "account",
+            IdentifierKind::Sid => "sid",
+        }
+    }
+}
+
+impl Identifier {
+    /// What kind of identifier this is.
+    pub fn kind(&self) -> IdentifierKind {
+        match self {
+            Identifier::Host { .. } => IdentifierKind::Host,
+            Identifier::Ip(_) => IdentifierKind::Ip,
+            Identifier::Cidr(_) => IdentifierKind::Cidr,
+            Identifier::Account { .. } => IdentifierKind::Account,
+            Identifier::Sid(_) => IdentifierKind::Sid,
+        }
+    }
+
+    /// A bare account name (no domain): it links, but is too weak to mark an asset
+    /// compromised on its own.
+    pub fn is_weak(&self) -> bool {
+        matches!(self, Identifier::Account { domain: None, .. })
+    }
 }
 
 /// An IP network: address with the host bits cleared, and prefix length.
@@ -89,23 +152,36 @@ pub enum IdentifierError {
     BadPrefix { text: String, prefix: u32, max: u32 },
     #[error("malformed SID {0:?} (expected S-1-<authority>-<sub>...)")]
     BadSid(String),
-    #[error("malformed account {0:?} (expected DOMAIN\\user, user@domain or user)")]
+    #[error("malformed account {0:?} (expected DOMAIN\\user, user@domain or user:NAME)")]
     BadAccount(String),
-    #[error("malformed hostname {0:?}")]
+    #[error("malformed hostname {0:?} (letters, digits, `-`, `_`, dot-separated labels)")]
     BadHost(String),
 }
 
-/// Parses one identifier as written in a model. The form decides the kind: a SID starts
-/// with `S-1-`; an address or CIDR parses as one (a string of digits, dots, colons and a
-/// slash that does not is malformed, not a hostname); `\` or `@` make an account; a name
-/// ending in `$` is a machine account, i.e. the host; anything else is a hostname.
-/// Bare user names are written `user:NAME` in a model (a bare word is a hostname).
+/// Parses one identifier as written in a model. The form decides the kind, in this order:
+/// `user:NAME` is a bare account; `\` or `@` make an account (`HOST$` after the
+/// separator is the host); a SID starts with `S-1-` (or is `S-`, digits and dashes); brackets, a colon, a slash or a
+/// dotted string of digits make an address or CIDR (malformed if it does not parse, not a
+/// hostname); anything else is a hostname, `HOST$` included.
 pub fn parse_identifier(text: &str) -> Result<Identifier, IdentifierError> {
     let t = text.trim();
     if t.is_empty() {
         return Err(IdentifierError::Empty);
     }
-    if t.len() > 2 && t[..2].eq_ignore_ascii_case("s-") {
+    let b = t.as_bytes();
+    if b.len() >= 5 && b[..5].eq_ignore_ascii_case(b"user:") {
+        return account(None, &t[5..]).ok_or_else(|| IdentifierError::BadAccount(t.to_string()));
+    }
+    if t.contains(['\\', '@']) {
+        return parse_account(t).ok_or_else(|| IdentifierError::BadAccount(t.to_string()));
+    }
+    // `S-1-...`, or `S-` digits and dashes (a SID with a wrong revision); `s-0$` is a host.
+    let sid_like = b.len() >= 3
+        && b[0].eq_ignore_ascii_case(&b'S')
+        && b[1] == b'-'
+        && b[2].is_ascii_digit()
+        && (b[2..].starts_with(b"1-") || b[2..].iter().all(|c| c.is_ascii_digit() || *c == b'-'));
+    if sid_like {
         return parse_sid(t)
             .map(Identifier::Sid)
             .ok_or_else(|| IdentifierError::BadSid(t.to_string()));
@@ -113,113 +189,159 @@ pub fn parse_identifier(text: &str) -> Result<Identifier, IdentifierError> {
     if looks_like_address(t) {
         return parse_address(t);
     }
-    if let Some(user) = t.strip_prefix("user:") {
-        return account(None, user).ok_or_else(|| IdentifierError::BadAccount(t.to_string()));
-    }
-    if t.contains('\\') || t.contains('@') {
-        return parse_account(t).ok_or_else(|| IdentifierError::BadAccount(t.to_string()));
-    }
     host(t).ok_or_else(|| IdentifierError::BadHost(t.to_string()))
 }
 
+/// Whether `t` is meant as an address: hostnames never hold `[`, `:` or `/`, and a name
+/// made of digits and dots only is an IPv4 address (maybe mistyped), not a host.
 fn looks_like_address(t: &str) -> bool {
-    let addr = t.split('/').next().unwrap_or(t);
-    (addr.contains(':') || addr.bytes().filter(|b| *b == b'.').count() == 3)
-        && t.bytes()
-            .all(|b| b.is_ascii_hexdigit() || b"./:[]%".contains(&b))
-        || addr.parse::<IpAddr>().is_ok()
+    t.contains(['[', ':', '/'])
+        || (t.contains('.') && t.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
 }
 
 fn parse_address(t: &str) -> Result<Identifier, IdentifierError> {
     let bad = || IdentifierError::BadAddress(t.to_string());
-    match t.split_once('/') {
-        None => normalize_ip(t).map(Identifier::Ip).ok_or_else(bad),
-        Some((addr, len)) => {
-            let ip = normalize_ip(addr).ok_or_else(bad)?;
-            let prefix: u32 = len.parse().map_err(|_| bad())?;
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            if prefix > max {
-                return Err(IdentifierError::BadPrefix {
-                    text: t.to_string(),
-                    prefix,
-                    max,
-                });
-            }
-            let prefix = prefix as u8;
-            let network = match ip {
-                IpAddr::V4(a) => IpAddr::V4(mask_v4(a, prefix)),
-                IpAddr::V6(a) => IpAddr::V6(mask_v6(a, prefix)),
-            };
-            Ok(Identifier::Cidr(Cidr { network, prefix }))
+    let Some((addr, len)) = t.rsplit_once('/') else {
+        return normalize_ip(t).map(Identifier::Ip).ok_or_else(bad);
+    };
+    let (ip, mapped) = ip_and_mapped(addr).ok_or_else(bad)?;
+    if len.is_empty() || len.len() > 3 || !len.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let mut prefix: u32 = len.parse().map_err(|_| bad())?;
+    let max = if mapped {
+        128
+    } else if ip.is_ipv4() {
+        32
+    } else {
+        128
+    };
+    if prefix > max {
+        return Err(IdentifierError::BadPrefix {
+            text: t.to_string(),
+            prefix,
+            max,
+        });
+    }
+    if mapped {
+        // `::ffff:10.0.0.0/120` is `10.0.0.0/24`; shorter would cover non-mapped space.
+        prefix = prefix.checked_sub(96).ok_or_else(bad)?;
+    }
+    let prefix = prefix as u8;
+    let network = match ip {
+        IpAddr::V4(a) => IpAddr::V4(mask_v4(a, prefix)),
+        IpAddr::V6(a) => IpAddr::V6(mask_v6(a, prefix)),
+    };
+    Ok(Identifier::Cidr(Cidr { network, prefix }))
+}
+
+/// Whether the text of a CIDR written in a model sets bits past its prefix
+/// (`10.0.0.1/24`, which means `10.0.0.0/24`): probably a typo, worth a warning.
+pub fn cidr_has_host_bits(text: &str, cidr: &Cidr) -> bool {
+    let addr = text.trim().rsplit_once('/').map_or(text, |(a, _)| a);
+    normalize_ip(addr).is_some_and(|ip| ip != cidr.network)
+}
+
+fn mask_v4(a: Ipv4Addr, prefix: u8) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(a).mask(prefix))
+}
+
+fn mask_v6(a: Ipv6Addr, prefix: u8) -> Ipv6Addr {
+    Ipv6Addr::from(u128::from(a).mask(prefix))
+}
+
+/// An address's bits: what a CIDR table keys on.
+trait Bits: Copy + Eq + Hash {
+    fn mask(self, prefix: u8) -> Self;
+}
+
+impl Bits for u32 {
+    fn mask(self, prefix: u8) -> u32 {
+        match prefix {
+            0 => 0,
+            p if p >= 32 => self,
+            p => self & (u32::MAX << (32 - u32::from(p))),
         }
     }
 }
 
-fn mask_v4(a: Ipv4Addr, prefix: u8) -> Ipv4Addr {
-    let bits = u32::from(a);
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    };
-    Ipv4Addr::from(bits & mask)
-}
-
-fn mask_v6(a: Ipv6Addr, prefix: u8) -> Ipv6Addr {
-    let bits = u128::from(a);
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(prefix))
-    };
-    Ipv6Addr::from(bits & mask)
+impl Bits for u128 {
+    fn mask(self, prefix: u8) -> u128 {
+        match prefix {
+            0 => 0,
+            p if p >= 128 => self,
+            p => self & (u128::MAX << (128 - u32::from(p))),
+        }
+    }
 }
 
 /// An IP address as events write it, normalised: brackets, an IPv6 zone id and an
 /// IPv4-mapped prefix removed. `None` when it is not an address.
 pub fn normalize_ip(text: &str) -> Option<IpAddr> {
+    ip_and_mapped(text).map(|(ip, _)| ip)
+}
+
+/// The normalised address, and whether it was written IPv4-mapped.
+fn ip_and_mapped(text: &str) -> Option<(IpAddr, bool)> {
     let t = text.trim();
-    let t = t
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .unwrap_or(t);
-    let t = t.split('%').next().unwrap_or(t);
+    let t = match t.strip_prefix('[') {
+        Some(inner) => inner.strip_suffix(']')?,
+        None => t,
+    };
+    let t = match t.split_once('%') {
+        // A zone id only qualifies an IPv6 address, and is never empty.
+        Some((addr, zone)) if addr.contains(':') && !zone.is_empty() => addr,
+        Some(_) => return None,
+        None => t,
+    };
     match t.parse::<IpAddr>().ok()? {
         IpAddr::V6(v6) => Some(match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(v6),
+            Some(v4) => (IpAddr::V4(v4), true),
+            None => (IpAddr::V6(v6), false),
         }),
-        v4 => Some(v4),
+        v4 => Some((v4, false)),
     }
 }
 
-/// A hostname as events write it, normalised: `(short, fqdn)`, case-folded, trailing dot
-/// and a machine account's `$` removed. `None` for what cannot be a hostname (empty,
-/// spaces, slashes, an address).
+/// A hostname as events write it, normalised: `(short, fqdn)`, case-folded, one trailing
+/// dot and a machine account's `$` removed. `None` for what cannot be a hostname (empty,
+/// spaces, slashes, an empty or over-long label, an address).
 pub fn host(text: &str) -> Option<Identifier> {
-    let t = text.trim().trim_end_matches('.');
+    let t = text.trim();
+    let t = t.strip_suffix('.').unwrap_or(t);
     let t = t.strip_suffix('$').unwrap_or(t);
     if t.is_empty()
         || t.len() > 253
-        || normalize_ip(t).is_some()
         || !t
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
     {
         return None;
     }
+    let mut labels = 0;
+    let mut all_numeric = true;
+    for label in t.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return None;
+        }
+        labels += 1;
+        all_numeric &= label.bytes().all(|b| b.is_ascii_digit());
+    }
+    // Dotted digits are an address (valid or not), never a name: no TLD is numeric.
+    if labels > 1 && all_numeric {
+        return None;
+    }
     let lower = t.to_ascii_lowercase();
-    match lower.split_once('.') {
-        Some((short, _)) if !short.is_empty() => Some(Identifier::Host {
+    Some(match lower.split_once('.') {
+        Some((short, _)) => Identifier::Host {
             short: short.to_string(),
             fqdn: Some(lower.clone()),
-        }),
-        Some(_) => None,
-        None => Some(Identifier::Host {
+        },
+        None => Identifier::Host {
             short: lower,
             fqdn: None,
-        }),
-    }
+        },
+    })
 }
 
 /// An account written `DOMAIN\user`, `user@domain` or `user`, normalised. A name ending in
@@ -236,60 +358,176 @@ pub fn parse_account(text: &str) -> Option<Identifier> {
 }
 
 /// An account from separate user and domain fields (`TargetUserName` +
-/// `TargetDomainName`), normalised like [`parse_account`].
+/// `TargetDomainName`), normalised like [`parse_account`]. An empty or `-` domain is no
+/// domain; a malformed user or domain is `None`.
 pub fn account(domain: Option<&str>, user: &str) -> Option<Identifier> {
     let user = user.trim();
-    if user.is_empty() || user.contains(['\\', '@', '/']) || user.chars().any(char::is_control) {
+    let bad = |s: &str| s.contains(['\\', '@', '/']) || s.chars().any(char::is_control);
+    if user.is_empty() || user == "-" || bad(user) {
         return None;
     }
     if user.ends_with('$') {
         return host(user);
     }
-    let domain = domain
-        .map(str::trim)
-        .filter(|d| !d.is_empty() && *d != "-")
-        .map(|d| d.split('.').next().unwrap_or(d).to_lowercase());
+    let domain = match domain.map(str::trim) {
+        None | Some("" | "-") => None,
+        Some(d) if bad(d) => return None,
+        Some(d) => {
+            let first = d.split('.').next().unwrap_or(d);
+            if first.is_empty() {
+                return None;
+            }
+            Some(first.to_lowercase())
+        }
+    };
     Some(Identifier::Account {
         domain,
         user: user.to_lowercase(),
     })
 }
 
+/// Sub-authorities a SID may have (the Windows limit).
+const MAX_SUB_AUTHORITIES: usize = 15;
+
 fn parse_sid(t: &str) -> Option<String> {
-    let up = t.to_ascii_uppercase();
-    let mut parts = up.split('-');
-    if parts.next() != Some("S") || parts.next() != Some("1") {
+    let mut parts = t.split('-');
+    if !parts.next()?.eq_ignore_ascii_case("S") || parts.next()? != "1" {
         return None;
     }
-    let rest: Vec<&str> = parts.collect();
-    if rest.is_empty()
-        || rest
-            .iter()
-            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
+    let authority: u64 = number(parts.next()?)?;
+    if authority >= 1 << 48 {
         return None;
     }
-    Some(up)
+    let mut out = format!("S-1-{authority}");
+    let mut subs = 0;
+    for p in parts {
+        let sub: u32 = number(p)?;
+        subs += 1;
+        if subs > MAX_SUB_AUTHORITIES {
+            return None;
+        }
+        out.push('-');
+        out.push_str(&sub.to_string());
+    }
+    Some(out)
 }
 
-/// A SID as events write it, upper-cased; `None` when malformed.
+/// A decimal number of at most 20 digits, nothing else (no sign, no spaces).
+fn number<T: std::str::FromStr>(p: &str) -> Option<T> {
+    if p.is_empty() || p.len() > 20 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    p.parse().ok()
+}
+
+/// A SID as events write it, canonical (upper-case `S`, no leading zeros); `None` when
+/// malformed.
 pub fn normalize_sid(text: &str) -> Option<String> {
     parse_sid(text.trim())
+}
+
+/// Marks a name several assets answer to (a short name shared by FQDNs, a bare user name
+/// in several domains): it resolves to nothing.
+const AMBIGUOUS: u32 = u32::MAX;
+
+/// CIDRs of one family: one map network → asset per prefix length, longest first.
+#[derive(Debug)]
+struct PrefixTable<K> {
+    levels: Vec<(u8, FxHashMap<K, u32>)>,
+}
+
+impl<K> Default for PrefixTable<K> {
+    fn default() -> Self {
+        PrefixTable { levels: Vec::new() }
+    }
+}
+
+impl<K: Bits> PrefixTable<K> {
+    fn level(&mut self, prefix: u8) -> &mut FxHashMap<K, u32> {
+        let at = match self.levels.iter().position(|(p, _)| *p <= prefix) {
+            Some(i) if self.levels[i].0 == prefix => i,
+            Some(i) => {
+                self.levels.insert(i, (prefix, FxHashMap::default()));
+                i
+            }
+            None => {
+                self.levels.push((prefix, FxHashMap::default()));
+                self.levels.len() - 1
+            }
+        };
+        &mut self.levels[at].1
+    }
+
+    fn insert(&mut self, network: K, prefix: u8, n: u32) -> Option<u32> {
+        put(self.level(prefix), network, n)
+    }
+
+    /// The asset of the longest prefix holding `addr`, with that prefix.
+    fn longest(&self, addr: K) -> Option<(u8, u32)> {
+        self.levels
+            .iter()
+            .find_map(|(p, m)| m.get(&addr.mask(*p)).map(|n| (*p, *n)))
+    }
+
+    fn exact(&self, network: K, prefix: u8) -> Option<u32> {
+        self.levels
+            .iter()
+            .find(|(p, _)| *p == prefix)
+            .and_then(|(_, m)| m.get(&network).copied())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.levels.is_empty()
+    }
+}
+
+/// Inserts `k → n` unless `k` is there; returns the asset already holding it (left in
+/// place).
+fn put<K: Hash + Eq>(m: &mut FxHashMap<K, u32>, k: K, n: u32) -> Option<u32> {
+    match m.entry(k) {
+        std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(n);
+            None
+        }
+    }
+}
+
+/// Records that asset `n` answers to `k`; several assets make it [`AMBIGUOUS`].
+fn share<K: Hash + Eq>(m: &mut FxHashMap<K, u32>, k: K, n: u32) {
+    m.entry(k)
+        .and_modify(|v| {
+            if *v != n {
+                *v = AMBIGUOUS;
+            }
+        })
+        .or_insert(n);
 }
 
 /// Resolves names seen in events to asset ids. Built once per model.
 #[derive(Debug, Default)]
 pub struct IdentityIndex {
-    hosts_fqdn: FxHashMap<String, u32>,
-    hosts_short: FxHashMap<String, u32>,
+    fqdns: FxHashMap<Box<str>, u32>,
+    /// Short names listed as such (or as `HOST$`).
+    shorts: FxHashMap<Box<str>, u32>,
+    /// First labels of FQDNs ([`AMBIGUOUS`] when several assets' FQDNs share one).
+    derived: FxHashMap<Box<str>, u32>,
     ips: FxHashMap<IpAddr, u32>,
-    /// By prefix length, longest first; each a map network → asset.
-    cidrs: BTreeMap<std::cmp::Reverse<u8>, FxHashMap<IpAddr, u32>>,
-    accounts: FxHashMap<(String, String), u32>,
-    /// User name → assets listing it (any domain); a bare name resolves when unique.
-    users: FxHashMap<String, Vec<u32>>,
-    sids: FxHashMap<String, u32>,
-    ids: Vec<String>,
+    v4: PrefixTable<u32>,
+    v6: PrefixTable<u128>,
+    /// `domain\user`, or `\user` for a bare `user:NAME`.
+    accounts: FxHashMap<Box<str>, u32>,
+    /// User name → the asset listing it in any form ([`AMBIGUOUS`] when several do).
+    users: FxHashMap<Box<str>, u32>,
+    sids: FxHashMap<Box<str>, u32>,
+    ids: Vec<Box<str>>,
+}
+
+/// Where an identifier is written: `assets[asset].identifiers[identifier]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IdentifierAt {
+    pub asset: usize,
+    pub identifier: usize,
 }
 
 /// What one asset identifier clashed with, when the index was built.
@@ -299,30 +537,94 @@ pub struct Clash {
     /// The asset that listed it first (and keeps it).
     pub first: String,
     pub second: String,
+    /// Where the first asset lists it.
+    pub first_at: IdentifierAt,
+    /// Where the second asset lists it (as written there, `identifier`).
+    pub second_at: IdentifierAt,
+}
+
+/// How an identifier was resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "via")]
+pub enum Via {
+    /// The FQDN itself.
+    Fqdn,
+    /// A short name (listed, or the first label of one asset's FQDN).
+    ShortName,
+    /// The exact address.
+    Ip,
+    /// The most specific CIDR holding the address.
+    Cidr {
+        prefix: u8,
+    },
+    /// `domain\user` (or a bare `user:NAME` listed in the model, any domain).
+    Account,
+    /// A bare user name that exactly one asset lists (weak).
+    BareUser,
+    Sid,
+}
+
+/// The outcome of a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Asset number `asset` (its position in `model.assets`).
+    Found {
+        asset: usize,
+        via: Via,
+    },
+    /// Several assets answer to it (a shared short name or bare user name).
+    Ambiguous,
+    NotFound,
 }
 
 impl IdentityIndex {
     /// Indexes every parseable identifier of `model`'s assets. Malformed identifiers are
     /// skipped here (validation reports them); an identifier on two assets stays with
-    /// the first and is returned as a [`Clash`]. Overlapping CIDRs are not clashes.
+    /// the first and is returned as a [`Clash`]. Overlapping CIDRs are not clashes, nor
+    /// a short name shared by two FQDNs.
     pub fn build(model: &Model) -> (IdentityIndex, Vec<Clash>) {
-        let mut ix = IdentityIndex::default();
+        Self::build_visiting(model, |_, _, _| {})
+    }
+
+    /// [`build`](Self::build), showing `visit` each identifier's parse as it goes
+    /// (`visit(position, text, parsed)`), so validation parses each only once.
+    pub fn build_visiting(
+        model: &Model,
+        mut visit: impl FnMut(IdentifierAt, &str, &Result<Identifier, IdentifierError>),
+    ) -> (IdentityIndex, Vec<Clash>) {
+        let mut ix = IdentityIndex {
+            ids: Vec::with_capacity(model.assets.len()),
+            ..Default::default()
+        };
         let mut clashes = Vec::new();
-        for (n, asset) in model.assets.iter().enumerate() {
-            let n = n as u32;
-            ix.ids.push(asset.id.clone());
-            for text in &asset.identifiers {
-                let Ok(id) = parse_identifier(text) else {
-                    continue;
+        for (i, asset) in model.assets.iter().enumerate() {
+            // Asset numbers are u32 (a model beyond 4 billion assets is refused long
+            // before, by the loader's size bound); the AMBIGUOUS marker is never one.
+            let n = u32::try_from(i).unwrap_or(AMBIGUOUS - 1);
+            ix.ids.push(asset.id.as_str().into());
+            for (j, text) in asset.identifiers.iter().enumerate() {
+                let here = IdentifierAt {
+                    asset: i,
+                    identifier: j,
                 };
-                if let Some(first) = ix.insert(&id, n) {
-                    if first != n {
+                let parsed = parse_identifier(text);
+                visit(here, text, &parsed);
+                let Ok(id) = parsed else { continue };
+                match ix.insert(id, n) {
+                    Some(first) if first != n => {
+                        let first = first as usize;
                         clashes.push(Clash {
                             identifier: text.clone(),
-                            first: model.assets[first as usize].id.clone(),
+                            first: model.assets[first].id.clone(),
                             second: asset.id.clone(),
+                            first_at: IdentifierAt {
+                                asset: first,
+                                identifier: position_of(&model.assets[first].identifiers, text),
+                            },
+                            second_at: here,
                         });
                     }
+                    _ => {}
                 }
             }
         }
@@ -330,111 +632,208 @@ impl IdentityIndex {
     }
 
     /// Inserts; returns the asset already holding it, if any (left in place).
-    fn insert(&mut self, id: &Identifier, n: u32) -> Option<u32> {
-        fn put<K: std::hash::Hash + Eq>(m: &mut FxHashMap<K, u32>, k: K, n: u32) -> Option<u32> {
-            match m.entry(k) {
-                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(n);
-                    None
-                }
-            }
-        }
+    fn insert(&mut self, id: Identifier, n: u32) -> Option<u32> {
         match id {
-            Identifier::Host { short, fqdn } => {
-                let by_fqdn = fqdn
-                    .as_ref()
-                    .and_then(|f| put(&mut self.hosts_fqdn, f.clone(), n));
-                // Two FQDNs may share a short name (web01.a, web01.b): the short name then
-                // stays with the first, and only FQDNs tell them apart; not a clash.
-                let by_short = put(&mut self.hosts_short, short.clone(), n);
-                match fqdn {
-                    Some(_) => by_fqdn,
-                    None => by_short,
-                }
+            Identifier::Host {
+                short,
+                fqdn: Some(f),
+            } => {
+                share(&mut self.derived, short.into_boxed_str(), n);
+                put(&mut self.fqdns, f.into_boxed_str(), n)
             }
-            Identifier::Ip(ip) => put(&mut self.ips, *ip, n),
-            Identifier::Cidr(c) => put(
-                self.cidrs.entry(std::cmp::Reverse(c.prefix)).or_default(),
-                c.network,
-                n,
-            ),
+            Identifier::Host { short, fqdn: None } => {
+                put(&mut self.shorts, short.into_boxed_str(), n)
+            }
+            Identifier::Ip(ip) => put(&mut self.ips, ip, n),
+            Identifier::Cidr(Cidr {
+                network: IpAddr::V4(a),
+                prefix,
+            }) => self.v4.insert(u32::from(a), prefix, n),
+            Identifier::Cidr(Cidr {
+                network: IpAddr::V6(a),
+                prefix,
+            }) => self.v6.insert(u128::from(a), prefix, n),
             Identifier::Account { domain, user } => {
-                let users = self.users.entry(user.clone()).or_default();
-                if !users.contains(&n) {
-                    users.push(n);
-                }
-                put(
-                    &mut self.accounts,
-                    (domain.clone().unwrap_or_default(), user.clone()),
-                    n,
-                )
+                let key = account_key(domain.as_deref(), &user);
+                share(&mut self.users, user.into_boxed_str(), n);
+                put(&mut self.accounts, key, n)
             }
-            Identifier::Sid(s) => put(&mut self.sids, s.clone(), n),
+            Identifier::Sid(s) => put(&mut self.sids, s.into_boxed_str(), n),
         }
     }
 
-    fn id(&self, n: u32) -> &str {
-        &self.ids[n as usize]
+    /// Looks `id` up (an identifier as [`parse_identifier`] or the event-side normalisers
+    /// give it: normalised).
+    pub fn lookup(&self, id: &Identifier) -> Lookup {
+        let found = |n: Option<&u32>, via: Via| match n {
+            Some(&AMBIGUOUS) => Lookup::Ambiguous,
+            Some(&n) => Lookup::Found {
+                asset: n as usize,
+                via,
+            },
+            None => Lookup::NotFound,
+        };
+        match id {
+            Identifier::Host {
+                short,
+                fqdn: Some(f),
+            } => match self.fqdns.get(f.as_str()) {
+                Some(n) => found(Some(n), Via::Fqdn),
+                // Another FQDN with the same first label is another host; only a short
+                // name listed on its own answers to any domain.
+                None => found(self.shorts.get(short.as_str()), Via::ShortName),
+            },
+            Identifier::Host { short, fqdn: None } => found(
+                self.shorts
+                    .get(short.as_str())
+                    .or_else(|| self.derived.get(short.as_str())),
+                Via::ShortName,
+            ),
+            Identifier::Ip(ip) => match self.ips.get(ip) {
+                Some(n) => found(Some(n), Via::Ip),
+                None => {
+                    let hit = match ip {
+                        IpAddr::V4(a) => self.v4.longest(u32::from(*a)),
+                        IpAddr::V6(a) => self.v6.longest(u128::from(*a)),
+                    };
+                    match hit {
+                        Some((prefix, n)) => found(Some(&n), Via::Cidr { prefix }),
+                        None => Lookup::NotFound,
+                    }
+                }
+            },
+            Identifier::Cidr(c) => {
+                let n = match c.network {
+                    IpAddr::V4(a) => self.v4.exact(u32::from(a), c.prefix),
+                    IpAddr::V6(a) => self.v6.exact(u128::from(a), c.prefix),
+                };
+                found(n.as_ref(), Via::Cidr { prefix: c.prefix })
+            }
+            Identifier::Account {
+                domain: Some(d),
+                user,
+            } => found(
+                self.accounts
+                    .get(&*account_key(Some(d), user))
+                    .or_else(|| self.accounts.get(&*account_key(None, user))),
+                Via::Account,
+            ),
+            Identifier::Account { domain: None, user } => {
+                found(self.users.get(user.as_str()), Via::BareUser)
+            }
+            Identifier::Sid(s) => found(self.sids.get(s.as_str()), Via::Sid),
+        }
+    }
+
+    /// The asset number (position in `model.assets`) named by `id`, or `None` (unknown
+    /// or ambiguous).
+    pub fn resolve_index(&self, id: &Identifier) -> Option<usize> {
+        match self.lookup(id) {
+            Lookup::Found { asset, .. } => Some(asset),
+            Lookup::Ambiguous | Lookup::NotFound => None,
+        }
     }
 
     /// The asset named by `id` (an identifier as [`parse_identifier`] or the event-side
-    /// normalisers give it), or `None`.
+    /// normalisers give it), or `None` (unknown or ambiguous).
     pub fn resolve(&self, id: &Identifier) -> Option<&str> {
-        let n = match id {
-            Identifier::Host { short, fqdn } => fqdn
-                .as_ref()
-                .and_then(|f| self.hosts_fqdn.get(f))
-                .or_else(|| self.hosts_short.get(short))
-                .copied(),
-            Identifier::Ip(ip) => self.ip_node(*ip),
-            Identifier::Cidr(c) => self
-                .cidrs
-                .get(&std::cmp::Reverse(c.prefix))
-                .and_then(|m| m.get(&c.network))
-                .copied(),
-            Identifier::Account { domain, user } => match domain {
-                Some(d) => self
-                    .accounts
-                    .get(&(d.clone(), user.clone()))
-                    .or_else(|| self.accounts.get(&(String::new(), user.clone())))
-                    .copied(),
-                None => self
-                    .accounts
-                    .get(&(String::new(), user.clone()))
-                    .copied()
-                    .or_else(|| match self.users.get(user).map(Vec::as_slice) {
-                        Some([only]) => Some(*only),
-                        _ => None,
-                    }),
-            },
-            Identifier::Sid(s) => self.sids.get(s).copied(),
-        };
-        n.map(|n| self.id(n))
+        self.resolve_index(id).and_then(|n| self.asset_id(n))
     }
 
-    fn ip_node(&self, ip: IpAddr) -> Option<u32> {
-        if let Some(n) = self.ips.get(&ip) {
-            return Some(*n);
-        }
-        self.cidrs
-            .iter()
-            .find_map(|(std::cmp::Reverse(prefix), nets)| {
-                let net = match ip {
-                    IpAddr::V4(_) if *prefix > 32 => return None,
-                    IpAddr::V4(a) => IpAddr::V4(mask_v4(a, *prefix)),
-                    IpAddr::V6(a) => IpAddr::V6(mask_v6(a, *prefix)),
-                };
-                nets.get(&net).copied()
-            })
+    /// The id of asset number `n`.
+    pub fn asset_id(&self, n: usize) -> Option<&str> {
+        self.ids.get(n).map(|s| &**s)
     }
 
     /// Whether no identifier at all was indexed (a model without identifiers).
     pub fn is_empty(&self) -> bool {
-        self.hosts_short.is_empty()
+        self.fqdns.is_empty()
+            && self.shorts.is_empty()
             && self.ips.is_empty()
-            && self.cidrs.is_empty()
+            && self.v4.is_empty()
+            && self.v6.is_empty()
             && self.accounts.is_empty()
             && self.sids.is_empty()
+    }
+}
+
+fn account_key(domain: Option<&str>, user: &str) -> Box<str> {
+    let d = domain.unwrap_or("");
+    let mut k = String::with_capacity(d.len() + 1 + user.len());
+    k.push_str(d);
+    k.push('\\');
+    k.push_str(user);
+    k.into_boxed_str()
+}
+
+/// The position among `identifiers` of the first one equal to `text` once parsed (a
+/// clash's first listing; 0 if none, which cannot happen for a real clash).
+fn position_of(identifiers: &[String], text: &str) -> usize {
+    let Ok(wanted) = parse_identifier(text) else {
+        return 0;
+    };
+    identifiers
+        .iter()
+        .position(|t| parse_identifier(t).as_ref() == Ok(&wanted))
+        .unwrap_or(0)
+}
+
+/// ISO 3166-1 alpha-2 codes officially assigned (249, from Debian's `iso-codes` 4.15,
+/// `iso_3166-1.json`), sorted: segments' `countries` must be among them.
+const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// Whether `code` is an officially assigned ISO 3166-1 alpha-2 country code (upper-case).
+pub fn is_country_code(code: &str) -> bool {
+    code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && ISO_3166_ALPHA2.split(' ').any(|c| c == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_table_is_sorted_and_complete() {
+        let codes: Vec<&str> = ISO_3166_ALPHA2.split(' ').collect();
+        assert_eq!(codes.len(), 249);
+        assert!(codes.windows(2).all(|w| w[0] < w[1]));
+        for c in ["FR", "BE", "DE", "AD", "ZW"] {
+            assert!(is_country_code(c), "{c}");
+        }
+        for c in ["fr", "XK", "UK", "EU", "F", "FRA", "É"] {
+            assert!(!is_country_code(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn sid_is_canonical() {
+        assert_eq!(
+            normalize_sid("s-1-5-21-01-2").as_deref(),
+            Some("S-1-5-21-1-2")
+        );
+        assert_eq!(normalize_sid("S-1-5").as_deref(), Some("S-1-5"));
+        for bad in [
+            "S-1",
+            "S-2-5-21",
+            "S-1-5-",
+            "S-1-5-x",
+            "S-1-5-4294967296",
+            "S-1--5",
+        ] {
+            assert_eq!(normalize_sid(bad), None, "{bad}");
+        }
+        let long = format!("S-1-5{}", "-1".repeat(16));
+        assert_eq!(normalize_sid(&long), None);
+    }
+
+    #[test]
+    fn prefix_levels_stay_longest_first() {
+        let mut t = PrefixTable::<u32>::default();
+        for p in [16, 24, 8, 24, 32, 0] {
+            t.insert(0, p, u32::from(p));
+        }
+        let order: Vec<u8> = t.levels.iter().map(|(p, _)| *p).collect();
+        assert_eq!(order, vec![32, 24, 16, 8, 0]);
     }
 }

@@ -23,7 +23,9 @@ pub use derive::{derive_attack_edges, AttackEdge, AttackGraph, Rule};
 pub use diag::{Diagnostic, Severity};
 pub use digest::digest;
 pub use generate::{generate, generate_model, min_assets, GenOptions, GenSummary};
-pub use identity::{Identifier, IdentityIndex};
+pub use identity::{
+    Clash, Identifier, IdentifierAt, IdentifierError, IdentifierKind, IdentityIndex, Lookup, Via,
+};
 pub use index::{DepMember, Entity, Index, NONE};
 pub use load::{load, load_report, load_report_with, load_str, Format, LoadOptions, Loaded};
 pub use stats::{stats, Stats};

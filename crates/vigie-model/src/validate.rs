@@ -4,6 +4,9 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diag::{closest, Diagnostic, Severity};
+use crate::identity::{
+    cidr_has_host_bits, is_country_code, Identifier, IdentifierAt, IdentityIndex,
+};
 use crate::tree::Step;
 use crate::types::{AssetKind, DepTarget, Model};
 
@@ -322,6 +325,7 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
         check_asset(&mut c, model, i, internet_id);
     }
     check_runs_on_cycles(&mut c, model);
+    check_identifiers(&mut c, model);
     if let Some(inet) = internet_id {
         check_exposure(&mut c, model, inet);
     }
@@ -436,6 +440,7 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
                 ),
             );
         }
+        check_countries(&mut c, i, &g.countries);
         for (s, &w) in &g.uses {
             let p = || {
                 vec![
@@ -690,6 +695,99 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
                 "identity (account or group)",
                 |k| matches!(k, Kind::Asset(a) if a.is_identity()),
             );
+        }
+    }
+}
+
+fn identifier_path(at: IdentifierAt) -> Vec<Step> {
+    vec![
+        key("assets"),
+        Step::Index(at.asset),
+        key("identifiers"),
+        Step::Index(at.identifier),
+    ]
+}
+
+/// Malformed identifiers, identifiers shared by two assets (the index's clashes), CIDRs
+/// with host bits set, network identifiers on accounts and groups.
+fn check_identifiers(c: &mut Checker<'_>, model: &Model) {
+    let mut issues = Vec::new();
+    let (_, clashes) = IdentityIndex::build_visiting(model, |at, text, parsed| {
+        let a = &model.assets[at.asset];
+        let warn = |message: String| Issue {
+            severity: Severity::Warning,
+            path: identifier_path(at),
+            message,
+            related: None,
+        };
+        match parsed {
+            Err(e) => issues.push(Issue {
+                severity: Severity::Error,
+                path: identifier_path(at),
+                message: format!("`{}`: bad identifier `{text}`: {e}", a.id),
+                related: None,
+            }),
+            Ok(Identifier::Cidr(cidr)) if cidr_has_host_bits(text, cidr) => {
+                issues.push(warn(format!(
+                    "`{}`: CIDR `{text}` has bits set past its prefix: it means {cidr}",
+                    a.id
+                )))
+            }
+            Ok(id @ (Identifier::Host { .. } | Identifier::Ip(_) | Identifier::Cidr(_)))
+                if a.kind.is_identity() =>
+            {
+                let what = match id {
+                    Identifier::Host { .. } => "a hostname (a machine account `HOST$` is the host)",
+                    Identifier::Ip(_) => "an IP address",
+                    _ => "a CIDR",
+                };
+                issues.push(warn(format!(
+                    "`{}` is {} but its identifier `{text}` is {what}: it belongs on a machine",
+                    a.id,
+                    describe(Kind::Asset(a.kind)),
+                )))
+            }
+            Ok(_) => {}
+        }
+    });
+    c.issues.extend(issues);
+    for cl in clashes {
+        c.issues.push(Issue {
+            severity: Severity::Error,
+            path: identifier_path(cl.second_at),
+            message: format!(
+                "identifier `{}` of `{}` already names `{}`: an identifier names one asset",
+                cl.identifier, cl.second, cl.first
+            ),
+            related: Some(identifier_path(cl.first_at)),
+        });
+    }
+}
+
+/// Segments' countries: ISO 3166-1 alpha-2 codes, each once.
+fn check_countries(c: &mut Checker<'_>, i: usize, countries: &[String]) {
+    for (j, code) in countries.iter().enumerate() {
+        let path = || {
+            vec![
+                key("segments"),
+                Step::Index(i),
+                key("countries"),
+                Step::Index(j),
+            ]
+        };
+        if !is_country_code(code) {
+            let upper = code.trim().to_ascii_uppercase();
+            let hint = if upper != *code && is_country_code(&upper) {
+                format!(" (did you mean `{upper}`?)")
+            } else {
+                String::new()
+            };
+            c.error(
+                path(),
+                format!("`{code}` is not an ISO 3166-1 alpha-2 country code (two upper-case letters, e.g. `FR`){hint}"),
+            );
+        } else if countries[..j].contains(code) {
+            c.warning(path(), format!("country `{code}` is listed twice"));
         }
     }
 }

@@ -6,6 +6,7 @@ mod demo;
 mod derive;
 mod diagnostics;
 mod generate;
+mod identity;
 mod index;
 mod proptest_derive;
 mod proptest_loader;
