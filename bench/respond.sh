@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# What `vigie respond` adds to a hunt, and how fast an incident's decisions are on a
+# 1,000,000-asset model (issue 8, point 9). Not a CI test: heavy, run by hand.
+#
+#   bench/respond.sh            # release build, ../shared corpus
+#   SHARED=/data/shared RUNS=3 bench/respond.sh
+#
+# 1. respond over all of $SHARED/evtx with SigmaHQ rules and the demo model: the hosts it
+#    leaves unresolved are the corpus's hosts;
+# 2. `vigie model generate --hosts` builds a model whose identifiers cover them;
+# 3. hunt and respond over the corpus with that model, best of $RUNS wall-clock each:
+#    respond's time over hunt's (target: at most 1.20), and respond's own phase figures
+#    (summary.timing);
+# 4. the same hosts on a 1,000,000-asset generated model: the decisions (assess + contain
+#    + restore) of each incident once the model is loaded (target: under 2 s).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SHARED:-$here/../shared}
+runs=${RUNS:-3}
+rules=$shared/sigma/rules
+logs=$shared/evtx
+work=$(mktemp -d "${TMPDIR:-/tmp}/vigie-respond-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+command -v jq >/dev/null || { echo "needs jq" >&2; exit 2; }
+[ -d "$rules" ] && [ -d "$logs" ] || { echo "no $rules or $logs" >&2; exit 2; }
+
+cargo build --release -p vigie --manifest-path "$here/Cargo.toml" >&2
+vigie=$here/target/release/vigie
+
+# Best wall-clock seconds of $runs runs of "$@" (output discarded).
+best() {
+    local best_s=""
+    for _ in $(seq "$runs"); do
+        local t0 t1 s
+        t0=$(date +%s.%N)
+        "$@" >/dev/null 2>&1 || true
+        t1=$(date +%s.%N)
+        s=$(echo "$t1 - $t0" | bc -l)
+        if [ -z "$best_s" ] || (( $(echo "$s < $best_s" | bc -l) )); then best_s=$s; fi
+    done
+    printf '%.3f' "$best_s"
+}
+
+echo "== 1. corpus hosts (respond with the demo model)"
+"$vigie" respond --rules "$rules" --format json --output "$work/first.json" "$logs" 2>/dev/null || true
+jq -r '.unresolved[] | select(.kind == "host") | .value' "$work/first.json" | sort -u > "$work/hosts.txt"
+echo "hosts unresolved on the demo model: $(wc -l < "$work/hosts.txt")"
+jq -c '.summary | {events, detections, incidents, unresolved_by_kind}' "$work/first.json"
+
+echo "== 2. a model covering them"
+"$vigie" model generate --assets 2000 --seed 7 --hosts "$work/hosts.txt" -o "$work/corpus-model.json" >&2
+
+echo "== 3. hunt vs respond over $logs (best of $runs)"
+hunt_s=$(best "$vigie" hunt -q --rules "$rules" --format jsonl --output /dev/null "$logs")
+respond_s=$(best "$vigie" respond --model "$work/corpus-model.json" --rules "$rules" \
+    --format json --output "$work/respond.json" "$logs")
+echo "hunt    ${hunt_s} s"
+echo "respond ${respond_s} s"
+echo "ratio   $(echo "$respond_s / $hunt_s" | bc -l | xargs printf '%.3f') (target <= 1.20)"
+jq -c '.summary | {events, detections, incidents, compromised_assets, unresolved_entities, unresolved_by_kind}' "$work/respond.json"
+jq -c '.summary.timing | {threads, rules_load_s, hunt_s, observe_ms, group_ms, decide_ms, notify_ms}' "$work/respond.json"
+
+echo "== 4. decisions on a 1,000,000-asset model"
+"$vigie" model generate --assets 1000000 --seed 7 --hosts "$work/hosts.txt" -o "$work/big.json" >&2
+"$vigie" respond --model "$work/big.json" --rules "$rules" --format json \
+    --output "$work/big-respond.json" "$logs" 2>/dev/null || true
+jq -r '.summary.timing.incidents
+       | map(.assess_ms + .contain_ms + .restore_ms)
+       | if length == 0 then "no incident with compromised assets"
+         else "incidents decided: \(length); slowest decision \(max / 1000) s (target < 2 s); total \(add / 1000) s"
+         end' "$work/big-respond.json"
+jq -c '.summary.timing | {hunt_s, group_ms, decide_ms}' "$work/big-respond.json"

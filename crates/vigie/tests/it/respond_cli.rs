@@ -1,0 +1,308 @@
+//! `vigie respond`: the embedded story end to end, the decisions equal to the standalone
+//! commands' documents, determinism (threads, input order), bad input reported clearly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn vigie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(args)
+        .env_remove("VIGIE_RULES")
+        .env_remove("VIGIE_LOG")
+        .output()
+        .expect("run vigie")
+}
+
+fn ok(o: &Output) -> &Output {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn json(args: &[&str]) -> Value {
+    let o = vigie(args);
+    serde_json::from_slice(&ok(&o).stdout).expect("one JSON document")
+}
+
+/// The document without what may depend on the machine.
+fn without_timing(mut v: Value) -> Value {
+    if let Some(s) = v.get_mut("summary").and_then(Value::as_object_mut) {
+        s.remove("timing");
+    }
+    v
+}
+
+/// A standalone report as respond embeds it: no envelope, no `elapsed_ms`.
+fn embedded_form(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("schema");
+        o.remove("model");
+        o.remove("elapsed_ms");
+        if let Some(s) = o.get_mut("order_search").and_then(Value::as_object_mut) {
+            s.remove("elapsed_ms");
+        }
+    }
+    v
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn decided(doc: &Value) -> Vec<&Value> {
+    doc["incidents"]
+        .as_array()
+        .map(|a| a.iter().filter(|i| !i["assess"].is_null()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn embedded_story_yields_a_decided_incident() {
+    let doc = json(&["respond", "--format", "json"]);
+    assert_eq!(doc["schema"], "vigie/v1");
+    assert!(doc["model"].as_str().is_some_and(|m| m.starts_with("sha256:")));
+    let incidents = doc["incidents"].as_array().expect("incidents");
+    assert!(!incidents.is_empty(), "{doc:#}");
+    let decided = decided(&doc);
+    assert!(!decided.is_empty(), "no incident with compromised assets");
+    for i in decided {
+        assert!(i["id"].as_str().is_some_and(|s| s.len() == 20 && s.starts_with("inc-")));
+        assert!(!strings(&i["compromised"]).is_empty());
+        let c = &i["contain"];
+        let plan = c["plan"]["customer_hours"].as_f64().expect("a plan");
+        let all = c["isolate_everything"]["customer_hours"]
+            .as_f64()
+            .expect("isolate everything");
+        assert!(plan <= all, "plan {plan} vs isolate-everything {all}");
+        assert!(c["optimality"]["optimal"].is_boolean());
+        assert!(i["restore"]["total_hours"].as_f64().is_some());
+        assert!(i["notification"].is_object());
+        // Embedded documents carry no wall-clock time.
+        assert!(i["assess"].get("elapsed_ms").is_none());
+        assert!(c.get("elapsed_ms").is_none());
+        assert!(i["restore"]["order_search"].get("elapsed_ms").is_none());
+        // Detections as hunt --format jsonl writes them.
+        for d in i["detections"].as_array().expect("detections") {
+            for k in ["rule_id", "rule_title", "source", "record", "timestamp"] {
+                assert!(d.get(k).is_some(), "{k} missing in {d}");
+            }
+        }
+    }
+    let timing = &doc["summary"]["timing"];
+    assert!(timing["incidents"].is_array(), "{timing}");
+}
+
+#[test]
+fn decisions_are_the_standalone_commands_documents() {
+    let doc = json(&["respond", "--format", "json"]);
+    let decided = decided(&doc);
+    assert!(!decided.is_empty());
+    for i in decided {
+        let set = strings(&i["compromised"]).join(",");
+        let assess = json(&["assess", "--compromised", &set, "--format", "json"]);
+        assert_eq!(embedded_form(assess), i["assess"], "assess of {set}");
+        let contain = json(&[
+            "contain",
+            "--compromised",
+            &set,
+            "--time-limit",
+            "0",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(embedded_form(contain), i["contain"], "contain of {set}");
+        let down = strings(&i["restore"]["down"]).join(",");
+        let restore = json(&["restore", "--down", &down, "--format", "json"]);
+        assert_eq!(embedded_form(restore), i["restore"], "restore of {down}");
+    }
+}
+
+#[test]
+fn same_bytes_with_one_and_two_threads() {
+    let a = without_timing(json(&["respond", "--format", "json", "--threads", "1"]));
+    let b = without_timing(json(&["respond", "--format", "json", "--threads", "2"]));
+    assert_eq!(
+        serde_json::to_string_pretty(&a).expect("json"),
+        serde_json::to_string_pretty(&b).expect("json")
+    );
+}
+
+fn sample() -> String {
+    let p = vigie_test_support::repo_root().join(SAMPLE);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The embedded sample's repository file (the default LOGS of respond).
+const SAMPLE: &str = "samples/intrusion.jsonl";
+
+/// The sample cut in two files, every other line each (so both hold part of the story).
+fn split_sample(dir: &Path) -> (PathBuf, PathBuf) {
+    let (mut a, mut b) = (String::new(), String::new());
+    for (n, line) in sample().lines().enumerate() {
+        let out = if n % 2 == 0 { &mut a } else { &mut b };
+        out.push_str(line);
+        out.push('\n');
+    }
+    (
+        vigie_test_support::write_file(dir, "a.jsonl", a.as_bytes()),
+        vigie_test_support::write_file(dir, "b.jsonl", b.as_bytes()),
+    )
+}
+
+#[test]
+fn input_order_does_not_change_the_document() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = split_sample(dir.path());
+    let (a, b) = (a.to_string_lossy(), b.to_string_lossy());
+    let ab = without_timing(json(&["respond", "--format", "json", &a, &b]));
+    let ba = without_timing(json(&["respond", "--format", "json", &b, &a]));
+    assert!(!ab["incidents"].as_array().expect("incidents").is_empty());
+    assert_eq!(
+        serde_json::to_string_pretty(&ab).expect("json"),
+        serde_json::to_string_pretty(&ba).expect("json")
+    );
+}
+
+#[test]
+fn logs_naming_nothing_in_the_model_are_all_unresolved_and_nothing_is_decided() {
+    // A model whose assets have no identifiers: no name in the logs resolves.
+    let model = vigie_test_support::repo_root().join("models/example-small.yaml");
+    let doc = json(&[
+        "respond",
+        "--format",
+        "json",
+        "--model",
+        &model.to_string_lossy(),
+    ]);
+    assert!(
+        !doc["unresolved"].as_array().expect("unresolved").is_empty(),
+        "{doc:#}"
+    );
+    let hosts: Vec<&Value> = doc["unresolved"]
+        .as_array()
+        .expect("unresolved")
+        .iter()
+        .filter(|u| u["kind"] == "host")
+        .collect();
+    assert!(!hosts.is_empty(), "the sample's hosts are listed");
+    for u in doc["unresolved"].as_array().expect("unresolved") {
+        assert!(u["count"].as_u64().is_some_and(|n| n > 0), "{u}");
+    }
+    for i in doc["incidents"].as_array().expect("incidents") {
+        assert!(strings(&i["compromised"]).is_empty(), "{i:#}");
+        assert!(strings(&i["assets"]).is_empty());
+        assert!(i["assess"].is_null() && i["contain"].is_null() && i["restore"].is_null());
+    }
+    assert_eq!(doc["summary"]["compromised_assets"], 0);
+    assert_eq!(
+        doc["summary"]["unresolved_entities"].as_u64(),
+        Some(doc["unresolved"].as_array().map_or(0, |a| a.len() as u64))
+    );
+}
+
+#[test]
+fn clashing_identifiers_are_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = vigie_test_support::write_file(
+        dir.path(),
+        "clash.yaml",
+        b"zones:\n  - id: lan\nassets:\n  - { id: web-1, kind: host, zone: lan, identifiers: [web01.corp.example, 10.0.0.5] }\n  - { id: web-2, kind: host, zone: lan, identifiers: [web02.corp.example, 10.0.0.5] }\n",
+    );
+    let o = vigie(&["respond", "--model", &model.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("10.0.0.5"), "{err}");
+    assert!(err.contains("web-1") && err.contains("web-2"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn bad_windows_are_refused_naming_the_value() {
+    for bad in ["3w", "1.5h", "-2h", "", "0"] {
+        let o = vigie(&["respond", "--window", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("--window"), "{bad:?}: {err}");
+    }
+    for good in ["90m", "24h", "2d", "36"] {
+        ok(&vigie(&["respond", "--window", good, "--format", "json"]));
+    }
+}
+
+#[test]
+fn text_report_tells_each_incident_and_the_summary() {
+    let o = vigie(&["respond"]);
+    let text = String::from_utf8_lossy(&ok(&o).stdout).to_string();
+    for want in [
+        "== Incident inc-",
+        "Compromised:",
+        "Containment plan",
+        "Isolate everything instead:",
+        "Restore (",
+        "Summary:",
+        "Unresolved entities:",
+        "Input:",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+}
+
+#[test]
+fn notification_file_and_output_file_are_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let md = dir.path().join("nis2.md");
+    let out = dir.path().join("report.json");
+    let o = vigie(&[
+        "respond",
+        "--format",
+        "json",
+        "--output",
+        &out.to_string_lossy(),
+        "--notification",
+        &md.to_string_lossy(),
+    ]);
+    ok(&o);
+    assert!(o.stdout.is_empty(), "the report went to --output");
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("report written")).expect("json");
+    let md = std::fs::read_to_string(&md).expect("notification written");
+    for i in doc["incidents"].as_array().expect("incidents") {
+        let id = i["id"].as_str().expect("id");
+        assert!(md.contains(id), "{id} not in the notification drafts");
+    }
+    // The summary went to stderr.
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Summary:"));
+}
+
+#[test]
+fn help_has_examples() {
+    let o = vigie(&["respond", "--help"]);
+    let text = String::from_utf8_lossy(&ok(&o).stdout).to_string();
+    assert!(text.contains("Examples:") && text.contains("vigie respond"), "{text}");
+    for flag in [
+        "--model",
+        "--rules",
+        "--window",
+        "--threads",
+        "--aware-at",
+        "--format",
+        "--output",
+        "--notification",
+        "--entity-mapping",
+        "--max-assets-per-entity",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from --help");
+    }
+}
