@@ -12,7 +12,13 @@
 //! 5. `notify`: the NIS2 Art. 23 / GDPR Art. 33 notification draft.
 
 pub mod entity;
+pub mod extract;
 pub mod incident;
+pub mod mapping;
+pub mod resolve;
 
 pub use entity::{Entity, EntityKind, ObservedDetection, ResolvedEntity, Role};
+pub use extract::{attack_tags, extract, TACTICS};
 pub use incident::{Compromise, Evidence, Incident, RiskFactors, TechniqueUse};
+pub use mapping::{EntityMapping, FieldKind, FieldSpec, MappingError, MappingProblem};
+pub use resolve::{observe, resolve, UnresolvedCounts};
