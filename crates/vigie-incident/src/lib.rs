@@ -15,15 +15,21 @@ pub mod attack;
 pub mod compromise;
 pub mod decide;
 pub mod entity;
+pub mod extract;
 pub mod group;
 pub mod incident;
+pub mod mapping;
 pub mod notify;
+pub mod resolve;
 pub mod respond;
 pub mod risk;
 
 pub use entity::{Entity, EntityKind, ObservedDetection, ResolvedEntity, Role};
+pub use extract::{attack_tags, extract, TACTICS};
 pub use group::{
     detection_key, group, incident_id, parse_window, GroupOptions, GroupStats, Grouping,
     GuardedEntity, LinkKey, WindowError,
 };
 pub use incident::{Compromise, Evidence, Incident, RiskFactors, TechniqueUse};
+pub use mapping::{EntityMapping, FieldKind, FieldSpec, MappingError, MappingProblem};
+pub use resolve::{observe, resolve, UnresolvedCounts};

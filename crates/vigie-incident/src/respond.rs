@@ -6,7 +6,6 @@
 //! source, record and rule, unresolved entities by kind then value, so the result does
 //! not depend on the order inputs were given or on the thread count.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -149,24 +148,48 @@ pub fn sort_incidents(v: &mut [Decided]) {
     });
 }
 
-/// Every unresolved entity of `detections` with how many times it was seen (once per
-/// detection naming it), by kind then value.
+/// Every unresolved entity of `detections` (of the kinds that name assets) with how
+/// many detections named it, by kind then value.
 pub fn unresolved_totals(detections: &[ObservedDetection]) -> Vec<(EntityKind, String, u64)> {
-    let mut counts: BTreeMap<(EntityKind, &str), u64> = BTreeMap::new();
+    let mut counts = crate::UnresolvedCounts::new();
     for d in detections {
-        let mut seen: Vec<(EntityKind, &str)> = Vec::new();
-        for e in d.entities.iter().filter(|e| e.asset.is_none()) {
-            let k = (e.entity.kind, e.entity.value.as_str());
-            if !seen.contains(&k) {
-                seen.push(k);
-                *counts.entry(k).or_insert(0) += 1;
-            }
-        }
+        counts.add(&d.entities);
     }
-    counts
+    counts.sorted()
+}
+
+/// Entities and rule facts of each detection, in the order given (see
+/// [`crate::observe`]).
+pub fn observe_all(
+    rules: &vigie_sigma::RuleSet,
+    mapping: &crate::EntityMapping,
+    index: &vigie_model::IdentityIndex,
+    detections: Vec<vigie_hunt::Detection>,
+) -> Vec<ObservedDetection> {
+    detections
         .into_iter()
-        .map(|((k, v), n)| (k, v.to_string(), n))
+        .map(|d| {
+            let meta = rules.meta(d.rule);
+            crate::observe(d, meta, mapping, index)
+        })
         .collect()
+}
+
+/// The whole of respond after the hunt: observe, then [`respond_observed`].
+pub fn respond(
+    cx: &Context<'_>,
+    rules: &vigie_sigma::RuleSet,
+    mapping: &crate::EntityMapping,
+    index: &vigie_model::IdentityIndex,
+    detections: Vec<vigie_hunt::Detection>,
+    opts: &RespondOptions,
+) -> Result<Respond, DecideError> {
+    let t = Instant::now();
+    let observed = observe_all(rules, mapping, index, detections);
+    let observe_ms = ms_since(t);
+    let mut r = respond_observed(cx, observed, opts)?;
+    r.timing.observe_ms = observe_ms;
+    Ok(r)
 }
 
 /// Milliseconds since `t` (for [`RespondTiming`]).

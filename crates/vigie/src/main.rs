@@ -44,6 +44,9 @@ enum Command {
     Contain(cmd::contain::Args),
     /// Restore: the order and timeline in which downed assets and services come back.
     Restore(cmd::restore::Args),
+    /// Respond: logs to incidents on the model, each with its decision (reach, plan,
+    /// restoration, notification draft).
+    Respond(cmd::respond::Args),
 }
 
 /// `vigie ... | head`: when the reader goes away, end quietly as Unix tools do, instead
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Assess(a) => cmd::assess::run(a),
         Command::Contain(a) => cmd::contain::run(a),
         Command::Restore(a) => cmd::restore::run(a),
+        Command::Respond(a) => cmd::respond::run(a),
     };
     match result {
         Ok(code) => code,

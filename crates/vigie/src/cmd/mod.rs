@@ -4,5 +4,6 @@ pub mod assess;
 pub mod contain;
 pub mod hunt;
 pub mod model;
+pub mod respond;
 pub mod restore;
 pub mod rules;

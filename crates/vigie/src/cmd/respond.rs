@@ -190,13 +190,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--format html: the HTML report is not part of this build yet");
     }
     let m = load_model(&a)?;
-    let mapping = vigie_incident::mapping::EntityMapping::load(a.entity_mapping.as_deref())?;
+    let mapping = match &a.entity_mapping {
+        Some(p) => vigie_incident::EntityMapping::load(p)?,
+        None => vigie_incident::EntityMapping::default(),
+    };
     let (rules, report) = load_rules(a.rules.clone())?;
     let (summary, detections) = hunt(&a, &rules, &report, mapping.capture())?;
 
     let t = Instant::now();
-    let observed = vigie_incident::observe(&rules, &mapping, &m.identities, detections);
-    let observe_ms = t.elapsed().as_secs_f64() * 1e3;
     let attack = vigie_model::derive_attack_edges(&m.model.index());
     let thresholds = vigie_incident::notify::Thresholds::default();
     let cx = vigie_incident::respond::Context {
@@ -214,8 +215,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         aware_at: aware,
         ..Default::default()
     };
-    let mut r = vigie_incident::respond::respond_observed(&cx, observed, &ropts)?;
-    r.timing.observe_ms = observe_ms;
+    let r = vigie_incident::respond::respond(
+        &cx,
+        &rules,
+        &mapping,
+        &m.identities,
+        detections,
+        &ropts,
+    )?;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "respond computed");
     let wire = RespondReport::from_engine(&RespondSource {
         model_digest: &m.digest,
@@ -245,14 +252,14 @@ fn hunt(
     a: &Args,
     rules: &RuleSet,
     report: &vigie_sigma::LoadReport,
-    capture: vigie_hunt::Capture,
+    capture: Arc<vigie_hunt::Capture>,
 ) -> anyhow::Result<(vigie_hunt::Summary, Vec<vigie_hunt::Detection>)> {
     let progress = Arc::new(TerminalProgress::stderr(true));
     crate::logging::show_progress(progress.clone());
     let opts = HuntOptions {
         threads: a.threads,
         progress: Some(progress.clone()),
-        capture: Some(Arc::new(capture)),
+        capture: Some(capture),
         ..HuntOptions::default()
     };
     let mut sink = Collect::default();
