@@ -6,3 +6,4 @@ mod embedded_defaults;
 mod help_and_drawing;
 mod hunt_cli;
 mod hunt_output;
+mod july2025;
