@@ -1,6 +1,8 @@
-//! What `vigie` carries inside it: its own Sigma rule pack (`rules/`) and the intrusion
-//! sample (`samples/intrusion.jsonl`), so that `vigie hunt` runs with no file at hand.
-//! A test checks that every rule file of `rules/` is listed here.
+//! What `vigie` carries inside it: its own Sigma rule pack (`rules/`), the intrusion
+//! sample `vigie hunt` reads by default (`samples/intrusion.jsonl`, short: eleven
+//! detections) and the July 2025 intrusion `vigie demo` and `vigie respond` tell
+//! (`samples/july2025.jsonl`, two days with noise; see `docs/demo.md`), so that they run
+//! with no file at hand. A test checks that every rule file of `rules/` is listed here.
 
 /// The rule pack: `(name, yaml)`, names as in the repository.
 pub const RULES: &[(&str, &str)] = &[
@@ -13,12 +15,24 @@ pub const RULES: &[(&str, &str)] = &[
         include_str!("../../../rules/windows/proc_ad_recon.yml"),
     ),
     (
+        "rules/windows/proc_credential_search_in_files.yml",
+        include_str!("../../../rules/windows/proc_credential_search_in_files.yml"),
+    ),
+    (
+        "rules/windows/proc_local_discovery_commands.yml",
+        include_str!("../../../rules/windows/proc_local_discovery_commands.yml"),
+    ),
+    (
         "rules/windows/proc_lsass_dump_tools.yml",
         include_str!("../../../rules/windows/proc_lsass_dump_tools.yml"),
     ),
     (
         "rules/windows/proc_ntds_shadow_copy.yml",
         include_str!("../../../rules/windows/proc_ntds_shadow_copy.yml"),
+    ),
+    (
+        "rules/windows/proc_server_spawns_shell.yml",
+        include_str!("../../../rules/windows/proc_server_spawns_shell.yml"),
     ),
     (
         "rules/windows/proc_tunnel_tools.yml",
@@ -29,12 +43,24 @@ pub const RULES: &[(&str, &str)] = &[
         include_str!("../../../rules/windows/sec_admin_group_change.yml"),
     ),
     (
+        "rules/windows/sec_dcsync_replication.yml",
+        include_str!("../../../rules/windows/sec_dcsync_replication.yml"),
+    ),
+    (
+        "rules/windows/sec_kerberoast_rc4_ticket.yml",
+        include_str!("../../../rules/windows/sec_kerberoast_rc4_ticket.yml"),
+    ),
+    (
         "rules/windows/sec_log_cleared.yml",
         include_str!("../../../rules/windows/sec_log_cleared.yml"),
     ),
     (
         "rules/windows/sec_logon_failure.yml",
         include_str!("../../../rules/windows/sec_logon_failure.yml"),
+    ),
+    (
+        "rules/windows/sec_service_account_logon_from_dmz.yml",
+        include_str!("../../../rules/windows/sec_service_account_logon_from_dmz.yml"),
     ),
     (
         "rules/windows/svc_remote_exec_service.yml",
@@ -47,6 +73,13 @@ pub const SAMPLE_NAME: &str = "samples/intrusion.jsonl";
 
 /// The intrusion sample (JSON lines, EVTX-as-JSON shape; written by `samples/make_intrusion.py`).
 pub const SAMPLE: &str = include_str!("../../../samples/intrusion.jsonl");
+
+/// Display name of the July 2025 intrusion in detections and the summary.
+pub const JULY2025_NAME: &str = "samples/july2025.jsonl";
+
+/// The July 2025 intrusion on the demo operator (JSON lines, EVTX-as-JSON shape; written
+/// by `samples/make_july2025.py`): the default input of `vigie demo` and `vigie respond`.
+pub const JULY2025: &str = include_str!("../../../samples/july2025.jsonl");
 
 #[cfg(test)]
 mod tests {

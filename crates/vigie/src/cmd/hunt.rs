@@ -136,6 +136,14 @@ pub(crate) struct EmbeddedSample {
 
 impl EmbeddedSample {
     pub(crate) fn create() -> anyhow::Result<(EmbeddedSample, Vec<InputFile>, Vec<ReadError>)> {
+        Self::create_named(crate::embedded::SAMPLE_NAME, crate::embedded::SAMPLE)
+    }
+
+    /// An embedded sample `text` shown as `name` (respond reads the July 2025 one).
+    pub(crate) fn create_named(
+        name: &str,
+        text: &str,
+    ) -> anyhow::Result<(EmbeddedSample, Vec<InputFile>, Vec<ReadError>)> {
         let path = std::env::temp_dir().join(format!(
             "vigie-sample-{}-{}.jsonl",
             std::process::id(),
@@ -143,11 +151,11 @@ impl EmbeddedSample {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos())
         ));
-        std::fs::write(&path, crate::embedded::SAMPLE)
+        std::fs::write(&path, text)
             .with_context(|| format!("cannot write the embedded sample to {}", path.display()))?;
         let (mut files, errors) = vigie_event::discover(std::slice::from_ref(&path));
         for f in &mut files {
-            f.name = Arc::from(crate::embedded::SAMPLE_NAME);
+            f.name = Arc::from(name);
         }
         Ok((EmbeddedSample { path }, files, errors))
     }

@@ -38,7 +38,7 @@ compromised set; searches are bounded by budgets, never by time, so the same inp
 gives the same bytes.
 
 Defaults: the built-in demo operator (--model), the embedded rule pack (--rules, else
-$VIGIE_RULES) and the embedded intrusion sample (no LOGS): `vigie respond` alone shows
+$VIGIE_RULES) and the embedded July 2025 intrusion (samples/july2025.jsonl, no LOGS): `vigie respond` alone shows
 the whole story. Names seen in events resolve to assets through their `identifiers`
 (docs/model.md); every name that resolves to nothing is listed under `unresolved`.
 
@@ -93,7 +93,7 @@ pub struct Args {
     /// detections (one domain controller must not merge everything).
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub max_assets_per_entity: usize,
-    /// Log files or directories (none: the embedded intrusion sample).
+    /// Log files or directories (none: the embedded July 2025 intrusion).
     #[arg(value_name = "LOGS")]
     pub inputs: Vec<PathBuf>,
 }
@@ -266,7 +266,10 @@ fn hunt(
     // Kept alive until the hunt is over: dropping it removes the sample's file.
     let mut _sample = None;
     let (files, errors) = if a.inputs.is_empty() {
-        let (s, f, e) = EmbeddedSample::create()?;
+        let (s, f, e) = EmbeddedSample::create_named(
+            crate::embedded::JULY2025_NAME,
+            crate::embedded::JULY2025,
+        )?;
         _sample = Some(s);
         (f, e)
     } else {

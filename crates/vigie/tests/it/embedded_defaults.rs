@@ -57,7 +57,7 @@ fn rules_check_defaults_to_the_embedded_pack() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(doc["detection_rules"], 8);
+    assert_eq!(doc["detection_rules"], 14);
     assert_eq!(doc["correlation_rules"], 1);
     assert_eq!(doc["refused_count"], 0);
 }

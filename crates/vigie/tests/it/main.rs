@@ -6,4 +6,5 @@ mod embedded_defaults;
 mod help_and_drawing;
 mod hunt_cli;
 mod hunt_output;
+mod july2025;
 mod respond_cli;

@@ -145,7 +145,7 @@ fn sample() -> String {
 }
 
 /// The embedded sample's repository file (the default LOGS of respond).
-const SAMPLE: &str = "samples/intrusion.jsonl";
+const SAMPLE: &str = "samples/july2025.jsonl";
 
 /// The sample cut in two files, every other line each (so both hold part of the story).
 fn split_sample(dir: &Path) -> (PathBuf, PathBuf) {
