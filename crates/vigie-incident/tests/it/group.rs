@@ -84,6 +84,7 @@ impl D {
                 source: Some(Arc::from("Security.evtx")),
                 record: Some(self.record),
                 fields: Vec::new(),
+                context: Vec::new(),
                 correlation: None,
             },
             rule_key: self.rule.clone(),

@@ -100,6 +100,13 @@ pub fn incident(s: &mut String, i: &Incident) {
         let _ = writeln!(s, "Unresolved entities (no asset holds them):");
         unresolved(s, &i.unresolved);
     }
+    if !i.indicators.is_empty() {
+        let _ = writeln!(s, "Indicators (processes, hashes, files):");
+        unresolved(s, &i.indicators);
+    }
+    if let Some(n) = &i.notification {
+        s.push_str(&super::notification::text(n));
+    }
 }
 
 fn compromised(s: &mut String, i: &Incident) {

@@ -67,6 +67,10 @@ pub struct Incident {
     /// already compromised).
     #[serde(default)]
     pub decision_skipped: Vec<SkippedDecision>,
+    /// Processes, file hashes and files its detections name (no asset is named by
+    /// these: they are indicators, not unresolved names), `{kind, value, count}`.
+    #[serde(default)]
+    pub indicators: Vec<Unresolved>,
 }
 
 /// An engine not run on an incident.
@@ -425,7 +429,18 @@ impl Incident {
                 .notification
                 .as_ref()
                 .map(super::notification::Notification::from),
-            unresolved: i.unresolved.iter().map(unresolved).collect(),
+            unresolved: i
+                .unresolved
+                .iter()
+                .filter(|u| u.0.resolves_to_assets())
+                .map(unresolved)
+                .collect(),
+            indicators: i
+                .unresolved
+                .iter()
+                .filter(|u| !u.0.resolves_to_assets())
+                .map(unresolved)
+                .collect(),
             decision_skipped: dec
                 .map(|x| {
                     x.skipped

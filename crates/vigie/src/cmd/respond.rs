@@ -215,14 +215,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         aware_at: aware,
         ..Default::default()
     };
-    let r = vigie_incident::respond::respond(
-        &cx,
-        &rules,
-        &mapping,
-        &m.identities,
-        detections,
-        &ropts,
-    )?;
+    let r =
+        vigie_incident::respond::respond(&cx, &rules, &mapping, &m.identities, detections, &ropts)?;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "respond computed");
     let wire = RespondReport::from_engine(&RespondSource {
         model_digest: &m.digest,
@@ -288,7 +282,11 @@ fn hunt(
 /// `--notification FILE`: every incident's draft as Markdown, one after the other.
 fn write_notifications(p: &std::path::Path, wire: &RespondReport) -> anyhow::Result<()> {
     let mut md = String::new();
-    for n in wire.incidents.iter().filter_map(|i| i.notification.as_ref()) {
+    for n in wire
+        .incidents
+        .iter()
+        .filter_map(|i| i.notification.as_ref())
+    {
         if !md.is_empty() {
             md.push_str("\n---\n\n");
         }
@@ -304,7 +302,9 @@ fn write_report(a: &Args, wire: &RespondReport) -> anyhow::Result<()> {
     let text = match a.format {
         Format::Text => vigie_render::respond::text::report(wire),
         Format::Json => serde_json::to_string_pretty(wire)? + "\n",
-        Format::Html => anyhow::bail!("--format html: the HTML report is not part of this build yet"),
+        Format::Html => {
+            anyhow::bail!("--format html: the HTML report is not part of this build yet")
+        }
     };
     match &a.output {
         Some(p) => {

@@ -72,13 +72,17 @@ fn decided(doc: &Value) -> Vec<&Value> {
 fn embedded_story_yields_a_decided_incident() {
     let doc = json(&["respond", "--format", "json"]);
     assert_eq!(doc["schema"], "vigie/v1");
-    assert!(doc["model"].as_str().is_some_and(|m| m.starts_with("sha256:")));
+    assert!(doc["model"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("sha256:")));
     let incidents = doc["incidents"].as_array().expect("incidents");
     assert!(!incidents.is_empty(), "{doc:#}");
     let decided = decided(&doc);
     assert!(!decided.is_empty(), "no incident with compromised assets");
     for i in decided {
-        assert!(i["id"].as_str().is_some_and(|s| s.len() == 20 && s.starts_with("inc-")));
+        assert!(i["id"]
+            .as_str()
+            .is_some_and(|s| s.len() == 20 && s.starts_with("inc-")));
         assert!(!strings(&i["compromised"]).is_empty());
         let c = &i["contain"];
         let plan = c["plan"]["customer_hours"].as_f64().expect("a plan");
@@ -231,7 +235,7 @@ fn clashing_identifiers_are_a_clear_error() {
 #[test]
 fn bad_windows_are_refused_naming_the_value() {
     for bad in ["3w", "1.5h", "-2h", "", "0"] {
-        let o = vigie(&["respond", "--window", bad]);
+        let o = vigie(&["respond", &format!("--window={bad}")]);
         assert_eq!(o.status.code(), Some(2), "{bad:?}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("--window"), "{bad:?}: {err}");
@@ -290,7 +294,10 @@ fn notification_file_and_output_file_are_written() {
 fn help_has_examples() {
     let o = vigie(&["respond", "--help"]);
     let text = String::from_utf8_lossy(&ok(&o).stdout).to_string();
-    assert!(text.contains("Examples:") && text.contains("vigie respond"), "{text}");
+    assert!(
+        text.contains("Examples:") && text.contains("vigie respond"),
+        "{text}"
+    );
     for flag in [
         "--model",
         "--rules",
