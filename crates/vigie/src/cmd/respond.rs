@@ -194,8 +194,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(p) => vigie_incident::EntityMapping::load(p)?,
         None => vigie_incident::EntityMapping::default(),
     };
+    let t = Instant::now();
     let (rules, report) = load_rules(a.rules.clone())?;
-    let (summary, detections) = hunt(&a, &rules, &report, mapping.capture())?;
+    let rules_load_s = t.elapsed().as_secs_f64();
+    let (mut summary, detections) = hunt(&a, &rules, &report, mapping.capture())?;
+    summary.rules_load_s = rules_load_s;
 
     let t = Instant::now();
     let attack = vigie_model::derive_attack_edges(&m.model.index());
