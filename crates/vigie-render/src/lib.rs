@@ -5,10 +5,13 @@
 //! - [`progress`]: the terminal progress bar a hunt reports to.
 //! - [`response`]: the reports of `assess`, `contain` and `restore` as text, and the
 //!   attack graph as Graphviz DOT / SVG (the only place vigie runs another program).
+//! - [`html`]: the self-contained HTML report of `vigie respond` (its drawings are SVG
+//!   written here, without Graphviz).
 //!
 //! Engines compute and return data; this crate turns it into text, and is the only
 //! crate (with the binary) that knows about terminals.
 
+pub mod html;
 pub mod hunt;
 pub mod progress;
 pub mod response;
