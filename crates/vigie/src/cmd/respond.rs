@@ -186,9 +186,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         a.max_assets_per_entity > 0,
         "--max-assets-per-entity must be at least 1"
     );
-    if a.format == Format::Html {
-        anyhow::bail!("--format html: the HTML report is not part of this build yet");
-    }
     let m = load_model(&a)?;
     let mapping = match &a.entity_mapping {
         Some(p) => vigie_incident::EntityMapping::load(p)?,
@@ -227,7 +224,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         respond: &r,
         hunt: &summary,
     });
-    write_report(&a, &wire)?;
+    write_report(&a, &wire, &m.graph)?;
     if let Some(p) = &a.notification {
         write_notifications(p, &wire)?;
     }
@@ -301,12 +298,16 @@ fn write_notifications(p: &std::path::Path, wire: &RespondReport) -> anyhow::Res
     std::fs::write(p, md).with_context(|| format!("cannot write {}", p.display()))
 }
 
-fn write_report(a: &Args, wire: &RespondReport) -> anyhow::Result<()> {
+fn write_report(
+    a: &Args,
+    wire: &RespondReport,
+    graph: &vigie_response::Graph,
+) -> anyhow::Result<()> {
     let text = match a.format {
         Format::Text => vigie_render::respond::text::report(wire),
         Format::Json => serde_json::to_string_pretty(wire)? + "\n",
         Format::Html => {
-            anyhow::bail!("--format html: the HTML report is not part of this build yet")
+            vigie_render::html::report_with(wire, graph, &vigie_render::html::Options::default())
         }
     };
     match &a.output {

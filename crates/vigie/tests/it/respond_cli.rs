@@ -313,3 +313,35 @@ fn help_has_examples() {
         assert!(text.contains(flag), "{flag} missing from --help");
     }
 }
+
+#[test]
+fn html_report_is_one_self_contained_page_with_every_incident() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("report.html");
+    ok(&vigie(&[
+        "respond",
+        "--format",
+        "html",
+        "--output",
+        &out.to_string_lossy(),
+    ]));
+    let html = std::fs::read_to_string(&out).expect("report written");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for out in [
+        "src=\"http",
+        "href=\"http",
+        "url(http",
+        "<script",
+        "@import",
+    ] {
+        assert!(
+            !html.contains(out),
+            "{out} on a page that must fetch nothing"
+        );
+    }
+    let doc = json(&["respond", "--format", "json"]);
+    for i in doc["incidents"].as_array().expect("incidents") {
+        let id = i["id"].as_str().expect("id");
+        assert!(html.contains(id), "{id} not on the page");
+    }
+}

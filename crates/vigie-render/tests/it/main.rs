@@ -1,0 +1,3 @@
+//! Integration tests of vigie-render.
+
+mod html_fixture;
