@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let c = cpu_s();
     let file = std::fs::File::create(&path)?;
-    let sum = generate(GenOptions { assets: n, seed: 1 }, format, file)?;
+    let sum = generate(GenOptions::new(n, 1), format, file)?;
     let size = std::fs::metadata(&path)?.len();
     println!(
         "generate: {} assets, {} zones, {} flows, {} services, {} segments -> {:.1} MiB in {:.2}s",

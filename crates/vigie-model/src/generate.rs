@@ -19,17 +19,39 @@ use serde::Serialize;
 use crate::load::Format;
 use crate::types::*;
 
+mod naming;
+
+use naming::{countries, Identify};
+pub use naming::{host_names, HostNames, SkippedName};
+
 /// Customers spread over all sites (a national operator, whatever the estate's size).
 const TOTAL_CUSTOMERS: u64 = 31_000_000;
 
 /// What to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GenOptions {
     /// Number of assets wanted (identities included). Below the size of one site plus the
     /// shared assets ([`min_assets`]) one full site is generated.
     pub assets: usize,
     /// Random seed: the same seed and size give the same model, byte for byte.
     pub seed: u64,
+    /// Hostnames to give generated hosts, one group per host in emission order (each
+    /// group the names of one machine, e.g. its FQDN and short name; see
+    /// [`host_names`]). A host so named keeps its address but not its generated names;
+    /// when there are more groups than hosts, extra workstations are added to the last
+    /// site. Empty: every host keeps its generated names.
+    pub hosts: Vec<Vec<String>>,
+}
+
+impl GenOptions {
+    /// `assets` assets from `seed`, no host names.
+    pub fn new(assets: usize, seed: u64) -> GenOptions {
+        GenOptions {
+            assets,
+            seed,
+            hosts: Vec::new(),
+        }
+    }
 }
 
 /// What was generated.
@@ -42,6 +64,12 @@ pub struct GenSummary {
     pub services: usize,
     pub segments: usize,
     pub customers: u64,
+    /// Identifiers written over all assets.
+    pub identifiers: usize,
+    /// Hosts given names from [`GenOptions::hosts`].
+    pub named_hosts: usize,
+    /// Of those, workstations added because there were more names than hosts.
+    pub extra_hosts: usize,
 }
 
 /// Where generated entities go.
@@ -71,10 +99,11 @@ struct Plan {
     seed: u64,
     sites: usize,
     bulk: Vec<usize>,
+    hosts: Vec<Vec<String>>,
 }
 
 impl Plan {
-    fn new(opts: GenOptions) -> Plan {
+    fn new(opts: &GenOptions) -> Plan {
         let wanted = opts.assets.max(min_assets());
         let sites = ((wanted - GLOBAL_ASSETS) / SITE_TARGET).max(1);
         let bulk_total = wanted - GLOBAL_ASSETS - sites * SITE_FIXED;
@@ -85,6 +114,7 @@ impl Plan {
             seed: opts.seed,
             sites,
             bulk,
+            hosts: opts.hosts.clone(),
         }
     }
 
@@ -196,14 +226,20 @@ fn run<S: Sink>(plan: &Plan, sink: &mut S) -> io::Result<GenSummary> {
         }
     }
     sink.section("assets")?;
+    let mut named = Identify::new(sink, &plan.hosts);
     for a in global_assets() {
-        sink.asset(a)?;
+        named.asset(a)?;
         sum.assets += 1;
     }
     for site in 0..plan.sites {
         let mut rng = plan.rng(site, 1);
-        sum.assets += site_assets(site, plan.bulk[site], &mut rng, sink)?;
+        named.site(site);
+        sum.assets += site_assets(site, plan.bulk[site], &mut rng, &mut named)?;
     }
+    sum.extra_hosts = named.extra_hosts(plan.sites - 1)?;
+    sum.assets += sum.extra_hosts;
+    sum.identifiers = named.identifiers;
+    sum.named_hosts = named.next_name;
     sink.section("services")?;
     for sv in global_services() {
         sink.service(sv)?;
@@ -796,7 +832,7 @@ fn site_segments(site: usize, sites: usize) -> Vec<Segment> {
             .map(|(k, w)| (p(k), *w))
             .collect::<BTreeMap<_, _>>(),
         tags: vec![],
-        countries: vec![],
+        countries: countries(site, id),
     };
     vec![
         seg(
@@ -916,7 +952,7 @@ impl<W: Write> Sink for Writer<W> {
     }
 }
 
-fn operator(opts: GenOptions) -> Operator {
+fn operator(opts: &GenOptions) -> Operator {
     Operator {
         name: format!(
             "Synthetic operator (seed {}, {} assets)",
@@ -932,14 +968,14 @@ fn operator(opts: GenOptions) -> Operator {
 
 /// Write a synthetic operator to `out` in `format`, streaming.
 pub fn generate<W: Write>(opts: GenOptions, format: Format, out: W) -> io::Result<GenSummary> {
-    let plan = Plan::new(opts);
+    let plan = Plan::new(&opts);
     let mut w = Writer {
         out: io::BufWriter::with_capacity(1 << 20, out),
         format,
         first: true,
         open: false,
     };
-    let op = serde_json::to_string(&operator(opts)).map_err(io::Error::other)?;
+    let op = serde_json::to_string(&operator(&opts)).map_err(io::Error::other)?;
     match format {
         Format::Json => write!(w.out, "{{\n  \"operator\": {op}")?,
         Format::Yaml => {
@@ -995,10 +1031,10 @@ impl Sink for Collect {
 /// Build a synthetic operator in memory (same content as [`generate`] writes).
 pub fn generate_model(opts: GenOptions) -> Model {
     let mut c = Collect(Model {
-        operator: operator(opts),
+        operator: operator(&opts),
         ..Default::default()
     });
     // Collecting into vectors cannot fail: the sink never returns an error.
-    let _ = run(&Plan::new(opts), &mut c);
+    let _ = run(&Plan::new(&opts), &mut c);
     c.0
 }

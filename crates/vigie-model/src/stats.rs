@@ -1,10 +1,11 @@
 //! Summary figures of a model (what `vigie model check` prints).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::derive::AttackGraph;
+use crate::identity::{parse_identifier, IdentifierKind};
 use crate::index::{Index, NONE};
 use crate::types::{AssetKind, DepTarget};
 
@@ -51,6 +52,13 @@ pub struct Stats {
     pub segments: usize,
     /// Customers over all segments.
     pub customers: u64,
+    /// Asset identifiers per kind (`host`, `ip`, `cidr`, `account`, `sid`; malformed ones
+    /// are not counted, validation refuses them).
+    pub identifiers_by_kind: BTreeMap<String, usize>,
+    /// Assets holding personal data.
+    pub personal_data: usize,
+    /// Countries of the segments, sorted.
+    pub countries: Vec<String>,
 }
 
 /// Compute the figures of an indexed model and its attack graph.
@@ -109,5 +117,29 @@ pub fn stats(ix: &Index<'_>, graph: &AttackGraph) -> Stats {
             .count(),
         segments: m.segments.len(),
         customers: m.segments.iter().map(|s| s.customers).sum(),
+        identifiers_by_kind: identifiers_by_kind(m),
+        personal_data: m.assets.iter().filter(|a| a.personal_data).count(),
+        countries: m
+            .segments
+            .iter()
+            .flat_map(|s| &s.countries)
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
     }
+}
+
+fn identifiers_by_kind(m: &crate::Model) -> BTreeMap<String, usize> {
+    let mut counts = [0usize; IdentifierKind::ALL.len()];
+    for id in m.assets.iter().flat_map(|a| &a.identifiers) {
+        if let Ok(id) = parse_identifier(id) {
+            counts[id.kind() as usize] += 1;
+        }
+    }
+    IdentifierKind::ALL
+        .iter()
+        .zip(counts)
+        .map(|(k, n)| (k.as_str().to_string(), n))
+        .collect()
 }

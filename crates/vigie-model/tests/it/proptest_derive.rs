@@ -9,7 +9,7 @@ proptest! {
 
     #[test]
     fn every_edge_is_justified(seed in any::<u64>(), assets in 92usize..1200) {
-        let m = generate_model(GenOptions { assets, seed });
+        let m = generate_model(GenOptions::new(assets, seed));
         let ix = m.index();
         let g = derive_attack_edges(&ix);
         let n = m.assets.len() as u32;

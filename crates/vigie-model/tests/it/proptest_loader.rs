@@ -79,7 +79,7 @@ proptest! {
 
     #[test]
     fn generated_models_always_validate(seed in any::<u64>(), assets in 0usize..1500) {
-        let m = generate_model(GenOptions { assets, seed });
+        let m = generate_model(GenOptions::new(assets, seed));
         let d = validate(&m);
         prop_assert!(d.is_empty(), "{:?}", &d[..d.len().min(3)]);
         prop_assert_eq!(m.assets.len(), assets.max(vigie_model::min_assets()));
@@ -89,7 +89,7 @@ proptest! {
     fn generated_text_loads(seed in any::<u64>(), assets in 90usize..400, json in any::<bool>()) {
         let format = if json { Format::Json } else { Format::Yaml };
         let mut buf = Vec::new();
-        let written = generate(GenOptions { assets, seed }, format, &mut buf);
+        let written = generate(GenOptions::new(assets, seed), format, &mut buf);
         prop_assert!(written.is_ok());
         let text = String::from_utf8(buf).unwrap_or_default();
         let loaded = load_str(&text, "g", format);

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use vigie_model::generate::host_names;
 use vigie_model::{
     derive_attack_edges, generate, load_report_with, stats, try_demo, Diagnostic, Format,
     GenOptions, LoadOptions, Model, Stats, DEMO_ORIGIN,
@@ -88,11 +89,18 @@ impl LimitArgs {
 }
 
 const GENERATE_HELP: &str = "\
-The same seed and size always give the same model.
+The same seed and size always give the same model. Every asset gets identifiers (hostnames,
+addresses, accounts, SIDs) so that detections resolve to it.
+
+--hosts FILE names generated hosts after the machines of a log corpus: one hostname per
+line, `#` starts a comment. A short name that is the first label of exactly one listed FQDN
+joins that FQDN's machine; each machine goes to the next generated host, in order, and
+extra workstations are added when the list is longer than the hosts.
 
 Examples:
   vigie model generate --assets 1000 -o op.yaml
-  vigie model generate --assets 1000000 --seed 7 -o big.json";
+  vigie model generate --assets 1000000 --seed 7 -o big.json
+  vigie model generate --assets 5000 --hosts corpus-hosts.txt -o corpus.json";
 
 #[derive(clap::Args)]
 #[command(after_help = GENERATE_HELP)]
@@ -109,6 +117,9 @@ pub struct GenerateArgs {
     /// Model syntax (default: from the output extension, else YAML; prefer JSON for big models).
     #[arg(long, value_enum)]
     format: Option<ModelFormat>,
+    /// Hostnames to give generated hosts, one per line (`#` comments).
+    #[arg(long, value_name = "FILE")]
+    hosts: Option<PathBuf>,
 }
 
 const SHOW_HELP: &str = "\
@@ -296,9 +307,31 @@ fn print_stats(origin: &str, st: &Stats, warnings: usize) -> io::Result<()> {
     )?;
     writeln!(
         o,
-        "segments      {}   customers {}",
+        "segments      {}   customers {}   countries {}",
         st.segments,
-        thousands(st.customers)
+        thousands(st.customers),
+        if st.countries.is_empty() {
+            "-".to_string()
+        } else {
+            st.countries.join(", ")
+        }
+    )?;
+    let ids: Vec<String> = st
+        .identifiers_by_kind
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    writeln!(
+        o,
+        "identifiers   {}   by kind {}   personal data on {} asset(s)",
+        st.identifiers_by_kind.values().sum::<usize>(),
+        if ids.is_empty() {
+            "-".to_string()
+        } else {
+            ids.join(", ")
+        },
+        st.personal_data
     )?;
     Ok(())
 }
@@ -323,10 +356,29 @@ fn generate_cmd(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             None => Format::Yaml,
         },
     };
-    let opts = GenOptions {
-        assets: args.assets,
-        seed: args.seed,
-    };
+    let mut opts = GenOptions::new(args.assets, args.seed);
+    if let Some(path) = &args.hosts {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the host list {}", path.display()))?;
+        let list = host_names(&text);
+        for s in &list.skipped {
+            eprintln!(
+                "{}:{}: skipped `{}`: {}",
+                path.display(),
+                s.line,
+                s.text,
+                s.reason
+            );
+        }
+        let names: usize = list.groups.iter().map(Vec::len).sum();
+        eprintln!(
+            "{}: {names} name(s) of {} machine(s); {} line(s) skipped",
+            path.display(),
+            list.groups.len(),
+            list.skipped.len()
+        );
+        opts.hosts = list.groups;
+    }
     let started = Instant::now();
     let summary = match &args.output {
         Some(path) => {
@@ -338,9 +390,10 @@ fn generate_cmd(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(path) = &args.output {
         eprintln!(
-            "wrote {}: {} assets, {} zones, {} flows, {} services, {} segments, {} customers, {} sites in {:.2}s",
+            "wrote {}: {} assets ({} identifiers), {} zones, {} flows, {} services, {} segments, {} customers, {} sites in {:.2}s",
             path.display(),
             summary.assets,
+            summary.identifiers,
             summary.zones,
             summary.flows,
             summary.services,
@@ -348,6 +401,12 @@ fn generate_cmd(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             thousands(summary.customers),
             summary.sites,
             started.elapsed().as_secs_f64()
+        );
+    }
+    if args.hosts.is_some() {
+        eprintln!(
+            "named {} host(s) from the list, {} of them extra workstations",
+            summary.named_hosts, summary.extra_hosts
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -398,15 +457,7 @@ mod tests {
         )
         .unwrap_or_default();
         let mut buf = Vec::new();
-        generate(
-            GenOptions {
-                assets: 100,
-                seed: 1,
-            },
-            Format::Json,
-            &mut buf,
-        )
-        .unwrap_or_default();
+        generate(GenOptions::new(100, 1), Format::Json, &mut buf).unwrap_or_default();
         std::fs::write(&good, buf).unwrap_or_default();
         let run_check = |file: &PathBuf| {
             check(CheckArgs {
