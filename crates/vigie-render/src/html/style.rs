@@ -128,7 +128,8 @@ footer{display:flex;flex-wrap:wrap;gap:6px 24px;color:var(--muted);font-size:11.
  section.incident{break-before:page}
  .scroll{overflow:visible;border:none;padding:0}
  .scroll svg{max-width:100%;height:auto}
- tr,.figure,.deadlines li{break-inside:avoid}
+ tr,.figure,.deadlines li,.scroll{break-inside:avoid}
+ h2,h3,.legend{break-after:avoid}
  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 "#;

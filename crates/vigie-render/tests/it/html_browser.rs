@@ -130,16 +130,17 @@ fn report_in_headless_chromium() {
     let doc = serde_json::to_value(&demo).expect("json");
     let tmp = tempfile::tempdir().expect("temp dir");
     let o = Options::default();
-    let demo_page = tmp.path().join("demo.html");
-    let hostile_page = tmp.path().join("hostile.html");
-    std::fs::write(&demo_page, report_with(&demo, &g, &o)).expect("write demo page");
-    std::fs::write(&hostile_page, report_with(&hostile_report(&g), &g, &o)).expect("write page");
-    // CARGO_TARGET_TMPDIR is target/tmp: the screenshot goes beside it, in target/.
+    // CARGO_TARGET_TMPDIR is target/tmp: the demo page and its screenshot are kept
+    // beside it, in target/, for a person to look at.
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("target dir")
         .to_path_buf();
+    let demo_page = target.join("html-report.html");
     let shot = target.join("html-report.png");
+    let hostile_page = tmp.path().join("hostile.html");
+    std::fs::write(&demo_page, report_with(&demo, &g, &o)).expect("write demo page");
+    std::fs::write(&hostile_page, report_with(&hostile_report(&g), &g, &o)).expect("write page");
     let _ = std::fs::remove_file(&shot);
     let out = run_harness(
         &dir,
