@@ -66,7 +66,7 @@ impl Default for Options {
             max_graph_nodes: 40,
             max_segments: 24,
             max_gantt_rows: 60,
-            max_detections: 200,
+            max_detections: 100,
             max_rows: 500,
         }
     }

@@ -111,8 +111,9 @@ details summary{cursor:pointer;font-weight:600;color:var(--muted);margin:4px 0}
 .deadlines .dl{display:block;font-size:11.5px;text-transform:uppercase;letter-spacing:.5px;color:#92400e;font-weight:700}
 .deadlines .dd{font-size:15px;font-weight:600}
 table.kv{border-collapse:collapse;font-size:12.5px}
-table.kv th{text-align:left;color:var(--muted);font-weight:600;padding:2px 12px 2px 0;vertical-align:top;white-space:nowrap}
-table.kv td{padding:2px 0}
+table.kv>tbody>tr>th{text-align:left;color:var(--muted);font-weight:600;padding:2px 12px 2px 0;vertical-align:top;white-space:nowrap}
+table.kv>tbody>tr>td{padding:2px 0}
+table.jt{width:auto}
 ul.jl{margin:0;padding-left:16px}
 .path{font-size:12px;color:var(--muted)}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
@@ -127,7 +128,8 @@ footer{display:flex;flex-wrap:wrap;gap:6px 24px;color:var(--muted);font-size:11.
  section.incident{break-before:page}
  .scroll{overflow:visible;border:none;padding:0}
  .scroll svg{max-width:100%;height:auto}
- tr,.figure,.deadlines li{break-inside:avoid}
+ tr,.figure,.deadlines li,.scroll{break-inside:avoid}
+ h2,h3,.legend{break-after:avoid}
  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 "#;

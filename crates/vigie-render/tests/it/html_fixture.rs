@@ -347,3 +347,37 @@ pub fn report(incidents: Vec<Incident>) -> RespondReport {
 pub fn demo_report(g: &Graph) -> RespondReport {
     report(vec![july_incident(g), undecided_incident()])
 }
+
+/// Text planted in every untrusted field: if any of it ran, `window.__vigie_pwned` would
+/// be set; if any of it were markup, the page would hold a `<script>` or an `<img>`.
+pub const SCRIPT: &str = "<script>window.__vigie_pwned=1</script>";
+pub const IMG: &str = "\"><img src=x onerror=\"window.__vigie_pwned=1\">";
+
+/// The July incident and the undecided one with hostile text in the fields a log or a
+/// rule author controls (titles, field values, reasons, entity values, the draft).
+pub fn hostile_report(g: &Graph) -> RespondReport {
+    let mut july = july_incident(g);
+    july.detections[0].rule_title = format!("Web shell {SCRIPT}");
+    july.detections[1].fields = Fields::from_pairs([
+        ("Computer", Value::from(IMG)),
+        ("CommandLine", Value::from(format!("cmd /c {SCRIPT}"))),
+    ]);
+    july.evidence[0].evidence[0].reason = format!("execution {IMG}");
+    july.timeline[0].name = Some(SCRIPT.to_string());
+    july.accounts.push(format!("EVIL\\{SCRIPT}"));
+    july.notification = Some(json!({"stages": [{"stage": SCRIPT, "deadline": IMG}]}));
+    let mut other = undecided_incident();
+    other.id = format!("inc-{IMG}");
+    other.detections[0].rule_title = SCRIPT.to_string();
+    other.detections[0].level = IMG.to_string();
+    // An asset the model does not know, compromised: drawn without edges, still escaped.
+    other.compromised = vec![format!("<svg onload=\"window.__vigie_pwned=1\">")];
+    other.unresolved = vec![Unresolved {
+        kind: SCRIPT.into(),
+        value: IMG.into(),
+        count: 1,
+    }];
+    let mut r = report(vec![july, other]);
+    r.model = SCRIPT.to_string();
+    r
+}
