@@ -148,6 +148,7 @@ fn a_large_model_still_gives_a_small_page() {
     let model = vigie_model::generate_model(vigie_model::GenOptions {
         assets: 20_000,
         seed: 7,
+        ..Default::default()
     });
     let g = vigie_response::from_model(&model).expect("generated model builds");
     let exposed = model

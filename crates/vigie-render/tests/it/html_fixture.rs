@@ -6,8 +6,10 @@
 //! written by hand, shaped like what `hunt --format jsonl` prints.
 
 use serde_json::{json, Value};
+use vigie_incident::notify::{notify, DetectionFacts, NotificationInput, Outage, Thresholds};
 use vigie_response::contain::{contain, Action, ContainRequest};
 use vigie_response::graph::{Graph, Target};
+use vigie_wire::v1::notification::Notification;
 use vigie_wire::v1::respond::{
     Compromise, EvidenceItem, Incident, RespondReport, RespondSummary, RiskFactors, TimelineStep,
     Unresolved,
@@ -51,11 +53,11 @@ pub fn decisions(g: &Graph, compromised: &[&str]) -> (AssessReport, ContainRepor
     }
     let r = vigie_response::restore::restore(g, &down, None).expect("restore");
     let mut a = AssessReport::from(&a);
-    a.elapsed_ms = 0.0;
+    a.elapsed_ms = None;
     let mut c = ContainReport::from(&c);
-    c.elapsed_ms = 0.0;
+    c.elapsed_ms = None;
     let mut r = RestoreReport::from(&r);
-    r.order_search.elapsed_ms = 0.0;
+    r.order_search.elapsed_ms = None;
     (a, c, r)
 }
 
@@ -195,20 +197,42 @@ fn evidence(asset: &str, items: &[(usize, &str)], dets: &[Detection]) -> Comprom
     }
 }
 
-/// A notification draft of the shape `vigie respond` is to embed (its exact fields are
+/// A notification draft drawn up by the notification engine on the demo (its exact fields are
 /// another part's; the report renders whatever object it gets).
-fn notification() -> Value {
-    json!({
-        "aware_at": "2025-07-24T21:12:09Z",
-        "stages": [
-            {"stage": "early_warning", "deadline": "2025-07-25T21:12:09Z"},
-            {"stage": "notification", "deadline": "2025-07-27T21:12:09Z"},
-            {"stage": "final_report", "deadline": "2025-08-27T21:12:09Z"}
-        ],
-        "suspected_malicious": true,
-        "cross_border": false,
-        "gdpr_art33": true
-    })
+fn notification() -> Notification {
+    let model = vigie_model::demo();
+    let t = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .expect("fixture time")
+            .with_timezone(&chrono::Utc)
+    };
+    let input = NotificationInput {
+        model: &model,
+        incident_id: "inc-3f9a0c2b7d41e865".to_string(),
+        severity: vigie_sigma::Level::Critical,
+        risk: 87.5,
+        first_seen: Some(t("2025-07-24T21:12:09Z")),
+        last_seen: Some(t("2025-07-25T02:40:17Z")),
+        detections: vec![DetectionFacts {
+            timestamp: Some(t("2025-07-24T21:12:09Z")),
+            level: vigie_sigma::Level::High,
+            rule_title: "Suspicious child process of a Java web server".to_string(),
+            techniques: vec!["T1190".to_string()],
+        }],
+        techniques: vec!["T1190".to_string()],
+        tactics: vec!["initial-access".to_string()],
+        assets: COMPROMISED.iter().map(|s| s.to_string()).collect(),
+        accounts: Vec::new(),
+        ips: Vec::new(),
+        compromised: COMPROMISED.iter().map(|s| s.to_string()).collect(),
+        reachable: Vec::new(),
+        reachable_truncated: false,
+        outage: Outage::default(),
+        mitigation: Vec::new(),
+        restore_hours: None,
+        aware_at: None,
+    };
+    Notification::from(&notify(&input, &Thresholds::default()))
 }
 
 /// The July incident with its decisions.
@@ -262,6 +286,8 @@ pub fn july_incident(g: &Graph) -> Incident {
             value: "185.220.101.47".into(),
             count: 3,
         }],
+        decision_skipped: Vec::new(),
+        indicators: Vec::new(),
     }
 }
 
@@ -307,6 +333,8 @@ pub fn undecided_incident() -> Incident {
         restore: None,
         notification: None,
         unresolved: Vec::new(),
+        decision_skipped: Vec::new(),
+        indicators: Vec::new(),
     }
 }
 
@@ -337,6 +365,7 @@ pub fn report(incidents: Vec<Incident>) -> RespondReport {
             compromised_assets: compromised,
             unresolved_entities: unresolved.len(),
             timing: json!({"total_ms": 412.0}),
+            ..Default::default()
         },
         incidents,
         unresolved,
@@ -365,7 +394,10 @@ pub fn hostile_report(g: &Graph) -> RespondReport {
     july.evidence[0].evidence[0].reason = format!("execution {IMG}");
     july.timeline[0].name = Some(SCRIPT.to_string());
     july.accounts.push(format!("EVIL\\{SCRIPT}"));
-    july.notification = Some(json!({"stages": [{"stage": SCRIPT, "deadline": IMG}]}));
+    let mut n = notification();
+    n.stages[0].stage = SCRIPT.to_string();
+    n.stages[0].deadline = Some(IMG.to_string());
+    july.notification = Some(n);
     let mut other = undecided_incident();
     other.id = format!("inc-{IMG}");
     other.detections[0].rule_title = SCRIPT.to_string();

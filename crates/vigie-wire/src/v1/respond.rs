@@ -120,7 +120,7 @@ pub struct Unresolved {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RespondSummary {
     pub events: u64,
     pub detections: u64,
