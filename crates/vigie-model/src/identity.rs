@@ -23,6 +23,7 @@
 //! lookup per distinct CIDR prefix length present in the model (at most 33 for IPv4, 129
 //! for IPv6, a handful in practice), whatever the number of assets.
 
+use std::fmt::Write as _;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -332,10 +333,10 @@ pub fn host(text: &str) -> Option<Identifier> {
         return None;
     }
     let lower = t.to_ascii_lowercase();
-    Some(match lower.split_once('.') {
-        Some((short, _)) => Identifier::Host {
-            short: short.to_string(),
-            fqdn: Some(lower.clone()),
+    Some(match lower.find('.') {
+        Some(dot) => Identifier::Host {
+            short: lower[..dot].to_string(),
+            fqdn: Some(lower),
         },
         None => Identifier::Host {
             short: lower,
@@ -398,7 +399,9 @@ fn parse_sid(t: &str) -> Option<String> {
     if authority >= 1 << 48 {
         return None;
     }
-    let mut out = format!("S-1-{authority}");
+    let mut out = String::with_capacity(t.len());
+    // Writing to a String cannot fail.
+    let _ = write!(out, "S-1-{authority}");
     let mut subs = 0;
     for p in parts {
         let sub: u32 = number(p)?;
@@ -406,8 +409,7 @@ fn parse_sid(t: &str) -> Option<String> {
         if subs > MAX_SUB_AUTHORITIES {
             return None;
         }
-        out.push('-');
-        out.push_str(&sub.to_string());
+        let _ = write!(out, "-{sub}");
     }
     Some(out)
 }
@@ -523,6 +525,76 @@ pub struct IdentityIndex {
     ids: Vec<Box<str>>,
 }
 
+/// Every identifier written on two assets, without building an index (what validation
+/// needs: a fraction of the time and memory of [`IdentityIndex::build`] on a big model),
+/// showing `visit` each identifier's parse as it goes (`visit(position, text, parsed)`)
+/// so that each is parsed once. Same clashes, in the same order, as the index reports.
+pub fn clashes_visiting(
+    model: &Model,
+    mut visit: impl FnMut(IdentifierAt, &str, &Result<Identifier, IdentifierError>),
+) -> Vec<Clash> {
+    let total = model.assets.iter().map(|a| a.identifiers.len()).sum();
+    // Identifier equality is key equality (an FQDN, a short name, an address, a CIDR's
+    // network and prefix, domain and user, a SID). Sorting (hash, asset, position) brings
+    // equal identifiers together with sequential memory traffic, several times faster
+    // than a hash table of millions of entries; each group of equal hashes is then
+    // compared for real, so a hash collision neither hides nor invents a clash.
+    let mut keys: Vec<(u64, u32, u32)> = Vec::with_capacity(total);
+    for (i, asset) in model.assets.iter().enumerate() {
+        for (j, text) in asset.identifiers.iter().enumerate() {
+            let here = IdentifierAt {
+                asset: i,
+                identifier: j,
+            };
+            let parsed = parse_identifier(text);
+            visit(here, text, &parsed);
+            if let (Ok(id), Ok(a), Ok(p)) = (parsed, u32::try_from(i), u32::try_from(j)) {
+                let mut h = rustc_hash::FxHasher::default();
+                id.hash(&mut h);
+                keys.push((std::hash::Hasher::finish(&h), a, p));
+            }
+        }
+    }
+    keys.sort_unstable();
+    let text_at =
+        |k: &(u64, u32, u32)| model.assets[k.1 as usize].identifiers[k.2 as usize].as_str();
+    let mut clashes = Vec::new();
+    for group in keys.chunk_by(|a, b| a.0 == b.0) {
+        if group.iter().all(|k| k.1 == group[0].1) {
+            continue;
+        }
+        let ids: Vec<Option<Identifier>> = group
+            .iter()
+            .map(|k| parse_identifier(text_at(k)).ok())
+            .collect();
+        for (m, k) in group.iter().enumerate() {
+            let Some(id) = &ids[m] else { continue };
+            // The owner is the earliest listing of this very identifier.
+            let Some(o) = ids[..m].iter().position(|x| x.as_ref() == Some(id)) else {
+                continue;
+            };
+            let owner = group[o];
+            if owner.1 != k.1 {
+                clashes.push(Clash {
+                    identifier: text_at(k).to_string(),
+                    first: model.assets[owner.1 as usize].id.clone(),
+                    second: model.assets[k.1 as usize].id.clone(),
+                    first_at: IdentifierAt {
+                        asset: owner.1 as usize,
+                        identifier: owner.2 as usize,
+                    },
+                    second_at: IdentifierAt {
+                        asset: k.1 as usize,
+                        identifier: k.2 as usize,
+                    },
+                });
+            }
+        }
+    }
+    clashes.sort_by_key(|c| c.second_at);
+    clashes
+}
+
 /// Where an identifier is written: `assets[asset].identifiers[identifier]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IdentifierAt {
@@ -583,19 +655,11 @@ impl IdentityIndex {
     /// the first and is returned as a [`Clash`]. Overlapping CIDRs are not clashes, nor
     /// a short name shared by two FQDNs.
     pub fn build(model: &Model) -> (IdentityIndex, Vec<Clash>) {
-        Self::build_visiting(model, |_, _, _| {})
-    }
-
-    /// [`build`](Self::build), showing `visit` each identifier's parse as it goes
-    /// (`visit(position, text, parsed)`), so validation parses each only once.
-    pub fn build_visiting(
-        model: &Model,
-        mut visit: impl FnMut(IdentifierAt, &str, &Result<Identifier, IdentifierError>),
-    ) -> (IdentityIndex, Vec<Clash>) {
         let mut ix = IdentityIndex {
             ids: Vec::with_capacity(model.assets.len()),
             ..Default::default()
         };
+        ix.reserve(model);
         let mut clashes = Vec::new();
         for (i, asset) in model.assets.iter().enumerate() {
             // Asset numbers are u32 (a model beyond 4 billion assets is refused long
@@ -607,9 +671,9 @@ impl IdentityIndex {
                     asset: i,
                     identifier: j,
                 };
-                let parsed = parse_identifier(text);
-                visit(here, text, &parsed);
-                let Ok(id) = parsed else { continue };
+                let Ok(id) = parse_identifier(text) else {
+                    continue;
+                };
                 match ix.insert(id, n) {
                     Some(first) if first != n => {
                         let first = first as usize;
@@ -629,6 +693,33 @@ impl IdentityIndex {
             }
         }
         (ix, clashes)
+    }
+
+    /// Sizes the maps from a quick look at the identifiers' shapes: growing a table of a
+    /// million entries rehashes it several times, which costs more than the inserts.
+    fn reserve(&mut self, model: &Model) {
+        let (mut fqdns, mut shorts, mut ips, mut accounts, mut sids) = (0, 0, 0, 0, 0);
+        for t in model.assets.iter().flat_map(|a| &a.identifiers) {
+            let b = t.as_bytes();
+            if t.contains(['\\', '@']) || t.starts_with("user:") {
+                accounts += 1;
+            } else if b.len() > 2 && b[1] == b'-' && (b[0] | 0x20) == b's' {
+                sids += 1;
+            } else if t.contains([':', '/']) || b.first().is_some_and(u8::is_ascii_digit) {
+                ips += 1;
+            } else if t.contains('.') {
+                fqdns += 1;
+            } else {
+                shorts += 1;
+            }
+        }
+        self.fqdns.reserve(fqdns);
+        self.derived.reserve(fqdns);
+        self.shorts.reserve(shorts);
+        self.ips.reserve(ips);
+        self.accounts.reserve(accounts);
+        self.users.reserve(accounts);
+        self.sids.reserve(sids);
     }
 
     /// Inserts; returns the asset already holding it, if any (left in place).

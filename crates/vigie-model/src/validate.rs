@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diag::{closest, Diagnostic, Severity};
 use crate::identity::{
-    cidr_has_host_bits, is_country_code, Identifier, IdentifierAt, IdentityIndex,
+    cidr_has_host_bits, clashes_visiting, is_country_code, Identifier, IdentifierAt,
 };
 use crate::tree::Step;
 use crate::types::{AssetKind, DepTarget, Model};
@@ -712,7 +712,7 @@ fn identifier_path(at: IdentifierAt) -> Vec<Step> {
 /// with host bits set, network identifiers on accounts and groups.
 fn check_identifiers(c: &mut Checker<'_>, model: &Model) {
     let mut issues = Vec::new();
-    let (_, clashes) = IdentityIndex::build_visiting(model, |at, text, parsed| {
+    let clashes = clashes_visiting(model, |at, text, parsed| {
         let a = &model.assets[at.asset];
         let warn = |message: String| Issue {
             severity: Severity::Warning,

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use vigie_model::identity::{
-    account, host, normalize_ip, normalize_sid, parse_account, parse_identifier,
+    account, clashes_visiting, host, normalize_ip, normalize_sid, parse_account, parse_identifier,
 };
 use vigie_model::{
     load_str, Asset, AssetKind, Format, Identifier, IdentifierError, IdentityIndex, Lookup, Model,
@@ -314,6 +314,10 @@ fn malformed_identifiers_are_typed_errors() {
             Ok(id) => panic!("{text} parsed as {id:?}"),
         }
     }
+    // Multi-byte text where the lead's draft sliced bytes.
+    for text in ["aé", "é", "sé-1", "S-é", "user:é", "[é]"] {
+        let _ = parse_identifier(text);
+    }
     assert_eq!(
         parse_identifier("::ffff:10.0.0.0/120").map(|i| i.to_string()),
         Ok("10.0.0.0/24".to_string())
@@ -535,6 +539,8 @@ proptest! {
             m.assets.push(a);
         }
         let (ix, clashes) = IdentityIndex::build(&m);
+        // Validation's index-free clash search finds the same clashes.
+        prop_assert_eq!(&clashes_visiting(&m, |_, _, _| {}), &clashes);
         for (i, set) in sets.iter().enumerate() {
             for text in set {
                 let Ok(id) = parse_identifier(text) else { continue };
