@@ -211,6 +211,9 @@ fn account_entity(
     }?;
     match id {
         Identifier::Account { domain, user } => {
+            // `.\user` (a local account, as Windows writes it) comes back from the
+            // identity parser with an empty domain: it is a bare name.
+            let domain = domain.filter(|d| !d.is_empty());
             if noise.account(domain.as_deref(), &user) {
                 return None;
             }

@@ -44,6 +44,7 @@ fn every_noise_value_is_no_entity() {
         ("TargetUserName", json!("LOCAL SERVICE")),
         ("TargetUserName", json!("NETWORK SERVICE")),
         ("TargetUserName", json!("ANONYMOUS LOGON")),
+        ("AccountName", json!("LocalSystem")),
         ("TargetUserName", json!("NT AUTHORITY\\SYSTEM")),
         ("TargetUserName", json!("DWM-1")),
         ("TargetUserName", json!("UMFD-0")),
@@ -133,6 +134,11 @@ fn normalisation_rules() {
         (
             json!({"TargetUserName": "Alice", "TargetDomainName": "-"}),
             vec![weak(K::Account, R::Target, "alice")],
+        ),
+        // A local account written `.\user` has no domain to tell it apart.
+        (
+            json!({"TargetUserName": ".\\Admin"}),
+            vec![weak(K::Account, R::Target, "admin")],
         ),
         // SIDs upper-cased; malformed ones and malformed addresses are nothing.
         (
