@@ -207,7 +207,13 @@ fn account_entity(
     let id = if t.contains(['\\', '@']) {
         parse_account(t)
     } else {
-        account(domain.filter(|d| !noise.value(d)), t)
+        // The identity parser takes a separate domain as given; one that could not be
+        // written `DOMAIN\user` (a `\`, `@` or `/` in it) would not read back, so it is
+        // left out and the name is bare.
+        let domain = domain.filter(|d| {
+            !noise.value(d) && !d.contains(['\\', '@', '/']) && !d.chars().any(char::is_control)
+        });
+        account(domain, t)
     }?;
     match id {
         Identifier::Account { domain, user } => {

@@ -189,3 +189,47 @@ fn noise_is_editable() {
         vec![weak(K::Account, R::Target, "system")]
     );
 }
+
+mod prop {
+    use proptest::prelude::*;
+    use serde_json::json;
+    use vigie_incident::{extract, EntityKind as K, EntityMapping};
+
+    use crate::common::{detection, evtx};
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[A-Za-z0-9.\\\\@$:%\\[\\] -]{0,24}",
+            "(::ffff:)?[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}",
+            "[sS]-1(-[0-9]{1,4}){0,5}",
+        ]
+    }
+
+    proptest! {
+        /// Whatever the values, extraction does not panic, and every entity of a kind
+        /// that names assets reads back as an identifier of the model side (the two
+        /// normalisations agree).
+        #[test]
+        fn any_value_gives_well_formed_entities(
+            user in text(), domain in text(), ip in text(), ws in text(), sid in text(),
+            hashes in text(), image in text(),
+        ) {
+            let mapping = EntityMapping::default();
+            let d = detection(evtx("Security", 4624, "dc-01", json!({
+                "TargetUserName": user, "TargetDomainName": domain, "IpAddress": ip,
+                "WorkstationName": ws, "TargetUserSid": sid, "Hashes": hashes,
+                "ProcessName": image,
+            })), &mapping);
+            for e in extract(&d, &mapping) {
+                prop_assert!(!e.value.is_empty(), "{e:?}");
+                if e.kind.resolves_to_assets() {
+                    prop_assert!(e.identifier().is_some(), "{e:?}");
+                }
+                if e.kind == K::Account {
+                    prop_assert_eq!(e.weak, !e.value.contains('\\'), "{:?}", e);
+                }
+            }
+        }
+    }
+}
