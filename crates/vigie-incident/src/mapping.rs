@@ -539,7 +539,11 @@ impl Reader {
                     }
                     "hosts" => noise.hosts.add(t),
                     "accounts" => noise.accounts.add(t),
-                    "account_domains" => noise.account_domains.add(t),
+                    // Accounts compare domains by their first label (`CORP` ≡
+                    // `corp.example`), so the list does too.
+                    "account_domains" => noise
+                        .account_domains
+                        .add(t.trim().split('.').next().unwrap_or(t)),
                     "sids" => noise.sids.add(t),
                     "ips" => match parse_identifier(t) {
                         Ok(Identifier::Ip(ip)) => noise.ips.push(Cidr {

@@ -158,7 +158,8 @@ fn normalisation_rules() {
 /// The noise lists are the mapping file's: a user-supplied file changes them.
 #[test]
 fn noise_is_editable() {
-    let text = "noise:\n  accounts: [backup-*]\n  ips: [10.0.0.0/8]\n  values: [none]\n\
+    let text = "noise:\n  accounts: [backup-*]\n  ips: [10.0.0.0/8]\n  values: [none]\n  \
+                account_domains: [lab.example]\n\
                 fields:\n  IpAddress: {kind: ip, role: source}\n  \
                 TargetUserName: {kind: account, role: target}\n  \
                 WorkstationName: {kind: host, role: source}\n";
@@ -170,6 +171,17 @@ fn noise_is_editable() {
             "dc-01",
             json!({"IpAddress": "10.2.3.4", "TargetUserName": "Backup-Svc",
                    "WorkstationName": "None"}),
+        ),
+        &mapping,
+    );
+    assert_eq!(tuples(&extract(&d, &mapping)), vec![]);
+    // A noise domain written as an FQDN covers the accounts of its first label.
+    let d = detection(
+        evtx(
+            "Security",
+            4624,
+            "dc-01",
+            json!({"TargetUserName": "LAB\\tester"}),
         ),
         &mapping,
     );
