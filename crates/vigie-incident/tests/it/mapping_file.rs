@@ -192,6 +192,9 @@ fn an_empty_file_is_refused() {
         let err = EntityMapping::parse(text, "empty.yml").expect_err("refused");
         let msg = err.to_string();
         assert!(msg.starts_with("empty.yml:"), "{msg}");
-        assert!(msg.to_lowercase().contains("empty") || msg.contains("no document"), "{msg}");
+        assert!(
+            msg.to_lowercase().contains("empty") || msg.contains("no document"),
+            "{msg}"
+        );
     }
 }
