@@ -1,9 +1,9 @@
 //! Entities from one detection, through the [`EntityMapping`].
 //!
 //! Where the values come from: a detection's captured event fields
-//! ([`Detection::context`], see `vigie_hunt::SessionOptions::capture`), then the fields
-//! its rule matched ([`Detection::fields`]) for names the context lacks, then, for a
-//! correlation hit (which has no event), its `group` fields (group-by field → value).
+//! ([`Detection::context`], see `vigie_hunt::SessionOptions::capture`), or, when nothing
+//! was captured, the fields its rule matched ([`Detection::fields`]); for a correlation
+//! hit (which has no event), its `group` fields (group-by field → value).
 //! Each field name is read with its role in the detection's event (`events:` entries of
 //! the mapping, by `Channel`/`EventID`...); a correlation's group rarely holds those
 //! keys, so its fields take their default roles.
@@ -65,13 +65,8 @@ pub fn extract(detection: &Detection, mapping: &EntityMapping) -> Vec<Entity> {
             );
         }
     };
-    for (name, v) in &detection.context {
+    for (name, v) in detection.context.iter().chain(matched(detection)) {
         read(name, v);
-    }
-    for (name, v) in &detection.fields {
-        if !in_context(detection, name) {
-            read(name, v);
-        }
     }
     if let Some(c) = &detection.correlation {
         for (name, v) in &c.group {
@@ -83,14 +78,22 @@ pub fn extract(detection: &Detection, mapping: &EntityMapping) -> Vec<Entity> {
     out
 }
 
-fn in_context(d: &Detection, name: &str) -> bool {
-    d.context.iter().any(|(k, _)| &**k == name)
+/// The fields the rule matched, when nothing was captured. With a context they are left
+/// out: the context holds every mapped field the event has, under the event's names,
+/// while a matched field goes by the rule's name, which may be a logsource alias of
+/// another (`Image` for 4688's `NewProcessName`) and would name the same process twice.
+fn matched(d: &Detection) -> &[(Arc<str>, Value)] {
+    if d.context.is_empty() {
+        &d.fields
+    } else {
+        &[]
+    }
 }
 
-/// A field's value in a detection: context, then matched fields, then correlation group.
+/// A field's value in a detection: context (else matched fields), then correlation group.
 fn lookup<'d>(d: &'d Detection, name: &str) -> Option<&'d Value> {
     let find = |fs: &'d [(Arc<str>, Value)]| fs.iter().find(|(k, _)| &**k == name).map(|(_, v)| v);
-    find(&d.context).or_else(|| find(&d.fields)).or_else(|| {
+    find(&d.context).or_else(|| find(matched(d))).or_else(|| {
         d.correlation
             .as_ref()
             .and_then(|c| c.group.iter().find(|(k, _)| k == name).map(|(_, v)| v))
@@ -207,10 +210,19 @@ fn account_entity(
     let id = if t.contains(['\\', '@']) {
         parse_account(t)
     } else {
-        account(domain.filter(|d| !noise.value(d)), t)
+        // The identity parser takes a separate domain as given; one that could not be
+        // written `DOMAIN\user` (a `\`, `@` or `/` in it) would not read back, so it is
+        // left out and the name is bare.
+        let domain = domain.filter(|d| {
+            !noise.value(d) && !d.contains(['\\', '@', '/']) && !d.chars().any(char::is_control)
+        });
+        account(domain, t)
     }?;
     match id {
         Identifier::Account { domain, user } => {
+            // `.\user` (a local account, as Windows writes it) comes back from the
+            // identity parser with an empty domain: it is a bare name.
+            let domain = domain.filter(|d| !d.is_empty());
             if noise.account(domain.as_deref(), &user) {
                 return None;
             }
@@ -259,7 +271,7 @@ impl Entity {
         (self.kind == EntityKind::Host).then(|| self.value.split('.').next().unwrap_or(&self.value))
     }
 
-    /// The entity as a `vigie_model` identifier (what [`crate::resolve`] looks up);
+    /// The entity as a `vigie_model` identifier (what [`resolve()`](crate::resolve()) looks up);
     /// `None` for processes, hashes and files, which name no asset.
     pub fn identifier(&self) -> Option<Identifier> {
         match self.kind {

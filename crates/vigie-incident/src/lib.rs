@@ -2,10 +2,14 @@
 //!
 //! Phases, one module each, all pure (no I/O policy, no terminal, no async):
 //! 1. `mapping` + `extract`: which event fields name a host, an IP, an account, a
-//!    process, a hash (a user-editable entity mapping, `mapping/entities.yml` shipped),
-//!    normalised and stripped of noise; [`Entity`].
+//!    process, a hash (a user-editable entity mapping, `mapping/entities.yml` shipped,
+//!    documented in `docs/entities.md`), normalised and stripped of noise; [`Entity`].
+//!    The detection session captures the fields the mapping names
+//!    ([`EntityMapping::capture`] into `vigie_hunt::SessionOptions::capture`).
 //! 2. `resolve`: entities to model assets through `vigie_model::IdentityIndex`;
-//!    unresolved ones are counted, never dropped.
+//!    unresolved ones are counted ([`UnresolvedCounts`]), never dropped. [`observe`]
+//!    does 1 and 2 for one detection and adds its rule's key, level and ATT&CK tags:
+//!    an [`ObservedDetection`], what grouping works on.
 //! 3. `group`: detections sharing an entity within a window, or on two assets joined by
 //!    an attack edge of the right technique, form an [`Incident`] (stable `inc-` ids).
 //! 4. `decide`: assess, contain and restore on each incident's compromised assets.

@@ -326,8 +326,8 @@ impl EntityMapping {
     }
 
     /// Indices of the `events:` entries that hold for an event whose fields `get` gives.
-    pub(crate) fn matching_events<'v>(
-        &self,
+    pub(crate) fn matching_events<'m, 'v>(
+        &'m self,
         get: &dyn Fn(&str) -> Option<&'v serde_json::Value>,
     ) -> Vec<usize> {
         let value = |key: &str| -> Option<String> {
@@ -342,13 +342,34 @@ impl EntityMapping {
                 _ => None,
             }
         };
-        let holds = |alt: &Vec<(String, Vec<String>)>| {
-            alt.iter()
-                .all(|(key, accepted)| value(key).is_some_and(|v| accepted.contains(&v)))
+        // Each key (`EventID`, `Channel`) is looked up and folded once per event, however
+        // many entries test it.
+        let mut cache: Vec<(&str, Option<String>)> = Vec::new();
+        let mut holds = |key: &'m str, accepted: &[String]| {
+            let i = match cache.iter().position(|(k, _)| *k == key) {
+                Some(i) => i,
+                None => {
+                    cache.push((key, value(key)));
+                    cache.len() - 1
+                }
+            };
+            cache[i].1.as_ref().is_some_and(|v| accepted.contains(v))
         };
-        (0..self.events.len())
-            .filter(|&i| self.events[i].when.iter().any(holds))
-            .collect()
+        let mut out = Vec::new();
+        for (i, ev) in self.events.iter().enumerate() {
+            let mut any = false;
+            for alt in &ev.when {
+                let mut all = true;
+                for (key, accepted) in alt {
+                    all = all && holds(key, accepted);
+                }
+                any = any || all;
+            }
+            if any {
+                out.push(i);
+            }
+        }
+        out
     }
 
     /// The spec of `field` in an event matched by `events` (from
@@ -518,7 +539,11 @@ impl Reader {
                     }
                     "hosts" => noise.hosts.add(t),
                     "accounts" => noise.accounts.add(t),
-                    "account_domains" => noise.account_domains.add(t),
+                    // Accounts compare domains by their first label (`CORP` ≡
+                    // `corp.example`), so the list does too.
+                    "account_domains" => noise
+                        .account_domains
+                        .add(t.trim().split('.').next().unwrap_or(t)),
                     "sids" => noise.sids.add(t),
                     "ips" => match parse_identifier(t) {
                         Ok(Identifier::Ip(ip)) => noise.ips.push(Cidr {

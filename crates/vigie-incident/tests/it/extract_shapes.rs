@@ -436,3 +436,25 @@ fn matched_fields_are_read_when_nothing_was_captured() {
         vec![e(K::Process, R::Actor, "c:\\tools\\mimikatz.exe")]
     );
 }
+
+/// With a context, the matched fields (by the rule's names, here the logsource alias
+/// `Image` of 4688's `NewProcessName`) are not read again under another role.
+#[test]
+fn matched_aliases_do_not_double_a_captured_field() {
+    let mapping = EntityMapping::default();
+    let doc = evtx(
+        "Security",
+        4688,
+        "fs03",
+        json!({"NewProcessName": "C:\\Windows\\System32\\net.exe"}),
+    );
+    let mut d = detection(doc, &mapping);
+    d.fields = vec![(Arc::from("Image"), json!("C:\\Windows\\System32\\net.exe"))];
+    assert_eq!(
+        tuples(&extract(&d, &mapping)),
+        vec![
+            e(K::Host, R::Host, "fs03"),
+            e(K::Process, R::Target, "c:\\windows\\system32\\net.exe"),
+        ]
+    );
+}

@@ -184,3 +184,17 @@ fn every_problem_is_reported_at_once() {
     let lines: Vec<u32> = problems.iter().map(|p| p.pos.line).collect();
     assert_eq!(lines, vec![2, 3, 5], "{problems:?}");
 }
+
+/// An empty file is refused (it would name no entity at all), with its position.
+#[test]
+fn an_empty_file_is_refused() {
+    for text in ["", "# only a comment\n"] {
+        let err = EntityMapping::parse(text, "empty.yml").expect_err("refused");
+        let msg = err.to_string();
+        assert!(msg.starts_with("empty.yml:"), "{msg}");
+        assert!(
+            msg.to_lowercase().contains("empty") || msg.contains("no document"),
+            "{msg}"
+        );
+    }
+}

@@ -44,6 +44,7 @@ fn every_noise_value_is_no_entity() {
         ("TargetUserName", json!("LOCAL SERVICE")),
         ("TargetUserName", json!("NETWORK SERVICE")),
         ("TargetUserName", json!("ANONYMOUS LOGON")),
+        ("AccountName", json!("LocalSystem")),
         ("TargetUserName", json!("NT AUTHORITY\\SYSTEM")),
         ("TargetUserName", json!("DWM-1")),
         ("TargetUserName", json!("UMFD-0")),
@@ -134,6 +135,11 @@ fn normalisation_rules() {
             json!({"TargetUserName": "Alice", "TargetDomainName": "-"}),
             vec![weak(K::Account, R::Target, "alice")],
         ),
+        // A local account written `.\user` has no domain to tell it apart.
+        (
+            json!({"TargetUserName": ".\\Admin"}),
+            vec![weak(K::Account, R::Target, "admin")],
+        ),
         // SIDs upper-cased; malformed ones and malformed addresses are nothing.
         (
             json!({"TargetUserSid": "s-1-5-21-9-8-7-500"}),
@@ -152,7 +158,8 @@ fn normalisation_rules() {
 /// The noise lists are the mapping file's: a user-supplied file changes them.
 #[test]
 fn noise_is_editable() {
-    let text = "noise:\n  accounts: [backup-*]\n  ips: [10.0.0.0/8]\n  values: [none]\n\
+    let text = "noise:\n  accounts: [backup-*]\n  ips: [10.0.0.0/8]\n  values: [none]\n  \
+                account_domains: [lab.example]\n\
                 fields:\n  IpAddress: {kind: ip, role: source}\n  \
                 TargetUserName: {kind: account, role: target}\n  \
                 WorkstationName: {kind: host, role: source}\n";
@@ -164,6 +171,17 @@ fn noise_is_editable() {
             "dc-01",
             json!({"IpAddress": "10.2.3.4", "TargetUserName": "Backup-Svc",
                    "WorkstationName": "None"}),
+        ),
+        &mapping,
+    );
+    assert_eq!(tuples(&extract(&d, &mapping)), vec![]);
+    // A noise domain written as an FQDN covers the accounts of its first label.
+    let d = detection(
+        evtx(
+            "Security",
+            4624,
+            "dc-01",
+            json!({"TargetUserName": "LAB\\tester"}),
         ),
         &mapping,
     );
@@ -182,4 +200,48 @@ fn noise_is_editable() {
         tuples(&extract(&d, &mapping)),
         vec![weak(K::Account, R::Target, "system")]
     );
+}
+
+mod prop {
+    use proptest::prelude::*;
+    use serde_json::json;
+    use vigie_incident::{extract, EntityKind as K, EntityMapping};
+
+    use crate::common::{detection, evtx};
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[A-Za-z0-9.\\\\@$:%\\[\\] -]{0,24}",
+            "(::ffff:)?[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}",
+            "[sS]-1(-[0-9]{1,4}){0,5}",
+        ]
+    }
+
+    proptest! {
+        /// Whatever the values, extraction does not panic, and every entity of a kind
+        /// that names assets reads back as an identifier of the model side (the two
+        /// normalisations agree).
+        #[test]
+        fn any_value_gives_well_formed_entities(
+            user in text(), domain in text(), ip in text(), ws in text(), sid in text(),
+            hashes in text(), image in text(),
+        ) {
+            let mapping = EntityMapping::default();
+            let d = detection(evtx("Security", 4624, "dc-01", json!({
+                "TargetUserName": user, "TargetDomainName": domain, "IpAddress": ip,
+                "WorkstationName": ws, "TargetUserSid": sid, "Hashes": hashes,
+                "ProcessName": image,
+            })), &mapping);
+            for e in extract(&d, &mapping) {
+                prop_assert!(!e.value.is_empty(), "{e:?}");
+                if e.kind.resolves_to_assets() {
+                    prop_assert!(e.identifier().is_some(), "{e:?}");
+                }
+                if e.kind == K::Account {
+                    prop_assert_eq!(e.weak, !e.value.contains('\\'), "{:?}", e);
+                }
+            }
+        }
+    }
 }
