@@ -1008,3 +1008,59 @@ fn group_scale() {
         );
     }
 }
+
+#[test]
+fn odd_input_is_grouped_not_refused() {
+    let m = model(&["a"]);
+    // A negative window (not from parse_window) links nothing and does not panic.
+    let opts = GroupOptions {
+        window: TimeDelta::hours(-1),
+        ..GroupOptions::default()
+    };
+    let mk = || {
+        vec![
+            d("r1", 1, at(0), &[host("a")]),
+            d("r2", 2, at(0), &[host("a")]),
+            d("r3", 3, at(5), &[]),
+            d(
+                "r4",
+                4,
+                at(5),
+                &[(
+                    EntityKind::Host,
+                    Role::Host,
+                    "ghost",
+                    Some("not-in-model"),
+                    false,
+                )],
+            ),
+        ]
+    };
+    let (_, out) = run(mk(), &m, &AttackGraph::default(), &opts);
+    assert_eq!(sizes(&out), [1, 1, 1, 1]);
+    // An asset the model does not know still links and is listed, but judged nothing.
+    let (_, out) = run(mk(), &m, &AttackGraph::default(), &GroupOptions::default());
+    assert_eq!(sizes(&out), [2, 1, 1]);
+    assert_eq!(out.incidents[2].assets, ["not-in-model"]);
+    // An attack graph whose edges point outside the model is ignored.
+    let mut g = graph(&m, &[(0, 7, "T1021"), (9, 0, "T1021"), (0, 0, "T1021")]);
+    g.ttcs.clear();
+    let (_, out2) = run(mk(), &m, &g, &GroupOptions::default());
+    assert_eq!(sizes(&out2), sizes(&out));
+    // A correlation counts from its first event.
+    let mut c = d("corr", 0, at(60), &[host("a")]).build();
+    c.detection.correlation = Some(vigie_hunt::CorrelationInfo {
+        first: t0(),
+        last: t0() + TimeDelta::minutes(60),
+        group: Vec::new(),
+        value: 3.0,
+        events: Vec::new(),
+    });
+    let out = group(&[c], &m, &AttackGraph::default(), &GroupOptions::default());
+    assert_eq!(
+        (out.incidents[0].first_seen, out.incidents[0].last_seen),
+        (at(0), at(60))
+    );
+    let empty = group(&[], &m, &AttackGraph::default(), &GroupOptions::default());
+    assert!(empty.incidents.is_empty() && empty.guarded.is_empty());
+}
