@@ -58,9 +58,15 @@ pub struct TacticInfo {
 /// A technique by id (`T1059.001`; case-insensitive).
 pub fn technique(id: &str) -> Option<TechniqueInfo> {
     let id = id.trim();
-    let found = table::TECHNIQUES
-        .binary_search_by(|t| cmp_ignore_ascii_case(t.0, id))
-        .ok()?;
+    // Ids come upper-case (the contract of `ObservedDetection`): a plain byte search
+    // first, the case-insensitive one only for the odd lower-case id.
+    let found = match table::TECHNIQUES.binary_search_by(|t| t.0.cmp(id)) {
+        Ok(i) => i,
+        Err(_) if id.bytes().any(|b| b.is_ascii_lowercase()) => table::TECHNIQUES
+            .binary_search_by(|t| cmp_ignore_ascii_case(t.0, id))
+            .ok()?,
+        Err(_) => return None,
+    };
     let (id, name, tactics, status) = table::TECHNIQUES[found];
     Some(TechniqueInfo {
         id,
@@ -70,19 +76,32 @@ pub fn technique(id: &str) -> Option<TechniqueInfo> {
     })
 }
 
-/// A tactic by short name; `credential_access` (Sigma's tag spelling) and any case are
-/// accepted.
+/// A tactic by short name; `credential_access` (Sigma's tag spelling), spaces and any
+/// case are accepted.
 pub fn tactic(short: &str) -> Option<TacticInfo> {
-    let wanted = normalise_tactic(short);
+    let wanted = short.trim();
     table::TACTICS
         .iter()
         .enumerate()
-        .find(|(_, t)| t.0 == wanted)
+        .find(|(_, t)| same_tactic(t.0, wanted))
         .map(|(order, &(short, name, id))| TacticInfo {
             short,
             name,
             id,
             order,
+        })
+}
+
+/// `table` (lower case, `-`) against a name in any case with `-`, `_` or ` `; no
+/// allocation, as this runs in sort comparisons.
+fn same_tactic(table: &str, name: &str) -> bool {
+    table.len() == name.len()
+        && table.bytes().zip(name.bytes()).all(|(t, n)| {
+            let n = match n {
+                b'_' | b' ' => b'-',
+                c => c.to_ascii_lowercase(),
+            };
+            t == n
         })
 }
 

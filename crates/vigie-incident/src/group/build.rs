@@ -157,8 +157,8 @@ impl Ctx<'_> {
         let mut ips = FxHashSet::default();
         let mut unresolved: FxHashMap<(EntityKind, &str), u64> = FxHashMap::default();
         for &i in members {
-            // Each unresolved value counts once per detection.
-            let mut here: FxHashSet<(EntityKind, &str)> = FxHashSet::default();
+            // Each unresolved value counts once per detection (a detection has few).
+            let mut here: Vec<(EntityKind, &str)> = Vec::new();
             for e in &self.detections[i].entities {
                 let v = e.entity.value.as_str();
                 match e.entity.kind {
@@ -175,7 +175,8 @@ impl Ctx<'_> {
                         assets.insert(a.as_str());
                     }
                     None => {
-                        if here.insert((e.entity.kind, v)) {
+                        if !here.contains(&(e.entity.kind, v)) {
+                            here.push((e.entity.kind, v));
                             *unresolved.entry((e.entity.kind, v)).or_default() += 1;
                         }
                     }
