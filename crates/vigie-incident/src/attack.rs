@@ -128,9 +128,27 @@ pub fn normalise_tactic(s: &str) -> String {
     s.trim().to_ascii_lowercase().replace(['_', ' '], "-")
 }
 
-/// Kill-chain position of a tactic; unknown tactics sort after all known ones.
+/// Tactics newer than the table, ordered at the place of the tactic they came out of.
+/// ATT&CK v19 split defense evasion into `stealth` and `defense-impairment`, and the
+/// SigmaHQ rules already tag them; no packaged copy of v19 was found to generate names
+/// from, so these only get a kill-chain position (their names stay unknown).
+pub const TACTIC_ORDER_ALIASES: [(&str, &str); 2] = [
+    ("stealth", "defense-evasion"),
+    ("defense-impairment", "defense-evasion"),
+];
+
+/// Kill-chain position of a tactic (a [`TACTIC_ORDER_ALIASES`] one at its origin's);
+/// unknown tactics sort after all known ones.
 pub fn tactic_order(short: &str) -> usize {
-    tactic(short).map_or(usize::MAX, |t| t.order)
+    if let Some(t) = tactic(short) {
+        return t.order;
+    }
+    let short = short.trim();
+    TACTIC_ORDER_ALIASES
+        .iter()
+        .find(|(alias, _)| same_tactic(alias, short))
+        .and_then(|(_, origin)| tactic(origin))
+        .map_or(usize::MAX, |t| t.order)
 }
 
 /// The parent of a sub-technique (`T1021.002` → `T1021`); a technique is its own parent.
@@ -200,6 +218,12 @@ mod tests {
         assert_eq!((c.name, c.id), ("Credential Access", "TA0006"));
         assert!(tactic_order("execution") < tactic_order("impact"));
         assert_eq!(tactic_order("nonsense"), usize::MAX);
+        assert_eq!(
+            tactic_order("Defense_Impairment"),
+            tactic_order("defense-evasion")
+        );
+        assert_eq!(tactic_order("stealth"), 6);
+        assert!(tactic("stealth").is_none());
         assert_eq!(ATTACK_VERSION, "18.1");
     }
 

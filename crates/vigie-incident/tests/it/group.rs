@@ -693,6 +693,7 @@ fn timeline_severity_tactics_and_times() {
             d("odd", 4, at(30), &[host("a")])
                 .tech(&["T9999"], &["made-up"])
                 .level(Level::Low),
+            d("impair", 5, at(40), &[host("a")]).tech(&["T1685"], &["defense-impairment"]),
         ],
         &m,
         &AttackGraph::default(),
@@ -700,18 +701,30 @@ fn timeline_severity_tactics_and_times() {
     );
     let inc = &out.incidents[0];
     assert_eq!(inc.severity, Level::High);
-    assert_eq!((inc.first_seen, inc.last_seen), (at(0), at(30)));
+    assert_eq!((inc.first_seen, inc.last_seen), (at(0), at(40)));
     let ids: Vec<&str> = inc.techniques.iter().map(|t| t.id.as_str()).collect();
     // Execution before credential access in the kill chain, though seen later.
-    assert_eq!(ids, ["T1059", "T1059.001", "T1003.001", "T9999"]);
+    // T1685 (ATT&CK v19, unknown to the table) takes its rule's v19 tactic, ordered at
+    // defense evasion's place.
+    assert_eq!(ids, ["T1059", "T1059.001", "T1685", "T1003.001", "T9999"]);
     let ps = &inc.techniques[1];
     assert_eq!(ps.name.as_deref(), Some("PowerShell"));
     assert_eq!(
         (ps.detections, ps.first_seen, ps.tactics.clone()),
         (2, at(10), vec!["execution".to_string()])
     );
-    assert_eq!(inc.techniques[3].name, None);
-    assert_eq!(inc.tactics, ["execution", "credential-access", "made-up"]);
+    assert_eq!(inc.techniques[2].name, None);
+    assert_eq!(inc.techniques[2].tactics, ["defense-impairment"]);
+    assert_eq!(inc.techniques[4].tactics, ["made-up"]);
+    assert_eq!(
+        inc.tactics,
+        [
+            "execution",
+            "defense-impairment",
+            "credential-access",
+            "made-up"
+        ]
+    );
 }
 
 #[test]
