@@ -7,9 +7,10 @@
 //! 1. **On-host activity**: a detection whose tactics include execution, persistence,
 //!    privilege escalation or credential access marks the assets of its host entities
 //!    (kind host, role host, resolved to a model asset of kind host, not weak)
-//!    compromised. Logons (rule 2) are not judged by rule 1: a valid-account logon's
-//!    tactics (persistence, privilege escalation...) say how the account is used, not
-//!    that code runs on the host.
+//!    compromised. For a logon (rule 2), only its techniques outside the logon families
+//!    count (PsExec's service execution, T1569.002), not its rule's tactic tags: a
+//!    valid-account logon's tactics (persistence, privilege escalation...) say how the
+//!    account is used, not that code runs on the host.
 //! 2. **Logon with a stolen account**: an account is stolen once a credential-access
 //!    detection names it as its target, or once it logs on from a compromised host (a
 //!    source entity resolved to one). A logon naming a stolen account marks its host
@@ -61,20 +62,19 @@ pub fn is_logon(d: &ObservedDetection) -> bool {
 }
 
 /// A detection's tactics for rule 1, as a set of kill-chain positions (bit `order`): the
-/// table's tactics of its known techniques outside the logon families; when it has no
-/// known technique (and is no logon), its rule's tactic tags.
+/// table's tactics of its known techniques outside the logon families, and, unless it is
+/// a logon, its rule's tactic tags (a logon rule's tags, such as T1078's persistence and
+/// privilege escalation, say how the account is used, not that code runs on the host).
 pub fn activity_tactics(d: &ObservedDetection) -> u32 {
-    let mut known = false;
     let mut mask = 0u32;
     for t in d.techniques.iter().filter_map(|t| attack::technique(t)) {
-        known = true;
         if !is_logon_technique(t.id) {
             for &i in t.tactics {
                 mask |= 1 << i;
             }
         }
     }
-    if !known && !is_logon(d) {
+    if !is_logon(d) {
         for t in d.tactics.iter().filter_map(|t| attack::tactic(t)) {
             mask |= 1 << t.order;
         }
@@ -183,12 +183,10 @@ pub fn judge(
         }
         let logon = is_logon(d);
         let tactics = activity_tactics(d);
-        if !logon {
-            if let Some(reason) = bits.reason(tactics) {
-                for e in &d.entities {
-                    if let Some(a) = strong_host(e, is_host) {
-                        j.mark(a, d, i, reason);
-                    }
+        if let Some(reason) = bits.reason(tactics) {
+            for e in &d.entities {
+                if let Some(a) = strong_host(e, is_host) {
+                    j.mark(a, d, i, reason);
                 }
             }
         }

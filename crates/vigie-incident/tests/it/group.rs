@@ -478,6 +478,27 @@ fn on_host_activity_marks_the_host_compromised() {
         &GroupOptions::default(),
     );
     assert_eq!(compromised(&out), [Vec::<(String, Vec<String>)>::new()]);
+    // A PsExec service on the target: its service execution (T1569.002) counts, its
+    // remote-service technique does not need a stolen account for that.
+    let bare: E = (EntityKind::Account, Role::Target, "admin", None, true);
+    let (_, out) = run(
+        vec![d("psexec", 1, at(0), &[host("b"), bare]).tech(
+            &["T1021.002", "T1569.002"],
+            &["lateral-movement", "execution"],
+        )],
+        &m,
+        &g,
+        &GroupOptions::default(),
+    );
+    assert_eq!(compromised(&out), [vec![pair("b", &["execution"])]]);
+    // A rule's execution tag counts alongside a technique the table files elsewhere.
+    let (_, out) = run(
+        vec![d("rundll", 1, at(0), &[host("a")]).tech(&["T1218.011"], &["execution"])],
+        &m,
+        &g,
+        &GroupOptions::default(),
+    );
+    assert_eq!(compromised(&out), [vec![pair("a", &["execution"])]]);
     // Tactic tags count when the rule names no technique.
     let (_, out) = run(
         vec![d("x", 1, at(0), &[host("a")]).tech(&[], &["persistence"])],
