@@ -58,9 +58,15 @@ pub struct TacticInfo {
 /// A technique by id (`T1059.001`; case-insensitive).
 pub fn technique(id: &str) -> Option<TechniqueInfo> {
     let id = id.trim();
-    let found = table::TECHNIQUES
-        .binary_search_by(|t| cmp_ignore_ascii_case(t.0, id))
-        .ok()?;
+    // Ids come upper-case (the contract of `ObservedDetection`): a plain byte search
+    // first, the case-insensitive one only for the odd lower-case id.
+    let found = match table::TECHNIQUES.binary_search_by(|t| t.0.cmp(id)) {
+        Ok(i) => i,
+        Err(_) if id.bytes().any(|b| b.is_ascii_lowercase()) => table::TECHNIQUES
+            .binary_search_by(|t| cmp_ignore_ascii_case(t.0, id))
+            .ok()?,
+        Err(_) => return None,
+    };
     let (id, name, tactics, status) = table::TECHNIQUES[found];
     Some(TechniqueInfo {
         id,
@@ -70,19 +76,32 @@ pub fn technique(id: &str) -> Option<TechniqueInfo> {
     })
 }
 
-/// A tactic by short name; `credential_access` (Sigma's tag spelling) and any case are
-/// accepted.
+/// A tactic by short name; `credential_access` (Sigma's tag spelling), spaces and any
+/// case are accepted.
 pub fn tactic(short: &str) -> Option<TacticInfo> {
-    let wanted = normalise_tactic(short);
+    let wanted = short.trim();
     table::TACTICS
         .iter()
         .enumerate()
-        .find(|(_, t)| t.0 == wanted)
+        .find(|(_, t)| same_tactic(t.0, wanted))
         .map(|(order, &(short, name, id))| TacticInfo {
             short,
             name,
             id,
             order,
+        })
+}
+
+/// `table` (lower case, `-`) against a name in any case with `-`, `_` or ` `; no
+/// allocation, as this runs in sort comparisons.
+fn same_tactic(table: &str, name: &str) -> bool {
+    table.len() == name.len()
+        && table.bytes().zip(name.bytes()).all(|(t, n)| {
+            let n = match n {
+                b'_' | b' ' => b'-',
+                c => c.to_ascii_lowercase(),
+            };
+            t == n
         })
 }
 
@@ -109,9 +128,27 @@ pub fn normalise_tactic(s: &str) -> String {
     s.trim().to_ascii_lowercase().replace(['_', ' '], "-")
 }
 
-/// Kill-chain position of a tactic; unknown tactics sort after all known ones.
+/// Tactics newer than the table, ordered at the place of the tactic they came out of.
+/// ATT&CK v19 split defense evasion into `stealth` and `defense-impairment`, and the
+/// SigmaHQ rules already tag them; no packaged copy of v19 was found to generate names
+/// from, so these only get a kill-chain position (their names stay unknown).
+pub const TACTIC_ORDER_ALIASES: [(&str, &str); 2] = [
+    ("stealth", "defense-evasion"),
+    ("defense-impairment", "defense-evasion"),
+];
+
+/// Kill-chain position of a tactic (a [`TACTIC_ORDER_ALIASES`] one at its origin's);
+/// unknown tactics sort after all known ones.
 pub fn tactic_order(short: &str) -> usize {
-    tactic(short).map_or(usize::MAX, |t| t.order)
+    if let Some(t) = tactic(short) {
+        return t.order;
+    }
+    let short = short.trim();
+    TACTIC_ORDER_ALIASES
+        .iter()
+        .find(|(alias, _)| same_tactic(alias, short))
+        .and_then(|(_, origin)| tactic(origin))
+        .map_or(usize::MAX, |t| t.order)
 }
 
 /// The parent of a sub-technique (`T1021.002` → `T1021`); a technique is its own parent.
@@ -181,6 +218,12 @@ mod tests {
         assert_eq!((c.name, c.id), ("Credential Access", "TA0006"));
         assert!(tactic_order("execution") < tactic_order("impact"));
         assert_eq!(tactic_order("nonsense"), usize::MAX);
+        assert_eq!(
+            tactic_order("Defense_Impairment"),
+            tactic_order("defense-evasion")
+        );
+        assert_eq!(tactic_order("stealth"), 6);
+        assert!(tactic("stealth").is_none());
         assert_eq!(ATTACK_VERSION, "18.1");
     }
 

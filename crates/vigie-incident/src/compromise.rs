@@ -7,9 +7,10 @@
 //! 1. **On-host activity**: a detection whose tactics include execution, persistence,
 //!    privilege escalation or credential access marks the assets of its host entities
 //!    (kind host, role host, resolved to a model asset of kind host, not weak)
-//!    compromised. Logons (rule 2) are not judged by rule 1: a valid-account logon's
-//!    tactics (persistence, privilege escalation...) say how the account is used, not
-//!    that code runs on the host.
+//!    compromised. For a logon (rule 2), only its techniques outside the logon families
+//!    count (PsExec's service execution, T1569.002), not its rule's tactic tags: a
+//!    valid-account logon's tactics (persistence, privilege escalation...) say how the
+//!    account is used, not that code runs on the host.
 //! 2. **Logon with a stolen account**: an account is stolen once a credential-access
 //!    detection names it as its target, or once it logs on from a compromised host (a
 //!    source entity resolved to one). A logon naming a stolen account marks its host
@@ -60,38 +61,35 @@ pub fn is_logon(d: &ObservedDetection) -> bool {
     })
 }
 
-/// A detection's tactics for rule 1: the table's tactics of its known techniques outside
-/// the logon families; when it has no known technique (and is no logon), its rule's
-/// tactic tags.
-pub fn activity_tactics(d: &ObservedDetection) -> Vec<String> {
-    let known: Vec<attack::TechniqueInfo> = d
-        .techniques
-        .iter()
-        .filter_map(|t| attack::technique(t))
-        .collect();
-    let mut out: Vec<String> = if known.is_empty() {
-        if is_logon(d) {
-            Vec::new()
-        } else {
-            d.tactics
-                .iter()
-                .map(|t| attack::normalise_tactic(t))
-                .collect()
+/// A detection's tactics for rule 1, as a set of kill-chain positions (bit `order`): the
+/// table's tactics of its known techniques outside the logon families, and, unless it is
+/// a logon, its rule's tactic tags (a logon rule's tags, such as T1078's persistence and
+/// privilege escalation, say how the account is used, not that code runs on the host).
+pub fn activity_tactics(d: &ObservedDetection) -> u32 {
+    let mut mask = 0u32;
+    for t in d.techniques.iter().filter_map(|t| attack::technique(t)) {
+        if !is_logon_technique(t.id) {
+            for &i in t.tactics {
+                mask |= 1 << i;
+            }
         }
-    } else {
-        known
-            .iter()
-            .filter(|t| {
-                !LOGON_TECHNIQUES
-                    .iter()
-                    .any(|l| attack::parent(t.id).eq_ignore_ascii_case(l))
-            })
-            .flat_map(|t| t.tactic_names().map(str::to_string))
-            .collect()
-    };
-    out.sort_by_key(|t| attack::tactic_order(t));
-    out.dedup();
-    out
+    }
+    if !is_logon(d) {
+        for t in d.tactics.iter().filter_map(|t| attack::tactic(t)) {
+            mask |= 1 << t.order;
+        }
+    }
+    mask
+}
+
+fn is_logon_technique(id: &str) -> bool {
+    LOGON_TECHNIQUES
+        .iter()
+        .any(|l| attack::parent(id).eq_ignore_ascii_case(l))
+}
+
+fn bit(tactic: &str) -> u32 {
+    attack::tactic(tactic).map_or(0, |t| 1 << t.order)
 }
 
 fn strong_host<'a>(e: &'a ResolvedEntity, is_host: &dyn Fn(&str) -> bool) -> Option<&'a str> {
@@ -130,15 +128,37 @@ impl<'a> Judge<'a> {
     }
 }
 
-fn reason_of(tactic: &str) -> Option<&'static str> {
-    Some(match tactic {
-        "execution" => "execution",
-        "persistence" => "persistence",
-        "privilege-escalation" => "privilege_escalation",
-        "credential-access" => "credential_access",
-        _ => return None,
-    })
+/// Kill-chain bits of the host tactics and of credential access, looked up once.
+struct Bits {
+    host: [u32; 4],
+    cred: u32,
 }
+
+impl Bits {
+    fn get() -> &'static Bits {
+        static BITS: std::sync::OnceLock<Bits> = std::sync::OnceLock::new();
+        BITS.get_or_init(|| Bits {
+            host: HOST_TACTICS.map(bit),
+            cred: bit("credential-access"),
+        })
+    }
+
+    /// The rule 1 reason of a detection: its first host tactic in kill-chain order.
+    fn reason(&self, mask: u32) -> Option<&'static str> {
+        self.host
+            .iter()
+            .zip(REASONS)
+            .find(|(b, _)| mask & **b != 0)
+            .map(|(_, r)| r)
+    }
+}
+
+const REASONS: [&str; 4] = [
+    "execution",
+    "persistence",
+    "privilege_escalation",
+    "credential_access",
+];
 
 /// Judge the compromised assets of one incident. `members` are indexes into
 /// `detections`, in time order (the order evidence is read in); `is_host` says whether a
@@ -155,6 +175,7 @@ pub fn judge(
         seen: FxHashSet::default(),
     };
     let mut stolen: FxHashSet<String> = FxHashSet::default();
+    let bits = Bits::get();
     for &i in members {
         let Some(d) = detections.get(i) else { continue };
         if d.level < min_level {
@@ -162,19 +183,14 @@ pub fn judge(
         }
         let logon = is_logon(d);
         let tactics = activity_tactics(d);
-        if !logon {
-            if let Some(reason) = tactics.iter().find_map(|t| reason_of(t)) {
-                for e in &d.entities {
-                    if let Some(a) = strong_host(e, is_host) {
-                        j.mark(a, d, i, reason);
-                    }
+        if let Some(reason) = bits.reason(tactics) {
+            for e in &d.entities {
+                if let Some(a) = strong_host(e, is_host) {
+                    j.mark(a, d, i, reason);
                 }
             }
         }
-        let cred = tactics.iter().any(|t| t == "credential-access")
-            || d.tactics
-                .iter()
-                .any(|t| attack::normalise_tactic(t) == "credential-access");
+        let cred = tactics & bits.cred != 0 || d.tactics.iter().any(|t| bit(t) == bits.cred);
         if cred {
             for e in d.entities.iter().filter(|e| e.entity.role == Role::Target) {
                 stolen.extend(account_key(e));

@@ -157,8 +157,8 @@ impl Ctx<'_> {
         let mut ips = FxHashSet::default();
         let mut unresolved: FxHashMap<(EntityKind, &str), u64> = FxHashMap::default();
         for &i in members {
-            // Each unresolved value counts once per detection.
-            let mut here: FxHashSet<(EntityKind, &str)> = FxHashSet::default();
+            // Each unresolved value counts once per detection (a detection has few).
+            let mut here: Vec<(EntityKind, &str)> = Vec::new();
             for e in &self.detections[i].entities {
                 let v = e.entity.value.as_str();
                 match e.entity.kind {
@@ -175,7 +175,8 @@ impl Ctx<'_> {
                         assets.insert(a.as_str());
                     }
                     None => {
-                        if here.insert((e.entity.kind, v)) {
+                        if !here.contains(&(e.entity.kind, v)) {
+                            here.push((e.entity.kind, v));
                             *unresolved.entry((e.entity.kind, v)).or_default() += 1;
                         }
                     }
@@ -198,8 +199,16 @@ impl Ctx<'_> {
 
 /// The techniques as a kill-chain timeline: by the earliest tactic of each technique in
 /// kill-chain order (unknown techniques last), then first seen (undated last), then id.
+/// A technique the table does not know (newer than its ATT&CK version) takes the tactic
+/// tags of the rules that showed it, so it still finds its place.
 fn timeline(ds: &[ObservedDetection], members: &[usize]) -> Vec<TechniqueUse> {
-    let mut by_id: FxHashMap<String, (Option<DateTime<Utc>>, usize)> = FxHashMap::default();
+    struct Seen {
+        first: Option<DateTime<Utc>>,
+        n: usize,
+        /// Rule tactic tags, for a technique unknown to the table.
+        tags: Vec<String>,
+    }
+    let mut by_id: FxHashMap<String, Seen> = FxHashMap::default();
     for &i in members {
         let t = ds[i].detection.timestamp;
         let mut here = FxHashSet::default();
@@ -208,27 +217,37 @@ fn timeline(ds: &[ObservedDetection], members: &[usize]) -> Vec<TechniqueUse> {
             if id.is_empty() || !here.insert(id.clone()) {
                 continue;
             }
-            let slot = by_id.entry(id).or_insert((t, 0));
-            slot.0 = earlier(slot.0, t);
-            slot.1 += 1;
+            let known = attack::technique(&id).is_some();
+            let slot = by_id.entry(id).or_insert(Seen {
+                first: t,
+                n: 0,
+                tags: Vec::new(),
+            });
+            slot.first = earlier(slot.first, t);
+            slot.n += 1;
+            if !known {
+                slot.tags
+                    .extend(ds[i].tactics.iter().map(|t| attack::normalise_tactic(t)));
+            }
         }
     }
     let mut out: Vec<(usize, TechniqueUse)> = by_id
         .into_iter()
-        .map(|(id, (first_seen, n))| {
+        .map(|(id, seen)| {
             let info = attack::technique(&id);
-            let tactics: Vec<String> = info
-                .map(|t| t.tactic_names().map(str::to_string).collect())
-                .unwrap_or_default();
-            let order = info
-                .and_then(|t| t.tactics.first())
-                .map_or(usize::MAX, |&o| o as usize);
+            let tactics: Vec<String> = match info {
+                Some(t) => t.tactic_names().map(str::to_string).collect(),
+                None => sorted_tactics(seen.tags),
+            };
+            let order = tactics
+                .first()
+                .map_or(usize::MAX, |t| attack::tactic_order(t));
             let u = TechniqueUse {
                 name: info.map(|t| t.name.to_string()),
                 id,
                 tactics,
-                first_seen,
-                detections: n,
+                first_seen: seen.first,
+                detections: seen.n,
             };
             (order, u)
         })
@@ -241,6 +260,18 @@ fn timeline(ds: &[ObservedDetection], members: &[usize]) -> Vec<TechniqueUse> {
             .then_with(|| a.id.cmp(&b.id))
     });
     out.into_iter().map(|(_, u)| u).collect()
+}
+
+/// Tactic names deduplicated, in kill-chain order (unknown ones last, by name).
+fn sorted_tactics(mut v: Vec<String>) -> Vec<String> {
+    v.retain(|t| !t.is_empty());
+    v.sort_by(|a, b| {
+        attack::tactic_order(a)
+            .cmp(&attack::tactic_order(b))
+            .then_with(|| a.cmp(b))
+    });
+    v.dedup();
+    v
 }
 
 /// Earlier of two optional times, a dated one winning over an undated one.
@@ -267,12 +298,5 @@ fn incident_tactics(ds: &[ObservedDetection], members: &[usize]) -> Vec<String> 
             set.extend(d.tactics.iter().map(|t| attack::normalise_tactic(t)));
         }
     }
-    set.remove("");
-    let mut v: Vec<String> = set.into_iter().collect();
-    v.sort_by(|a, b| {
-        attack::tactic_order(a)
-            .cmp(&attack::tactic_order(b))
-            .then_with(|| a.cmp(b))
-    });
-    v
+    sorted_tactics(set.into_iter().collect())
 }

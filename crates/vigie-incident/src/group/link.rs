@@ -256,7 +256,7 @@ fn guard(
         let mut lo = 0;
         for hi in 0..k {
             add(list[hi], &mut count, &mut distinct, true);
-            while gap(ts, list[lo], list[hi]).is_some_and(|g| g > opts.window) {
+            while lo < hi && gap(ts, list[lo], list[hi]).is_some_and(|g| g > opts.window) {
                 add(list[lo], &mut count, &mut distinct, false);
                 lo += 1;
             }

@@ -479,6 +479,27 @@ fn on_host_activity_marks_the_host_compromised() {
         &GroupOptions::default(),
     );
     assert_eq!(compromised(&out), [Vec::<(String, Vec<String>)>::new()]);
+    // A PsExec service on the target: its service execution (T1569.002) counts, its
+    // remote-service technique does not need a stolen account for that.
+    let bare: E = (EntityKind::Account, Role::Target, "admin", None, true);
+    let (_, out) = run(
+        vec![d("psexec", 1, at(0), &[host("b"), bare]).tech(
+            &["T1021.002", "T1569.002"],
+            &["lateral-movement", "execution"],
+        )],
+        &m,
+        &g,
+        &GroupOptions::default(),
+    );
+    assert_eq!(compromised(&out), [vec![pair("b", &["execution"])]]);
+    // A rule's execution tag counts alongside a technique the table files elsewhere.
+    let (_, out) = run(
+        vec![d("rundll", 1, at(0), &[host("a")]).tech(&["T1218.011"], &["execution"])],
+        &m,
+        &g,
+        &GroupOptions::default(),
+    );
+    assert_eq!(compromised(&out), [vec![pair("a", &["execution"])]]);
     // Tactic tags count when the rule names no technique.
     let (_, out) = run(
         vec![d("x", 1, at(0), &[host("a")]).tech(&[], &["persistence"])],
@@ -694,6 +715,7 @@ fn timeline_severity_tactics_and_times() {
             d("odd", 4, at(30), &[host("a")])
                 .tech(&["T9999"], &["made-up"])
                 .level(Level::Low),
+            d("impair", 5, at(40), &[host("a")]).tech(&["T1685"], &["defense-impairment"]),
         ],
         &m,
         &AttackGraph::default(),
@@ -701,18 +723,30 @@ fn timeline_severity_tactics_and_times() {
     );
     let inc = &out.incidents[0];
     assert_eq!(inc.severity, Level::High);
-    assert_eq!((inc.first_seen, inc.last_seen), (at(0), at(30)));
+    assert_eq!((inc.first_seen, inc.last_seen), (at(0), at(40)));
     let ids: Vec<&str> = inc.techniques.iter().map(|t| t.id.as_str()).collect();
     // Execution before credential access in the kill chain, though seen later.
-    assert_eq!(ids, ["T1059", "T1059.001", "T1003.001", "T9999"]);
+    // T1685 (ATT&CK v19, unknown to the table) takes its rule's v19 tactic, ordered at
+    // defense evasion's place.
+    assert_eq!(ids, ["T1059", "T1059.001", "T1685", "T1003.001", "T9999"]);
     let ps = &inc.techniques[1];
     assert_eq!(ps.name.as_deref(), Some("PowerShell"));
     assert_eq!(
         (ps.detections, ps.first_seen, ps.tactics.clone()),
         (2, at(10), vec!["execution".to_string()])
     );
-    assert_eq!(inc.techniques[3].name, None);
-    assert_eq!(inc.tactics, ["execution", "credential-access", "made-up"]);
+    assert_eq!(inc.techniques[2].name, None);
+    assert_eq!(inc.techniques[2].tactics, ["defense-impairment"]);
+    assert_eq!(inc.techniques[4].tactics, ["made-up"]);
+    assert_eq!(
+        inc.tactics,
+        [
+            "execution",
+            "defense-impairment",
+            "credential-access",
+            "made-up"
+        ]
+    );
 }
 
 #[test]
@@ -989,7 +1023,7 @@ fn group_scale() {
                 .build()
             })
             .collect();
-        let start = std::time::Instant::now();
+        let (start, cpu0) = (std::time::Instant::now(), thread_cpu_ns());
         let out = group(
             &obs,
             &m,
@@ -1000,12 +1034,78 @@ fn group_scale() {
             },
         );
         println!(
-            "{n} detections: {:?}, {} incidents, {} guarded, {} entity links, {} edge links",
+            "{n} detections: {:?} wall, {} ms on CPU, {} incidents, {} guarded, {} entity links, {} edge links",
             start.elapsed(),
+            thread_cpu_ns().saturating_sub(cpu0) / 1_000_000,
             out.incidents.len(),
             out.guarded.len(),
             out.stats.entity_links,
             out.stats.attack_edge_links
         );
     }
+}
+
+#[test]
+fn odd_input_is_grouped_not_refused() {
+    let m = model(&["a"]);
+    // A negative window (not from parse_window) links nothing and does not panic.
+    let opts = GroupOptions {
+        window: TimeDelta::hours(-1),
+        ..GroupOptions::default()
+    };
+    let mk = || {
+        vec![
+            d("r1", 1, at(0), &[host("a")]),
+            d("r2", 2, at(0), &[host("a")]),
+            d("r3", 3, at(5), &[]),
+            d(
+                "r4",
+                4,
+                at(5),
+                &[(
+                    EntityKind::Host,
+                    Role::Host,
+                    "ghost",
+                    Some("not-in-model"),
+                    false,
+                )],
+            ),
+        ]
+    };
+    let (_, out) = run(mk(), &m, &AttackGraph::default(), &opts);
+    assert_eq!(sizes(&out), [1, 1, 1, 1]);
+    // An asset the model does not know still links and is listed, but judged nothing.
+    let (_, out) = run(mk(), &m, &AttackGraph::default(), &GroupOptions::default());
+    assert_eq!(sizes(&out), [2, 1, 1]);
+    assert_eq!(out.incidents[2].assets, ["not-in-model"]);
+    // An attack graph whose edges point outside the model is ignored.
+    let mut g = graph(&m, &[(0, 7, "T1021"), (9, 0, "T1021"), (0, 0, "T1021")]);
+    g.ttcs.clear();
+    let (_, out2) = run(mk(), &m, &g, &GroupOptions::default());
+    assert_eq!(sizes(&out2), sizes(&out));
+    // A correlation counts from its first event.
+    let mut c = d("corr", 0, at(60), &[host("a")]).build();
+    c.detection.correlation = Some(vigie_hunt::CorrelationInfo {
+        first: t0(),
+        last: t0() + TimeDelta::minutes(60),
+        group: Vec::new(),
+        value: 3.0,
+        events: Vec::new(),
+    });
+    let out = group(&[c], &m, &AttackGraph::default(), &GroupOptions::default());
+    assert_eq!(
+        (out.incidents[0].first_seen, out.incidents[0].last_seen),
+        (at(0), at(60))
+    );
+    let empty = group(&[], &m, &AttackGraph::default(), &GroupOptions::default());
+    assert!(empty.incidents.is_empty() && empty.guarded.is_empty());
+}
+
+/// This thread's CPU time in ns (Linux `schedstat`; 0 elsewhere): wall time on a shared
+/// machine says little.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
