@@ -199,9 +199,10 @@ pub struct Crossed {
     pub users: u64,
     /// Those users' share of the user base.
     pub share: Option<f64>,
-    /// The row's duration (or the longest outage without one).
-    pub hours: f64,
-    pub user_hours: f64,
+    /// The row's duration (None: the row sets none).
+    pub hours: Option<f64>,
+    /// The user-hours lost, when the row sets a user-hours figure.
+    pub user_hours: Option<f64>,
 }
 
 /// Suspected unlawful or malicious act.
@@ -426,8 +427,8 @@ pub fn check(f: &Figures, t: &Thresholds) -> ThresholdCheck {
                 label: row.label.clone(),
                 users,
                 share: share.map(tidy),
-                hours: row.hours.unwrap_or(f.duration_hours),
-                user_hours: f.user_hours,
+                hours: row.hours,
+                user_hours: row.user_hours.map(|_| f.user_hours),
             })
         })
         .collect();

@@ -156,6 +156,9 @@ impl Thresholds {
             );
             return Err(p.into_error());
         };
+        // Where a missing top-level field is reported: the document's first key (the tree
+        // places a block mapping where its first value starts).
+        let top = entries.first().map_or(root.pos, |(k, _)| k.pos);
         for (k, _) in entries {
             let key = k.as_scalar().unwrap_or("");
             if !TOP_KEYS.contains(&key) {
@@ -178,7 +181,7 @@ impl Thresholds {
             }),
             None => {
                 p.push(
-                    root.pos,
+                    top,
                     "missing field `source` (where the figures come from)".into(),
                 );
                 None
@@ -197,10 +200,7 @@ impl Thresholds {
         let rows = match root.get("thresholds") {
             Some(n) => rows(n, &mut p),
             None => {
-                p.push(
-                    root.pos,
-                    "missing field `thresholds` (the list of rows)".into(),
-                );
+                p.push(top, "missing field `thresholds` (the list of rows)".into());
                 Vec::new()
             }
         };
@@ -229,6 +229,8 @@ fn rows(n: &Node, p: &mut Problems) -> Vec<Threshold> {
         return Vec::new();
     };
     let mut out: Vec<Threshold> = Vec::new();
+    // Every id read, valid row or not: a duplicate of a bad row is still a duplicate.
+    let mut seen: Vec<String> = Vec::new();
     for item in items {
         let Some(raw) = p.de::<RawRow>(item) else {
             continue;
@@ -237,8 +239,10 @@ fn rows(n: &Node, p: &mut Problems) -> Vec<Threshold> {
         let before = p.list.len();
         if raw.id.trim().is_empty() {
             p.push(at("id"), "`id` is empty".into());
-        } else if out.iter().any(|t| t.id == raw.id) {
+        } else if seen.contains(&raw.id) {
             p.push(at("id"), format!("threshold `{}` is listed twice", raw.id));
+        } else {
+            seen.push(raw.id.clone());
         }
         if raw.hours.is_none()
             && raw.share.is_none()

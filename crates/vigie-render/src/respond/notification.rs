@@ -290,19 +290,17 @@ fn thresholds_md(s: &mut String, n: &Notification) {
     }
     let _ = writeln!(s, "Crossed ({} of {}):\n", t.crossed.len(), t.rows);
     for c in &t.crossed {
-        let share = c
-            .share
-            .map(|x| format!(", {} % of the user base", num(x * 100.0)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "- **{}**: {} ({} users for {} h or more{share}; {} user-hours)",
-            md(&c.id),
-            md(&c.label),
-            c.users,
-            num(c.hours),
-            num(c.user_hours)
-        );
+        let mut why = format!("{} users", c.users);
+        if let Some(h) = c.hours {
+            why.push_str(&format!(" out for {} h or more", num(h)));
+        }
+        if let Some(x) = c.share {
+            why.push_str(&format!(", {} % of the user base", num(x * 100.0)));
+        }
+        if let Some(uh) = c.user_hours {
+            why.push_str(&format!("; {} user-hours", num(uh)));
+        }
+        let _ = writeln!(s, "- **{}**: {} ({why})", md(&c.id), md(&c.label));
     }
     let _ = writeln!(s);
 }

@@ -103,8 +103,10 @@ pub struct Crossed {
     pub label: String,
     pub users: u64,
     pub share: Option<f64>,
-    pub hours: f64,
-    pub user_hours: f64,
+    /// The row's duration; null when the row sets none.
+    pub hours: Option<f64>,
+    /// User-hours lost; null unless the row sets a user-hours figure.
+    pub user_hours: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,8 +258,8 @@ impl From<&n::ThresholdCheck> for ThresholdCheck {
                     label: c.label.clone(),
                     users: c.users,
                     share: c.share.map(q),
-                    hours: q(c.hours),
-                    user_hours: q(c.user_hours),
+                    hours: c.hours.map(q),
+                    user_hours: c.user_hours.map(q),
                 })
                 .collect(),
         }
