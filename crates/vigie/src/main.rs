@@ -47,6 +47,8 @@ enum Command {
     /// Respond: logs to incidents on the model, each with its decision (reach, plan,
     /// restoration, notification draft).
     Respond(cmd::respond::Args),
+    /// Demo: the built-in July 2025 story, responded to and told, with its HTML report.
+    Demo(cmd::demo::Args),
 }
 
 /// `vigie ... | head`: when the reader goes away, end quietly as Unix tools do, instead
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Contain(a) => cmd::contain::run(a),
         Command::Restore(a) => cmd::restore::run(a),
         Command::Respond(a) => cmd::respond::run(a),
+        Command::Demo(a) => cmd::demo::run(a),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 
 pub mod assess;
 pub mod contain;
+pub mod demo;
 pub mod hunt;
 pub mod model;
 pub mod respond;

@@ -179,14 +179,24 @@ struct Model {
     identities: vigie_model::identity::IdentityIndex,
 }
 
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+/// One respond run computed: the wire document, the graph the HTML report draws, and
+/// how many input files were read (none: the run is meaningless, exit 1).
+pub struct Outcome {
+    pub wire: RespondReport,
+    pub graph: vigie_response::Graph,
+    pub files_read: u64,
+}
+
+/// Hunts, groups, decides and notifies as `vigie respond` does, writing nothing (`vigie
+/// demo` tells the same run as a story).
+pub fn compute(a: &Args) -> anyhow::Result<Outcome> {
     let window = parse_window(&a.window)?;
-    let aware = aware_at(&a)?;
+    let aware = aware_at(a)?;
     anyhow::ensure!(
         a.max_assets_per_entity > 0,
         "--max-assets-per-entity must be at least 1"
     );
-    let m = load_model(&a)?;
+    let m = load_model(a)?;
     let mapping = match &a.entity_mapping {
         Some(p) => vigie_incident::EntityMapping::load(p)?,
         None => vigie_incident::EntityMapping::default(),
@@ -194,7 +204,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let t = Instant::now();
     let (rules, report) = load_rules(a.rules.clone())?;
     let rules_load_s = t.elapsed().as_secs_f64();
-    let (mut summary, detections) = hunt(&a, &rules, &report, mapping.capture())?;
+    let (mut summary, detections) = hunt(a, &rules, &report, mapping.capture())?;
     summary.rules_load_s = rules_load_s;
 
     let t = Instant::now();
@@ -224,7 +234,20 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         respond: &r,
         hunt: &summary,
     });
-    write_report(&a, &wire, &m.graph)?;
+    Ok(Outcome {
+        wire,
+        graph: m.graph,
+        files_read: summary.files.read,
+    })
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let Outcome {
+        wire,
+        graph,
+        files_read,
+    } = compute(&a)?;
+    write_report(&a, &wire, &graph)?;
     if let Some(p) = &a.notification {
         write_notifications(p, &wire)?;
     }
@@ -233,7 +256,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         vigie_render::respond::text::summary(&mut s, &wire.summary, &wire.unresolved);
         eprint!("{s}");
     }
-    if summary.files.read == 0 {
+    if files_read == 0 {
         eprintln!("error: no input could be read");
         return Ok(ExitCode::from(1));
     }
