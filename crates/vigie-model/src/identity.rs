@@ -371,7 +371,8 @@ pub fn account(domain: Option<&str>, user: &str) -> Option<Identifier> {
         return host(user);
     }
     let domain = match domain.map(str::trim) {
-        None | Some("" | "-") => None,
+        // `.\user` is Windows' "this machine": a local account, no domain.
+        None | Some("" | "-" | ".") => None,
         Some(d) if bad(d) => return None,
         Some(d) => {
             let first = d.split('.').next().unwrap_or(d);
