@@ -345,3 +345,11 @@ fn html_report_is_one_self_contained_page_with_every_incident() {
         assert!(html.contains(id), "{id} not on the page");
     }
 }
+
+#[test]
+fn a_missing_log_path_is_an_error_naming_it() {
+    let o = vigie(&["respond", "/no/such/logs.evtx"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("/no/such/logs.evtx"), "{err}");
+}

@@ -1,0 +1,3 @@
+//! The integration tests of vigie-wire, one module per topic, built as one binary.
+
+mod respond;
