@@ -161,9 +161,10 @@ pub enum IdentifierError {
 
 /// Parses one identifier as written in a model. The form decides the kind, in this order:
 /// `user:NAME` is a bare account; `\` or `@` make an account (`HOST$` after the
-/// separator is the host); a SID starts with `S-1-` (or is `S-`, digits and dashes); brackets, a colon, a slash or a
-/// dotted string of digits make an address or CIDR (malformed if it does not parse, not a
-/// hostname); anything else is a hostname, `HOST$` included.
+/// separator is the host); a SID starts with `S-1-` (or is `S-`, digits and dashes);
+/// brackets, a colon, a slash or a dotted string of digits make an address or CIDR
+/// (malformed if it does not parse, not a hostname); anything else is a hostname, `HOST$`
+/// included.
 pub fn parse_identifier(text: &str) -> Result<Identifier, IdentifierError> {
     let t = text.trim();
     if t.is_empty() {
