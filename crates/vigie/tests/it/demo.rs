@@ -104,8 +104,34 @@ fn demo_tells_the_story_and_writes_the_html_report() {
     for a in ["emp-web-1", "emp-app-1", "prov-1", "dc-1", "ws-care-07"] {
         assert!(text.contains(a), "{a} missing from:\n{text}");
     }
-    assert!(text.contains("isolate everything"), "{text}");
-    assert!(text.contains("customer-hours"), "{text}");
+    // The figures a person reads are the JSON's: the plan and isolate-everything in
+    // customer-hours, the restore's end, the notification deadlines (shown to the minute).
+    let c = r
+        .incidents
+        .iter()
+        .find_map(|i| i.contain.as_ref())
+        .expect("a decided incident");
+    let human = vigie_response::report::human;
+    let plan = c.plan.as_ref().expect("a plan");
+    for figure in [
+        format!("{} customer-hours", human(plan.customer_hours)),
+        format!(
+            "isolate everything: {} customer-hours",
+            human(c.isolate_everything.customer_hours)
+        ),
+    ] {
+        assert!(text.contains(&figure), "{figure:?} missing from:\n{text}");
+    }
+    let notification = r
+        .incidents
+        .iter()
+        .find_map(|i| i.notification.as_ref())
+        .expect("a notification draft");
+    for stage in &notification.stages {
+        let due = stage.deadline.as_deref().expect("deadlines from awareness");
+        let shown = format!("by {} {} UTC", &due[..10], &due[11..16]);
+        assert!(text.contains(&shown), "{shown:?} missing from:\n{text}");
+    }
     let html = dir.path().join("vigie-demo.html");
     assert!(text.contains("vigie-demo.html"), "{text}");
     let page = std::fs::read_to_string(&html).expect("the HTML report is written");
