@@ -37,6 +37,9 @@ pub struct DecideOptions {
     pub restore: restore_order::SearchConfig,
     /// Restoration crews (None: unbounded, as `vigie restore` without `--crews`).
     pub crews: Option<usize>,
+    /// Threads deciding incidents side by side (0: one per core). The decisions do not
+    /// depend on it, only how soon they are ready.
+    pub threads: usize,
 }
 
 impl Default for DecideOptions {
@@ -54,6 +57,7 @@ impl Default for DecideOptions {
                 ..Default::default()
             },
             crews: None,
+            threads: 0,
         }
     }
 }
@@ -73,6 +77,9 @@ pub struct DecisionTiming {
     pub assess_ms: f64,
     pub contain_ms: f64,
     pub restore_ms: f64,
+    /// The decision of an earlier incident with the same compromised set, reused (the
+    /// same input gives the same documents): nothing was computed, the times are 0.
+    pub reused: bool,
 }
 
 /// The decision on one compromised set.

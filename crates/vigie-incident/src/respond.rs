@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use vigie_model::Model;
 use vigie_response::Graph;
 
-use crate::decide::{decide_incident, DecideError, DecideOptions, Decision};
+use crate::decide::{DecideError, DecideOptions, Decision};
 use crate::group::{GroupOptions, GroupStats, GuardedEntity};
 use crate::notify::{DecisionReports, NotificationInput, Thresholds};
 use crate::{EntityKind, Incident, ObservedDetection};
@@ -112,30 +112,106 @@ pub struct Respond {
     pub timing: RespondTiming,
 }
 
-/// Decides every incident (sequentially: decisions are cheap next to the hunt, and one
-/// thread keeps their order and figures independent of the machine), then sorts them
-/// by first time seen, then id.
+/// Decides every incident and returns them by first time seen, then id. Each distinct
+/// compromised set is decided once (the same input gives the same documents: incidents
+/// with the same set share them, the later ones marked `reused` in their timing), the
+/// sets side by side on `opts.threads` threads; what comes out depends on neither.
 pub fn decide_all(
     g: &Graph,
     incidents: Vec<Incident>,
     opts: &DecideOptions,
 ) -> Result<Vec<Decided>, DecideError> {
-    let mut out = Vec::with_capacity(incidents.len());
-    for incident in incidents {
-        let decision = decide_incident(g, &incident, opts)?;
-        tracing::debug!(
-            id = %incident.id,
-            compromised = incident.compromised.len(),
-            "incident decided"
-        );
-        out.push(Decided {
+    let mut out: Vec<Decided> = incidents
+        .into_iter()
+        .map(|incident| Decided {
             incident,
-            decision,
+            decision: None,
             notification: None,
-        });
-    }
+        })
+        .collect();
     sort_incidents(&mut out);
+    let mut sets: Vec<Vec<String>> = Vec::new();
+    let mut index: rustc_hash::FxHashMap<Vec<String>, usize> = Default::default();
+    let set_of: Vec<Option<usize>> = out
+        .iter()
+        .map(|d| {
+            let set: Vec<String> = d
+                .incident
+                .compromised
+                .iter()
+                .map(|c| c.asset.clone())
+                .collect();
+            if set.is_empty() {
+                return None;
+            }
+            Some(*index.entry(set.clone()).or_insert_with(|| {
+                sets.push(set);
+                sets.len() - 1
+            }))
+        })
+        .collect();
+    let decided = par_map(sets.len(), opts.threads, |k| {
+        crate::decide::decide(g, &sets[k], opts)
+    });
+    let mut decisions: Vec<Decision> = Vec::with_capacity(decided.len());
+    for d in decided {
+        decisions.push(d?);
+    }
+    let mut used = vec![false; decisions.len()];
+    for (d, k) in out.iter_mut().zip(set_of) {
+        let Some(k) = k else { continue };
+        let mut decision = decisions[k].clone();
+        if used[k] {
+            decision.timing = crate::decide::DecisionTiming {
+                reused: true,
+                ..Default::default()
+            };
+        }
+        used[k] = true;
+        tracing::debug!(id = %d.incident.id, reused = decision.timing.reused, "incident decided");
+        d.decision = Some(decision);
+    }
     Ok(out)
+}
+
+/// `f(0..n)` on up to `threads` threads (0: one per core), results in index order.
+fn par_map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |t| t.get()),
+        t => t,
+    }
+    .min(n);
+    if threads <= 1 {
+        return (0..n).map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let work = || {
+            let mut mine = Vec::new();
+            loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if k >= n {
+                    return mine;
+                }
+                mine.push((k, f(k)));
+            }
+        };
+        let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+        for h in handles {
+            // A worker that panicked leaves its slots empty: they are computed below.
+            if let Ok(done) = h.join() {
+                for (k, t) in done {
+                    slots[k] = Some(t);
+                }
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(k, t)| t.unwrap_or_else(|| f(k)))
+        .collect()
 }
 
 /// Incidents by first time seen (untimed last), then id.

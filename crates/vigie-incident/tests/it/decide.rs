@@ -98,3 +98,82 @@ fn unknown_asset_is_an_error_naming_it() {
     let e = decide(&g, &ids(&["no-such-host"]), &DecideOptions::default()).expect_err("unknown id");
     assert!(e.to_string().contains("no-such-host"), "{e}");
 }
+
+fn incident(id: &str, minute: i64, compromised: &[&str]) -> vigie_incident::Incident {
+    let t = chrono::DateTime::from_timestamp(1_753_000_000 + minute * 60, 0);
+    vigie_incident::Incident {
+        id: id.to_string(),
+        first_seen: t,
+        last_seen: t,
+        severity: vigie_sigma::Level::High,
+        risk: 50.0,
+        risk_factors: Default::default(),
+        assets: ids(compromised),
+        accounts: Vec::new(),
+        ips: Vec::new(),
+        techniques: Vec::new(),
+        tactics: Vec::new(),
+        detections: Vec::new(),
+        compromised: compromised
+            .iter()
+            .map(|a| vigie_incident::Compromise {
+                asset: a.to_string(),
+                evidence: Vec::new(),
+            })
+            .collect(),
+        unresolved: Vec::new(),
+    }
+}
+
+/// What a decision says, without its times.
+fn documents(d: &vigie_incident::respond::Decided) -> Option<String> {
+    d.decision.as_ref().map(|x| {
+        let contain = x.contain.as_ref().map(|c| {
+            (
+                c.plan.as_ref().map(|p| p.raw.clone()),
+                c.isolate_everything.customer_hours,
+            )
+        });
+        let restore = x
+            .restore
+            .as_ref()
+            .map(|r| (r.down.clone(), r.order.clone(), r.customer_hours));
+        format!("{:?} {contain:?} {restore:?}", x.assess.reachable)
+    })
+}
+
+#[test]
+fn one_decision_per_compromised_set_in_incident_order_whatever_the_threads() {
+    use vigie_incident::respond::decide_all;
+    let g = demo_graph();
+    let incidents = || {
+        vec![
+            incident("inc-c", 30, &["emp-web-1"]),
+            incident("inc-a", 10, &["emp-web-1"]),
+            incident("inc-b", 20, &["vpn-2"]),
+            incident("inc-d", 40, &[]),
+        ]
+    };
+    let run = |threads| {
+        let opts = DecideOptions {
+            threads,
+            ..Default::default()
+        };
+        decide_all(&g, incidents(), &opts).expect("decides")
+    };
+    let one = run(1);
+    let two = run(2);
+    let order: Vec<&str> = one.iter().map(|d| d.incident.id.as_str()).collect();
+    assert_eq!(order, ["inc-a", "inc-b", "inc-c", "inc-d"], "by first seen");
+    let docs: Vec<Option<String>> = one.iter().map(documents).collect();
+    assert_eq!(docs, two.iter().map(documents).collect::<Vec<_>>());
+    // inc-c has inc-a's set: the same documents, marked reused; inc-d has nothing.
+    assert_eq!(docs[0], docs[2]);
+    assert_ne!(docs[0], docs[1]);
+    assert!(docs[3].is_none());
+    let reused: Vec<Option<bool>> = one
+        .iter()
+        .map(|d| d.decision.as_ref().map(|x| x.timing.reused))
+        .collect();
+    assert_eq!(reused, [Some(false), Some(false), Some(true), None]);
+}

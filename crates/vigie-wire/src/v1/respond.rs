@@ -192,6 +192,10 @@ pub struct IncidentTiming {
     pub assess_ms: f64,
     pub contain_ms: f64,
     pub restore_ms: f64,
+    /// The decision of an earlier incident with the same compromised set was reused
+    /// (times 0).
+    #[serde(default)]
+    pub reused: bool,
 }
 
 /// What [`RespondReport::from_engine`] is built from.
@@ -282,6 +286,7 @@ fn summary(
                     assess_ms: r_ms(t.assess_ms),
                     contain_ms: r_ms(t.contain_ms),
                     restore_ms: r_ms(t.restore_ms),
+                    reused: t.reused,
                 })
             })
             .collect(),

@@ -222,8 +222,11 @@ pub fn compute(a: &Args) -> anyhow::Result<Outcome> {
             max_assets_per_entity: a.max_assets_per_entity,
             ..Default::default()
         },
+        decide: vigie_incident::decide::DecideOptions {
+            threads: a.threads,
+            ..Default::default()
+        },
         aware_at: aware,
-        ..Default::default()
     };
     let r =
         vigie_incident::respond::respond(&cx, &rules, &mapping, &m.identities, detections, &ropts)?;
