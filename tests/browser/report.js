@@ -7,8 +7,10 @@
 // For each page: console errors and warnings, uncaught page errors, every request other
 // than the page itself (the report must fetch nothing), the number of <script> elements,
 // whether a planted `window.__vigie_pwned` was set, the page's text, and per incident
-// section the counts of graph nodes, graph edges, segment bars and Gantt bars, and the
-// plan's customer-hours as printed. A full-page screenshot is written where asked.
+// section the counts of graph nodes, graph edges, segment bars and Gantt bars, the
+// plan's customer-hours as printed, the notification's deadline cards (kind, RFC 3339
+// deadline, label, date as shown) and its items left to complete. A full-page
+// screenshot is written where asked.
 'use strict';
 
 const path = require('path');
@@ -62,6 +64,16 @@ async function check(browser, arg) {
         planCustomerHours: (s.querySelector('[data-plan-customer-hours]') || {}).textContent || null,
         planCustomerHoursValue: ((s.querySelector('[data-plan-customer-hours]') || { dataset: {} }).dataset.value) || null,
         noDecision: n(s, '[data-no-decision]') > 0,
+        // The notification's deadline cards, in order. textContent, not innerText: the
+        // label is upper-cased by CSS and the test compares the words.
+        deadlineCards: [...s.querySelectorAll('[data-notification] [data-deadline-kind]')].map((li) => ({
+          kind: li.dataset.deadlineKind,
+          deadline: li.dataset.deadline === undefined ? null : li.dataset.deadline,
+          label: (li.querySelector('.dl') || {}).textContent || null,
+          date: (li.querySelector('.dd') || {}).textContent || null,
+          datetime: (li.querySelector('.dd time') || { dateTime: null }).dateTime || null,
+        })),
+        toComplete: n(s, '[data-notification] [data-item][data-to-complete="true"]'),
         text: s.innerText,
       })),
     };

@@ -9,8 +9,9 @@
 //!
 //! The page: an overview (counts, the index of incidents, the unresolved entities), then
 //! per incident its facts and evidence, the decision in figures (the plan's customer-hours
-//! next to isolate-everything, its actions, the crown jewels at risk), the notification
-//! deadlines, the kill-chain timeline, the attack graph ([`graph`], [`layout`]), the
+//! next to isolate-everything, its actions, the crown jewels at risk), the regulator
+//! notification draft (`notification`: deadlines, figures, thresholds, flags, the
+//! content of each stage), the kill-chain timeline, the attack graph ([`graph`], [`layout`]), the
 //! customer-hours per segment and the restore timeline ([`charts`]), and the detections.
 //!
 //! Bounded whatever the input's size ([`Options`]): detailed sections for the first
@@ -23,12 +24,15 @@
 //! `[data-edge]`, `svg.segments-chart [data-bar=plan|isolate][data-segment]`,
 //! `svg.gantt [data-gantt-bar=asset]`, `[data-gantt-service]`, `[data-gantt-segment]`,
 //! `[data-plan-customer-hours]` and `[data-isolate-customer-hours]` (with `data-value`,
-//! the JSON's number).
+//! the JSON's number), and in `[data-notification]` one `[data-deadline-kind]` card per
+//! deadline (`data-deadline`), `[data-stage]`, `[data-item]` (`data-to-complete`),
+//! `[data-threshold]` and `[data-flag]`.
 
 pub mod charts;
 pub mod esc;
 pub mod graph;
 pub mod layout;
+mod notification;
 mod sections;
 mod style;
 
@@ -148,17 +152,7 @@ fn incident(s: &mut String, k: usize, inc: &Incident, g: Result<&Graph, &str>, o
     sections::jewels(s, inc);
     if let Some(n) = &inc.notification {
         s.push_str("<h3>Regulator notification</h3>");
-        // The section reads the draft as its JSON document (what the wire writes).
-        match serde_json::to_value(n) {
-            Ok(v) => sections::notification(s, &v),
-            Err(e) => {
-                let _ = write!(
-                    s,
-                    "<p class=\"empty\">notification not shown: {}</p>",
-                    esc(&e.to_string())
-                );
-            }
-        }
+        notification::section(s, n);
     }
     s.push_str("<h3>Kill chain</h3>");
     sections::kill_chain(s, inc);

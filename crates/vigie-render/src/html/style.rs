@@ -106,15 +106,51 @@ svg text{font-family:"Segoe UI","Helvetica Neue",Arial,"Liberation Sans","DejaVu
 .fields .fk{color:var(--accent)}
 .src{font-size:11.5px;color:var(--muted)}
 details summary{cursor:pointer;font-weight:600;color:var(--muted);margin:4px 0}
-.deadlines{list-style:none;display:flex;gap:10px;flex-wrap:wrap;padding:0;margin:6px 0}
-.deadlines li{border:1px solid #f0c27b;background:var(--amber-bg);border-radius:8px;padding:8px 14px;min-width:210px}
+.notif h4{margin:16px 0 8px;font-size:13px;text-transform:uppercase;letter-spacing:.5px;color:#0f1b2d}
+.notif h4 .muted{text-transform:none;letter-spacing:0;font-weight:400;margin-left:6px}
+.aware{margin:4px 0 10px}
+.deadlines{list-style:none;display:grid;grid-template-columns:repeat(auto-fit,minmax(230px,1fr));gap:10px;padding:0;margin:6px 0 4px}
+.deadlines li{border:1px solid #f0c27b;border-left:5px solid var(--amber);background:var(--amber-bg);border-radius:8px;padding:9px 14px}
+.deadlines li.gdpr{border-color:#c7b8ea;border-left-color:#6d28d9;background:#f4f0fd}
 .deadlines .dl{display:block;font-size:11.5px;text-transform:uppercase;letter-spacing:.5px;color:#92400e;font-weight:700}
-.deadlines .dd{font-size:15px;font-weight:600}
-table.kv{border-collapse:collapse;font-size:12.5px}
-table.kv>tbody>tr>th{text-align:left;color:var(--muted);font-weight:600;padding:2px 12px 2px 0;vertical-align:top;white-space:nowrap}
-table.kv>tbody>tr>td{padding:2px 0}
-table.jt{width:auto}
-ul.jl{margin:0;padding-left:16px}
+.deadlines li.gdpr .dl{color:#5b21b6}
+.deadlines .dd{display:block;font-size:16px;font-weight:700;margin:2px 0}
+.deadlines .ds{display:block;font-size:11.5px;color:var(--muted);line-height:1.35}
+.unknown{color:var(--red);font-style:italic}
+.ngrid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:14px;margin-top:6px}
+.nbox{border:1px solid var(--line);border-radius:8px;padding:2px 16px 10px;background:#fbfcfe}
+.nbox h4{margin-top:10px}
+.nfacts{display:grid;grid-template-columns:140px 1fr;gap:4px 12px;margin:0 0 8px}
+.nfacts dt{color:var(--muted);font-weight:600}.nfacts dd{margin:0}
+.grid-table.compact{font-size:12.5px}.grid-table.compact td,.grid-table.compact th{padding:4px 8px}
+.state{white-space:nowrap;font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.4px}
+.state.down{color:var(--red)}.state.degraded{color:#92400e}
+.flags{list-style:none;margin:0;padding:0}
+.flags>li{padding:6px 0 8px;border-bottom:1px solid var(--line)}.flags>li:last-child{border-bottom:none}
+.flags .fh{font-weight:600}
+.flags .why{margin:3px 0 0 46px;padding:0;font-size:12.5px;color:var(--muted);list-style:none;overflow-wrap:anywhere}
+.flags ul.why li{margin:1px 0}
+.yn{display:inline-block;width:36px;text-align:center;font-size:11px;font-weight:700;text-transform:uppercase;border-radius:4px;padding:1px 0;margin-right:6px}
+.yn.yes{background:var(--red-bg);color:var(--red)}.yn.no{background:var(--green-bg);color:var(--green)}
+.stages{display:flex;flex-direction:column;gap:10px}
+.stage{border:1px solid var(--line);border-radius:8px;overflow:hidden}
+.stage .sh{display:flex;flex-wrap:wrap;gap:4px 12px;align-items:baseline;background:var(--slate-bg);padding:7px 14px;border-bottom:1px solid var(--line)}
+.stage .sn{display:inline-block;width:20px;height:20px;border-radius:50%;background:#0f1b2d;color:#fff;font-size:11.5px;font-weight:700;text-align:center;line-height:20px}
+.stage .st{font-weight:700}
+.todo-count,.done-count{margin-left:auto;font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.4px;padding:1px 8px;border-radius:10px}
+.todo-count{background:var(--amber-bg);color:#92400e;border:1px solid #f0c27b}.done-count{background:var(--green-bg);color:var(--green)}
+.items{list-style:none;margin:0;padding:0}
+.items li{display:grid;grid-template-columns:minmax(200px,30%) 1fr;gap:12px;padding:6px 14px;border-bottom:1px solid var(--line);font-size:13px}
+.items li:last-child{border-bottom:none}
+.items .il{font-weight:600;display:flex;gap:8px;align-items:baseline}
+.items .iv{overflow-wrap:anywhere}
+.items li.open{background:#fffaf0}
+.filled-mark{color:var(--green);font-weight:700}
+.box{display:inline-block;flex:none;width:11px;height:11px;border:1.5px solid var(--amber);border-radius:2px;background:#fff}
+.todo{display:inline-block;font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.4px;color:#92400e;background:var(--amber-bg);border:1px dashed var(--amber);border-radius:4px;padding:0 6px;margin:0 2px}
+.items .todo{margin:0 8px 0 0}
+.hint{color:var(--muted);font-style:italic}
+@media (max-width:900px){.ngrid{grid-template-columns:1fr}}
 .path{font-size:12px;color:var(--muted)}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 footer{display:flex;flex-wrap:wrap;gap:6px 24px;color:var(--muted);font-size:11.5px;padding:8px 4px;font-family:ui-monospace,Menlo,Consolas,"Liberation Mono",monospace}
@@ -128,7 +164,8 @@ footer{display:flex;flex-wrap:wrap;gap:6px 24px;color:var(--muted);font-size:11.
  section.incident{break-before:page}
  .scroll{overflow:visible;border:none;padding:0}
  .scroll svg{max-width:100%;height:auto}
- tr,.figure,.deadlines li,.scroll{break-inside:avoid}
+ tr,.figure,.deadlines li,.scroll,.nbox,.items li{break-inside:avoid}
+ .ngrid{grid-template-columns:1fr 1fr}
  h2,h3,.legend{break-after:avoid}
  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }

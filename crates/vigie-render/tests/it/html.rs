@@ -5,7 +5,7 @@ use serde_json::Value;
 use vigie_render::html::{self, report_with, Options};
 use vigie_wire::v1::respond::RespondReport;
 
-use super::html_expect::{expect, grouped};
+use super::html_expect::{cards, expect, grouped, to_complete};
 use super::html_fixture::*;
 
 /// The page of `r` after a trip through its JSON (what a client of `respond` holds).
@@ -79,6 +79,73 @@ fn demo_graph_is_capped_with_a_note() {
     assert!(july.contains(&grouped(111_450_000.0)));
 }
 
+/// The notification block is drawn from the typed draft: one labelled card per deadline
+/// (the three NIS2 stages, then GDPR Art. 33 when flagged) with the JSON's times, every
+/// threshold crossed, the flags' values, and the items to complete counted as in the JSON.
+#[test]
+fn notification_follows_the_draft() {
+    let g = demo_graph();
+    let (html, doc) = page(&demo_report(&g), &g, &Options::default());
+    let july = sections(&html)[0];
+    let inc = &doc["incidents"][0];
+    let want = cards(inc);
+    assert_eq!(want.len(), 4, "the fixture's draft flags GDPR: {want:?}");
+    assert_eq!(occurrences(july, "data-deadline-kind=\""), want.len());
+    // In order, each with its label and its date in words.
+    let mut rest = july;
+    for c in &want {
+        let attr = match &c.deadline {
+            Some(d) => format!("data-deadline-kind=\"{}\" data-deadline=\"{d}\">", c.kind),
+            None => format!("data-deadline-kind=\"{}\">", c.kind),
+        };
+        let at = rest.find(&attr).unwrap_or_else(|| panic!("no card {attr}"));
+        rest = &rest[at..];
+        let label = format!("<span class=\"dl\">{}</span>", c.label);
+        assert!(
+            rest.starts_with(&format!("{attr}{label}")),
+            "card {}",
+            c.kind
+        );
+        let d = c
+            .deadline
+            .as_deref()
+            .expect("the fixture's deadlines are known");
+        let human = vigie_render::respond::notification::human_time(d);
+        assert!(rest.contains(&format!("<time datetime=\"{d}\">{human}</time>")));
+    }
+    assert!(!july.to_ascii_lowercase().contains(">deadline</span>"));
+    assert_eq!(
+        occurrences(july, "data-to-complete=\"true\""),
+        to_complete(inc)
+    );
+    assert!(to_complete(inc) > 0);
+    for t in inc["notification"]["thresholds"]["crossed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let id = t["id"].as_str().expect("threshold id");
+        assert!(july.contains(&format!("data-threshold=\"{id}\"")), "{id}");
+    }
+    for f in ["suspected_malicious", "cross_border", "gdpr"] {
+        let v = inc["notification"][f]["value"].as_bool().expect("flag");
+        assert!(july.contains(&format!("data-flag=\"{f}\" data-value=\"{v}\"")));
+    }
+    // The old generic rendering (the JSON walked as key/value tables) is gone.
+    assert!(!july.contains("<table class=\"kv\""));
+    // An incident with a draft but no decision: three NIS2 cards, the impact to complete.
+    let other = sections(&html)[1];
+    let inc = &doc["incidents"][1];
+    assert_eq!(cards(inc).len(), 3);
+    assert_eq!(occurrences(other, "data-deadline-kind=\""), 3);
+    assert!(!other.contains("data-deadline-kind=\"gdpr\""));
+    assert!(other.contains("the impact is <span class=\"todo\">to complete</span>"));
+    assert_eq!(
+        occurrences(other, "data-to-complete=\"true\""),
+        to_complete(inc)
+    );
+}
+
 #[test]
 fn untrusted_text_is_inert() {
     let g = demo_graph();
@@ -97,6 +164,11 @@ fn untrusted_text_is_inert() {
     assert!(html.contains("&quot;&gt;&lt;img src=x onerror=&quot;window.__vigie_pwned=1&quot;&gt;"));
     // The hostile incident id lands in id/href attributes, escaped.
     assert!(html.contains("id=\"inc-&quot;&gt;&lt;img"));
+    // The draft's strings too: an unknown stage kind is named as given, escaped.
+    assert!(html.contains(
+        "<span class=\"dl\">NIS2 stage &lt;script&gt;window.__vigie_pwned=1&lt;/script&gt;</span>"
+    ));
+    assert!(html.contains("data-deadline=\"&quot;&gt;&lt;img src=x"));
     // Nothing may load either: the policy forbids every fetch and every script.
     assert!(html.contains("content=\"default-src 'none'; style-src 'unsafe-inline'"));
 }

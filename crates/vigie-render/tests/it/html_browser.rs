@@ -2,9 +2,11 @@
 //! (`tests/browser/report.js`; it never downloads a browser). Checks that the page loads
 //! with no console error, no page error and no request besides itself, that no script
 //! ran or exists (hostile text included), that the graph's nodes, the segments' bars and
-//! the Gantt bars are as many as the JSON says, and that the incident ids and the plan's
-//! customer-hours are on the page. Keeps the demo page and its full-page screenshot at
-//! `target/html-report.html` and `target/html-report.png`.
+//! the Gantt bars are as many as the JSON says, that the incident ids and the plan's
+//! customer-hours are on the page, and that the notification's deadline cards are the
+//! JSON's (same kinds, deadlines and dates, each with its proper label, none generic).
+//! Keeps the demo page and its full-page screenshot at `target/html-report.html` and
+//! `target/html-report.png`.
 //!
 //! Fails, saying what to install, when node, Chromium or the npm module is missing: CI
 //! (`.ci/run`) installs them; a skipped browser test would be a test that cannot fail.
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use vigie_render::html::{report_with, Options};
 
-use super::html_expect::{expect, grouped};
+use super::html_expect::{cards, expect, grouped, to_complete};
 use super::html_fixture::*;
 
 const TIMEOUT: Duration = Duration::from_secs(180);
@@ -186,6 +188,35 @@ fn report_in_headless_chromium() {
             _ => assert_eq!(s["planCustomerHours"], Value::Null),
         }
     }
+    for (k, s) in got.iter().enumerate() {
+        let inc = &doc["incidents"][k];
+        let want = cards(inc);
+        let shown = s["deadlineCards"].as_array().expect("deadline cards");
+        assert_eq!(shown.len(), want.len(), "deadline cards of incident {k}");
+        for (c, w) in shown.iter().zip(&want) {
+            assert_eq!(c["kind"], w.kind.as_str());
+            assert_eq!(c["deadline"].as_str(), w.deadline.as_deref(), "{}", w.kind);
+            assert_eq!(c["label"], w.label.as_str());
+            let label = c["label"]
+                .as_str()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase();
+            assert!(!label.is_empty() && label != "deadline", "generic card {c}");
+            if let Some(d) = &w.deadline {
+                assert_eq!(c["datetime"], d.as_str());
+                let human = vigie_render::respond::notification::human_time(d);
+                assert_eq!(c["date"], human.as_str());
+            }
+        }
+        assert_eq!(
+            s["toComplete"],
+            to_complete(inc),
+            "items to complete of {k}"
+        );
+    }
+    // The July draft flags GDPR: its Art. 33 card is there, after the three NIS2 ones.
+    assert_eq!(got[0]["deadlineCards"][3]["kind"], "gdpr");
     // The July incident is the one with a decision: 40 assets drawn, cut edges shown.
     assert_eq!(got[0]["graphNodes"], 40);
     assert!(got[0]["cutEdges"].as_u64().unwrap_or(0) >= 1);

@@ -125,3 +125,58 @@ pub fn expect(doc: &Value, max_incidents: usize, cap: usize) -> Vec<Expect> {
         })
         .collect()
 }
+
+/// One deadline card the notification block must show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    /// `early_warning`, `incident_notification`, `final_report` or `gdpr`.
+    pub kind: String,
+    /// The card's title: never a generic "Deadline".
+    pub label: String,
+    /// RFC 3339, as in the JSON; `None` when unknown.
+    pub deadline: Option<String>,
+}
+
+/// The deadline cards of an incident's `notification`: one per NIS2 stage in order, then
+/// GDPR Art. 33 when `gdpr.value` is true. Empty when the incident has no draft.
+pub fn cards(incident: &Value) -> Vec<Card> {
+    let n = &incident["notification"];
+    let mut out: Vec<Card> = n["stages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|st| {
+            let kind = st["stage"].as_str().unwrap_or_default().to_string();
+            let label = match kind.as_str() {
+                "early_warning" => "NIS2 early warning".to_string(),
+                "incident_notification" => "NIS2 incident notification".to_string(),
+                "final_report" => "NIS2 final report".to_string(),
+                other => format!("NIS2 stage {other}"),
+            };
+            Card {
+                kind,
+                label,
+                deadline: st["deadline"].as_str().map(str::to_string),
+            }
+        })
+        .collect();
+    if n["gdpr"]["value"] == Value::Bool(true) {
+        out.push(Card {
+            kind: "gdpr".to_string(),
+            label: "GDPR Art. 33 · supervisory authority".to_string(),
+            deadline: n["gdpr"]["deadline"].as_str().map(str::to_string),
+        });
+    }
+    out
+}
+
+/// Items of the draft left to complete, over all its stages.
+pub fn to_complete(incident: &Value) -> usize {
+    incident["notification"]["stages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|st| st["items"].as_array().into_iter().flatten())
+        .filter(|i| i["to_complete"] == Value::Bool(true))
+        .count()
+}

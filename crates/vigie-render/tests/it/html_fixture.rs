@@ -2,11 +2,15 @@
 //! fills one: the demo operator, the July story's compromised set (the EMP web front and
 //! its service account), and the decisions of the real engines (assess, contain, restore
 //! on the plan's actions plus the compromised assets), converted with the wire's own
-//! `From` impls. Only the detections, the kill-chain timeline and the notification are
-//! written by hand, shaped like what `hunt --format jsonl` prints.
+//! `From` impls. Only the detections and the kill-chain timeline are written by hand,
+//! shaped like what `hunt --format jsonl` prints; the notification drafts come from the
+//! notification engine (the July one from the incident's reach and restore timeline).
 
 use serde_json::{json, Value};
-use vigie_incident::notify::{notify, DetectionFacts, NotificationInput, Outage, Thresholds};
+use vigie_incident::notify::{
+    notify, DetectionFacts, FiguresSource, NotificationInput, Outage, SegmentOutage, ServiceOutage,
+    Thresholds,
+};
 use vigie_response::contain::{contain, Action, ContainRequest};
 use vigie_response::graph::{Graph, Target};
 use vigie_wire::v1::notification::Notification;
@@ -197,9 +201,10 @@ fn evidence(asset: &str, items: &[(usize, &str)], dets: &[Detection]) -> Comprom
     }
 }
 
-/// A notification draft drawn up by the notification engine on the demo (its exact fields are
-/// another part's; the report renders whatever object it gets).
-fn notification() -> Notification {
+/// A notification draft drawn up by the notification engine on the demo, from the
+/// incident's assess and restore reports as `respond` does (reach for GDPR, the restore
+/// timeline for the figures), so the page shows every part of it.
+fn notification(a: &AssessReport, r: &RestoreReport) -> Notification {
     let model = vigie_model::demo();
     let t = |s: &str| {
         chrono::DateTime::parse_from_rfc3339(s)
@@ -225,6 +230,46 @@ fn notification() -> Notification {
         accounts: Vec::new(),
         ips: Vec::new(),
         compromised: COMPROMISED.iter().map(|s| s.to_string()).collect(),
+        reachable: a
+            .reachable
+            .iter()
+            .map(|x| (x.id.clone(), x.hours))
+            .collect(),
+        reachable_truncated: a.reachable_truncated,
+        outage: outage(r),
+        mitigation: vec!["disable svc-emp (EMP service account)".to_string()],
+        restore_hours: Some(r.total_hours),
+        aware_at: None,
+    };
+    Notification::from(&notify(&input, &Thresholds::default()))
+}
+
+/// The draft of the undecided incident: no decision, so no figures (its impact items are
+/// to complete) and no reach (no GDPR flag).
+fn undecided_notification(id: &str, at: &str) -> Notification {
+    let model = vigie_model::demo();
+    let at = chrono::DateTime::parse_from_rfc3339(at)
+        .expect("fixture time")
+        .with_timezone(&chrono::Utc);
+    let input = NotificationInput {
+        model: &model,
+        incident_id: id.to_string(),
+        severity: vigie_sigma::Level::Low,
+        risk: 12.0,
+        first_seen: Some(at),
+        last_seen: Some(at),
+        detections: vec![DetectionFacts {
+            timestamp: Some(at),
+            level: vigie_sigma::Level::Low,
+            rule_title: "Port scan from a customer-care workstation".to_string(),
+            techniques: vec!["T1046".to_string()],
+        }],
+        techniques: vec!["T1046".to_string()],
+        tactics: vec!["discovery".to_string()],
+        assets: vec!["ws-care-04".to_string()],
+        accounts: Vec::new(),
+        ips: Vec::new(),
+        compromised: Vec::new(),
         reachable: Vec::new(),
         reachable_truncated: false,
         outage: Outage::default(),
@@ -233,6 +278,35 @@ fn notification() -> Notification {
         aware_at: None,
     };
     Notification::from(&notify(&input, &Thresholds::default()))
+}
+
+/// The restore timeline's outage, as the notification engine takes it.
+fn outage(r: &RestoreReport) -> Outage {
+    Outage {
+        source: FiguresSource::Restore,
+        services: r
+            .services
+            .iter()
+            .map(|s| ServiceOutage {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                state: s.state.clone(),
+                hours: s.up_hours,
+            })
+            .collect(),
+        segments: r
+            .segments
+            .iter()
+            .map(|s| SegmentOutage {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                customers_affected: s.customers_affected,
+                hours: s.back_after_hours,
+                customer_hours: s.customer_hours,
+                customer_equivalents: s.customer_equivalents,
+            })
+            .collect(),
+    }
 }
 
 /// The July incident with its decisions.
@@ -277,10 +351,10 @@ pub fn july_incident(g: &Graph) -> Incident {
         .collect(),
         timeline: timeline(),
         detections: dets,
+        notification: Some(notification(&a, &r)),
         assess: Some(a),
         contain: Some(c),
         restore: Some(r),
-        notification: Some(notification()),
         unresolved: vec![Unresolved {
             kind: "ip".into(),
             value: "185.220.101.47".into(),
@@ -331,7 +405,10 @@ pub fn undecided_incident() -> Incident {
         assess: None,
         contain: None,
         restore: None,
-        notification: None,
+        notification: Some(undecided_notification(
+            "inc-0c51d2e9a4b37f10",
+            "2025-07-25T09:30:00Z",
+        )),
         unresolved: Vec::new(),
         decision_skipped: Vec::new(),
         indicators: Vec::new(),
@@ -394,9 +471,31 @@ pub fn hostile_report(g: &Graph) -> RespondReport {
     july.evidence[0].evidence[0].reason = format!("execution {IMG}");
     july.timeline[0].name = Some(SCRIPT.to_string());
     july.accounts.push(format!("EVIL\\{SCRIPT}"));
-    let mut n = notification();
+    let mut n = july
+        .notification
+        .clone()
+        .expect("the July incident has a draft");
     n.stages[0].stage = SCRIPT.to_string();
     n.stages[0].deadline = Some(IMG.to_string());
+    n.stages[0].items[0].value = Some(SCRIPT.to_string());
+    n.stages[1].items[0].hint = Some(IMG.to_string());
+    n.stages[1].items[0].label = SCRIPT.to_string();
+    n.operator = IMG.to_string();
+    n.aware_at_basis = SCRIPT.to_string();
+    n.thresholds.source = SCRIPT.to_string();
+    n.cross_border.countries.push(IMG.to_string());
+    n.suspected_malicious.reasons.push(SCRIPT.to_string());
+    n.figures.services[0].name = IMG.to_string();
+    n.gdpr.value = true;
+    n.gdpr.deadline = Some(SCRIPT.to_string());
+    n.gdpr
+        .assets
+        .push(vigie_wire::v1::notification::PersonalDataAsset {
+            id: SCRIPT.to_string(),
+            name: IMG.to_string(),
+            reason: SCRIPT.to_string(),
+            hours: None,
+        });
     july.notification = Some(n);
     let mut other = undecided_incident();
     other.id = format!("inc-{IMG}");
