@@ -317,6 +317,8 @@ pub fn host(text: &str) -> Option<Identifier> {
         || !t
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        // `-` (Windows' "no value") or `_._`: punctuation alone names no machine.
+        || !t.bytes().any(|b| b.is_ascii_alphanumeric())
     {
         return None;
     }
@@ -897,6 +899,15 @@ mod tests {
         for c in ["fr", "XK", "UK", "EU", "F", "FRA", "É"] {
             assert!(!is_country_code(c), "{c}");
         }
+    }
+
+    #[test]
+    fn punctuation_alone_is_no_host() {
+        for bad in ["-", "--", "_", "-.-", "$", "-$"] {
+            assert_eq!(host(bad), None, "{bad}");
+        }
+        assert!(host("a-1").is_some());
+        assert!(host("WEB-01$").is_some());
     }
 
     #[test]
