@@ -70,18 +70,22 @@ jq -r '.summary.timing
 
 echo "== 4. decisions on a ${ASSETS:-1000000}-asset model"
 "$vigie" model generate --assets "${ASSETS:-1000000}" --seed 7 --hosts "$work/hosts.txt" -o "$work/big.json" >&2
-"$vigie" respond --model "$work/big.json" --rules "$rules" --format json \
-    --output "$work/big-respond.json" "$logs" 2>/dev/null || true
-jq -r '.summary.timing.incidents
-       | map(.assess_ms + .contain_ms + .restore_ms)
-       | if length == 0 then "no incident with compromised assets on this model"
-         else "incidents decided: \(length); slowest decision \(max / 1000) s (target < 2 s); total \(add / 1000) s"
-         end' "$work/big-respond.json"
-jq -c '.summary.timing | {hunt_s, group_ms, decide_ms}' "$work/big-respond.json"
+# Text output (the JSON repeats every document in full: on this model, gigabytes); the
+# per-incident times come from the log line each decision writes.
+"$vigie" --log "warn,vigie_incident=info,vigie=info" respond --model "$work/big.json" \
+    --rules "$rules" --format text --output /dev/null "$logs" 2> "$work/big.err" || true
+sed 's/\x1b\[[0-9;]*m//g' "$work/big.err" | grep -E 'model loaded|graph built|respond computed' | sed 's/^[^ ]* *//' || true
+sed 's/\x1b\[[0-9;]*m//g' "$work/big.err" | grep 'incident decided' | grep 'reused=false' \
+    | sed -n 's/.*total_ms=\([0-9.e+-]*\).*/\1/p' | sort -g > "$work/decisions.txt" || true
+if [ -s "$work/decisions.txt" ]; then
+    echo "distinct compromised sets decided: $(wc -l < "$work/decisions.txt"); slowest decision $(tail -1 "$work/decisions.txt" | xargs -I{} echo "{} / 1000" | bc -l | xargs printf '%.3f') s (target < 2 s); median $(sed -n "$(( ($(wc -l < "$work/decisions.txt") + 1) / 2 ))p" "$work/decisions.txt") ms"
+else
+    echo "no incident with compromised assets on this model"
+fi
 # Standalone, the same engines on the assets of the largest incident (compromised, else
 # involved), timed by the engines themselves (elapsed_ms: after the model is loaded).
 set_=$(jq -r '[.incidents[] | {n: (.detections | length), c: (if (.compromised | length) > 0 then .compromised else .assets end)}]
-              | map(select((.c | length) > 0)) | sort_by(-.n) | .[0].c // [] | .[:8] | join(",")' "$work/big-respond.json")
+              | map(select((.c | length) > 0)) | sort_by(-.n) | .[0].c // [] | .[:8] | join(",")' "$work/respond.json")
 if [ -n "$set_" ]; then
     a=$("$vigie" assess --model "$work/big.json" --compromised "$set_" --format json | jq '.elapsed_ms')
     c=$("$vigie" contain --model "$work/big.json" --compromised "$set_" --time-limit 0 --format json | jq '.elapsed_ms')

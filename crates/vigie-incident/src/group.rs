@@ -10,7 +10,7 @@
 //! - or they lie on two assets joined by a model attack edge `from → to`, the earlier one
 //!   (time ≤) on `from`, the later one on `to` at most `window` later, and one of the later
 //!   detection's techniques is the edge's technique or its parent or child
-//!   ([`attack::technique_matches`]). A detection is "on" every asset its entities
+//!   ([`crate::attack::technique_matches`]). A detection is "on" every asset its entities
 //!   resolve to.
 //!
 //! Incidents are the connected components of the links. Every detection is in exactly one

@@ -12,8 +12,13 @@
 //!    an [`ObservedDetection`], what grouping works on.
 //! 3. `group`: detections sharing an entity within a window, or on two assets joined by
 //!    an attack edge of the right technique, form an [`Incident`] (stable `inc-` ids).
-//! 4. `decide`: assess, contain and restore on each incident's compromised assets.
+//! 4. `decide`: assess, contain and restore on each incident's compromised assets, the
+//!    same documents `vigie assess/contain/restore` print, budgets only (no wall clock).
 //! 5. `notify`: the NIS2 Art. 23 / GDPR Art. 33 notification draft.
+//!
+//! [`respond::respond`] runs 1-5 over a hunt's detections (`vigie respond`, `vigie
+//! demo`); `vigie_wire::v1::respond` turns its result into the JSON of
+//! `docs/respond.md`.
 
 pub mod attack;
 pub mod compromise;

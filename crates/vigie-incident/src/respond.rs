@@ -168,7 +168,16 @@ pub fn decide_all(
             };
         }
         used[k] = true;
-        tracing::debug!(id = %d.incident.id, reused = decision.timing.reused, "incident decided");
+        let t = decision.timing;
+        tracing::info!(
+            id = %d.incident.id,
+            reused = t.reused,
+            assess_ms = t.assess_ms,
+            contain_ms = t.contain_ms,
+            restore_ms = t.restore_ms,
+            total_ms = t.assess_ms + t.contain_ms + t.restore_ms,
+            "incident decided"
+        );
         d.decision = Some(decision);
     }
     Ok(out)

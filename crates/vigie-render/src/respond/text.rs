@@ -104,8 +104,21 @@ pub fn incident(s: &mut String, i: &Incident) {
         let _ = writeln!(s, "Indicators (processes, hashes, files):");
         unresolved(s, &i.indicators);
     }
-    if let Some(n) = &i.notification {
-        s.push_str(&super::notification::text(n));
+    // The deadlines matter once something is compromised or the severity is high; for
+    // the rest, one line (the draft is in the JSON and --notification).
+    match &i.notification {
+        Some(n) if i.assess.is_some() || matches!(i.severity.as_str(), "high" | "critical") => {
+            s.push_str(&super::notification::text(n))
+        }
+        Some(n) => {
+            let first = n.stages.first().and_then(|st| st.deadline.as_deref());
+            let _ = writeln!(
+                s,
+                "Notification draft: first deadline {} (--notification FILE writes it)",
+                first.unwrap_or("unknown")
+            );
+        }
+        None => {}
     }
 }
 

@@ -38,11 +38,14 @@ compromised set; searches are bounded by budgets, never by time, so the same inp
 gives the same bytes.
 
 Defaults: the built-in demo operator (--model), the embedded rule pack (--rules, else
-$VIGIE_RULES) and the embedded July 2025 intrusion (samples/july2025.jsonl, no LOGS): `vigie respond` alone shows
-the whole story. Names seen in events resolve to assets through their `identifiers`
-(docs/model.md); every name that resolves to nothing is listed under `unresolved`.
+$VIGIE_RULES) and the embedded July 2025 intrusion (samples/july2025.jsonl; no LOGS):
+`vigie respond` alone shows the whole story. Names seen in events resolve to assets
+through their `identifiers` (docs/model.md); every name that resolves to nothing is
+listed under `unresolved`, with how many detections named it.
 
---window: 90m, 24h, 2d, or a bare number of hours (default 24).
+--window: 90m, 24h, 2d, 3600s, or a bare number of hours (default 24).
+Text goes to stdout with the summary at its end; with --format json or html, or with
+--output, the summary goes to stderr. JSON schema: docs/respond.md.
 
 Exit status: 0 on success; 1 when no input could be read at all; 2 on a bad model
 (clashing identifiers included), unreadable rules, bad arguments or unwritable output.
