@@ -124,4 +124,7 @@ fn attack_tags_give_techniques_and_tactics() {
     let all: Vec<String> = TACTICS.iter().map(|t| format!("attack.{t}")).collect();
     assert_eq!(attack_tags(&all).1, TACTICS.to_vec());
     assert_eq!(TACTICS.len(), 14);
+    // The tag list and the generated ATT&CK table agree on names and kill-chain order.
+    let table: Vec<&str> = vigie_incident::attack::tactics().map(|t| t.short).collect();
+    assert_eq!(table, TACTICS.to_vec());
 }

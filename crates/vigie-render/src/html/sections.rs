@@ -5,30 +5,14 @@
 use std::fmt::Write as _;
 
 use serde_json::Value;
+// ATT&CK tactics in kill-chain order: the one list `vigie-incident` reads tags with.
+use vigie_incident::TACTICS;
 use vigie_wire::v1::respond::{Incident, RespondReport, Unresolved};
 use vigie_wire::v1::response::{ContainReport, Plan};
 use vigie_wire::v1::Detection;
 
 use super::esc::{clip, count, esc, hours, num};
 use super::Options;
-
-/// ATT&CK Enterprise tactics in kill-chain order.
-const TACTICS: [&str; 14] = [
-    "reconnaissance",
-    "resource-development",
-    "initial-access",
-    "execution",
-    "persistence",
-    "privilege-escalation",
-    "defense-evasion",
-    "credential-access",
-    "discovery",
-    "lateral-movement",
-    "collection",
-    "command-and-control",
-    "exfiltration",
-    "impact",
-];
 
 /// `initial_access`, `Initial Access` and `initial-access` are one tactic.
 fn tactic_key(t: &str) -> String {
