@@ -1,0 +1,2 @@
+//! Wires config, store, processor, sources, API and dashboard; runs until SIGTERM
+//! (drain, checkpoint). (Core engineer.)

@@ -1,0 +1,1 @@
+//! `vigie serve --worker`: scale-out over one JetStream stream. (Scale-out engineer.)
