@@ -59,12 +59,9 @@ impl Metrics {
             detections: Family::default(),
             correlation_late: Counter::default(),
             queue_depth: Gauge::default(),
-            commit_seconds: Histogram::new(
-                [
-                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-                ]
-                .into_iter(),
-            ),
+            commit_seconds: Histogram::new([
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
             incidents_open: Gauge::default(),
             webhook_failures: Counter::default(),
             registry: Registry::default(),
