@@ -84,6 +84,32 @@ function watch(page, out) {
   });
 }
 
+/** What makes a page hard to use without a mouse or a screen: unlabelled controls,
+ * nameless buttons and drawings, duplicate ids, no language, skipped heading levels. */
+function a11y(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const name = (el) => (el.getAttribute('aria-label') || el.textContent || '').trim();
+    if (!document.documentElement.lang) problems.push('no lang on <html>');
+    for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+      const labelled = el.getAttribute('aria-label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest('label');
+      if (!labelled) problems.push(`unlabelled ${el.tagName.toLowerCase()}#${el.id}`);
+    }
+    for (const el of document.querySelectorAll('button, a[href]')) if (!name(el)) problems.push(`nameless ${el.outerHTML.slice(0, 80)}`);
+    for (const el of document.querySelectorAll('svg[role=img]')) if (!el.getAttribute('aria-label')) problems.push('drawing without aria-label');
+    const ids = new Map();
+    for (const el of document.querySelectorAll('[id]')) ids.set(el.id, (ids.get(el.id) || 0) + 1);
+    for (const [id, n] of ids) if (n > 1) problems.push(`id ${id} used ${n} times`);
+    let level = 1;
+    for (const hd of document.querySelectorAll('main h1, main h2, main h3, main h4')) {
+      const l = Number(hd.tagName[1]);
+      if (l > level + 1) problems.push(`heading ${hd.tagName} "${hd.textContent.slice(0, 40)}" after h${level}`);
+      level = l;
+    }
+    return problems;
+  });
+}
+
 async function ingest(out) {
   const body = fs.readFileSync(eventsFile);
   const res = await fetch(origin + '/api/v1/events?source=july2025', {
@@ -123,6 +149,7 @@ async function list(page, out) {
   await page.waitForFunction(() => document.getElementById('view').getAttribute('aria-busy') === 'false');
   out.rows = await page.$$eval('[data-incident-row]', (rows) => rows.map((r) => ({ id: r.dataset.incidentRow, state: r.dataset.state })));
   out.counts = await page.$$eval('[data-count]', (els) => Object.fromEntries(els.map((e) => [e.dataset.count, e.querySelector('.kv').textContent])));
+  out.a11yList = await a11y(page);
   out.apiIncidents = (await allIncidents()).map((i) => ({ id: i.id, state: i.state }));
 }
 
@@ -154,6 +181,7 @@ async function incidentPage(page, out) {
   out.stateApi = (await apiGet('/api/v1/incidents/' + encodeURIComponent(id))).state;
   await page.waitForFunction(() => document.getElementById('view').getAttribute('aria-busy') === 'false');
   await page.waitForTimeout(400);
+  out.a11yIncident = await a11y(page);
   Object.assign(out, await page.evaluate(() => {
     const n = (sel) => document.querySelectorAll(sel).length;
     return {

@@ -5,8 +5,9 @@
 //! Routes ([`routes`], merged into the service's router by [`crate::api::router`]):
 //! - `GET /` the page, `GET /assets/{path}` its files (`report.css` is the HTML
 //!   report's stylesheet from `vigie_render::html::stylesheet`, `tactics.json` the
-//!   ATT&CK kill chain in order from `vigie_incident::attack::tactics`). No auth: they
-//!   hold no data. Every answer carries a strict Content-Security-Policy (scripts,
+//!   ATT&CK kill chain in order from `vigie_incident::attack::tactics`, `auth.json`
+//!   whether tokens exist so the page asks for one up front). No auth: they hold no
+//!   data. Every answer carries a strict Content-Security-Policy (scripts,
 //!   styles and connections from this origin only, nothing inline, no frames) and
 //!   `nosniff`; assets have an ETag (their SHA-256) and revalidate.
 //! - `GET /api/v1/stream` (role viewer): Server-Sent Events of [`AppState::changes`]
@@ -143,8 +144,9 @@ async fn favicon(req: HeaderMap) -> Response {
     embedded("assets/favicon.svg", &req).unwrap_or_else(|| not_found("favicon"))
 }
 
-async fn asset(Path(path): Path<String>, req: HeaderMap) -> Response {
+async fn asset(State(s): State<AppState>, Path(path): Path<String>, req: HeaderMap) -> Response {
     match path.as_str() {
+        "auth.json" => auth_json(&s).await,
         "report.css" => generated(
             &path,
             vigie_render::html::stylesheet().as_bytes().to_vec(),
@@ -155,6 +157,25 @@ async fn asset(Path(path): Path<String>, req: HeaderMap) -> Response {
         _ => embedded(&format!("assets/{path}"), &req)
             .unwrap_or_else(|| not_found(&format!("asset {path}"))),
     }
+}
+
+/// `{"tokens": bool}`: whether API tokens exist, so the page asks for one before its
+/// first call instead of after a 401 (which the browser logs as an error). `null` when
+/// the store cannot say; the page then finds out from the API's answer.
+async fn auth_json(s: &AppState) -> Response {
+    let store = s.store.clone();
+    let tokens = match tokio::task::spawn_blocking(move || store.tokens()).await {
+        Ok(Ok(t)) => Value::Bool(!t.is_empty()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "dashboard: token table unreadable");
+            Value::Null
+        }
+        Err(_) => Value::Null,
+    };
+    let mut r = axum::Json(json!({ "tokens": tokens })).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    secured(r)
 }
 
 /// The Enterprise ATT&CK tactics in kill-chain order, `[{short, name, id}]`.

@@ -112,5 +112,16 @@ tokenButton.addEventListener('click', async () => {
 });
 title.setAttribute('tabindex', '-1');
 window.addEventListener('hashchange', () => redraw({ navigate: true }));
-redraw();
-follow(onChange, liveState);
+
+/** With tokens configured, ask for one before the first call (a 401 would do it too,
+ * but the browser logs every 401 as an error). */
+async function start() {
+  try {
+    const res = await fetch('/assets/auth.json', { cache: 'no-store' });
+    const auth = res.ok ? await res.json() : {};
+    if (auth.tokens === true && !token()) setToken(await askToken(''));
+  } catch { /* unknown: the API's 401 will ask */ }
+  redraw();
+  follow(onChange, liveState);
+}
+start();

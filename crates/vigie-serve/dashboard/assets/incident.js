@@ -12,6 +12,9 @@ import { h, fill, num, hours, time, timeEl, severity, stateBadge, svgNode, plura
 
 const DETECTION_PAGE = 50;
 let tacticsList = null;
+// The outcome of the last action, kept a few seconds so the redraw the stream causes
+// right after it does not wipe it.
+let lastNotice = { id: null, text: '', at: 0 };
 
 async function tactics() {
   if (!tacticsList) {
@@ -283,6 +286,8 @@ export async function render(view, sub, id, notice) {
 }
 
 async function draw(view, sub, d, dr, notice) {
+  if (notice) lastNotice = { id: d.id, text: notice, at: Date.now() };
+  else if (lastNotice.id === d.id && Date.now() - lastNotice.at < 8000) notice = lastNotice.text;
   const dec = decisionOf(d);
   const redraw = (detail, msg) => draw(view, sub, detail, dr, msg);
   const det = detections(d.id);
@@ -291,7 +296,7 @@ async function draw(view, sub, d, dr, notice) {
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← All incidents')),
     h('section', { class: 'incident', dataset: { incident: d.id, state: d.state } },
       h('h2', {}, h('span', { class: 'mono' }, d.id), severity(d.severity), stateBadge(d.state)),
-      notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
+      notice ? h('p', { class: 'notice', role: 'status', tabindex: '-1', dataset: { notice: '' } }, notice) : null,
       facts(d),
       actions(d, redraw),
       section('Decision: customer-hours', 'sec-decision', figures(dec)),
@@ -303,5 +308,9 @@ async function draw(view, sub, d, dr, notice) {
       section('Detections', 'sec-detections', det.el),
       section('History', 'sec-history', history(d))));
   fill(sub, `${d.state} · ${plural(d.detection_count, 'detection')} · last seen ${time(d.last_seen)}`);
+  // After an action the button pressed is gone (redrawn): keep the keyboard user's
+  // place on the outcome instead of the top of the page.
+  const n = view.querySelector('[data-notice]');
+  if (n && notice && lastNotice.at > Date.now() - 1000 && document.activeElement === document.body) n.focus({ preventScroll: true });
   await det.ready;
 }
