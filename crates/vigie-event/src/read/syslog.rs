@@ -1012,6 +1012,15 @@ mod tests {
             (&d["host"], &d["message"]),
             (&json!("host"), &json!("message text"))
         );
+        let d = doc("2024-01-02 03:04:05 gw app: x");
+        assert_eq!(
+            (&d["timestamp"], &d["host"]),
+            (&json!("2024-01-02T03:04:05Z"), &json!("gw"))
+        );
+        let d = doc("<13>1 - h a - -");
+        assert_eq!((&d["app"], &d["message"]), (&json!("a"), &json!("")));
+        let d = doc("<13>1 - h a - - text without sd");
+        assert_eq!(d["message"], "text without sd");
         assert!(err("hello world").contains("no `<PRI>` and no timestamp"));
         assert!(err("Feb 30 00:00:00 h x").contains("no such day"));
     }
