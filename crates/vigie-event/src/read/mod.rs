@@ -114,7 +114,7 @@ impl std::fmt::Display for Position {
 pub enum ReadErrorKind {
     /// Cannot open or read the file at all.
     Io,
-    /// Not EVTX, gzip or JSON.
+    /// Not EVTX, gzip, JSON or syslog.
     UnsupportedFormat,
     /// An EVTX file whose file header cannot be read, or damage the parser reports
     /// without saying in which chunk.
