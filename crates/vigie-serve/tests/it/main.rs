@@ -3,9 +3,11 @@
 //! One module per topic; helpers shared here.
 
 mod config;
+mod follow;
 mod live;
 mod pipeline;
 mod reload;
+mod syslog;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
