@@ -1,0 +1,3 @@
+//! vigie-serve's integration tests (one binary, one module per topic).
+
+mod nats;
