@@ -256,7 +256,7 @@ async fn submit_batch(
 /// Acks every message; a failed ack only means a redelivery, which keys make harmless.
 pub async fn ack_all(client: &async_nats::Client, msgs: &[jetstream::Message], kind: AckKind) {
     for m in msgs {
-        if let Err(e) = m.ack_with(kind.clone()).await {
+        if let Err(e) = m.ack_with(kind).await {
             tracing::debug!(error = %e, "ack failed; the message will be redelivered");
         }
     }
