@@ -24,13 +24,16 @@ use crate::ServeError;
 struct Matched {
     /// Per event: its key, time, and what it yielded.
     events: Vec<(RawEvent, String, Option<DateTime<Utc>>, Found)>,
+    /// Per event: its sequence in the events stream.
+    seqs: Vec<u64>,
     outside_window: u64,
 }
 
-fn match_batch(sh: &Shared, raw: Vec<RawEvent>) -> Matched {
+fn match_batch(sh: &Shared, raw: Vec<RawEvent>, seqs: Vec<u64>) -> Matched {
     let mut w = SessionWorker::new(&sh.rules, &sh.options);
     let mut out = Matched {
         events: Vec::with_capacity(raw.len()),
+        seqs,
         outside_window: 0,
     };
     for r in raw {
@@ -48,16 +51,11 @@ fn match_batch(sh: &Shared, raw: Vec<RawEvent>) -> Matched {
 }
 
 /// Runs the stage until `stop`.
-pub async fn run(sh: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<(), ServeError> {
-    let stream = input::ensure_stream(&sh.js, &sh.nats.stream, vec![sh.nats.subject.clone()]).await?;
-    let consumer = input::ensure_consumer(
-        &stream,
-        &sh.nats.consumer,
-        &sh.nats.subject,
-        (8 * sh.batch) as i64,
-        Duration::from_secs(sh.nats.ack_wait_secs.max(1)),
-    )
-    .await?;
+pub async fn run(
+    sh: Arc<Shared>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), ServeError> {
+    let consumer = sh.events_consumer.clone();
     let subject_source: Arc<str> = Arc::from(format!("nats:{}", sh.nats.subject));
     let mut newest: Option<DateTime<Utc>> = None;
     let mut flushed = true;
@@ -84,14 +82,17 @@ pub async fn run(sh: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) 
 }
 
 /// Once every fetched event of the whole stream is acked (so every correlation input
-/// is already in its partition), sends each partition a tick `lateness` past the newest
-/// time: what the watermark still held is fed. True once sent.
+/// is already in its partition), sends each partition a tick `lateness` past this
+/// worker's newest time, at the ack floor: what the watermark still held is fed. True
+/// once sent.
 async fn idle_flush(
     sh: &Shared,
     consumer: &jetstream::consumer::PullConsumer,
     newest: Option<DateTime<Utc>>,
 ) -> Result<bool, ServeError> {
-    let Some(newest) = newest else { return Ok(true) };
+    let Some(newest) = newest else {
+        return Ok(true);
+    };
     let mut c = consumer.clone();
     let info = c
         .info()
@@ -100,17 +101,19 @@ async fn idle_flush(
     if info.num_pending > 0 || info.num_ack_pending > 0 {
         return Ok(false);
     }
-    let t = newest
-        .checked_add_signed(sh.lateness)
-        .unwrap_or(newest);
-    publish_ticks(sh, t).await?;
+    let t = newest.checked_add_signed(sh.lateness).unwrap_or(newest);
+    publish_ticks(sh, info.ack_floor.stream_sequence, t).await?;
     tracing::debug!(worker = %sh.id, time = %t, "idle flush");
     Ok(true)
 }
 
-async fn publish_ticks(sh: &Shared, t: DateTime<Utc>) -> Result<(), ServeError> {
-    let payload = serde_json::to_vec(&CorrMessage::Tick { time: t })
-        .map_err(|e| ServeError::Nats(e.to_string()))?;
+async fn publish_ticks(sh: &Shared, seq: u64, t: DateTime<Utc>) -> Result<(), ServeError> {
+    let tick = CorrMessage::Tick {
+        seq,
+        worker: sh.id.clone(),
+        time: t,
+    };
+    let payload = serde_json::to_vec(&tick).map_err(|e| ServeError::Nats(e.to_string()))?;
     let mut acks = Vec::with_capacity(sh.partitions as usize);
     for p in 0..sh.partitions {
         acks.push(
@@ -121,7 +124,8 @@ async fn publish_ticks(sh: &Shared, t: DateTime<Utc>) -> Result<(), ServeError> 
         );
     }
     for a in acks {
-        a.await.map_err(|e| ServeError::Nats(format!("tick ack: {e}")))?;
+        a.await
+            .map_err(|e| ServeError::Nats(format!("tick ack: {e}")))?;
     }
     Ok(())
 }
@@ -133,12 +137,14 @@ async fn process(
     msgs: Vec<jetstream::Message>,
 ) -> Result<Option<DateTime<Utc>>, ServeError> {
     let mut raw = Vec::with_capacity(msgs.len());
+    let mut seqs = Vec::with_capacity(msgs.len());
     let mut good = Vec::with_capacity(msgs.len());
     let mut bad = Vec::new();
     for m in msgs {
         match input::decode(&m, subject_source) {
             Ok(ev) => {
                 raw.push(ev);
+                seqs.push(m.info().map(|i| i.stream_sequence).unwrap_or(0));
                 good.push(m);
             }
             Err(reason) => {
@@ -151,7 +157,7 @@ async fn process(
     }
     let n = raw.len() as u64;
     let sh2 = sh.clone();
-    let matched = tokio::task::spawn_blocking(move || match_batch(&sh2, raw))
+    let matched = tokio::task::spawn_blocking(move || match_batch(&sh2, raw, seqs))
         .await
         .map_err(|e| ServeError::Nats(format!("matching: {e}")))?;
     let result = send_and_record(sh, &matched).await;
@@ -167,7 +173,12 @@ async fn process(
         }
         Err(e) => {
             tracing::warn!(worker = %sh.id, error = %e, "batch not processed; redelivery");
-            input::ack_all(&sh.client, &good, AckKind::Nak(Some(Duration::from_secs(1)))).await;
+            input::ack_all(
+                &sh.client,
+                &good,
+                AckKind::Nak(Some(Duration::from_secs(1))),
+            )
+            .await;
             Ok(None)
         }
     }
@@ -177,15 +188,17 @@ async fn send_and_record(sh: &Shared, m: &Matched) -> Result<Option<DateTime<Utc
     let mut newest: Option<DateTime<Utc>> = None;
     let mut corr = Vec::new();
     let mut dets = Vec::new();
-    for (_, key, time, found) in &m.events {
+    for ((_, key, time, found), seq) in m.events.iter().zip(&m.seqs) {
         if *time > newest {
             newest = *time;
         }
         for o in &found.observations {
-            let Some(pkey) = sh.rules.correlation_partition(o) else { continue };
+            let Some(pkey) = sh.rules.correlation_partition(o) else {
+                continue;
+            };
             let p = partition_of(&pkey, sh.partitions);
             let id = obs_message_id(&sh.rules.meta(o.rule).key, key);
-            corr.push((p, id, CorrMessage::obs(&sh.rules, o)));
+            corr.push((p, id, CorrMessage::obs(&sh.rules, o, *seq)));
         }
         for d in &found.detections {
             dets.push(DetMessage::new(&sh.rules, d, Some(key.clone())));
@@ -207,9 +220,6 @@ async fn send_and_record(sh: &Shared, m: &Matched) -> Result<Option<DateTime<Utc
     for a in acks {
         a.await
             .map_err(|e| ServeError::Nats(format!("correlation input ack: {e}")))?;
-    }
-    if let Some(t) = newest {
-        publish_ticks(sh, t).await?;
     }
     super::publish_detections(sh, &dets).await?;
     super::record_events(sh, m.events.iter().map(|(r, k, t, f)| (r, k, *t, f))).await?;

@@ -117,7 +117,12 @@ pub async fn run(
                 for k in keys {
                     known.remove(&k);
                 }
-                input::ack_all(&sh.client, &msgs, AckKind::Nak(Some(Duration::from_secs(1)))).await;
+                input::ack_all(
+                    &sh.client,
+                    &msgs,
+                    AckKind::Nak(Some(Duration::from_secs(1))),
+                )
+                .await;
             }
         }
     }

@@ -95,7 +95,11 @@ impl Lease {
     pub async fn renew(&mut self, kv: &kv::Store) -> bool {
         let now = Instant::now();
         match kv
-            .update(&self.key, self.owner.as_bytes().to_vec().into(), self.revision)
+            .update(
+                &self.key,
+                self.owner.as_bytes().to_vec().into(),
+                self.revision,
+            )
             .await
         {
             Ok(rev) => {
@@ -119,7 +123,10 @@ impl Lease {
     /// Gives the lease up (clean shutdown: the next owner need not wait for the TTL).
     pub async fn release(self, kv: &kv::Store) {
         // Only if it is still ours: a delete at our revision fails otherwise.
-        if let Err(e) = kv.delete_expect_revision(&self.key, Some(self.revision)).await {
+        if let Err(e) = kv
+            .delete_expect_revision(&self.key, Some(self.revision))
+            .await
+        {
             tracing::debug!(key = %self.key, error = %e, "lease release");
         }
     }

@@ -147,13 +147,18 @@ pub struct Shared {
     pub state: kv::Store,
     pub sink: Arc<dyn IncidentSink>,
     pub store: Option<vigie_store::Store>,
+    /// The shared events consumer (partitions read its ack floor).
+    pub events_consumer: jetstream::consumer::PullConsumer,
     pub counts: Counts,
     /// Every task of this worker, so [`Worker::kill`] can drop them all at once.
     tasks: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 impl Shared {
-    fn spawn(self: &Arc<Self>, f: impl std::future::Future<Output = ()> + Send + 'static) -> JoinHandle<()> {
+    fn spawn(
+        self: &Arc<Self>,
+        f: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> JoinHandle<()> {
         let t = tokio::spawn(f);
         if let Ok(mut v) = self.tasks.lock() {
             v.retain(|h| !h.is_finished());
@@ -184,9 +189,30 @@ impl Worker {
     ) -> Result<Worker, ServeError> {
         let (client, js) = input::connect(&opts.nats).await?;
         let names = Names::new(&opts.nats.stream);
-        input::ensure_stream(&js, &opts.nats.stream, vec![opts.nats.subject.clone()]).await?;
-        create_stream(&js, &names.corr_stream, format!("{}.corr.*", names.base), opts.corr_max_age).await?;
-        create_stream(&js, &names.det_stream, names.det_subject.clone(), Duration::ZERO).await?;
+        let events_stream =
+            input::ensure_stream(&js, &opts.nats.stream, vec![opts.nats.subject.clone()]).await?;
+        let events_consumer = input::ensure_consumer(
+            &events_stream,
+            &opts.nats.consumer,
+            &opts.nats.subject,
+            (8 * opts.batch.max(1)) as i64,
+            Duration::from_secs(opts.nats.ack_wait_secs.max(1)),
+        )
+        .await?;
+        create_stream(
+            &js,
+            &names.corr_stream,
+            format!("{}.corr.*", names.base),
+            opts.corr_max_age,
+        )
+        .await?;
+        create_stream(
+            &js,
+            &names.det_stream,
+            names.det_subject.clone(),
+            Duration::ZERO,
+        )
+        .await?;
         let leases = lease::bucket(&js, &names.leases, opts.lease_ttl).await?;
         let state = lease::kv_bucket(&js, &names.state, Duration::ZERO).await?;
         let id = opts.id.clone().unwrap_or_else(default_id);
@@ -207,6 +233,7 @@ impl Worker {
             state,
             sink,
             store,
+            events_consumer,
             counts: Counts::default(),
             tasks: std::sync::Mutex::new(Vec::new()),
         });
@@ -258,7 +285,11 @@ impl Worker {
 
 fn default_id() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
-    format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+    format!(
+        "{host}-{}-{:04x}",
+        std::process::id(),
+        rand::random::<u16>()
+    )
 }
 
 async fn create_stream(
@@ -271,7 +302,11 @@ async fn create_stream(
         name: name.to_string(),
         subjects: vec![subject],
         storage: stream::StorageType::File,
-        duplicate_window: DUPLICATE_WINDOW.min(if max_age.is_zero() { DUPLICATE_WINDOW } else { max_age }),
+        duplicate_window: DUPLICATE_WINDOW.min(if max_age.is_zero() {
+            DUPLICATE_WINDOW
+        } else {
+            max_age
+        }),
         max_age,
         ..Default::default()
     })
@@ -366,7 +401,12 @@ async fn manage(sh: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                     registration = None;
                 }
             }
-            None => registration = Lease::try_take(&sh.leases, &me, &sh.id, sh.lease_ttl).await.ok().flatten(),
+            None => {
+                registration = Lease::try_take(&sh.leases, &me, &sh.id, sh.lease_ttl)
+                    .await
+                    .ok()
+                    .flatten()
+            }
         }
         let workers = live_workers(&sh.leases).await.max(1);
         let share = sh.partitions.div_ceil(workers) as usize;
@@ -378,7 +418,9 @@ async fn manage(sh: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             if held.contains_key(&p) {
                 continue;
             }
-            if let Ok(Some(lease)) = Lease::try_take(&sh.leases, &format!("corr.{p}"), &sh.id, sh.lease_ttl).await {
+            if let Ok(Some(lease)) =
+                Lease::try_take(&sh.leases, &format!("corr.{p}"), &sh.id, sh.lease_ttl).await
+            {
                 held.insert(p, spawn_partition(sh.clone(), p, lease));
             }
         }
@@ -391,9 +433,13 @@ async fn manage(sh: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
-        sh.counts.partitions.store(held.len() as u64, Ordering::Relaxed);
+        sh.counts
+            .partitions
+            .store(held.len() as u64, Ordering::Relaxed);
         if leading.is_none() {
-            if let Ok(Some(lease)) = Lease::try_take(&sh.leases, "incidents", &sh.id, sh.lease_ttl).await {
+            if let Ok(Some(lease)) =
+                Lease::try_take(&sh.leases, "incidents", &sh.id, sh.lease_ttl).await
+            {
                 sh.counts.leader.store(true, Ordering::Relaxed);
                 leading = Some(spawn_leader(sh.clone(), lease));
             }
@@ -420,7 +466,9 @@ async fn manage(sh: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 }
 
 async fn live_workers(leases: &kv::Store) -> u32 {
-    let Ok(mut keys) = leases.keys().await else { return 1 };
+    let Ok(mut keys) = leases.keys().await else {
+        return 1;
+    };
     let mut n = 0;
     while let Some(k) = keys.next().await {
         if k.is_ok_and(|k| k.starts_with("worker.")) {

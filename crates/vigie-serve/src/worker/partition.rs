@@ -13,7 +13,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{consumer, kv};
+use std::collections::BTreeMap;
+
+use async_nats::jetstream::{self, consumer, kv};
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 use vigie_hunt::{DetectionSession, Found, SessionOptions};
@@ -45,7 +47,7 @@ impl Engine {
                 let mut out = Vec::new();
                 for m in msgs {
                     match m {
-                        CorrMessage::Tick { time } => {
+                        CorrMessage::Tick { time, .. } => {
                             session.note_time(Some(time));
                             session.absorb(Found::default(), &mut out);
                         }
@@ -93,32 +95,34 @@ async fn read_position(state: &kv::Store, p: u32) -> Result<u64, ServeError> {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0)),
         Ok(None) => Ok(0),
-        Err(e) => Err(ServeError::Nats(format!("read position of partition {p}: {e}"))),
+        Err(e) => Err(ServeError::Nats(format!(
+            "read position of partition {p}: {e}"
+        ))),
     }
 }
 
 /// Runs partition `p` while `lease` holds and `stop` is not set; returns when either
-/// ends (the caller releases or forgets the lease).
+/// ends (the caller releases the lease).
 pub async fn run(
     sh: &Shared,
     p: u32,
     lease: &mut Lease,
     stop: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), ServeError> {
-    let engine = Engine::spawn(
-        sh.rules.clone(),
-        sh.options.clone(),
-        format!("corr-{p}"),
-    );
-    let mut committed = read_position(&sh.state, p).await?;
+    let engine = Engine::spawn(sh.rules.clone(), sh.options.clone(), format!("corr-{p}"));
+    let subject = sh.names.corr_subject(p);
+    // Fed through this events-stream sequence: every input of an event up to it was fed
+    // (and its hits published); an input at or below it is a duplicate.
+    let mut fed = read_position(&sh.state, p).await?;
     let stream = sh
         .js
         .get_stream(&sh.names.corr_stream)
         .await
         .map_err(|e| ServeError::Nats(format!("stream {}: {e}", sh.names.corr_stream)))?;
+    let mut events = sh.events_consumer.clone();
     let ordered = stream
         .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: sh.names.corr_subject(p),
+            filter_subject: subject.clone(),
             deliver_policy: consumer::DeliverPolicy::All,
             ..Default::default()
         })
@@ -128,7 +132,26 @@ pub async fn run(
         .messages()
         .await
         .map_err(|e| ServeError::Nats(format!("partition {p} messages: {e}")))?;
-    tracing::info!(partition = p, worker = %sh.id, replay_through = committed, "partition owned");
+    let mut consumed = 0u64;
+    let mut buffer: BTreeMap<(u64, String), CorrMessage> = BTreeMap::new();
+    // Replay: what was fed before is fed again, silently, in the same order.
+    let end = last_seq(&stream, &subject).await;
+    let mut replay: BTreeMap<(u64, String), CorrMessage> = BTreeMap::new();
+    while consumed < end {
+        for (pseq, m) in next_batch(&mut msgs, sh.batch).await? {
+            consumed = consumed.max(pseq);
+            let Some(m) = m else { continue };
+            let k = m.order();
+            if k.0 <= fed {
+                replay.insert(k, m);
+            } else {
+                buffer.insert(k, m);
+            }
+        }
+    }
+    let replayed = replay.len();
+    engine.feed(replay.into_values().collect()).await?;
+    tracing::info!(partition = p, worker = %sh.id, fed, replayed, "partition owned");
     let mut renew_at = Instant::now() + sh.lease_ttl / 3;
     loop {
         if *stop.borrow() {
@@ -141,20 +164,40 @@ pub async fn run(
             }
             renew_at = Instant::now() + sh.lease_ttl / 3;
         }
-        let batch = next_batch(&mut msgs, sh.batch).await?;
-        if batch.is_empty() {
-            continue;
-        }
-        // A batch never straddles the replay boundary: what was consumed before is
-        // replayed silently, what is new is published.
-        let (replay, fresh): (Vec<_>, Vec<_>) = batch.into_iter().partition(|(seq, _)| *seq <= committed);
-        if !replay.is_empty() {
-            engine.feed(replay.into_iter().map(|(_, m)| m).collect()).await?;
-        }
-        let Some(last) = fresh.last().map(|(s, _)| *s) else {
-            continue;
+        // Every input of an event up to the ack floor was published before its event
+        // was acked, so it is in the partition stream at or before `end`: once consumed
+        // through `end`, the inputs up to the floor are all here.
+        let floor = match events.info().await {
+            Ok(i) => i.ack_floor.stream_sequence,
+            Err(e) => {
+                tracing::debug!(error = %e, "events consumer info");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
         };
-        let hits = engine.feed(fresh.into_iter().map(|(_, m)| m).collect()).await?;
+        let end = last_seq(&stream, &subject).await;
+        let mut wait = true;
+        while consumed < end || wait {
+            wait = false;
+            let batch = next_batch(&mut msgs, sh.batch).await?;
+            if batch.is_empty() && consumed >= end {
+                break;
+            }
+            for (pseq, m) in batch {
+                consumed = consumed.max(pseq);
+                let Some(m) = m else { continue };
+                let k = m.order();
+                if k.0 > fed {
+                    buffer.insert(k, m);
+                }
+            }
+        }
+        if floor <= fed {
+            continue;
+        }
+        let rest = buffer.split_off(&(floor + 1, String::new()));
+        let ready = std::mem::replace(&mut buffer, rest);
+        let hits = engine.feed(ready.into_values().collect()).await?;
         if !lease.valid() {
             // Someone may own it now: let them publish (they replay to the same hits).
             return Ok(());
@@ -168,20 +211,29 @@ pub async fn run(
             tracing::debug!(partition = p, hits = dets.len(), "correlation hits");
         }
         sh.state
-            .put(position_key(p), last.to_string().into())
+            .put(position_key(p), floor.to_string().into())
             .await
             .map_err(|e| ServeError::Nats(format!("save position of partition {p}: {e}")))?;
-        committed = last;
+        fed = floor;
     }
+}
+
+/// The stream sequence of the last message on `subject` (0 when none).
+async fn last_seq(stream: &jetstream::stream::Stream, subject: &str) -> u64 {
+    stream
+        .get_last_raw_message_by_subject(subject)
+        .await
+        .map(|m| m.sequence)
+        .unwrap_or(0)
 }
 
 /// The next messages that are ready (up to `max`), waiting a little for the first.
 async fn next_batch(
     msgs: &mut consumer::pull::Ordered,
     max: usize,
-) -> Result<Vec<(u64, CorrMessage)>, ServeError> {
+) -> Result<Vec<(u64, Option<CorrMessage>)>, ServeError> {
     let mut out = Vec::new();
-    let mut wait = Duration::from_millis(200);
+    let mut wait = Duration::from_millis(100);
     while out.len() < max {
         let m = match tokio::time::timeout(wait, msgs.next()).await {
             Err(_) => break,
@@ -190,13 +242,15 @@ async fn next_batch(
             Ok(Some(Ok(m))) => m,
         };
         // After the first, take only what is already here.
-        wait = Duration::from_millis(5);
+        wait = Duration::from_millis(2);
         let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
         match serde_json::from_slice::<CorrMessage>(&m.payload) {
-            Ok(c) => out.push((seq, c)),
-            Err(e) => tracing::error!(seq, error = %e, "partition message unreadable"),
+            Ok(c) => out.push((seq, Some(c))),
+            Err(e) => {
+                tracing::error!(seq, error = %e, "partition message unreadable");
+                out.push((seq, None));
+            }
         }
     }
     Ok(out)
 }
-

@@ -18,6 +18,9 @@ use vigie_sigma::{Observation, RuleId, RuleSet};
 pub enum CorrMessage {
     /// One correlation input (a match of a rule that feeds a correlation).
     Obs {
+        /// Stream sequence of the event in the events stream: partitions feed inputs in
+        /// this order, the order a single node consuming the stream sees them in.
+        seq: u64,
         /// Rule-set digest of the sender.
         rules: String,
         rule: String,
@@ -26,21 +29,38 @@ pub enum CorrMessage {
         record: u64,
         values: Vec<Option<Value>>,
     },
-    /// The newest event time a worker has processed: moves the partition's watermark
-    /// as the whole stream's newest time moves a single node's. A worker that finds the
-    /// stream drained sends one `lateness` later than the newest time (an idle flush).
-    Tick { time: DateTime<Utc> },
+    /// An idle flush: a worker that finds the events stream drained (every event up to
+    /// `seq` acked) sends each partition its newest event time plus the lateness, so
+    /// the inputs the watermark still held are fed. Fed after the inputs of `seq`.
+    Tick {
+        seq: u64,
+        worker: String,
+        time: DateTime<Utc>,
+    },
 }
 
 impl CorrMessage {
-    pub fn obs(rules: &RuleSet, o: &Observation) -> CorrMessage {
+    pub fn obs(rules: &RuleSet, o: &Observation, seq: u64) -> CorrMessage {
         CorrMessage::Obs {
+            seq,
             rules: rules.digest().to_string(),
             rule: rules.meta(o.rule).key.to_string(),
             timestamp: o.timestamp,
             source: o.source.to_string(),
             record: o.record,
             values: o.values.clone(),
+        }
+    }
+}
+
+impl CorrMessage {
+    /// Where the message goes in a partition's feeding order: its event's stream
+    /// sequence, then the rule key (one input per rule and event); a tick after the
+    /// inputs of its sequence (`~` sorts after rule keys, which are ids or `sha256:`).
+    pub fn order(&self) -> (u64, String) {
+        match self {
+            CorrMessage::Obs { seq, rule, .. } => (*seq, rule.clone()),
+            CorrMessage::Tick { seq, worker, .. } => (*seq, format!("~tick|{worker}")),
         }
     }
 }
@@ -67,6 +87,7 @@ impl RuleIndex {
         match m {
             CorrMessage::Tick { .. } => Ok(None),
             CorrMessage::Obs {
+                seq: _,
                 rules,
                 rule,
                 timestamp,
@@ -178,7 +199,9 @@ impl RuleIndex {
             .get(&m.rule)
             .ok_or_else(|| format!("unknown rule {}", m.rule))?;
         let pairs = |v: &[(String, Value)]| -> Vec<(Arc<str>, Value)> {
-            v.iter().map(|(k, v)| (Arc::from(k.as_str()), v.clone())).collect()
+            v.iter()
+                .map(|(k, v)| (Arc::from(k.as_str()), v.clone()))
+                .collect()
         };
         Ok(vigie_hunt::Detection {
             rule,
@@ -192,7 +215,11 @@ impl RuleIndex {
                 last: c.last,
                 group: c.group.clone(),
                 value: c.value,
-                events: c.events.iter().map(|(s, r)| (Arc::from(s.as_str()), *r)).collect(),
+                events: c
+                    .events
+                    .iter()
+                    .map(|(s, r)| (Arc::from(s.as_str()), *r))
+                    .collect(),
             }),
         })
     }
@@ -211,7 +238,10 @@ pub fn det_key(d: &DetMessage) -> String {
                 h.update(c.first.to_rfc3339().as_bytes());
                 h.update(c.last.to_rfc3339().as_bytes());
             }
-            let hex: String = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+            let hex: String = h.finalize()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             format!("{}|corr:{hex}", d.rule)
         }
     }

@@ -31,7 +31,13 @@ struct Collected {
 
 impl IncidentSink for Collected {
     fn known(&self) -> Result<Vec<String>, ServeError> {
-        Ok(self.dets.lock().unwrap().iter().map(|d| d.key.clone()).collect())
+        Ok(self
+            .dets
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|d| d.key.clone())
+            .collect())
     }
     fn commit(&self, new: Vec<LeaderDetection>) -> Result<(), ServeError> {
         self.dets.lock().unwrap().extend(new);
@@ -64,12 +70,23 @@ fn input_file(dir: &Path) -> PathBuf {
             (t, l.to_string())
         })
         .collect();
-    let hosts = ["wssales01.armorique.local", "crmapp01.armorique.local", "dc02.armorique.local"];
+    let hosts = [
+        "wssales01.armorique.local",
+        "crmapp01.armorique.local",
+        "dc02.armorique.local",
+    ];
     let mut rec = 900_000;
-    for (burst, (user, hour)) in [("a.riou", 9), ("k.morvan", 14), ("a.riou", 20)].iter().enumerate() {
+    for (burst, (user, hour)) in [("a.riou", 9), ("k.morvan", 14), ("a.riou", 20)]
+        .iter()
+        .enumerate()
+    {
         for i in 0..6 {
             rec += 1;
-            let t = format!("2025-07-24T{hour:02}:{:02}:{:02}.000000Z", 10 + burst, i * 9);
+            let t = format!(
+                "2025-07-24T{hour:02}:{:02}:{:02}.000000Z",
+                10 + burst,
+                i * 9
+            );
             let ev = serde_json::json!({"Event": {"System": {
                 "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
                 "EventID": 4625, "EventRecordID": rec, "Channel": "Security",
@@ -113,7 +130,12 @@ fn outcome(f: &Fixture, dets: Vec<vigie_hunt::Detection>) -> Outcome {
     let incidents = g
         .incidents
         .iter()
-        .map(|i| (i.id.clone(), i.detections.iter().map(|&d| keys[d].clone()).collect()))
+        .map(|i| {
+            (
+                i.id.clone(),
+                i.detections.iter().map(|&d| keys[d].clone()).collect(),
+            )
+        })
         .collect();
     let set: BTreeSet<String> = keys.iter().cloned().collect();
     assert_eq!(set.len(), keys.len(), "a detection twice");
@@ -168,15 +190,21 @@ async fn wait_quiescent(url: &str, partitions: u32, sink: &Collected, deadline: 
     let t = Instant::now();
     let mut stable_since: Option<(usize, Instant)> = None;
     loop {
-        assert!(t.elapsed() < deadline, "the cluster did not settle within {deadline:?}");
+        assert!(
+            t.elapsed() < deadline,
+            "the cluster did not settle within {deadline:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
         let drained = |s: &str, c: &str| {
             let js = js.clone();
             let (s, c) = (s.to_string(), c.to_string());
             async move {
-                let Ok(stream) = js.get_stream(&s).await else { return false };
-                let Ok(mut consumer) =
-                    stream.get_consumer::<async_nats::jetstream::consumer::pull::Config>(&c).await
+                let Ok(stream) = js.get_stream(&s).await else {
+                    return false;
+                };
+                let Ok(mut consumer) = stream
+                    .get_consumer::<async_nats::jetstream::consumer::pull::Config>(&c)
+                    .await
                 else {
                     return false;
                 };
@@ -192,8 +220,12 @@ async fn wait_quiescent(url: &str, partitions: u32, sink: &Collected, deadline: 
             stable_since = None;
             continue;
         }
-        let Ok(corr) = js.get_stream(&names.corr_stream).await else { continue };
-        let Ok(state) = js.get_key_value(&names.state).await else { continue };
+        let Ok(corr) = js.get_stream(&names.corr_stream).await else {
+            continue;
+        };
+        let Ok(state) = js.get_key_value(&names.state).await else {
+            continue;
+        };
         let mut caught_up = true;
         for p in 0..partitions {
             let last = corr
@@ -255,8 +287,16 @@ async fn cluster(f: &Fixture, n: usize, kill_at: Option<u64>) -> Option<Run> {
         .unwrap();
         workers.push(Some(w));
     }
+    // Published in chunks while the workers run, so a kill lands mid-stream.
     let publisher = Publisher::connect(&cfg).await.unwrap();
-    let published = publisher.publish(&events).await.unwrap().published;
+    let publishing = tokio::spawn(async move {
+        let mut n = 0;
+        for chunk in events.chunks(100) {
+            n += publisher.publish(chunk).await.unwrap().published;
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        n
+    });
     let mut killed = Vec::new();
     if let Some(at) = kill_at {
         let t = Instant::now();
@@ -274,16 +314,25 @@ async fn cluster(f: &Fixture, n: usize, kill_at: Option<u64>) -> Option<Run> {
                 if let Some(i) = leader {
                     let w = workers[i].take().unwrap();
                     killed.push(w.counts().events.load(std::sync::atomic::Ordering::Relaxed));
-                    println!("killed {} (leader, {} partitions) after {done} events", w.id(),
-                        w.counts().partitions.load(std::sync::atomic::Ordering::Relaxed));
+                    println!(
+                        "killed {} (leader, {} partitions) after {done} events",
+                        w.id(),
+                        w.counts()
+                            .partitions
+                            .load(std::sync::atomic::Ordering::Relaxed)
+                    );
                     w.kill();
                     break;
                 }
             }
-            assert!(t.elapsed() < Duration::from_secs(20), "never reached {at} events");
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "never reached {at} events"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+    let published = publishing.await.unwrap();
     wait_quiescent(&server.url(), 8, &sink, Duration::from_secs(45)).await;
     let mut split: Vec<u64> = killed;
     for w in workers.into_iter().flatten() {
@@ -292,7 +341,11 @@ async fn cluster(f: &Fixture, n: usize, kill_at: Option<u64>) -> Option<Run> {
     }
     let dets = std::mem::take(&mut *sink.dets.lock().unwrap());
     let keys: HashSet<&String> = dets.iter().map(|d| &d.key).collect();
-    assert_eq!(keys.len(), dets.len(), "the leader committed a detection twice");
+    assert_eq!(
+        keys.len(),
+        dets.len(),
+        "the leader committed a detection twice"
+    );
     let outcome = outcome(f, dets.into_iter().map(|d| d.detection).collect());
     Some(Run {
         outcome,
@@ -305,7 +358,10 @@ async fn cluster(f: &Fixture, n: usize, kill_at: Option<u64>) -> Option<Run> {
 fn same(label: &str, got: &Outcome, want: &Outcome) {
     let missing: Vec<_> = want.0.difference(&got.0).collect();
     let extra: Vec<_> = got.0.difference(&want.0).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "{label}: detections missing {missing:?}, extra {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{label}: detections missing {missing:?}, extra {extra:?}"
+    );
     assert_eq!(got.1, want.1, "{label}: incidents differ");
 }
 
@@ -331,11 +387,18 @@ async fn two_workers_equal_one_and_hunt_and_survive_a_kill() {
     let f = fixture();
     let reference = reference(&f);
     assert!(
-        reference.0.iter().filter(|k| k.contains("\u{1f}correlation")).count() >= 3,
+        reference
+            .0
+            .iter()
+            .filter(|k| k.contains("\u{1f}correlation"))
+            .count()
+            >= 3,
         "the input should make the brute-force correlation fire: {:?}",
         reference.0
     );
-    let Some(one) = cluster(&f, 1, None).await else { return };
+    let Some(one) = cluster(&f, 1, None).await else {
+        return;
+    };
     show("1 worker", &one, &reference);
     same("1 worker vs hunt and respond", &one.outcome, &reference);
 
@@ -344,7 +407,11 @@ async fn two_workers_equal_one_and_hunt_and_survive_a_kill() {
     same("2 workers vs 1", &two.outcome, &one.outcome);
     let total: u64 = two.split.iter().sum();
     for n in &two.split {
-        assert!(*n * 10 >= total * 3, "a worker handled under 30 %: {:?}", two.split);
+        assert!(
+            *n * 10 >= total * 3,
+            "a worker handled under 30 %: {:?}",
+            two.split
+        );
     }
 
     let killed = cluster(&f, 2, Some(two.published / 3)).await.unwrap();
