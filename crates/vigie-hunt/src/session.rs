@@ -343,6 +343,13 @@ impl<'r> DetectionSession<'r> {
         }
     }
 
+    /// [`note_time`](Self::note_time), then feeds what the watermark now passes (hits
+    /// to `out`): a service restoring its saved newest time after replaying its inputs.
+    pub fn advance_to(&mut self, t: Option<DateTime<Utc>>, out: &mut Vec<Detection>) {
+        self.note_time(t);
+        self.release(out);
+    }
+
     /// The watermark: the newest event time seen minus the allowed lateness (`None`
     /// before any time, or outside `Watermark` order). Inputs at or before it have been
     /// fed; inputs older than it are late.

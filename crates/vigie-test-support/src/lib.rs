@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod nats;
+pub mod postgres;
 
 /// The shared test data folder: `VIGIE_SHARED`, else `shared/` beside the repository
 /// (worktrees and CI clones sit next to it). Panics, naming the folder, when it does not
