@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod nats;
 pub mod postgres;
 
 /// The shared test data folder: `VIGIE_SHARED`, else `shared/` beside the repository

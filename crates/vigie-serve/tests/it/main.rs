@@ -5,8 +5,10 @@
 mod config;
 mod follow;
 mod live;
+mod nats;
 mod pipeline;
 mod reload;
+mod scale;
 mod syslog;
 
 use std::path::{Path, PathBuf};
