@@ -15,6 +15,7 @@
 //!   [`LiveChange`] as JSON), a `ready` event on connect and a `resync` event when this
 //!   client fell behind the broadcast buffer (it then reloads what it shows); a
 //!   keep-alive comment every 15 s keeps proxies from closing an idle stream.
+//!   [`end_streams`] closes them all before a graceful shutdown.
 //! - `GET /api/v1/incidents/{id}/drawings` (role viewer): the incident's attack graph
 //!   with the containment plan, the customer-hours per segment and the restore
 //!   timeline as SVG, drawn by the HTML report's code (`vigie_render::html`) on the
@@ -195,12 +196,33 @@ fn not_found(what: &str) -> Response {
     error(StatusCode::NOT_FOUND, "not_found", &format!("no {what}"))
 }
 
+/// The change kind that ends every open event stream (see [`end_streams`]).
+pub const END_STREAMS: &str = "server.shutdown";
+
+/// Ends every open `/api/v1/stream` (each client gets `event: shutdown`, then the
+/// stream closes; pages reconnect to whatever serves next). Call before a graceful
+/// shutdown: an event stream never ends by itself, so the server would otherwise wait
+/// for every open dashboard to go away.
+pub fn end_streams(state: &AppState) {
+    // No receiver (no dashboard open) is not an error.
+    let _ = state.changes.send(LiveChange {
+        kind: END_STREAMS.to_string(),
+        id: String::new(),
+        detail: Value::Null,
+    });
+}
+
 /// The live changes as Server-Sent Events (see the module doc).
 async fn stream(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = s.changes.subscribe();
     let ready = stream::once(async { Ok(Event::default().event("ready").data("{}")) });
-    let changes = stream::unfold(rx, |mut rx| async move {
+    let changes = stream::unfold(Some(rx), |rx| async move {
+        let mut rx = rx?;
         let ev = match rx.recv().await {
+            // Say so, then end (the next poll gets `None`).
+            Ok(c) if c.kind == END_STREAMS => {
+                return Some((Ok(Event::default().event("shutdown").data("{}")), None));
+            }
             Ok(c) => change_event(&c),
             // This client missed `n` changes: it reloads rather than show a stale list.
             Err(RecvError::Lagged(n)) => Event::default()
@@ -209,7 +231,7 @@ async fn stream(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<Even
             // The server is going away: end the stream (the page reconnects).
             Err(RecvError::Closed) => return None,
         };
-        Some((Ok(ev), rx))
+        Some((Ok(ev), Some(rx)))
     });
     Sse::new(ready.chain(changes)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }
