@@ -28,10 +28,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod codec;
+mod cursor;
+mod db;
 mod error;
+mod manage;
+mod read;
+mod schema;
 mod store;
+mod write;
 pub use error::StoreError;
-pub use store::Store;
+pub use store::{Hook, Store};
 
 /// Where the store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
