@@ -1,0 +1,109 @@
+//! The service the dashboard tests talk to, over real HTTP on `127.0.0.1:0`.
+//!
+//! [`Service::routes_only`] serves the whole router (`vigie_serve::api::router`) over a
+//! hand-built [`AppState`] with a temporary SQLite store and no processor: enough for
+//! what the dashboard serves itself (page, assets, stream, drawings) and for reads of
+//! rows a test puts in the store. The browser test uses the real server instead.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
+
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc};
+use vigie_serve::api::auth::{hash_token, Auth};
+use vigie_serve::config::Config;
+use vigie_serve::ingest::Ingest;
+use vigie_serve::metrics::Metrics;
+use vigie_serve::state::{AppState, Loaded};
+use vigie_store::{Store, StoreSpec, TokenRow};
+
+pub struct Service {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    rt: Option<tokio::runtime::Runtime>,
+    _dir: tempfile::TempDir,
+}
+
+fn loaded() -> Loaded {
+    let model = vigie_model::demo();
+    Loaded {
+        rules: json!({}),
+        rules_digest: String::new(),
+        model_summary: json!({"operator": model.operator.name}),
+        model: Arc::new(model),
+        loaded_at: "2025-07-24T00:00:00Z".to_string(),
+        rule_metas: Vec::new(),
+    }
+}
+
+impl Service {
+    /// The router on a fresh store; with `token`, one admin token of that text exists.
+    pub fn routes_only(token: Option<&str>) -> Service {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store =
+            Store::open(&StoreSpec::Sqlite(dir.path().join("vigie.db"))).expect("open store");
+        if let Some(t) = token {
+            store
+                .add_token(&TokenRow {
+                    name: "test-admin".into(),
+                    role: "admin".into(),
+                    hash: hash_token(t),
+                    created_at: chrono::Utc::now(),
+                })
+                .expect("add token");
+        }
+        let auth = Auth::load(&store).expect("load tokens");
+        let (ingest, _jobs) = Ingest::new(1000);
+        let (admin, _admin_rx) = mpsc::unbounded_channel();
+        let state = AppState {
+            store,
+            ingest,
+            loaded: Arc::new(RwLock::new(Arc::new(loaded()))),
+            metrics: Arc::new(Metrics::new()),
+            auth: Arc::new(auth),
+            changes: broadcast::channel(64).0,
+            admin,
+            config: Arc::new(Config::default()),
+            ready: Arc::new(AtomicBool::new(true)),
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let app = vigie_serve::api::router(state.clone());
+        let addr = rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = l.local_addr().expect("addr");
+            tokio::spawn(async move {
+                let _ = axum::serve(l, app).await;
+            });
+            addr
+        });
+        Service {
+            addr,
+            state,
+            rt: Some(rt),
+            _dir: dir,
+        }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base())
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}

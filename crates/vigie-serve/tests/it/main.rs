@@ -1,0 +1,2 @@
+mod dashboard_routes;
+mod dashboard_service;
