@@ -2,7 +2,7 @@
 //! input positions and dropped correlation documents. The caller ([`crate::Store`])
 //! opens and closes the transaction and calls the hook; this module writes the rows.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -36,9 +36,16 @@ pub(crate) fn write_batch(
         .map(|&i| batch.events[i].key.as_str())
         .filter(|k| !inserted.contains(k))
         .collect();
-    insert_detections(db, batch, &duplicate_keys, &inserted, now, &mut out)?;
+    let preset = insert_detections(db, batch, &duplicate_keys, &inserted, now, &mut out)?;
     for inc in &batch.incidents {
-        upsert_incident(db, inc, now, &mut out)?;
+        let fresh = preset.get(inc.id.as_str()).copied().unwrap_or(0);
+        upsert_incident(db, inc, fresh, now, &mut out)?;
+    }
+    // Detections that named an incident no upsert of this batch covers still count.
+    for id in preset.keys() {
+        if !batch.incidents.iter().any(|i| i.id == *id) {
+            recount(db, id)?;
+        }
     }
     for p in &batch.positions {
         db.exec(
@@ -124,14 +131,17 @@ fn insert_events<'b>(
     Ok(inserted)
 }
 
-fn insert_detections(
+/// Inserts the batch's new detections; returns, by incident, how many of them were
+/// inserted already naming it (`NewDetection::incident_id`).
+fn insert_detections<'b>(
     db: &mut dyn Db,
-    batch: &CommitBatch,
+    batch: &'b CommitBatch,
     duplicate_keys: &HashSet<&str>,
     inserted_events: &HashSet<&str>,
     now: DateTime<Utc>,
     out: &mut CommitOutcome,
-) -> Result<(), StoreError> {
+) -> Result<HashMap<&'b str, u64>, StoreError> {
+    let mut preset: HashMap<&str, u64> = HashMap::new();
     for d in &batch.detections {
         if d.event_key
             .as_deref()
@@ -162,6 +172,9 @@ fn insert_detections(
             continue; // already stored
         };
         out.detections_inserted += 1;
+        if let Some(inc) = d.incident_id.as_deref() {
+            *preset.entry(inc).or_default() += 1;
+        }
         for a in &d.assets {
             db.exec(
                 "INSERT INTO detection_assets (asset, detection_seq) VALUES ($1, $2)
@@ -181,7 +194,7 @@ fn insert_detections(
             )?;
         }
     }
-    Ok(())
+    Ok(preset)
 }
 
 pub(crate) fn history(
@@ -231,10 +244,16 @@ fn recount(db: &mut dyn Db, id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Creates or updates one incident from new detections (module docs of `lib.rs`).
+/// Ids per `UPDATE ... WHERE id IN (...)`: an incident lists all its detections on
+/// every upsert, so moving them is a few statements, not one per detection.
+const ID_CHUNK: usize = 500;
+
+/// Creates or updates one incident from new detections (module docs of `lib.rs`);
+/// `fresh`: detections inserted by this batch already naming it.
 fn upsert_incident(
     db: &mut dyn Db,
     inc: &IncidentUpsert,
+    fresh: u64,
     now: DateTime<Utc>,
     out: &mut CommitOutcome,
 ) -> Result<(), StoreError> {
@@ -268,13 +287,17 @@ fn upsert_incident(
     for from in inc.merged_from.iter().filter(|m| **m != inc.id) {
         merge_into(db, from, &inc.id, now)?;
     }
-    let mut moved = 0;
-    for det in &inc.detection_ids {
-        moved += db.exec(
-            "UPDATE detections SET incident_id = $1
-             WHERE id = $2 AND (incident_id IS NULL OR incident_id <> $1)",
-            &[(&inc.id).into(), det.into()],
-        )?;
+    let mut moved = fresh;
+    for chunk in inc.detection_ids.chunks(ID_CHUNK) {
+        let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "UPDATE detections SET incident_id = $1 WHERE id IN ({})
+             AND (incident_id IS NULL OR incident_id <> $1)",
+            marks.join(",")
+        );
+        let mut params: Vec<Val> = vec![(&inc.id).into()];
+        params.extend(chunk.iter().map(Val::from));
+        moved += db.exec(&sql, &params)?;
     }
     recount(db, &inc.id)?;
     let detail = json!({

@@ -1,6 +1,7 @@
 //! Failures: a commit that fails between writes leaves nothing, reads during a commit,
 //! a schema from the future, a corrupt stored document.
 
+use std::process::Command;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use vigie_store::*;
 
 use crate::support::*;
 
-fn batch(n: usize, prefix: &str) -> CommitBatch {
+pub fn batch(n: usize, prefix: &str) -> CommitBatch {
     let mut b = CommitBatch::default();
     for i in 0..n {
         let key = format!("{prefix}{i}");
@@ -164,4 +165,41 @@ pub fn corrupt_document(b: &Backend) {
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
+}
+
+/// The process dies inside a commit (SIGABRT after every row is written, before COMMIT,
+/// as the serve failpoint `commit.written=abort` does): nothing of it survives.
+pub fn abort_inside_commit(b: &Backend) {
+    let s = &b.store;
+    s.commit(&batch(10, "before")).unwrap();
+    let before = s.counts().unwrap();
+    let spec = match &b.spec {
+        StoreSpec::Sqlite(p) => p.display().to_string(),
+        StoreSpec::Postgres(u) => u.clone(),
+    };
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .args([
+            "--exact",
+            "abort_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(crate::ABORT_SPEC, &spec)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "the child did not abort: {stdout}");
+    assert!(
+        stdout.contains("rows written"),
+        "the child did not reach its hook: {stdout}"
+    );
+    // Reopened, as a restarted server would.
+    let reopened = Store::open(&b.spec).unwrap();
+    assert_eq!(reopened.counts().unwrap(), before);
+    assert_eq!(reopened.incident("inc-aborted").unwrap(), None);
+    assert_eq!(s.counts().unwrap(), before);
+    let out = reopened.commit(&batch(300, "aborted")).unwrap();
+    assert_eq!(out.events_inserted, 300);
 }

@@ -144,6 +144,26 @@ pub fn lifecycle(b: &Backend) {
         .unwrap();
     assert_eq!(row.state, IncidentState::Open);
     assert_eq!(actions(s, "inc-1").last().unwrap().1, "reopened");
+    // A detection already naming its (closed) incident reopens it too.
+    s.change_incident(
+        "inc-1",
+        &change(Some(IncidentState::Closed), None),
+        "carol",
+        at,
+    )
+    .unwrap();
+    let mut d3 = detection("rule-a", "e3", "high", 9, &["dc01"]);
+    d3.incident_id = Some("inc-1".into());
+    s.commit(&CommitBatch {
+        events: vec![event("e3", true)],
+        detections: vec![d3.clone()],
+        incidents: vec![incident("inc-1", &[&d3])],
+        ..Default::default()
+    })
+    .unwrap();
+    let row = s.incident("inc-1").unwrap().unwrap();
+    assert_eq!((row.state, row.detection_count), (IncidentState::Open, 3));
+    assert_eq!(actions(s, "inc-1").last().unwrap().1, "reopened");
 }
 
 pub fn invalid_changes(b: &Backend) {

@@ -44,6 +44,27 @@ topics! {
     failure_concurrent_reads => crate::failure::concurrent_reads,
     failure_schema_too_new => crate::failure::schema_too_new,
     failure_corrupt_document => crate::failure::corrupt_document,
+    failure_abort_inside_commit => crate::failure::abort_inside_commit,
+}
+
+/// Where the child of `failure_abort_inside_commit` commits.
+const ABORT_SPEC: &str = "VIGIE_STORE_TEST_ABORT_SPEC";
+
+/// The child process of `failure_abort_inside_commit`: commits a batch and aborts the
+/// process inside the transaction.
+#[test]
+#[ignore = "run as a child process by failure_abort_inside_commit"]
+fn abort_child() {
+    let spec = std::env::var(ABORT_SPEC).expect("run by failure_abort_inside_commit");
+    let store = vigie_store::Store::open(&vigie_store::StoreSpec::parse(&spec).unwrap()).unwrap();
+    store.set_hook(std::sync::Arc::new(|point: &'static str| {
+        if point == "commit.written" {
+            println!("rows written, aborting");
+            std::process::abort();
+        }
+    }));
+    let _ = store.commit(&failure::batch(300, "aborted"));
+    panic!("the commit returned instead of aborting");
 }
 
 #[test]
