@@ -3,11 +3,12 @@
 //! [`Service::routes_only`] serves the whole router (`vigie_serve::api::router`) over a
 //! hand-built [`AppState`] with a temporary SQLite store and no processor: enough for
 //! what the dashboard serves itself (page, assets, stream, drawings) and for reads of
-//! rows a test puts in the store. The browser test uses the real server instead.
+//! rows a test puts in the store. [`Live`] is the real server, for the browser test.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
@@ -15,8 +16,10 @@ use vigie_serve::api::auth::{hash_token, Auth};
 use vigie_serve::config::Config;
 use vigie_serve::ingest::Ingest;
 use vigie_serve::metrics::Metrics;
+use vigie_serve::pipeline::Defaults;
+use vigie_serve::server::Running;
 use vigie_serve::state::{AppState, Loaded};
-use vigie_store::{Store, StoreSpec, TokenRow};
+use vigie_store::{HistoryEntry, IncidentQuery, IncidentRow, Store, StoreSpec, TokenRow};
 
 pub struct Service {
     pub addr: SocketAddr,
@@ -104,6 +107,112 @@ impl Drop for Service {
     fn drop(&mut self) {
         if let Some(rt) = self.rt.take() {
             rt.shutdown_background();
+        }
+    }
+}
+
+/// The real service (`vigie_serve::server::start`): processor, decider, API and
+/// dashboard on `127.0.0.1:0`, a temporary SQLite store, the repository's rule pack and
+/// the demo operator. Ready (`/readyz` 200) when returned.
+pub struct Live {
+    running: Option<Running>,
+    rt: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl Live {
+    pub fn start() -> Live {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data: dir.path().to_path_buf(),
+            store: Some(format!("sqlite:{}", dir.path().join("vigie.db").display())),
+            rules: vec![vigie_test_support::repo_root().join("rules")],
+            ..Config::default()
+        };
+        let defaults = Defaults {
+            rules: &[],
+            model: vigie_model::demo,
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let running = rt
+            .block_on(vigie_serve::server::start(config, defaults))
+            .expect("start the service");
+        let live = Live {
+            running: Some(running),
+            rt,
+            _dir: dir,
+        };
+        live.wait_ready();
+        live
+    }
+
+    fn running(&self) -> &Running {
+        self.running.as_ref().expect("running")
+    }
+
+    fn wait_ready(&self) {
+        vigie_serve::api::tls::install_crypto_provider();
+        let client = reqwest::blocking::Client::new();
+        let url = format!("{}/readyz", self.base());
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(30) {
+            if client.get(&url).send().is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{url} not ready after 30 s");
+    }
+
+    pub fn base(&self) -> String {
+        self.running().url()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.running().state.store
+    }
+
+    /// Every stored incident.
+    pub fn incidents(&self) -> Vec<IncidentRow> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .store()
+                .incidents(&IncidentQuery {
+                    state: None,
+                    limit: 500,
+                    after: after.clone(),
+                })
+                .expect("list incidents");
+            out.extend(page.items);
+            match page.next {
+                Some(n) => after = Some(n),
+                None => return out,
+            }
+        }
+    }
+
+    pub fn incident(&self, id: &str) -> IncidentRow {
+        self.store()
+            .incident(id)
+            .expect("read incident")
+            .unwrap_or_else(|| panic!("{id} not stored"))
+    }
+
+    pub fn history(&self, id: &str) -> Vec<HistoryEntry> {
+        self.store().history(id).expect("read history")
+    }
+
+    /// Drains, commits and checkpoints; a failed shutdown fails the test.
+    pub fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            self.rt.block_on(r.shutdown()).expect("clean shutdown");
         }
     }
 }

@@ -1,2 +1,3 @@
+mod dashboard_browser;
 mod dashboard_routes;
 mod dashboard_service;
