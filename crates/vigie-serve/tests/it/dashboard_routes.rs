@@ -129,6 +129,20 @@ fn page_and_assets_have_types_csp_and_etags() {
             !off.contains("@import") && !off.contains("url(http"),
             "{path}"
         );
+        if path.ends_with(".js") {
+            // Data reaches the page as text nodes only: no HTML parsing of strings, no
+            // code from strings (the CSP refuses eval; this keeps it from being needed).
+            for sink in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "eval(",
+                "new Function",
+            ] {
+                assert!(!body.contains(sink), "{path} uses {sink}");
+            }
+        }
     }
     let css = get(&svc.url("/assets/report.css")).text().expect("css");
     assert_eq!(css, vigie_render::html::stylesheet());
@@ -260,4 +274,40 @@ fn with_tokens_the_page_is_open_and_its_api_routes_are_not() {
         .send()
         .expect("GET");
     assert_eq!(r.status(), 404);
+}
+
+/// An open dashboard does not hold up a graceful shutdown: the service ends its event
+/// streams when it stops (an SSE stream never ends by itself).
+#[test]
+fn shutdown_ends_open_streams() {
+    let svc = super::dashboard_service::Live::start(None);
+    let r = client()
+        .get(format!("{}/api/v1/stream", svc.base()))
+        .send()
+        .expect("stream");
+    let mut lines = BufReader::new(r).lines();
+    assert_eq!(
+        next_event(&mut lines).map(|e| e.0).as_deref(),
+        Some("ready")
+    );
+    let reader = std::thread::spawn(move || {
+        let mut names = Vec::new();
+        while let Some((n, _)) = next_event(&mut lines) {
+            names.push(n);
+        }
+        names
+    });
+    let t = std::time::Instant::now();
+    svc.stop();
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "shutdown took {:?}",
+        t.elapsed()
+    );
+    let names = reader.join().expect("reader");
+    assert_eq!(
+        names.last().map(String::as_str),
+        Some("shutdown"),
+        "{names:?}"
+    );
 }

@@ -121,8 +121,21 @@ pub struct Live {
 }
 
 impl Live {
-    pub fn start() -> Live {
+    /// With `token`, an admin token of that text is stored before the start.
+    pub fn start(token: Option<&str>) -> Live {
         let dir = tempfile::tempdir().expect("temp dir");
+        if let Some(t) = token {
+            let store =
+                Store::open(&StoreSpec::Sqlite(dir.path().join("vigie.db"))).expect("open store");
+            store
+                .add_token(&TokenRow {
+                    name: "e2e-admin".into(),
+                    role: "admin".into(),
+                    hash: hash_token(t),
+                    created_at: chrono::Utc::now(),
+                })
+                .expect("add token");
+        }
         let config = Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data: dir.path().to_path_buf(),
