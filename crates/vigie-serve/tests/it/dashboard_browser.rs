@@ -3,7 +3,8 @@
 //! and demo model) and `tests/browser/serve.js` drives headless Debian Chromium
 //! (playwright-core; it never downloads a browser). The script opens the incident list,
 //! POSTs the demo intrusion (`samples/july2025.jsonl`) to `/api/v1/events`, and the
-//! incident must appear within 5 s with no navigation; it opens the incident with a
+//! incident must appear within 5 s with no navigation (after the test ended the event
+//! stream once: the page must have reconnected); it opens the incident with a
 //! plan, reads the customer-hours shown, clicks Acknowledge and takes a screenshot
 //! (kept at `target/dashboard.png`). This test checks what it saw against the store:
 //! the rows are the stored incidents, the customer-hours shown are the stored
@@ -13,7 +14,7 @@
 //! Fails, saying what to install, when node, Chromium or the npm module is missing: CI
 //! (`.ci/run`) installs them; a skipped browser test would be a test that cannot fail.
 
-use std::io::Read as _;
+use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,8 +52,12 @@ fn check_tools(dir: &Path) {
     );
 }
 
-/// Runs `serve.js` with `args` within [`TIMEOUT`]; its JSON report.
-fn run_script(dir: &Path, args: &[String]) -> Value {
+/// What `serve.js --reconnect` prints when the test should end the event streams.
+const END_STREAMS_MARK: &str = "VIGIE_E2E END_STREAMS";
+
+/// Runs `serve.js` with `args` within [`TIMEOUT`]; its JSON report. `on_mark` runs when
+/// the script asks for the event streams to be ended.
+fn run_script(dir: &Path, args: &[String], on_mark: impl Fn() + Send + 'static) -> Value {
     let mut child = Command::new("node")
         .arg(dir.join("serve.js"))
         .args(args)
@@ -69,7 +74,14 @@ fn run_script(dir: &Path, args: &[String]) -> Value {
     });
     let err = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
+        for line in std::io::BufReader::new(&mut stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.trim() == END_STREAMS_MARK {
+                on_mark();
+            }
+            s.push_str(&line);
+            s.push('\n');
+        }
         s
     });
     let start = Instant::now();
@@ -177,6 +189,7 @@ fn with_tokens(dir: &Path) {
             "--token".to_string(),
             token.to_string(),
         ],
+        || {},
     );
     assert_clean(&out);
     assert_eq!(out["tokenPrompt"], true, "no token prompt");
@@ -197,6 +210,7 @@ fn with_tokens(dir: &Path) {
 
 fn open_service(dir: &Path) {
     let svc = Live::start(None);
+    let state = svc.state().clone();
     let shot = target_dir().join("dashboard.png");
     let _ = std::fs::remove_file(&shot);
     let t0 = Instant::now();
@@ -206,7 +220,9 @@ fn open_service(dir: &Path) {
             svc.base(),
             sample().display().to_string(),
             shot.display().to_string(),
+            "--reconnect".to_string(),
         ],
+        move || vigie_serve::dashboard::end_streams(&state),
     );
     eprintln!(
         "dashboard e2e: script {:?}, incident appeared {} ms after the POST (which took {} ms)",
@@ -222,6 +238,16 @@ fn open_service(dir: &Path) {
     assert_eq!(
         strings(&out["ingest"]["body"]["rejected"]),
         Vec::<String>::new()
+    );
+
+    // The stream was ended once: the page showed it down, reconnected, and the live
+    // update below came over the new stream.
+    let states = strings(&out["streamStates"]);
+    assert!(states.contains(&"reconnecting".to_string()), "{states:?}");
+    assert_eq!(
+        states.last().map(String::as_str),
+        Some("open"),
+        "{states:?}"
     );
 
     // Live: drawn empty first, then the incidents came in without a navigation.

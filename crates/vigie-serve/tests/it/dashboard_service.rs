@@ -186,6 +186,10 @@ impl Live {
         self.running().url()
     }
 
+    pub fn state(&self) -> &AppState {
+        &self.running().state
+    }
+
     pub fn store(&self) -> &Store {
         &self.running().state.store
     }
