@@ -3,6 +3,9 @@
 //! One module per topic; helpers shared here.
 
 mod config;
+mod dashboard_browser;
+mod dashboard_routes;
+mod dashboard_service;
 mod follow;
 mod live;
 mod nats;
