@@ -2,3 +2,5 @@
 
 mod api;
 mod api_harness;
+mod auth;
+mod schemathesis;
