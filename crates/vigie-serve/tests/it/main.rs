@@ -3,4 +3,7 @@
 mod api;
 mod api_harness;
 mod auth;
+mod openapi;
 mod schemathesis;
+mod tls;
+mod webhook;
