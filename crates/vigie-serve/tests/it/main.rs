@@ -2,6 +2,9 @@
 //! inside the test, fed through its `Ingest` handle, checked through its store.
 //! One module per topic; helpers shared here.
 
+mod api;
+mod api_harness;
+mod auth;
 mod config;
 mod dashboard_browser;
 mod dashboard_routes;
@@ -9,10 +12,14 @@ mod dashboard_service;
 mod follow;
 mod live;
 mod nats;
+mod openapi;
 mod pipeline;
 mod reload;
 mod scale;
+mod schemathesis;
 mod syslog;
+mod tls;
+mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
