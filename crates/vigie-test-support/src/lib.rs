@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod corpus;
+pub mod postgres;
 pub mod serve;
 
 /// The shared test data folder: `VIGIE_SHARED`, else `shared/` beside the repository
