@@ -36,6 +36,82 @@ pub struct Running {
     processor: Option<JoinHandle<Result<(), ServeError>>>,
     http: tokio::task::JoinHandle<Result<(), ServeError>>,
     stop_http: axum_server::Handle,
+    sources: Sources,
+}
+
+/// The inputs besides HTTP, as started.
+#[derive(Default)]
+struct Sources {
+    /// Syslog listeners and file followers: aborted at shutdown (what they submitted is
+    /// still drained).
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The NATS input: asked to stop, then awaited (it acks its batch in flight first).
+    nats: Option<(
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<Result<(), ServeError>>,
+    )>,
+    /// Bound syslog addresses (the real ports when 0 was asked for).
+    pub syslog: Vec<SocketAddr>,
+}
+
+impl Sources {
+    async fn start(state: &AppState) -> Result<Sources, ServeError> {
+        let config = &state.config;
+        let mut s = Sources::default();
+        if config.worker {
+            return Ok(s);
+        }
+        let listeners = crate::ingest::syslog::spawn(
+            &config.syslog,
+            state.ingest.clone(),
+            state.metrics.clone(),
+        )
+        .await?;
+        for l in listeners {
+            s.syslog.push(l.addr);
+            s.tasks.push(l.handle);
+        }
+        if !config.files.is_empty() {
+            let store = state.store.clone();
+            let positions = tokio::task::spawn_blocking(move || store.positions())
+                .await
+                .map_err(|e| ServeError::Option(format!("positions: {e}")))??;
+            s.tasks.extend(crate::ingest::file::spawn(
+                &config.files,
+                state.ingest.clone(),
+                &positions,
+                crate::ingest::file::FollowOptions::default(),
+            ));
+        }
+        if let Some(n) = &config.nats {
+            let (tx, rx) = oneshot::channel::<()>();
+            let task = tokio::spawn(crate::ingest::nats::run(
+                n.clone(),
+                state.ingest.clone(),
+                config.ingest.max_batch_events as usize,
+                async {
+                    let _ = rx.await;
+                },
+            ));
+            s.nats = Some((tx, task));
+        }
+        Ok(s)
+    }
+
+    async fn stop(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        if let Some((tx, task)) = self.nats.take() {
+            let _ = tx.send(());
+            match tokio::time::timeout(std::time::Duration::from_secs(30), task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!("nats input: {e}"),
+                Ok(Err(e)) => tracing::warn!("nats input: {e}"),
+                Err(_) => tracing::warn!("nats input did not stop within 30 s"),
+            }
+        }
+    }
 }
 
 impl Running {
@@ -43,6 +119,11 @@ impl Running {
     pub fn url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
+    }
+
+    /// Bound syslog addresses (UDP first), the real ports when 0 was asked for.
+    pub fn syslog_addrs(&self) -> &[SocketAddr] {
+        &self.sources.syslog
     }
 
     /// Reloads rules and model (what SIGHUP and `POST /api/v1/admin/reload` do).
@@ -53,6 +134,7 @@ impl Running {
     /// Stops taking input, drains the queue, commits, checkpoints; waits for the end.
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
         tracing::info!("shutting down: draining");
+        self.sources.stop().await;
         // Open dashboards' event streams never end by themselves: close them, or the
         // graceful HTTP shutdown below waits for every browser tab to go away.
         crate::dashboard::end_streams(&self.state);
@@ -130,6 +212,7 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
             }
         }
     });
+    let sources = Sources::start(&state).await?;
     let router = crate::api::router(state.clone());
     let (addr, http, stop_http) = listen(&config, router).await?;
     Ok(Running {
@@ -140,6 +223,7 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         processor: Some(processor),
         http,
         stop_http,
+        sources,
     })
 }
 
