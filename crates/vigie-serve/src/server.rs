@@ -39,6 +39,8 @@ pub struct Running {
     sources: Sources,
 }
 
+type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
+
 /// The inputs besides HTTP, as started.
 #[derive(Default)]
 struct Sources {
@@ -46,10 +48,7 @@ struct Sources {
     /// still drained).
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// The NATS input: asked to stop, then awaited (it acks its batch in flight first).
-    nats: Option<(
-        oneshot::Sender<()>,
-        tokio::task::JoinHandle<Result<(), ServeError>>,
-    )>,
+    nats: Option<(oneshot::Sender<()>, Task)>,
     /// Bound syslog addresses (the real ports when 0 was asked for).
     pub syslog: Vec<SocketAddr>,
 }
