@@ -36,6 +36,10 @@ pub struct Running {
     processor: Option<JoinHandle<Result<(), ServeError>>>,
     http: tokio::task::JoinHandle<Result<(), ServeError>>,
     stop_http: HttpStop,
+    /// `--worker`: the scale-out worker (instead of the processor).
+    worker: Option<crate::worker::Worker>,
+    /// The NATS JetStream input of a single node.
+    nats: Option<tokio::task::JoinHandle<Result<(), ServeError>>>,
 }
 
 enum HttpStop {
@@ -67,6 +71,9 @@ impl Running {
             HttpStop::Tls(h) => h.graceful_shutdown(Some(std::time::Duration::from_secs(30))),
         }
         self.state.ingest.close();
+        if let Some(w) = self.worker.take() {
+            w.stop().await;
+        }
         let _ = self.tx.send(Msg::Shutdown);
         let processed = match self.processor.take() {
             Some(h) => tokio::task::spawn_blocking(move || h.join())
@@ -75,6 +82,11 @@ impl Running {
                 .unwrap_or_else(|_| Err(ServeError::Option("processor panicked".into()))),
             None => Ok(()),
         };
+        if let Some(n) = self.nats.take() {
+            if let Ok(Err(e)) = n.await {
+                tracing::warn!("nats input: {e}");
+            }
+        }
         match self.http.await {
             Ok(r) => r?,
             Err(e) => return Err(ServeError::Option(format!("http server: {e}"))),
@@ -119,7 +131,26 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         ready: Arc::new(AtomicBool::new(false)),
     };
     let (tx, rx) = mpsc::channel();
-    let processor = pipeline::spawn(state.clone(), engines, defaults, rx)?;
+    // A worker has no processor: the scale-out worker detects, its leader groups.
+    let (worker, nats, processor) = if config.worker {
+        let w = crate::worker::start_for_server(&state, engines).await?;
+        state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
+        (Some(w), None, None)
+    } else {
+        let nats = config.nats.clone().map(|n| {
+            let max = config.ingest.max_batch_events as usize;
+            tokio::spawn(crate::ingest::nats::run_until_closed(
+                n,
+                state.ingest.clone(),
+                max,
+            ))
+        });
+        (
+            None,
+            nats,
+            Some(pipeline::spawn(state.clone(), engines, defaults, rx)?),
+        )
+    };
     // Jobs and admin requests reach the processor thread in one ordered channel.
     let fwd = tx.clone();
     tokio::spawn(async move {
@@ -143,9 +174,11 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         addr,
         tls,
         tx,
-        processor: Some(processor),
+        processor,
         http,
         stop_http,
+        worker,
+        nats,
     })
 }
 

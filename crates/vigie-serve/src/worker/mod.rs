@@ -28,6 +28,7 @@ pub mod events;
 pub mod leader;
 pub mod lease;
 pub mod partition;
+pub mod sink;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -281,6 +282,53 @@ impl Worker {
         }
         // The connection closes when the last task holding `shared` is gone.
     }
+}
+
+/// The worker of `vigie serve --worker`: options from the config (`[nats]`, the
+/// correlation lateness), the processor's session options, the store as the shared
+/// state, [`sink::StoreSink`] as the leader's end.
+pub async fn start_for_server(
+    state: &crate::state::AppState,
+    engines: crate::pipeline::Engines,
+) -> Result<Worker, ServeError> {
+    let config = &state.config;
+    let nats = config.nats.clone().ok_or_else(|| {
+        ServeError::Option("--worker needs a NATS JetStream stream: set [nats] url".into())
+    })?;
+    let mut opts = WorkerOptions::new(nats);
+    opts.lateness = config.allowed_lateness()?;
+    opts.batch = (config.ingest.max_batch_events as usize).clamp(1, 1000);
+    let horizon = engines.rules.correlation_horizon() + opts.lateness;
+    let horizon = horizon.to_std().unwrap_or_default();
+    // Partition messages are replayed by a new owner: keep them well past any window.
+    opts.corr_max_age = (horizon * 4).max(Duration::from_secs(86_400));
+    let engines = Arc::new(engines);
+    let options = Arc::new(SessionOptions {
+        correlation_order: vigie_hunt::CorrelationOrder::Watermark {
+            lateness: opts.lateness,
+        },
+        capture: Some(engines.mapping.capture()),
+        ..SessionOptions::default()
+    });
+    let group = vigie_incident::GroupOptions {
+        window: config.incident_window()?,
+        max_assets_per_entity: config.incidents.max_assets_per_entity,
+        ..Default::default()
+    };
+    let sink = {
+        let (e, store, changes) = (engines.clone(), state.store.clone(), state.changes.clone());
+        tokio::task::spawn_blocking(move || sink::StoreSink::new(e, store, group, changes))
+            .await
+            .map_err(|e| ServeError::Option(format!("worker: {e}")))??
+    };
+    Worker::start(
+        opts,
+        engines.rules.clone(),
+        options,
+        Arc::new(sink),
+        Some(state.store.clone()),
+    )
+    .await
 }
 
 fn default_id() -> String {
