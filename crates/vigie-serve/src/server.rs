@@ -33,10 +33,13 @@ pub struct Running {
     pub addr: SocketAddr,
     pub tls: bool,
     tx: mpsc::Sender<Msg>,
+    /// None with `--worker`: the scale-out worker detects, its leader groups.
     processor: Option<JoinHandle<Result<(), ServeError>>>,
     http: tokio::task::JoinHandle<Result<(), ServeError>>,
     stop_http: axum_server::Handle,
     sources: Sources,
+    /// `--worker`: the scale-out worker (instead of the processor).
+    worker: Option<crate::worker::Worker>,
 }
 
 type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
@@ -141,6 +144,9 @@ impl Running {
         self.stop_http
             .graceful_shutdown(Some(std::time::Duration::from_secs(30)));
         self.state.ingest.close();
+        if let Some(w) = self.worker.take() {
+            w.stop().await;
+        }
         let _ = self.tx.send(Msg::Shutdown);
         let processed = match self.processor.take() {
             Some(h) => tokio::task::spawn_blocking(move || h.join())
@@ -194,7 +200,14 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         ready: Arc::new(AtomicBool::new(false)),
     };
     let (tx, rx) = mpsc::channel();
-    let processor = pipeline::spawn(state.clone(), engines, defaults, rx)?;
+    let (worker, processor) = if config.worker {
+        let w = crate::worker::start_for_server(&state, engines).await?;
+        state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
+        (Some(w), None)
+    } else {
+        let p = pipeline::spawn(state.clone(), engines, defaults, rx)?;
+        (None, Some(p))
+    };
     // Jobs and admin requests reach the processor thread in one ordered channel.
     let fwd = tx.clone();
     tokio::spawn(async move {
@@ -219,10 +232,11 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         addr,
         tls: config.tls.is_some(),
         tx,
-        processor: Some(processor),
+        processor,
         http,
         stop_http,
         sources,
+        worker,
     })
 }
 
