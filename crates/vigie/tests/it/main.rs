@@ -9,3 +9,5 @@ mod hunt_cli;
 mod hunt_output;
 mod july2025;
 mod respond_cli;
+mod serve_backpressure;
+mod serve_durability;
