@@ -24,18 +24,21 @@ const QUEUE: usize = 200;
 /// Senders at once: more batches in flight than the queue holds.
 const SENDERS: usize = 8;
 
+/// Both backends at once, each on its own thread.
 #[test]
-fn serve_backpressure_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("data/vigie.db").display());
-    run("sqlite", dir.path(), &url);
-}
-
-#[test]
-fn serve_backpressure_postgres() {
-    let Some(pg) = temp_postgres() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    run("postgres", dir.path(), &pg.url());
+fn serve_backpressure_sqlite_and_postgres() {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite:{}", dir.path().join("data/vigie.db").display());
+            run("sqlite", dir.path(), &url);
+        });
+        s.spawn(|| {
+            let Some(pg) = temp_postgres() else { return };
+            let dir = tempfile::tempdir().unwrap();
+            run("postgres", dir.path(), &pg.url());
+        });
+    });
 }
 
 /// Counts shared by the senders.
@@ -49,7 +52,8 @@ struct Counts {
 
 fn run(backend: &str, dir: &std::path::Path, url: &str) {
     let started = Instant::now();
-    let (corpus, expected) = prepared(EVENTS, EVENTS / 2);
+    let prepared = prepared(EVENTS, EVENTS / 2);
+    let corpus = prepared.corpus.clone();
     let config = write_config(dir, &format!("[ingest]\nqueue_events = {QUEUE}\n"));
     let cmd = ServeCommand::new(env!("CARGO_BIN_EXE_vigie"), &dir.join("data"))
         .store(url)
@@ -108,7 +112,8 @@ fn run(backend: &str, dir: &std::path::Path, url: &str) {
     let duplicates = counts.duplicates.load(Ordering::SeqCst);
     assert_eq!(accepted, EVENTS as u64, "every event accepted exactly once");
     assert_eq!(duplicates, 0, "no retry of a 429 was taken twice");
-    let stored = check_store(url, &corpus, &expected, api.len(), false);
+    let expected = prepared.expected();
+    let stored = check_store(url, &corpus, expected, api.len(), false);
     println!(
         "backpressure[{backend}]: queue {QUEUE} events, {SENDERS} senders of {BATCH}-event \
          batches; {paused_429} x 429 while paused, {} in all; accepted {accepted}, \

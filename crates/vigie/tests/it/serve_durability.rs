@@ -31,7 +31,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -42,25 +42,29 @@ use vigie_test_support::serve::{Http, ServeCommand, Server};
 /// Events per backend.
 const EVENTS: usize = 20_000;
 /// Events per POST.
-const BATCH: usize = 250;
+const BATCH: usize = 400;
 const KILLS: usize = 5;
 const DEFAULT_SEED: u64 = 0x5EED_0009;
 /// The whole run of one backend must end within this (a hang is a failure, not a
 /// stuck CI job).
 const RUN_LIMIT: Duration = Duration::from_secs(240);
 
+/// Both backends at once, each on its own thread (each run is mostly one server's
+/// processor thread: side by side they fit the two cores in about the time of one).
 #[test]
-fn serve_durability_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("data/vigie.db").display());
-    run("sqlite", dir.path(), &url);
-}
-
-#[test]
-fn serve_durability_postgres() {
-    let Some(pg) = temp_postgres() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    run("postgres", dir.path(), &pg.url());
+fn serve_durability_sqlite_and_postgres() {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite:{}", dir.path().join("data/vigie.db").display());
+            run("sqlite", dir.path(), &url);
+        });
+        s.spawn(|| {
+            let Some(pg) = temp_postgres() else { return };
+            let dir = tempfile::tempdir().unwrap();
+            run("postgres", dir.path(), &pg.url());
+        });
+    });
 }
 
 /// The corpus itself: same bytes on every generation, unique keys, real shapes from both
@@ -198,7 +202,8 @@ fn run(backend: &str, dir: &Path, store_url: &str) {
         .find(|k| k.kind == KillKind::Probe)
         .map(|k| k.at * BATCH)
         .unwrap_or(BATCH);
-    let (corpus, expected) = prepared(EVENTS, probe_at);
+    let prepared = prepared(EVENTS, probe_at);
+    let corpus = prepared.corpus.clone();
     println!(
         "durability[{backend}]: seed {seed:#x} (VIGIE_DURABILITY_SEED), {} events \
          ({} from EVTX records) in {batches} batches of {BATCH}, probe at event {probe_at}",
@@ -290,6 +295,7 @@ fn run(backend: &str, dir: &Path, store_url: &str) {
         Ok(Ok(stats)) => stats,
         _ => server.fail("the sender thread failed (its panic is above)"),
     };
+    let replayed = replay(&server, &corpus, &[0, probe_at / BATCH, batches - 1]);
     let api = server
         .http()
         .get_all("/api/v1/detections?limit=500", "detections");
@@ -297,12 +303,14 @@ fn run(backend: &str, dir: &Path, store_url: &str) {
     if !status.success() {
         server.fail(&format!("clean shutdown after SIGTERM: {status}"));
     }
-    let stored = check_store(store_url, &corpus, &expected, api.len(), true);
+    let expected = prepared.expected();
+    let stored = check_store(store_url, &corpus, expected, api.len(), true);
     assert_eq!(stats.acked_events, corpus.len() as u64, "every event acked");
     println!(
         "durability[{backend}]: events sent {} in {} POSTs ({} retries: {} connection \
          failures, {} x 429, other {:?}); acked {} (accepted {}, duplicates {}); stored {}; \
-         kills {KILLS}; detections hunt {} ({} correlations), stored {}, API {}",
+         kills {KILLS}; replayed {replayed} (all duplicates); detections hunt {} \
+         ({} correlations), stored {}, API {}",
         stats.events_posted,
         stats.attempts,
         stats.attempts - batches as u64,
@@ -322,6 +330,30 @@ fn run(backend: &str, dir: &Path, store_url: &str) {
         "durability[{backend}]: {:.1} s in all",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Sends `batches` again (what a sender does when a kill took the answer of a committed
+/// batch): each must be answered 2xx with every event a duplicate. Returns the events
+/// replayed.
+fn replay(server: &Server, corpus: &Corpus, batches: &[usize]) -> u64 {
+    let http = server.http();
+    let mut events = 0;
+    for &b in batches {
+        let range = b * BATCH..((b + 1) * BATCH).min(corpus.len());
+        let n = range.len() as u64;
+        let r = http.post_events(corpus.jsonl(range)).unwrap();
+        assert!(
+            r.is_success(),
+            "replay of batch {b}: HTTP {} {}",
+            r.status,
+            r.text()
+        );
+        let v = r.json();
+        assert_eq!(v["accepted"], 0, "replay of batch {b}: {v}");
+        assert_eq!(v["duplicates"], n, "replay of batch {b}: {v}");
+        events += n;
+    }
+    events
 }
 
 /// SIGABRT's number (6 on every Unix vigie runs on).
@@ -452,23 +484,47 @@ fn detection_id(doc: &Value, event_key: Option<&str>) -> DetectionId {
     (rule, event_key.unwrap_or("?").to_string())
 }
 
-/// A corpus and what hunt finds in it, made once per test process for each (size, probe)
-/// (both backends run the same seed, so the same corpus: one hunt run serves both).
-pub(super) fn prepared(n: usize, probe_at: usize) -> (Arc<Corpus>, Arc<BTreeSet<DetectionId>>) {
-    type Prepared = Vec<(usize, usize, Arc<Corpus>, Arc<BTreeSet<DetectionId>>)>;
-    static PREPARED: Mutex<Prepared> = Mutex::new(Vec::new());
-    let mut cache = PREPARED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, _, c, e)) = cache.iter().find(|p| p.0 == n && p.1 == probe_at) {
-        return (c.clone(), e.clone());
+/// A corpus and, once asked, what hunt finds in it; one per (size, probe) per test
+/// process (both backends run the same seed, so the same corpus: one generation and one
+/// hunt run serve both, and the hunt runs while the servers ingest).
+pub(super) struct Prepared {
+    pub corpus: Arc<Corpus>,
+    expected: OnceLock<BTreeSet<DetectionId>>,
+}
+
+impl Prepared {
+    /// What `vigie hunt --format jsonl` finds in the corpus (run on first call).
+    pub fn expected(&self) -> &BTreeSet<DetectionId> {
+        self.expected.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("corpus.jsonl");
+            self.corpus.write(&path);
+            hunt(&path, &self.corpus)
+        })
     }
-    let corpus = corpus::durability_corpus(n, probe_at);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("corpus.jsonl");
-    corpus.write(&path);
-    let expected = Arc::new(hunt(&path, &corpus));
-    let corpus = Arc::new(corpus);
-    cache.push((n, probe_at, corpus.clone(), expected.clone()));
-    (corpus, expected)
+}
+
+pub(super) fn prepared(n: usize, probe_at: usize) -> Arc<Prepared> {
+    type Cells = Vec<((usize, usize), Arc<OnceLock<Arc<Prepared>>>)>;
+    static CELLS: Mutex<Cells> = Mutex::new(Vec::new());
+    let cell = {
+        let mut cells = CELLS.lock().unwrap_or_else(|p| p.into_inner());
+        match cells.iter().find(|c| c.0 == (n, probe_at)) {
+            Some(c) => c.1.clone(),
+            None => {
+                let c = Arc::new(OnceLock::new());
+                cells.push(((n, probe_at), c.clone()));
+                c
+            }
+        }
+    };
+    cell.get_or_init(|| {
+        Arc::new(Prepared {
+            corpus: Arc::new(corpus::durability_corpus(n, probe_at)),
+            expected: OnceLock::new(),
+        })
+    })
+    .clone()
 }
 
 /// What `vigie hunt --format jsonl` finds in the corpus.
