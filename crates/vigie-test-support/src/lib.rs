@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod corpus;
+pub mod nats;
 pub mod postgres;
 pub mod serve;
 
