@@ -42,6 +42,12 @@ impl Store {
     pub fn open(spec: &StoreSpec) -> Result<Store, StoreError> {
         let (kind, writer, readers) = match spec {
             StoreSpec::Sqlite(path) => {
+                if path.as_os_str() == ":memory:" {
+                    // Each reader would open its own empty database.
+                    return Err(StoreError::Spec(
+                        "an in-memory SQLite store is not supported: give a file path".into(),
+                    ));
+                }
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
                         StoreError::Spec(format!("cannot create {}: {e}", dir.display()))

@@ -83,6 +83,20 @@ pub fn dedup(b: &Backend) {
     assert_eq!(s.event("rec:h/Security/3").unwrap().unwrap().document, None);
     assert_eq!(s.event("missing").unwrap(), None);
     assert_eq!(s.schema_version().unwrap(), 1);
+
+    // A clean shutdown's checkpoint, then a second open (migrations already applied)
+    // sees the same store.
+    s.checkpoint().unwrap();
+    let again = Store::open(&b.spec).unwrap();
+    assert_eq!(again.counts().unwrap(), once);
+    assert_eq!(again.schema_version().unwrap(), 1);
+    if let StoreSpec::Sqlite(path) = &b.spec {
+        let c = rusqlite::Connection::open(path).unwrap();
+        let mode: String = c
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
 }
 
 /// A generated input: events from a small key space (so batches overlap), some with a

@@ -69,9 +69,11 @@ fn abort_child() {
 
 #[test]
 fn postgres_suite() {
+    let started = std::time::Instant::now();
     let Some(pg) = vigie_test_support::postgres::TempPostgres::start() else {
         return;
     };
+    eprintln!("postgres: started in {} ms", started.elapsed().as_millis());
     for (name, topic) in TOPICS {
         eprintln!("postgres: {name}");
         let url = pg.create_database(name);
