@@ -24,7 +24,7 @@ pub(crate) fn write_batch(
         .iter()
         .filter_map(|d| d.event_key.as_deref())
         .collect();
-    let inserted = insert_events(db, &batch.events, &evidence, &mut out)?;
+    let (inserted, docs) = insert_events(db, &batch.events, &evidence, &mut out)?;
     // Keys of this batch's events that were already stored: their detections were
     // stored with them the first time.
     let duplicate_keys: HashSet<&str> = out
@@ -52,24 +52,62 @@ pub(crate) fn write_batch(
             &[(&p.input).into(), (&p.position).into(), ts(now)],
         )?;
     }
-    for key in &batch.correlation_expired {
-        db.exec(
-            "UPDATE events SET feeds_correlation = 0,
-             document = CASE WHEN evidence = 1 OR $2 = 1 THEN document ELSE NULL END
-             WHERE key = $1",
-            &[key.into(), Val::I64(keep_all.into())],
-        )?;
-    }
+    let dropped = expire_correlation(db, &batch.correlation_expired, keep_all)?;
+    bump(db, "events", out.events_inserted as i64)?;
+    bump(db, "events_with_document", docs - dropped)?;
+    bump(db, "detections", out.detections_inserted as i64)?;
     Ok(out)
 }
 
-/// Inserts events in chunks, skipping stored keys; returns the keys inserted.
+/// Adds `delta` to a running total (`counters`, migration 2).
+pub(crate) fn bump(db: &mut dyn Db, name: &str, delta: i64) -> Result<(), StoreError> {
+    if delta != 0 {
+        db.exec(
+            "UPDATE counters SET value = value + $2 WHERE name = $1",
+            &[name.into(), Val::I64(delta)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Events that left every correlation window: no longer feeding, and their documents
+/// dropped unless evidence or `events = all`. Returns the documents dropped.
+fn expire_correlation(db: &mut dyn Db, keys: &[String], keep_all: bool) -> Result<i64, StoreError> {
+    let mut dropped = 0;
+    let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
+    let distinct: Vec<&String> = distinct.into_iter().collect();
+    for chunk in distinct.chunks(ID_CHUNK) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let list = marks.join(",");
+        let params: Vec<Val> = chunk.iter().map(|k| Val::from(*k)).collect();
+        if !keep_all {
+            dropped += db.exec(
+                &format!(
+                    "UPDATE events SET document = NULL WHERE key IN ({list})
+                     AND feeds_correlation = 1 AND evidence = 0 AND document IS NOT NULL"
+                ),
+                &params,
+            )?;
+        }
+        db.exec(
+            &format!(
+                "UPDATE events SET feeds_correlation = 0 WHERE key IN ({list})
+                 AND feeds_correlation = 1"
+            ),
+            &params,
+        )?;
+    }
+    Ok(i64::try_from(dropped).unwrap_or(i64::MAX))
+}
+
+/// Inserts events in chunks, skipping stored keys; returns the keys inserted and how
+/// many of them came with their document.
 fn insert_events<'b>(
     db: &mut dyn Db,
     events: &'b [NewEvent],
     evidence: &HashSet<&str>,
     out: &mut CommitOutcome,
-) -> Result<HashSet<&'b str>, StoreError> {
+) -> Result<(HashSet<&'b str>, i64), StoreError> {
     let rows = events
         .iter()
         .map(|e| {
@@ -100,16 +138,18 @@ fn insert_events<'b>(
     })
     .collect();
     let mut inserted: HashSet<&str> = HashSet::new();
+    let mut documents = 0;
     for (i, e) in events.iter().enumerate() {
         // The first occurrence of a returned key is the inserted one; any later copy in
         // the same batch is a duplicate.
         if returned.contains(&e.key) && inserted.insert(e.key.as_str()) {
             out.events_inserted += 1;
+            documents += i64::from(e.document.is_some());
         } else {
             out.duplicate_events.push(i);
         }
     }
-    Ok(inserted)
+    Ok((inserted, documents))
 }
 
 /// Most parameters in one multi-row statement (both backends take more; the SQL text
