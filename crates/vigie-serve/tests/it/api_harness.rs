@@ -56,7 +56,7 @@ pub struct Api {
     pub incidents: Vec<String>,
     pub detections: Vec<String>,
     handle: axum_server::Handle,
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Api {
@@ -327,7 +327,7 @@ impl Api {
             incidents,
             detections,
             handle,
-            dir,
+            _dir: dir,
         }
     }
 
@@ -378,11 +378,13 @@ pub struct Service {
 impl Service {
     pub async fn start(tokens: bool, webhooks: Vec<WebhookConfig>) -> Service {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let mut config = Config::default();
-        config.listen = ([127, 0, 0, 1], 0).into();
-        config.data = dir.path().join("data");
-        config.rules = vec![vigie_test_support::repo_root().join("rules")];
-        config.webhooks = webhooks;
+        let config = Config {
+            listen: ([127, 0, 0, 1], 0).into(),
+            data: dir.path().join("data"),
+            rules: vec![vigie_test_support::repo_root().join("rules")],
+            webhooks,
+            ..Config::default()
+        };
         let mut secrets = HashMap::new();
         if tokens {
             let spec = config.store_spec().unwrap_or_else(|e| panic!("{e}"));
