@@ -53,6 +53,9 @@ impl Running {
     /// Stops taking input, drains the queue, commits, checkpoints; waits for the end.
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
         tracing::info!("shutting down: draining");
+        // Open dashboards' event streams never end by themselves: close them, or the
+        // graceful HTTP shutdown below waits for every browser tab to go away.
+        crate::dashboard::end_streams(&self.state);
         // In-flight requests (waiting for their batch to be durable) finish.
         self.stop_http
             .graceful_shutdown(Some(std::time::Duration::from_secs(30)));
