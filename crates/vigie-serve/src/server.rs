@@ -36,6 +36,57 @@ pub struct Running {
     processor: Option<JoinHandle<Result<(), ServeError>>>,
     http: tokio::task::JoinHandle<Result<(), ServeError>>,
     stop_http: HttpStop,
+    /// The syslog listeners and file followers (their bound addresses for tests).
+    pub inputs: Inputs,
+}
+
+/// The inputs a node reads besides HTTP: syslog listeners and followed files (none on a
+/// `--worker`, which reads the JetStream stream).
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub syslog: crate::ingest::syslog::Listeners,
+    pub files: Option<crate::ingest::file::Followers>,
+}
+
+impl Inputs {
+    /// Syslog listeners per `config.syslog`, followers per `config.files` resumed from
+    /// the store's positions.
+    async fn start(state: &AppState) -> Result<Inputs, ServeError> {
+        let config = &state.config;
+        if config.worker {
+            return Ok(Inputs::default());
+        }
+        let syslog = crate::ingest::syslog::spawn(
+            &config.syslog,
+            state.ingest.clone(),
+            state.metrics.clone(),
+        )
+        .await?;
+        let mut files = None;
+        if !config.files.is_empty() {
+            let store = state.store.clone();
+            let positions = tokio::task::spawn_blocking(move || store.positions())
+                .await
+                .map_err(|e| ServeError::Option(format!("positions: {e}")))??;
+            files = Some(crate::ingest::file::spawn(
+                &config.files,
+                state.ingest.clone(),
+                &positions,
+                state.metrics.clone(),
+                crate::ingest::file::FollowOptions::default(),
+            ));
+        }
+        Ok(Inputs { syslog, files })
+    }
+
+    /// Stops taking input; what was received is submitted first (bounded wait).
+    async fn shutdown(self) {
+        let grace = std::time::Duration::from_secs(10);
+        self.syslog.shutdown(grace).await;
+        if let Some(f) = self.files {
+            f.shutdown(grace).await;
+        }
+    }
 }
 
 enum HttpStop {
@@ -66,6 +117,7 @@ impl Running {
             }
             HttpStop::Tls(h) => h.graceful_shutdown(Some(std::time::Duration::from_secs(30))),
         }
+        std::mem::take(&mut self.inputs).shutdown().await;
         self.state.ingest.close();
         let _ = self.tx.send(Msg::Shutdown);
         let processed = match self.processor.take() {
@@ -136,6 +188,7 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
             }
         }
     });
+    let inputs = Inputs::start(&state).await?;
     let router = crate::api::router(state.clone());
     let (addr, tls, http, stop_http) = listen(&config, router).await?;
     Ok(Running {
@@ -146,6 +199,7 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         processor: Some(processor),
         http,
         stop_http,
+        inputs,
     })
 }
 

@@ -123,7 +123,7 @@ async fn udp_messages_and_rejects() {
     let (ingest, rx) = Ingest::new(1000);
     let drain = Drain::start(rx, None, false);
     let metrics = Arc::new(Metrics::new());
-    let l = spawn_udp(local(), ingest, metrics, SyslogOptions::default())
+    let l = spawn_udp(local(), ingest, metrics.clone(), SyslogOptions::default())
         .await
         .unwrap();
     let sock = UdpSocket::bind(local()).await.unwrap();
@@ -140,24 +140,36 @@ async fn udp_messages_and_rejects() {
             t.events.len() == 2 && t.rejected.len() == 1
         })
         .await;
-    let t = drain.taken.lock().unwrap();
-    let (input, first) = &t.events[0];
-    assert_eq!(input, "syslog-udp");
-    assert_eq!(&*first.source, format!("syslog:{me}"));
-    assert_eq!(first.document["timestamp"], "2003-10-11T22:14:15.003Z");
-    assert_eq!(
-        first.document["structured_data"]["exampleSDID@32473"]["iut"],
-        "3"
-    );
-    let second = &t.events[1].1;
-    assert_eq!(second.document["app"], "sshd");
-    assert_eq!(second.document["message"], "Failed password for root");
-    assert!(second.record > first.record);
-    let reason = &t.rejected[0].1.reason;
-    assert!(
-        reason.contains(&format!("syslog:{me}")) && reason.contains("byte 0: not syslog"),
-        "{reason}"
-    );
+    {
+        let t = drain.taken.lock().unwrap();
+        let (input, first) = &t.events[0];
+        assert_eq!(input, "syslog-udp");
+        assert_eq!(&*first.source, format!("syslog:{me}"));
+        assert_eq!(first.document["timestamp"], "2003-10-11T22:14:15.003Z");
+        assert_eq!(
+            first.document["structured_data"]["exampleSDID@32473"]["iut"],
+            "3"
+        );
+        let second = &t.events[1].1;
+        assert_eq!(second.document["app"], "sshd");
+        assert_eq!(second.document["message"], "Failed password for root");
+        assert!(second.record > first.record);
+        let reason = &t.rejected[0].1.reason;
+        assert!(
+            reason.contains(&format!("syslog:{me}")) && reason.contains("byte 0: not syslog"),
+            "{reason}"
+        );
+    }
+    let want = "vigie_events_rejected_total{source=\"syslog-udp\",reason=\"unreadable\"} 1";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !metrics.render().contains(want) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            metrics.render()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     l.handle.abort();
 }
 
