@@ -108,6 +108,9 @@ pub struct NatsConfig {
     pub subject: String,
     /// Durable consumer name (`vigie`).
     pub consumer: String,
+    /// Seconds a fetched message may stay unacked before JetStream redelivers it (60):
+    /// how soon the messages of a crashed node or worker come again.
+    pub ack_wait_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +184,7 @@ impl Default for NatsConfig {
             stream: "VIGIE_EVENTS".into(),
             subject: "vigie.events".into(),
             consumer: "vigie".into(),
+            ack_wait_secs: 60,
         }
     }
 }

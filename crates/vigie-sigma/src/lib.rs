@@ -63,6 +63,12 @@ impl RuleSet {
         chrono::TimeDelta::microseconds(us)
     }
 
+    /// See [`correlation::Compiled::partition_key`]: which observations must share a
+    /// correlator when correlation is spread over processes.
+    pub fn correlation_partition(&self, obs: &Observation) -> Option<String> {
+        self.correlations.as_ref()?.partition_key(obs)
+    }
+
     /// Whether any correlation is loaded.
     pub fn has_correlations(&self) -> bool {
         self.correlations.as_ref().is_some_and(|c| !c.is_empty())

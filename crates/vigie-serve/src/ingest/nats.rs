@@ -1,2 +1,390 @@
-//! NATS JetStream input: a durable pull consumer, explicit ack after commit; and the
-//! publisher (`Nats-Msg-Id` = event key). (Scale-out engineer.)
+//! NATS JetStream input and publisher.
+//!
+//! **Input** ([`run`]): makes sure the stream exists (`Config.nats.stream` over
+//! `Config.nats.subject`, file storage, a duplicate window for `Nats-Msg-Id`), binds a
+//! durable pull consumer (`Config.nats.consumer`, explicit ack), fetches batches (at most
+//! what the ingest queue can hold), submits each through [`Ingest::submit`] and acks its
+//! messages only once the batch's outcome is durable. A failed commit naks the batch
+//! (redelivered after a second); a payload that is not a JSON object is reported in the
+//! batch's `rejected`, logged with its stream sequence and terminated (it would fail the
+//! same way forever). JetStream itself holds the input's position (the consumer's ack
+//! floor), so no position goes into the store: after a crash the unacked messages come
+//! again and the store's event keys drop what was already committed.
+//!
+//! **Identity**: an event published by [`Publisher`] carries headers `Vigie-Source` and
+//! `Vigie-Record` (the file and line, or EVTX record, it was read from) and `Nats-Msg-Id`
+//! = its event key. The input gives those back as [`RawEvent::source`] and
+//! [`RawEvent::record`], so an event has the same key, and its detections the same
+//! detection keys, as when `vigie hunt` reads the file; JetStream drops a republished
+//! event within the duplicate window, the store's keys after it. Messages without the
+//! headers are `nats:<subject>`, record = stream sequence.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, stream, AckKind};
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::{Ingest, IngestBatch, RawEvent, Rejected, SubmitError};
+use crate::config::NatsConfig;
+use crate::ServeError;
+
+/// Header naming the source an event was read from (a file path).
+pub const SOURCE_HEADER: &str = "Vigie-Source";
+/// Header with the event's line or record number within its source.
+pub const RECORD_HEADER: &str = "Vigie-Record";
+
+/// How long JetStream remembers `Nats-Msg-Id`s (a republished event within it is not
+/// even stored; after it, the store's keys drop it).
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(600);
+
+/// Connects to `cfg.url` (named in the error).
+pub async fn connect(
+    cfg: &NatsConfig,
+) -> Result<(async_nats::Client, jetstream::Context), ServeError> {
+    let client = async_nats::connect(&cfg.url)
+        .await
+        .map_err(|e| ServeError::Nats(format!("connect {}: {e}", cfg.url)))?;
+    let js = jetstream::new(client.clone());
+    Ok((client, js))
+}
+
+/// The events stream, created when missing (limits retention: several consumers, e.g.
+/// a single node and a bench, may read it).
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    name: &str,
+    subjects: Vec<String>,
+) -> Result<stream::Stream, ServeError> {
+    js.get_or_create_stream(stream::Config {
+        name: name.to_string(),
+        subjects,
+        storage: stream::StorageType::File,
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| ServeError::Nats(format!("stream {name}: {e}")))
+}
+
+/// A durable pull consumer with explicit acks on `stream`, created when missing.
+pub async fn ensure_consumer(
+    stream: &stream::Stream,
+    durable: &str,
+    filter_subject: &str,
+    max_ack_pending: i64,
+    ack_wait: Duration,
+) -> Result<consumer::PullConsumer, ServeError> {
+    stream
+        .get_or_create_consumer(
+            durable,
+            consumer::pull::Config {
+                durable_name: Some(durable.to_string()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait,
+                filter_subject: filter_subject.to_string(),
+                max_ack_pending,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| ServeError::Nats(format!("consumer {durable}: {e}")))
+}
+
+/// Fetches up to `max` messages, waiting at most `wait` for the first.
+pub async fn fetch(
+    consumer: &consumer::PullConsumer,
+    max: usize,
+    wait: Duration,
+) -> Result<Vec<jetstream::Message>, ServeError> {
+    let mut batch = consumer
+        .fetch()
+        .max_messages(max)
+        .expires(wait)
+        .messages()
+        .await
+        .map_err(|e| ServeError::Nats(format!("fetch: {e}")))?;
+    let mut out = Vec::with_capacity(max);
+    while let Some(m) = batch.next().await {
+        match m {
+            Ok(m) => out.push(m),
+            // A status (timeout, no messages) ends the batch; what came is kept.
+            Err(e) => {
+                tracing::debug!(error = %e, "fetch ended");
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Decodes one message: its event, or why it is not one.
+pub fn decode(m: &jetstream::Message, subject_source: &Arc<str>) -> Result<RawEvent, String> {
+    let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
+    let document: Value =
+        serde_json::from_slice(&m.payload).map_err(|e| format!("not JSON: {e}"))?;
+    if !document.is_object() {
+        return Err("not a JSON object".into());
+    }
+    let header = |name: &str| {
+        m.headers
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .map(|v| v.as_str().to_string())
+    };
+    let source = header(SOURCE_HEADER).map(Arc::<str>::from);
+    let record = header(RECORD_HEADER).and_then(|r| r.parse::<u64>().ok());
+    Ok(match (source, record) {
+        (Some(source), Some(record)) => RawEvent {
+            document,
+            source,
+            record,
+        },
+        _ => RawEvent {
+            document,
+            source: subject_source.clone(),
+            record: seq,
+        },
+    })
+}
+
+/// Runs the input until `shutdown` completes (the batch in flight is finished and
+/// acked first). Errors only when the stream or consumer cannot be set up; a lost
+/// connection is retried by the client.
+pub async fn run(
+    cfg: NatsConfig,
+    ingest: Ingest,
+    max_batch: usize,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let (client, js) = connect(&cfg).await?;
+    let stream = ensure_stream(&js, &cfg.stream, vec![cfg.subject.clone()]).await?;
+    let max = max_batch.clamp(1, ingest.capacity().max(1) as usize);
+    let consumer = ensure_consumer(
+        &stream,
+        &cfg.consumer,
+        &cfg.subject,
+        (4 * max) as i64,
+        Duration::from_secs(cfg.ack_wait_secs.max(1)),
+    )
+    .await?;
+    let input = format!("nats:{}", cfg.subject);
+    let subject_source: Arc<str> = Arc::from(input.as_str());
+    tracing::info!(url = %cfg.url, stream = %cfg.stream, consumer = %cfg.consumer, "nats input");
+    tokio::pin!(shutdown);
+    loop {
+        let msgs = tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            r = fetch(&consumer, max, Duration::from_secs(1)) => r,
+        };
+        let msgs = match msgs {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "nats fetch failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if msgs.is_empty() {
+            continue;
+        }
+        if !submit_batch(&client, &ingest, &input, &subject_source, msgs).await {
+            return Ok(());
+        }
+    }
+}
+
+/// Submits one fetched batch and acks (or naks) it; false once the service closes.
+async fn submit_batch(
+    client: &async_nats::Client,
+    ingest: &Ingest,
+    input: &str,
+    subject_source: &Arc<str>,
+    msgs: Vec<jetstream::Message>,
+) -> bool {
+    let mut batch = IngestBatch {
+        input: input.to_string(),
+        ..Default::default()
+    };
+    let mut good = Vec::with_capacity(msgs.len());
+    let mut bad = Vec::new();
+    for (i, m) in msgs.into_iter().enumerate() {
+        match decode(&m, subject_source) {
+            Ok(ev) => {
+                batch.events.push(ev);
+                good.push(m);
+            }
+            Err(reason) => {
+                let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
+                tracing::warn!(input, seq, %reason, "nats message rejected");
+                batch.rejected.push(Rejected {
+                    line: i as u64 + 1,
+                    reason: format!("stream sequence {seq}: {reason}"),
+                });
+                bad.push(m);
+            }
+        }
+    }
+    let outcome = ingest.submit(batch).await;
+    let open = !matches!(outcome, Err(SubmitError::Closed));
+    let kind = match &outcome {
+        Ok(o) => {
+            tracing::debug!(
+                input,
+                accepted = o.accepted,
+                duplicates = o.duplicates,
+                "nats batch durable"
+            );
+            AckKind::Ack
+        }
+        Err(e) => {
+            tracing::warn!(input, error = %e, "nats batch not committed; redelivery");
+            AckKind::Nak(Some(Duration::from_secs(1)))
+        }
+    };
+    ack_all(client, &good, kind).await;
+    // The rejected were reported with their batch; terminated only once that report
+    // is durable, so a crash before it shows them again.
+    if outcome.is_ok() {
+        ack_all(client, &bad, AckKind::Term).await;
+    }
+    open
+}
+
+/// Acks every message; a failed ack only means a redelivery, which keys make harmless.
+pub async fn ack_all(client: &async_nats::Client, msgs: &[jetstream::Message], kind: AckKind) {
+    for m in msgs {
+        if let Err(e) = m.ack_with(kind).await {
+            tracing::debug!(error = %e, "ack failed; the message will be redelivered");
+        }
+    }
+    if !msgs.is_empty() {
+        // Acks are fire-and-forget publishes: send them before reporting done.
+        let _ = client.flush().await;
+    }
+}
+
+/// What a publish run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PublishSummary {
+    pub published: u64,
+    /// Dropped by JetStream as already in the stream (same `Nats-Msg-Id`).
+    pub duplicates: u64,
+}
+
+/// Publishes events to the input subject with `Nats-Msg-Id` = the event key.
+pub struct Publisher {
+    js: jetstream::Context,
+    subject: String,
+}
+
+/// Publishes awaiting their acks at once (pipelining; bounds memory).
+const IN_FLIGHT: usize = 512;
+
+impl Publisher {
+    /// Connects and makes sure the stream exists.
+    pub async fn connect(cfg: &NatsConfig) -> Result<Publisher, ServeError> {
+        let (_, js) = connect(cfg).await?;
+        ensure_stream(&js, &cfg.stream, vec![cfg.subject.clone()]).await?;
+        Ok(Publisher {
+            js,
+            subject: cfg.subject.clone(),
+        })
+    }
+
+    /// Publishes `events` in order, each with its key as `Nats-Msg-Id`; returns once
+    /// JetStream has stored (or deduplicated) every one.
+    pub async fn publish(&self, events: &[RawEvent]) -> Result<PublishSummary, ServeError> {
+        let mut sum = PublishSummary::default();
+        let mut pending = std::collections::VecDeque::with_capacity(IN_FLIGHT);
+        for ev in events {
+            if pending.len() == IN_FLIGHT {
+                if let Some(f) = pending.pop_front() {
+                    count(&mut sum, f).await?;
+                }
+            }
+            let payload = serde_json::to_vec(&ev.document).map_err(|e| {
+                ServeError::Nats(format!("encode {}:{}: {e}", ev.source, ev.record))
+            })?;
+            let p = jetstream::context::Publish::build()
+                .payload(payload.into())
+                .message_id(message_id(ev))
+                .header(SOURCE_HEADER, &*ev.source)
+                .header(RECORD_HEADER, ev.record.to_string().as_str());
+            let f = self
+                .js
+                .send_publish(self.subject.clone(), p)
+                .await
+                .map_err(|e| {
+                    ServeError::Nats(format!("publish {}:{}: {e}", ev.source, ev.record))
+                })?;
+            pending.push_back(f);
+        }
+        for f in pending {
+            count(&mut sum, f).await?;
+        }
+        Ok(sum)
+    }
+}
+
+async fn count(
+    sum: &mut PublishSummary,
+    f: jetstream::context::PublishAckFuture,
+) -> Result<(), ServeError> {
+    let ack = f
+        .await
+        .map_err(|e| ServeError::Nats(format!("publish ack: {e}")))?;
+    sum.published += 1;
+    if ack.duplicate {
+        sum.duplicates += 1;
+    }
+    Ok(())
+}
+
+/// Reads `paths` as `vigie hunt` does (any supported format) into events with the
+/// source and record hunt gives them; unreadable records are returned as messages
+/// (file and position), never dropped silently.
+pub fn read_events(paths: &[PathBuf]) -> (Vec<RawEvent>, Vec<String>) {
+    let (inputs, errors) = vigie_event::discover(paths);
+    let mut problems: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let mut events = Vec::new();
+    let opts = vigie_event::ReadOptions::default();
+    for input in &inputs {
+        let r = vigie_event::read_input(
+            input,
+            &opts,
+            &mut |ev| {
+                events.push(RawEvent {
+                    document: ev.doc().into_owned(),
+                    source: ev.source.clone(),
+                    record: ev.record,
+                })
+            },
+            &mut |e| problems.push(e.to_string()),
+        );
+        if let Err(e) = r {
+            problems.push(e.to_string());
+        }
+    }
+    (events, problems)
+}
+
+/// The event key (`vigie_store` module docs): `rec:<Computer>/<Channel>/<EventRecordID>`
+/// when the event has all three, else `pos:<source>:<record>` (a RawEvent always has
+/// both). Must equal the processor's key, so that JetStream's dedupe and the store's
+/// agree.
+pub fn message_id(ev: &RawEvent) -> String {
+    let e = vigie_event::Event::new(ev.source.clone(), ev.record, ev.document.clone());
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let part = |name: &str| e.get(name).and_then(text).filter(|s| !s.is_empty());
+    match (part("Computer"), part("Channel"), part("EventRecordID")) {
+        (Some(c), Some(ch), Some(r)) => format!("rec:{c}/{ch}/{r}"),
+        _ => format!("pos:{}:{}", ev.source, ev.record),
+    }
+}

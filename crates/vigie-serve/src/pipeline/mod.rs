@@ -377,46 +377,13 @@ impl Processor {
                 let pushed = session.push_counted(&ev, &mut found);
                 let mut matched = false;
                 for d in found.drain(..) {
-                    let meta = e.rules.meta(d.rule);
-                    let key = match &d.correlation {
-                        Some(c) => keys::correlation_key(&meta.key, &c.group, &c.first),
-                        None => {
-                            matched = true;
-                            keys::detection_key(&meta.key, &kd.key)
-                        }
-                    };
-                    if !det_keys.insert(key.clone()) {
+                    matched |= d.correlation.is_none();
+                    let (nd, o) = new_detection(e, d, &kd.key);
+                    if !det_keys.insert(nd.key.clone()) {
                         continue;
                     }
-                    let id = keys::detection_id(&key);
-                    let mut doc =
-                        serde_json::to_value(vigie_wire::v1::Detection::from_engine(&d, meta))
-                            .unwrap_or(Value::Null);
-                    let context = crate::live::context_json(&d);
-                    let o = vigie_incident::observe(d, meta, &e.mapping, &e.identities);
-                    let mut assets: Vec<String> =
-                        o.entities.iter().filter_map(|r| r.asset.clone()).collect();
-                    assets.sort();
-                    assets.dedup();
-                    if let Value::Object(m) = &mut doc {
-                        m.insert("context".into(), context);
-                        m.insert(
-                            "entities".into(),
-                            serde_json::to_value(&o.entities).unwrap_or(Value::Null),
-                        );
-                    }
-                    batch.detections.push(NewDetection {
-                        id: id.clone(),
-                        key,
-                        rule_id: meta.key.to_string(),
-                        rule_title: meta.title.clone(),
-                        level: meta.level.as_str().to_string(),
-                        time: o.detection.timestamp,
-                        event_key: o.detection.source.as_ref().map(|_| kd.key.clone()),
-                        assets,
-                        incident_id: None,
-                        document: doc,
-                    });
+                    let id = nd.id.clone();
+                    batch.detections.push(nd);
                     if live.add(id, o) {
                         new_dets.push(batch.detections.len() - 1);
                     }
@@ -591,6 +558,51 @@ impl Processor {
             });
         }
     }
+}
+
+/// A detection as stored and as grouped: its [`NewDetection`] (key and id from
+/// [`keys`], the wire detection with the captured fields under `context` and the
+/// resolved `entities`, its assets) and its observation on the model. `event_key`: the
+/// key of the event it matched (unused for a correlation hit). Shared by the processor
+/// and the scale-out incident leader, so both store a detection the same way.
+pub fn new_detection(
+    e: &Engines,
+    d: vigie_hunt::Detection,
+    event_key: &str,
+) -> (NewDetection, vigie_incident::ObservedDetection) {
+    let meta = e.rules.meta(d.rule);
+    let key = match &d.correlation {
+        Some(c) => keys::correlation_key(&meta.key, &c.group, &c.first),
+        None => keys::detection_key(&meta.key, event_key),
+    };
+    let id = keys::detection_id(&key);
+    let mut doc = serde_json::to_value(vigie_wire::v1::Detection::from_engine(&d, meta))
+        .unwrap_or(Value::Null);
+    let context = crate::live::context_json(&d);
+    let o = vigie_incident::observe(d, meta, &e.mapping, &e.identities);
+    let mut assets: Vec<String> = o.entities.iter().filter_map(|r| r.asset.clone()).collect();
+    assets.sort();
+    assets.dedup();
+    if let Value::Object(m) = &mut doc {
+        m.insert("context".into(), context);
+        m.insert(
+            "entities".into(),
+            serde_json::to_value(&o.entities).unwrap_or(Value::Null),
+        );
+    }
+    let nd = NewDetection {
+        id,
+        key,
+        rule_id: meta.key.to_string(),
+        rule_title: meta.title.clone(),
+        level: meta.level.as_str().to_string(),
+        time: o.detection.timestamp,
+        event_key: o.detection.source.as_ref().map(|_| event_key.to_string()),
+        assets,
+        incident_id: None,
+        document: doc,
+    };
+    (nd, o)
 }
 
 /// A refused reload leaves everything as it was: state is rebuilt from the store on

@@ -359,7 +359,11 @@ detection:
 "#;
 
 impl Serve {
-    pub async fn start(dir: &std::path::Path, files: Vec<std::path::PathBuf>, syslog: bool) -> Serve {
+    pub async fn start(
+        dir: &std::path::Path,
+        files: Vec<std::path::PathBuf>,
+        syslog: bool,
+    ) -> Serve {
         let rules = dir.join("rules");
         std::fs::create_dir_all(&rules).unwrap();
         std::fs::write(rules.join("ssh.yml"), SSH_RULE).unwrap();
@@ -399,7 +403,10 @@ impl Serve {
                 return;
             }
             assert!(got < n, "{got} events stored, expected {n}");
-            assert!(tokio::time::Instant::now() < deadline, "{got} of {n} events stored");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{got} of {n} events stored"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -411,7 +418,13 @@ impl Serve {
                 limit: 1000,
                 ..Default::default()
             };
-            store.detections(&q).unwrap().items.into_iter().map(|d| d.document).collect()
+            store
+                .detections(&q)
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|d| d.document)
+                .collect()
         })
         .await
         .unwrap()
@@ -432,11 +445,16 @@ async fn syslog_into_the_store() {
     // The same line twice: two events (a brute force repeats itself).
     sock.send_to(fail.as_bytes(), udp).await.unwrap();
     sock.send_to(fail.as_bytes(), udp).await.unwrap();
-    sock.send_to(b"<13>1 2024-05-01T08:00:00Z h app - - - quiet", udp).await.unwrap();
+    sock.send_to(b"<13>1 2024-05-01T08:00:00Z h app - - - quiet", udp)
+        .await
+        .unwrap();
 
     let mut c = TcpStream::connect(tcp).await.unwrap();
-    let m = "<38>1 2024-05-01T08:00:02.5Z bastion sshd 812 - - Failed password for root from 10.0.0.8";
-    c.write_all(format!("{} {m}5 <13>x", m.len()).as_bytes()).await.unwrap();
+    let m =
+        "<38>1 2024-05-01T08:00:02.5Z bastion sshd 812 - - Failed password for root from 10.0.0.8";
+    c.write_all(format!("{} {m}5 <13>x", m.len()).as_bytes())
+        .await
+        .unwrap();
     c.shutdown().await.unwrap();
     let mut c = TcpStream::connect(tcp).await.unwrap();
     c.write_all(b"<13>1 2024-05-01T08:00:03Z h app - - - one\n<13>1 2024-05-01T08:00:04Z h app - - - two\nnot syslog\n")
@@ -450,7 +468,10 @@ async fn syslog_into_the_store() {
     let mut times: Vec<&str> = d.iter().map(|d| d["timestamp"].as_str().unwrap()).collect();
     times.sort();
     assert_eq!(times[0], "2024-05-01T08:00:02.500Z");
-    assert!(times[1..].iter().all(|t| t.ends_with("-02-05T17:32:18Z")), "{times:?}");
+    assert!(
+        times[1..].iter().all(|t| t.ends_with("-02-05T17:32:18Z")),
+        "{times:?}"
+    );
     let metrics = &serve.running.state.metrics;
     for want in [
         "vigie_events_in_total{source=\"syslog-udp\"} 3",

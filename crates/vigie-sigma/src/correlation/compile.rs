@@ -61,6 +61,11 @@ pub struct Compiled {
     pub(crate) inputs: HashMap<RuleId, Input>,
     /// Rules referenced by a correlation without `generate: true` (and by none with it).
     suppressed: HashSet<RuleId>,
+    /// Per correlation: its family, the connected set of correlations sharing an input
+    /// rule or a chain (see [`Compiled::partition_key`]), named by its least member.
+    family: Vec<usize>,
+    /// Per family (by that least member): whether it is one correlation fed by no other.
+    single: Vec<bool>,
 }
 
 /// Per input position: group slots and value slots (see [`Target`]).
@@ -224,8 +229,75 @@ impl Compiled {
         for c in &mut out.corrs {
             c.reported = !out.suppressed.contains(&c.rule);
         }
+        out.families();
         refused.sort_by_key(|(r, _)| *r);
         (out, refused)
+    }
+
+    /// Union-find over correlations linked by a shared input rule or a chain.
+    fn families(&mut self) {
+        fn root(p: &mut [usize], mut i: usize) -> usize {
+            while p[i] != i {
+                p[i] = p[p[i]];
+                i = p[i];
+            }
+            i
+        }
+        let n = self.corrs.len();
+        let mut p: Vec<usize> = (0..n).collect();
+        let join = |p: &mut Vec<usize>, a: usize, b: usize| {
+            let (ra, rb) = (root(p, a), root(p, b));
+            p[ra.max(rb)] = ra.min(rb);
+        };
+        let mut rules: Vec<&Input> = self.inputs.values().collect();
+        rules.sort_by_key(|i| i.targets.first().map(|t| t.corr));
+        for input in rules {
+            for w in input.targets.windows(2) {
+                join(&mut p, w[0].corr, w[1].corr);
+            }
+        }
+        for (i, c) in self.corrs.iter().enumerate() {
+            for t in &c.downstream {
+                join(&mut p, i, t.corr);
+            }
+        }
+        self.family = (0..n).map(|i| root(&mut p, i)).collect();
+        let mut size = vec![0usize; n];
+        for &f in &self.family {
+            size[f] += 1;
+        }
+        self.single = (0..n)
+            .map(|i| size[i] == 1 && self.corrs[i].downstream.is_empty())
+            .collect();
+    }
+
+    /// Where an observation's correlation state lives when correlation is spread over
+    /// several processes: every observation with the same key must be fed to the same
+    /// correlator, and one correlator fed all observations of a key gives the hits a
+    /// single correlator would give for them. The key is the observation's *family*
+    /// (correlations sharing an input rule or chained on one another are correlated
+    /// together); for a family of one correlation fed by no other, also its group-by
+    /// values, since then groups never interact. `None` when the rule feeds nothing.
+    pub fn partition_key(&self, obs: &Observation) -> Option<String> {
+        let input = self.inputs.get(&obs.rule)?;
+        let first = input.targets.first()?;
+        let fam = *self.family.get(first.corr)?;
+        let mut key = format!("c{fam}");
+        let same_group = input.targets.iter().all(|t| t.group == first.group);
+        if self.single.get(fam).copied().unwrap_or(false) && same_group {
+            let mut part = String::new();
+            for &s in &first.group {
+                match obs.values.get(s).and_then(Option::as_ref) {
+                    Some(v) if super::key::push_key_part(v, first.group.len(), &mut part) => {}
+                    // A missing group value is skipped by any correlator: the family
+                    // alone names a place for it to be counted.
+                    _ => return Some(key),
+                }
+            }
+            key.push('|');
+            key.push_str(&part);
+        }
+        Some(key)
     }
 
     /// For each input position: the group and value slots. Interns detection-rule field
