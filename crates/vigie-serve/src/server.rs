@@ -161,6 +161,10 @@ impl Running {
             Ok(r) => r?,
             Err(e) => return Err(ServeError::Option(format!("http server: {e}"))),
         }
+        // The last handle on the store goes here: the PostgreSQL client ends its session
+        // with a blocking call on its own runtime, which panics on an async worker.
+        let state = self.state;
+        let _ = tokio::task::spawn_blocking(move || drop(state)).await;
         processed
     }
 }
