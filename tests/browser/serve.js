@@ -3,10 +3,13 @@
 // browser: Chromium is the system's (/usr/bin/chromium, or $VIGIE_CHROMIUM);
 // playwright-core only drives it. Run by `cargo test -p vigie-serve` (dashboard_browser).
 //
-//   node serve.js BASE_URL EVENTS.jsonl SHOT.png [--token TOKEN]
+//   node serve.js BASE_URL EVENTS.jsonl SHOT.png [--token TOKEN] [--reconnect]
 //
 // 1. opens BASE_URL/ (the incident list) and waits until it is drawn and its live
 //    stream is open (with --token, the token prompt must come first: it is filled in);
+//    with --reconnect it prints `VIGIE_E2E END_STREAMS` on stderr (the test then ends
+//    the server's event streams) and waits for the page to show the stream down and
+//    open again, so the live update below arrives over the reconnected stream;
 // 2. POSTs EVENTS.jsonl to BASE_URL/api/v1/events from Node (not from the page) and
 //    times how long the first incident row takes to appear WITHOUT any navigation
 //    (a marker set on `window` before the ingest must survive: no reload);
@@ -41,7 +44,8 @@ if (!base || !eventsFile || !shot) {
   console.error('usage: node serve.js BASE_URL EVENTS.jsonl SHOT.png [--token TOKEN]');
   process.exit(2);
 }
-const token = rest[0] === '--token' ? rest[1] : null;
+const token = rest.includes('--token') ? rest[rest.indexOf('--token') + 1] : null;
+const reconnect = rest.includes('--reconnect');
 const origin = new URL(base).origin;
 const APPEAR_MS = 5000;
 
@@ -135,6 +139,19 @@ async function list(page, out) {
   await page.waitForSelector('#view[data-view=list]', { timeout: 10000 });
   await page.waitForSelector('#live[data-stream=open]', { timeout: 10000 });
   out.emptyListShown = await page.locator('[data-no-incidents]').count() > 0;
+  if (reconnect) {
+    await page.evaluate(() => {
+      const live = document.getElementById('live');
+      window.__vigie_states = [];
+      new MutationObserver(() => window.__vigie_states.push(live.dataset.stream))
+        .observe(live, { attributes: true, attributeFilter: ['data-stream'] });
+    });
+    process.stderr.write('VIGIE_E2E END_STREAMS\n');
+    await page.waitForFunction(() => window.__vigie_states.includes('reconnecting')
+      && document.getElementById('live').dataset.stream === 'open', null, { timeout: 15000 });
+    out.streamStates = await page.evaluate(() => window.__vigie_states);
+    await page.waitForFunction(() => document.getElementById('view').getAttribute('aria-busy') === 'false');
+  }
   await page.evaluate(() => { window.__vigie_mark = 'before-ingest'; });
   const navigationsBefore = out.navigations.length;
   const t0 = Date.now();

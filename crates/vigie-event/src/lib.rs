@@ -6,7 +6,8 @@
 //! may use for it (the short Sigma name such as `Image` or `EventID`, and the full dotted
 //! path such as `Event.EventData.Image`), and keep `&Value` borrows.
 //!
-//! Readers (EVTX, JSON lines / arrays, gzip, directories, stdin) live in [`read`].
+//! Readers (EVTX, JSON lines / arrays, syslog, gzip, directories, stdin) live in [`read`];
+//! the syslog parser and stream framing (shared with `vigie serve`) in [`syslog`].
 
 pub mod event;
 pub mod flat;
@@ -16,6 +17,7 @@ pub mod tree;
 
 pub use event::{Event, Shape};
 pub use flat::FlatDoc;
+pub use read::syslog;
 pub use read::{
     discover, read_bytes, read_input, Format, InputFile, Position, ReadError, ReadErrorKind,
     ReadOptions, ReadStats,

@@ -15,6 +15,7 @@
 //!   [`LiveChange`] as JSON), a `ready` event on connect and a `resync` event when this
 //!   client fell behind the broadcast buffer (it then reloads what it shows); a
 //!   keep-alive comment every 15 s keeps proxies from closing an idle stream.
+//!   [`end_streams`] closes them all before a graceful shutdown.
 //! - `GET /api/v1/incidents/{id}/drawings` (role viewer): the incident's attack graph
 //!   with the containment plan, the customer-hours per segment and the restore
 //!   timeline as SVG, drawn by the HTML report's code (`vigie_render::html`) on the
@@ -40,6 +41,8 @@ use vigie_response::graph::Graph;
 use vigie_store::IncidentRow;
 use vigie_wire::v1::respond::Incident;
 
+use crate::api::auth::Need;
+use crate::api::error::{blocking, ApiError};
 use crate::state::{AppState, LiveChange};
 
 /// The page's files, embedded at build time (also in debug builds).
@@ -186,21 +189,41 @@ pub fn tactics_json() -> Vec<u8> {
     serde_json::to_vec(&json!({ "tactics": list })).unwrap_or_default()
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({"error": {"code": code, "message": message}});
-    secured((status, axum::Json(body)).into_response())
+fn not_found(what: &str) -> Response {
+    secured(ApiError::not_found(format!("no {what}")).into_response())
 }
 
-fn not_found(what: &str) -> Response {
-    error(StatusCode::NOT_FOUND, "not_found", &format!("no {what}"))
+/// The change kind that ends every open event stream (see [`end_streams`]).
+pub const END_STREAMS: &str = "server.shutdown";
+
+/// Ends every open `/api/v1/stream` (each client gets `event: shutdown`, then the
+/// stream closes; pages reconnect to whatever serves next). Call before a graceful
+/// shutdown: an event stream never ends by itself, so the server would otherwise wait
+/// for every open dashboard to go away.
+pub fn end_streams(state: &AppState) {
+    // No receiver (no dashboard open) is not an error.
+    let _ = state.changes.send(LiveChange {
+        kind: END_STREAMS.to_string(),
+        id: String::new(),
+        detail: Value::Null,
+    });
 }
 
 /// The live changes as Server-Sent Events (see the module doc).
-async fn stream(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn stream(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    s.auth.authorize(&s.store, &headers, Need::Read).await?;
     let rx = s.changes.subscribe();
     let ready = stream::once(async { Ok(Event::default().event("ready").data("{}")) });
-    let changes = stream::unfold(rx, |mut rx| async move {
+    let changes = stream::unfold(Some(rx), |rx| async move {
+        let mut rx = rx?;
         let ev = match rx.recv().await {
+            // Say so, then end (the next poll gets `None`).
+            Ok(c) if c.kind == END_STREAMS => {
+                return Some((Ok(Event::default().event("shutdown").data("{}")), None));
+            }
             Ok(c) => change_event(&c),
             // This client missed `n` changes: it reloads rather than show a stale list.
             Err(RecvError::Lagged(n)) => Event::default()
@@ -209,9 +232,9 @@ async fn stream(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<Even
             // The server is going away: end the stream (the page reconnects).
             Err(RecvError::Closed) => return None,
         };
-        Some((Ok(ev), rx))
+        Some((Ok(ev), Some(rx)))
     });
-    Sse::new(ready.chain(changes)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+    Ok(Sse::new(ready.chain(changes)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
 fn change_event(c: &LiveChange) -> Event {
@@ -243,29 +266,23 @@ fn graph_of(model: &Arc<vigie_model::Model>) -> Arc<Result<Graph, String>> {
     g
 }
 
-async fn drawings(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+async fn drawings(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    s.auth.authorize(&s.store, &headers, Need::Read).await?;
     let store = s.store.clone();
     let model = s.loaded().model.clone();
-    let job = tokio::task::spawn_blocking(move || {
-        let row = store.incident(&id).map_err(|e| e.to_string())?;
-        Ok::<_, String>(row.map(|row| draw(&row, &graph_of(&model))))
-    });
-    match job.await {
-        Ok(Ok(Some(v))) => secured(axum::Json(v).into_response()),
-        Ok(Ok(None)) => not_found("such incident"),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "drawings: store read failed");
-            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &e)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "drawings: task failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "drawing failed",
-            )
-        }
-    }
+    let row = blocking(move || store.incident(&id)).await?;
+    let Some(row) = row else {
+        return Err(ApiError::not_found("no such incident"));
+    };
+    // Drawing a large graph is CPU work: off the async workers too.
+    let v = tokio::task::spawn_blocking(move || draw(&row, &graph_of(&model)))
+        .await
+        .map_err(|e| ApiError::internal(format!("drawing failed: {e}")))?;
+    Ok(secured(axum::Json(v).into_response()))
 }
 
 /// The wire incident of a stored row with its decision folded in (the store keeps

@@ -1,14 +1,17 @@
 //! Helpers shared by the integration tests of every vigie crate (a dev-dependency only,
 //! never published): where the shared test data lives, the repository's own fixtures,
-//! and writing temporary input files.
+//! writing temporary input files, `vigie serve` as a child process ([`serve`]) and the
+//! durability corpus ([`corpus`]).
 //!
 //! Tests may panic on purpose here: a missing data folder or an unwritable temporary
 //! directory is a broken test setup, and the panic message says how to fix it.
 
 use std::path::{Path, PathBuf};
 
+pub mod corpus;
 pub mod nats;
 pub mod postgres;
+pub mod serve;
 
 /// The shared test data folder: `VIGIE_SHARED`, else `shared/` beside the repository
 /// (worktrees and CI clones sit next to it). Panics, naming the folder, when it does not

@@ -26,16 +26,16 @@ pub(crate) struct JsonOpts {
     pub max_record: usize,
 }
 
-/// One record's bytes, bounded by [`JsonOpts::max_record`].
-struct RecordBuf {
-    bytes: Vec<u8>,
+/// One record's bytes, bounded by [`JsonOpts::max_record`] (syslog lines share it).
+pub(crate) struct RecordBuf {
+    pub bytes: Vec<u8>,
     max: usize,
     /// The record outgrew `max`; its bytes are being dropped.
-    over: bool,
+    pub over: bool,
 }
 
 impl RecordBuf {
-    fn new(max: usize) -> Self {
+    pub fn new(max: usize) -> Self {
         RecordBuf {
             bytes: Vec::with_capacity(4096.min(max)),
             max,
@@ -43,7 +43,7 @@ impl RecordBuf {
         }
     }
 
-    fn clear(&mut self) {
+    pub fn clear(&mut self) {
         self.bytes.clear();
         self.over = false;
         // One big record should not pin its buffer for the rest of the file.
@@ -89,7 +89,7 @@ fn fill<R: BufRead>(r: &mut R) -> io::Result<&[u8]> {
 
 /// Reads through the next `\n` (included) into `line`, keeping at most `line.max` bytes.
 /// Returns the bytes consumed (0 at end of input).
-fn read_line<R: BufRead>(r: &mut R, line: &mut RecordBuf) -> io::Result<usize> {
+pub(crate) fn read_line<R: BufRead>(r: &mut R, line: &mut RecordBuf) -> io::Result<usize> {
     let mut total = 0;
     loop {
         let buf = fill(r)?;

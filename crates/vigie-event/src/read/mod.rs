@@ -19,8 +19,12 @@
 //! UTF-16 text with a BOM (what Windows PowerShell 5.1 writes) is transcoded to UTF-8.
 //! EVTX damage is accounted per chunk and record against what the file's headers claim,
 //! so a file cut short or with unreadable chunks says what it lost (see `evtx.rs`).
+//! A text input whose first line reads as syslog (a `<PRI>`, or a timestamp at its start)
+//! is read as one syslog message a line ([`syslog`]); the year of an RFC 3164 timestamp
+//! is inferred from the file's modification time (the time of reading for streams).
 //! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `evtx_ledger.rs` (what an EVTX file
-//! should hold and what came out), `json.rs`, `utf16.rs`, `sink.rs` (callbacks, counts).
+//! should hold and what came out), `json.rs`, `syslog.rs` (the parser, framing, syslog
+//! files), `utf16.rs`, `sink.rs` (callbacks, counts).
 
 mod discover;
 pub mod evtx;
@@ -30,6 +34,7 @@ mod json;
 mod parse;
 mod sink;
 mod sniff;
+pub mod syslog;
 mod utf16;
 
 use std::fs::File;
@@ -38,6 +43,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use flate2::read::MultiGzDecoder;
 
 use crate::Event;
@@ -56,6 +62,8 @@ pub enum Format {
     JsonLines,
     /// One top-level JSON array of objects.
     JsonArray,
+    /// One syslog message (RFC 5424 or RFC 3164) per line.
+    Syslog,
 }
 
 /// One input to read.
@@ -106,7 +114,7 @@ impl std::fmt::Display for Position {
 pub enum ReadErrorKind {
     /// Cannot open or read the file at all.
     Io,
-    /// Not EVTX, gzip or JSON.
+    /// Not EVTX, gzip, JSON or syslog.
     UnsupportedFormat,
     /// An EVTX file whose file header cannot be read, or damage the parser reports
     /// without saying in which chunk.
@@ -124,6 +132,8 @@ pub enum ReadErrorKind {
     BadJson,
     /// Valid JSON that is not an object.
     NotAnObject,
+    /// A line of a syslog input that is not a syslog message.
+    BadSyslog,
     /// Damaged gzip stream.
     BadGzip,
 }
@@ -195,9 +205,15 @@ pub fn read_input(
             )
         })?;
         // Pipes and devices cannot seek back after sniffing.
-        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        let meta = file.metadata().ok();
+        let regular = meta.as_ref().is_some_and(|m| m.is_file());
         if regular {
-            read_seekable(&mut sink, file, opts)?;
+            // RFC 3164 years: no message in a file is newer than its last write.
+            let layers = Layers {
+                syslog_reference: meta.and_then(|m| m.modified().ok()).map(DateTime::from),
+                ..Layers::default()
+            };
+            read_seekable(&mut sink, file, opts, layers)?;
         } else {
             let counted = Counting::new(file, sink.bytes.clone(), opts.bytes_read.clone());
             read_stream(&mut sink, counted, opts, Layers::default())?;
@@ -216,7 +232,7 @@ pub fn read_bytes(
     on_error: &mut dyn FnMut(ReadError),
 ) -> Result<ReadStats, ReadError> {
     let mut sink = Sink::new(Arc::from(name), on_event, on_error);
-    read_seekable(&mut sink, Cursor::new(bytes), opts)?;
+    read_seekable(&mut sink, Cursor::new(bytes), opts, Layers::default())?;
     Ok(sink.stats())
 }
 
@@ -227,6 +243,7 @@ fn read_seekable<R: Read + Seek + Send>(
     sink: &mut Sink<'_>,
     mut r: R,
     opts: &ReadOptions,
+    plain: Layers,
 ) -> Result<(), ReadError> {
     let io = |sink: &Sink<'_>, e: std::io::Error| {
         sink.make_error(
@@ -245,7 +262,6 @@ fn read_seekable<R: Read + Seek + Send>(
         _ => None,
     };
     let counted = Counting::new(r, sink.bytes.clone(), opts.bytes_read.clone());
-    let plain = Layers::default();
     match sniffed {
         Sniffed::Evtx => evtx::read_evtx(sink, counted, ledger, opts.evtx_threads),
         Sniffed::Gzip => read_gzip(sink, counted, opts, plain),
@@ -260,6 +276,11 @@ fn read_seekable<R: Read + Seek + Send>(
             json::read_array(sink, r, plain.json_opts());
             Ok(())
         }
+        Sniffed::Syslog => {
+            let r = BufReader::with_capacity(BUF_SIZE, counted);
+            syslog::read_lines(sink, r, &plain.syslog_opts(), plain.io_kind());
+            Ok(())
+        }
         s @ (Sniffed::Empty | Sniffed::Unknown) => Err(unsupported(sink, s, &prefix, plain)),
     }
 }
@@ -269,6 +290,9 @@ fn read_seekable<R: Read + Seek + Send>(
 struct Layers {
     gzip: bool,
     utf16: bool,
+    /// The reference time of RFC 3164 timestamps (the file's modification time; `None`:
+    /// the time of reading).
+    syslog_reference: Option<DateTime<Utc>>,
 }
 
 impl Layers {
@@ -286,6 +310,10 @@ impl Layers {
             io: self.io_kind(),
             max_record: json::MAX_RECORD,
         }
+    }
+
+    fn syslog_opts(self) -> syslog::ParseOptions {
+        syslog::ParseOptions::at(self.syslog_reference.unwrap_or_else(Utc::now))
     }
 
     fn io_what(self) -> &'static str {
@@ -357,6 +385,11 @@ fn read_stream<R: Read>(
         Sniffed::JsonArray => {
             let r = BufReader::with_capacity(BUF_SIZE, whole);
             json::read_array(sink, r, layers.json_opts());
+            Ok(())
+        }
+        Sniffed::Syslog => {
+            let r = BufReader::with_capacity(BUF_SIZE, whole);
+            syslog::read_lines(sink, r, &layers.syslog_opts(), layers.io_kind());
             Ok(())
         }
         s => Err(unsupported(sink, s, &prefix, layers)),

@@ -13,6 +13,8 @@ pub(crate) enum Sniffed {
     },
     JsonArray,
     JsonLines,
+    /// Text whose first line reads as syslog.
+    Syslog,
     /// Nothing but whitespace (or nothing at all).
     Empty,
     /// Something else.
@@ -29,13 +31,17 @@ pub(crate) fn is_json_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// How much of a text input's first line is read to tell whether it is syslog.
+const MAX_FIRST_LINE: usize = 4096;
+
 /// Reads from `r` just enough to sniff: at least the 8 magic bytes, and up to the first
-/// non-whitespace byte (bounded). Returns fewer bytes only at end of input.
+/// non-whitespace byte (bounded); for text that is not JSON, through the end of its
+/// first line (bounded), which tells syslog. Returns fewer bytes only at end of input.
 pub(crate) fn read_prefix<R: Read + ?Sized>(r: &mut R) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(64);
     let mut chunk = [0u8; 4096];
     loop {
-        if buf.len() >= EVTX_MAGIC.len() && first_non_ws(&buf).is_some() {
+        if buf.len() >= EVTX_MAGIC.len() && first_non_ws(&buf).is_some() && !wants_line(&buf) {
             return Ok(buf);
         }
         if buf.len() > MAX_LEADING_WS {
@@ -61,8 +67,34 @@ pub(crate) fn read_prefix<R: Read + ?Sized>(r: &mut R) -> io::Result<Vec<u8>> {
 }
 
 fn first_non_ws(buf: &[u8]) -> Option<u8> {
+    first_text(buf).first().copied()
+}
+
+/// The input from its first non-whitespace byte (after a UTF-8 BOM).
+fn first_text(buf: &[u8]) -> &[u8] {
     let body = buf.strip_prefix(BOM).unwrap_or(buf);
-    body.iter().copied().find(|b| !is_json_ws(*b))
+    let start = body
+        .iter()
+        .position(|b| !is_json_ws(*b))
+        .unwrap_or(body.len());
+    &body[start..]
+}
+
+/// Whether the prefix is text that is not JSON and its first line is not all there
+/// yet (within [`MAX_FIRST_LINE`]).
+fn wants_line(buf: &[u8]) -> bool {
+    if binary_magic(buf) || matches!(first_non_ws(buf), Some(b'{' | b'[')) {
+        return false;
+    }
+    let text = first_text(buf);
+    text.len() < MAX_FIRST_LINE && memchr::memchr(b'\n', text).is_none()
+}
+
+fn binary_magic(prefix: &[u8]) -> bool {
+    prefix.starts_with(EVTX_MAGIC)
+        || prefix.starts_with(&GZIP_MAGIC)
+        || prefix.starts_with(&[0xFF, 0xFE])
+        || prefix.starts_with(&[0xFE, 0xFF])
 }
 
 /// Classifies a prefix read with [`read_prefix`].
@@ -82,7 +114,15 @@ pub(crate) fn sniff(prefix: &[u8]) -> Sniffed {
     match first_non_ws(prefix) {
         Some(b'[') => Sniffed::JsonArray,
         Some(b'{') => Sniffed::JsonLines,
-        Some(_) => Sniffed::Unknown,
+        Some(_) => {
+            let text = first_text(prefix);
+            let line = memchr::memchr(b'\n', text).map_or(text, |i| &text[..i]);
+            if super::syslog::looks_like_syslog(line) {
+                Sniffed::Syslog
+            } else {
+                Sniffed::Unknown
+            }
+        }
         None => Sniffed::Empty,
     }
 }
@@ -116,6 +156,9 @@ mod tests {
         assert_eq!(sniff(b"   \n"), Sniffed::Empty);
         assert_eq!(sniff(b""), Sniffed::Empty);
         assert_eq!(sniff(b"title: x"), Sniffed::Unknown);
+        assert_eq!(sniff(b"<13>1 - - - - - -\n{"), Sniffed::Syslog);
+        assert_eq!(sniff(b"\nJan  1 00:00:00 h a: m"), Sniffed::Syslog);
+        assert_eq!(sniff(b"<xml>\n"), Sniffed::Unknown);
         assert_eq!(sniff(b"ElfFile"), Sniffed::Unknown);
         assert_eq!(sniff(b"\xFF\xFE[\0"), Sniffed::Utf16 { big_endian: false });
         assert_eq!(sniff(b"\xFE\xFF\0{"), Sniffed::Utf16 { big_endian: true });
@@ -129,5 +172,10 @@ mod tests {
         assert_eq!(sniff(&p), Sniffed::JsonArray);
         let p = read_prefix(&mut &b"{}"[..]).unwrap();
         assert_eq!(p, b"{}");
+        // Text that is not JSON: through its first line, which tells syslog.
+        let data = b"Jan  1 00:00:00 host app[1]: a message\nmore";
+        let p = read_prefix(&mut &data[..]).unwrap();
+        assert_eq!(p.len(), data.len());
+        assert_eq!(sniff(&p), Sniffed::Syslog);
     }
 }

@@ -8,3 +8,4 @@ mod evtx_props;
 mod evtx_tree;
 mod json_inputs;
 mod stdin;
+mod syslog;

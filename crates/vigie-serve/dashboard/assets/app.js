@@ -59,13 +59,30 @@ function redraw(opts = {}) {
   return drawing;
 }
 
+// Stream-driven redraws: the first at once, then at most one a second, so sustained
+// ingest (a change per commit) does not reload the view continuously.
+const STREAM_MIN_MS = 1000;
+let lastStreamDraw = 0;
+let streamTimer = null;
+
+function streamRedraw() {
+  if (streamTimer) return;
+  const wait = Math.max(0, lastStreamDraw + STREAM_MIN_MS - Date.now());
+  streamTimer = setTimeout(() => {
+    streamTimer = null;
+    lastStreamDraw = Date.now();
+    redraw();
+  }, wait);
+}
+
 function onChange(name, data) {
-  if (name === 'resync') { redraw(); return; }
-  if (!name.startsWith('incident.') && name !== 'detections') return;
+  if (name === 'resync') { streamRedraw(); return; }
+  // `detections` events carry counts only; every incident they touch also gets its own
+  // `incident.changed`, which is what the views show.
+  if (!name.startsWith('incident.')) return;
   const r = route();
-  // The list redraws on any incident change; an incident page only on its own (or
-  // on detections, whose counts it shows).
-  if (r.name === 'list' || name === 'detections' || (data && data.id === r.id)) redraw();
+  // The list redraws on any incident change; an incident page only on its own.
+  if (r.name === 'list' || (data && data.id === r.id)) streamRedraw();
 }
 
 function liveState(state, detail) {

@@ -1,4 +1,4 @@
-// Building the page: elements from data with text nodes only (no innerHTML of data, so
+// Building the page: elements from data with text nodes only (never parsed as HTML, so
 // a hostile rule title or host name stays text), and the formats numbers and times
 // are shown in.
 

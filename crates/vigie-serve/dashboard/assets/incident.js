@@ -63,6 +63,9 @@ function actions(d, onDone) {
     status.className = 'form-status';
     try {
       const detail = await api(`/api/v1/incidents/${encodeURIComponent(d.id)}`, { method: 'PATCH', body });
+      // Sent: the redraw must not offer it again.
+      comment.value = '';
+      assignee.value = assignee.defaultValue;
       onDone(detail, `${what}: done.`);
     } catch (e) {
       const why = e instanceof ApiError && e.status === 409
@@ -242,7 +245,7 @@ function detections(id) {
           h('td', {}, severity(x.level)),
           h('td', {}, x.rule_title || x.rule_id, x.correlation ? h('span', { class: 'chip' }, 'correlation') : null),
           h('td', { class: 'fields' }, fieldText(x.fields)),
-          h('td', { class: 'src' }, x.source ? `${x.source}${x.record ? ':' + x.record : ''}` : '—')));
+          h('td', { class: 'src nowrap' }, x.source ? `${x.source}${x.record ? ':' + x.record : ''}` : '—')));
       }
       next = p.next || null;
       fill(status, `${plural(shown, 'detection')} shown${next ? '' : ' (all)'}.`);
@@ -260,6 +263,13 @@ function detections(id) {
   return { el, ready: page() };
 }
 
+/** `{"from":"open","to":"acknowledged"}` → `from open · to acknowledged`. */
+function detailText(detail) {
+  if (!detail || typeof detail !== 'object') return detail ? String(detail) : '';
+  return Object.entries(detail).map(([k, v]) =>
+    `${k.replace(/_/g, ' ')} ${Array.isArray(v) ? v.join(', ') : (v && typeof v === 'object') ? JSON.stringify(v) : v}`).join(' · ');
+}
+
 function history(d) {
   const rows = (d.history || []).slice().reverse();
   if (!rows.length) return h('p', { class: 'empty' }, 'No history.');
@@ -267,8 +277,38 @@ function history(d) {
     h('thead', {}, h('tr', {}, ['When', 'Who', 'What', 'Detail', 'Comment'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, rows.map((x) => h('tr', { dataset: { historyAction: x.action } },
       h('td', { class: 'nowrap' }, timeEl(x.at)), h('td', {}, x.actor), h('td', {}, x.action),
-      h('td', { class: 'fields' }, x.detail && Object.keys(x.detail).length ? JSON.stringify(x.detail) : ''),
+      h('td', { class: 'fields' }, detailText(x.detail)),
       h('td', {}, x.comment || '')))));
+}
+
+const FORM_FIELDS = ['act-assignee', 'act-verdict', 'act-comment'];
+
+/** What the analyst typed in the action fields of incident `id`, and the focus, so a
+ * live redraw does not wipe a half-written comment. */
+function typed(view, id) {
+  const shown = view.querySelector('section.incident');
+  if (!shown || shown.dataset.incident !== id) return null;
+  const values = {};
+  for (const f of FORM_FIELDS) {
+    const el = document.getElementById(f);
+    // Only what the analyst changed: the rest shows the incident as it is now.
+    const edited = el && (el.tagName === 'SELECT' ? el.selectedIndex !== 0 : el.value !== el.defaultValue);
+    if (edited) values[f] = el.value;
+  }
+  const focus = document.activeElement && FORM_FIELDS.includes(document.activeElement.id) ? document.activeElement.id : null;
+  return { values, focus };
+}
+
+function restore(view, kept) {
+  if (!kept) return;
+  for (const [f, v] of Object.entries(kept.values)) {
+    const el = document.getElementById(f);
+    if (el) el.value = v;
+  }
+  if (kept.focus) {
+    const el = document.getElementById(kept.focus);
+    if (el) el.focus({ preventScroll: true });
+  }
 }
 
 function section(title, id, ...body) {
@@ -292,6 +332,7 @@ async function draw(view, sub, d, dr, notice) {
   const redraw = (detail, msg) => draw(view, sub, detail, dr, msg);
   const det = detections(d.id);
   const chain = await killChain(d.incident || {});
+  const kept = typed(view, d.id);
   fill(view,
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← All incidents')),
     h('section', { class: 'incident', dataset: { incident: d.id, state: d.state } },
@@ -307,6 +348,7 @@ async function draw(view, sub, d, dr, notice) {
       section('Restore timeline', 'sec-restore', restoreSection(dec, dr)),
       section('Detections', 'sec-detections', det.el),
       section('History', 'sec-history', history(d))));
+  restore(view, kept);
   fill(sub, `${d.state} · ${plural(d.detection_count, 'detection')} · last seen ${time(d.last_seen)}`);
   // After an action the button pressed is gone (redrawn): keep the keyboard user's
   // place on the outcome instead of the top of the page.

@@ -88,7 +88,9 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidChange { .. } | StoreError::TokenExists(_) => {
                 ApiError::conflict(e.to_string())
             }
-            StoreError::BadCursor(_) => ApiError::bad_request(e.to_string()),
+            // A cursor this store did not make names no page: 404 (a schema cannot tell a
+            // client which strings are cursors, so this is not a malformed request).
+            StoreError::BadCursor(_) => ApiError::not_found(format!("{e}: no such page")),
             _ => {
                 tracing::error!(error = %e, "store error answered 500");
                 ApiError::internal(e.to_string())

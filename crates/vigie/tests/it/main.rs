@@ -7,5 +7,6 @@ mod embedded_defaults;
 mod help_and_drawing;
 mod hunt_cli;
 mod hunt_output;
+mod hunt_syslog;
 mod july2025;
 mod respond_cli;
