@@ -33,56 +33,59 @@ pub struct Running {
     pub addr: SocketAddr,
     pub tls: bool,
     tx: mpsc::Sender<Msg>,
+    /// None with `--worker`: the scale-out worker detects, its leader groups.
     processor: Option<JoinHandle<Result<(), ServeError>>>,
     http: tokio::task::JoinHandle<Result<(), ServeError>>,
     stop_http: axum_server::Handle,
-    sources: Sources,
+    /// The syslog listeners, file followers and NATS input (their bound addresses for
+    /// tests).
+    pub inputs: Inputs,
+    /// `--worker`: the scale-out worker (instead of the processor).
+    worker: Option<crate::worker::Worker>,
 }
 
 type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
 
-/// The inputs besides HTTP, as started.
-#[derive(Default)]
-struct Sources {
-    /// Syslog listeners and file followers: aborted at shutdown (what they submitted is
-    /// still drained).
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    /// The NATS input: asked to stop, then awaited (it acks its batch in flight first).
+/// The inputs a node reads besides HTTP: syslog listeners and followed files (none on a
+/// `--worker`, which reads the JetStream stream).
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub syslog: crate::ingest::syslog::Listeners,
+    pub files: Option<crate::ingest::file::Followers>,
+    /// The NATS JetStream input of a single node: asked to stop, then awaited (it acks
+    /// its batch in flight first).
     nats: Option<(oneshot::Sender<()>, Task)>,
-    /// Bound syslog addresses (the real ports when 0 was asked for).
-    pub syslog: Vec<SocketAddr>,
 }
 
-impl Sources {
-    async fn start(state: &AppState) -> Result<Sources, ServeError> {
+impl Inputs {
+    /// Syslog listeners per `config.syslog`, followers per `config.files` resumed from
+    /// the store's positions.
+    async fn start(state: &AppState) -> Result<Inputs, ServeError> {
         let config = &state.config;
-        let mut s = Sources::default();
         if config.worker {
-            return Ok(s);
+            return Ok(Inputs::default());
         }
-        let listeners = crate::ingest::syslog::spawn(
+        let syslog = crate::ingest::syslog::spawn(
             &config.syslog,
             state.ingest.clone(),
             state.metrics.clone(),
         )
         .await?;
-        for l in listeners {
-            s.syslog.push(l.addr);
-            s.tasks.push(l.handle);
-        }
+        let mut files = None;
         if !config.files.is_empty() {
             let store = state.store.clone();
             let positions = tokio::task::spawn_blocking(move || store.positions())
                 .await
                 .map_err(|e| ServeError::Option(format!("positions: {e}")))??;
-            s.tasks.extend(crate::ingest::file::spawn(
+            files = Some(crate::ingest::file::spawn(
                 &config.files,
                 state.ingest.clone(),
                 &positions,
+                state.metrics.clone(),
                 crate::ingest::file::FollowOptions::default(),
             ));
         }
-        if let Some(n) = &config.nats {
+        let nats = config.nats.as_ref().map(|n| {
             let (tx, rx) = oneshot::channel::<()>();
             let task = tokio::spawn(crate::ingest::nats::run(
                 n.clone(),
@@ -92,16 +95,23 @@ impl Sources {
                     let _ = rx.await;
                 },
             ));
-            s.nats = Some((tx, task));
-        }
-        Ok(s)
+            (tx, task)
+        });
+        Ok(Inputs {
+            syslog,
+            files,
+            nats,
+        })
     }
 
-    async fn stop(&mut self) {
-        for t in self.tasks.drain(..) {
-            t.abort();
+    /// Stops taking input; what was received is submitted first (bounded wait).
+    async fn shutdown(self) {
+        let grace = std::time::Duration::from_secs(10);
+        self.syslog.shutdown(grace).await;
+        if let Some(f) = self.files {
+            f.shutdown(grace).await;
         }
-        if let Some((tx, task)) = self.nats.take() {
+        if let Some((tx, task)) = self.nats {
             let _ = tx.send(());
             match tokio::time::timeout(std::time::Duration::from_secs(30), task).await {
                 Ok(Ok(Ok(()))) => {}
@@ -120,11 +130,6 @@ impl Running {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// Bound syslog addresses (UDP first), the real ports when 0 was asked for.
-    pub fn syslog_addrs(&self) -> &[SocketAddr] {
-        &self.sources.syslog
-    }
-
     /// Reloads rules and model (what SIGHUP and `POST /api/v1/admin/reload` do).
     pub async fn reload(&self) -> Result<Value, String> {
         reload(&self.state).await
@@ -133,14 +138,17 @@ impl Running {
     /// Stops taking input, drains the queue, commits, checkpoints; waits for the end.
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
         tracing::info!("shutting down: draining");
-        self.sources.stop().await;
         // Open dashboards' event streams never end by themselves: close them, or the
         // graceful HTTP shutdown below waits for every browser tab to go away.
         crate::dashboard::end_streams(&self.state);
         // In-flight requests (waiting for their batch to be durable) finish.
         self.stop_http
             .graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+        std::mem::take(&mut self.inputs).shutdown().await;
         self.state.ingest.close();
+        if let Some(w) = self.worker.take() {
+            w.stop().await;
+        }
         let _ = self.tx.send(Msg::Shutdown);
         let processed = match self.processor.take() {
             Some(h) => tokio::task::spawn_blocking(move || h.join())
@@ -198,7 +206,14 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         ready: Arc::new(AtomicBool::new(false)),
     };
     let (tx, rx) = mpsc::channel();
-    let processor = pipeline::spawn(state.clone(), engines, defaults, rx)?;
+    let (worker, processor) = if config.worker {
+        let w = crate::worker::start_for_server(&state, engines).await?;
+        state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
+        (Some(w), None)
+    } else {
+        let p = pipeline::spawn(state.clone(), engines, defaults, rx)?;
+        (None, Some(p))
+    };
     // Jobs and admin requests reach the processor thread in one ordered channel.
     let fwd = tx.clone();
     tokio::spawn(async move {
@@ -215,7 +230,9 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
             }
         }
     });
-    let sources = Sources::start(&state).await?;
+    let inputs = Inputs::start(&state).await?;
+    // Detached: ends when the change channel closes.
+    let _webhooks = crate::api::webhook::spawn(&state);
     let router = crate::api::router(state.clone());
     let (addr, http, stop_http) = listen(&config, router).await?;
     Ok(Running {
@@ -223,10 +240,11 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         addr,
         tls: config.tls.is_some(),
         tx,
-        processor: Some(processor),
+        processor,
         http,
         stop_http,
-        sources,
+        inputs,
+        worker,
     })
 }
 
