@@ -306,7 +306,7 @@ async fn full_queue_answers_429_with_retry_after() {
             .send(),
     );
     let mut status = 0;
-    for _ in 0..50 {
+    for _ in 0..250 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         if api.state.ingest.depth() == 4 {
             let r = api

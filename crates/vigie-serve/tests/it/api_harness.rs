@@ -116,12 +116,13 @@ fn spawn_drain(
     });
     tokio::spawn(async move {
         loop {
-            while *pause_rx.borrow() {
+            let Some(job) = jobs.recv().await else { return };
+            // Paused: the job waits uncommitted, holding its room in the queue.
+            while *pause_rx.borrow_and_update() {
                 if pause_rx.changed().await.is_err() {
                     return;
                 }
             }
-            let Some(job) = jobs.recv().await else { return };
             let store = store.clone();
             let Job {
                 batch,
