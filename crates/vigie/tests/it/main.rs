@@ -10,3 +10,4 @@ mod hunt_output;
 mod hunt_syslog;
 mod july2025;
 mod respond_cli;
+mod serve_follow;
