@@ -12,3 +12,4 @@ mod july2025;
 mod respond_cli;
 mod serve_backpressure;
 mod serve_durability;
+mod serve_follow;
