@@ -11,7 +11,7 @@
 //!   earlier detection never renames a stored incident; the other previous incidents it
 //!   contains are `merged_from` it;
 //! - only incidents whose detections changed are upserted (all of them on reload);
-//! - an upserted incident whose compromised set differs from the last one decided goes
+//! - an incident whose compromised set differs from the last one decided (or stored) goes
 //!   to the decider.
 //!
 //! Detections of incidents closed while the service runs stay grouped until the next
@@ -174,20 +174,22 @@ impl Live {
                     .collect();
                 out.upserts
                     .push(self.upsert(e, &inc, mine.clone(), merged_from));
-                let compromised: Vec<String> =
-                    inc.compromised.iter().map(|c| c.asset.clone()).collect();
-                if !compromised.is_empty() && self.decided.get(&id) != Some(&compromised) {
-                    self.decided.insert(id.clone(), compromised.clone());
-                    out.decide.push(DecideJob {
-                        incident_id: id.clone(),
-                        compromised,
-                        detections: inc
-                            .detections
-                            .iter()
-                            .map(|&i| self.dets[i].clone())
-                            .collect(),
-                    });
-                }
+            }
+            // Checked for every incident, changed or not: a decision lost with a kill
+            // (decisions are stored apart) is made again at the next start.
+            let compromised: Vec<String> =
+                inc.compromised.iter().map(|c| c.asset.clone()).collect();
+            if !compromised.is_empty() && self.decided.get(&id) != Some(&compromised) {
+                self.decided.insert(id.clone(), compromised.clone());
+                out.decide.push(DecideJob {
+                    incident_id: id.clone(),
+                    compromised,
+                    detections: inc
+                        .detections
+                        .iter()
+                        .map(|&i| self.dets[i].clone())
+                        .collect(),
+                });
             }
             members.insert(id, mine);
         }

@@ -245,6 +245,11 @@ impl Processor {
             self.announce(&r, &out, 0);
         }
         self.send_decisions(e, r);
+        let c = store.counts()?;
+        self.state
+            .metrics
+            .incidents_open
+            .set(c.incidents_open as i64);
         Ok(())
     }
 
