@@ -130,6 +130,8 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
             }
         }
     });
+    // Detached: ends when the change channel closes.
+    let _webhooks = crate::api::webhook::spawn(&state);
     let router = crate::api::router(state.clone());
     let (addr, http, stop_http) = listen(&config, router).await?;
     Ok(Running {
