@@ -34,7 +34,7 @@ pub use options::HuntOptions;
 pub use pipeline::{hunt, load_options, run, run_discovered, ScanResult};
 pub use progress::Progress;
 pub use session::{
-    Capture, CorrelationOrder, DetectionSession, Found, SessionCounts, SessionOptions,
+    Capture, CorrelationOrder, DetectionSession, Found, Pushed, SessionCounts, SessionOptions,
     SessionWorker,
 };
 pub use sink::{Collect, Sink};

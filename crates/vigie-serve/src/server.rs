@@ -1,2 +1,274 @@
-//! Wires config, store, processor, sources, API and dashboard; runs until SIGTERM
-//! (drain, checkpoint). (Core engineer.)
+//! Wires config, store, processor, sources, API and dashboard; runs until SIGTERM.
+//!
+//! [`start`]: opens the store (installing the failpoint hook from `VIGIE_FAILPOINTS`),
+//! refuses to listen beyond loopback while no API token exists, loads rules and model,
+//! builds the [`AppState`], spawns the processor (which restores state from the store,
+//! then sets `ready`) and the decider, binds the listener (TLS with rustls when `tls`
+//! is configured) and serves the router. [`run`] adds the fixed start-up line and the
+//! signals: SIGTERM or SIGINT = [`Running::shutdown`] (stop taking input, drain the
+//! queue, commit, checkpoint), SIGHUP = reload rules and model (correlation state is
+//! rebuilt from the store, nothing lost).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::{mpsc, Arc, RwLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::config::Config;
+use crate::ingest::Ingest;
+use crate::metrics::Metrics;
+use crate::pipeline::{self, Defaults, Engines, Msg};
+use crate::state::{AdminRequest, AppState};
+use crate::ServeError;
+
+/// A started service.
+pub struct Running {
+    pub state: AppState,
+    /// The bound address (the port chosen when `listen` had port 0).
+    pub addr: SocketAddr,
+    pub tls: bool,
+    tx: mpsc::Sender<Msg>,
+    processor: Option<JoinHandle<Result<(), ServeError>>>,
+    http: tokio::task::JoinHandle<Result<(), ServeError>>,
+    stop_http: HttpStop,
+}
+
+enum HttpStop {
+    Plain(Option<oneshot::Sender<()>>),
+    Tls(axum_server::Handle),
+}
+
+impl Running {
+    /// `http://ADDR` or `https://ADDR`.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Reloads rules and model (what SIGHUP and `POST /api/v1/admin/reload` do).
+    pub async fn reload(&self) -> Result<Value, String> {
+        reload(&self.state).await
+    }
+
+    /// Stops taking input, drains the queue, commits, checkpoints; waits for the end.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        tracing::info!("shutting down: draining");
+        match &mut self.stop_http {
+            HttpStop::Plain(tx) => {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(());
+                }
+            }
+            HttpStop::Tls(h) => h.graceful_shutdown(Some(std::time::Duration::from_secs(30))),
+        }
+        self.state.ingest.close();
+        let _ = self.tx.send(Msg::Shutdown);
+        let processed = match self.processor.take() {
+            Some(h) => tokio::task::spawn_blocking(move || h.join())
+                .await
+                .map_err(|e| ServeError::Option(format!("processor: {e}")))?
+                .unwrap_or_else(|_| Err(ServeError::Option("processor panicked".into()))),
+            None => Ok(()),
+        };
+        match self.http.await {
+            Ok(r) => r?,
+            Err(e) => return Err(ServeError::Option(format!("http server: {e}"))),
+        }
+        processed
+    }
+}
+
+/// Sends a reload to the processor and waits for its answer.
+pub async fn reload(state: &AppState) -> Result<Value, String> {
+    let (tx, rx) = oneshot::channel();
+    state
+        .admin
+        .send(AdminRequest::Reload(tx))
+        .map_err(|_| "shutting down".to_string())?;
+    rx.await.map_err(|_| "shutting down".to_string())?
+}
+
+/// Starts the service (see the module docs).
+pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeError> {
+    config.check()?;
+    let config = Arc::new(config);
+    let t = Instant::now();
+    let (store, engines) = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || open(&config, &defaults))
+            .await
+            .map_err(|e| ServeError::Option(format!("start: {e}")))??
+    };
+    let loaded = engines.loaded(t.elapsed().as_secs_f64());
+    let (ingest, mut job_rx) = Ingest::new(config.ingest.queue_events);
+    let (admin, mut admin_rx) = tokio::sync::mpsc::unbounded_channel();
+    let state = AppState {
+        store,
+        ingest,
+        loaded: Arc::new(RwLock::new(Arc::new(loaded))),
+        metrics: Arc::new(Metrics::new()),
+        auth: Arc::new(crate::api::auth::Auth::default()),
+        changes: broadcast::channel(1024).0,
+        admin,
+        config: config.clone(),
+        ready: Arc::new(AtomicBool::new(false)),
+    };
+    let (tx, rx) = mpsc::channel();
+    let processor = pipeline::spawn(state.clone(), engines, defaults, rx)?;
+    // Jobs and admin requests reach the processor thread in one ordered channel.
+    let fwd = tx.clone();
+    tokio::spawn(async move {
+        loop {
+            let msg = tokio::select! {
+                j = job_rx.recv() => match j {
+                    Some(j) => Msg::Job(j),
+                    None => break,
+                },
+                Some(a) = admin_rx.recv() => Msg::Admin(a),
+            };
+            if fwd.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+    let router = crate::api::router(state.clone());
+    let (addr, tls, http, stop_http) = listen(&config, router).await?;
+    Ok(Running {
+        state,
+        addr,
+        tls,
+        tx,
+        processor: Some(processor),
+        http,
+        stop_http,
+    })
+}
+
+/// Store (with the failpoint hook), the loopback rule, then rules and model.
+fn open(config: &Config, defaults: &Defaults) -> Result<(vigie_store::Store, Engines), ServeError> {
+    let spec = config.store_spec()?;
+    if let vigie_store::StoreSpec::Sqlite(p) = &spec {
+        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let store = vigie_store::Store::open(&spec)?;
+    if let Some(fp) = pipeline::failpoints::Failpoints::from_env()? {
+        tracing::warn!("failpoints installed (VIGIE_FAILPOINTS)");
+        store.set_hook(fp.hook());
+    }
+    if !config.listen.ip().is_loopback() && store.tokens()?.is_empty() {
+        return Err(ServeError::Option(format!(
+            "refusing to listen on {} without an API token: with no token every endpoint is \
+             open, so only loopback is allowed; add one with `vigie serve token add NAME \
+             --role admin`, or listen on 127.0.0.1",
+            config.listen
+        )));
+    }
+    let engines = Engines::load(config, defaults)?;
+    Ok((store, engines))
+}
+
+type Listening = (
+    SocketAddr,
+    bool,
+    tokio::task::JoinHandle<Result<(), ServeError>>,
+    HttpStop,
+);
+
+async fn listen(config: &Config, router: axum::Router) -> Result<Listening, ServeError> {
+    let listen_err = |e: std::io::Error| ServeError::Listen {
+        addr: config.listen.to_string(),
+        source: e,
+    };
+    match &config.tls {
+        None => {
+            let l = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .map_err(listen_err)?;
+            let addr = l.local_addr().map_err(listen_err)?;
+            let (tx, rx) = oneshot::channel::<()>();
+            let http = tokio::spawn(async move {
+                axum::serve(l, router)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .map_err(ServeError::Io)
+            });
+            Ok((addr, false, http, HttpStop::Plain(Some(tx))))
+        }
+        Some(tls) => {
+            // Several crates may link rustls: the ring provider is chosen explicitly.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let cfg = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .map_err(|e| {
+                    ServeError::Tls(format!(
+                        "{} / {}: {e}",
+                        tls.cert.display(),
+                        tls.key.display()
+                    ))
+                })?;
+            let l = std::net::TcpListener::bind(config.listen).map_err(listen_err)?;
+            l.set_nonblocking(true).map_err(listen_err)?;
+            let addr = l.local_addr().map_err(listen_err)?;
+            let handle = axum_server::Handle::new();
+            let server = axum_server::from_tcp_rustls(l, cfg).handle(handle.clone());
+            let http = tokio::spawn(async move {
+                server
+                    .serve(router.into_make_service())
+                    .await
+                    .map_err(ServeError::Io)
+            });
+            Ok((addr, true, http, HttpStop::Tls(handle)))
+        }
+    }
+}
+
+/// Starts, prints `vigie serve: listening on URL` (one line, flushed), and runs until
+/// SIGTERM or SIGINT (then drains and checkpoints); SIGHUP reloads.
+pub async fn run(config: Config, defaults: Defaults) -> Result<(), ServeError> {
+    let running = start(config, defaults).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "vigie serve: listening on {}", running.url())?;
+        out.flush()?;
+    }
+    wait_for_signals(&running.state).await?;
+    running.shutdown().await
+}
+
+#[cfg(unix)]
+async fn wait_for_signals(state: &AppState) -> Result<(), ServeError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+            _ = hup.recv() => {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    match reload(&state).await {
+                        Ok(v) => tracing::info!("reloaded on SIGHUP: {v}"),
+                        Err(e) => tracing::warn!("reload on SIGHUP refused: {e}"),
+                    }
+                });
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signals(_state: &AppState) -> Result<(), ServeError> {
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

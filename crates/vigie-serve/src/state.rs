@@ -2,6 +2,7 @@
 //! what is loaded, the metrics, the auth table, live change notifications and the
 //! admin handle. Built once by [`crate::server`].
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
@@ -22,6 +23,9 @@ pub struct Loaded {
     pub model: Arc<vigie_model::Model>,
     /// When it was loaded (RFC 3339).
     pub loaded_at: String,
+    /// The loaded rules' metadata (`RuleSet::meta` of every rule id), for
+    /// `GET /api/v1/rules` (joined there with the store's per-rule counts).
+    pub rule_metas: Vec<vigie_sigma::RuleMeta>,
 }
 
 /// A live change, for the dashboard's event stream and the webhooks.
@@ -55,6 +59,9 @@ pub struct AppState {
     pub changes: broadcast::Sender<LiveChange>,
     pub admin: tokio::sync::mpsc::UnboundedSender<AdminRequest>,
     pub config: Arc<crate::config::Config>,
+    /// Set by the processor once state is restored from the store: `/readyz` answers
+    /// 503 until then.
+    pub ready: Arc<AtomicBool>,
 }
 
 impl AppState {

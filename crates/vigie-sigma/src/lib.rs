@@ -56,6 +56,13 @@ impl RuleSet {
         self.correlations.as_ref().is_some_and(|c| c.feeds(rule))
     }
 
+    /// How long after its event time a correlation input can still take part in a hit
+    /// (the longest chain of timespans; zero without correlations).
+    pub fn correlation_horizon(&self) -> chrono::TimeDelta {
+        let us = self.correlations.as_ref().map_or(0, |c| c.horizon_us());
+        chrono::TimeDelta::microseconds(us)
+    }
+
     /// Whether any correlation is loaded.
     pub fn has_correlations(&self) -> bool {
         self.correlations.as_ref().is_some_and(|c| !c.is_empty())

@@ -30,7 +30,10 @@ pub enum StoreError {
         key: String,
         why: String,
     },
-    /// Contract placeholder until the store engineer lands the backend (removed then).
-    #[error("not implemented yet: {0}")]
-    Unimplemented(&'static str),
+    /// The commit hook failed (a test failpoint): the commit was rolled back.
+    #[error("commit hook at `{point}` failed: {why}")]
+    Hook { point: &'static str, why: String },
+    /// A query filter the store cannot apply (an unknown level name).
+    #[error("bad query: {0}")]
+    BadQuery(String),
 }

@@ -10,8 +10,15 @@
 //! async worker thread directly (the PostgreSQL client runs its own runtime).
 //!
 //! Contract (the lead's, commit "serve contract"): the types below are what
-//! `vigie-serve` codes against. The store engineer implements them; fields and
-//! functions may be added, not renamed or removed.
+//! `vigie-serve` codes against; fields and functions may be added, not renamed or
+//! removed.
+//!
+//! Inside: `db` is the one seam between the logic and the two backends (a connection
+//! running `$n`-numbered SQL with dynamically typed values; SQLite rewrites `$n` to
+//! `?n`), `schema` the migrations (`migrations/*.sql`), `write` the commit, `read` the
+//! queries and paging (`cursor`), `manage` the other writes (incident changes,
+//! decisions, tokens, audit, retention), `codec` how values are stored. Schema and
+//! backend differences: `docs/store.md`.
 //!
 //! Keys are stable strings, never positions:
 //! - event key: `rec:<Computer>/<Channel>/<EventRecordID>` when the event has all three,
@@ -28,10 +35,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod codec;
+mod cursor;
+mod db;
 mod error;
+mod manage;
+mod read;
+mod schema;
 mod store;
+mod write;
 pub use error::StoreError;
-pub use store::Store;
+pub use store::{Hook, Store};
 
 /// Where the store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

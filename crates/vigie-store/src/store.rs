@@ -1,8 +1,25 @@
 //! [`Store`]: the one handle on the database, for both backends.
+//!
+//! Connections: one writer behind a mutex (the committer, API changes, tokens, audit,
+//! retention: every write is serialised, so a commit never waits on a lock held by
+//! another writer of this process) and a small pool of reader connections, so API reads
+//! run while a commit is in progress (SQLite WAL readers see the last committed state;
+//! PostgreSQL readers are ordinary MVCC sessions).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 
+use crate::db::{begin, lock, rollback, Conn, Db, Lease, PgDb, Pool, SqliteDb, Val};
 use crate::*;
+
+/// Reader connections per store.
+const READERS: usize = 4;
+
+/// Called at named points of a commit (`commit.begin`, `commit.written`).
+pub type Hook = Arc<dyn Fn(&'static str) + Send + Sync>;
 
 /// The store (cheap to clone, safe to share between threads). One writer at a time per
 /// process (the committer); readers run concurrently (SQLite WAL readers, PostgreSQL
@@ -10,22 +27,114 @@ use crate::*;
 #[derive(Clone)]
 pub struct Store {
     kind: BackendKind,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Conn>,
+    readers: Pool,
+    hook: RwLock<Option<Hook>>,
+    keep_all: AtomicBool,
 }
 
 impl Store {
     /// Opens (creating when missing) and migrates to the current schema version.
     pub fn open(spec: &StoreSpec) -> Result<Store, StoreError> {
-        let _ = spec;
-        Err(StoreError::Unimplemented("open"))
+        let (kind, writer, readers) = match spec {
+            StoreSpec::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Spec(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                let mut writer: Conn = Box::new(SqliteDb::open(path)?);
+                schema::migrate(writer.as_mut())?;
+                let mut readers: Vec<Conn> = Vec::new();
+                for _ in 0..READERS {
+                    let r = SqliteDb::open(path)?;
+                    r.0.pragma_update(None, "query_only", "ON")?;
+                    readers.push(Box::new(r));
+                }
+                (BackendKind::Sqlite, writer, readers)
+            }
+            StoreSpec::Postgres(url) => {
+                let mut writer: Conn = Box::new(PgDb::open(url)?);
+                schema::migrate(writer.as_mut())?;
+                let mut readers: Vec<Conn> = Vec::new();
+                for _ in 0..READERS {
+                    readers.push(Box::new(PgDb::open(url)?));
+                }
+                (BackendKind::Postgres, writer, readers)
+            }
+        };
+        Ok(Store {
+            kind,
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers: Pool::new(readers),
+                hook: RwLock::new(None),
+                keep_all: AtomicBool::new(false),
+            }),
+        })
     }
 
     pub fn kind(&self) -> BackendKind {
         self.kind
     }
 
+    /// Sets the hook called at `commit.begin` (transaction open, nothing written) and at
+    /// `commit.written` (every row written, before COMMIT): the failpoints of the serve
+    /// tests abort the process there. A hook that panics fails the commit
+    /// (`StoreError::Hook`), which is then rolled back.
+    pub fn set_hook(&self, hook: Hook) {
+        *self.inner.hook.write().unwrap_or_else(|e| e.into_inner()) = Some(hook);
+    }
+
+    /// `events = all`: documents of events that leave every correlation window stay
+    /// (default `matched`: they go unless a detection holds them as evidence).
+    pub fn set_keep_all_events(&self, all: bool) {
+        self.inner.keep_all.store(all, Ordering::Relaxed);
+    }
+
+    fn call_hook(&self, point: &'static str) -> Result<(), StoreError> {
+        let hook = self
+            .inner
+            .hook
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(hook) = hook else { return Ok(()) };
+        catch_unwind(AssertUnwindSafe(|| hook(point))).map_err(|p| StoreError::Hook {
+            point,
+            why: p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "hook panicked".into()),
+        })
+    }
+
+    /// Runs `f` on a reader connection.
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Db) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut lease: Lease<'_> = self.inner.readers.get();
+        f(lease.db())
+    }
+
+    /// Runs `f` in a transaction on the writer connection.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Db) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut w = lock(&self.inner.writer);
+        crate::db::in_tx(w.as_mut(), f)
+    }
+
     /// The schema version now in the database.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Err(StoreError::Unimplemented("schema_version"))
+        self.read(schema::version)
     }
 
     /// One transaction: inserts new events (skipping known keys), their detections
@@ -35,57 +144,82 @@ impl Store {
     /// positions and drops expired correlation documents. Nothing is visible before it
     /// returns Ok; on Err nothing was written.
     pub fn commit(&self, batch: &CommitBatch) -> Result<CommitOutcome, StoreError> {
-        let _ = batch;
-        Err(StoreError::Unimplemented("commit"))
+        let keep_all = self.inner.keep_all.load(Ordering::Relaxed);
+        let mut w = lock(&self.inner.writer);
+        let db = w.as_mut();
+        begin(db)?;
+        let res = (|| {
+            self.call_hook("commit.begin")?;
+            let out = write::write_batch(db, batch, keep_all, Utc::now())?;
+            self.call_hook("commit.written")?;
+            db.batch("COMMIT")?;
+            Ok(out)
+        })();
+        if res.is_err() {
+            rollback(db);
+        }
+        res
     }
 
     /// Which of `keys` are already stored (same order).
     pub fn known_events(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
-        let _ = keys;
-        Err(StoreError::Unimplemented("known_events"))
+        self.read(|db| {
+            let mut known = std::collections::HashSet::new();
+            for chunk in keys.chunks(500) {
+                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                let sql = format!("SELECT key FROM events WHERE key IN ({})", marks.join(","));
+                let params: Vec<Val> = chunk.iter().map(Val::from).collect();
+                for row in db.query(&sql, &params)? {
+                    if let Some(Val::Text(k)) = row.into_iter().next() {
+                        known.insert(k);
+                    }
+                }
+            }
+            Ok(keys.iter().map(|k| known.contains(k)).collect())
+        })
     }
 
     /// Every input's committed position.
     pub fn positions(&self) -> Result<Vec<InputPosition>, StoreError> {
-        Err(StoreError::Unimplemented("positions"))
+        self.read(read::positions)
     }
 
     /// Events that feed correlations (with documents), in commit order: what rebuilds
     /// correlation state at start and on reload.
     pub fn correlation_events(&self) -> Result<Vec<StoredEvent>, StoreError> {
-        Err(StoreError::Unimplemented("correlation_events"))
+        self.read(read::correlation_events)
     }
 
     /// Every detection not in a closed or merged incident, in commit order: what
     /// rebuilds live incident grouping at start.
     pub fn live_detections(&self) -> Result<Vec<DetectionRow>, StoreError> {
-        Err(StoreError::Unimplemented("live_detections"))
+        self.read(read::live_detections)
     }
 
+    /// Detections in insertion order. `from <= time < to`; `min_level` a Sigma level
+    /// name (`BadQuery` otherwise); `limit` 0 means 100, at most 10,000.
     pub fn detections(&self, q: &DetectionQuery) -> Result<Page<DetectionRow>, StoreError> {
-        let _ = q;
-        Err(StoreError::Unimplemented("detections"))
+        self.read(|db| read::detections(db, q))
     }
 
     /// The evidence of a detection: the event it matched (None when not kept).
     pub fn event(&self, key: &str) -> Result<Option<StoredEvent>, StoreError> {
-        let _ = key;
-        Err(StoreError::Unimplemented("event"))
+        self.read(|db| read::event(db, key))
     }
 
+    /// Incidents newest (last opened) first.
     pub fn incidents(&self, q: &IncidentQuery) -> Result<Page<IncidentRow>, StoreError> {
-        let _ = q;
-        Err(StoreError::Unimplemented("incidents"))
+        self.read(|db| read::incidents(db, q))
     }
 
+    /// One incident with its latest decision.
     pub fn incident(&self, id: &str) -> Result<Option<IncidentRow>, StoreError> {
-        let _ = id;
-        Err(StoreError::Unimplemented("incident"))
+        self.read(|db| read::incident(db, id))
     }
 
+    /// Oldest first.
     pub fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-        let _ = id;
-        Err(StoreError::Unimplemented("history"))
+        self.read(|db| read::history(db, id))
     }
 
     /// A person's change (state, assignee, verdict, comment): one transaction with its
@@ -98,57 +232,72 @@ impl Store {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<IncidentRow, StoreError> {
-        let _ = (id, change, actor, at);
-        Err(StoreError::Unimplemented("change_incident"))
+        self.write(|db| manage::change_incident(db, id, change, actor, at))
     }
 
     /// Saves a decision (history `decided`).
     pub fn save_decision(&self, d: &DecisionRecord) -> Result<(), StoreError> {
-        let _ = d;
-        Err(StoreError::Unimplemented("save_decision"))
+        self.write(|db| manage::save_decision(db, d))
     }
 
     /// Per-rule detections and verdict counts, by rule id.
     pub fn rule_stats(&self) -> Result<Vec<RuleStats>, StoreError> {
-        Err(StoreError::Unimplemented("rule_stats"))
+        self.read(read::rule_stats)
     }
 
     pub fn add_token(&self, t: &TokenRow) -> Result<(), StoreError> {
-        let _ = t;
-        Err(StoreError::Unimplemented("add_token"))
+        self.write(|db| manage::add_token(db, t))
     }
 
+    /// By name.
     pub fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
-        Err(StoreError::Unimplemented("tokens"))
+        self.read(read::tokens)
     }
 
     pub fn record_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
-        let _ = e;
-        Err(StoreError::Unimplemented("record_audit"))
+        self.write(|db| manage::record_audit(db, e))
     }
 
     /// Newest first.
     pub fn audit(&self, limit: u32, after: Option<&str>) -> Result<Page<AuditEntry>, StoreError> {
-        let _ = (limit, after);
-        Err(StoreError::Unimplemented("audit"))
+        self.read(|db| read::audit(db, limit, after))
     }
 
-    /// Deletes what the policy no longer keeps; returns rows deleted by table.
+    /// Deletes what the policy no longer keeps; returns rows deleted by table (a period
+    /// of 0 days keeps forever). Records an audit entry `retention` when it deleted.
     pub fn sweep(
         &self,
         policy: &Retention,
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        let _ = (policy, now);
-        Err(StoreError::Unimplemented("sweep"))
+        self.write(|db| manage::sweep(db, policy, now))
     }
 
     pub fn counts(&self) -> Result<Counts, StoreError> {
-        Err(StoreError::Unimplemented("counts"))
+        self.read(read::counts)
+    }
+
+    /// Installs the test failpoint hook: the store calls it with the point's name at
+    /// `commit.begin` (transaction opened) and `commit.written` (every row of the batch
+    /// written, before COMMIT). `vigie-serve` installs it from `VIGIE_FAILPOINTS`.
+    pub fn set_hook(&self, hook: std::sync::Arc<dyn Fn(&'static str) + Send + Sync>) {
+        let _ = hook;
     }
 
     /// SQLite: a WAL checkpoint (clean shutdown); PostgreSQL: nothing.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        Err(StoreError::Unimplemented("checkpoint"))
+        match self.kind {
+            BackendKind::Sqlite => {
+                lock(&self.inner.writer).batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+            BackendKind::Postgres => Ok(()),
+        }
+    }
+
+    /// Runs raw SQL on the writer, outside any transaction (tests damage a database on
+    /// purpose with it: a corrupt document, a schema from the future).
+    #[doc(hidden)]
+    pub fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
+        lock(&self.inner.writer).batch(sql)
     }
 }

@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod postgres;
+
 /// The shared test data folder: `VIGIE_SHARED`, else `shared/` beside the repository
 /// (worktrees and CI clones sit next to it). Panics, naming the folder, when it does not
 /// hold the `sigma/` and `evtx/` corpora the tests read.

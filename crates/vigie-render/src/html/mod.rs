@@ -76,6 +76,13 @@ impl Default for Options {
     }
 }
 
+/// The report's stylesheet (system fonts, the drawings' colours), for a page that shows
+/// the same drawings ([`layout::svg`], [`charts`]) outside the report: `vigie serve`'s
+/// dashboard serves it as a file.
+pub fn stylesheet() -> &'static str {
+    style::CSS
+}
+
 /// The report on `model` with the default [`Options`]. Builds the model's attack graph;
 /// a caller that holds one already should use [`report_with`]. Should the graph not
 /// build (a model other than the one the report was computed on), the page says so where

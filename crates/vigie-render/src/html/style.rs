@@ -146,7 +146,7 @@ details summary{cursor:pointer;font-weight:600;color:var(--muted);margin:4px 0}
 .items .iv{overflow-wrap:anywhere}
 .items li.open{background:#fffaf0}
 .filled-mark{color:var(--green);font-weight:700}
-.box{display:inline-block;flex:none;width:11px;height:11px;border:1.5px solid var(--amber);border-radius:2px;background:#fff}
+span.box{display:inline-block;flex:none;width:11px;height:11px;border:1.5px solid var(--amber);border-radius:2px;background:#fff}
 .todo{display:inline-block;font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.4px;color:#92400e;background:var(--amber-bg);border:1px dashed var(--amber);border-radius:4px;padding:0 6px;margin:0 2px}
 .items .todo{margin:0 8px 0 0}
 .hint{color:var(--muted);font-style:italic}

@@ -1,4 +1,635 @@
 //! The processor: takes queued batches, computes event keys, drops duplicates, runs the
 //! one detection session (correlation in event time behind a watermark), updates live
 //! incidents, and commits everything of a group of batches in one store transaction
-//! before answering each batch. (Core engineer.)
+//! before answering each batch.
+//!
+//! One std thread ([`spawn`]) owns the [`DetectionSession`] and the [`Live`] incidents.
+//! Each turn takes every queued batch up to `ingest.max_batch_events` events (group
+//! commit: one transaction, one fsync, for all of them), and for each event:
+//! 1. its key ([`keys`]); a key seen earlier in the group or already stored
+//!    (`Store::known_events`) is a duplicate: counted, not processed again;
+//! 2. `Event::new` and the session (capture on, as `vigie respond`); the event's
+//!    detections become `NewDetection`s (keys and ids in [`keys`]) observed on the model
+//!    (entities, assets) and grouped live;
+//! 3. the event is kept per `events` (`matched`: when a detection matched it or it feeds
+//!    a correlation; `all`), flagged `feeds_correlation` when its inputs were fed or wait
+//!    behind the watermark; events that left every correlation window (older than the
+//!    watermark by more than the rules' correlation horizon) are listed expired.
+//!
+//! The group's events, detections, incident changes, input positions and the
+//! watermark's newest time (position `vigie:watermark`) go in one `Store::commit`; only
+//! then is each batch answered. On a commit error every batch of the group is answered
+//! `SubmitError::Commit` and the in-memory state is rebuilt from the store (what the
+//! store holds is the truth). The same rebuild runs at start and on reload: replay
+//! `Store::correlation_events` (time order) into a fresh session, restore the newest
+//! time, regroup `Store::live_detections`; hits the replay yields were committed with
+//! their events and are dropped.
+
+pub mod failpoints;
+pub mod keys;
+mod load;
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{json, Value};
+use vigie_event::Event;
+use vigie_hunt::{CorrelationOrder, DetectionSession, SessionOptions};
+use vigie_store::{CommitBatch, InputPosition, NewDetection, NewEvent, Store};
+
+pub use load::{Defaults, Engines};
+
+use crate::config::KeepEvents;
+use crate::ingest::{IngestOutcome, Job, SubmitError};
+use crate::live::{decider, Live, Regrouped};
+use crate::metrics::{LevelLabel, SourceLabel};
+use crate::state::{AdminRequest, AppState, LiveChange};
+use crate::ServeError;
+
+/// The input position that carries the watermark's newest event time.
+pub const WATERMARK_INPUT: &str = "vigie:watermark";
+
+/// What the processor receives.
+pub enum Msg {
+    Job(Job),
+    Admin(AdminRequest),
+    /// Stop taking input: drain what is queued, commit, checkpoint, end.
+    Shutdown,
+}
+
+/// How a serving turn ended.
+enum Exit {
+    Shutdown,
+    /// Reload: new engines loaded (or the reason they could not be), reply owed.
+    Reload(
+        tokio::sync::oneshot::Sender<Result<Value, String>>,
+        Box<Engines>,
+    ),
+    /// The store and memory disagree (a failed commit): rebuild from the store.
+    Rebuild,
+}
+
+/// Starts the processor thread (it restores state from the store first, then sets
+/// `state.ready`). It returns after a `Shutdown` once drained and checkpointed.
+pub fn spawn(
+    state: AppState,
+    engines: Engines,
+    defaults: Defaults,
+    rx: mpsc::Receiver<Msg>,
+) -> Result<JoinHandle<Result<(), ServeError>>, ServeError> {
+    let config = state.config.clone();
+    let (decide_tx, decider) = decider::spawn(
+        state.store.clone(),
+        state.changes.clone(),
+        config.incident_window()?,
+        config.incidents.max_assets_per_entity,
+    )?;
+    let p = Processor {
+        lateness: config.allowed_lateness()?,
+        group: vigie_incident::GroupOptions {
+            window: config.incident_window()?,
+            max_assets_per_entity: config.incidents.max_assets_per_entity,
+            ..Default::default()
+        },
+        state,
+        rx,
+        decide_tx,
+        defaults,
+        pending: VecDeque::new(),
+        paused: false,
+        shutting_down: false,
+        tracked: BTreeSet::new(),
+    };
+    let h = std::thread::Builder::new()
+        .name("vigie-processor".into())
+        .spawn(move || {
+            let r = p.run(engines);
+            // The decider ends once the processor's sender is gone (dropped by run).
+            let _ = decider.join();
+            r
+        })?;
+    Ok(h)
+}
+
+struct Processor {
+    state: AppState,
+    rx: mpsc::Receiver<Msg>,
+    decide_tx: mpsc::Sender<decider::Request>,
+    defaults: Defaults,
+    lateness: TimeDelta,
+    group: vigie_incident::GroupOptions,
+    /// Jobs taken while the committer is paused (they keep their queue room).
+    pending: VecDeque<Job>,
+    paused: bool,
+    shutting_down: bool,
+    /// (time, key) of stored events that feed correlations, until they expire.
+    tracked: BTreeSet<(DateTime<Utc>, String)>,
+}
+
+/// One event of a group, once keyed.
+struct Keyed {
+    job: usize,
+    key: String,
+    duplicate: bool,
+}
+
+impl Processor {
+    fn run(mut self, engines: Engines) -> Result<(), ServeError> {
+        let mut engines = Arc::new(engines);
+        let mut reply: Option<tokio::sync::oneshot::Sender<Result<Value, String>>> = None;
+        loop {
+            let rules = engines.rules.clone();
+            let opts = SessionOptions {
+                correlation_order: CorrelationOrder::Watermark {
+                    lateness: self.lateness,
+                },
+                capture: Some(engines.mapping.capture()),
+                ..SessionOptions::default()
+            };
+            let mut session = DetectionSession::new(&rules, &opts);
+            let mut live = Live::new(self.group.clone());
+            let restored = self.restore(&engines, &mut session, &mut live, reply.is_some());
+            if let Some(r) = reply.take() {
+                let _ = r.send(match &restored {
+                    Ok(()) => Ok(json!({
+                        "rules": engines.rules.digest(),
+                        "model": engines.model_digest,
+                        "live_detections": live.len(),
+                    })),
+                    Err(e) => Err(e.to_string()),
+                });
+            }
+            restored?;
+            self.state.ready.store(true, Ordering::SeqCst);
+            match self.serve(&engines, &mut session, &mut live) {
+                Exit::Shutdown => {
+                    self.state.store.checkpoint()?;
+                    tracing::info!("processor: drained and checkpointed");
+                    return Ok(());
+                }
+                Exit::Reload(r, new) => {
+                    let loaded = new.loaded(0.0);
+                    match self.state.loaded.write() {
+                        Ok(mut g) => *g = Arc::new(loaded),
+                        Err(p) => *p.into_inner() = Arc::new(loaded),
+                    }
+                    engines = Arc::new(*new);
+                    reply = Some(r);
+                }
+                Exit::Rebuild => {}
+            }
+        }
+    }
+
+    /// Rebuilds correlation state and live incidents from the store.
+    fn restore(
+        &mut self,
+        e: &Arc<Engines>,
+        session: &mut DetectionSession<'_>,
+        live: &mut Live,
+        reloading: bool,
+    ) -> Result<(), ServeError> {
+        let t = Instant::now();
+        let store = &self.state.store;
+        let mut events = store.correlation_events()?;
+        events.sort_by_key(|ev| ev.time);
+        let mut dropped = Vec::new();
+        self.tracked.clear();
+        for ev in events {
+            let (Some(time), Some(doc)) = (ev.time, ev.document) else {
+                continue;
+            };
+            let event = Event::new(Arc::from(ev.source.as_str()), ev.record, doc);
+            session.push_counted(&event, &mut dropped);
+            self.tracked.insert((time, ev.key));
+        }
+        let newest = store
+            .positions()?
+            .into_iter()
+            .find(|p| p.input == WATERMARK_INPUT)
+            .and_then(|p| DateTime::parse_from_rfc3339(&p.position).ok())
+            .map(|t| t.with_timezone(&Utc));
+        session.advance_to(newest, &mut dropped);
+        let replayed = self.tracked.len();
+        let mut skipped = 0u64;
+        for row in store.live_detections()? {
+            match crate::live::observed_from_row(&row, e) {
+                Some(o) => live.restore(row.id, o, row.incident_id),
+                None => skipped += 1,
+            }
+        }
+        for id in live.incident_ids() {
+            if let Some(d) = store.incident(&id)?.and_then(|r| r.decision) {
+                live.restore_decided(id, d.compromised);
+            }
+        }
+        let r = live.regroup(e, reloading);
+        tracing::info!(
+            correlation_events = replayed,
+            live_detections = live.len(),
+            skipped_rule_gone = skipped,
+            incidents_changed = r.upserts.len(),
+            seconds = t.elapsed().as_secs_f64(),
+            "state restored from the store"
+        );
+        if !r.upserts.is_empty() {
+            let batch = CommitBatch {
+                incidents: r.upserts.clone(),
+                ..CommitBatch::default()
+            };
+            let out = store.commit(&batch)?;
+            self.announce(&r, &out, 0);
+        }
+        self.send_decisions(e, r);
+        Ok(())
+    }
+
+    /// Serves until shutdown, reload or a failed commit.
+    fn serve(
+        &mut self,
+        e: &Arc<Engines>,
+        session: &mut DetectionSession<'_>,
+        live: &mut Live,
+    ) -> Exit {
+        let max = self.state.config.ingest.max_batch_events.max(1) as usize;
+        loop {
+            let mut group: Vec<Job> = Vec::new();
+            let mut events = 0usize;
+            if !self.paused {
+                while let Some(j) = self.pending.pop_front() {
+                    events += j.batch.events.len();
+                    group.push(j);
+                    if events >= max {
+                        break;
+                    }
+                }
+            }
+            // Wait for the first message only when there is nothing to do.
+            let mut wait = group.is_empty();
+            while events < max {
+                let msg = if wait {
+                    wait = false;
+                    let timeout = if self.shutting_down {
+                        Duration::from_millis(20)
+                    } else {
+                        Duration::from_millis(500)
+                    };
+                    match self.rx.recv_timeout(timeout) {
+                        Ok(m) => m,
+                        Err(mpsc::RecvTimeoutError::Timeout) => break,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => {
+                            self.shutting_down = true;
+                            break;
+                        }
+                    }
+                } else {
+                    match self.rx.try_recv() {
+                        Ok(m) => m,
+                        Err(_) => break,
+                    }
+                };
+                match msg {
+                    Msg::Job(j) if self.paused => self.pending.push_back(j),
+                    Msg::Job(j) => {
+                        events += j.batch.events.len();
+                        group.push(j);
+                    }
+                    Msg::Shutdown => {
+                        // Draining includes what a paused committer holds.
+                        self.shutting_down = true;
+                        self.paused = false;
+                    }
+                    Msg::Admin(AdminRequest::PauseCommitter(p)) => {
+                        tracing::info!(paused = p, "committer");
+                        self.paused = p;
+                    }
+                    Msg::Admin(AdminRequest::Reload(reply)) => {
+                        // What was taken is committed on the old rules first.
+                        if !group.is_empty() && self.process(e, session, live, group).is_err() {
+                            let _ = reply.send(Err("commit failed before reload".into()));
+                            return Exit::Rebuild;
+                        }
+                        return match Engines::load(&self.state.config, &self.defaults) {
+                            Ok(new) => Exit::Reload(reply, Box::new(new)),
+                            Err(err) => {
+                                tracing::warn!("reload refused: {err}");
+                                let _ = reply.send(Err(err.to_string()));
+                                continue_after_refusal()
+                            }
+                        };
+                    }
+                }
+            }
+            self.state
+                .metrics
+                .queue_depth
+                .set(self.state.ingest.depth() as i64);
+            if !group.is_empty() && self.process(e, session, live, group).is_err() {
+                return Exit::Rebuild;
+            }
+            if self.shutting_down && self.state.ingest.depth() == 0 && !self.pending_work() {
+                return Exit::Shutdown;
+            }
+        }
+    }
+
+    fn pending_work(&self) -> bool {
+        !self.pending.is_empty() && !self.paused
+    }
+
+    /// One group: key, dedupe, detect, group, commit, answer. Err: the commit failed
+    /// (every job answered).
+    fn process(
+        &mut self,
+        e: &Arc<Engines>,
+        session: &mut DetectionSession<'_>,
+        live: &mut Live,
+        jobs: Vec<Job>,
+    ) -> Result<(), ()> {
+        let received_at = Utc::now();
+        let store = self.state.store.clone();
+        let keyed = match key_group(&store, &jobs) {
+            Ok(k) => k,
+            Err(err) => {
+                fail(jobs, &err.to_string());
+                return Err(());
+            }
+        };
+        let keep_all = self.state.config.events == KeepEvents::All;
+        let mut batch = CommitBatch::default();
+        let mut found = Vec::new();
+        let mut new_dets: Vec<usize> = Vec::new();
+        let mut det_keys: HashSet<String> = HashSet::new();
+        let late_before = session.counts().late;
+        let mut k = keyed.iter();
+        for job in &jobs {
+            for raw in &job.batch.events {
+                let Some(kd) = k.next() else { break };
+                if kd.duplicate {
+                    continue;
+                }
+                let ev = Event::new(raw.source.clone(), raw.record, raw.document.clone());
+                found.clear();
+                let pushed = session.push_counted(&ev, &mut found);
+                let mut matched = false;
+                for d in found.drain(..) {
+                    let meta = e.rules.meta(d.rule);
+                    let key = match &d.correlation {
+                        Some(c) => keys::correlation_key(&meta.key, &c.group, &c.first),
+                        None => {
+                            matched = true;
+                            keys::detection_key(&meta.key, &kd.key)
+                        }
+                    };
+                    if !det_keys.insert(key.clone()) {
+                        continue;
+                    }
+                    let id = keys::detection_id(&key);
+                    let mut doc =
+                        serde_json::to_value(vigie_wire::v1::Detection::from_engine(&d, meta))
+                            .unwrap_or(Value::Null);
+                    let context = crate::live::context_json(&d);
+                    let o = vigie_incident::observe(d, meta, &e.mapping, &e.identities);
+                    let mut assets: Vec<String> =
+                        o.entities.iter().filter_map(|r| r.asset.clone()).collect();
+                    assets.sort();
+                    assets.dedup();
+                    if let Value::Object(m) = &mut doc {
+                        m.insert("context".into(), context);
+                        m.insert(
+                            "entities".into(),
+                            serde_json::to_value(&o.entities).unwrap_or(Value::Null),
+                        );
+                    }
+                    batch.detections.push(NewDetection {
+                        id: id.clone(),
+                        key,
+                        rule_id: meta.key.to_string(),
+                        rule_title: meta.title.clone(),
+                        level: meta.level.as_str().to_string(),
+                        time: o.detection.timestamp,
+                        event_key: o.detection.source.as_ref().map(|_| kd.key.clone()),
+                        assets,
+                        incident_id: None,
+                        document: doc,
+                    });
+                    if live.add(id, o) {
+                        new_dets.push(batch.detections.len() - 1);
+                    }
+                }
+                let feeds = pushed.correlation_inputs > 0;
+                if feeds {
+                    if let Some(t) = ev.timestamp {
+                        self.tracked.insert((t, kd.key.clone()));
+                    }
+                }
+                let keep = keep_all || matched || feeds;
+                batch.events.push(NewEvent {
+                    key: kd.key.clone(),
+                    input: job.batch.input.clone(),
+                    source: raw.source.to_string(),
+                    record: raw.record,
+                    time: ev.timestamp,
+                    received_at,
+                    document: keep.then(|| raw.document.clone()),
+                    feeds_correlation: feeds,
+                });
+            }
+        }
+        let regrouped = if new_dets.is_empty() {
+            Regrouped::default()
+        } else {
+            live.regroup(e, false)
+        };
+        for d in &mut batch.detections {
+            d.incident_id = live.incident_of(&d.id).map(str::to_string);
+        }
+        batch.incidents = regrouped.upserts.clone();
+        batch.correlation_expired = self.expired(e, session);
+        for job in &jobs {
+            if let Some(p) = &job.batch.position {
+                batch.positions.push(p.clone());
+            }
+        }
+        if let Some(n) = session.newest() {
+            batch.positions.push(InputPosition {
+                input: WATERMARK_INPUT.into(),
+                position: vigie_wire::rfc3339(&n),
+            });
+        }
+        let t = Instant::now();
+        let out = match store.commit(&batch) {
+            Ok(o) => o,
+            Err(err) => {
+                tracing::error!("commit failed ({} events): {err}", batch.events.len());
+                fail(jobs, &err.to_string());
+                return Err(());
+            }
+        };
+        let m = &self.state.metrics;
+        m.commit_seconds.observe(t.elapsed().as_secs_f64());
+        m.correlation_late
+            .inc_by(session.counts().late.saturating_sub(late_before));
+        for d in &batch.detections {
+            m.detections
+                .get_or_create(&LevelLabel {
+                    level: d.level.clone(),
+                })
+                .inc();
+        }
+        let store_dups: HashSet<usize> = out.duplicate_events.iter().copied().collect();
+        self.answer(jobs, &keyed, &store_dups);
+        self.announce(&regrouped, &out, batch.detections.len());
+        self.send_decisions(e, regrouped);
+        Ok(())
+    }
+
+    /// Stored correlation events older than the watermark by more than the rules'
+    /// horizon: no window can hold them any more.
+    fn expired(&mut self, e: &Engines, session: &DetectionSession<'_>) -> Vec<String> {
+        let Some(w) = session.watermark() else {
+            return Vec::new();
+        };
+        let Some(limit) = w.checked_sub_signed(e.rules.correlation_horizon()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        while let Some(first) = self.tracked.first() {
+            if first.0 >= limit {
+                break;
+            }
+            if let Some((_, k)) = self.tracked.pop_first() {
+                out.push(k);
+            }
+        }
+        out
+    }
+
+    /// Answers each job once its group is durable, and counts.
+    fn answer(&self, jobs: Vec<Job>, keyed: &[Keyed], store_dups: &HashSet<usize>) {
+        // Index in `batch.events` of each non-duplicate keyed event, in order.
+        let mut next_stored = 0usize;
+        let mut per_job: Vec<(u64, u64)> = vec![(0, 0); jobs.len()];
+        for kd in keyed {
+            let slot = &mut per_job[kd.job];
+            if kd.duplicate {
+                slot.1 += 1;
+            } else {
+                if store_dups.contains(&next_stored) {
+                    slot.1 += 1;
+                } else {
+                    slot.0 += 1;
+                }
+                next_stored += 1;
+            }
+        }
+        let m = &self.state.metrics;
+        for (job, (accepted, duplicates)) in jobs.into_iter().zip(per_job) {
+            let label = SourceLabel {
+                source: job.batch.input.clone(),
+            };
+            m.events_in.get_or_create(&label).inc_by(accepted);
+            m.events_duplicate.get_or_create(&label).inc_by(duplicates);
+            let _ = job.done.send(Ok(IngestOutcome {
+                accepted,
+                duplicates,
+                rejected: job.batch.rejected.clone(),
+            }));
+            drop(job.permit);
+        }
+        self.state
+            .metrics
+            .queue_depth
+            .set(self.state.ingest.depth() as i64);
+    }
+
+    /// Live changes for the dashboard and webhooks, and the open-incidents gauge.
+    fn announce(&self, r: &Regrouped, out: &vigie_store::CommitOutcome, detections: usize) {
+        let changes = &self.state.changes;
+        if detections > 0 {
+            let _ = changes.send(LiveChange {
+                kind: "detections".into(),
+                id: String::new(),
+                detail: json!({"count": detections}),
+            });
+        }
+        for u in &r.upserts {
+            let kind = if out.incidents_opened.contains(&u.id) {
+                "incident.opened"
+            } else {
+                "incident.changed"
+            };
+            let detail = match self.state.store.incident(&u.id) {
+                Ok(Some(row)) => serde_json::to_value(row).unwrap_or(Value::Null),
+                _ => json!({"id": u.id}),
+            };
+            let _ = changes.send(LiveChange {
+                kind: kind.into(),
+                id: u.id.clone(),
+                detail,
+            });
+        }
+        if !r.upserts.is_empty() {
+            if let Ok(c) = self.state.store.counts() {
+                self.state
+                    .metrics
+                    .incidents_open
+                    .set(c.incidents_open as i64);
+            }
+        }
+    }
+
+    fn send_decisions(&self, e: &Arc<Engines>, r: Regrouped) {
+        for job in r.decide {
+            let _ = self.decide_tx.send(decider::Request {
+                job,
+                engines: e.clone(),
+            });
+        }
+    }
+}
+
+/// A refused reload leaves everything as it was: state is rebuilt from the store on
+/// the same engines (cheap, and what a reload does anyway).
+fn continue_after_refusal() -> Exit {
+    Exit::Rebuild
+}
+
+/// Keys every event of the group and marks duplicates (within the group, then stored).
+fn key_group(store: &Store, jobs: &[Job]) -> Result<Vec<Keyed>, vigie_store::StoreError> {
+    let mut out = Vec::new();
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    for (j, job) in jobs.iter().enumerate() {
+        let stable = job.batch.position.is_some();
+        for raw in &job.batch.events {
+            let key = keys::event_key(&raw.document, &raw.source, raw.record, stable);
+            let duplicate = seen.insert(key.clone(), ()).is_some();
+            out.push(Keyed {
+                job: j,
+                key,
+                duplicate,
+            });
+        }
+    }
+    let ask: Vec<String> = out
+        .iter()
+        .filter(|k| !k.duplicate)
+        .map(|k| k.key.clone())
+        .collect();
+    let known = store.known_events(&ask)?;
+    let mut it = known.into_iter();
+    for k in out.iter_mut().filter(|k| !k.duplicate) {
+        k.duplicate = it.next().unwrap_or(false);
+    }
+    Ok(out)
+}
+
+fn fail(jobs: Vec<Job>, why: &str) {
+    for j in jobs {
+        let _ = j.done.send(Err(SubmitError::Commit(why.to_string())));
+    }
+}

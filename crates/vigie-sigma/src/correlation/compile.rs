@@ -330,6 +330,26 @@ impl Compiled {
         !self.suppressed.contains(&rule)
     }
 
+    /// How long after an input's time it can still take part in a hit, in
+    /// microseconds: the longest chain of timespans (a correlation fed by another adds
+    /// its own window to the upstream one's). 0 without correlations. A service keeps
+    /// the inputs younger than this to rebuild correlation state.
+    pub fn horizon_us(&self) -> i64 {
+        // `corrs` is in topological order: upstream horizons are known first.
+        let mut h: Vec<i64> = self.corrs.iter().map(|c| c.timespan_us.max(0)).collect();
+        for (i, c) in self.corrs.iter().enumerate() {
+            for t in &c.downstream {
+                if let Some(d) = self.corrs.get(t.corr) {
+                    let via = h[i].saturating_add(d.timespan_us.max(0));
+                    if via > h[t.corr] {
+                        h[t.corr] = via;
+                    }
+                }
+            }
+        }
+        h.into_iter().max().unwrap_or(0)
+    }
+
     /// Number of accepted correlations.
     pub fn len(&self) -> usize {
         self.corrs.len()

@@ -26,7 +26,7 @@ use super::Fields;
 use crate::rfc3339;
 
 /// One detection (see the module docs for the schema).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Detection {
     pub rule_id: String,
     pub rule_title: String,
@@ -35,6 +35,7 @@ pub struct Detection {
     pub timestamp: Option<String>,
     pub source: Option<String>,
     pub record: Option<u64>,
+    #[schema(value_type = Object)]
     pub fields: Fields,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
@@ -44,17 +45,18 @@ pub struct Detection {
 }
 
 /// What a correlation hit adds to a detection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Correlation {
     pub first: String,
     pub last: String,
+    #[schema(value_type = Object)]
     pub group: Fields,
     pub value: f64,
     pub events: Vec<EventRef>,
 }
 
 /// An event that contributed to a correlation hit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventRef {
     pub source: String,
     pub record: u64,

@@ -7,6 +7,7 @@ pub mod notification;
 pub mod respond;
 pub mod response;
 pub mod rules;
+pub mod serve;
 
 pub use detection::{Correlation, Detection, EventRef};
 pub use fields::Fields;

@@ -1,0 +1,168 @@
+//! Values in and out of rows: times as microseconds, documents and lists as JSON text,
+//! enums as their snake_case names. Anything stored that does not decode is
+//! `StoreError::Corrupt` naming the table and the row's key.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::db::Val;
+use crate::{IncidentState, StoreError, Verdict};
+
+pub(crate) fn ts(t: DateTime<Utc>) -> Val {
+    Val::I64(t.timestamp_micros())
+}
+
+pub(crate) fn opt_ts(t: Option<DateTime<Utc>>) -> Val {
+    t.map_or(Val::Null, ts)
+}
+
+pub(crate) fn json(v: &impl serde::Serialize) -> Val {
+    // Serializing a `Value` or a list of strings cannot fail.
+    Val::Text(serde_json::to_string(v).unwrap_or_else(|_| "null".into()))
+}
+
+/// Sigma levels in order: the `level` filter is a minimum.
+pub(crate) fn level_rank(level: &str) -> Option<i64> {
+    Some(match level.to_ascii_lowercase().as_str() {
+        "informational" => 0,
+        "low" => 1,
+        "medium" => 2,
+        "high" => 3,
+        "critical" => 4,
+        _ => return None,
+    })
+}
+
+pub(crate) fn state_name(s: IncidentState) -> &'static str {
+    match s {
+        IncidentState::Open => "open",
+        IncidentState::Acknowledged => "acknowledged",
+        IncidentState::Closed => "closed",
+        IncidentState::Merged => "merged",
+    }
+}
+
+pub(crate) fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::TruePositive => "true_positive",
+        Verdict::FalsePositive => "false_positive",
+    }
+}
+
+/// Reads one row of `table` whose key is in column `key_col`.
+pub(crate) struct Dec<'a> {
+    pub(crate) table: &'static str,
+    pub(crate) row: &'a [Val],
+    key: String,
+}
+
+impl<'a> Dec<'a> {
+    pub(crate) fn new(table: &'static str, row: &'a [Val], key_col: usize) -> Dec<'a> {
+        let key = match row.get(key_col) {
+            Some(Val::Text(s)) => s.clone(),
+            Some(Val::I64(i)) => i.to_string(),
+            _ => "?".into(),
+        };
+        Dec { table, row, key }
+    }
+
+    pub(crate) fn corrupt(&self, why: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            table: self.table,
+            key: self.key.clone(),
+            why: why.into(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Result<&'a Val, StoreError> {
+        self.row
+            .get(i)
+            .ok_or_else(|| self.corrupt(format!("column {i} missing")))
+    }
+
+    pub(crate) fn i64(&self, i: usize) -> Result<i64, StoreError> {
+        match self.get(i)? {
+            Val::I64(v) => Ok(*v),
+            other => Err(self.corrupt(format!("column {i}: expected an integer, got {other:?}"))),
+        }
+    }
+
+    pub(crate) fn u64(&self, i: usize) -> Result<u64, StoreError> {
+        let v = self.i64(i)?;
+        u64::try_from(v).map_err(|_| self.corrupt(format!("column {i}: negative count {v}")))
+    }
+
+    pub(crate) fn f64(&self, i: usize) -> Result<f64, StoreError> {
+        match self.get(i)? {
+            Val::F64(v) => Ok(*v),
+            Val::I64(v) => Ok(*v as f64),
+            other => Err(self.corrupt(format!("column {i}: expected a number, got {other:?}"))),
+        }
+    }
+
+    pub(crate) fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        match self.get(i)? {
+            Val::Text(s) => Ok(Some(s.clone())),
+            Val::Null => Ok(None),
+            other => Err(self.corrupt(format!("column {i}: expected text, got {other:?}"))),
+        }
+    }
+
+    pub(crate) fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.opt_text(i)?
+            .ok_or_else(|| self.corrupt(format!("column {i}: NULL")))
+    }
+
+    pub(crate) fn opt_time(&self, i: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
+        match self.get(i)? {
+            Val::Null => Ok(None),
+            Val::I64(us) => DateTime::from_timestamp_micros(*us)
+                .map(Some)
+                .ok_or_else(|| self.corrupt(format!("column {i}: time {us} out of range"))),
+            other => Err(self.corrupt(format!("column {i}: expected a time, got {other:?}"))),
+        }
+    }
+
+    pub(crate) fn time(&self, i: usize) -> Result<DateTime<Utc>, StoreError> {
+        self.opt_time(i)?
+            .ok_or_else(|| self.corrupt(format!("column {i}: NULL time")))
+    }
+
+    /// A JSON document column.
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
+        let text = self.text(i)?;
+        serde_json::from_str(&text).map_err(|e| self.corrupt(e.to_string()))
+    }
+
+    pub(crate) fn opt_json(&self, i: usize) -> Result<Option<Value>, StoreError> {
+        match self.opt_text(i)? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| self.corrupt(e.to_string())),
+        }
+    }
+
+    pub(crate) fn state(&self, i: usize) -> Result<IncidentState, StoreError> {
+        let s = self.text(i)?;
+        serde_json::from_value(Value::String(s.clone()))
+            .map_err(|_| self.corrupt(format!("unknown incident state `{s}`")))
+    }
+
+    pub(crate) fn verdict(&self, i: usize) -> Result<Option<Verdict>, StoreError> {
+        match self.opt_text(i)? {
+            None => Ok(None),
+            Some(s) => serde_json::from_value(Value::String(s.clone()))
+                .map(Some)
+                .map_err(|_| self.corrupt(format!("unknown verdict `{s}`"))),
+        }
+    }
+}
+
+/// The single integer of a `SELECT COUNT(*)`-like query.
+pub(crate) fn scalar(rows: &[Vec<Val>]) -> i64 {
+    match rows.first().and_then(|r| r.first()) {
+        Some(Val::I64(v)) => *v,
+        _ => 0,
+    }
+}

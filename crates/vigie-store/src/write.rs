@@ -1,0 +1,372 @@
+//! The commit: one transaction holding a batch's events, detections, incident changes,
+//! input positions and dropped correlation documents. The caller ([`crate::Store`])
+//! opens and closes the transaction and calls the hook; this module writes the rows.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::codec::{json, level_rank, opt_ts, scalar, ts};
+use crate::db::{Db, Val};
+use crate::{CommitBatch, CommitOutcome, IncidentUpsert, NewEvent, StoreError};
+
+/// Rows per multi-row event INSERT (9 parameters each: well under both backends' limits).
+const EVENT_CHUNK: usize = 200;
+
+/// Writes every row of `batch` inside the open transaction.
+pub(crate) fn write_batch(
+    db: &mut dyn Db,
+    batch: &CommitBatch,
+    keep_all: bool,
+    now: DateTime<Utc>,
+) -> Result<CommitOutcome, StoreError> {
+    let mut out = CommitOutcome::default();
+    let evidence: HashSet<&str> = batch
+        .detections
+        .iter()
+        .filter_map(|d| d.event_key.as_deref())
+        .collect();
+    let inserted = insert_events(db, &batch.events, &evidence, &mut out)?;
+    // Keys of this batch's events that were already stored: their detections were
+    // stored with them the first time.
+    let duplicate_keys: HashSet<&str> = out
+        .duplicate_events
+        .iter()
+        .map(|&i| batch.events[i].key.as_str())
+        .filter(|k| !inserted.contains(k))
+        .collect();
+    let preset = insert_detections(db, batch, &duplicate_keys, &inserted, now, &mut out)?;
+    for inc in &batch.incidents {
+        let fresh = preset.get(inc.id.as_str()).copied().unwrap_or(0);
+        upsert_incident(db, inc, fresh, now, &mut out)?;
+    }
+    // Detections that named an incident no upsert of this batch covers still count.
+    for id in preset.keys() {
+        if !batch.incidents.iter().any(|i| i.id == *id) {
+            recount(db, id)?;
+        }
+    }
+    for p in &batch.positions {
+        db.exec(
+            "INSERT INTO positions (input, position, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (input) DO UPDATE SET position = excluded.position,
+             updated_at = excluded.updated_at",
+            &[(&p.input).into(), (&p.position).into(), ts(now)],
+        )?;
+    }
+    for key in &batch.correlation_expired {
+        db.exec(
+            "UPDATE events SET feeds_correlation = 0,
+             document = CASE WHEN evidence = 1 OR $2 = 1 THEN document ELSE NULL END
+             WHERE key = $1",
+            &[key.into(), Val::I64(keep_all.into())],
+        )?;
+    }
+    Ok(out)
+}
+
+/// Inserts events in chunks, skipping stored keys; returns the keys inserted.
+fn insert_events<'b>(
+    db: &mut dyn Db,
+    events: &'b [NewEvent],
+    evidence: &HashSet<&str>,
+    out: &mut CommitOutcome,
+) -> Result<HashSet<&'b str>, StoreError> {
+    let mut inserted: HashSet<&str> = HashSet::new();
+    for (c, chunk) in events.chunks(EVENT_CHUNK).enumerate() {
+        let mut sql = String::from(
+            "INSERT INTO events (key, input, source, record, time, received_at, document, \
+             feeds_correlation, evidence) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 9);
+        for (i, e) in chunk.iter().enumerate() {
+            let b = i * 9;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+            params.extend([
+                (&e.key).into(),
+                (&e.input).into(),
+                (&e.source).into(),
+                Val::I64(i64::try_from(e.record).unwrap_or(i64::MAX)),
+                opt_ts(e.time),
+                ts(e.received_at),
+                e.document.as_ref().map_or(Val::Null, json),
+                Val::I64(e.feeds_correlation.into()),
+                Val::I64(evidence.contains(e.key.as_str()).into()),
+            ]);
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING RETURNING key");
+        let rows = db.query(&sql, &params)?;
+        let returned: HashSet<String> = rows
+            .into_iter()
+            .filter_map(|r| match r.into_iter().next() {
+                Some(Val::Text(k)) => Some(k),
+                _ => None,
+            })
+            .collect();
+        for (i, e) in chunk.iter().enumerate() {
+            // The first occurrence of a returned key is the inserted one; any later copy
+            // in the same batch is a duplicate.
+            if returned.contains(&e.key) && inserted.insert(e.key.as_str()) {
+                out.events_inserted += 1;
+            } else {
+                out.duplicate_events.push(c * EVENT_CHUNK + i);
+            }
+        }
+    }
+    Ok(inserted)
+}
+
+/// Inserts the batch's new detections; returns, by incident, how many of them were
+/// inserted already naming it (`NewDetection::incident_id`).
+fn insert_detections<'b>(
+    db: &mut dyn Db,
+    batch: &'b CommitBatch,
+    duplicate_keys: &HashSet<&str>,
+    inserted_events: &HashSet<&str>,
+    now: DateTime<Utc>,
+    out: &mut CommitOutcome,
+) -> Result<HashMap<&'b str, u64>, StoreError> {
+    let mut preset: HashMap<&str, u64> = HashMap::new();
+    for d in &batch.detections {
+        if d.event_key
+            .as_deref()
+            .is_some_and(|k| duplicate_keys.contains(k))
+        {
+            continue;
+        }
+        let rows = db.query(
+            "INSERT INTO detections (id, key, rule_id, rule_title, level, level_rank, time,
+             event_key, incident_id, created_at, document)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT DO NOTHING RETURNING seq",
+            &[
+                (&d.id).into(),
+                (&d.key).into(),
+                (&d.rule_id).into(),
+                (&d.rule_title).into(),
+                (&d.level).into(),
+                Val::I64(level_rank(&d.level).unwrap_or(0)),
+                opt_ts(d.time),
+                d.event_key.as_ref().into(),
+                d.incident_id.as_ref().into(),
+                ts(now),
+                json(&d.document),
+            ],
+        )?;
+        let Some(seq) = rows.first().and_then(|r| r.first()).cloned() else {
+            continue; // already stored
+        };
+        out.detections_inserted += 1;
+        if let Some(inc) = d.incident_id.as_deref() {
+            *preset.entry(inc).or_default() += 1;
+        }
+        for a in &d.assets {
+            db.exec(
+                "INSERT INTO detection_assets (asset, detection_seq) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+                &[a.into(), seq.clone()],
+            )?;
+        }
+        // Evidence of an event stored by an earlier commit (a late detection).
+        if let Some(k) = d
+            .event_key
+            .as_deref()
+            .filter(|k| !inserted_events.contains(k))
+        {
+            db.exec(
+                "UPDATE events SET evidence = 1 WHERE key = $1 AND evidence = 0",
+                &[k.into()],
+            )?;
+        }
+    }
+    Ok(preset)
+}
+
+pub(crate) fn history(
+    db: &mut dyn Db,
+    incident: &str,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    detail: serde_json::Value,
+    comment: Option<&str>,
+) -> Result<(), StoreError> {
+    db.exec(
+        "INSERT INTO incident_history (incident_id, at, actor, action, detail, comment)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            incident.into(),
+            ts(at),
+            actor.into(),
+            action.into(),
+            json(&detail),
+            comment.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+fn incident_state(db: &mut dyn Db, id: &str) -> Result<Option<String>, StoreError> {
+    let rows = db.query("SELECT state FROM incidents WHERE id = $1", &[id.into()])?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|r| match r.into_iter().next() {
+            Some(Val::Text(s)) => Some(s),
+            _ => None,
+        }))
+}
+
+fn recount(db: &mut dyn Db, id: &str) -> Result<(), StoreError> {
+    let n = scalar(&db.query(
+        "SELECT COUNT(*) FROM detections WHERE incident_id = $1",
+        &[id.into()],
+    )?);
+    db.exec(
+        "UPDATE incidents SET detection_count = $2 WHERE id = $1",
+        &[id.into(), Val::I64(n)],
+    )?;
+    Ok(())
+}
+
+/// Ids per `UPDATE ... WHERE id IN (...)`: an incident lists all its detections on
+/// every upsert, so moving them is a few statements, not one per detection.
+const ID_CHUNK: usize = 500;
+
+/// Creates or updates one incident from new detections (module docs of `lib.rs`);
+/// `fresh`: detections inserted by this batch already naming it.
+fn upsert_incident(
+    db: &mut dyn Db,
+    inc: &IncidentUpsert,
+    fresh: u64,
+    now: DateTime<Utc>,
+    out: &mut CommitOutcome,
+) -> Result<(), StoreError> {
+    let before = incident_state(db, &inc.id)?;
+    let fields = [
+        (&inc.id).into(),
+        opt_ts(inc.first_seen),
+        opt_ts(inc.last_seen),
+        (&inc.severity).into(),
+        Val::F64(inc.risk),
+        json(&inc.assets),
+        json(&inc.compromised),
+        ts(now),
+        json(&inc.document),
+    ];
+    if before.is_none() {
+        db.exec(
+            "INSERT INTO incidents (id, state, first_seen, last_seen, severity, risk, assets,
+             compromised, detection_count, opened_at, updated_at, version, document)
+             VALUES ($1, 'open', $2, $3, $4, $5, $6, $7, 0, $8, $8, 1, $9)",
+            &fields,
+        )?;
+    } else {
+        db.exec(
+            "UPDATE incidents SET first_seen = $2, last_seen = $3, severity = $4, risk = $5,
+             assets = $6, compromised = $7, updated_at = $8, document = $9,
+             version = version + 1 WHERE id = $1",
+            &fields,
+        )?;
+    }
+    for from in inc.merged_from.iter().filter(|m| **m != inc.id) {
+        merge_into(db, from, &inc.id, now)?;
+    }
+    let mut moved = fresh;
+    for chunk in inc.detection_ids.chunks(ID_CHUNK) {
+        let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "UPDATE detections SET incident_id = $1 WHERE id IN ({})
+             AND (incident_id IS NULL OR incident_id <> $1)",
+            marks.join(",")
+        );
+        let mut params: Vec<Val> = vec![(&inc.id).into()];
+        params.extend(chunk.iter().map(Val::from));
+        moved += db.exec(&sql, &params)?;
+    }
+    recount(db, &inc.id)?;
+    let detail = json!({
+        "new_detections": moved,
+        "severity": inc.severity,
+        "risk": inc.risk,
+        "compromised": inc.compromised,
+    });
+    match before.as_deref() {
+        None => {
+            history(db, &inc.id, now, "vigie", "opened", detail, None)?;
+            out.incidents_opened.push(inc.id.clone());
+        }
+        Some(state @ ("closed" | "merged")) if moved > 0 => {
+            db.exec(
+                "UPDATE incidents SET state = 'open', verdict = NULL, closed_at = NULL,
+                 merged_into = NULL WHERE id = $1",
+                &[(&inc.id).into()],
+            )?;
+            let detail = json!({"from": state, "new_detections": moved});
+            history(db, &inc.id, now, "vigie", "reopened", detail, None)?;
+            out.incidents_updated.push(inc.id.clone());
+        }
+        Some(_) => {
+            history(db, &inc.id, now, "vigie", "updated", detail, None)?;
+            out.incidents_updated.push(inc.id.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Folds incident `from` into `into`: its detections move, it becomes `merged`.
+fn merge_into(
+    db: &mut dyn Db,
+    from: &str,
+    into: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match incident_state(db, from)?.as_deref() {
+        None | Some("merged") => return Ok(()),
+        Some(_) => {}
+    }
+    db.exec(
+        "UPDATE incidents SET state = 'merged', merged_into = $2, closed_at = $3,
+         updated_at = $3, version = version + 1 WHERE id = $1",
+        &[from.into(), into.into(), ts(now)],
+    )?;
+    db.exec(
+        "UPDATE detections SET incident_id = $2 WHERE incident_id = $1",
+        &[from.into(), into.into()],
+    )?;
+    recount(db, from)?;
+    history(
+        db,
+        from,
+        now,
+        "vigie",
+        "merged",
+        json!({"into": into}),
+        None,
+    )?;
+    history(
+        db,
+        into,
+        now,
+        "vigie",
+        "merged",
+        json!({"from": from}),
+        None,
+    )?;
+    Ok(())
+}

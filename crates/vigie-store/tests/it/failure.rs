@@ -1,0 +1,205 @@
+//! Failures: a commit that fails between writes leaves nothing, reads during a commit,
+//! a schema from the future, a corrupt stored document.
+
+use std::process::Command;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use vigie_store::*;
+
+use crate::support::*;
+
+pub fn batch(n: usize, prefix: &str) -> CommitBatch {
+    let mut b = CommitBatch::default();
+    for i in 0..n {
+        let key = format!("{prefix}{i}");
+        b.events.push(event(&key, i % 2 == 0));
+        if i % 10 == 0 {
+            b.detections
+                .push(detection("rule-a", &key, "high", 0, &["dc01"]));
+        }
+    }
+    let refs: Vec<&NewDetection> = b.detections.iter().collect();
+    b.incidents.push(incident(&format!("inc-{prefix}"), &refs));
+    b.positions.push(InputPosition {
+        input: format!("file:{prefix}"),
+        position: "1".into(),
+    });
+    b
+}
+
+pub fn hook_rolls_back(b: &Backend) {
+    let s = &b.store;
+    s.commit(&batch(10, "ok")).unwrap();
+    let before = s.counts().unwrap();
+    let positions = s.positions().unwrap();
+    for point in ["commit.begin", "commit.written"] {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        s.set_hook(Arc::new(move |p: &'static str| {
+            log.lock().unwrap().push(p);
+            if p == point {
+                panic!("failpoint {p}");
+            }
+        }));
+        let err = s.commit(&batch(300, point)).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Hook { point: p, .. } if *p == point),
+            "{err}"
+        );
+        let want: &[&str] = if point == "commit.begin" {
+            &["commit.begin"]
+        } else {
+            &["commit.begin", "commit.written"]
+        };
+        assert_eq!(*seen.lock().unwrap(), want);
+        // Nothing of the failed commit: no event, detection, incident, history, position.
+        assert_eq!(s.counts().unwrap(), before);
+        assert_eq!(s.positions().unwrap(), positions);
+        assert_eq!(s.incident(&format!("inc-{point}")).unwrap(), None);
+        assert!(s.history(&format!("inc-{point}")).unwrap().is_empty());
+    }
+    // The store works on after a failed commit, and the same batch commits whole.
+    s.set_hook(Arc::new(|_| {}));
+    let out = s.commit(&batch(300, "commit.written")).unwrap();
+    assert_eq!(out.events_inserted, 300);
+    assert_eq!(s.counts().unwrap().events, before.events + 300);
+}
+
+pub fn concurrent_reads(b: &Backend) {
+    let s = &b.store;
+    s.commit(&batch(10, "first")).unwrap();
+    let before = s.counts().unwrap();
+    let (reached_tx, reached_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let reached = Mutex::new(reached_tx);
+    let release = Mutex::new(release_rx);
+    s.set_hook(Arc::new(move |p: &'static str| {
+        if p == "commit.written" {
+            let _ = reached.lock().unwrap().send(());
+            let _ = release
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(20));
+        }
+    }));
+    let writer = {
+        let s = s.clone();
+        std::thread::spawn(move || s.commit(&batch(500, "second")))
+    };
+    reached_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("commit reached its hook");
+    // The commit holds its transaction open: reads run and see the last committed state.
+    let (done_tx, done_rx) = mpsc::channel();
+    {
+        let s = s.clone();
+        std::thread::spawn(move || {
+            let r = (
+                s.counts(),
+                s.detections(&DetectionQuery {
+                    limit: 100,
+                    ..Default::default()
+                }),
+                s.incident("inc-second"),
+            );
+            let _ = done_tx.send(r);
+        });
+    }
+    let (counts, dets, inc) = done_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("reads do not wait for the commit");
+    assert_eq!(counts.unwrap(), before);
+    assert_eq!(dets.unwrap().items.len() as u64, before.detections);
+    assert_eq!(inc.unwrap(), None);
+    release_tx.send(()).unwrap();
+    let out = writer.join().unwrap().unwrap();
+    assert_eq!(out.events_inserted, 500);
+    assert_eq!(s.counts().unwrap().events, before.events + 500);
+    assert!(s.incident("inc-second").unwrap().is_some());
+}
+
+pub fn schema_too_new(b: &Backend) {
+    b.store
+        .execute_raw(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)",
+        )
+        .unwrap();
+    match Store::open(&b.spec) {
+        Err(StoreError::SchemaTooNew {
+            found: 99,
+            known: 1,
+        }) => {}
+        Err(e) => panic!("expected SchemaTooNew, got {e}"),
+        Ok(_) => panic!("a schema from the future was accepted"),
+    }
+}
+
+pub fn corrupt_document(b: &Backend) {
+    let s = &b.store;
+    let d = detected(s, "e1", "rule-a", Some("inc-1"));
+    s.execute_raw(&format!(
+        "UPDATE detections SET document = '{{not json' WHERE id = '{}'",
+        d.id
+    ))
+    .unwrap();
+    match s.detections(&DetectionQuery::default()) {
+        Err(StoreError::Corrupt {
+            table: "detections",
+            key,
+            ..
+        }) => assert_eq!(key, d.id),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    s.execute_raw("UPDATE incidents SET state = 'exploded' WHERE id = 'inc-1'")
+        .unwrap();
+    match s.incident("inc-1") {
+        Err(
+            e @ StoreError::Corrupt {
+                table: "incidents", ..
+            },
+        ) => {
+            assert!(e.to_string().contains("inc-1"), "{e}");
+            assert!(e.to_string().contains("exploded"), "{e}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+/// The process dies inside a commit (SIGABRT after every row is written, before COMMIT,
+/// as the serve failpoint `commit.written=abort` does): nothing of it survives.
+pub fn abort_inside_commit(b: &Backend) {
+    let s = &b.store;
+    s.commit(&batch(10, "before")).unwrap();
+    let before = s.counts().unwrap();
+    let spec = match &b.spec {
+        StoreSpec::Sqlite(p) => p.display().to_string(),
+        StoreSpec::Postgres(u) => u.clone(),
+    };
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .args([
+            "--exact",
+            "abort_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(crate::ABORT_SPEC, &spec)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "the child did not abort: {stdout}");
+    assert!(
+        stdout.contains("rows written"),
+        "the child did not reach its hook: {stdout}"
+    );
+    // Reopened, as a restarted server would.
+    let reopened = Store::open(&b.spec).unwrap();
+    assert_eq!(reopened.counts().unwrap(), before);
+    assert_eq!(reopened.incident("inc-aborted").unwrap(), None);
+    assert_eq!(s.counts().unwrap(), before);
+    let out = reopened.commit(&batch(300, "aborted")).unwrap();
+    assert_eq!(out.events_inserted, 300);
+}
