@@ -35,12 +35,7 @@ pub struct Running {
     tx: mpsc::Sender<Msg>,
     processor: Option<JoinHandle<Result<(), ServeError>>>,
     http: tokio::task::JoinHandle<Result<(), ServeError>>,
-    stop_http: HttpStop,
-}
-
-enum HttpStop {
-    Plain(Option<oneshot::Sender<()>>),
-    Tls(axum_server::Handle),
+    stop_http: axum_server::Handle,
 }
 
 impl Running {
@@ -58,14 +53,9 @@ impl Running {
     /// Stops taking input, drains the queue, commits, checkpoints; waits for the end.
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
         tracing::info!("shutting down: draining");
-        match &mut self.stop_http {
-            HttpStop::Plain(tx) => {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(());
-                }
-            }
-            HttpStop::Tls(h) => h.graceful_shutdown(Some(std::time::Duration::from_secs(30))),
-        }
+        // In-flight requests (waiting for their batch to be durable) finish.
+        self.stop_http
+            .graceful_shutdown(Some(std::time::Duration::from_secs(30)));
         self.state.ingest.close();
         let _ = self.tx.send(Msg::Shutdown);
         let processed = match self.processor.take() {
@@ -98,7 +88,8 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
     config.check()?;
     let config = Arc::new(config);
     let t = Instant::now();
-    let (store, engines) = {
+    crate::api::tls::install_crypto_provider();
+    let (store, auth, engines) = {
         let config = config.clone();
         tokio::task::spawn_blocking(move || open(&config, &defaults))
             .await
@@ -112,7 +103,7 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         ingest,
         loaded: Arc::new(RwLock::new(Arc::new(loaded))),
         metrics: Arc::new(Metrics::new()),
-        auth: Arc::new(crate::api::auth::Auth::default()),
+        auth: Arc::new(auth),
         changes: broadcast::channel(1024).0,
         admin,
         config: config.clone(),
@@ -137,11 +128,11 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         }
     });
     let router = crate::api::router(state.clone());
-    let (addr, tls, http, stop_http) = listen(&config, router).await?;
+    let (addr, http, stop_http) = listen(&config, router).await?;
     Ok(Running {
         state,
         addr,
-        tls,
+        tls: config.tls.is_some(),
         tx,
         processor: Some(processor),
         http,
@@ -150,7 +141,10 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
 }
 
 /// Store (with the failpoint hook), the loopback rule, then rules and model.
-fn open(config: &Config, defaults: &Defaults) -> Result<(vigie_store::Store, Engines), ServeError> {
+fn open(
+    config: &Config,
+    defaults: &Defaults,
+) -> Result<(vigie_store::Store, crate::api::auth::Auth, Engines), ServeError> {
     let spec = config.store_spec()?;
     if let vigie_store::StoreSpec::Sqlite(p) = &spec {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -158,77 +152,46 @@ fn open(config: &Config, defaults: &Defaults) -> Result<(vigie_store::Store, Eng
         }
     }
     let store = vigie_store::Store::open(&spec)?;
+    store.set_keep_all_events(config.events == crate::config::KeepEvents::All);
     if let Some(fp) = pipeline::failpoints::Failpoints::from_env()? {
         tracing::warn!("failpoints installed (VIGIE_FAILPOINTS)");
         store.set_hook(fp.hook());
     }
-    if !config.listen.ip().is_loopback() && store.tokens()?.is_empty() {
-        return Err(ServeError::Option(format!(
-            "refusing to listen on {} without an API token: with no token every endpoint is \
-             open, so only loopback is allowed; add one with `vigie serve token add NAME \
-             --role admin`, or listen on 127.0.0.1",
-            config.listen
-        )));
-    }
+    let auth = crate::api::auth::Auth::load(&store)?;
+    auth.check_listen(config.listen)
+        .map_err(ServeError::Option)?;
     let engines = Engines::load(config, defaults)?;
-    Ok((store, engines))
+    Ok((store, auth, engines))
 }
 
-type Listening = (
-    SocketAddr,
-    bool,
-    tokio::task::JoinHandle<Result<(), ServeError>>,
-    HttpStop,
-);
-
-async fn listen(config: &Config, router: axum::Router) -> Result<Listening, ServeError> {
+async fn listen(
+    config: &Config,
+    router: axum::Router,
+) -> Result<
+    (
+        SocketAddr,
+        tokio::task::JoinHandle<Result<(), ServeError>>,
+        axum_server::Handle,
+    ),
+    ServeError,
+> {
     let listen_err = |e: std::io::Error| ServeError::Listen {
         addr: config.listen.to_string(),
         source: e,
     };
-    match &config.tls {
-        None => {
-            let l = tokio::net::TcpListener::bind(config.listen)
-                .await
-                .map_err(listen_err)?;
-            let addr = l.local_addr().map_err(listen_err)?;
-            let (tx, rx) = oneshot::channel::<()>();
-            let http = tokio::spawn(async move {
-                axum::serve(l, router)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .map_err(ServeError::Io)
-            });
-            Ok((addr, false, http, HttpStop::Plain(Some(tx))))
-        }
-        Some(tls) => {
-            // Several crates may link rustls: the ring provider is chosen explicitly.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let cfg = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
-                .await
-                .map_err(|e| {
-                    ServeError::Tls(format!(
-                        "{} / {}: {e}",
-                        tls.cert.display(),
-                        tls.key.display()
-                    ))
-                })?;
-            let l = std::net::TcpListener::bind(config.listen).map_err(listen_err)?;
-            l.set_nonblocking(true).map_err(listen_err)?;
-            let addr = l.local_addr().map_err(listen_err)?;
-            let handle = axum_server::Handle::new();
-            let server = axum_server::from_tcp_rustls(l, cfg).handle(handle.clone());
-            let http = tokio::spawn(async move {
-                server
-                    .serve(router.into_make_service())
-                    .await
-                    .map_err(ServeError::Io)
-            });
-            Ok((addr, true, http, HttpStop::Tls(handle)))
-        }
+    if config.tls.is_some() {
+        // Checked before binding, so a bad certificate fails the start, not the first
+        // connection.
+        crate::api::tls::server_config(config.tls.as_ref().ok_or(ServeError::Tls("".into()))?)?;
     }
+    let l = std::net::TcpListener::bind(config.listen).map_err(listen_err)?;
+    let addr = l.local_addr().map_err(listen_err)?;
+    let handle = axum_server::Handle::new();
+    let tls = config.tls.clone();
+    let h = handle.clone();
+    let http =
+        tokio::spawn(async move { crate::api::tls::serve(l, router, tls.as_ref(), h).await });
+    Ok((addr, http, handle))
 }
 
 /// Starts, prints `vigie serve: listening on URL` (one line, flushed), and runs until

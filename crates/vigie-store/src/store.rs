@@ -277,13 +277,6 @@ impl Store {
         self.read(read::counts)
     }
 
-    /// Installs the test failpoint hook: the store calls it with the point's name at
-    /// `commit.begin` (transaction opened) and `commit.written` (every row of the batch
-    /// written, before COMMIT). `vigie-serve` installs it from `VIGIE_FAILPOINTS`.
-    pub fn set_hook(&self, hook: std::sync::Arc<dyn Fn(&'static str) + Send + Sync>) {
-        let _ = hook;
-    }
-
     /// SQLite: a WAL checkpoint (clean shutdown); PostgreSQL: nothing.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         match self.kind {

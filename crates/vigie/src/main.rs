@@ -49,6 +49,9 @@ enum Command {
     Respond(cmd::respond::Args),
     /// Demo: the built-in July 2025 story, responded to and told, with its HTML report.
     Demo(cmd::demo::Args),
+    /// Serve: the live service (ingest over HTTP, syslog, files, NATS; detection,
+    /// incidents and decisions as they happen; store, API, dashboard).
+    Serve(cmd::serve::Args),
 }
 
 /// `vigie ... | head`: when the reader goes away, end quietly as Unix tools do, instead
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Restore(a) => cmd::restore::run(a),
         Command::Respond(a) => cmd::respond::run(a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
     };
     match result {
         Ok(code) => code,

@@ -28,7 +28,7 @@ use crate::state::{AdminRequest, AppState};
 
 /// The loaded rules with their detections and false-positive rate, and the refused.
 #[utoipa::path(
-    get, path = "/api/v1/rules", tag = "loaded",
+    get, path = "/api/v1/rules", operation_id = "get_rules", tag = "loaded",
     responses(
         (status = 200, body = RulesInfo),
         (status = 401, body = ErrorBody, headers(("WWW-Authenticate" = String))),
@@ -78,7 +78,7 @@ pub async fn rules(
 
 /// The loaded model's summary.
 #[utoipa::path(
-    get, path = "/api/v1/model", tag = "loaded",
+    get, path = "/api/v1/model", operation_id = "get_model", tag = "loaded",
     responses(
         (status = 200, body = ModelInfo),
         (status = 401, body = ErrorBody, headers(("WWW-Authenticate" = String))),
@@ -116,7 +116,7 @@ pub struct PageParams {
 ///
 /// `after` is an asset id: the page holds the assets whose id sorts after it.
 #[utoipa::path(
-    get, path = "/api/v1/model/assets", tag = "loaded",
+    get, path = "/api/v1/model/assets", operation_id = "list_assets", tag = "loaded",
     params(PageParams),
     responses(
         (status = 200, body = AssetPage),
@@ -163,11 +163,12 @@ pub async fn assets(
 
 /// The audit log, newest first (admin).
 #[utoipa::path(
-    get, path = "/api/v1/audit", tag = "admin",
+    get, path = "/api/v1/audit", operation_id = "list_audit", tag = "admin",
     params(PageParams),
     responses(
         (status = 200, body = AuditPage),
-        (status = 400, description = "Bad limit or cursor", body = ErrorBody),
+        (status = 400, description = "Bad limit", body = ErrorBody),
+        (status = 404, description = "A cursor this server did not make", body = ErrorBody),
         (status = 401, body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, body = ErrorBody),
     ),
@@ -185,7 +186,7 @@ pub async fn audit(
     let p: PageParams = query::parse(&uri)?;
     let limit = query::limit(p.limit)?;
     let store = state.store.clone();
-    let after = p.after.clone();
+    let after = query::cursor(p.after.clone());
     let page = blocking(move || store.audit(limit, after.as_deref())).await?;
     let entries = page
         .items
@@ -235,7 +236,7 @@ const RELOAD_WAIT: Duration = Duration::from_secs(120);
 
 /// Reload rules, model and intel (admin); correlation state is kept.
 #[utoipa::path(
-    post, path = "/api/v1/admin/reload", tag = "admin",
+    post, path = "/api/v1/admin/reload", operation_id = "reload", tag = "admin",
     responses(
         (status = 200, body = ReloadResult),
         (status = 401, body = ErrorBody, headers(("WWW-Authenticate" = String))),
@@ -291,7 +292,7 @@ pub async fn reload(
 ///
 /// While paused nothing is committed: posts wait, then get 429 once the queue is full.
 #[utoipa::path(
-    post, path = "/api/v1/admin/committer", tag = "admin",
+    post, path = "/api/v1/admin/committer", operation_id = "set_committer", tag = "admin",
     request_body = Committer,
     responses(
         (status = 200, body = Committer),
@@ -329,7 +330,7 @@ pub async fn committer(
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "health",
     responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
     Json(Health {
@@ -338,7 +339,7 @@ pub async fn healthz() -> Json<Health> {
 }
 
 /// Readiness: 200 once state is restored from the store.
-#[utoipa::path(get, path = "/readyz", tag = "health",
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "health",
     responses(
         (status = 200, body = Health),
         (status = 503, description = "Restoring state", body = ErrorBody, headers(("Retry-After" = u64))),
@@ -357,7 +358,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Prometheus metrics (text exposition, OpenMetrics).
-#[utoipa::path(get, path = "/metrics", tag = "health",
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "health",
     responses(
         (status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String),
         (status = 401, body = ErrorBody, headers(("WWW-Authenticate" = String))),

@@ -31,7 +31,11 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct EventParams {
     /// The source name detections carry (default `http`): 1 to 128 printable characters.
-    #[param(min_length = 1, max_length = 128, pattern = "^[^\\x00-\\x1f\\x7f]+$")]
+    #[param(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]+$"
+    )]
     pub source: Option<String>,
 }
 
@@ -88,13 +92,13 @@ fn gzip(headers: &HeaderMap) -> Result<bool, ApiError> {
 /// 202 once the batch is durable; what is not a JSON object is listed in `rejected`
 /// by line, the rest is processed.
 #[utoipa::path(
-    post, path = "/api/v1/events", tag = "ingest",
+    post, path = "/api/v1/events", operation_id = "post_events", tag = "ingest",
     params(EventParams),
     request_body(
-        description = "JSON lines (one object per line) or one JSON array of objects",
+        description = "JSON lines (one object per line) or one JSON array of objects; an empty body is an empty batch",
         content(
-            (String = "application/x-ndjson"),
-            (serde_json::Value = "application/json"),
+            (Option<String> = "application/x-ndjson"),
+            (Option<serde_json::Value> = "application/json"),
         ),
     ),
     responses(

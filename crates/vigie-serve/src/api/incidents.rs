@@ -73,11 +73,12 @@ pub struct DetectionParams {
 ///
 /// Newest last (commit order), filtered; `next` is the path of the next page.
 #[utoipa::path(
-    get, path = "/api/v1/detections", tag = "detections",
+    get, path = "/api/v1/detections", operation_id = "list_detections", tag = "detections",
     params(DetectionParams),
     responses(
         (status = 200, body = DetectionPage),
-        (status = 400, description = "Bad filter or cursor", body = ErrorBody),
+        (status = 400, description = "Bad filter", body = ErrorBody),
+        (status = 404, description = "A cursor this server did not make", body = ErrorBody),
         (status = 401, body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, body = ErrorBody),
     ),
@@ -101,7 +102,7 @@ pub async fn detections(
         asset: p.asset.clone(),
         incident: p.incident.clone(),
         limit: query::limit(p.limit)?,
-        after: p.after.clone(),
+        after: query::cursor(p.after.clone()),
     };
     let store = state.store.clone();
     let page = blocking(move || store.detections(&q)).await?;
@@ -251,11 +252,12 @@ pub fn detail(r: IncidentRow, history: Vec<HistoryEntry>) -> IncidentDetail {
 ///
 /// Newest first, optionally of one state; `next` is the path of the next page.
 #[utoipa::path(
-    get, path = "/api/v1/incidents", tag = "incidents",
+    get, path = "/api/v1/incidents", operation_id = "list_incidents", tag = "incidents",
     params(IncidentParams),
     responses(
         (status = 200, body = IncidentPage),
-        (status = 400, description = "Bad filter or cursor", body = ErrorBody),
+        (status = 400, description = "Bad filter", body = ErrorBody),
+        (status = 404, description = "A cursor this server did not make", body = ErrorBody),
         (status = 401, body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, body = ErrorBody),
     ),
@@ -274,7 +276,7 @@ pub async fn incidents(
     let q = IncidentQuery {
         state: p.state.map(store_state),
         limit: query::limit(p.limit)?,
-        after: p.after.clone(),
+        after: query::cursor(p.after.clone()),
     };
     let store = state.store.clone();
     let page = blocking(move || store.incidents(&q)).await?;
@@ -312,7 +314,7 @@ async fn load_detail(state: &AppState, id: String) -> Result<IncidentDetail, Api
 
 /// One incident with its decision and history.
 #[utoipa::path(
-    get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    get, path = "/api/v1/incidents/{id}", operation_id = "get_incident", tag = "incidents",
     params(("id" = String, Path, description = "Incident id (`inc-` + 16 hex)")),
     responses(
         (status = 200, body = IncidentDetail),
@@ -338,7 +340,7 @@ pub async fn incident(
 ///
 /// Recorded in its history and the audit log under the token's name.
 #[utoipa::path(
-    patch, path = "/api/v1/incidents/{id}", tag = "incidents",
+    patch, path = "/api/v1/incidents/{id}", operation_id = "change_incident", tag = "incidents",
     params(("id" = String, Path, description = "Incident id (`inc-` + 16 hex)")),
     request_body = IncidentPatch,
     responses(

@@ -92,7 +92,7 @@ impl Modify for Security {
 }
 
 /// This document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health",
+#[utoipa::path(get, path = "/api/v1/openapi.json", operation_id = "openapi", tag = "health",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
 pub async fn openapi() -> Response {
     Json(ApiDoc::openapi()).into_response()

@@ -55,6 +55,11 @@ pub fn next_path(path: &str, filters: &[(&str, Option<String>)], after: &str) ->
     s
 }
 
+/// A cursor parameter: empty means none (the first page).
+pub fn cursor(after: Option<String>) -> Option<String> {
+    after.filter(|a| !a.is_empty())
+}
+
 /// Percent-encoding of a query value (everything but RFC 3986 unreserved characters).
 pub fn encode(v: &str) -> String {
     let mut out = String::with_capacity(v.len());

@@ -2,3 +2,8 @@
 
 mod api;
 mod api_harness;
+mod auth;
+mod openapi;
+mod schemathesis;
+mod tls;
+mod webhook;

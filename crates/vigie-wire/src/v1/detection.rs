@@ -41,7 +41,31 @@ pub struct Detection {
     pub keywords: Vec<String>,
     pub correlation: bool,
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = CorrelationFields)]
     pub hit: Option<Correlation>,
+}
+
+/// Schema only (OpenAPI): the members a correlation hit adds to a detection, absent on
+/// a single-event detection. Flattening `Option<Correlation>` would describe "null or
+/// a correlation" instead of "these members, when present".
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CorrelationFields {
+    /// First contributing event time (RFC 3339).
+    #[schema(required = false, nullable = false)]
+    first: Option<String>,
+    /// Last contributing event time (RFC 3339).
+    #[schema(required = false, nullable = false)]
+    last: Option<String>,
+    /// Group-by field → value.
+    #[schema(value_type = Object, required = false, nullable = false)]
+    group: Option<Fields>,
+    /// The aggregate that crossed the threshold.
+    #[schema(required = false, nullable = false)]
+    value: Option<f64>,
+    /// Contributing events (capped by the correlator).
+    #[schema(required = false, nullable = false)]
+    events: Option<Vec<EventRef>>,
 }
 
 /// What a correlation hit adds to a detection.

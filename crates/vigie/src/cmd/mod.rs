@@ -8,7 +8,5 @@ pub mod model;
 pub mod respond;
 pub mod restore;
 pub mod rules;
-// `vigie serve token`: wired as a subcommand of `serve` by the serve command (then
-// this allow goes).
-#[allow(dead_code)]
+pub mod serve;
 pub mod serve_token;
