@@ -30,7 +30,8 @@
 #
 # Usage: bench/serve-vs-rsigma.sh [--minutes N] [--seconds N]
 # Env: RULES (rules/), TP_SECONDS (60, also --seconds), MINUTES (10, also --minutes),
-#      BATCH (500), CONNS (4), LAT_BATCH (100), LAT_CONNS (4), RSIGMA (binary; default
+#      BATCH (500), CONNS (16: a server that answers only once durable needs requests in
+#      flight to group its commits; rsigma gains from them too), LAT_BATCH (100), LAT_CONNS (4), RSIGMA (binary; default
 #      `rsigma` on PATH, else /work/tools/rsigma/bin/rsigma, else cargo install with
 #      --features evtx), VIGIE_SHARED, CARGO_TARGET_DIR, WORK (scratch dir, default mktemp).
 set -euo pipefail
@@ -41,7 +42,7 @@ RULES=${RULES:-$ROOT/rules}
 TP_SECONDS=${TP_SECONDS:-60}
 MINUTES=${MINUTES:-10}
 BATCH=${BATCH:-500}
-CONNS=${CONNS:-4}
+CONNS=${CONNS:-16}
 LAT_BATCH=${LAT_BATCH:-100}
 LAT_CONNS=${LAT_CONNS:-4}
 WORK=${WORK:-$(mktemp -d)}
@@ -137,6 +138,9 @@ stop() { # PID: SIGTERM, wait (not in a subshell: it must be our child); sets ST
 }
 
 peak_kb() { grep VmHWM "/proc/$1/status" | awk '{print $2}'; }
+# CPU seconds (user + system, all threads) a process has used: on this shared machine the
+# CPU cost per event does not depend on how much of the cores the others leave us.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); print ($12 + $13) / hz}' "/proc/$1/stat"; }
 
 say "a. sustained events/s over HTTP, $CONNS connections x $BATCH events per POST, ${TP_SECONDS}s each (load $(load))"
 mkdir -p "$WORK/rs" "$WORK/vg"
@@ -145,7 +149,7 @@ LG_RS=("$LG" throughput --addr "$ADDR" --corpus "$CORPUS" --t0 "$T0" --seconds "
   --batch "$BATCH" --conns "$CONNS" --drain-metric rsigma_events_processed_total)
 show "${LG_RS[@]}"
 "${LG_RS[@]}" > "$WORK/rs/throughput.json"
-RS_PEAK=$(peak_kb "$SPID")
+RS_PEAK=$(peak_kb "$SPID"); RS_CPU=$(cpu_s "$SPID")
 curl -s "http://$ADDR/metrics" | grep -E '^rsigma_(events_processed_total|detection_matches_total|correlation_matches_total|incidents_open|risk_incidents_emitted_total)' > "$WORK/rs/metrics.txt" || true
 stop "$SPID"; echo "rsigma stopped in $STOP_S s"
 jq -c '{sent, accepted, acked_eps, processed, processed_s, processed_eps, post_ms, loadgen_cpu_s}' "$WORK/rs/throughput.json"
@@ -156,7 +160,7 @@ LG_VG=("$LG" throughput --addr "$ADDR" --corpus "$CORPUS" --t0 "$T0" --seconds "
   --batch "$BATCH" --conns "$CONNS")
 show "${LG_VG[@]}"
 "${LG_VG[@]}" > "$WORK/vg/throughput.json"
-VG_PEAK=$(peak_kb "$SPID")
+VG_PEAK=$(peak_kb "$SPID"); VG_CPU=$(cpu_s "$SPID")
 curl -s "http://$ADDR/metrics" | grep -E '^vigie_' | grep -vE '_bucket|^#' > "$WORK/vg/metrics.txt" || true
 curl -s "http://$ADDR/api/v1/incidents?limit=1000" | jq '.incidents|length' > "$WORK/vg/incidents.txt" || true
 stop "$SPID"; echo "vigie stopped (SIGTERM: drain, checkpoint) in $STOP_S s"
@@ -167,8 +171,12 @@ echo "  open incidents listed (first page of 1000): $(cat "$WORK/vg/incidents.tx
 RS_EPS=$(jq '.processed_eps' "$WORK/rs/throughput.json")
 VG_EPS=$(jq '.acked_eps' "$WORK/vg/throughput.json")
 RATIO=$(echo "$VG_EPS / $RS_EPS" | bc -l)
+RS_N=$(jq '.processed' "$WORK/rs/throughput.json"); VG_N=$(jq '.accepted + .duplicates' "$WORK/vg/throughput.json")
+RS_US=$(echo "$RS_CPU * 1000000 / $RS_N" | bc -l); VG_US=$(echo "$VG_CPU * 1000000 / $VG_N" | bc -l)
 printf 'vigie %.0f events/s durable vs rsigma %.0f events/s processed: ratio %.2fx (target >= 2); peak RSS vigie %d MB, rsigma %d MB\n' \
   "$VG_EPS" "$RS_EPS" "$RATIO" $(( VG_PEAK / 1024 )) $(( RS_PEAK / 1024 ))
+printf 'server CPU: vigie %.1f s for %d events = %.1f us/event, rsigma %.1f s for %d events = %.1f us/event (CPU ratio rsigma/vigie %.2fx)\n' \
+  "$VG_CPU" "$VG_N" "$VG_US" "$RS_CPU" "$RS_N" "$RS_US" "$(echo "$RS_US / $VG_US" | bc -l)"
 
 RATE=$(echo "$VG_EPS / 2" | bc)
 say "b+c. fresh vigie at half its rate ($RATE events/s, $LAT_CONNS connections x $LAT_BATCH events) for $MINUTES min: POST due -> detection visible in the API; RSS every 5 s (load $(load))"
@@ -188,7 +196,7 @@ P99=$(jq '.visible.single.p99' "$WORK/lat/paced.json")
 P99C=$(jq '.visible.correlation.p99 // "n/a"' "$WORK/lat/paced.json")
 RSS=$(jq -r '.rss_kb | "\(.first/1024|floor) / \(.last/1024|floor) / \(.max/1024|floor) MB (max first half \(.max_first_half/1024|floor), second half \(.max_second_half/1024|floor))"' "$WORK/lat/paced.json")
 say "summary"
-printf 'a. sustained: vigie %.0f events/s (202 = durable), rsigma %.0f events/s (processed): %.2fx\n' "$VG_EPS" "$RS_EPS" "$RATIO"
+printf 'a. sustained: vigie %.0f events/s (202 = durable), rsigma %.0f events/s (processed): %.2fx; CPU per event vigie %.1f us, rsigma %.1f us\n' "$VG_EPS" "$RS_EPS" "$RATIO" "$VG_US" "$RS_US"
 printf 'b. at %s events/s: detection visible p99 %s ms (correlation hits p99 %s ms)\n' "$RATE" "$P99" "$P99C"
 printf 'c. vigie RSS over %s min, first / last / max: %s\n' "$MINUTES" "$RSS"
 echo "commit $(cd "$ROOT" && git rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(load), $("$RSIGMA" --version | head -n 1), work dir $WORK"
