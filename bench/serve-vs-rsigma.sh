@@ -31,7 +31,9 @@
 # Usage: bench/serve-vs-rsigma.sh [--minutes N] [--seconds N]
 # Env: RULES (rules/), TP_SECONDS (60, also --seconds), MINUTES (10, also --minutes),
 #      BATCH (500), CONNS (16: a server that answers only once durable needs requests in
-#      flight to group its commits; rsigma gains from them too), LAT_BATCH (100), LAT_CONNS (4), RSIGMA (binary; default
+#      flight to group its commits; rsigma gains from them too), LAT_BATCH (100),
+#      LAT_CONNS (16: an open loop needs rate x POST latency / LAT_BATCH connections, or it
+#      falls behind and measures its own backlog), RSIGMA (binary; default
 #      `rsigma` on PATH, else /work/tools/rsigma/bin/rsigma, else cargo install with
 #      --features evtx), VIGIE_SHARED, CARGO_TARGET_DIR, WORK (scratch dir, default mktemp).
 set -euo pipefail
@@ -44,7 +46,7 @@ MINUTES=${MINUTES:-10}
 BATCH=${BATCH:-500}
 CONNS=${CONNS:-16}
 LAT_BATCH=${LAT_BATCH:-100}
-LAT_CONNS=${LAT_CONNS:-4}
+LAT_CONNS=${LAT_CONNS:-16}
 WORK=${WORK:-$(mktemp -d)}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 while [ $# -gt 0 ]; do
