@@ -19,7 +19,10 @@ pub struct Client {
 impl Client {
     /// `addr` is `host:port`.
     pub fn new(addr: &str) -> Client {
-        Client { addr: addr.to_string(), conn: None }
+        Client {
+            addr: addr.to_string(),
+            conn: None,
+        }
     }
 
     /// One request; on a broken keep-alive connection it reconnects and retries once
@@ -77,7 +80,9 @@ fn read_response(conn: &mut BufReader<TcpStream>) -> io::Result<Response> {
         if l.is_empty() {
             break;
         }
-        let Some((k, v)) = l.split_once(':') else { continue };
+        let Some((k, v)) = l.split_once(':') else {
+            continue;
+        };
         let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
         match k.as_str() {
             "content-length" => len = v.parse::<usize>().ok(),
@@ -93,7 +98,11 @@ fn read_response(conn: &mut BufReader<TcpStream>) -> io::Result<Response> {
         conn.read_exact(&mut b)?;
         b
     };
-    Ok(Response { status, retry_after, body })
+    Ok(Response {
+        status,
+        retry_after,
+        body,
+    })
 }
 
 fn read_chunked(conn: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {

@@ -33,11 +33,15 @@ fn main() -> ExitCode {
 }
 
 fn real_main(args: &[String]) -> Result<(), String> {
-    let (cmd, rest) = args.split_first().ok_or("usage: loadgen convert|emit|throughput|paced ...")?;
+    let (cmd, rest) = args
+        .split_first()
+        .ok_or("usage: loadgen convert|emit|throughput|paced ...")?;
     let (opts, free) = parse(rest)?;
     let get = |k: &str| opts.get(k).cloned().ok_or(format!("--{k} is required"));
     let num = |k: &str, d: f64| -> Result<f64, String> {
-        opts.get(k).map_or(Ok(d), |v| v.parse().map_err(|_| format!("--{k}: not a number: {v}")))
+        opts.get(k).map_or(Ok(d), |v| {
+            v.parse().map_err(|_| format!("--{k}: not a number: {v}"))
+        })
     };
     if cmd == "convert" {
         let inputs: Vec<PathBuf> = free.iter().map(PathBuf::from).collect();
@@ -48,18 +52,28 @@ fn real_main(args: &[String]) -> Result<(), String> {
         );
         return Ok(());
     }
-    let corpus = Arc::new(corpus::Corpus::load(&PathBuf::from(get("corpus")?)).map_err(|e| e.to_string())?);
+    let corpus =
+        Arc::new(corpus::Corpus::load(&PathBuf::from(get("corpus")?)).map_err(|e| e.to_string())?);
     let t0 = num("t0", 0.0)? as i64;
     if cmd == "emit" {
         let mut out = String::new();
         let per_second = num("batch", 500.0)? as u64;
-        corpus.emit(t0, per_second, 0, num("events", corpus.records.len() as f64)? as u64, &mut out);
+        corpus.emit(
+            t0,
+            per_second,
+            0,
+            num("events", corpus.records.len() as f64)? as u64,
+            &mut out,
+        );
         print!("{out}");
         return Ok(());
     }
     let common = Arc::new(run::Common {
         addr: get("addr")?,
-        ingest: opts.get("ingest").cloned().unwrap_or("/api/v1/events".into()),
+        ingest: opts
+            .get("ingest")
+            .cloned()
+            .unwrap_or("/api/v1/events".into()),
         corpus,
         t0,
         seconds: num("seconds", 60.0)?,
@@ -68,12 +82,19 @@ fn real_main(args: &[String]) -> Result<(), String> {
         backoff_ms: num("backoff-ms", 100.0)? as u64,
     });
     let out = match cmd.as_str() {
-        "throughput" => run::throughput(common, num("seq-start", 0.0)? as u64, opts.get("drain-metric").cloned()),
+        "throughput" => run::throughput(
+            common,
+            num("seq-start", 0.0)? as u64,
+            opts.get("drain-metric").cloned(),
+        ),
         "paced" => run::paced(
             common,
             run::Paced {
                 rate: num("rate", 1000.0)?,
-                poll: opts.get("poll").cloned().unwrap_or("/api/v1/detections?limit=1000".into()),
+                poll: opts
+                    .get("poll")
+                    .cloned()
+                    .unwrap_or("/api/v1/detections?limit=1000".into()),
                 rss_pid: opts.get("rss-pid").and_then(|p| p.parse().ok()),
                 rss_every: num("rss-every", 5.0)?,
                 grace: num("grace", 5.0)?,

@@ -54,7 +54,11 @@ fn post_batch(c: &Common, client: &mut Client, body: &[u8], t: &mut Tally, due: 
         match client.request("POST", &c.ingest, body) {
             Ok(r) if r.status == 429 => {
                 t.too_busy += 1;
-                let wait = r.retry_after.unwrap_or(1).saturating_mul(1000).min(c.backoff_ms);
+                let wait = r
+                    .retry_after
+                    .unwrap_or(1)
+                    .saturating_mul(1000)
+                    .min(c.backoff_ms);
                 thread::sleep(Duration::from_millis(wait));
             }
             Ok(r) if (200..300).contains(&r.status) => {
@@ -67,7 +71,11 @@ fn post_batch(c: &Common, client: &mut Client, body: &[u8], t: &mut Tally, due: 
             }
             Ok(r) => {
                 t.errors += 1;
-                eprintln!("loadgen: HTTP {}: {}", r.status, String::from_utf8_lossy(&r.body));
+                eprintln!(
+                    "loadgen: HTTP {}: {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                );
                 return;
             }
             Err(e) => {
@@ -149,12 +157,10 @@ fn wait_metric(addr: &str, metric: &str, target: u64, start: Instant) -> (u64, f
 }
 
 pub fn metric_value(text: &str, metric: &str) -> Option<u64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (name, v) = l.rsplit_once(' ')?;
-            (name == metric).then(|| v.parse::<f64>().ok().map(|f| f as u64))?
-        })
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (name, v) = l.rsplit_once(' ')?;
+        (name == metric).then(|| v.parse::<f64>().ok().map(|f| f as u64))?
+    })
 }
 
 pub struct Paced {
@@ -183,7 +189,8 @@ pub fn paced(c: Arc<Common>, p: Paced) -> Value {
                         thread::sleep(w);
                     }
                     body.clear();
-                    c.corpus.emit(c.t0, c.batch, j * c.batch, c.batch, &mut body);
+                    c.corpus
+                        .emit(c.t0, c.batch, j * c.batch, c.batch, &mut body);
                     post_batch(&c, &mut client, body.as_bytes(), &mut t, d);
                 }
                 t
@@ -219,7 +226,14 @@ pub fn paced(c: Arc<Common>, p: Paced) -> Value {
 /// Follows the detections API: each new detection's latency is the time from its
 /// event's POST being due to the first poll that returned it. Pages are followed through
 /// `next`; the last page (no `next`) is polled again until more arrives.
-fn probe(c: &Common, nb: u64, first: &str, grace: f64, done: &AtomicBool, due: &dyn Fn(u64) -> Instant) -> Value {
+fn probe(
+    c: &Common,
+    nb: u64,
+    first: &str,
+    grace: f64,
+    done: &AtomicBool,
+    due: &dyn Fn(u64) -> Instant,
+) -> Value {
     let mut client = Client::new(&c.addr);
     let (mut url, mut seen) = (first.to_string(), std::collections::HashSet::new());
     let (mut single, mut corr, mut unmatched, mut polls) = (Vec::new(), Vec::new(), 0u64, 0u64);
@@ -247,13 +261,20 @@ fn probe(c: &Common, nb: u64, first: &str, grace: f64, done: &AtomicBool, due: &
                 continue;
             }
             // Event second t0 + j holds the events of POST j (see `corpus`).
-            let batch = d["timestamp"].as_str().and_then(parse_time).map(|t| t - c.t0);
+            let batch = d["timestamp"]
+                .as_str()
+                .and_then(parse_time)
+                .map(|t| t - c.t0);
             let Some(j) = batch.filter(|j| (0..=nb as i64).contains(j)) else {
                 unmatched += 1;
                 continue;
             };
             let ms = now.saturating_duration_since(due(j as u64)).as_secs_f64() * 1000.0;
-            if d["correlation"].as_bool() == Some(true) { corr.push(ms) } else { single.push(ms) }
+            if d["correlation"].as_bool() == Some(true) {
+                corr.push(ms)
+            } else {
+                single.push(ms)
+            }
         }
         match v["next"].as_str() {
             Some(n) => url = n.to_string(),
