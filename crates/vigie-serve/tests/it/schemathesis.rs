@@ -90,8 +90,15 @@ async fn schemathesis_finds_nothing() {
         "--no-color".into(),
     ];
     let started = std::time::Instant::now();
+    // Run in the test's temp dir: schemathesis writes its `.schemathesis/` cache in the
+    // working directory, which would otherwise dirty the source tree.
+    let cwd = api.dir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(bin).args(&args).env("NO_COLOR", "1").output()
+        Command::new(bin)
+            .args(&args)
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            .output()
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"))
