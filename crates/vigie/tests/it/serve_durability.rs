@@ -241,43 +241,7 @@ fn run(backend: &str, dir: &Path, store_url: &str) {
     };
 
     for (i, kill) in kills.iter().enumerate() {
-        let what = match kill.kind {
-            KillKind::Random { delay_ms } => {
-                wait_acked(&shared, kill.at, &mut server, started);
-                std::thread::sleep(Duration::from_millis(delay_ms));
-                let status = server.kill9();
-                format!(
-                    "SIGKILL {delay_ms} ms after batch {} was acked ({status})",
-                    kill.at
-                )
-            }
-            KillKind::Probe => {
-                *shared.gate.lock().unwrap() = Some(kill.at);
-                wait_acked(&shared, kill.at, &mut server, started);
-                let status = server.kill9();
-                format!(
-                    "SIGKILL between batches {} and {} (the probe straddles it; {status})",
-                    kill.at - 1,
-                    kill.at
-                )
-            }
-            KillKind::Failpoint { nth } => {
-                let Some(status) = server.wait_exit(Duration::from_secs(90)) else {
-                    server.fail(&format!(
-                        "commit.written=abort@{nth} did not abort the server"
-                    ));
-                };
-                assert_eq!(
-                    status.signal(),
-                    Some(libc_sigabrt()),
-                    "the failpoint should abort the process: {status}"
-                );
-                format!(
-                    "abort inside commit {nth} (commit.written failpoint; {status}), {} batches acked",
-                    shared.acked.load(Ordering::SeqCst)
-                )
-            }
-        };
+        let what = kill_once(kill, &mut server, &shared, started);
         let restart = Instant::now();
         server = start(&cmd, kills.get(i + 1).and_then(failpoint_env));
         *shared.base.lock().unwrap() = server.base_url();
@@ -306,6 +270,29 @@ fn run(backend: &str, dir: &Path, store_url: &str) {
     let expected = prepared.expected();
     let stored = check_store(store_url, &corpus, expected, api.len(), true);
     assert_eq!(stats.acked_events, corpus.len() as u64, "every event acked");
+    print_figures(
+        backend,
+        &stats,
+        &stored,
+        replayed,
+        expected.len(),
+        api.len(),
+    );
+    println!(
+        "durability[{backend}]: {:.1} s in all",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// The figures the lead quotes (run with `--nocapture`).
+fn print_figures(
+    backend: &str,
+    stats: &SendStats,
+    stored: &Stored,
+    replayed: u64,
+    hunt: usize,
+    api: usize,
+) {
     println!(
         "durability[{backend}]: events sent {} in {} POSTs ({} retries: {} connection \
          failures, {} x 429, other {:?}); acked {} (accepted {}, duplicates {}); stored {}; \
@@ -313,7 +300,7 @@ fn run(backend: &str, dir: &Path, store_url: &str) {
          ({} correlations), stored {}, API {}",
         stats.events_posted,
         stats.attempts,
-        stats.attempts - batches as u64,
+        stats.attempts - EVENTS.div_ceil(BATCH) as u64,
         stats.connect_errors,
         stats.too_many,
         stats.other,
@@ -321,15 +308,52 @@ fn run(backend: &str, dir: &Path, store_url: &str) {
         stats.accepted,
         stats.duplicates,
         stored.events,
-        expected.len(),
+        hunt,
         stored.correlations,
         stored.detections,
-        api.len(),
+        api,
     );
-    println!(
-        "durability[{backend}]: {:.1} s in all",
-        started.elapsed().as_secs_f64()
-    );
+}
+
+/// Carries out one kill of the plan; says what happened.
+fn kill_once(kill: &Kill, server: &mut Server, shared: &Shared, started: Instant) -> String {
+    match kill.kind {
+        KillKind::Random { delay_ms } => {
+            wait_acked(shared, kill.at, server, started);
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            let status = server.kill9();
+            format!(
+                "SIGKILL {delay_ms} ms after batch {} was acked ({status})",
+                kill.at
+            )
+        }
+        KillKind::Probe => {
+            *shared.gate.lock().unwrap() = Some(kill.at);
+            wait_acked(shared, kill.at, server, started);
+            let status = server.kill9();
+            format!(
+                "SIGKILL between batches {} and {} (the probe straddles it; {status})",
+                kill.at - 1,
+                kill.at
+            )
+        }
+        KillKind::Failpoint { nth } => {
+            let Some(status) = server.wait_exit(Duration::from_secs(90)) else {
+                server.fail(&format!(
+                    "commit.written=abort@{nth} did not abort the server"
+                ));
+            };
+            assert_eq!(
+                status.signal(),
+                Some(libc_sigabrt()),
+                "the failpoint should abort the process: {status}"
+            );
+            format!(
+                "abort inside commit {nth} (commit.written failpoint; {status}), {} batches acked",
+                shared.acked.load(Ordering::SeqCst)
+            )
+        }
+    }
 }
 
 /// Sends `batches` again (what a sender does when a kill took the answer of a committed
