@@ -33,13 +33,94 @@ pub struct Running {
     pub addr: SocketAddr,
     pub tls: bool,
     tx: mpsc::Sender<Msg>,
+    /// None with `--worker`: the scale-out worker detects, its leader groups.
     processor: Option<JoinHandle<Result<(), ServeError>>>,
     http: tokio::task::JoinHandle<Result<(), ServeError>>,
     stop_http: axum_server::Handle,
+    /// The syslog listeners, file followers and NATS input (their bound addresses for
+    /// tests).
+    pub inputs: Inputs,
     /// `--worker`: the scale-out worker (instead of the processor).
     worker: Option<crate::worker::Worker>,
-    /// The NATS JetStream input of a single node.
-    nats: Option<tokio::task::JoinHandle<Result<(), ServeError>>>,
+}
+
+type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
+
+/// The inputs a node reads besides HTTP: syslog listeners and followed files (none on a
+/// `--worker`, which reads the JetStream stream).
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub syslog: crate::ingest::syslog::Listeners,
+    pub files: Option<crate::ingest::file::Followers>,
+    /// The NATS JetStream input of a single node: asked to stop, then awaited (it acks
+    /// its batch in flight first).
+    nats: Option<(oneshot::Sender<()>, Task)>,
+}
+
+impl Inputs {
+    /// Syslog listeners per `config.syslog`, followers per `config.files` resumed from
+    /// the store's positions.
+    async fn start(state: &AppState) -> Result<Inputs, ServeError> {
+        let config = &state.config;
+        if config.worker {
+            return Ok(Inputs::default());
+        }
+        let syslog = crate::ingest::syslog::spawn(
+            &config.syslog,
+            state.ingest.clone(),
+            state.metrics.clone(),
+        )
+        .await?;
+        let mut files = None;
+        if !config.files.is_empty() {
+            let store = state.store.clone();
+            let positions = tokio::task::spawn_blocking(move || store.positions())
+                .await
+                .map_err(|e| ServeError::Option(format!("positions: {e}")))??;
+            files = Some(crate::ingest::file::spawn(
+                &config.files,
+                state.ingest.clone(),
+                &positions,
+                state.metrics.clone(),
+                crate::ingest::file::FollowOptions::default(),
+            ));
+        }
+        let nats = config.nats.as_ref().map(|n| {
+            let (tx, rx) = oneshot::channel::<()>();
+            let task = tokio::spawn(crate::ingest::nats::run(
+                n.clone(),
+                state.ingest.clone(),
+                config.ingest.max_batch_events as usize,
+                async {
+                    let _ = rx.await;
+                },
+            ));
+            (tx, task)
+        });
+        Ok(Inputs {
+            syslog,
+            files,
+            nats,
+        })
+    }
+
+    /// Stops taking input; what was received is submitted first (bounded wait).
+    async fn shutdown(self) {
+        let grace = std::time::Duration::from_secs(10);
+        self.syslog.shutdown(grace).await;
+        if let Some(f) = self.files {
+            f.shutdown(grace).await;
+        }
+        if let Some((tx, task)) = self.nats {
+            let _ = tx.send(());
+            match tokio::time::timeout(std::time::Duration::from_secs(30), task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!("nats input: {e}"),
+                Ok(Err(e)) => tracing::warn!("nats input: {e}"),
+                Err(_) => tracing::warn!("nats input did not stop within 30 s"),
+            }
+        }
+    }
 }
 
 impl Running {
@@ -63,6 +144,7 @@ impl Running {
         // In-flight requests (waiting for their batch to be durable) finish.
         self.stop_http
             .graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+        std::mem::take(&mut self.inputs).shutdown().await;
         self.state.ingest.close();
         if let Some(w) = self.worker.take() {
             w.stop().await;
@@ -75,15 +157,14 @@ impl Running {
                 .unwrap_or_else(|_| Err(ServeError::Option("processor panicked".into()))),
             None => Ok(()),
         };
-        if let Some(n) = self.nats.take() {
-            if let Ok(Err(e)) = n.await {
-                tracing::warn!("nats input: {e}");
-            }
-        }
         match self.http.await {
             Ok(r) => r?,
             Err(e) => return Err(ServeError::Option(format!("http server: {e}"))),
         }
+        // The last handle on the store goes here: the PostgreSQL client ends its session
+        // with a blocking call on its own runtime, which panics on an async worker.
+        let state = self.state;
+        let _ = tokio::task::spawn_blocking(move || drop(state)).await;
         processed
     }
 }
@@ -125,25 +206,13 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         ready: Arc::new(AtomicBool::new(false)),
     };
     let (tx, rx) = mpsc::channel();
-    // A worker has no processor: the scale-out worker detects, its leader groups.
-    let (worker, nats, processor) = if config.worker {
+    let (worker, processor) = if config.worker {
         let w = crate::worker::start_for_server(&state, engines).await?;
         state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
-        (Some(w), None, None)
+        (Some(w), None)
     } else {
-        let nats = config.nats.clone().map(|n| {
-            let max = config.ingest.max_batch_events as usize;
-            tokio::spawn(crate::ingest::nats::run_until_closed(
-                n,
-                state.ingest.clone(),
-                max,
-            ))
-        });
-        (
-            None,
-            nats,
-            Some(pipeline::spawn(state.clone(), engines, defaults, rx)?),
-        )
+        let p = pipeline::spawn(state.clone(), engines, defaults, rx)?;
+        (None, Some(p))
     };
     // Jobs and admin requests reach the processor thread in one ordered channel.
     let fwd = tx.clone();
@@ -161,6 +230,9 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
             }
         }
     });
+    let inputs = Inputs::start(&state).await?;
+    // Detached: ends when the change channel closes.
+    let _webhooks = crate::api::webhook::spawn(&state);
     let router = crate::api::router(state.clone());
     let (addr, http, stop_http) = listen(&config, router).await?;
     Ok(Running {
@@ -171,8 +243,8 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         processor,
         http,
         stop_http,
+        inputs,
         worker,
-        nats,
     })
 }
 

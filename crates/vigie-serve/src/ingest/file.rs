@@ -41,11 +41,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use vigie_event::syslog::{parse, ParseOptions};
 use vigie_store::InputPosition;
 
+use super::syslog::{count_rejected, RateLimited};
 use super::{Ingest, IngestBatch, RawEvent, Rejected, SubmitError};
+use crate::metrics::Metrics;
 
 /// Settings of the followers.
 #[derive(Debug, Clone, Copy)]
@@ -86,15 +89,45 @@ pub struct FilePosition {
     pub line: u64,
 }
 
+/// The running followers.
+#[derive(Debug)]
+pub struct Followers {
+    /// One task per path; aborting one stops it at once (what it submitted is kept or
+    /// not as its commit goes, and the next start resumes from what was committed).
+    pub handles: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Followers {
+    /// Aborts every follower.
+    pub fn abort(&self) {
+        self.handles.iter().for_each(JoinHandle::abort);
+    }
+
+    /// Stops reading: a batch being submitted is waited for (its commit advances the
+    /// position), then each follower ends; after `grace` they are aborted.
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let aborts: Vec<_> = self.handles.iter().map(JoinHandle::abort_handle).collect();
+        let all = futures_util::future::join_all(self.handles);
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!("file followers: not done after {grace:?}, aborted");
+            aborts.iter().for_each(tokio::task::AbortHandle::abort);
+        }
+    }
+}
+
 /// Starts one follower per path, each resuming from its position among `positions`
 /// (those of `Store::positions()`; others are ignored).
 pub fn spawn(
     paths: &[PathBuf],
     ingest: Ingest,
     positions: &[InputPosition],
+    metrics: Arc<Metrics>,
     opts: FollowOptions,
-) -> Vec<JoinHandle<()>> {
-    paths
+) -> Followers {
+    let (stop, stop_rx) = watch::channel(false);
+    let handles = paths
         .iter()
         .map(|path| {
             let input = input_name(path);
@@ -112,14 +145,26 @@ pub fn spawn(
                     }
                 });
             let f = Follower::new(path.clone(), resume, opts, ingest.capacity());
-            tokio::spawn(follow(f, ingest.clone(), opts))
+            let run = follow(f, ingest.clone(), metrics.clone(), opts, stop_rx.clone());
+            tokio::spawn(run)
         })
-        .collect()
+        .collect();
+    Followers { handles, stop }
 }
 
-async fn follow(mut f: Follower, ingest: Ingest, opts: FollowOptions) {
+async fn follow(
+    mut f: Follower,
+    ingest: Ingest,
+    metrics: Arc<Metrics>,
+    opts: FollowOptions,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut backoff = opts.poll;
+    let mut rejects = RateLimited::new();
     loop {
+        if *stop.borrow() {
+            return;
+        }
         let Ok((back, step)) = tokio::task::spawn_blocking(move || {
             let step = f.poll();
             (f, step)
@@ -131,7 +176,8 @@ async fn follow(mut f: Follower, ingest: Ingest, opts: FollowOptions) {
         f = back;
         match step {
             Ok(Some(batch)) => match ingest.submit(batch).await {
-                Ok(_) => {
+                Ok(outcome) => {
+                    count_rejected(&metrics, &f.input, &outcome, &mut rejects);
                     f.committed();
                     backoff = opts.poll;
                 }
@@ -139,19 +185,27 @@ async fn follow(mut f: Follower, ingest: Ingest, opts: FollowOptions) {
                 Err(e) => {
                     tracing::warn!("{}: {e}; reading again from the last commit", f.input);
                     f.rewind();
-                    tokio::time::sleep(backoff).await;
+                    pause(backoff, &mut stop).await;
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
             },
-            Ok(None) => tokio::time::sleep(opts.poll).await,
+            Ok(None) => pause(opts.poll, &mut stop).await,
             Err(e) => {
                 if f.errors.hit() {
                     tracing::warn!("{}: {e}", f.input);
                 }
                 f.close();
-                tokio::time::sleep(opts.poll).await;
+                pause(opts.poll, &mut stop).await;
             }
         }
+    }
+}
+
+/// Sleeps `d`, or less when told to stop.
+async fn pause(d: Duration, stop: &mut watch::Receiver<bool>) {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = super::syslog::stopped(stop) => {}
     }
 }
 

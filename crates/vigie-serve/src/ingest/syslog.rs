@@ -19,17 +19,21 @@
 //!
 //! Each event's `source` is `syslog:<peer address>`; its `record` is a number unique in
 //! the process and increasing across restarts (the receive time in nanoseconds since
-//! the epoch, bumped past the last one given), so the event key `(source, record)` never
-//! repeats: syslog cannot be replayed, and two identical lines are two events.
+//! the epoch, bumped past the last one given), also written into the document as
+//! `received_at`. Syslog batches carry no position (nothing can be replayed), so the
+//! processor keys their events by content; `received_at` makes two identical lines two
+//! events, while a batch retried after a failed commit is still the same events.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{FixedOffset, Offset, Utc};
+use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, Utc};
+use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use vigie_event::syslog::{parse, Framer, ParseOptions};
@@ -76,23 +80,78 @@ impl Default for SyslogOptions {
 pub struct Listener {
     /// The address bound (the real port when 0 was asked for).
     pub addr: SocketAddr,
-    /// Aborting it stops the listener (and, for TCP, its connections).
+    /// Aborting it stops the listener (and, for TCP, its connections) at once.
     pub handle: JoinHandle<()>,
+    stop: watch::Sender<bool>,
 }
 
-/// Starts the listeners the configuration names (UDP first, then TCP).
+impl Listener {
+    /// Stops taking messages: what was received is submitted (TCP: waiting for the
+    /// commits), then the task ends; after `grace` it is aborted.
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let abort = self.handle.abort_handle();
+        if tokio::time::timeout(grace, self.handle).await.is_err() {
+            tracing::warn!(
+                "syslog listener {}: not done after {grace:?}, aborted",
+                self.addr
+            );
+            abort.abort();
+        }
+    }
+}
+
+/// Resolves once `true` has been sent (never, if the sender is gone without sending it:
+/// dropping a [`Listener`] leaves it running, as dropping a task's handle does).
+pub(crate) async fn stopped(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// The listeners the configuration names.
+#[derive(Debug, Default)]
+pub struct Listeners {
+    pub udp: Option<Listener>,
+    pub tcp: Option<Listener>,
+}
+
+impl Listeners {
+    /// [`Listener::shutdown`] of each.
+    pub async fn shutdown(self, grace: Duration) {
+        for l in [self.udp, self.tcp].into_iter().flatten() {
+            l.shutdown(grace).await;
+        }
+    }
+}
+
+/// Starts the listeners the configuration names (none when it names none).
 pub async fn spawn(
     config: &SyslogConfig,
     ingest: Ingest,
     metrics: Arc<Metrics>,
-) -> Result<Vec<Listener>, ServeError> {
+) -> Result<Listeners, ServeError> {
     let opts = SyslogOptions::default();
-    let mut out = Vec::new();
+    let mut out = Listeners::default();
     if let Some(addr) = config.udp {
-        out.push(spawn_udp(addr, ingest.clone(), metrics.clone(), opts).await?);
+        out.udp = Some(spawn_udp(addr, ingest.clone(), metrics.clone(), opts).await?);
     }
     if let Some(addr) = config.tcp {
-        out.push(spawn_tcp(addr, ingest, metrics, opts).await?);
+        match spawn_tcp(addr, ingest, metrics, opts).await {
+            Ok(l) => out.tcp = Some(l),
+            Err(e) => {
+                // Not left running behind a failed start.
+                if let Some(udp) = out.udp {
+                    udp.handle.abort();
+                }
+                return Err(e);
+            }
+        }
     }
     Ok(out)
 }
@@ -109,6 +168,13 @@ fn next_record() -> u64 {
             Err(seen) => last = seen,
         }
     }
+}
+
+/// `received_at`: the record number as the RFC 3339 time it is (nanoseconds). It makes
+/// each received message's document unique, so two identical messages (a repeated
+/// RFC 3164 line within one second) are two events, not one and a duplicate.
+fn received_at(record: u64) -> String {
+    DateTime::from_timestamp_nanos(record as i64).to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
 /// A batch being filled by one listener or connection.
@@ -146,11 +212,17 @@ impl Pending {
         };
         let record = next_record();
         match parse(bytes, &popts) {
-            Ok(m) => self.batch.events.push(RawEvent {
-                document: m.to_document(),
-                source: self.source.clone(),
-                record,
-            }),
+            Ok(m) => {
+                let mut document = m.to_document();
+                if let Value::Object(o) = &mut document {
+                    o.insert("received_at".into(), received_at(record).into());
+                }
+                self.batch.events.push(RawEvent {
+                    document,
+                    source: self.source.clone(),
+                    record,
+                });
+            }
             Err(e) => self.reject(record, e.to_string()),
         }
         self.touch();
@@ -185,14 +257,47 @@ impl Pending {
     }
 }
 
+/// Counts what a durable batch rejected (`vigie_events_rejected_total{source=<input>,
+/// reason="unreadable"}`) and says so at warn, rate-limited by `warn`.
+pub(crate) fn count_rejected(
+    metrics: &Metrics,
+    input: &str,
+    outcome: &super::IngestOutcome,
+    warn: &mut RateLimited,
+) {
+    let n = outcome.rejected.len() as u64;
+    if n == 0 {
+        return;
+    }
+    metrics
+        .events_rejected
+        .get_or_create(&ReasonLabel {
+            source: input.to_owned(),
+            reason: "unreadable".into(),
+        })
+        .inc_by(n);
+    if let (Some(total), Some(first)) = (warn.hit(n), outcome.rejected.first()) {
+        tracing::warn!(
+            "{input}: {total} messages rejected since last said (e.g. {} {}: {})",
+            if input.starts_with("file:") {
+                "line"
+            } else {
+                "record"
+            },
+            first.line,
+            first.reason
+        );
+    }
+}
+
 /// Logs a recurring warning at most once per [`WARN_EVERY`], with the count since.
-struct RateLimited {
+pub(crate) struct RateLimited {
     last: Option<Instant>,
     suppressed: u64,
 }
 
 impl RateLimited {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         RateLimited {
             last: None,
             suppressed: 0,
@@ -200,7 +305,7 @@ impl RateLimited {
     }
 
     /// Counts `n` and returns the total to report now, if a warning is due.
-    fn hit(&mut self, n: u64) -> Option<u64> {
+    pub(crate) fn hit(&mut self, n: u64) -> Option<u64> {
         self.suppressed += n;
         let due = self.last.is_none_or(|t| t.elapsed() >= WARN_EVERY);
         if !due {
@@ -225,26 +330,42 @@ pub async fn spawn_udp(
     let sock = UdpSocket::bind(addr).await.map_err(listen_err)?;
     let bound = sock.local_addr().map_err(listen_err)?;
     tracing::info!("syslog: listening on udp {bound}");
-    let handle = tokio::spawn(udp_loop(sock, ingest, metrics, opts));
+    let (stop, stop_rx) = watch::channel(false);
+    let handle = tokio::spawn(udp_loop(sock, ingest, metrics, opts, stop_rx));
     Ok(Listener {
         addr: bound,
         handle,
+        stop,
     })
 }
 
-async fn udp_loop(sock: UdpSocket, ingest: Ingest, metrics: Arc<Metrics>, opts: SyslogOptions) {
+async fn udp_loop(
+    sock: UdpSocket,
+    ingest: Ingest,
+    metrics: Arc<Metrics>,
+    opts: SyslogOptions,
+    mut stop: watch::Receiver<bool>,
+) {
     // The largest UDP payload: a datagram is never cut by the buffer.
     let mut buf = vec![0u8; 65_536];
     let mut pending = Pending::new(UDP_INPUT, Arc::from("syslog"), opts);
     let mut drops = RateLimited::new();
+    let rejects = Arc::new(std::sync::Mutex::new(RateLimited::new()));
     let mut recv_errors = RateLimited::new();
     let batch_max = opts
         .batch_events
         .clamp(1, ingest.capacity().max(1) as usize);
     loop {
-        let got = match pending.due {
-            Some(due) => tokio::time::timeout_at(due, sock.recv_from(&mut buf)).await,
-            None => Ok(sock.recv_from(&mut buf).await),
+        let got = tokio::select! {
+            biased;
+            _ = stopped(&mut stop) => {
+                if pending.len() > 0 {
+                    offer_udp(pending.take(), &ingest, &metrics, &mut drops, &rejects);
+                }
+                tracing::info!("syslog udp: stopped");
+                return;
+            }
+            got = recv_until(&sock, &mut buf, pending.due) => got,
         };
         match got {
             Err(_elapsed) => {}
@@ -276,10 +397,22 @@ async fn udp_loop(sock: UdpSocket, ingest: Ingest, metrics: Arc<Metrics>, opts: 
             pending.due = None;
             continue;
         }
-        if !offer_udp(pending.take(), &ingest, &metrics, &mut drops) {
+        if !offer_udp(pending.take(), &ingest, &metrics, &mut drops, &rejects) {
             tracing::info!("syslog udp: ingest closed, listener stops");
             return;
         }
+    }
+}
+
+/// The next datagram, or `Err` at `due`.
+async fn recv_until(
+    sock: &UdpSocket,
+    buf: &mut [u8],
+    due: Option<Instant>,
+) -> Result<std::io::Result<(usize, SocketAddr)>, tokio::time::error::Elapsed> {
+    match due {
+        Some(due) => tokio::time::timeout_at(due, sock.recv_from(buf)).await,
+        None => Ok(sock.recv_from(buf).await),
     }
 }
 
@@ -289,6 +422,7 @@ fn offer_udp(
     ingest: &Ingest,
     metrics: &Arc<Metrics>,
     drops: &mut RateLimited,
+    rejects: &Arc<std::sync::Mutex<RateLimited>>,
 ) -> bool {
     let n = (batch.events.len() + batch.rejected.len()) as u64;
     let drop = |reason: &str| {
@@ -304,16 +438,25 @@ fn offer_udp(
         Ok(done) => {
             // Nobody can be told of a failed commit over UDP: it is counted and logged.
             let metrics = metrics.clone();
+            let rejects = rejects.clone();
             tokio::spawn(async move {
-                if let Ok(Err(e)) = done.await {
-                    metrics
-                        .events_rejected
-                        .get_or_create(&ReasonLabel {
-                            source: UDP_INPUT.into(),
-                            reason: "commit_failed".into(),
-                        })
-                        .inc_by(n);
-                    tracing::warn!("syslog udp: {n} messages lost: {e}");
+                match done.await {
+                    Ok(Ok(outcome)) => {
+                        let mut w = rejects.lock().unwrap_or_else(|p| p.into_inner());
+                        count_rejected(&metrics, UDP_INPUT, &outcome, &mut w);
+                    }
+                    Ok(Err(e)) => {
+                        metrics
+                            .events_rejected
+                            .get_or_create(&ReasonLabel {
+                                source: UDP_INPUT.into(),
+                                reason: "commit_failed".into(),
+                            })
+                            .inc_by(n);
+                        tracing::warn!("syslog udp: {n} messages lost: {e}");
+                    }
+                    // Shutting down: the processor ended with what it held.
+                    Err(_) => {}
                 }
             });
             true
@@ -351,10 +494,12 @@ pub async fn spawn_tcp(
     let listener = TcpListener::bind(addr).await.map_err(listen_err)?;
     let bound = listener.local_addr().map_err(listen_err)?;
     tracing::info!("syslog: listening on tcp {bound}");
-    let handle = tokio::spawn(accept_loop(listener, ingest, metrics, opts));
+    let (stop, stop_rx) = watch::channel(false);
+    let handle = tokio::spawn(accept_loop(listener, ingest, metrics, opts, stop_rx));
     Ok(Listener {
         addr: bound,
         handle,
+        stop,
     })
 }
 
@@ -363,16 +508,24 @@ async fn accept_loop(
     ingest: Ingest,
     metrics: Arc<Metrics>,
     opts: SyslogOptions,
+    mut stop: watch::Receiver<bool>,
 ) {
     // Owned here so aborting the listener ends its connections too.
     let mut conns = JoinSet::new();
     let mut errors = RateLimited::new();
     loop {
         tokio::select! {
+            _ = stopped(&mut stop) => {
+                // Each connection submits what it holds and ends.
+                while conns.join_next().await.is_some() {}
+                tracing::info!("syslog tcp: stopped");
+                return;
+            }
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     tracing::debug!("syslog tcp: connection from {peer}");
-                    conns.spawn(connection(stream, peer, ingest.clone(), metrics.clone(), opts));
+                    let conn = connection(stream, peer, ingest.clone(), metrics.clone(), opts);
+                    conns.spawn(conn(stop.clone()));
                 }
                 Err(e) => {
                     // Out of descriptors and the like: wait rather than spin.
@@ -387,12 +540,25 @@ async fn accept_loop(
     }
 }
 
-async fn connection(
+/// One connection's task, waiting for its stop signal.
+fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    ingest: Ingest,
+    metrics: Arc<Metrics>,
+    opts: SyslogOptions,
+) -> impl FnOnce(watch::Receiver<bool>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+{
+    move |stop| Box::pin(read_connection(stream, peer, ingest, metrics, opts, stop))
+}
+
+async fn read_connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     ingest: Ingest,
     metrics: Arc<Metrics>,
     opts: SyslogOptions,
+    mut stop: watch::Receiver<bool>,
 ) {
     let source: Arc<str> = Arc::from(format!("syslog:{peer}"));
     let mut pending = Pending::new(TCP_INPUT, source.clone(), opts);
@@ -401,13 +567,21 @@ async fn connection(
     let batch_max = opts
         .batch_events
         .clamp(1, ingest.capacity().max(1) as usize);
+    let mut rejects = RateLimited::new();
+    let mut stopping = false;
     loop {
-        let got = match pending.due {
-            Some(due) => tokio::time::timeout_at(due, stream.read(&mut buf)).await,
-            None => Ok(stream.read(&mut buf).await),
+        let got = tokio::select! {
+            biased;
+            _ = stopped(&mut stop), if !stopping => {
+                // What arrived is submitted; an unfinished frame is not a message.
+                stopping = true;
+                Err(None)
+            }
+            got = read_until(&mut stream, &mut buf, pending.due) => got.map_err(Some),
         };
         let end = match got {
-            Err(_elapsed) => false,
+            Err(None) => true,
+            Err(Some(_elapsed)) => false,
             Ok(Ok(0)) => true,
             Ok(Ok(n)) => {
                 framer.push(&buf[..n], &mut |frame| match frame {
@@ -424,7 +598,7 @@ async fn connection(
                 true
             }
         };
-        if end {
+        if end && !stopping {
             framer.finish(&mut |frame| match frame {
                 Ok(bytes) => pending.add(bytes),
                 Err(e) => pending.reject(next_record(), e.to_string()),
@@ -436,7 +610,7 @@ async fn connection(
             if batch.events.len() > batch_max {
                 pending.batch.events = batch.events.split_off(batch_max);
             }
-            if !submit_tcp(batch, &ingest, &metrics, &source).await {
+            if !submit_tcp(batch, &ingest, &metrics, &source, &mut rejects).await {
                 return;
             }
         }
@@ -447,6 +621,18 @@ async fn connection(
     }
 }
 
+/// The next read, or `Err` at `due`.
+async fn read_until(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    due: Option<Instant>,
+) -> Result<std::io::Result<usize>, tokio::time::error::Elapsed> {
+    match due {
+        Some(due) => tokio::time::timeout_at(due, stream.read(buf)).await,
+        None => Ok(stream.read(buf).await),
+    }
+}
+
 /// Submits a TCP batch, waiting for room and for the commit; retries a failed commit.
 /// False when the ingest is closed.
 async fn submit_tcp(
@@ -454,11 +640,15 @@ async fn submit_tcp(
     ingest: &Ingest,
     metrics: &Arc<Metrics>,
     source: &str,
+    rejects: &mut RateLimited,
 ) -> bool {
     let mut backoff = Duration::from_millis(100);
     loop {
         match ingest.submit(batch.clone()).await {
-            Ok(_) => return true,
+            Ok(outcome) => {
+                count_rejected(metrics, TCP_INPUT, &outcome, rejects);
+                return true;
+            }
             Err(SubmitError::Closed) => return false,
             Err(SubmitError::Commit(e)) => {
                 tracing::warn!("{source}: commit failed, retrying in {backoff:?}: {e}");

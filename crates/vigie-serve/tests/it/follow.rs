@@ -13,6 +13,10 @@ use vigie_store::InputPosition;
 
 use crate::syslog::Drain;
 
+fn metrics() -> std::sync::Arc<vigie_serve::metrics::Metrics> {
+    std::sync::Arc::new(vigie_serve::metrics::Metrics::new())
+}
+
 fn opts(batch: usize) -> FollowOptions {
     FollowOptions {
         poll: Duration::from_millis(20),
@@ -76,7 +80,7 @@ async fn reads_then_follows_and_waits_for_whole_lines() {
     std::fs::write(&path, json_lines(0, 3)).unwrap();
     let (ingest, rx) = Ingest::new(100);
     let drain = Drain::start(rx, None, false);
-    let hs = spawn(std::slice::from_ref(&path), ingest, &[], opts(2));
+    let hs = spawn(std::slice::from_ref(&path), ingest, &[], metrics(), opts(2));
     drain.until("3 events", |t| t.events.len() == 3).await;
     append(&path, &(json_lines(3, 5) + "{\"n\":"));
     drain.until("5 events", |t| t.events.len() == 5).await;
@@ -104,7 +108,7 @@ async fn reads_then_follows_and_waits_for_whole_lines() {
     let pos: FilePosition = serde_json::from_str(&t.positions[&input]).unwrap();
     assert_eq!(pos.offset, std::fs::metadata(&path).unwrap().len());
     assert_eq!(pos.line, 8);
-    hs.iter().for_each(|h| h.abort());
+    hs.abort();
 }
 
 /// Rename and create: what is written to the old file after the rename is still read,
@@ -116,7 +120,7 @@ async fn rotation_finishes_the_old_file() {
     std::fs::write(&path, json_lines(0, 10)).unwrap();
     let (ingest, rx) = Ingest::new(100);
     let drain = Drain::start(rx, None, false);
-    let hs = spawn(std::slice::from_ref(&path), ingest, &[], opts(4));
+    let hs = spawn(std::slice::from_ref(&path), ingest, &[], metrics(), opts(4));
     drain.until("10 events", |t| t.events.len() == 10).await;
     std::fs::rename(&path, d.p("app.log.1")).unwrap();
     // The writer has not reopened yet: these land in the rotated file, the last one
@@ -137,7 +141,7 @@ async fn rotation_finishes_the_old_file() {
     append(&path, &json_lines(16, 18));
     drain.until("18 events", |t| t.events.len() == 18).await;
     assert_eq!(ns(&drain), (0..18).collect::<Vec<_>>());
-    hs.iter().for_each(|h| h.abort());
+    hs.abort();
 }
 
 /// copytruncate: the file shrinks, reading starts again at 0.
@@ -148,7 +152,13 @@ async fn truncation_restarts_at_zero() {
     std::fs::write(&path, json_lines(0, 20)).unwrap();
     let (ingest, rx) = Ingest::new(100);
     let drain = Drain::start(rx, None, false);
-    let hs = spawn(std::slice::from_ref(&path), ingest, &[], opts(100));
+    let hs = spawn(
+        std::slice::from_ref(&path),
+        ingest,
+        &[],
+        metrics(),
+        opts(100),
+    );
     drain.until("20 events", |t| t.events.len() == 20).await;
     std::fs::OpenOptions::new()
         .write(true)
@@ -160,7 +170,7 @@ async fn truncation_restarts_at_zero() {
     append(&path, &json_lines(20, 22));
     drain.until("22 events", |t| t.events.len() == 22).await;
     assert_eq!(ns(&drain), (0..22).collect::<Vec<_>>());
-    hs.iter().for_each(|h| h.abort());
+    hs.abort();
 }
 
 /// A path that does not exist yet is waited for; syslog lines are sniffed and parsed.
@@ -170,7 +180,13 @@ async fn waits_for_a_missing_file_of_syslog_lines() {
     let path = d.p("auth.log");
     let (ingest, rx) = Ingest::new(100);
     let drain = Drain::start(rx, None, false);
-    let hs = spawn(std::slice::from_ref(&path), ingest, &[], opts(100));
+    let hs = spawn(
+        std::slice::from_ref(&path),
+        ingest,
+        &[],
+        metrics(),
+        opts(100),
+    );
     tokio::time::sleep(Duration::from_millis(100)).await;
     append(
         &path,
@@ -193,7 +209,7 @@ async fn waits_for_a_missing_file_of_syslog_lines() {
         "{:?}",
         t.rejected
     );
-    hs.iter().for_each(|h| h.abort());
+    hs.abort();
 }
 
 /// Killed inside a commit (the 4th batch is never answered), restarted from what was
@@ -205,8 +221,8 @@ async fn restart_after_a_crash_resumes_exactly() {
     std::fs::write(&path, json_lines(0, 50)).unwrap();
     let (ingest, rx) = Ingest::new(100);
     let mut first = Drain::start(rx, Some(4), false);
-    let hs = spawn(std::slice::from_ref(&path), ingest, &[], opts(7));
-    for h in hs {
+    let hs = spawn(std::slice::from_ref(&path), ingest, &[], metrics(), opts(7));
+    for h in hs.handles {
         // The queue closed with the crash: the follower stops by itself.
         tokio::time::timeout(Duration::from_secs(10), h)
             .await
@@ -224,6 +240,7 @@ async fn restart_after_a_crash_resumes_exactly() {
         std::slice::from_ref(&path),
         ingest,
         &positions(&first),
+        metrics(),
         opts(7),
     );
     second.until("the rest", |t| t.events.len() == 39).await;
@@ -239,7 +256,7 @@ async fn restart_after_a_crash_resumes_exactly() {
         .map(|(_, e)| e.record)
         .collect();
     assert_eq!(records, (22..=60).collect::<Vec<_>>());
-    hs.iter().for_each(|h| h.abort());
+    hs.abort();
 }
 
 /// Rotated while the follower was down: the rotated file is found by its inode and
@@ -251,12 +268,15 @@ async fn restart_after_rotation_while_down() {
     std::fs::write(&path, json_lines(0, 5)).unwrap();
     let (ingest, rx) = Ingest::new(100);
     let first = Drain::start(rx, None, false);
-    let hs = spawn(std::slice::from_ref(&path), ingest, &[], opts(100));
+    let hs = spawn(
+        std::slice::from_ref(&path),
+        ingest,
+        &[],
+        metrics(),
+        opts(100),
+    );
     first.until("5 events", |t| t.events.len() == 5).await;
-    hs.iter().for_each(|h| h.abort());
-    for h in hs {
-        let _ = h.await;
-    }
+    hs.shutdown(Duration::from_secs(5)).await;
     append(&path, &json_lines(5, 8));
     std::fs::rename(&path, d.p("app.log.1")).unwrap();
     std::fs::write(&path, json_lines(8, 10)).unwrap();
@@ -267,9 +287,10 @@ async fn restart_after_rotation_while_down() {
         std::slice::from_ref(&path),
         ingest,
         &positions(&first),
+        metrics(),
         opts(100),
     );
     second.until("5 more", |t| t.events.len() == 5).await;
     assert_eq!(ns(&second), (5..10).collect::<Vec<_>>());
-    hs.iter().for_each(|h| h.abort());
+    hs.abort();
 }

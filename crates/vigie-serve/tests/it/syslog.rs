@@ -123,7 +123,7 @@ async fn udp_messages_and_rejects() {
     let (ingest, rx) = Ingest::new(1000);
     let drain = Drain::start(rx, None, false);
     let metrics = Arc::new(Metrics::new());
-    let l = spawn_udp(local(), ingest, metrics, SyslogOptions::default())
+    let l = spawn_udp(local(), ingest, metrics.clone(), SyslogOptions::default())
         .await
         .unwrap();
     let sock = UdpSocket::bind(local()).await.unwrap();
@@ -140,24 +140,36 @@ async fn udp_messages_and_rejects() {
             t.events.len() == 2 && t.rejected.len() == 1
         })
         .await;
-    let t = drain.taken.lock().unwrap();
-    let (input, first) = &t.events[0];
-    assert_eq!(input, "syslog-udp");
-    assert_eq!(&*first.source, format!("syslog:{me}"));
-    assert_eq!(first.document["timestamp"], "2003-10-11T22:14:15.003Z");
-    assert_eq!(
-        first.document["structured_data"]["exampleSDID@32473"]["iut"],
-        "3"
-    );
-    let second = &t.events[1].1;
-    assert_eq!(second.document["app"], "sshd");
-    assert_eq!(second.document["message"], "Failed password for root");
-    assert!(second.record > first.record);
-    let reason = &t.rejected[0].1.reason;
-    assert!(
-        reason.contains(&format!("syslog:{me}")) && reason.contains("byte 0: not syslog"),
-        "{reason}"
-    );
+    {
+        let t = drain.taken.lock().unwrap();
+        let (input, first) = &t.events[0];
+        assert_eq!(input, "syslog-udp");
+        assert_eq!(&*first.source, format!("syslog:{me}"));
+        assert_eq!(first.document["timestamp"], "2003-10-11T22:14:15.003Z");
+        assert_eq!(
+            first.document["structured_data"]["exampleSDID@32473"]["iut"],
+            "3"
+        );
+        let second = &t.events[1].1;
+        assert_eq!(second.document["app"], "sshd");
+        assert_eq!(second.document["message"], "Failed password for root");
+        assert!(second.record > first.record);
+        let reason = &t.rejected[0].1.reason;
+        assert!(
+            reason.contains(&format!("syslog:{me}")) && reason.contains("byte 0: not syslog"),
+            "{reason}"
+        );
+    }
+    let want = "vigie_events_rejected_total{source=\"syslog-udp\",reason=\"unreadable\"} 1";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !metrics.render().contains(want) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            metrics.render()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     l.handle.abort();
 }
 
@@ -311,4 +323,164 @@ async fn tcp_backpressure() {
         json!("a")
     );
     l.handle.abort();
+}
+
+/// Waits until the metrics hold `want` (panics after 10 s).
+pub async fn until_metric(metrics: &Metrics, want: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !metrics.render().contains(want) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{want} not in\n{}",
+            metrics.render()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The whole service, in-process: a temp SQLite store, one Sigma rule on syslog fields,
+/// raw events all kept (so the store counts every event), the given inputs.
+pub struct Serve {
+    pub running: vigie_serve::server::Running,
+}
+
+pub const SSH_RULE: &str = r#"title: SSH password failure for root
+id: 99999999-2222-3333-4444-555555555555
+status: test
+level: medium
+logsource:
+    product: linux
+    service: sshd
+detection:
+    selection:
+        app: sshd
+        message|contains: 'Failed password for root'
+    condition: selection
+"#;
+
+impl Serve {
+    pub async fn start(
+        dir: &std::path::Path,
+        files: Vec<std::path::PathBuf>,
+        syslog: bool,
+    ) -> Serve {
+        let rules = dir.join("rules");
+        std::fs::create_dir_all(&rules).unwrap();
+        std::fs::write(rules.join("ssh.yml"), SSH_RULE).unwrap();
+        let mut config = vigie_serve::config::Config {
+            listen: local(),
+            data: dir.join("data"),
+            rules: vec![rules],
+            events: vigie_serve::config::KeepEvents::All,
+            files,
+            ..Default::default()
+        };
+        if syslog {
+            config.syslog.udp = Some(local());
+            config.syslog.tcp = Some(local());
+        }
+        let defaults = vigie_serve::pipeline::Defaults {
+            rules: &[],
+            model: vigie_model::demo,
+        };
+        let running = vigie_serve::server::start(config, defaults).await.unwrap();
+        Serve { running }
+    }
+
+    pub fn store(&self) -> vigie_store::Store {
+        self.running.state.store.clone()
+    }
+
+    /// Waits until the store holds `n` events (panics after 20 s).
+    pub async fn until_events(&self, n: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let store = self.store();
+            let got = tokio::task::spawn_blocking(move || store.counts().unwrap().events)
+                .await
+                .unwrap();
+            if got == n {
+                return;
+            }
+            assert!(got < n, "{got} events stored, expected {n}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{got} of {n} events stored"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn detections(&self) -> Vec<serde_json::Value> {
+        let store = self.store();
+        tokio::task::spawn_blocking(move || {
+            let q = vigie_store::DetectionQuery {
+                limit: 1000,
+                ..Default::default()
+            };
+            store
+                .detections(&q)
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|d| d.document)
+                .collect()
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// UDP and TCP (octet counting and newlines) through the real processor into the store:
+/// every message stored once, identical lines included, detections on syslog fields with
+/// the syslog time, the unreadable one counted.
+#[tokio::test]
+async fn syslog_into_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path(), Vec::new(), true).await;
+    let udp = serve.running.inputs.syslog.udp.as_ref().unwrap().addr;
+    let tcp = serve.running.inputs.syslog.tcp.as_ref().unwrap().addr;
+    let fail = "<38>Feb  5 17:32:18 bastion sshd[4022]: Failed password for root from 10.0.0.7 port 22 ssh2";
+    let sock = UdpSocket::bind(local()).await.unwrap();
+    // The same line twice: two events (a brute force repeats itself).
+    sock.send_to(fail.as_bytes(), udp).await.unwrap();
+    sock.send_to(fail.as_bytes(), udp).await.unwrap();
+    sock.send_to(b"<13>1 2024-05-01T08:00:00Z h app - - - quiet", udp)
+        .await
+        .unwrap();
+
+    let mut c = TcpStream::connect(tcp).await.unwrap();
+    let m =
+        "<38>1 2024-05-01T08:00:02.5Z bastion sshd 812 - - Failed password for root from 10.0.0.8";
+    c.write_all(format!("{} {m}5 <13>x", m.len()).as_bytes())
+        .await
+        .unwrap();
+    c.shutdown().await.unwrap();
+    let mut c = TcpStream::connect(tcp).await.unwrap();
+    c.write_all(b"<13>1 2024-05-01T08:00:03Z h app - - - one\n<13>1 2024-05-01T08:00:04Z h app - - - two\nnot syslog\n")
+        .await
+        .unwrap();
+    c.shutdown().await.unwrap();
+
+    serve.until_events(7).await;
+    let d = serve.detections().await;
+    assert_eq!(d.len(), 3, "{d:?}");
+    let mut times: Vec<&str> = d.iter().map(|d| d["timestamp"].as_str().unwrap()).collect();
+    times.sort();
+    assert_eq!(times[0], "2024-05-01T08:00:02.500Z");
+    assert!(
+        times[1..].iter().all(|t| t.ends_with("-02-05T17:32:18Z")),
+        "{times:?}"
+    );
+    let metrics = &serve.running.state.metrics;
+    for want in [
+        "vigie_events_in_total{source=\"syslog-udp\"} 3",
+        "vigie_events_in_total{source=\"syslog-tcp\"} 4",
+        "vigie_events_duplicate_total{source=\"syslog-udp\"} 0",
+        // Counted by the connection once the batch is durable, just after the store.
+        "vigie_events_rejected_total{source=\"syslog-tcp\",reason=\"unreadable\"} 1",
+    ] {
+        until_metric(metrics, want).await;
+    }
+    serve.running.shutdown().await.unwrap();
 }
