@@ -297,11 +297,22 @@ impl Worker {
         &self.shared.counts
     }
 
-    /// Clean stop: the batch in flight finishes, leases are given up.
+    /// Clean stop: the batch in flight finishes, leases are given up; whatever is still
+    /// running after 10 s (NATS unreachable: its requests time out) is dropped, which
+    /// is safe for the same reasons a kill is.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        for t in self.tasks {
-            let _ = t.await;
+        let all = futures_util::future::join_all(self.tasks);
+        if tokio::time::timeout(Duration::from_secs(10), all)
+            .await
+            .is_err()
+        {
+            tracing::warn!(worker = %self.shared.id, "worker stop timed out; dropping its tasks");
+            if let Ok(v) = self.shared.tasks.lock() {
+                for t in v.iter() {
+                    t.abort();
+                }
+            }
         }
     }
 
@@ -554,12 +565,13 @@ async fn manage(sh: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             break;
         }
     }
-    for (_, h) in held.drain() {
+    // Every task told first, then awaited: they give their leases up side by side.
+    let mut tasks: Vec<Held> = held.into_values().collect();
+    tasks.extend(leading);
+    for h in &tasks {
         let _ = h.stop.send(true);
-        let _ = h.task.await;
     }
-    if let Some(h) = leading {
-        let _ = h.stop.send(true);
+    for h in tasks {
         let _ = h.task.await;
     }
     if let Some(l) = registration {

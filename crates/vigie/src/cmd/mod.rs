@@ -9,4 +9,5 @@ pub mod respond;
 pub mod restore;
 pub mod rules;
 pub mod serve;
+pub mod serve_publish;
 pub mod serve_token;

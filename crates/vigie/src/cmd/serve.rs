@@ -84,6 +84,8 @@ pub enum Command {
     /// API tokens: add (prints the new token once) or list.
     #[command(subcommand)]
     Token(super::serve_token::Command),
+    /// Publish event files to the NATS JetStream subject the service consumes.
+    Publish(super::serve_publish::Args),
 }
 
 /// The config these arguments and the environment resolve to.
@@ -102,8 +104,10 @@ pub fn config(a: &Args) -> anyhow::Result<Config> {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    if let Some(Command::Token(c)) = a.command {
-        return super::serve_token::run(c);
+    match a.command {
+        Some(Command::Token(c)) => return super::serve_token::run(c),
+        Some(Command::Publish(p)) => return super::serve_publish::run(p),
+        None => {}
     }
     let config = config(&a)?;
     let defaults = Defaults {
