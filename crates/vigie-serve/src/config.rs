@@ -111,6 +111,11 @@ pub struct NatsConfig {
     /// Seconds a fetched message may stay unacked before JetStream redelivers it (60):
     /// how soon the messages of a crashed node or worker come again.
     pub ack_wait_secs: u64,
+    /// `--worker`: correlation partitions (16; every worker must agree).
+    pub partitions: u32,
+    /// `--worker`: milliseconds a lease (partition, incident leadership) lasts without
+    /// renewal (10000): how soon a dead worker's work is taken over.
+    pub lease_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +190,8 @@ impl Default for NatsConfig {
             subject: "vigie.events".into(),
             consumer: "vigie".into(),
             ack_wait_secs: 60,
+            partitions: 16,
+            lease_ms: 10_000,
         }
     }
 }

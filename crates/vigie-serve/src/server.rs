@@ -33,12 +33,18 @@ pub struct Running {
     pub addr: SocketAddr,
     pub tls: bool,
     tx: mpsc::Sender<Msg>,
+    /// None with `--worker`: the scale-out worker detects, its leader groups.
     processor: Option<JoinHandle<Result<(), ServeError>>>,
     http: tokio::task::JoinHandle<Result<(), ServeError>>,
     stop_http: axum_server::Handle,
-    /// The syslog listeners and file followers (their bound addresses for tests).
+    /// The syslog listeners, file followers and NATS input (their bound addresses for
+    /// tests).
     pub inputs: Inputs,
+    /// `--worker`: the scale-out worker (instead of the processor).
+    worker: Option<crate::worker::Worker>,
 }
+
+type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
 
 /// The inputs a node reads besides HTTP: syslog listeners and followed files (none on a
 /// `--worker`, which reads the JetStream stream).
@@ -46,6 +52,9 @@ pub struct Running {
 pub struct Inputs {
     pub syslog: crate::ingest::syslog::Listeners,
     pub files: Option<crate::ingest::file::Followers>,
+    /// The NATS JetStream input of a single node: asked to stop, then awaited (it acks
+    /// its batch in flight first).
+    nats: Option<(oneshot::Sender<()>, Task)>,
 }
 
 impl Inputs {
@@ -76,7 +85,23 @@ impl Inputs {
                 crate::ingest::file::FollowOptions::default(),
             ));
         }
-        Ok(Inputs { syslog, files })
+        let nats = config.nats.as_ref().map(|n| {
+            let (tx, rx) = oneshot::channel::<()>();
+            let task = tokio::spawn(crate::ingest::nats::run(
+                n.clone(),
+                state.ingest.clone(),
+                config.ingest.max_batch_events as usize,
+                async {
+                    let _ = rx.await;
+                },
+            ));
+            (tx, task)
+        });
+        Ok(Inputs {
+            syslog,
+            files,
+            nats,
+        })
     }
 
     /// Stops taking input; what was received is submitted first (bounded wait).
@@ -85,6 +110,15 @@ impl Inputs {
         self.syslog.shutdown(grace).await;
         if let Some(f) = self.files {
             f.shutdown(grace).await;
+        }
+        if let Some((tx, task)) = self.nats {
+            let _ = tx.send(());
+            match tokio::time::timeout(std::time::Duration::from_secs(30), task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!("nats input: {e}"),
+                Ok(Err(e)) => tracing::warn!("nats input: {e}"),
+                Err(_) => tracing::warn!("nats input did not stop within 30 s"),
+            }
         }
     }
 }
@@ -112,6 +146,9 @@ impl Running {
             .graceful_shutdown(Some(std::time::Duration::from_secs(30)));
         std::mem::take(&mut self.inputs).shutdown().await;
         self.state.ingest.close();
+        if let Some(w) = self.worker.take() {
+            w.stop().await;
+        }
         let _ = self.tx.send(Msg::Shutdown);
         let processed = match self.processor.take() {
             Some(h) => tokio::task::spawn_blocking(move || h.join())
@@ -124,6 +161,10 @@ impl Running {
             Ok(r) => r?,
             Err(e) => return Err(ServeError::Option(format!("http server: {e}"))),
         }
+        // The last handle on the store goes here: the PostgreSQL client ends its session
+        // with a blocking call on its own runtime, which panics on an async worker.
+        let state = self.state;
+        let _ = tokio::task::spawn_blocking(move || drop(state)).await;
         processed
     }
 }
@@ -165,7 +206,14 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         ready: Arc::new(AtomicBool::new(false)),
     };
     let (tx, rx) = mpsc::channel();
-    let processor = pipeline::spawn(state.clone(), engines, defaults, rx)?;
+    let (worker, processor) = if config.worker {
+        let w = crate::worker::start_for_server(&state, engines).await?;
+        state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
+        (Some(w), None)
+    } else {
+        let p = pipeline::spawn(state.clone(), engines, defaults, rx)?;
+        (None, Some(p))
+    };
     // Jobs and admin requests reach the processor thread in one ordered channel.
     let fwd = tx.clone();
     tokio::spawn(async move {
@@ -183,6 +231,8 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         }
     });
     let inputs = Inputs::start(&state).await?;
+    // Detached: ends when the change channel closes.
+    let _webhooks = crate::api::webhook::spawn(&state);
     let router = crate::api::router(state.clone());
     let (addr, http, stop_http) = listen(&config, router).await?;
     Ok(Running {
@@ -190,10 +240,11 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         addr,
         tls: config.tls.is_some(),
         tx,
-        processor: Some(processor),
+        processor,
         http,
         stop_http,
         inputs,
+        worker,
     })
 }
 

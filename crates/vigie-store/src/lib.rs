@@ -359,9 +359,13 @@ pub struct Retention {
 /// Totals (for tests, `/metrics` and the dashboard).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
+    /// Event keys stored (every accepted event until retention).
     pub events: u64,
+    /// Of which with their document kept.
     pub events_with_document: u64,
     pub detections: u64,
+    /// Open or acknowledged.
     pub incidents_open: u64,
+    /// Every incident row, merged ones included.
     pub incidents: u64,
 }

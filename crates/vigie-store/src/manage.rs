@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::codec::{json, state_name, ts, verdict_name};
 use crate::db::{Db, Val};
-use crate::write::history;
+use crate::write::{bump, history};
 use crate::*;
 
 /// Where a state may go by a person's hand: open → acknowledged → closed; open → closed;
@@ -189,6 +189,10 @@ pub(crate) fn record_audit(db: &mut dyn Db, e: &AuditEntry) -> Result<(), StoreE
     Ok(())
 }
 
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// `now - days`, or None for 0 (keep forever).
 fn cutoff(now: DateTime<Utc>, days: u32) -> Option<Val> {
     (days > 0).then(|| ts(now - Duration::days(i64::from(days))))
@@ -217,15 +221,24 @@ pub(crate) fn sweep(
              (SELECT 1 FROM detections d WHERE d.event_key = events.key)",
             &[],
         )?;
+        bump(db, "detections", -count(dets))?;
         deleted.push(("detections".to_string(), dets));
         deleted.push(("incidents".to_string(), incs));
     }
     if let Some(c) = cutoff(now, policy.events_days) {
-        let n = db.exec(
+        // Two statements so the running totals know how many documents went.
+        let with_doc = db.exec(
+            "DELETE FROM events WHERE received_at < $1 AND evidence = 0
+             AND feeds_correlation = 0 AND document IS NOT NULL",
+            std::slice::from_ref(&c),
+        )?;
+        let without = db.exec(
             "DELETE FROM events WHERE received_at < $1 AND evidence = 0 AND feeds_correlation = 0",
             &[c],
         )?;
-        deleted.push(("events".to_string(), n));
+        bump(db, "events", -count(with_doc + without))?;
+        bump(db, "events_with_document", -count(with_doc))?;
+        deleted.push(("events".to_string(), with_doc + without));
     }
     if let Some(c) = cutoff(now, policy.audit_days) {
         let n = db.exec("DELETE FROM audit WHERE at < $1", &[c])?;

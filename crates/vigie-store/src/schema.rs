@@ -14,14 +14,21 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "counters",
+        sql: include_str!("../migrations/0002_counters.sql"),
+    },
+];
 
 /// The schema version this binary writes.
-pub(crate) const CURRENT: i64 = 1;
+pub(crate) const CURRENT: i64 = 2;
 
 /// The dialect's text for each placeholder of the migration files.
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {

@@ -9,10 +9,7 @@ use serde_json::json;
 
 use crate::codec::{json, level_rank, opt_ts, scalar, ts};
 use crate::db::{Db, Val};
-use crate::{CommitBatch, CommitOutcome, IncidentUpsert, NewEvent, StoreError};
-
-/// Rows per multi-row event INSERT (9 parameters each: well under both backends' limits).
-const EVENT_CHUNK: usize = 200;
+use crate::{CommitBatch, CommitOutcome, IncidentUpsert, NewDetection, NewEvent, StoreError};
 
 /// Writes every row of `batch` inside the open transaction.
 pub(crate) fn write_batch(
@@ -27,7 +24,7 @@ pub(crate) fn write_batch(
         .iter()
         .filter_map(|d| d.event_key.as_deref())
         .collect();
-    let inserted = insert_events(db, &batch.events, &evidence, &mut out)?;
+    let (inserted, docs) = insert_events(db, &batch.events, &evidence, &mut out)?;
     // Keys of this batch's events that were already stored: their detections were
     // stored with them the first time.
     let duplicate_keys: HashSet<&str> = out
@@ -55,49 +52,66 @@ pub(crate) fn write_batch(
             &[(&p.input).into(), (&p.position).into(), ts(now)],
         )?;
     }
-    for key in &batch.correlation_expired {
-        db.exec(
-            "UPDATE events SET feeds_correlation = 0,
-             document = CASE WHEN evidence = 1 OR $2 = 1 THEN document ELSE NULL END
-             WHERE key = $1",
-            &[key.into(), Val::I64(keep_all.into())],
-        )?;
-    }
+    let dropped = expire_correlation(db, &batch.correlation_expired, keep_all)?;
+    bump(db, "events", out.events_inserted as i64)?;
+    bump(db, "events_with_document", docs - dropped)?;
+    bump(db, "detections", out.detections_inserted as i64)?;
     Ok(out)
 }
 
-/// Inserts events in chunks, skipping stored keys; returns the keys inserted.
+/// Adds `delta` to a running total (`counters`, migration 2).
+pub(crate) fn bump(db: &mut dyn Db, name: &str, delta: i64) -> Result<(), StoreError> {
+    if delta != 0 {
+        db.exec(
+            "UPDATE counters SET value = value + $2 WHERE name = $1",
+            &[name.into(), Val::I64(delta)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Events that left every correlation window: no longer feeding, and their documents
+/// dropped unless evidence or `events = all`. Returns the documents dropped.
+fn expire_correlation(db: &mut dyn Db, keys: &[String], keep_all: bool) -> Result<i64, StoreError> {
+    let mut dropped = 0;
+    let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
+    let distinct: Vec<&String> = distinct.into_iter().collect();
+    for chunk in distinct.chunks(ID_CHUNK) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let list = marks.join(",");
+        let params: Vec<Val> = chunk.iter().map(|k| Val::from(*k)).collect();
+        if !keep_all {
+            dropped += db.exec(
+                &format!(
+                    "UPDATE events SET document = NULL WHERE key IN ({list})
+                     AND feeds_correlation = 1 AND evidence = 0 AND document IS NOT NULL"
+                ),
+                &params,
+            )?;
+        }
+        db.exec(
+            &format!(
+                "UPDATE events SET feeds_correlation = 0 WHERE key IN ({list})
+                 AND feeds_correlation = 1"
+            ),
+            &params,
+        )?;
+    }
+    Ok(i64::try_from(dropped).unwrap_or(i64::MAX))
+}
+
+/// Inserts events in chunks, skipping stored keys; returns the keys inserted and how
+/// many of them came with their document.
 fn insert_events<'b>(
     db: &mut dyn Db,
     events: &'b [NewEvent],
     evidence: &HashSet<&str>,
     out: &mut CommitOutcome,
-) -> Result<HashSet<&'b str>, StoreError> {
-    let mut inserted: HashSet<&str> = HashSet::new();
-    for (c, chunk) in events.chunks(EVENT_CHUNK).enumerate() {
-        let mut sql = String::from(
-            "INSERT INTO events (key, input, source, record, time, received_at, document, \
-             feeds_correlation, evidence) VALUES ",
-        );
-        let mut params = Vec::with_capacity(chunk.len() * 9);
-        for (i, e) in chunk.iter().enumerate() {
-            let b = i * 9;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${},${},${},${},${},${},${},${},${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9
-            ));
-            params.extend([
+) -> Result<(HashSet<&'b str>, i64), StoreError> {
+    let rows = events
+        .iter()
+        .map(|e| {
+            vec![
                 (&e.key).into(),
                 (&e.input).into(),
                 (&e.source).into(),
@@ -107,32 +121,77 @@ fn insert_events<'b>(
                 e.document.as_ref().map_or(Val::Null, json),
                 Val::I64(e.feeds_correlation.into()),
                 Val::I64(evidence.contains(e.key.as_str()).into()),
-            ]);
-        }
-        sql.push_str(" ON CONFLICT DO NOTHING RETURNING key");
-        let rows = db.query(&sql, &params)?;
-        let returned: HashSet<String> = rows
-            .into_iter()
-            .filter_map(|r| match r.into_iter().next() {
-                Some(Val::Text(k)) => Some(k),
-                _ => None,
-            })
-            .collect();
-        for (i, e) in chunk.iter().enumerate() {
-            // The first occurrence of a returned key is the inserted one; any later copy
-            // in the same batch is a duplicate.
-            if returned.contains(&e.key) && inserted.insert(e.key.as_str()) {
-                out.events_inserted += 1;
-            } else {
-                out.duplicate_events.push(c * EVENT_CHUNK + i);
-            }
+            ]
+        })
+        .collect();
+    let returned: HashSet<String> = insert_rows(
+        db,
+        "INSERT INTO events (key, input, source, record, time, received_at, document, \
+         feeds_correlation, evidence)",
+        rows,
+        "ON CONFLICT DO NOTHING RETURNING key",
+    )?
+    .into_iter()
+    .filter_map(|r| match r.into_iter().next() {
+        Some(Val::Text(k)) => Some(k),
+        _ => None,
+    })
+    .collect();
+    let mut inserted: HashSet<&str> = HashSet::new();
+    let mut documents = 0;
+    for (i, e) in events.iter().enumerate() {
+        // The first occurrence of a returned key is the inserted one; any later copy in
+        // the same batch is a duplicate.
+        if returned.contains(&e.key) && inserted.insert(e.key.as_str()) {
+            out.events_inserted += 1;
+            documents += i64::from(e.document.is_some());
+        } else {
+            out.duplicate_events.push(i);
         }
     }
-    Ok(inserted)
+    Ok((inserted, documents))
 }
 
-/// Inserts the batch's new detections; returns, by incident, how many of them were
-/// inserted already naming it (`NewDetection::incident_id`).
+/// Most parameters in one multi-row statement (both backends take more; the SQL text
+/// stays small enough to parse quickly).
+const MAX_PARAMS: usize = 4_500;
+
+/// `head VALUES (...),(...) tail` over `rows` in as few statements as the parameter
+/// budget allows; returns every row the statements return. PostgreSQL pays one round
+/// trip per statement, not per row.
+fn insert_rows(
+    db: &mut dyn Db,
+    head: &str,
+    rows: Vec<Vec<Val>>,
+    tail: &str,
+) -> Result<Vec<Vec<Val>>, StoreError> {
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(Vec::new());
+    };
+    let mut returned = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = format!("{head} VALUES ");
+        let mut params = Vec::new();
+        for (i, row) in rows.by_ref().take(MAX_PARAMS / width).enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let marks: Vec<String> = (1..=width).map(|c| format!("${}", i * width + c)).collect();
+            sql.push('(');
+            sql.push_str(&marks.join(","));
+            sql.push(')');
+            params.extend(row);
+        }
+        sql.push(' ');
+        sql.push_str(tail);
+        returned.extend(db.query(&sql, &params)?);
+    }
+    Ok(returned)
+}
+
+/// Inserts the batch's new detections (and their assets); returns, by incident, how many
+/// of them were inserted already naming it (`NewDetection::incident_id`).
 fn insert_detections<'b>(
     db: &mut dyn Db,
     batch: &'b CommitBatch,
@@ -141,20 +200,19 @@ fn insert_detections<'b>(
     now: DateTime<Utc>,
     out: &mut CommitOutcome,
 ) -> Result<HashMap<&'b str, u64>, StoreError> {
-    let mut preset: HashMap<&str, u64> = HashMap::new();
-    for d in &batch.detections {
-        if d.event_key
-            .as_deref()
-            .is_some_and(|k| duplicate_keys.contains(k))
-        {
-            continue;
-        }
-        let rows = db.query(
-            "INSERT INTO detections (id, key, rule_id, rule_title, level, level_rank, time,
-             event_key, incident_id, created_at, document)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT DO NOTHING RETURNING seq",
-            &[
+    let candidates: Vec<&NewDetection> = batch
+        .detections
+        .iter()
+        .filter(|d| {
+            !d.event_key
+                .as_deref()
+                .is_some_and(|k| duplicate_keys.contains(k))
+        })
+        .collect();
+    let rows = candidates
+        .iter()
+        .map(|d| {
+            vec![
                 (&d.id).into(),
                 (&d.key).into(),
                 (&d.rule_id).into(),
@@ -166,33 +224,60 @@ fn insert_detections<'b>(
                 d.incident_id.as_ref().into(),
                 ts(now),
                 json(&d.document),
-            ],
-        )?;
-        let Some(seq) = rows.first().and_then(|r| r.first()).cloned() else {
-            continue; // already stored
+            ]
+        })
+        .collect();
+    let returned = insert_rows(
+        db,
+        "INSERT INTO detections (id, key, rule_id, rule_title, level, level_rank, time, \
+         event_key, incident_id, created_at, document)",
+        rows,
+        "ON CONFLICT DO NOTHING RETURNING key, seq",
+    )?;
+    let mut seqs: HashMap<String, Val> = returned
+        .into_iter()
+        .filter_map(|r| {
+            let mut r = r.into_iter();
+            match (r.next(), r.next()) {
+                (Some(Val::Text(k)), Some(seq)) => Some((k, seq)),
+                _ => None,
+            }
+        })
+        .collect();
+    let mut preset: HashMap<&str, u64> = HashMap::new();
+    let mut assets = Vec::new();
+    let mut late_evidence = Vec::new();
+    for d in candidates {
+        // The first copy of a returned key is the one inserted.
+        let Some(seq) = seqs.remove(&d.key) else {
+            continue;
         };
         out.detections_inserted += 1;
         if let Some(inc) = d.incident_id.as_deref() {
             *preset.entry(inc).or_default() += 1;
         }
-        for a in &d.assets {
-            db.exec(
-                "INSERT INTO detection_assets (asset, detection_seq) VALUES ($1, $2)
-                 ON CONFLICT DO NOTHING",
-                &[a.into(), seq.clone()],
-            )?;
-        }
+        let distinct: std::collections::BTreeSet<&String> = d.assets.iter().collect();
+        assets.extend(distinct.into_iter().map(|a| vec![a.into(), seq.clone()]));
         // Evidence of an event stored by an earlier commit (a late detection).
         if let Some(k) = d
             .event_key
             .as_deref()
             .filter(|k| !inserted_events.contains(k))
         {
-            db.exec(
-                "UPDATE events SET evidence = 1 WHERE key = $1 AND evidence = 0",
-                &[k.into()],
-            )?;
+            late_evidence.push(vec![Val::from(k)]);
         }
+    }
+    insert_rows(
+        db,
+        "INSERT INTO detection_assets (asset, detection_seq)",
+        assets,
+        "ON CONFLICT DO NOTHING",
+    )?;
+    for k in late_evidence {
+        db.exec(
+            "UPDATE events SET evidence = 1 WHERE key = $1 AND evidence = 0",
+            &k,
+        )?;
     }
     Ok(preset)
 }

@@ -187,7 +187,8 @@ fn read_pool() -> (Vec<Value>, usize) {
 
 fn has_identity(doc: &Value) -> bool {
     let sys = &doc["Event"]["System"];
-    sys["Computer"].is_string() && sys["Channel"].is_string()
+    let named = |v: &Value| v.as_str().is_some_and(|s| !s.is_empty());
+    named(&sys["Computer"]) && named(&sys["Channel"])
 }
 
 /// Sets the record id and time of `doc` and returns its store key.

@@ -5,7 +5,14 @@
 //! As root (CI, this machine) the server binaries run as the `postgres` user through
 //! `runuser` (initdb refuses root) and the directory is handed to that user. `fsync` is
 //! off: the tests kill vigie, never this server, so durability of the server's own files
-//! is not what they measure, and start-up stays under a couple of seconds.
+//! is not what they measure.
+//!
+//! Speed: `initdb` costs seconds on a loaded machine, so it runs once into a template
+//! data directory kept beside the servers (`vigie-pg-template-*`, reused by every later
+//! start, replaced atomically), and each server starts from a copy of it. Servers live in
+//! `/dev/shm` when it exists (no disk I/O; a test server holds a few tens of MB), else in
+//! the system temporary directory; `VIGIE_PG_TMP` overrides. A start is then well under
+//! a second, the first one of a machine about three.
 //!
 //! When the binaries are missing: under `CI=true` the test fails (CI installs them),
 //! otherwise `start` says why on stderr and returns None so the caller skips.
@@ -35,6 +42,89 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Where servers (and the template) live: `VIGIE_PG_TMP`, else `/dev/shm`, else the
+/// system temporary directory.
+fn base_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("VIGIE_PG_TMP") {
+        return PathBuf::from(d);
+    }
+    let shm = Path::new("/dev/shm");
+    let writable = shm.is_dir()
+        && tempfile::Builder::new()
+            .prefix("vigie-pg-probe-")
+            .tempfile_in(shm)
+            .is_ok();
+    if writable {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// The initdb'd template data directory for these binaries, made when missing.
+fn template(base: &Path, as_postgres: bool) -> PathBuf {
+    let initdb = bin_dir().join("initdb");
+    // Another PostgreSQL build (a new minor version, another VIGIE_PG_BIN) gets its own.
+    let stamp = std::fs::metadata(&initdb)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&(initdb.as_os_str(), stamp), &mut h);
+    let path = base.join(format!(
+        "vigie-pg-template-{:016x}",
+        std::hash::Hasher::finish(&h)
+    ));
+    if path.join("PG_VERSION").is_file() {
+        return path;
+    }
+    // initdb into a private directory, then rename: concurrent test binaries never see
+    // a half-made template, and the loser of a race just drops its copy.
+    let work = tempfile::Builder::new()
+        .prefix("vigie-pg-initdb-")
+        .tempdir_in(base)
+        .unwrap_or_else(|e| panic!("cannot create a directory in {}: {e}", base.display()));
+    if as_postgres {
+        run(Command::new("chown")
+            .arg("postgres:postgres")
+            .arg(work.path()));
+    }
+    let data = work.path().join("data");
+    let mut c = user_cmd(&initdb, as_postgres);
+    c.current_dir(work.path())
+        .arg("-D")
+        .arg(&data)
+        .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+        .args(["--no-instructions", "--wal-segsize=1"]);
+    let out = run(&mut c);
+    assert!(
+        out.status.success(),
+        "initdb failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if std::fs::rename(&data, &path).is_err() && !path.join("PG_VERSION").is_file() {
+        panic!(
+            "cannot install the PostgreSQL template at {}",
+            path.display()
+        );
+    }
+    path
+}
+
+/// `exe`, run as the `postgres` user when we are root.
+fn user_cmd(exe: &Path, as_postgres: bool) -> Command {
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -58,11 +148,13 @@ impl TempPostgres {
             eprintln!("skipping the PostgreSQL part of this test: {why}");
             return None;
         }
+        let base = base_dir();
+        let as_postgres = is_root();
+        let template = template(&base, as_postgres);
         let dir = tempfile::Builder::new()
             .prefix("vigie-pg-")
-            .tempdir()
-            .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
-        let as_postgres = is_root();
+            .tempdir_in(&base)
+            .unwrap_or_else(|e| panic!("cannot create a directory in {}: {e}", base.display()));
         if as_postgres {
             run(Command::new("chown")
                 .arg("postgres:postgres")
@@ -73,12 +165,13 @@ impl TempPostgres {
             dir,
             as_postgres,
         };
-        pg.server_cmd("initdb", |c| {
-            c.arg("-D")
-                .arg(pg.data())
-                .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
-                .arg("--no-instructions");
-        });
+        let copied = run(Command::new("cp").arg("-a").arg(&template).arg(pg.data()));
+        assert!(
+            copied.status.success(),
+            "cannot copy {}: {}",
+            template.display(),
+            String::from_utf8_lossy(&copied.stderr)
+        );
         let opts = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
              -c full_page_writes=off -c max_connections=200",
@@ -102,14 +195,7 @@ impl TempPostgres {
 
     /// Runs one of the server's binaries, as `postgres` when we are root.
     fn server_cmd(&self, name: &str, args: impl FnOnce(&mut Command)) -> Output {
-        let exe = bin_dir().join(name);
-        let mut c = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
+        let mut c = user_cmd(&bin_dir().join(name), self.as_postgres);
         // The server's working directory must be readable by the `postgres` user.
         c.current_dir(self.dir.path());
         args(&mut c);
@@ -172,14 +258,7 @@ fn run(c: &mut Command) -> Output {
 impl Drop for TempPostgres {
     fn drop(&mut self) {
         // `immediate`: nothing to keep, and the temporary directory goes next.
-        let exe = bin_dir().join("pg_ctl");
-        let mut c = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
+        let mut c = user_cmd(&bin_dir().join("pg_ctl"), self.as_postgres);
         let _ = c
             .current_dir(self.dir.path())
             .arg("-D")

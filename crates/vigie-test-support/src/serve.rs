@@ -140,6 +140,11 @@ impl ServeCommand {
         let stderr = log
             .try_clone()
             .unwrap_or_else(|e| panic!("log {}: {e}", log_path.display()));
+        // A core dump of an aborted run (the commit failpoint) lands in the temporary
+        // folder, not in the crate the tests run from.
+        if let Some(parent) = self.data.parent().filter(|p| p.is_absolute() && p.is_dir()) {
+            cmd.current_dir(parent);
+        }
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr));
@@ -232,11 +237,26 @@ impl Server {
     /// Panics with `what` and the end of the server's log.
     pub fn fail(&self, what: &str) -> ! {
         panic!(
-            "vigie serve (pid {:?}): {what}\n--- last lines of {} ---\n{}",
+            "vigie serve (pid {:?}): {what}\n--- panics in {} ---\n{}\n--- its last lines ---\n{}",
             self.pid(),
             self.log.display(),
+            self.log_panics(),
             self.log_tail(40)
         )
+    }
+
+    /// Each `panicked at` line of the log with the line after it (the message), which a
+    /// backtrace would push out of [`Server::log_tail`].
+    pub fn log_panics(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.contains("panicked at") {
+                out.extend(lines[i..(i + 2).min(lines.len())].iter().copied());
+            }
+        }
+        out.join("\n")
     }
 
     /// The bound address.
@@ -407,6 +427,9 @@ impl Http {
     }
 
     pub fn with_timeout(base: &str, timeout: Duration) -> Http {
+        // reqwest is built without a TLS crypto provider (the workspace picks ring):
+        // install it for the process, as the server does (a second install is a no-op).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::blocking::Client::builder()
             .no_proxy()
             .timeout(timeout)

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -297,6 +298,7 @@ pub async fn reload(
     responses(
         (status = 200, body = Committer),
         (status = 400, body = ErrorBody),
+        (status = 413, description = "Body over 2 MiB", body = ErrorBody),
         (status = 401, body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, body = ErrorBody),
         (status = 503, body = ErrorBody, headers(("Retry-After" = u64))),
@@ -306,14 +308,14 @@ pub async fn reload(
 pub async fn committer(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Committer>, ApiError> {
     let caller = state
         .auth
         .authorize(&state.store, &headers, Need::Admin)
         .await?;
-    let c: Committer =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
+    let c: Committer = serde_json::from_slice(&super::body(body)?)
+        .map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
     state
         .admin
         .send(AdminRequest::PauseCommitter(c.paused))

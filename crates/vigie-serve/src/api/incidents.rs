@@ -2,6 +2,7 @@
 //! history) and a person's change to it.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::Json;
@@ -349,6 +350,7 @@ pub async fn incident(
         (status = 401, body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "Role neither analyst nor admin", body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 413, description = "Body over 2 MiB", body = ErrorBody),
         (status = 409, description = "The incident's state forbids it (e.g. a verdict on an open incident, a merged incident)", body = ErrorBody),
     ),
     security(("bearer" = []), ("basic" = [])),
@@ -357,14 +359,14 @@ pub async fn change(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     let caller = state
         .auth
         .authorize(&state.store, &headers, Need::Change)
         .await?;
-    let patch: IncidentPatch =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
+    let patch: IncidentPatch = serde_json::from_slice(&super::body(body)?)
+        .map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
     let change = IncidentChange {
         state: patch.state.map(store_state),
         assignee: patch.assignee,

@@ -98,6 +98,19 @@ pub async fn openapi() -> Response {
     Json(ApiDoc::openapi()).into_response()
 }
 
+/// A small JSON body (axum's default limit, 2 MiB), its rejection in our error shape.
+fn body(
+    b: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::body::Bytes, ApiError> {
+    b.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!("body: {}", e.body_text()))
+        } else {
+            ApiError::bad_request(format!("body: {}", e.body_text()))
+        }
+    })
+}
+
 async fn not_found(uri: Uri) -> ApiError {
     ApiError::not_found(format!("no route {}", uri.path()))
 }

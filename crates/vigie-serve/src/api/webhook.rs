@@ -1,6 +1,8 @@
 //! Outgoing webhooks (for SOAR): on each live change of kind `incident.opened` or
 //! `incident.changed`, `POST` JSON `{"event", "incident"}` ([`WebhookPayload`]) to each
-//! configured URL whose `events` list it (empty: both).
+//! configured URL whose `events` list it (empty: both). `incident` is the incident as
+//! `GET /api/v1/incidents` lists it, read from the store when the delivery is made (so
+//! every change source, processor, decider or API, gives receivers the same shape).
 //!
 //! Never in the way of ingest: the changes arrive on the broadcast channel, each URL has
 //! its own bounded queue and task, and a full queue drops the delivery (counted in
@@ -14,6 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
+use vigie_store::Store;
 use vigie_wire::v1::serve::WebhookPayload;
 
 use crate::config::WebhookConfig;
@@ -53,15 +56,18 @@ pub fn spawn(state: &AppState) -> Option<JoinHandle<()>> {
         state.changes.subscribe(),
         state.config.webhooks.clone(),
         state.metrics.clone(),
+        Some(state.store.clone()),
         RetryPolicy::default(),
     )
 }
 
-/// [`spawn`] with explicit parts (tests use a short backoff).
+/// [`spawn`] with explicit parts (tests use a short backoff). Without a store the
+/// change's own `detail` is sent as the incident.
 pub fn spawn_with(
     mut changes: broadcast::Receiver<LiveChange>,
     hooks: Vec<WebhookConfig>,
     metrics: Arc<Metrics>,
+    store: Option<Store>,
     policy: RetryPolicy,
 ) -> Option<JoinHandle<()>> {
     if hooks.is_empty() {
@@ -77,12 +83,13 @@ pub fn spawn_with(
     };
     let mut senders = Vec::with_capacity(hooks.len());
     for hook in hooks {
-        let (tx, rx) = mpsc::channel::<WebhookPayload>(policy.queue.max(1));
+        let (tx, rx) = mpsc::channel::<(String, LiveChange)>(policy.queue.max(1));
         tokio::spawn(deliver_all(
             client.clone(),
             hook.url.clone(),
             rx,
             metrics.clone(),
+            store.clone(),
             policy,
         ));
         senders.push((hook, tx));
@@ -105,11 +112,7 @@ pub fn spawn_with(
                 if !hook.events.is_empty() && !hook.events.contains(&change.kind) {
                     continue;
                 }
-                let payload = WebhookPayload {
-                    event: change.kind.clone(),
-                    incident: change.detail.clone(),
-                };
-                if tx.try_send(payload).is_err() {
+                if tx.try_send((change.kind.clone(), change.clone())).is_err() {
                     metrics.webhook_failures.inc();
                     tracing::warn!(url = %hook.url, incident = %change.id, "webhook queue full: delivery dropped");
                 }
@@ -118,14 +121,39 @@ pub fn spawn_with(
     }))
 }
 
+/// The incident as the API lists it, read now; the change's detail when there is no
+/// store or the incident is gone.
+async fn incident(store: &Option<Store>, c: LiveChange) -> serde_json::Value {
+    let Some(store) = store.clone() else {
+        return c.detail;
+    };
+    let id = c.id.clone();
+    match tokio::task::spawn_blocking(move || store.incident(&id)).await {
+        Ok(Ok(Some(row))) => {
+            serde_json::to_value(super::incidents::summary(&row)).unwrap_or(c.detail)
+        }
+        Ok(Ok(None)) => c.detail,
+        Ok(Err(e)) => {
+            tracing::warn!(incident = %c.id, error = %e, "webhook: incident not read; sending the change as is");
+            c.detail
+        }
+        Err(_) => c.detail,
+    }
+}
+
 async fn deliver_all(
     client: reqwest::Client,
     url: String,
-    mut rx: mpsc::Receiver<WebhookPayload>,
+    mut rx: mpsc::Receiver<(String, LiveChange)>,
     metrics: Arc<Metrics>,
+    store: Option<Store>,
     policy: RetryPolicy,
 ) {
-    while let Some(p) = rx.recv().await {
+    while let Some((event, change)) = rx.recv().await {
+        let p = WebhookPayload {
+            event,
+            incident: incident(&store, change).await,
+        };
         if let Err(why) = deliver(&client, &url, &p, policy).await {
             metrics.webhook_failures.inc();
             tracing::warn!(url = %url, event = %p.event, attempts = policy.attempts, error = %why, "webhook delivery failed");

@@ -172,4 +172,9 @@ impl Ingest {
     pub fn close(&self) {
         self.room.close();
     }
+
+    /// Whether [`close`](Self::close) was called (sources that pull, like NATS, stop).
+    pub fn is_closed(&self) -> bool {
+        self.room.is_closed()
+    }
 }

@@ -196,6 +196,21 @@ pub async fn run(
     }
 }
 
+/// [`run`] until the service closes its ingest handle (shutdown).
+pub async fn run_until_closed(
+    cfg: NatsConfig,
+    ingest: Ingest,
+    max: usize,
+) -> Result<(), ServeError> {
+    let closing = ingest.clone();
+    run(cfg, ingest, max, async move {
+        while !closing.is_closed() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+}
+
 /// Submits one fetched batch and acks (or naks) it; false once the service closes.
 async fn submit_batch(
     client: &async_nats::Client,
@@ -210,6 +225,16 @@ async fn submit_batch(
     };
     let mut good = Vec::with_capacity(msgs.len());
     let mut bad = Vec::new();
+    let last = msgs
+        .iter()
+        .filter_map(|m| m.info().ok().map(|i| i.stream_sequence))
+        .max();
+    // Informational (JetStream's ack floor is the real position); its presence tells
+    // the processor this input's positions are stable, so keys match `message_id`.
+    batch.position = last.map(|seq| vigie_store::InputPosition {
+        input: input.to_string(),
+        position: seq.to_string(),
+    });
     for (i, m) in msgs.into_iter().enumerate() {
         match decode(&m, subject_source) {
             Ok(ev) => {
@@ -371,20 +396,8 @@ pub fn read_events(paths: &[PathBuf]) -> (Vec<RawEvent>, Vec<String>) {
     (events, problems)
 }
 
-/// The event key (`vigie_store` module docs): `rec:<Computer>/<Channel>/<EventRecordID>`
-/// when the event has all three, else `pos:<source>:<record>` (a RawEvent always has
-/// both). Must equal the processor's key, so that JetStream's dedupe and the store's
-/// agree.
+/// The event key of a published event (`pipeline::keys::event_key`, positions stable:
+/// a source and record name one event), so JetStream's dedupe and the store's agree.
 pub fn message_id(ev: &RawEvent) -> String {
-    let e = vigie_event::Event::new(ev.source.clone(), ev.record, ev.document.clone());
-    let text = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    };
-    let part = |name: &str| e.get(name).and_then(text).filter(|s| !s.is_empty());
-    match (part("Computer"), part("Channel"), part("EventRecordID")) {
-        (Some(c), Some(ch), Some(r)) => format!("rec:{c}/{ch}/{r}"),
-        _ => format!("pos:{}:{}", ev.source, ev.record),
-    }
+    crate::pipeline::keys::event_key(&ev.document, &ev.source, ev.record, true)
 }

@@ -1,9 +1,10 @@
 //! The stateless stage every worker runs: take a batch from the shared events consumer,
-//! match it (the session's matching half, [`vigie_hunt::SessionWorker`]), send what it
-//! found on (correlation inputs to their partitions, detections to the incident leader,
-//! the batch's newest time to every partition), record the events in the store, and
-//! only then ack the batch. Every step is keyed, so a batch redelivered after a crash
-//! anywhere in between is harmless.
+//! match it (the session's matching half, [`vigie_hunt::SessionWorker`]), record the
+//! events in the store (keys; documents that matched or feed a correlation), send what
+//! it found on (correlation inputs to their partitions with the event's stream
+//! sequence, detections to the incident leader), and only then ack the batch. Every
+//! step is keyed, so a batch redelivered after a crash anywhere in between is harmless.
+//! When the whole stream is drained, an idle flush tick goes to every partition.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -204,6 +205,8 @@ async fn send_and_record(sh: &Shared, m: &Matched) -> Result<Option<DateTime<Utc
             dets.push(DetMessage::new(&sh.rules, d, Some(key.clone())));
         }
     }
+    // The events first, so a detection's evidence is stored before the detection.
+    super::record_events(sh, m.events.iter().map(|(r, k, t, f)| (r, k, *t, f))).await?;
     let mut acks = Vec::with_capacity(corr.len());
     for (p, id, msg) in &corr {
         let payload = serde_json::to_vec(msg).map_err(|e| ServeError::Nats(e.to_string()))?;
@@ -222,6 +225,5 @@ async fn send_and_record(sh: &Shared, m: &Matched) -> Result<Option<DateTime<Utc
             .map_err(|e| ServeError::Nats(format!("correlation input ack: {e}")))?;
     }
     super::publish_detections(sh, &dets).await?;
-    super::record_events(sh, m.events.iter().map(|(r, k, t, f)| (r, k, *t, f))).await?;
     Ok(newest)
 }

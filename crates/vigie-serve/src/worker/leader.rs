@@ -1,6 +1,6 @@
 //! Incident grouping on one elected worker: the holder of the `incidents` lease consumes
 //! `<prefix>.det` (every detection, from every worker and partition) with a durable
-//! consumer, drops detections it already has (by key), hands the new ones to the
+//! consumer, drops detections it already has (by id), hands the new ones to the
 //! [`IncidentSink`] (live incidents and the store) and acks them once the sink says they
 //! are durable. A new leader first asks the sink what it already holds, then takes the
 //! consumer's unacked messages: nothing lost, nothing twice.
@@ -21,6 +21,8 @@ use crate::ServeError;
 /// process), its key, and the key of the event it matched (None for a correlation hit).
 #[derive(Debug, Clone)]
 pub struct LeaderDetection {
+    /// `det-` + 16 hex of the key's SHA-256 (the store's detection id).
+    pub id: String,
     pub key: String,
     pub event_key: Option<String>,
     pub detection: vigie_hunt::Detection,
@@ -29,7 +31,7 @@ pub struct LeaderDetection {
 /// Where the leader's detections go: live incident grouping and the store. Blocking
 /// calls (run on a blocking thread).
 pub trait IncidentSink: Send + Sync {
-    /// Keys of the detections already durable (a new leader's starting point).
+    /// Ids of the detections already durable (a new leader's starting point).
     fn known(&self) -> Result<Vec<String>, ServeError>;
     /// Groups and stores `new` (all unknown until now); returns once durable.
     fn commit(&self, new: Vec<LeaderDetection>) -> Result<(), ServeError>;
@@ -87,13 +89,15 @@ pub async fn run(
                 }
             };
             let key = det_key(&d);
-            if known.contains(&key) {
+            let id = crate::pipeline::keys::detection_id(&key);
+            if known.contains(&id) {
                 continue;
             }
             match sh.index.detection(&d) {
                 Ok(detection) => {
-                    known.insert(key.clone());
+                    known.insert(id.clone());
                     new.push(LeaderDetection {
+                        id,
                         key,
                         event_key: d.event_key.clone(),
                         detection,
@@ -105,7 +109,7 @@ pub async fn run(
         if !lease.valid() {
             return Ok(());
         }
-        let keys: Vec<String> = new.iter().map(|d| d.key.clone()).collect();
+        let ids: Vec<String> = new.iter().map(|d| d.id.clone()).collect();
         let sink = sh.sink.clone();
         let r = tokio::task::spawn_blocking(move || sink.commit(new))
             .await
@@ -114,7 +118,7 @@ pub async fn run(
             Ok(()) => input::ack_all(&sh.client, &msgs, AckKind::Ack).await,
             Err(e) => {
                 tracing::warn!(error = %e, "incident commit failed; redelivery");
-                for k in keys {
+                for k in ids {
                     known.remove(&k);
                 }
                 input::ack_all(

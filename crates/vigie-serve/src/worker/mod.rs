@@ -28,6 +28,7 @@ pub mod events;
 pub mod leader;
 pub mod lease;
 pub mod partition;
+pub mod sink;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -145,8 +146,8 @@ pub struct Shared {
     pub lateness: TimeDelta,
     pub leases: kv::Store,
     pub state: kv::Store,
-    pub sink: Arc<dyn IncidentSink>,
-    pub store: Option<vigie_store::Store>,
+    pub sink: OffRuntime<Arc<dyn IncidentSink>>,
+    pub store: OffRuntime<Option<vigie_store::Store>>,
     /// The shared events consumer (partitions read its ack floor).
     pub events_consumer: jetstream::consumer::PullConsumer,
     pub counts: Counts,
@@ -165,6 +166,39 @@ impl Shared {
             v.push(t.abort_handle());
         }
         t
+    }
+}
+
+/// Holds a value whose drop may block (the PostgreSQL client's does) and drops it on a
+/// plain thread when dropped inside the async runtime, where blocking panics.
+pub struct OffRuntime<T: Send + 'static>(Option<T>);
+
+impl<T: Send + 'static> OffRuntime<T> {
+    pub fn new(v: T) -> Self {
+        OffRuntime(Some(v))
+    }
+}
+
+impl<T: Send + 'static> std::ops::Deref for OffRuntime<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match &self.0 {
+            Some(v) => v,
+            // Only `drop` takes the value out.
+            None => unreachable!("OffRuntime used after drop"),
+        }
+    }
+}
+
+impl<T: Send + 'static> Drop for OffRuntime<T> {
+    fn drop(&mut self) {
+        if let Some(v) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new()
+                    .name("vigie-drop".into())
+                    .spawn(move || drop(v));
+            }
+        }
     }
 }
 
@@ -231,8 +265,8 @@ impl Worker {
             lateness: opts.lateness,
             leases,
             state,
-            sink,
-            store,
+            sink: OffRuntime::new(sink),
+            store: OffRuntime::new(store),
             events_consumer,
             counts: Counts::default(),
             tasks: std::sync::Mutex::new(Vec::new()),
@@ -281,6 +315,74 @@ impl Worker {
         }
         // The connection closes when the last task holding `shared` is gone.
     }
+}
+
+/// The worker of `vigie serve --worker`: options from the config (`[nats]`, the
+/// correlation lateness), the processor's session options, the store as the shared
+/// state, [`sink::StoreSink`] as the leader's end.
+pub async fn start_for_server(
+    state: &crate::state::AppState,
+    engines: crate::pipeline::Engines,
+) -> Result<Worker, ServeError> {
+    start_with(
+        &state.config,
+        engines,
+        state.store.clone(),
+        state.changes.clone(),
+        None,
+    )
+    .await
+}
+
+/// [`start_for_server`] from its parts (tests run several workers in one process);
+/// `id` names the worker (default: host, process id, random).
+pub async fn start_with(
+    config: &crate::config::Config,
+    engines: crate::pipeline::Engines,
+    store: vigie_store::Store,
+    changes: tokio::sync::broadcast::Sender<crate::state::LiveChange>,
+    id: Option<String>,
+) -> Result<Worker, ServeError> {
+    let nats = config.nats.clone().ok_or_else(|| {
+        ServeError::Option("--worker needs a NATS JetStream stream: set [nats] url".into())
+    })?;
+    let mut opts = WorkerOptions::new(nats);
+    opts.id = id;
+    opts.lease_ttl = Duration::from_millis(opts.nats.lease_ms.max(300));
+    opts.partitions = opts.nats.partitions.max(1);
+    opts.lateness = config.allowed_lateness()?;
+    opts.batch = (config.ingest.max_batch_events as usize).clamp(1, 1000);
+    let horizon = engines.rules.correlation_horizon() + opts.lateness;
+    let horizon = horizon.to_std().unwrap_or_default();
+    // Partition messages are replayed by a new owner: keep them well past any window.
+    opts.corr_max_age = (horizon * 4).max(Duration::from_secs(86_400));
+    let engines = Arc::new(engines);
+    let options = Arc::new(SessionOptions {
+        correlation_order: vigie_hunt::CorrelationOrder::Watermark {
+            lateness: opts.lateness,
+        },
+        capture: Some(engines.mapping.capture()),
+        ..SessionOptions::default()
+    });
+    let group = vigie_incident::GroupOptions {
+        window: config.incident_window()?,
+        max_assets_per_entity: config.incidents.max_assets_per_entity,
+        ..Default::default()
+    };
+    let sink = {
+        let (e, store, changes) = (engines.clone(), store.clone(), changes);
+        tokio::task::spawn_blocking(move || sink::StoreSink::new(e, store, group, changes))
+            .await
+            .map_err(|e| ServeError::Option(format!("worker: {e}")))??
+    };
+    Worker::start(
+        opts,
+        engines.rules.clone(),
+        options,
+        Arc::new(sink),
+        Some(store),
+    )
+    .await
 }
 
 fn default_id() -> String {
@@ -343,7 +445,7 @@ pub async fn record_events<'a>(
     sh: &Shared,
     events: impl Iterator<Item = (&'a RawEvent, &'a String, Option<DateTime<Utc>>, &'a Found)>,
 ) -> Result<(), ServeError> {
-    let Some(store) = sh.store.clone() else {
+    let Some(store) = (*sh.store).clone() else {
         return Ok(());
     };
     let input = format!("nats:{}", sh.nats.subject);

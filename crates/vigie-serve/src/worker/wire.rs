@@ -225,24 +225,13 @@ impl RuleIndex {
     }
 }
 
-/// A detection's key: `<rule key>|<event key>` for an event's detection, else
-/// `<rule key>|corr:` + 16 hex of the SHA-256 of its group and first and last times
-/// (the store's detection key).
+/// A detection's key, as the store keys it (`pipeline::keys`): `<rule key>|<event
+/// key>`, or for a correlation hit `<rule key>|corr:<hex>` of its group and first time.
 pub fn det_key(d: &DetMessage) -> String {
+    use crate::pipeline::keys;
     match (&d.event_key, &d.correlation) {
-        (Some(ev), _) => format!("{}|{ev}", d.rule),
-        (None, c) => {
-            let mut h = Sha256::new();
-            if let Some(c) = c {
-                h.update(serde_json::to_vec(&c.group).unwrap_or_default());
-                h.update(c.first.to_rfc3339().as_bytes());
-                h.update(c.last.to_rfc3339().as_bytes());
-            }
-            let hex: String = h.finalize()[..8]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            format!("{}|corr:{hex}", d.rule)
-        }
+        (_, Some(c)) => keys::correlation_key(&d.rule, &c.group, &c.first),
+        (Some(ev), None) => keys::detection_key(&d.rule, ev),
+        (None, None) => keys::detection_key(&d.rule, ""),
     }
 }

@@ -306,7 +306,7 @@ async fn full_queue_answers_429_with_retry_after() {
             .send(),
     );
     let mut status = 0;
-    for _ in 0..50 {
+    for _ in 0..250 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         if api.state.ingest.depth() == 4 {
             let r = api
@@ -410,4 +410,119 @@ async fn loaded_rules_model_assets_health() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status().as_u16(), 405);
+}
+
+/// The whole service: a 202 means the detections are visible, incidents follow, a
+/// webhook receives them, `/metrics` counts what was accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_to_end_on_the_real_service() {
+    use super::api_harness::Service;
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let g2 = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let g = g2.clone();
+            async move {
+                g.lock().map(|mut g| g.push(v)).ok();
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let hook = format!(
+        "http://{}/hook",
+        l.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    tokio::spawn(async move { axum::serve(l, app).await });
+    let svc = Service::start(
+        true,
+        vec![vigie_serve::config::WebhookConfig {
+            url: hook,
+            events: vec!["incident.opened".into()],
+        }],
+    )
+    .await;
+    let out = svc.ingest_july(Some("ingest")).await;
+    let accepted = out["accepted"].as_u64().unwrap_or(0);
+    assert!(accepted > 1000, "{out}");
+    // Visible when the 202 returns (same transaction).
+    let (s, v) = svc
+        .get_json("/api/v1/detections?limit=1000", Some("viewer"))
+        .await;
+    assert_eq!(s, 200);
+    let dets = v["detections"].as_array().cloned().unwrap_or_default();
+    assert!(!dets.is_empty(), "{v}");
+    assert!(dets
+        .iter()
+        .all(|d| d["id"].is_string() && d.get("incident_id").is_some()));
+    let (_, inc) = svc.get_json("/api/v1/incidents", Some("viewer")).await;
+    let incidents = inc["incidents"].as_array().cloned().unwrap_or_default();
+    assert!(!incidents.is_empty(), "{inc}");
+    let id = incidents[0]["id"].as_str().unwrap_or("").to_string();
+    let (s, d) = svc
+        .get_json(&format!("/api/v1/incidents/{id}"), Some("viewer"))
+        .await;
+    assert_eq!(s, 200, "{d}");
+    assert!(d["incident"].is_object() && d["history"].is_array(), "{d}");
+    // The webhook gets each opened incident in the API's list shape.
+    let mut n = 0;
+    for _ in 0..300 {
+        n = got.lock().map(|g| g.len()).unwrap_or(0);
+        if n >= incidents.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        n >= incidents.len(),
+        "{n} webhook posts for {} incidents",
+        incidents.len()
+    );
+    let first = got.lock().map(|g| g[0].clone()).unwrap_or_default();
+    assert_eq!(first["event"], "incident.opened");
+    assert!(
+        first["incident"]["detection_count"].is_u64() && first["incident"]["state"].is_string(),
+        "{first}"
+    );
+    // The analyst's change is recorded under the token's name.
+    let r = svc
+        .req(
+            Method::PATCH,
+            &format!("/api/v1/incidents/{id}"),
+            Some("analyst"),
+        )
+        .json(&json!({"state": "closed", "verdict": "false_positive", "comment": "lab"}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 200);
+    let d: Value = r.json().await.unwrap_or_default();
+    assert_eq!(
+        (d["state"].as_str(), d["verdict"].as_str()),
+        (Some("closed"), Some("false_positive"))
+    );
+    let (_, rules) = svc.get_json("/api/v1/rules", Some("viewer")).await;
+    let fp = rules["rules"].as_array().map_or(0, |r| {
+        r.iter()
+            .filter(|r| r["false_positive"].as_u64() > Some(0))
+            .count()
+    });
+    assert!(fp > 0, "a false-positive verdict shows in the rule stats");
+    // Metrics count what was accepted.
+    let m = svc
+        .req(Method::GET, "/metrics", Some("viewer"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = m.text().await.unwrap_or_default();
+    assert!(
+        text.contains(&format!(
+            "vigie_events_in_total{{source=\"http\"}} {accepted}"
+        )),
+        "{text}"
+    );
+    svc.stop().await;
 }

@@ -56,7 +56,7 @@ pub struct Api {
     pub incidents: Vec<String>,
     pub detections: Vec<String>,
     handle: axum_server::Handle,
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Api {
@@ -116,12 +116,13 @@ fn spawn_drain(
     });
     tokio::spawn(async move {
         loop {
-            while *pause_rx.borrow() {
+            let Some(job) = jobs.recv().await else { return };
+            // Paused: the job waits uncommitted, holding its room in the queue.
+            while *pause_rx.borrow_and_update() {
                 if pause_rx.changed().await.is_err() {
                     return;
                 }
             }
-            let Some(job) = jobs.recv().await else { return };
             let store = store.clone();
             let Job {
                 batch,
@@ -327,7 +328,7 @@ impl Api {
             incidents,
             detections,
             handle,
-            dir,
+            _dir: dir,
         }
     }
 
@@ -362,5 +363,137 @@ impl Api {
 
     pub fn set_ready(&self, ready: bool) {
         self.state.ready.store(ready, Ordering::Release);
+    }
+}
+
+/// The whole service (`vigie_serve::server::start`: processor, decider, store, API) on
+/// 127.0.0.1:0 with a temp SQLite store, the repository's rules and the demo model.
+pub struct Service {
+    pub running: Option<vigie_serve::server::Running>,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub tokens: HashMap<&'static str, String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Service {
+    pub async fn start(tokens: bool, webhooks: Vec<WebhookConfig>) -> Service {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let config = Config {
+            listen: ([127, 0, 0, 1], 0).into(),
+            data: dir.path().join("data"),
+            rules: vec![vigie_test_support::repo_root().join("rules")],
+            webhooks,
+            ..Config::default()
+        };
+        let mut secrets = HashMap::new();
+        if tokens {
+            let spec = config.store_spec().unwrap_or_else(|e| panic!("{e}"));
+            let _ = std::fs::create_dir_all(&config.data);
+            let rows: Vec<(&'static str, String)> = Role::ALL
+                .iter()
+                .map(|r| (r.as_str(), new_token()))
+                .collect();
+            let r2 = rows.clone();
+            tokio::task::spawn_blocking(move || {
+                let store = Store::open(&spec).unwrap_or_else(|e| panic!("{e}"));
+                for (role, secret) in &r2 {
+                    store
+                        .add_token(&TokenRow {
+                            name: format!("{role}-token"),
+                            role: role.to_string(),
+                            hash: hash_token(secret),
+                            created_at: t(0),
+                        })
+                        .unwrap_or_else(|e| panic!("{e}"));
+                }
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            secrets = rows.into_iter().collect();
+        }
+        let defaults = vigie_serve::pipeline::Defaults {
+            rules: &[],
+            model: vigie_model::demo,
+        };
+        let running = vigie_serve::server::start(config, defaults)
+            .await
+            .unwrap_or_else(|e| panic!("start: {e}"));
+        let base = running.url();
+        let s = Service {
+            running: Some(running),
+            base,
+            client: reqwest::Client::new(),
+            tokens: secrets,
+            dir,
+        };
+        for _ in 0..500 {
+            if s.req(reqwest::Method::GET, "/readyz", None)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return s;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("not ready within 10 s");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn req(
+        &self,
+        m: reqwest::Method,
+        path: &str,
+        role: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let r = self.client.request(m, self.url(path));
+        match role.and_then(|r| self.tokens.get(r)) {
+            Some(s) => r.bearer_auth(s),
+            None => r,
+        }
+    }
+
+    pub async fn get_json(&self, path: &str, role: Option<&str>) -> (u16, Value) {
+        let r = self
+            .req(reqwest::Method::GET, path, role)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    }
+
+    /// Posts `samples/july2025.jsonl` (gzip) as `role`; the 202 body.
+    pub async fn ingest_july(&self, role: Option<&str>) -> Value {
+        let text = std::fs::read(vigie_test_support::repo_root().join("samples/july2025.jsonl"))
+            .unwrap_or_else(|e| panic!("sample: {e}"));
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let _ = std::io::Write::write_all(&mut e, &text);
+        let body = e.finish().unwrap_or_default();
+        let r = self
+            .req(
+                reqwest::Method::POST,
+                "/api/v1/events?source=july2025.jsonl",
+                role,
+            )
+            .header("content-encoding", "gzip")
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST: {e}"));
+        assert_eq!(r.status().as_u16(), 202);
+        r.json().await.unwrap_or_default()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown()
+                .await
+                .unwrap_or_else(|e| panic!("shutdown: {e}"));
+        }
     }
 }

@@ -87,3 +87,43 @@ async fn inputs_behind_the_watermark_are_counted_late() {
     );
     r.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_files_and_syslog_are_ingested() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_, events) = july2025();
+    let file = dir.path().join("followed.jsonl");
+    let lines: Vec<String> = events[..50]
+        .iter()
+        .map(|e| e.document.to_string())
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    let mut c = config(&dir.path().join("data"));
+    c.files = vec![file.clone()];
+    c.syslog.udp = Some("127.0.0.1:0".parse().expect("addr"));
+    let r = start(c).await;
+    let udp = r.inputs.syslog.udp.as_ref().expect("udp listener").addr;
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+    sock.send_to(
+        b"<34>1 2025-07-24T08:00:00Z host1 sshd 42 - - Failed password for root",
+        udp,
+    )
+    .expect("send");
+    let want = 51;
+    let mut got = 0;
+    for _ in 0..100 {
+        got = r.state.store.counts().expect("counts").events;
+        if got >= want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(got, want, "50 lines of the file and 1 syslog message");
+    let m = r.state.metrics.render();
+    let input = format!("file:{}", file.display());
+    assert!(
+        m.contains(&format!("vigie_events_in_total{{source=\"{input}\"}} 50")),
+        "{m}"
+    );
+    r.shutdown().await.expect("shutdown");
+}

@@ -161,3 +161,105 @@ async fn published_once_restart_loses_nothing() {
          {after_first} committed before the stop, {redelivered} redelivered and dropped as duplicates"
     );
 }
+
+/// The single node (`server::start` with `[nats]`, SQLite): the file published while
+/// the service runs, the service restarted mid-stream (a clean shutdown: what was
+/// fetched and not yet durable is redelivered, not acked), the rest published while it
+/// is down: every event stored once, and the store holds the detections of `vigie
+/// hunt` and the incidents of respond's grouping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_node_restart_mid_stream_stores_each_event_once() {
+    use crate::scale::{fixture, same, stored, wire_reference};
+    use vigie_serve::config::{Config, CorrelationConfig};
+    let f = fixture();
+    let want = wire_reference(&f);
+    let Some(server) = TempNats::start() else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data: data.path().to_path_buf(),
+        rules: vec![vigie_test_support::repo_root().join("rules")],
+        nats: Some(NatsConfig {
+            url: server.url(),
+            ack_wait_secs: 2,
+            ..NatsConfig::default()
+        }),
+        correlation: CorrelationConfig {
+            allowed_lateness: "30m".into(),
+        },
+        ..Config::default()
+    };
+    let defaults = vigie_serve::pipeline::Defaults {
+        rules: &[],
+        model: vigie_model::demo,
+    };
+    let (events, _) = nats::read_events(std::slice::from_ref(&f.input));
+    let n = events.len() as u64;
+    let publisher = Publisher::connect(config.nats.as_ref().unwrap())
+        .await
+        .unwrap();
+    let counts = |r: &vigie_serve::server::Running| {
+        let s = r.state.store.clone();
+        async move {
+            tokio::task::spawn_blocking(move || s.counts().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+
+    let first = vigie_serve::server::start(config.clone(), defaults)
+        .await
+        .unwrap();
+    for chunk in events[..1000].chunks(100) {
+        publisher.publish(chunk).await.unwrap();
+    }
+    wait_for_async("part of the stream stored", 30, || async {
+        counts(&first).await.events >= 300
+    })
+    .await;
+    let before = counts(&first).await.events;
+    first.shutdown().await.unwrap();
+    publisher.publish(&events[1000..]).await.unwrap();
+
+    let second = vigie_serve::server::start(config.clone(), defaults)
+        .await
+        .unwrap();
+    wait_for_async("the whole stream stored", 40, || async {
+        counts(&second).await.events >= n
+    })
+    .await;
+    // Let anything still in flight land (it must all be duplicates).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let c = counts(&second).await;
+    let s = second.state.store.clone();
+    let got = tokio::task::spawn_blocking(move || stored(&s))
+        .await
+        .unwrap();
+    second.shutdown().await.unwrap();
+    println!(
+        "single node over NATS: {n} published, {before} stored before the restart, {} after; {} detections, {} incidents",
+        c.events,
+        got.0.len(),
+        got.1.len()
+    );
+    assert!(before < n, "the restart was not mid-stream");
+    assert_eq!(c.events, n, "each event stored once");
+    same("single node over NATS vs hunt and respond", &got, &want);
+}
+
+async fn wait_for_async<F, Fut>(what: &str, secs: u64, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let t = Instant::now();
+    while !f().await {
+        assert!(
+            t.elapsed() < Duration::from_secs(secs),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -45,13 +45,13 @@ impl IncidentSink for Collected {
     }
 }
 
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
-    input: PathBuf,
-    rules: Arc<RuleSet>,
-    report: vigie_sigma::LoadReport,
-    mapping: vigie_incident::EntityMapping,
-    model: vigie_model::Model,
+    pub input: PathBuf,
+    pub rules: Arc<RuleSet>,
+    pub report: vigie_sigma::LoadReport,
+    pub mapping: vigie_incident::EntityMapping,
+    pub model: vigie_model::Model,
 }
 
 /// Bursts of six failed logons (two accounts, three hosts) merged into the sample by
@@ -102,7 +102,7 @@ fn input_file(dir: &Path) -> PathBuf {
     vigie_test_support::write_file(dir, "input.jsonl", body.as_bytes())
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let input = input_file(dir.path());
     let load = vigie_hunt::load_options(None, None).unwrap();
@@ -119,7 +119,7 @@ fn fixture() -> Fixture {
 }
 
 /// Detections by key (as respond keys them) and incidents as (id, detection keys).
-type Outcome = (BTreeSet<String>, BTreeMap<String, BTreeSet<String>>);
+pub(crate) type Outcome = (BTreeSet<String>, BTreeMap<String, BTreeSet<String>>);
 
 fn outcome(f: &Fixture, dets: Vec<vigie_hunt::Detection>) -> Outcome {
     let (index, _) = vigie_model::identity::IdentityIndex::build(&f.model);
@@ -142,8 +142,8 @@ fn outcome(f: &Fixture, dets: Vec<vigie_hunt::Detection>) -> Outcome {
     (set, incidents)
 }
 
-/// What `vigie hunt` (and respond's grouping) gives on the file.
-fn reference(f: &Fixture) -> Outcome {
+/// The detections `vigie hunt` finds in the file (captured fields on, as respond).
+pub(crate) fn hunt(f: &Fixture) -> Vec<vigie_hunt::Detection> {
     let opts = vigie_hunt::HuntOptions {
         capture: Some(f.mapping.capture()),
         ..Default::default()
@@ -151,7 +151,74 @@ fn reference(f: &Fixture) -> Outcome {
     let (files, errors) = vigie_event::discover(std::slice::from_ref(&f.input));
     let mut sink = vigie_hunt::Collect::default();
     vigie_hunt::hunt(&f.rules, &f.report, &files, errors, &opts, &mut sink).unwrap();
-    outcome(f, sink.0)
+    sink.0
+}
+
+/// What `vigie hunt` (and respond's grouping) gives on the file.
+fn reference(f: &Fixture) -> Outcome {
+    outcome(f, hunt(f))
+}
+
+/// A detection named by what its wire document says (rule, source and record, or a
+/// correlation's group and times): comparable between the store and a hunt.
+pub(crate) fn wire_key(doc: &serde_json::Value) -> String {
+    if doc["correlation"].as_bool() == Some(true) {
+        format!(
+            "{}|corr|{}|{}|{}",
+            doc["rule_id"], doc["group"], doc["first"], doc["last"]
+        )
+    } else {
+        format!("{}|{}|{}", doc["rule_id"], doc["source"], doc["record"])
+    }
+}
+
+/// Detections (wire keys) and incidents (id → wire keys) as hunt + respond's grouping
+/// give them.
+pub(crate) fn wire_reference(f: &Fixture) -> Outcome {
+    let dets = hunt(f);
+    let keys: Vec<String> = dets
+        .iter()
+        .map(|d| {
+            let w = vigie_wire::v1::Detection::from_engine(d, f.rules.meta(d.rule));
+            wire_key(&serde_json::to_value(w).unwrap())
+        })
+        .collect();
+    let (index, _) = vigie_model::identity::IdentityIndex::build(&f.model);
+    let observed = vigie_incident::respond::observe_all(&f.rules, &f.mapping, &index, dets);
+    let attack = vigie_model::derive_attack_edges(&f.model.index());
+    let g = vigie_incident::group(&observed, &f.model, &attack, &Default::default());
+    let incidents = g
+        .incidents
+        .iter()
+        .map(|i| {
+            (
+                i.id.clone(),
+                i.detections.iter().map(|&d| keys[d].clone()).collect(),
+            )
+        })
+        .collect();
+    (keys.into_iter().collect(), incidents)
+}
+
+/// The same from a store: its detections and its live (not merged) incidents.
+pub(crate) fn stored(store: &vigie_store::Store) -> Outcome {
+    let rows = store
+        .detections(&vigie_store::DetectionQuery {
+            limit: 10_000,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(rows.next.is_none(), "more detections than one page");
+    let mut dets = BTreeSet::new();
+    let mut incidents: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in rows.items {
+        let k = wire_key(&r.document);
+        assert!(dets.insert(k.clone()), "stored twice: {k}");
+        if let Some(i) = r.incident_id {
+            incidents.entry(i).or_default().insert(k);
+        }
+    }
+    (dets, incidents)
 }
 
 fn session_options(f: &Fixture) -> Arc<SessionOptions> {
@@ -179,8 +246,13 @@ fn worker_options(url: &str, id: &str) -> WorkerOptions {
 }
 
 /// Everything consumed: events and detections acked, each partition's position at its
-/// subject's last message; and the sink has stayed the same for a moment.
-async fn wait_quiescent(url: &str, partitions: u32, sink: &Collected, deadline: Duration) {
+/// subject's last message; and `count` (what the leader has committed) has stayed the
+/// same for a moment.
+async fn wait_quiescent<F, Fut>(url: &str, partitions: u32, count: F, deadline: Duration)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
     let cfg = NatsConfig {
         url: url.to_string(),
         ..NatsConfig::default()
@@ -243,7 +315,7 @@ async fn wait_quiescent(url: &str, partitions: u32, sink: &Collected, deadline: 
                 .unwrap_or(0);
             caught_up &= pos >= last;
         }
-        let n = sink.dets.lock().unwrap().len();
+        let n = count().await;
         if !caught_up {
             stable_since = None;
             continue;
@@ -333,7 +405,12 @@ async fn cluster(f: &Fixture, n: usize, kill_at: Option<u64>) -> Option<Run> {
         }
     }
     let published = publishing.await.unwrap();
-    wait_quiescent(&server.url(), 8, &sink, Duration::from_secs(45)).await;
+    let s = sink.clone();
+    let count = move || {
+        let s = s.clone();
+        async move { s.dets.lock().unwrap().len() }
+    };
+    wait_quiescent(&server.url(), 8, count, Duration::from_secs(45)).await;
     let mut split: Vec<u64> = killed;
     for w in workers.into_iter().flatten() {
         split.push(w.counts().events.load(std::sync::atomic::Ordering::Relaxed));
@@ -355,7 +432,7 @@ async fn cluster(f: &Fixture, n: usize, kill_at: Option<u64>) -> Option<Run> {
 }
 
 /// Equal, or a panic naming what differs.
-fn same(label: &str, got: &Outcome, want: &Outcome) {
+pub(crate) fn same(label: &str, got: &Outcome, want: &Outcome) {
     let missing: Vec<_> = want.0.difference(&got.0).collect();
     let extra: Vec<_> = got.0.difference(&want.0).collect();
     assert!(
@@ -418,4 +495,149 @@ async fn two_workers_equal_one_and_hunt_and_survive_a_kill() {
     show("2 workers, leader killed", &killed, &reference);
     same("2 workers with a kill vs 1", &killed.outcome, &one.outcome);
     assert!(killed.split.iter().sum::<u64>() >= killed.published);
+}
+
+/// Kills the incident leader among `workers` once `at` events are acked in all;
+/// returns what the killed one had acked.
+async fn kill_leader_at(workers: &mut [Option<Worker>], at: u64) -> u64 {
+    use std::sync::atomic::Ordering::Relaxed;
+    let t = Instant::now();
+    loop {
+        let done: u64 = workers
+            .iter()
+            .flatten()
+            .map(|w| w.counts().events.load(Relaxed))
+            .sum();
+        let leader = workers
+            .iter()
+            .position(|w| w.as_ref().is_some_and(|w| w.counts().leader.load(Relaxed)));
+        if let (true, Some(i)) = (done >= at, leader) {
+            let w = workers[i].take().unwrap();
+            let n = w.counts().events.load(Relaxed);
+            println!(
+                "killed {} (leader, {} partitions) after {done} events",
+                w.id(),
+                w.counts().partitions.load(Relaxed)
+            );
+            w.kill();
+            return n;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "never reached {at} events"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// `vigie serve --worker` as it runs in production: two workers over one PostgreSQL
+/// store (events recorded by the workers, detections and incidents by the leader with
+/// the live incidents of a single node), the leader killed mid-stream: every event is
+/// stored once, and the store holds exactly the detections of `vigie hunt` and the
+/// incidents of respond's grouping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workers_on_postgres_with_a_kill_store_what_hunt_and_respond_give() {
+    use vigie_serve::config::{Config, CorrelationConfig, IngestConfig};
+    let f = fixture();
+    let want = wire_reference(&f);
+    let Some(server) = TempNats::start() else {
+        return;
+    };
+    let Some(pg) = vigie_test_support::postgres::TempPostgres::start() else {
+        return;
+    };
+    let config = Config {
+        rules: vec![vigie_test_support::repo_root().join("rules")],
+        store: Some(pg.url()),
+        nats: Some(NatsConfig {
+            url: server.url(),
+            ack_wait_secs: 2,
+            partitions: 8,
+            lease_ms: 1500,
+            ..NatsConfig::default()
+        }),
+        correlation: CorrelationConfig {
+            allowed_lateness: "30m".into(),
+        },
+        ingest: IngestConfig {
+            max_batch_events: 40,
+            ..IngestConfig::default()
+        },
+        ..Config::default()
+    };
+    let defaults = vigie_serve::pipeline::Defaults {
+        rules: &[],
+        model: vigie_model::demo,
+    };
+    let spec = vigie_store::StoreSpec::parse(&pg.url()).unwrap();
+    let open = |spec: vigie_store::StoreSpec| async move {
+        tokio::task::spawn_blocking(move || vigie_store::Store::open(&spec).unwrap())
+            .await
+            .unwrap()
+    };
+    let mut workers = Vec::new();
+    for i in 0..2 {
+        let (c, d) = (config.clone(), defaults);
+        let engines =
+            tokio::task::spawn_blocking(move || vigie_serve::pipeline::Engines::load(&c, &d))
+                .await
+                .unwrap()
+                .unwrap();
+        let store = open(spec.clone()).await;
+        let changes = tokio::sync::broadcast::channel(256).0;
+        let w = vigie_serve::worker::start_with(
+            &config,
+            engines,
+            store,
+            changes,
+            Some(format!("pg{i}")),
+        )
+        .await
+        .unwrap();
+        workers.push(Some(w));
+    }
+    let (events, _) = nats::read_events(std::slice::from_ref(&f.input));
+    let n_events = events.len() as u64;
+    let publisher = Publisher::connect(config.nats.as_ref().unwrap())
+        .await
+        .unwrap();
+    let publishing = tokio::spawn(async move {
+        for chunk in events.chunks(100) {
+            publisher.publish(chunk).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    });
+    kill_leader_at(&mut workers, n_events / 3).await;
+    publishing.await.unwrap();
+    // Dropped off the runtime: the PostgreSQL client's drop blocks.
+    let store = Arc::new(vigie_serve::worker::OffRuntime::new(
+        open(spec.clone()).await,
+    ));
+    let s = store.clone();
+    let count = move || {
+        let s = (**s).clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                s.counts().map(|c| c.detections as usize).unwrap_or(0)
+            })
+            .await
+            .unwrap_or(0)
+        }
+    };
+    wait_quiescent(&server.url(), 8, count, Duration::from_secs(50)).await;
+    for w in workers.into_iter().flatten() {
+        w.stop().await;
+    }
+    let s = (**store).clone();
+    let (counts, got) = tokio::task::spawn_blocking(move || (s.counts().unwrap(), stored(&s)))
+        .await
+        .unwrap();
+    println!(
+        "postgres, 2 workers, leader killed: {n_events} events published, {} stored; {} detections, {} incidents",
+        counts.events,
+        got.0.len(),
+        got.1.len()
+    );
+    assert_eq!(counts.events, n_events, "events stored once each");
+    same("workers on PostgreSQL vs hunt and respond", &got, &want);
 }

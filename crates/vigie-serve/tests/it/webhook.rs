@@ -98,7 +98,7 @@ async fn incidents_are_posted_with_retries_and_filters() {
             events: vec!["incident.opened".into()],
         },
     ];
-    let task = spawn_with(tx.subscribe(), hooks, metrics.clone(), policy());
+    let task = spawn_with(tx.subscribe(), hooks, metrics.clone(), None, policy());
     assert!(task.is_some());
     for c in [
         change("incident.opened", "inc-1"),
@@ -139,7 +139,7 @@ async fn failures_are_counted_and_never_block() {
         url: dead,
         events: Vec::new(),
     }];
-    let _task = spawn_with(tx.subscribe(), hooks, metrics.clone(), policy());
+    let _task = spawn_with(tx.subscribe(), hooks, metrics.clone(), None, policy());
     // Sending is never held up by the deliveries (the queue holds 16; the rest are
     // dropped and counted).
     let started = std::time::Instant::now();

@@ -139,6 +139,7 @@ pub fn retention(b: &Backend) {
     assert!(audit.iter().all(|a| a.at > old));
     assert_eq!(audit[0].action, "retention");
     assert_eq!(audit[0].detail["events"], 2);
+    check_totals(s);
     // A second sweep finds nothing more.
     assert!(s.sweep(&policy, now).unwrap().iter().all(|(_, n)| *n == 0));
 }

@@ -82,7 +82,22 @@ pub fn dedup(b: &Backend) {
     assert_eq!(ev.document.unwrap()["EventID"], 4625);
     assert_eq!(s.event("rec:h/Security/3").unwrap().unwrap().document, None);
     assert_eq!(s.event("missing").unwrap(), None);
-    assert_eq!(s.schema_version().unwrap(), 1);
+    assert_eq!(s.schema_version().unwrap(), 2);
+
+    // A clean shutdown's checkpoint, then a second open (migrations already applied)
+    // sees the same store.
+    s.checkpoint().unwrap();
+    let again = Store::open(&b.spec).unwrap();
+    assert_eq!(again.counts().unwrap(), once);
+    assert_eq!(again.schema_version().unwrap(), 2);
+    check_totals(s);
+    if let StoreSpec::Sqlite(path) = &b.spec {
+        let c = rusqlite::Connection::open(path).unwrap();
+        let mode: String = c
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
 }
 
 /// A generated input: events from a small key space (so batches overlap), some with a
@@ -161,6 +176,7 @@ pub fn replay_property(b: &Backend) {
                 first_detected(&input).len() as u64
             );
             prop_assert!(distinct_detections.len() >= first_detected(&input).len());
+            prop_assert_eq!(after, s.counts_exact().unwrap());
             Ok(())
         })
         .unwrap();
@@ -237,6 +253,8 @@ pub fn correlation_documents(b: &Backend) {
     .unwrap();
     assert!(s.correlation_events().unwrap().is_empty());
     assert!(s.event("c3").unwrap().unwrap().document.is_some());
+    assert_eq!(s.counts().unwrap().events_with_document, 2);
+    check_totals(s);
 }
 
 pub fn live_detections(b: &Backend) {

@@ -64,6 +64,7 @@ pub fn hook_rolls_back(b: &Backend) {
     s.set_hook(Arc::new(|_| {}));
     let out = s.commit(&batch(300, "commit.written")).unwrap();
     assert_eq!(out.events_inserted, 300);
+    check_totals(s);
     assert_eq!(s.counts().unwrap().events, before.events + 300);
 }
 
@@ -129,7 +130,7 @@ pub fn schema_too_new(b: &Backend) {
     match Store::open(&b.spec) {
         Err(StoreError::SchemaTooNew {
             found: 99,
-            known: 1,
+            known: 2,
         }) => {}
         Err(e) => panic!("expected SchemaTooNew, got {e}"),
         Ok(_) => panic!("a schema from the future was accepted"),
@@ -202,4 +203,23 @@ pub fn abort_inside_commit(b: &Backend) {
     assert_eq!(s.counts().unwrap(), before);
     let out = reopened.commit(&batch(300, "aborted")).unwrap();
     assert_eq!(out.events_inserted, 300);
+    check_totals(&reopened);
+}
+
+/// A database of an older version (here: version 1, before the running totals) is
+/// migrated at open, its data kept and the new table seeded from it.
+pub fn schema_upgrade(b: &Backend) {
+    let s = &b.store;
+    s.commit(&batch(40, "old")).unwrap();
+    s.execute_raw("DROP TABLE counters").unwrap();
+    s.execute_raw("DELETE FROM schema_migrations WHERE version = 2")
+        .unwrap();
+    let upgraded = Store::open(&b.spec).unwrap();
+    assert_eq!(upgraded.schema_version().unwrap(), 2);
+    let c = upgraded.counts().unwrap();
+    assert_eq!(
+        (c.events, c.events_with_document, c.detections),
+        (40, 20, 4)
+    );
+    check_totals(&upgraded);
 }

@@ -43,6 +43,7 @@ topics! {
     failure_hook_rolls_back => crate::failure::hook_rolls_back,
     failure_concurrent_reads => crate::failure::concurrent_reads,
     failure_schema_too_new => crate::failure::schema_too_new,
+    failure_schema_upgrade => crate::failure::schema_upgrade,
     failure_corrupt_document => crate::failure::corrupt_document,
     failure_abort_inside_commit => crate::failure::abort_inside_commit,
 }
@@ -69,9 +70,11 @@ fn abort_child() {
 
 #[test]
 fn postgres_suite() {
+    let started = std::time::Instant::now();
     let Some(pg) = vigie_test_support::postgres::TempPostgres::start() else {
         return;
     };
+    eprintln!("postgres: started in {} ms", started.elapsed().as_millis());
     for (name, topic) in TOPICS {
         eprintln!("postgres: {name}");
         let url = pg.create_database(name);

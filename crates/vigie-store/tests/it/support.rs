@@ -33,6 +33,15 @@ impl Backend {
     }
 }
 
+/// The running totals agree with the tables.
+pub fn check_totals(s: &Store) {
+    assert_eq!(
+        s.counts().unwrap(),
+        s.counts_exact().unwrap(),
+        "running totals drifted"
+    );
+}
+
 /// A fixed instant plus `s` seconds.
 pub fn t(s: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_750_000_000 + s, 0)

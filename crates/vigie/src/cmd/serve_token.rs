@@ -135,3 +135,46 @@ pub fn add(store: &Store, name: &str, role: &str) -> anyhow::Result<String> {
         .context("recording the token in the audit log")?;
     Ok(token)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_stores_only_the_hash_and_audits() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = open(&StoreArgs {
+            data: dir.path().to_path_buf(),
+            store: None,
+        })
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        let token = add(&store, "ops@soc", "admin").unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(token.starts_with("vigie_") && token.len() == 70, "{token}");
+        let rows = store.tokens().unwrap_or_default();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].role.as_str()),
+            ("ops@soc", "admin")
+        );
+        assert_eq!(rows[0].hash, hash_token(&token));
+        assert!(
+            !rows[0].hash.contains(&token[6..]),
+            "the secret is not stored"
+        );
+        let audit = store.audit(10, None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(audit
+            .items
+            .iter()
+            .any(|a| a.action == "token.add" && a.target == "ops@soc"));
+        assert!(
+            add(&store, "ops@soc", "viewer").is_err(),
+            "names are unique"
+        );
+        assert!(add(&store, "two words", "viewer").is_err());
+        assert!(add(&store, "x", "root").is_err());
+        assert!(
+            dir.path().join("vigie.db").exists(),
+            "default store under --data"
+        );
+    }
+}

@@ -10,4 +10,6 @@ mod hunt_output;
 mod hunt_syslog;
 mod july2025;
 mod respond_cli;
+mod serve_backpressure;
+mod serve_durability;
 mod serve_follow;
