@@ -10,8 +10,8 @@
 //! line (`{"dev", "inode", "offset", "line"}` in [`IngestBatch::position`]), committed in
 //! the same transaction as its events, and a follower submits one batch at a time and
 //! waits until it is durable ([`Ingest::submit`]). So the committed position is always
-//! the end of the committed lines: a follower started with [`Store::positions`]
-//! (`vigie_store::Store::positions`) resumes exactly there, even after a kill. When the
+//! the end of the committed lines: a follower started with the store's positions
+//! ([`vigie_store::Store::positions`]) resumes exactly there, even after a kill. When the
 //! stored inode is no longer at the path (rotated while the service was down), the
 //! rotated file is looked for by inode in the same directory and finished first. A
 //! failed commit rewinds the follower to the last committed position.
