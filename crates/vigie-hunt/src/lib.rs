@@ -31,7 +31,7 @@ mod time;
 pub use detection::{CorrelationInfo, Detection};
 pub use error::HuntError;
 pub use options::HuntOptions;
-pub use pipeline::{hunt, load_options, run, run_discovered, ScanResult};
+pub use pipeline::{hunt, load_options, log_load_report, run, run_discovered, ScanResult};
 pub use progress::Progress;
 pub use session::{
     Capture, CorrelationOrder, DetectionSession, Found, Pushed, SessionCounts, SessionOptions,

@@ -58,27 +58,26 @@ pub fn run_discovered(
         rules.len(),
         report.refused.len()
     );
-    for w in &report.warnings {
-        tracing::info!(
-            "rule warning: {}{}: {:?}: {}",
-            w.file,
-            w.line.map(|l| format!(":{l}")).unwrap_or_default(),
-            w.kind,
-            w.reason
-        );
-    }
-    for r in &report.refused {
-        tracing::info!(
-            "rule refused: {}{}: {:?}: {}",
-            r.file,
-            r.line.map(|l| format!(":{l}")).unwrap_or_default(),
-            r.kind,
-            r.reason
-        );
-    }
+    log_load_report(&report);
     let mut summary = hunt(&rules, &report, files, discover_errors, opts, sink)?;
     summary.rules_load_s = load_s;
     Ok(summary)
+}
+
+/// Logs each rule warning and refusal at info (`file:line: kind: reason`); the summary
+/// counts them, this says which.
+pub fn log_load_report(report: &LoadReport) {
+    for (what, list) in [("warning", &report.warnings), ("refused", &report.refused)] {
+        for r in list {
+            tracing::info!(
+                "rule {what}: {}{}: {:?}: {}",
+                r.file,
+                r.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                r.kind,
+                r.reason
+            );
+        }
+    }
 }
 
 /// The rule-loading options a hunt implies: reads `--mapping` (default: the shipped

@@ -128,14 +128,6 @@ fn load_rules(paths: &[PathBuf], defaults: &Defaults) -> Result<(RuleSet, LoadRe
     } else {
         RuleSet::load(paths, &load).map_err(|e| ServeError::Rules(e.to_string()))?
     };
-    for r in &report.refused {
-        tracing::info!(
-            "rule refused: {}{}: {:?}: {}",
-            r.file,
-            r.line.map(|l| format!(":{l}")).unwrap_or_default(),
-            r.kind,
-            r.reason
-        );
-    }
+    vigie_hunt::log_load_report(&report);
     Ok((rules, report))
 }

@@ -128,15 +128,7 @@ fn load_rules(paths: Vec<PathBuf>) -> anyhow::Result<(RuleSet, vigie_sigma::Load
     } else {
         RuleSet::load(&paths, &load)?
     };
-    for r in &report.refused {
-        tracing::info!(
-            "rule refused: {}{}: {:?}: {}",
-            r.file,
-            r.line.map(|l| format!(":{l}")).unwrap_or_default(),
-            r.kind,
-            r.reason
-        );
-    }
+    vigie_hunt::log_load_report(&report);
     Ok((rules, report))
 }
 
