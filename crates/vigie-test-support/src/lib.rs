@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod browser;
 pub mod corpus;
 pub mod nats;
 pub mod postgres;

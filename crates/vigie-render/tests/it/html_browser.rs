@@ -11,94 +11,22 @@
 //! Fails, saying what to install, when node, Chromium or the npm module is missing: CI
 //! (`.ci/run`) installs them; a skipped browser test would be a test that cannot fail.
 
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 use vigie_render::html::{report_with, Options};
+
+use vigie_test_support::browser::{check_tools, harness_dir as harness, run_node, strings};
 
 use super::html_expect::{cards, expect, grouped, to_complete};
 use super::html_fixture::*;
 
 const TIMEOUT: Duration = Duration::from_secs(180);
 
-fn harness() -> PathBuf {
-    vigie_test_support::repo_root().join("tests/browser")
-}
-
-/// Node, Chromium and playwright-core, or a panic naming what to install.
-fn check_tools(dir: &Path) {
-    let node = Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "the browser test needs Node.js: `apt-get install -y nodejs npm` ({node:?})"
-    );
-    let chromium = std::env::var_os("VIGIE_CHROMIUM")
-        .map_or(PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    assert!(
-        chromium.is_file(),
-        "the browser test needs Debian's Chromium at {}: `apt-get install -y chromium` (or set VIGIE_CHROMIUM)",
-        chromium.display()
-    );
-    assert!(
-        dir.join("node_modules/playwright-core/package.json").is_file(),
-        "the browser test needs playwright-core: `npm ci --prefix {}` (never `playwright install`: the system's Chromium is used)",
-        dir.display()
-    );
-}
-
 /// Runs the harness on `pages` (`file.html` or `file.html=shot.png`), within a timeout.
 fn run_harness(dir: &Path, pages: &[String]) -> Value {
-    let mut child = Command::new("node")
-        .arg(dir.join("report.js"))
-        .args(pages)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start node");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait for node") {
-            break st;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            panic!("the browser harness did not finish in {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (out, err) = (
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    );
-    assert!(
-        status.success(),
-        "browser harness failed ({status}):\n{err}"
-    );
-    serde_json::from_str(&out)
-        .unwrap_or_else(|e| panic!("harness output is not JSON ({e}):\n{out}\n{err}"))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-        .collect()
+    run_node(&dir.join("report.js"), pages, TIMEOUT, |_| {})
 }
 
 /// What every page must be: quiet, self-contained, script-free.

@@ -14,12 +14,12 @@
 //! Fails, saying what to install, when node, Chromium or the npm module is missing: CI
 //! (`.ci/run`) installs them; a skipped browser test would be a test that cannot fail.
 
-use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use vigie_test_support::browser::{check_tools, harness_dir as harness, run_node, strings};
 
 use super::dashboard_service::Live;
 
@@ -27,92 +27,17 @@ use super::dashboard_service::Live;
 /// something hangs.
 const TIMEOUT: Duration = Duration::from_secs(90);
 
-fn harness() -> PathBuf {
-    vigie_test_support::repo_root().join("tests/browser")
-}
-
-/// Node, Chromium and playwright-core, or a panic naming what to install.
-fn check_tools(dir: &Path) {
-    let node = Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "the browser test needs Node.js: `apt-get install -y nodejs npm` ({node:?})"
-    );
-    let chromium = std::env::var_os("VIGIE_CHROMIUM")
-        .map_or(PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    assert!(
-        chromium.is_file(),
-        "the browser test needs Debian's Chromium at {}: `apt-get install -y chromium` (or set VIGIE_CHROMIUM)",
-        chromium.display()
-    );
-    assert!(
-        dir.join("node_modules/playwright-core/package.json").is_file(),
-        "the browser test needs playwright-core: `npm ci --prefix {}` (never `playwright install`: the system's Chromium is used)",
-        dir.display()
-    );
-}
-
 /// What `serve.js --reconnect` prints when the test should end the event streams.
 const END_STREAMS_MARK: &str = "VIGIE_E2E END_STREAMS";
 
 /// Runs `serve.js` with `args` within [`TIMEOUT`]; its JSON report. `on_mark` runs when
 /// the script asks for the event streams to be ended.
 fn run_script(dir: &Path, args: &[String], on_mark: impl Fn() + Send + 'static) -> Value {
-    let mut child = Command::new("node")
-        .arg(dir.join("serve.js"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start node");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        for line in std::io::BufReader::new(&mut stderr).lines() {
-            let Ok(line) = line else { break };
-            if line.trim() == END_STREAMS_MARK {
-                on_mark();
-            }
-            s.push_str(&line);
-            s.push('\n');
+    run_node(&dir.join("serve.js"), args, TIMEOUT, move |line| {
+        if line == END_STREAMS_MARK {
+            on_mark();
         }
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait for node") {
-            break st;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            panic!("the dashboard script did not finish in {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (out, err) = (
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    );
-    assert!(
-        status.success(),
-        "dashboard script failed ({status}):\n{err}\n{out}"
-    );
-    serde_json::from_str(&out)
-        .unwrap_or_else(|e| panic!("script output is not JSON ({e}):\n{out}\n{err}"))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-        .collect()
+    })
 }
 
 /// Quiet, self-contained, usable: what every run must be.
