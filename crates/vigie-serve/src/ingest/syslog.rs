@@ -323,19 +323,10 @@ pub async fn spawn_udp(
     metrics: Arc<Metrics>,
     opts: SyslogOptions,
 ) -> Result<Listener, ServeError> {
-    let listen_err = |source| ServeError::Listen {
-        addr: format!("syslog udp {addr}"),
-        source,
-    };
-    let sock = UdpSocket::bind(addr).await.map_err(listen_err)?;
-    let bound = sock.local_addr().map_err(listen_err)?;
-    tracing::info!("syslog: listening on udp {bound}");
-    let (stop, stop_rx) = watch::channel(false);
-    let handle = tokio::spawn(udp_loop(sock, ingest, metrics, opts, stop_rx));
-    Ok(Listener {
-        addr: bound,
-        handle,
-        stop,
+    let sock = bound_or(UdpSocket::bind(addr).await, "udp", addr)?;
+    let bound = bound_or(sock.local_addr(), "udp", addr)?;
+    listener(bound, "udp", |stop| {
+        udp_loop(sock, ingest, metrics, opts, stop)
     })
 }
 
@@ -487,18 +478,35 @@ pub async fn spawn_tcp(
     metrics: Arc<Metrics>,
     opts: SyslogOptions,
 ) -> Result<Listener, ServeError> {
-    let listen_err = |source| ServeError::Listen {
-        addr: format!("syslog tcp {addr}"),
+    let sock = bound_or(TcpListener::bind(addr).await, "tcp", addr)?;
+    let bound = bound_or(sock.local_addr(), "tcp", addr)?;
+    listener(bound, "tcp", |stop| {
+        accept_loop(sock, ingest, metrics, opts, stop)
+    })
+}
+
+/// A bind step's result, its error naming the listener.
+fn bound_or<T>(r: std::io::Result<T>, proto: &str, addr: SocketAddr) -> Result<T, ServeError> {
+    r.map_err(|source| ServeError::Listen {
+        addr: format!("syslog {proto} {addr}"),
         source,
-    };
-    let listener = TcpListener::bind(addr).await.map_err(listen_err)?;
-    let bound = listener.local_addr().map_err(listen_err)?;
-    tracing::info!("syslog: listening on tcp {bound}");
+    })
+}
+
+/// Starts the receive loop `run` (given its stop signal) for a listener bound at `bound`.
+fn listener<F>(
+    bound: SocketAddr,
+    proto: &str,
+    run: impl FnOnce(watch::Receiver<bool>) -> F,
+) -> Result<Listener, ServeError>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    tracing::info!("syslog: listening on {proto} {bound}");
     let (stop, stop_rx) = watch::channel(false);
-    let handle = tokio::spawn(accept_loop(listener, ingest, metrics, opts, stop_rx));
     Ok(Listener {
         addr: bound,
-        handle,
+        handle: tokio::spawn(run(stop_rx)),
         stop,
     })
 }

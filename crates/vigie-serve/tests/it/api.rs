@@ -7,7 +7,7 @@ use std::io::Write;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::api_harness::{Api, Opts};
+use super::api_harness::{Api, Endpoint as _, Opts};
 
 fn gz(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -332,35 +332,6 @@ impl Api {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// A request with the token of `role` (None: no Authorization).
-    pub fn req(
-        &self,
-        m: reqwest::Method,
-        path: &str,
-        role: Option<&str>,
-    ) -> reqwest::RequestBuilder {
-        let r = self.client.request(m, self.url(path));
-        match role.and_then(|r| self.tokens.get(r)) {
-            Some(s) => r.bearer_auth(s),
-            None => r,
-        }
-    }
-
-    pub async fn get_json(&self, path: &str, role: Option<&str>) -> (u16, Value) {
-        let r = self
-            .req(reqwest::Method::GET, path, role)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        let status = r.status().as_u16();
-        let v = r.json::<Value>().await.unwrap_or(Value::Null);
-        (status, v)
-    }
-
     pub fn set_ready(&self, ready: bool) {
         self.state.ready.store(ready, Ordering::Release);
     }
@@ -440,33 +411,6 @@ impl Service {
         panic!("not ready within 10 s");
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub fn req(
-        &self,
-        m: reqwest::Method,
-        path: &str,
-        role: Option<&str>,
-    ) -> reqwest::RequestBuilder {
-        let r = self.client.request(m, self.url(path));
-        match role.and_then(|r| self.tokens.get(r)) {
-            Some(s) => r.bearer_auth(s),
-            None => r,
-        }
-    }
-
-    pub async fn get_json(&self, path: &str, role: Option<&str>) -> (u16, Value) {
-        let r = self
-            .req(reqwest::Method::GET, path, role)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        let status = r.status().as_u16();
-        (status, r.json::<Value>().await.unwrap_or(Value::Null))
-    }
-
     /// Posts `samples/july2025.jsonl` (gzip) as `role`; the 202 body.
     pub async fn ingest_july(&self, role: Option<&str>) -> Value {
         let text = std::fs::read(vigie_test_support::repo_root().join("samples/july2025.jsonl"))
@@ -497,3 +441,52 @@ impl Service {
         }
     }
 }
+
+/// Requests to a running test service with the token of a role: what [`Api`] and
+/// [`Service`] share.
+pub trait Endpoint {
+    fn base(&self) -> &str;
+    fn client(&self) -> &reqwest::Client;
+    fn tokens(&self) -> &HashMap<&'static str, String>;
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base())
+    }
+
+    /// A request with the token of `role` (None: no Authorization).
+    fn req(&self, m: reqwest::Method, path: &str, role: Option<&str>) -> reqwest::RequestBuilder {
+        let r = self.client().request(m, self.url(path));
+        match role.and_then(|r| self.tokens().get(r)) {
+            Some(s) => r.bearer_auth(s),
+            None => r,
+        }
+    }
+
+    async fn get_json(&self, path: &str, role: Option<&str>) -> (u16, Value) {
+        let r = self
+            .req(reqwest::Method::GET, path, role)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    }
+}
+
+macro_rules! endpoint {
+    ($t:ty) => {
+        impl Endpoint for $t {
+            fn base(&self) -> &str {
+                &self.base
+            }
+            fn client(&self) -> &reqwest::Client {
+                &self.client
+            }
+            fn tokens(&self) -> &HashMap<&'static str, String> {
+                &self.tokens
+            }
+        }
+    };
+}
+endpoint!(Api);
+endpoint!(Service);

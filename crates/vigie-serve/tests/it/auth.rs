@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use vigie_serve::api::auth::{hash_token, new_token};
 
-use super::api_harness::{t, Api, Opts};
+use super::api_harness::{t, Api, Endpoint as _, Opts};
 
 async fn status(api: &Api, m: Method, path: &str, role: Option<&str>, body: Option<Value>) -> u16 {
     let mut r = api.req(m, path, role);

@@ -6,7 +6,7 @@ use serde_json::Value;
 use utoipa::OpenApi;
 use vigie_serve::api::ApiDoc;
 
-use super::api_harness::{Api, Opts};
+use super::api_harness::{Api, Endpoint as _, Opts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_document_covers_every_route() {

@@ -11,7 +11,7 @@
 
 use std::process::Command;
 
-use super::api_harness::Service;
+use super::api_harness::{Endpoint as _, Service};
 
 fn schemathesis() -> Option<String> {
     let bin = std::env::var("SCHEMATHESIS").unwrap_or_else(|_| "schemathesis".into());

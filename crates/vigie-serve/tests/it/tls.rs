@@ -7,7 +7,7 @@ use std::path::Path;
 use vigie_serve::api::tls::server_config;
 use vigie_serve::config::TlsConfig;
 
-use super::api_harness::{Api, Opts};
+use super::api_harness::{Api, Endpoint as _, Opts};
 
 fn self_signed(dir: &Path) -> TlsConfig {
     let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
