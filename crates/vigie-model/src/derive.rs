@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::index::{Entity, Index, NONE};
-use crate::types::{AssetKind, Protocol};
+use crate::types::{AssetKind, Protocol, Settings, Ttc};
 
 /// Which derivation rule produced an edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -87,8 +87,12 @@ pub struct AttackGraph {
     pub techniques: Vec<String>,
     /// Sets of flow indexes (sorted, deduplicated).
     pub flowsets: Vec<Vec<u32>>,
-    /// Distinct times to compromise, in hours.
+    /// Distinct times to compromise, in hours: the means of [`AttackGraph::ttc_dists`]
+    /// (what `assess`, `contain` and `restore` use).
     pub ttcs: Vec<f64>,
+    /// The distributions behind [`AttackGraph::ttcs`], same index (what `vigie exercise`
+    /// samples).
+    pub ttc_dists: Vec<Ttc>,
     /// Index of the Internet pseudo-node (= number of assets).
     pub internet: u32,
 }
@@ -102,6 +106,14 @@ impl AttackGraph {
             .get(e.ttc as usize)
             .copied()
             .unwrap_or(f64::INFINITY)
+    }
+
+    /// Time-to-compromise distribution of an edge (an impossible step for a bad index).
+    pub fn ttc_dist(&self, e: &AttackEdge) -> Ttc {
+        self.ttc_dists.get(e.ttc as usize).copied().unwrap_or(Ttc {
+            p_success: Some(0.0),
+            ..Ttc::exponential(f64::INFINITY)
+        })
     }
 
     /// Technique id of an edge.
@@ -133,6 +145,43 @@ impl AttackGraph {
     }
 }
 
+/// Interning key of a distribution: its shape and the bits of its numbers.
+type TtcKey = (u8, u64, u64, u64);
+
+fn ttc_key(t: &Ttc) -> TtcKey {
+    (
+        t.dist as u8,
+        t.mean_hours.to_bits(),
+        t.cv().to_bits(),
+        t.p_success().to_bits(),
+    )
+}
+
+/// The distribution of each derivation rule's step when the model gives none of its own:
+/// `settings.<rule>_ttc`, else an exponential with mean `settings.<rule>_hours`.
+/// (A bare hours figure means an exponential: `docs/model.md`, "Time to compromise".)
+pub fn rule_ttc(s: &Settings, rule: Rule) -> Ttc {
+    let (dist, hours) = match rule {
+        Rule::Exploit | Rule::Explicit => (s.exploit_ttc, s.exploit_ttc_hours),
+        Rule::CredentialTheft => (s.credential_theft_ttc, s.credential_theft_hours),
+        Rule::ValidAccount => (s.valid_account_ttc, s.valid_account_hours),
+        Rule::Membership => (s.membership_ttc, s.membership_hours),
+        Rule::HostToHosted => (s.host_to_hosted_ttc, s.host_to_hosted_hours),
+        Rule::HostedToHost => (s.hosted_to_host_ttc, s.hosted_to_host_hours),
+    };
+    dist.unwrap_or_else(|| Ttc::exponential(hours))
+}
+
+/// The distribution of an item (vulnerability, explicit edge) from its own fields, else
+/// the rule's default.
+fn item_ttc(s: &Settings, rule: Rule, dist: Option<Ttc>, hours: Option<f64>) -> Ttc {
+    match (dist, hours) {
+        (Some(d), _) => d,
+        (None, Some(h)) => Ttc::exponential(h),
+        (None, None) => rule_ttc(s, rule),
+    }
+}
+
 /// A source zone and the flows from it that carry an exploit (empty: same zone).
 type ZoneFlows = (u32, Vec<u32>);
 
@@ -140,11 +189,11 @@ struct Builder {
     g: AttackGraph,
     tech: FxHashMap<String, u16>,
     sets: FxHashMap<Vec<u32>, u32>,
-    /// f64 bits -> index into `g.ttcs`.
-    ttcs: FxHashMap<u64, u32>,
-    /// The last time interned (bits, index): edges come in runs of one rule, usually with
-    /// one time, so most edges skip the hash lookup.
-    last_ttc: Option<(u64, u32)>,
+    /// Distribution key -> index into `g.ttcs` / `g.ttc_dists`.
+    ttcs: FxHashMap<TtcKey, u32>,
+    /// The last distribution interned (key, index): edges come in runs of one rule,
+    /// usually with one time, so most edges skip the hash lookup.
+    last_ttc: Option<(TtcKey, u32)>,
 }
 
 impl Builder {
@@ -177,23 +226,24 @@ impl Builder {
         i
     }
 
-    fn ttc(&mut self, hours: f64) -> u32 {
-        let bits = hours.to_bits();
-        if let Some((b, i)) = self.last_ttc {
-            if b == bits {
+    fn ttc(&mut self, t: Ttc) -> u32 {
+        let key = ttc_key(&t);
+        if let Some((k, i)) = self.last_ttc {
+            if k == key {
                 return i;
             }
         }
         let next = self.g.ttcs.len() as u32;
-        let i = *self.ttcs.entry(bits).or_insert(next);
+        let i = *self.ttcs.entry(key).or_insert(next);
         if i == next {
-            self.g.ttcs.push(hours);
+            self.g.ttcs.push(t.mean_hours);
+            self.g.ttc_dists.push(t);
         }
-        self.last_ttc = Some((bits, i));
+        self.last_ttc = Some((key, i));
         i
     }
 
-    fn edge(&mut self, from: u32, to: u32, ttc: f64, technique: u16, rule: Rule, flowset: u32) {
+    fn edge(&mut self, from: u32, to: u32, ttc: Ttc, technique: u16, rule: Rule, flowset: u32) {
         let ttc = self.ttc(ttc);
         self.g.edges.push(AttackEdge {
             from,
@@ -250,30 +300,30 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
     // Rule 1: exploitation.
     // Per target and per source zone, keep the fastest vulnerability for each distinct flow
     // set: slower duplicates would never be on a shortest path nor change a cut.
-    let mut per_zone: FxHashMap<ZoneFlows, (f64, u16)> = FxHashMap::default();
+    let mut per_zone: FxHashMap<ZoneFlows, (Ttc, u16)> = FxHashMap::default();
     // (target, source zone or NONE for the Internet, flow set, ttc, technique).
-    let mut pending: Vec<(u32, u32, u32, f64, u16)> = Vec::new();
+    let mut pending: Vec<(u32, u32, u32, Ttc, u16)> = Vec::new();
     for (bi, asset) in m.assets.iter().enumerate() {
         let zb = ix.asset_zone[bi];
         if asset.vulnerabilities.is_empty() || zb == NONE {
             continue;
         }
         per_zone.clear();
-        let mut internet_best: Option<(Vec<u32>, f64, u16)> = None;
+        let mut internet_best: Option<(Vec<u32>, Ttc, u16)> = None;
         for v in &asset.vulnerabilities {
             let ports: &[u16] = if v.ports.is_empty() {
                 &asset.listens
             } else {
                 &v.ports
             };
-            let ttc = v.ttc_hours.unwrap_or(s.exploit_ttc_hours);
+            let ttc = item_ttc(s, Rule::Exploit, v.ttc, v.ttc_hours);
             let tech = match &v.technique {
                 Some(t) => b.technique(t),
                 None => t_exploit_in,
             };
             // Same zone: implicit reachability, no flow to block.
             let same = per_zone.entry((zb, Vec::new())).or_insert((ttc, tech));
-            if ttc < same.0 {
+            if ttc.mean_hours < same.0.mean_hours {
                 *same = (ttc, tech);
             }
             let mut by_zone: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
@@ -291,7 +341,7 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
                     continue;
                 }
                 let e = per_zone.entry((z, flows)).or_insert((ttc, tech));
-                if ttc < e.0 {
+                if ttc.mean_hours < e.0.mean_hours {
                     *e = (ttc, tech);
                 }
             }
@@ -313,12 +363,12 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
                     None => Vec::new(),
                 };
                 match &internet_best {
-                    Some((_, t, _)) if *t <= ttc => {}
+                    Some((_, t, _)) if t.mean_hours <= ttc.mean_hours => {}
                     _ => internet_best = Some((flows, ttc, tech)),
                 }
             }
         }
-        let mut entries: Vec<(ZoneFlows, (f64, u16))> = per_zone.drain().collect();
+        let mut entries: Vec<(ZoneFlows, (Ttc, u16))> = per_zone.drain().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         for ((z, flows), (ttc, tech)) in entries {
             let fs = b.flowset(flows);
@@ -368,12 +418,11 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
     // Rule 2: credential theft.
     let t_cred = b.technique("T1003");
     for (ai, asset) in m.assets.iter().enumerate() {
-        let ttc = s.credential_theft_hours
-            * if asset.controls.edr {
-                s.edr_factor
-            } else {
-                1.0
-            };
+        let ttc = rule_ttc(s, Rule::CredentialTheft).scaled(if asset.controls.edr {
+            s.edr_factor
+        } else {
+            1.0
+        });
         for c in &asset.credentials {
             if let Some(i) = ix.asset(c) {
                 b.edge(ai as u32, i, ttc, t_cred, Rule::CredentialTheft, NONE);
@@ -404,12 +453,11 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
         let Some(fs) = zone_sets[zb as usize] else {
             continue;
         };
-        let ttc = s.valid_account_hours
-            * if asset.controls.mfa {
-                s.mfa_factor
-            } else {
-                1.0
-            };
+        let ttc = rule_ttc(s, Rule::ValidAccount).scaled(if asset.controls.mfa {
+            s.mfa_factor
+        } else {
+            1.0
+        });
         for id in &asset.admins {
             if let Some(i) = ix.asset(id) {
                 b.edge(i, bi as u32, ttc, t_valid, Rule::ValidAccount, fs);
@@ -419,20 +467,14 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
 
     // Rule 4: group membership.
     let t_member = b.technique("T1078");
+    let membership = rule_ttc(s, Rule::Membership);
     for (gi, asset) in m.assets.iter().enumerate() {
         if asset.kind != AssetKind::Group {
             continue;
         }
         for id in &asset.members {
             if let Some(i) = ix.asset(id) {
-                b.edge(
-                    i,
-                    gi as u32,
-                    s.membership_hours,
-                    t_member,
-                    Rule::Membership,
-                    NONE,
-                );
+                b.edge(i, gi as u32, membership, t_member, Rule::Membership, NONE);
             }
         }
     }
@@ -440,24 +482,12 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
     // Rule 5: hosting, both ways.
     let t_down = b.technique("T1005");
     let t_up = b.technique("T1068");
+    let down = rule_ttc(s, Rule::HostToHosted);
+    let up = rule_ttc(s, Rule::HostedToHost);
     for (bi, &h) in ix.runs_on.iter().enumerate() {
         if h != NONE {
-            b.edge(
-                h,
-                bi as u32,
-                s.host_to_hosted_hours,
-                t_down,
-                Rule::HostToHosted,
-                NONE,
-            );
-            b.edge(
-                bi as u32,
-                h,
-                s.hosted_to_host_hours,
-                t_up,
-                Rule::HostedToHost,
-                NONE,
-            );
+            b.edge(h, bi as u32, down, t_down, Rule::HostToHosted, NONE);
+            b.edge(bi as u32, h, up, t_up, Rule::HostedToHost, NONE);
         }
     }
 
@@ -472,7 +502,7 @@ pub fn derive_attack_edges(ix: &Index<'_>) -> AttackGraph {
             continue;
         };
         let tech = b.technique(&e.technique);
-        let ttc = e.ttc_hours.unwrap_or(s.exploit_ttc_hours);
+        let ttc = item_ttc(s, Rule::Explicit, e.ttc, e.ttc_hours);
         b.edge(from, to, ttc, tech, Rule::Explicit, NONE);
     }
     b.g

@@ -183,6 +183,7 @@ fn vuln(rng: &mut ChaCha8Rng, id: String, technique: &str, ports: &[u16]) -> Vul
         technique: Some(technique.to_string()),
         ports: ports.to_vec(),
         ttc_hours: Some(f64::from(rng.gen_range(1u32..=48))),
+        ttc: None,
     }
 }
 
@@ -392,6 +393,7 @@ fn global_assets() -> Vec<Asset> {
         technique: Some(s("T1210")),
         ports: vec![8400],
         ttc_hours: Some(12.0),
+        ttc: None,
     }];
     out.push(bkp);
     for i in 1..=2 {

@@ -19,7 +19,7 @@ pub mod validate;
 pub use vigie_yaml::{de, tree};
 
 pub use demo::{demo, try_demo, DEMO_ORIGIN, DEMO_YAML};
-pub use derive::{derive_attack_edges, AttackEdge, AttackGraph, Rule};
+pub use derive::{derive_attack_edges, rule_ttc, AttackEdge, AttackGraph, Rule};
 pub use diag::{Diagnostic, Severity};
 pub use digest::digest;
 pub use generate::{generate, generate_model, min_assets, GenOptions, GenSummary};

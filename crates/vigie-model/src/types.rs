@@ -78,6 +78,94 @@ pub struct Settings {
     pub hosted_to_host_hours: f64,
     /// Fraction of a service's weight lost when only a soft dependency fails (default 0.25).
     pub soft_dependency_factor: f64,
+    /// Distribution of a vulnerability's time to compromise (rule 1); exclusive with
+    /// `exploit_ttc_hours` (see `docs/model.md`, "Time to compromise").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exploit_ttc: Option<Ttc>,
+    /// Distribution of credential theft (rule 2); exclusive with `credential_theft_hours`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_theft_ttc: Option<Ttc>,
+    /// Distribution of a valid-account logon (rule 3); exclusive with `valid_account_hours`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_account_ttc: Option<Ttc>,
+    /// Distribution of gaining a group's rights (rule 4); exclusive with `membership_hours`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub membership_ttc: Option<Ttc>,
+    /// Distribution of host → hosted (rule 5); exclusive with `host_to_hosted_hours`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_to_hosted_ttc: Option<Ttc>,
+    /// Distribution of hosted → host (rule 5); exclusive with `hosted_to_host_hours`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hosted_to_host_ttc: Option<Ttc>,
+}
+
+/// Shape of a time-to-compromise distribution. Every shape is given by its mean and
+/// coefficient of variation (`cv` = standard deviation / mean); `docs/model.md` maps each
+/// to its textbook parameters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TtcDist {
+    /// Memoryless (cv is 1 by definition; a given `cv` must be 1).
+    #[default]
+    Exponential,
+    /// Gamma with shape 1/cv² and scale mean·cv².
+    Gamma,
+    /// Log-normal with σ² = ln(1 + cv²) and μ = ln(mean) − σ²/2.
+    Lognormal,
+    /// Always exactly the mean (cv must be 0).
+    Fixed,
+}
+
+/// A time to compromise as a distribution, with the chance the attempt succeeds at all.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ttc {
+    /// Shape (default exponential).
+    #[serde(default)]
+    pub dist: TtcDist,
+    /// Mean, in hours (finite, >= 0).
+    pub mean_hours: f64,
+    /// Coefficient of variation (default: 1 for exponential, 0 for fixed, 1 otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<f64>,
+    /// Probability that the attempt can succeed at all (default 1): with probability
+    /// 1 − p_success the step is impossible in that sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_success: Option<f64>,
+}
+
+impl Ttc {
+    /// An exponential with this mean that always succeeds: what a bare `ttc_hours` means.
+    pub fn exponential(mean_hours: f64) -> Ttc {
+        Ttc {
+            dist: TtcDist::Exponential,
+            mean_hours,
+            cv: None,
+            p_success: None,
+        }
+    }
+
+    /// The coefficient of variation in force (the shape's default when not given).
+    pub fn cv(&self) -> f64 {
+        match (self.cv, self.dist) {
+            (Some(c), _) => c,
+            (None, TtcDist::Fixed) => 0.0,
+            (None, _) => 1.0,
+        }
+    }
+
+    /// Probability of success in force (1 when not given).
+    pub fn p_success(&self) -> f64 {
+        self.p_success.unwrap_or(1.0)
+    }
+
+    /// The same distribution with its mean multiplied by `factor` (EDR, MFA slow-downs).
+    pub fn scaled(&self, factor: f64) -> Ttc {
+        Ttc {
+            mean_hours: self.mean_hours * factor,
+            ..*self
+        }
+    }
 }
 
 impl Default for Settings {
@@ -93,6 +181,12 @@ impl Default for Settings {
             host_to_hosted_hours: 0.1,
             hosted_to_host_hours: 0.5,
             soft_dependency_factor: 0.25,
+            exploit_ttc: None,
+            credential_theft_ttc: None,
+            valid_account_ttc: None,
+            membership_ttc: None,
+            host_to_hosted_ttc: None,
+            hosted_to_host_ttc: None,
         }
     }
 }
@@ -281,6 +375,9 @@ pub struct Vulnerability {
     /// Time to compromise, in hours (default `settings.exploit_ttc_hours`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttc_hours: Option<f64>,
+    /// Time to compromise as a distribution; exclusive with `ttc_hours`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttc: Option<Ttc>,
 }
 
 /// A host, application, database, network device, account or group.
@@ -339,6 +436,11 @@ pub struct Asset {
     /// Holds or processes personal data (a compromise may be a GDPR Art. 33 breach).
     #[serde(default, skip_serializing_if = "is_false")]
     pub personal_data: bool,
+    /// Log sources the asset ships to the SOC, named as the logsource mapping names them
+    /// (`sysmon`, `security`, `powershell`, `linux`, `auditd`...): a rule whose logsource
+    /// the asset does not send cannot detect anything on it (`vigie exercise`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub telemetry: Vec<String>,
 }
 
 impl Asset {
@@ -362,6 +464,7 @@ impl Asset {
             tags: Vec::new(),
             identifiers: Vec::new(),
             personal_data: false,
+            telemetry: Vec::new(),
         }
     }
 
@@ -402,6 +505,9 @@ pub struct AttackEdgeSpec {
     /// Time to compromise, in hours (default `settings.exploit_ttc_hours`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttc_hours: Option<f64>,
+    /// Time to compromise as a distribution; exclusive with `ttc_hours`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttc: Option<Ttc>,
 }
 
 /// Whether a failed dependency takes the service down (hard) or only degrades it (soft).

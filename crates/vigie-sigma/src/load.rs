@@ -580,6 +580,8 @@ impl RuleSet {
                 kind: RuleKind::Detection,
                 path: r.path.clone(),
                 report: true,
+                status: r.def.head.status.clone(),
+                logsource: Some(r.def.logsource.clone()),
             });
             compiled.push(CRule::new(r.def.detection, ls_id));
         }
@@ -745,6 +747,8 @@ fn build_correlations(
                     kind: RuleKind::Correlation,
                     path,
                     report: true,
+                    status: None,
+                    logsource: None,
                 })
                 .collect();
             return (Some(compiled), ms);

@@ -26,6 +26,8 @@ pub struct Header {
     pub title: String,
     pub level: Level,
     pub tags: Vec<String>,
+    /// Sigma `status` (stable, test, experimental, deprecated, unsupported), lowercased.
+    pub status: Option<String>,
 }
 
 /// A parsed detection rule.
@@ -125,6 +127,7 @@ pub fn header(m: &YMap) -> Result<Header, Fail> {
         title,
         level,
         tags,
+        status: opt_str(m, "status")?.map(|s| s.to_ascii_lowercase()),
     })
 }
 

@@ -93,6 +93,12 @@ pub struct RuleMeta {
     /// Whether its matches are reported (false for a detection rule used only by a
     /// correlation that does not set `generate: true`).
     pub report: bool,
+    /// Sigma `status`, lowercased (None when absent, and for correlations).
+    #[serde(skip)]
+    pub status: Option<String>,
+    /// The rule's `logsource` (None for correlations).
+    #[serde(skip)]
+    pub logsource: Option<crate::rule::Logsource>,
 }
 
 /// The name under which [`Match::fields`] reports keyword (field-less) matches: the

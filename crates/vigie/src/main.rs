@@ -52,6 +52,9 @@ enum Command {
     /// Serve: the live service (ingest over HTTP, syslog, files, NATS; detection,
     /// incidents and decisions as they happen; store, API, dashboard).
     Serve(cmd::serve::Args),
+    /// Exercise: rehearse attacks on the model (Monte Carlo raced against detection,
+    /// priced in customer-hours), rank what buys most, find single points of failure.
+    Exercise(cmd::exercise::Args),
 }
 
 /// `vigie ... | head`: when the reader goes away, end quietly as Unix tools do, instead
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Assess(a) => cmd::assess::run(a),
         Command::Contain(a) => cmd::contain::run(a),
         Command::Restore(a) => cmd::restore::run(a),
+        Command::Exercise(a) => cmd::exercise::run(a),
         Command::Respond(a) => cmd::respond::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Serve(a) => cmd::serve::run(a),

@@ -20,6 +20,8 @@ fn meta(kind: RuleKind) -> RuleMeta {
         kind,
         path: Arc::from("r.yml"),
         report: true,
+        status: None,
+        logsource: None,
     }
 }
 

@@ -3,6 +3,10 @@
 pub mod assess;
 pub mod contain;
 pub mod demo;
+pub mod exercise;
+pub mod exercise_rank;
+pub mod exercise_run;
+pub mod exercise_spof;
 pub mod hunt;
 pub mod model;
 pub mod respond;

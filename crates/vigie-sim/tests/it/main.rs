@@ -1,0 +1,1 @@
+//! vigie-sim integration tests: one module per topic.
