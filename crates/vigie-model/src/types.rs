@@ -439,8 +439,10 @@ pub struct Asset {
     /// Log sources the asset ships to the SOC, named as the logsource mapping names them
     /// (`sysmon`, `security`, `powershell`, `linux`, `auditd`...): a rule whose logsource
     /// the asset does not send cannot detect anything on it (`vigie exercise`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub telemetry: Vec<String>,
+    /// Absent: not stated, every log source is assumed shipped (and counted as such);
+    /// `[]`: the asset ships nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<Vec<String>>,
 }
 
 impl Asset {
@@ -464,7 +466,7 @@ impl Asset {
             tags: Vec::new(),
             identifiers: Vec::new(),
             personal_data: false,
-            telemetry: Vec::new(),
+            telemetry: None,
         }
     }
 
