@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use vigie_sim::detection::DetectionModel;
+use vigie_sim::detection::{DetectionModel, DetectionTable};
 use vigie_sim::run::{Exercise, SimConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let threads: usize = args.get(2).map_or(Ok(2), |s| s.parse())?;
     let containment = args.get(3).is_none_or(|s| s != "0");
     let t0 = Instant::now();
-    let dm = DetectionModel::default();
+    let dm = DetectionModel::build(&model, None, &DetectionTable::embedded());
     let cfg = SimConfig {
         samples,
         threads: Some(threads),

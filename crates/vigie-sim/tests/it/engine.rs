@@ -3,7 +3,7 @@
 
 use vigie_model::{load_str, Format, Model};
 use vigie_response::contain::{contain, ContainRequest};
-use vigie_sim::detection::DetectionModel;
+use vigie_sim::detection::{DetectionModel, DetectionTable};
 use vigie_sim::run::{Exercise, SimConfig};
 
 fn model(text: &str) -> Model {
@@ -49,8 +49,25 @@ fn cfg(samples: u64) -> SimConfig {
     }
 }
 
-fn no_detection(_m: &Model) -> DetectionModel {
-    DetectionModel::default()
+/// The detection model of `m` under the embedded table overridden by `overlay`.
+fn detection(m: &Model, overlay: &str) -> DetectionModel {
+    let table = DetectionTable::embedded()
+        .overlay(overlay, "t.yml")
+        .unwrap();
+    DetectionModel::build(m, None, &table)
+}
+
+/// Nothing detects the chain's steps (no rules loaded, no EDR, no baseline).
+fn no_detection(m: &Model) -> DetectionModel {
+    detection(
+        m,
+        "techniques:\n  T1190: {baseline_p: 0, edr_p: 0}\n  T1021: {baseline_p: 0, edr_p: 0}\n  T1570: {baseline_p: 0, edr_p: 0}\n",
+    )
+}
+
+/// The embedded table (the demo's detection when no rule is loaded).
+fn default_detection(m: &Model) -> DetectionModel {
+    DetectionModel::build(m, None, &DetectionTable::embedded())
 }
 
 fn run(m: &Model, c: &SimConfig) -> vigie_sim::run::ExerciseReport {
@@ -150,27 +167,31 @@ fn one_extra_edge_keeps_the_other_steps_numbers() {
 #[test]
 fn report_bytes_do_not_depend_on_threads() {
     let m = vigie_model::demo();
-    let dm = no_detection(&m);
-    let json = |threads: usize| {
+    let dm = default_detection(&m);
+    let json = |threads: usize, samples: u64, containment: bool| {
         let c = SimConfig {
-            samples: 300,
+            samples,
             seed: 7,
             threads: Some(threads),
+            containment,
             ..SimConfig::default()
         };
         let r = Exercise::new(&m, &dm, &c).unwrap().run(&|_| {});
         serde_json::to_string(&r).unwrap()
     };
-    let one = json(1);
-    assert_eq!(one, json(2));
-    assert_eq!(one, json(2));
-    assert_eq!(one, json(1));
+    // Pricing is slow in a debug build: fewer samples with it.
+    for (samples, containment) in [(600, false), (40, true)] {
+        let one = json(1, samples, containment);
+        assert_eq!(one, json(2, samples, containment));
+        assert_eq!(one, json(2, samples, containment));
+        assert_eq!(one, json(1, samples, containment));
+    }
 }
 
 #[test]
 fn containment_price_is_vigie_contain_on_the_compromised_set() {
     let m = vigie_model::demo();
-    let dm = no_detection(&m);
+    let dm = default_detection(&m);
     let c = SimConfig {
         // Short: the demo attacker holds every crown jewel within a day.
         horizon_hours: 5.0,
