@@ -192,50 +192,55 @@ fn report_bytes_do_not_depend_on_threads() {
 fn containment_price_is_vigie_contain_on_the_compromised_set() {
     let m = vigie_model::demo();
     let dm = default_detection(&m);
-    let c = SimConfig {
-        // Short: the demo attacker holds every crown jewel within a day.
-        horizon_hours: 5.0,
-        ..cfg(30)
-    };
-    let ex = Exercise::new(&m, &dm, &c).unwrap();
     let (mut priced, mut costly) = (0, 0);
-    for i in 0..c.samples {
-        let s = ex.sample(i);
-        if s.compromised.is_empty() {
-            assert_eq!(s.containment_hours, 0.0);
-            continue;
-        }
-        // vigie contain's own defaults (alternatives included): the cheapest plan is the same.
-        let req = ContainRequest {
-            compromised: s.compromised.clone(),
-            ..ContainRequest::default()
+    // A short horizon (the demo attacker holds every crown jewel within a day, so it
+    // leaves some to protect), and the default one (containment at detection).
+    for (horizon, samples) in [(5.0, 30), (720.0, 15)] {
+        let c = SimConfig {
+            horizon_hours: horizon,
+            ..cfg(samples)
         };
-        match contain(ex.graph(), &req) {
-            Ok(r) => {
-                let plan = r
-                    .plan
-                    .expect("a complete plan exists without an action limit");
-                assert_eq!(s.containment_hours, plan.customer_hours, "sample {i}");
-                priced += 1;
-                costly += usize::from(plan.customer_hours > 0.0);
+        let ex = Exercise::new(&m, &dm, &c).unwrap();
+        for i in 0..c.samples {
+            let s = ex.sample(i);
+            if s.compromised.is_empty() {
+                assert_eq!(s.containment_hours, 0.0);
+                continue;
             }
-            Err(vigie_response::Error::NothingToProtect) => assert_eq!(s.containment_hours, 0.0),
-            Err(e) => panic!("{e}"),
+            // vigie contain's own defaults (alternatives included): the cheapest plan is the same.
+            let req = ContainRequest {
+                compromised: s.compromised.clone(),
+                ..ContainRequest::default()
+            };
+            match contain(ex.graph(), &req) {
+                Ok(r) => {
+                    let plan = r
+                        .plan
+                        .expect("a complete plan exists without an action limit");
+                    assert_eq!(s.containment_hours, plan.customer_hours, "sample {i}");
+                    priced += 1;
+                    costly += usize::from(plan.customer_hours > 0.0);
+                }
+                Err(vigie_response::Error::NothingToProtect) => {
+                    assert_eq!(s.containment_hours, 0.0)
+                }
+                Err(e) => panic!("{e}"),
+            }
+            let down: Vec<_> = s
+                .destroyed
+                .iter()
+                .map(|&n| vigie_response::graph::Target::Node(n))
+                .collect();
+            let restore = if down.is_empty() {
+                0.0
+            } else {
+                vigie_response::restore::restore(ex.graph(), &down, None)
+                    .unwrap()
+                    .customer_hours
+            };
+            assert_eq!(s.restore_hours, restore);
+            assert_eq!(s.customer_hours, s.containment_hours + s.restore_hours);
         }
-        let down: Vec<_> = s
-            .destroyed
-            .iter()
-            .map(|&n| vigie_response::graph::Target::Node(n))
-            .collect();
-        let restore = if down.is_empty() {
-            0.0
-        } else {
-            vigie_response::restore::restore(ex.graph(), &down, None)
-                .unwrap()
-                .customer_hours
-        };
-        assert_eq!(s.restore_hours, restore);
-        assert_eq!(s.customer_hours, s.containment_hours + s.restore_hours);
     }
     assert!(priced > 5, "only {priced} samples priced");
     assert!(costly > 0, "no sample with a costly plan");
