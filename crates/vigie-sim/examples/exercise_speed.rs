@@ -1,6 +1,6 @@
 //! Samples per second of the exercise engine (a quick measure; the benchmarks are in
 //! `benches/` and `bench/`): `cargo run --release -p vigie-sim --example exercise_speed --
-//! [MODEL.yaml|demo] [samples] [threads] [containment 0|1] [RULES_DIR]`.
+//! [MODEL.yaml|demo|gen:N] [samples] [threads] [containment 0|1] [RULES_DIR]`.
 
 use std::time::Instant;
 
@@ -11,6 +11,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let model = match args.first().map(String::as_str) {
         None | Some("demo") => vigie_model::demo(),
+        // `gen:N`: what `vigie model generate --assets N --seed 1` writes.
+        Some(g) if g.starts_with("gen:") => {
+            vigie_model::generate_model(vigie_model::GenOptions::new(g[4..].parse()?, 1))
+        }
         Some(path) => {
             let text = std::fs::read_to_string(path)?;
             vigie_model::load_str(&text, path, vigie_model::Format::Yaml)
