@@ -220,14 +220,19 @@ fn uncovered(s: &mut String, r: &ExerciseReport) {
     for u in r.uncovered_techniques.iter().take(TOP) {
         let _ = writeln!(
             s,
-            "  {:<11} on the attack in at least {} of samples{}",
+            "  {:<11} on the attack in {} of samples, undetected on {} of its {} edge(s){}",
             u.technique,
-            pct(u.frequency),
+            pct(u.attack_share),
+            u.uncovered_edges,
+            u.edges,
             u.name
                 .as_deref()
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default()
         );
+        if let Some(e) = u.examples.first() {
+            let _ = writeln!(s, "              e.g. {e}");
+        }
     }
     more(s, r.uncovered_techniques.len(), "techniques");
 }

@@ -98,7 +98,10 @@ fn report() -> ExerciseReport {
         uncovered_techniques: vec![UncoveredTechnique {
             technique: "T1078".into(),
             name: Some("Valid Accounts".into()),
-            frequency: 0.0003,
+            attack_share: 0.0003,
+            edges: 4,
+            uncovered_edges: 2,
+            examples: vec!["a -> b".into()],
         }],
     }
 }
@@ -124,10 +127,11 @@ fn lists_are_cut_and_rare_events_do_not_read_as_impossible() {
     assert!(text.contains("... 2 more edges"), "{text}");
     assert!(!text.contains("web-11"), "{text}");
     assert!(
-        text.contains("T1078       on the attack in at least <0.1 % of samples (Valid Accounts)"),
+        text.contains("T1078       on the attack in <0.1 % of samples, undetected on 2 of its 4 edge(s) (Valid Accounts)"),
         "{text}"
     );
     assert!(text.contains("internet -> emp-web-1 -> emp-core"), "{text}");
+    assert!(text.contains("e.g. a -> b"), "{text}");
     assert!(
         text.contains("(emp-core: Enterprise management core)"),
         "{text}"

@@ -15,6 +15,8 @@ use vigie_response::report::tidy as q;
 use vigie_sim::detection::{DetectionModel, Detector};
 use vigie_sim::run as sim;
 
+pub use super::coverage::UncoveredTechnique;
+
 /// The whole document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExerciseReport {
@@ -56,7 +58,9 @@ pub struct ExerciseReport {
     /// Per ATT&CK technique of the model's attack edges: how it is detected and the
     /// rules counted.
     pub detection: Vec<TechniqueDetection>,
-    /// Techniques of the most used edges that no loaded rule detects, most used first.
+    /// Techniques on the simulated attack paths that some attempted edge carries with no
+    /// loaded rule able to see it there (its tags, the target's telemetry), by share of
+    /// samples; the same list as `vigie rules coverage --model`'s.
     pub uncovered_techniques: Vec<UncoveredTechnique>,
 }
 
@@ -202,16 +206,6 @@ pub struct CountedRule {
     pub telemetry: Vec<String>,
 }
 
-/// A technique the attacker used that no loaded rule detects.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UncoveredTechnique {
-    pub technique: String,
-    pub name: Option<String>,
-    /// The share of samples using its most used edge among `edges` (a lower bound of
-    /// the share of samples using the technique).
-    pub frequency: f64,
-}
-
 /// What the report is made from.
 pub struct ExerciseSource<'a> {
     /// `vigie_model::digest` of the model.
@@ -222,6 +216,8 @@ pub struct ExerciseSource<'a> {
     pub exercise: &'a sim::Exercise,
     pub detection: &'a DetectionModel,
     pub report: &'a sim::ExerciseReport,
+    /// `vigie_sim::coverage::uncovered` over the same samples.
+    pub uncovered: &'a [vigie_sim::coverage::Uncovered],
 }
 
 fn ci(c: sim::Ci95) -> [f64; 2] {
@@ -247,8 +243,6 @@ impl ExerciseReport {
         let names = Names::new(s.exercise);
         let ttd = &r.ttd_hours;
         let detection = techniques(s);
-        let edges: Vec<EdgeUse> = r.edges.iter().map(|e| edge(e, &names)).collect();
-        let uncovered = uncovered(&detection, &edges);
         ExerciseReport {
             schema: crate::SCHEMA_VERSION.to_string(),
             model: s.model_digest.to_string(),
@@ -280,14 +274,25 @@ impl ExerciseReport {
                 restore_mean: q(c.restore_mean),
             }),
             paths: r.paths.iter().map(|p| path(p, r.samples, &names)).collect(),
-            edges,
+            edges: r.edges.iter().map(|e| edge(e, &names)).collect(),
             first_detecting_rules: r
                 .first_detecting_rules
                 .iter()
                 .map(|f| first(f, r.samples, s.detection))
                 .collect(),
             detection,
-            uncovered_techniques: uncovered,
+            uncovered_techniques: s
+                .uncovered
+                .iter()
+                .map(|u| UncoveredTechnique {
+                    technique: u.technique.clone(),
+                    name: u.name.clone(),
+                    attack_share: q(u.share),
+                    edges: u.edges,
+                    uncovered_edges: u.uncovered_edges,
+                    examples: u.examples.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -430,33 +435,4 @@ fn techniques(s: &ExerciseSource) -> Vec<TechniqueDetection> {
                 .collect(),
         })
         .collect()
-}
-
-/// Techniques of the listed edges with no rule able to detect them (none counted with a
-/// probability above 0), by the share of their most used edge, then by id.
-fn uncovered(detection: &[TechniqueDetection], edges: &[EdgeUse]) -> Vec<UncoveredTechnique> {
-    let mut best: BTreeMap<String, f64> = BTreeMap::new();
-    for e in edges {
-        let t = e.technique.trim().to_ascii_uppercase();
-        let f = best.entry(t).or_insert(0.0);
-        *f = f.max(e.frequency);
-    }
-    let mut out: Vec<UncoveredTechnique> = best
-        .into_iter()
-        .filter_map(|(t, f)| {
-            let d = detection.iter().find(|d| d.technique == t);
-            let covered = d.is_some_and(|d| d.rules.iter().any(|r| r.q > 0.0));
-            (!covered).then(|| UncoveredTechnique {
-                name: d.and_then(|d| d.name.clone()),
-                technique: t,
-                frequency: f,
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.frequency
-            .total_cmp(&a.frequency)
-            .then_with(|| a.technique.cmp(&b.technique))
-    });
-    out
 }

@@ -116,15 +116,33 @@ pub fn run_with_progress(ex: &Exercise, samples: u64) -> vigie_sim::run::Exercis
     report
 }
 
+/// The techniques on the attack paths no loaded rule sees, as `vigie rules coverage
+/// --model` finds them: the same samples replayed without containment (the attack does
+/// not depend on it, and unpriced samples are cheap).
+fn uncovered(p: &Prepared) -> anyhow::Result<Vec<vigie_sim::coverage::Uncovered>> {
+    let t = Instant::now();
+    let cfg = SimConfig {
+        containment: false,
+        ..p.config.clone()
+    };
+    let ex = Exercise::new(&p.model, &p.detection, &cfg)?;
+    let usage = vigie_sim::coverage::AttackUse::measure(&ex);
+    let out = vigie_sim::coverage::uncovered(&ex, &p.detection, &usage);
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), "attack usage measured");
+    Ok(out)
+}
+
 pub fn run(sim: &SimArgs) -> anyhow::Result<ExitCode> {
     let p = Prepared::load(sim)?;
     let (ex, report) = simulate(&p)?;
+    let uncovered = uncovered(&p)?;
     let wire = ExerciseReport::from_engine(&ExerciseSource {
         model_digest: &p.digest,
         rules_digest: p.rules.digest(),
         exercise: &ex,
         detection: &p.detection,
         report: &report,
+        uncovered: &uncovered,
     });
     let text = match sim.format {
         Format::Text => vigie_render::exercise::report(&wire),
