@@ -270,9 +270,10 @@ fn print_text(doc: &wire::RulesCoverage) {
     });
     for t in top.iter().take(10) {
         println!(
-            "  {:<10} {:>5} rules  {}",
+            "  {:<10} {:>5} rule{}  {}",
             t.technique,
             t.rules,
+            if t.rules == 1 { " " } else { "s" },
             t.name.as_deref().unwrap_or("")
         );
     }

@@ -283,3 +283,213 @@ fn layer_counts_equal_sigma_analyze_attack_count() {
         vigie_incident::attack::ATTACK_VERSION
     );
 }
+
+/// Internet -> web (T1190) -> db (T1003, the crown jewel), `db` shipping `telemetry`.
+fn two_step_model(dir: &Path, telemetry: &str) -> PathBuf {
+    let p = dir.join(format!("model-{}.yaml", telemetry.len()));
+    std::fs::write(
+        &p,
+        format!(
+            "zones:\n  - id: internet\n    internet: true\n  - id: lan\nassets:\n\
+             \x20 - {{ id: web, kind: host, zone: lan, telemetry: [] }}\n\
+             \x20 - {{ id: db, kind: host, zone: lan, crown_jewel: true, telemetry: {telemetry} }}\n\
+             attack_edges:\n\
+             \x20 - {{ from: internet, to: web, technique: T1190, ttc: {{ mean_hours: 1 }} }}\n\
+             \x20 - {{ from: web, to: db, technique: T1003, ttc: {{ mean_hours: 2 }} }}\n"
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn coverage_json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["rules", "coverage", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = vigie(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+fn keys(v: &serde_json::Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    k.sort();
+    k
+}
+
+#[test]
+fn the_layer_and_the_report_have_their_documented_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layer_path = tmp.path().join("layer.json");
+    let doc = coverage_json(&[
+        "--navigator",
+        layer_path.to_str().unwrap(),
+        "--model",
+        "demo",
+        "--samples",
+        "200",
+    ]);
+    assert_eq!(
+        keys(&doc),
+        [
+            "digest",
+            "model",
+            "navigator",
+            "rules",
+            "schema",
+            "techniques"
+        ]
+    );
+    assert_eq!(doc["schema"], "vigie/v1");
+    let t0 = &doc["techniques"][0];
+    assert_eq!(
+        keys(t0),
+        [
+            "attack_share",
+            "name",
+            "rule_keys",
+            "rules",
+            "status",
+            "technique"
+        ]
+    );
+    assert_eq!(
+        keys(&doc["model"]),
+        ["horizon_hours", "samples", "seed", "uncovered"]
+    );
+    let u0 = &doc["model"]["uncovered"][0];
+    assert_eq!(
+        keys(u0),
+        [
+            "attack_share",
+            "edges",
+            "examples",
+            "name",
+            "technique",
+            "uncovered_edges"
+        ]
+    );
+    // It reads back as the wire type.
+    let _: vigie_wire::v1::coverage::RulesCoverage = serde_json::from_value(doc.clone()).unwrap();
+    // The layer: format 4.5, one entry per tagged id, scores = the report's counts.
+    let layer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&layer_path).unwrap()).unwrap();
+    assert_eq!(
+        keys(&layer),
+        [
+            "description",
+            "domain",
+            "gradient",
+            "legendItems",
+            "name",
+            "techniques",
+            "versions"
+        ]
+    );
+    assert_eq!(layer["domain"], "enterprise-attack");
+    assert_eq!(layer["versions"]["layer"], "4.5");
+    assert_eq!(
+        layer["versions"]["attack"],
+        vigie_incident::attack::ATTACK_VERSION
+    );
+    assert_eq!(keys(&layer["gradient"]), ["colors", "maxValue", "minValue"]);
+    let lt = layer["techniques"].as_array().unwrap();
+    assert_eq!(lt.len(), doc["techniques"].as_array().unwrap().len());
+    assert_eq!(
+        keys(&lt[0]),
+        [
+            "comment",
+            "enabled",
+            "metadata",
+            "score",
+            "showSubtechniques",
+            "techniqueID"
+        ]
+    );
+    for (l, t) in lt.iter().zip(doc["techniques"].as_array().unwrap()) {
+        assert_eq!(l["techniqueID"], t["technique"]);
+        assert_eq!(l["score"], t["rules"]);
+        assert_eq!(
+            t["rule_keys"].as_array().unwrap().len() as u64,
+            t["rules"].as_u64().unwrap()
+        );
+        let s = t["attack_share"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&s));
+    }
+    // The demo's attacks start with exploits no embedded rule tags (T1210).
+    let unc: Vec<&str> = doc["model"]["uncovered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["technique"].as_str().unwrap())
+        .collect();
+    assert!(unc.contains(&"T1210"), "{unc:?}");
+    // The same seed gives the same bytes.
+    let again = coverage_json(&[
+        "--navigator",
+        layer_path.to_str().unwrap(),
+        "--model",
+        "demo",
+        "--samples",
+        "200",
+    ]);
+    assert_eq!(doc, again);
+}
+
+#[test]
+fn a_technique_is_uncovered_where_the_target_does_not_ship_the_rules_logsource() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("dump.yml"),
+        "title: Dump\nstatus: stable\nlevel: high\n\
+         logsource: {product: windows, category: process_creation}\n\
+         detection: {sel: {Image: '*\\procdump.exe'}, condition: sel}\n\
+         tags: [attack.t1003.001]\n",
+    )
+    .unwrap();
+    let layer = tmp.path().join("layer.json");
+    let uncovered = |telemetry: &str| -> Vec<(String, f64)> {
+        let model = two_step_model(tmp.path(), telemetry);
+        let doc = coverage_json(&[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--navigator",
+            layer.to_str().unwrap(),
+            "--samples",
+            "100",
+        ]);
+        doc["model"]["uncovered"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["technique"].as_str().unwrap().to_string(),
+                    u["attack_share"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // The sub-technique rule covers the T1003 step when db ships Security or Sysmon...
+    let shipped = uncovered("[security]");
+    assert_eq!(shipped, [("T1190".to_string(), 1.0)]);
+    // ...not when it ships nothing, nor only the System log.
+    for t in ["[]", "[system]"] {
+        let got = uncovered(t);
+        let ids: Vec<&str> = got.iter().map(|u| u.0.as_str()).collect();
+        assert_eq!(ids, ["T1003", "T1190"], "{t}");
+        assert!(got.iter().all(|u| u.1 == 1.0), "{got:?}");
+    }
+}
