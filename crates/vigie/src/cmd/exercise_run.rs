@@ -26,7 +26,8 @@ pub struct Prepared {
 
 impl Prepared {
     /// Checks the options, loads the model (or the demo) and the rules (or the embedded
-    /// pack, as `vigie respond` does), builds the detection model on the embedded table.
+    /// pack, as `vigie respond` does), builds the detection model on the embedded table
+    /// (or `--detection`'s overrides).
     /// An `--entry` id that is not an asset, `--samples 0` or a horizon that is not a
     /// positive number of hours is an error (exit 2).
     pub fn load(sim: &SimArgs) -> anyhow::Result<Prepared> {
@@ -41,7 +42,12 @@ impl Prepared {
         check_entry(&model, &graph, &entry)?;
         let (rules, _) = super::respond::load_rules(sim.rules.clone())?;
         let t = Instant::now();
-        let detection = DetectionModel::build(&model, Some(&rules), &DetectionTable::embedded());
+        // --detection overrides the embedded table per technique (docs/detection-model.md).
+        let table = match &sim.detection {
+            Some(p) => DetectionTable::load(p)?,
+            None => DetectionTable::embedded(),
+        };
+        let detection = DetectionModel::build(&model, Some(&rules), &table);
         tracing::info!(seconds = t.elapsed().as_secs_f64(), "detection model built");
         let config = SimConfig {
             samples: sim.samples,
