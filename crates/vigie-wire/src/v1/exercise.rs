@@ -436,3 +436,92 @@ fn techniques(s: &ExerciseSource) -> Vec<TechniqueDetection> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigie_sim::detection::DetectionTable;
+
+    fn report(cfg: &sim::SimConfig) -> ExerciseReport {
+        let model = vigie_model::demo();
+        let dm = DetectionModel::build(&model, None, &DetectionTable::embedded());
+        let ex = sim::Exercise::new(&model, &dm, cfg).expect("compiles");
+        let r = ex.run(&|_| {});
+        ExerciseReport::from_engine(&ExerciseSource {
+            model_digest: "sha256:m",
+            rules_digest: "sha256:r",
+            exercise: &ex,
+            detection: &dm,
+            report: &r,
+            uncovered: &[],
+        })
+    }
+
+    fn floats(v: &serde_json::Value, out: &mut Vec<f64>) {
+        match v {
+            serde_json::Value::Number(n) => out.extend(n.as_f64()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| floats(x, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| floats(x, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn names_intervals_and_rounding_on_the_demo() {
+        let w = report(&sim::SimConfig {
+            samples: 40,
+            ..Default::default()
+        });
+        assert_eq!(w.schema, "vigie/v1");
+        let db = w.crown_jewels.iter().find(|j| j.id == "db-emp-1");
+        assert_eq!(
+            db.map(|j| j.name.as_str()),
+            Some("Enterprise customer database")
+        );
+        for j in &w.crown_jewels {
+            let [lo, hi] = j.p_reached_before_detection_ci95;
+            let p = j.p_reached_before_detection;
+            assert!(0.0 <= lo && lo <= p && p <= hi && hi <= 1.0, "{j:?}");
+            assert!(j.reached_before_detection <= j.reached, "{j:?}");
+        }
+        let first = &w.paths[0].nodes[0];
+        assert_eq!(
+            (first.id.as_str(), first.name.as_str()),
+            ("internet", "Internet")
+        );
+        let e = w
+            .edges
+            .iter()
+            .find(|e| e.from == "emp-app-1" && e.to == "emp-core")
+            .unwrap_or_else(|| panic!("{:#?}", w.edges));
+        assert_eq!(
+            (e.from_name.as_str(), e.to_name.as_str()),
+            ("EMP application server", "EMP core")
+        );
+        assert_eq!(e.rule, "host_to_hosted");
+        assert!(w.detection.iter().any(|d| d.technique == "T1190"));
+        let n: u64 = w.first_detecting_rules.iter().map(|f| f.count).sum();
+        assert_eq!(n, w.detected);
+        // Every number is already at its 12 significant digits, and the document reads
+        // back as written.
+        let v = serde_json::to_value(&w).expect("serializes");
+        let mut xs = Vec::new();
+        floats(&v, &mut xs);
+        assert!(xs.iter().all(|&x| q(x) == x), "unrounded number");
+        let back: ExerciseReport = serde_json::from_value(v).expect("reads back");
+        assert_eq!(back, w);
+    }
+
+    #[test]
+    fn without_containment_no_cost_and_from_an_entry() {
+        let w = report(&sim::SimConfig {
+            samples: 20,
+            containment: false,
+            entry: vec!["emp-app-1".into()],
+            ..Default::default()
+        });
+        assert!(w.customer_hours.is_none());
+        assert_eq!(w.entry, ["emp-app-1"]);
+        assert!(w.paths.iter().all(|p| p.nodes[0].id == "emp-app-1"));
+    }
+}
