@@ -7,7 +7,7 @@
 //!
 //! | `dist`        | sampled as                                                        |
 //! |---------------|-------------------------------------------------------------------|
-//! | `exponential` | rate 1/m, by inversion: `-m·ln(1 − u)` (c is 1 by definition)     |
+//! | `exponential` | rate 1/m: m × a standard exponential (c is 1 by definition)       |
 //! | `gamma`       | shape k = 1/c², scale θ = m·c² (so kθ = m and √k·θ = c·m)         |
 //! | `lognormal`   | σ² = ln(1 + c²), μ = ln(m) − σ²/2 (so e^(μ+σ²/2) = m)             |
 //! | `fixed`       | always m                                                          |
@@ -31,7 +31,7 @@
 
 use rand::Rng;
 use rand::SeedableRng;
-use rand_distr::{Distribution, Gamma, LogNormal};
+use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use sha2::{Digest, Sha256};
 use vigie_model::{Ttc, TtcDist};
@@ -157,11 +157,9 @@ impl TtcSampler {
             return None;
         }
         match self.shape {
-            Shape::Exponential(m) => {
-                let u: f64 = rng.gen();
-                // u in [0, 1): 1 - u in (0, 1], ln finite.
-                Some(-m * (1.0 - u).ln())
-            }
+            // Ziggurat (no logarithm on most draws); a multiple of one standard draw, so a
+            // step slowed by a factor keeps its rank among samples (common random numbers).
+            Shape::Exponential(m) => Some(m * Distribution::<f64>::sample(&Exp1, rng)),
             Shape::Gamma(g) => Some(g.sample(rng)),
             Shape::Lognormal(l) => Some(l.sample(rng)),
             Shape::Fixed(m) => Some(m),

@@ -14,6 +14,50 @@ use super::{
 };
 use crate::dist::{wilson95, Z95};
 
+/// How many samples used each edge: a counter per edge on small graphs (no hashing in the
+/// hot loop), a map of the edges used on large ones (a chunk uses few of millions).
+enum EdgeCounts {
+    Dense(Vec<u32>),
+    Sparse(FxHashMap<u32, u64>),
+}
+
+/// Largest edge count with dense counters (256 KiB per chunk).
+const DENSE_EDGES: usize = 1 << 16;
+
+impl EdgeCounts {
+    fn new(edges: usize) -> EdgeCounts {
+        if edges <= DENSE_EDGES {
+            EdgeCounts::Dense(vec![0; edges])
+        } else {
+            EdgeCounts::Sparse(FxHashMap::default())
+        }
+    }
+
+    fn add(&mut self, e: u32) {
+        match self {
+            EdgeCounts::Dense(v) => v[e as usize] += 1,
+            EdgeCounts::Sparse(m) => *m.entry(e).or_insert(0) += 1,
+        }
+    }
+
+    fn merge_into(&self, out: &mut FxHashMap<u32, u64>) {
+        match self {
+            EdgeCounts::Dense(v) => {
+                for (e, &k) in v.iter().enumerate() {
+                    if k > 0 {
+                        *out.entry(e as u32).or_insert(0) += u64::from(k);
+                    }
+                }
+            }
+            EdgeCounts::Sparse(m) => {
+                for (&e, &k) in m {
+                    *out.entry(e).or_insert(0) += k;
+                }
+            }
+        }
+    }
+}
+
 /// What a run of consecutive samples contributes.
 pub(crate) struct Chunk {
     reached: Vec<u64>,
@@ -25,7 +69,7 @@ pub(crate) struct Chunk {
     contain: Vec<f64>,
     restore: Vec<f64>,
     paths: FxHashMap<Vec<u32>, u64>,
-    edges: FxHashMap<u32, u64>,
+    edges: EdgeCounts,
     detectors: FxHashMap<u32, u64>,
     path_buf: Vec<u32>,
 }
@@ -42,7 +86,7 @@ impl Chunk {
             contain: Vec::with_capacity(samples as usize),
             restore: Vec::with_capacity(samples as usize),
             paths: FxHashMap::default(),
-            edges: FxHashMap::default(),
+            edges: EdgeCounts::new(c.edges.len()),
             detectors: FxHashMap::default(),
             path_buf: Vec::new(),
         }
@@ -54,7 +98,7 @@ impl Chunk {
             let t = s.time[v as usize];
             let pred = s.pred[v as usize];
             if pred != NONE && t <= s.stop {
-                *self.edges.entry(pred).or_insert(0) += 1;
+                self.edges.add(pred);
             }
             let k = c.jewel_of[v as usize];
             if k == NONE {
@@ -219,7 +263,11 @@ pub(crate) fn report(c: &Compiled, cfg: &SimConfig, parts: Vec<Chunk>) -> Exerci
         .collect();
     paths.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     paths.truncate(TOP_PATHS);
-    let mut edges = merge(&parts, |p| &p.edges);
+    let mut edge_map: FxHashMap<u32, u64> = FxHashMap::default();
+    for p in &parts {
+        p.edges.merge_into(&mut edge_map);
+    }
+    let mut edges: Vec<(u32, u64)> = edge_map.into_iter().collect();
     edges.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     edges.truncate(TOP_EDGES);
     let mut dets = merge(&parts, |p| &p.detectors);

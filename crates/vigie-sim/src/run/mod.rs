@@ -402,7 +402,7 @@ impl Exercise {
     /// Run sample `i` alone (deterministic: the same outcome as inside [`Exercise::run`]).
     pub fn sample(&self, i: u64) -> SampleOutcome {
         let mut s = Scratch::new(&self.c);
-        self.c.simulate(&self.cfg, i, &mut s);
+        self.c.simulate(&self.cfg, i, &mut s, true, true);
         let (ch, rh) = self.price(&mut s);
         s.outcome(&self.c, i, ch, rh)
     }
@@ -438,7 +438,8 @@ impl Exercise {
                         let hi = (lo + chunk).min(n);
                         let mut agg = aggregate::Chunk::new(&self.c, hi - lo);
                         for i in lo..hi {
-                            self.c.simulate(&self.cfg, i, s);
+                            self.c
+                                .simulate(&self.cfg, i, s, false, self.cfg.containment);
                             let (ch, rh) = self.price(s);
                             agg.add(&self.c, s, ch, rh);
                         }

@@ -112,12 +112,22 @@ impl Scratch {
 }
 
 impl Compiled {
-    /// Simulate sample `i` into `s` (prices are the caller's).
-    pub fn simulate(&self, cfg: &SimConfig, i: u64, s: &mut Scratch) {
+    /// Simulate sample `i` into `s` (prices are the caller's). With `full`, the attack runs
+    /// to the horizon (every reached asset and step, for [`super::Exercise::sample`]);
+    /// without, it stops once every crown jewel is settled and no later step can be
+    /// detected first: what the report needs, and the same numbers for it (Dijkstra
+    /// settles in time order, so the nodes settled are a prefix of the full run's).
+    pub fn simulate(&self, cfg: &SimConfig, i: u64, s: &mut Scratch, full: bool, sets: bool) {
         s.reset();
         let base = sample_base(cfg.seed, i);
-        self.attack(cfg.horizon_hours, base, s);
-        self.detect(cfg.horizon_hours, base, s);
+        self.race(cfg.horizon_hours, base, s, full);
+        if sets {
+            self.sets(s);
+        }
+    }
+
+    /// The compromised set and the destroyed crown jewels at the stop time.
+    fn sets(&self, s: &mut Scratch) {
         let stop = s.stop;
         let det = s.detected_at;
         for &v in &s.settled {
@@ -140,13 +150,16 @@ impl Compiled {
         s.destroyed.sort_unstable();
     }
 
-    /// Dijkstra from the starts over lazily sampled edge times, up to the horizon.
-    fn attack(&self, horizon: f64, base: u64, s: &mut Scratch) {
+    /// Dijkstra from the starts over lazily sampled edge times, up to the horizon, with
+    /// each tree step's detection drawn as its target settles.
+    fn race(&self, horizon: f64, base: u64, s: &mut Scratch, full: bool) {
         for &st in &self.starts {
             s.time[st as usize] = 0.0;
             s.touched.push(st);
             s.heap.push(Reverse((0f64.to_bits(), st)));
         }
+        let mut jewels_left = self.jewels.len();
+        let mut best = f64::INFINITY;
         while let Some(Reverse((tb, u))) = s.heap.pop() {
             // Times are >= 0, so their bit patterns order as the numbers do; an entry whose
             // time is no longer the node's is stale.
@@ -154,68 +167,22 @@ impl Compiled {
                 continue;
             }
             let t = f64::from_bits(tb);
+            // A step settled later is detected no earlier than its target's time.
+            if !full && jewels_left == 0 && t > best {
+                break;
+            }
             s.settled.push(u);
-            let (lo, hi) = (
-                self.out_start[u as usize] as usize,
-                self.out_start[u as usize + 1] as usize,
-            );
-            for (off, ce) in self.edges[lo..hi].iter().enumerate() {
-                let to = ce.to as usize;
-                // No edge time is negative: a target already at t or earlier cannot improve,
-                // and skipping its draw changes nothing (numbers are keyed, not sequential).
-                if s.time[to] <= t {
-                    continue;
-                }
-                let sampler = &self.samplers[ce.ttc as usize];
-                if sampler.never() {
-                    continue;
-                }
-                let Some(w) = sampler.sample(&mut step_rng(base, ce.key)) else {
-                    continue;
-                };
-                let nt = t + w;
-                if nt <= horizon && nt < s.time[to] {
-                    if s.time[to] == f64::INFINITY {
-                        s.touched.push(ce.to);
-                    }
-                    s.time[to] = nt;
-                    s.pred[to] = (lo + off) as u32;
-                    s.heap.push(Reverse((nt.to_bits(), ce.to)));
-                }
+            if self.jewel_of[u as usize] != NONE {
+                jewels_left -= 1;
             }
-        }
-    }
-
-    /// Every tree step is detected with its probability after a sampled delay; the earliest
-    /// detection within the horizon stops the attack.
-    fn detect(&self, horizon: f64, base: u64, s: &mut Scratch) {
-        let mut best = f64::INFINITY;
-        for k in 0..s.settled.len() {
-            let v = s.settled[k] as usize;
-            let e = s.pred[v];
-            let mut at = f64::INFINITY;
-            if e != NONE {
-                let ce = &self.edges[e as usize];
-                let d = &self.dets[ce.det as usize];
-                if d.p > 0.0 {
-                    let mut rng = step_rng(base, ce.key ^ DETECTION_SALT);
-                    if rng.gen::<f64>() < d.p {
-                        if let Some(delay) = d.delay.sample(&mut rng) {
-                            let td = s.time[v] + delay;
-                            if td <= horizon {
-                                at = td;
-                                let pick = self.pick_detector(d.lo, d.hi, rng.gen::<f64>());
-                                if td < best {
-                                    best = td;
-                                    s.first_detector = pick;
-                                    s.detecting_edge = Some(e);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            let e = s.pred[u as usize];
+            let at = if e == NONE {
+                f64::INFINITY
+            } else {
+                self.detect_step(e, t, horizon, base, &mut best, s)
+            };
             s.step_det.push(at);
+            self.relax(u, t, horizon, base, s);
         }
         if best.is_finite() {
             s.detected_at = Some(best);
@@ -223,6 +190,74 @@ impl Compiled {
         } else {
             s.stop = horizon;
         }
+    }
+
+    fn relax(&self, u: u32, t: f64, horizon: f64, base: u64, s: &mut Scratch) {
+        let (lo, hi) = (
+            self.out_start[u as usize] as usize,
+            self.out_start[u as usize + 1] as usize,
+        );
+        for (off, ce) in self.edges[lo..hi].iter().enumerate() {
+            let to = ce.to as usize;
+            // No edge time is negative: a target already at t or earlier cannot improve,
+            // and skipping its draw changes nothing (numbers are keyed, not sequential).
+            if s.time[to] <= t {
+                continue;
+            }
+            let sampler = &self.samplers[ce.ttc as usize];
+            if sampler.never() {
+                continue;
+            }
+            let Some(w) = sampler.sample(&mut step_rng(base, ce.key)) else {
+                continue;
+            };
+            let nt = t + w;
+            if nt <= horizon && nt < s.time[to] {
+                if s.time[to] == f64::INFINITY {
+                    s.touched.push(ce.to);
+                }
+                s.time[to] = nt;
+                s.pred[to] = (lo + off) as u32;
+                s.heap.push(Reverse((nt.to_bits(), ce.to)));
+            }
+        }
+    }
+
+    /// The detection time of tree step `e` whose target fell at `t` (INFINITY: undetected
+    /// or after the horizon); the earliest so far (`best`) and its detector are updated.
+    fn detect_step(
+        &self,
+        e: u32,
+        t: f64,
+        horizon: f64,
+        base: u64,
+        best: &mut f64,
+        s: &mut Scratch,
+    ) -> f64 {
+        let ce = &self.edges[e as usize];
+        let d = &self.dets[ce.det as usize];
+        if d.p <= 0.0 {
+            return f64::INFINITY;
+        }
+        let mut rng = step_rng(base, ce.key ^ DETECTION_SALT);
+        if rng.gen::<f64>() >= d.p {
+            return f64::INFINITY;
+        }
+        let Some(delay) = d.delay.sample(&mut rng) else {
+            return f64::INFINITY;
+        };
+        let td = t + delay;
+        if td > horizon {
+            return f64::INFINITY;
+        }
+        let pick = self.pick_detector(d.lo, d.hi, rng.gen::<f64>());
+        // Ties go to the step settled first.
+        if td < *best {
+            *best = td;
+            s.first_detector = pick;
+            s.detecting_edge = Some(e);
+        }
+        td
     }
 
     /// A detector among `lo..hi`, in proportion to their own probabilities (`u` uniform).

@@ -245,3 +245,45 @@ fn containment_price_is_vigie_contain_on_the_compromised_set() {
     assert!(priced > 5, "only {priced} samples priced");
     assert!(costly > 0, "no sample with a costly plan");
 }
+
+#[test]
+fn the_report_counts_what_samples_say() {
+    // run() stops a sample once nothing can change the report; sample() runs to the
+    // horizon: the figures must agree.
+    let m = vigie_model::demo();
+    let dm = default_detection(&m);
+    let c = SimConfig {
+        samples: 25,
+        seed: 3,
+        ..cfg(25)
+    };
+    let ex = Exercise::new(&m, &dm, &c).unwrap();
+    let r = ex.run(&|_| {});
+    let outcomes: Vec<_> = (0..c.samples).map(|i| ex.sample(i)).collect();
+    for j in &r.crown_jewels {
+        let times: Vec<f64> = outcomes
+            .iter()
+            .filter_map(|o| o.reached.iter().find(|x| x.0 == j.asset).map(|x| x.1))
+            .collect();
+        assert_eq!(j.reached, times.len() as u64, "{}", j.id);
+        let before = outcomes
+            .iter()
+            .filter(|o| {
+                o.reached
+                    .iter()
+                    .any(|x| x.0 == j.asset && o.detected_at.is_none_or(|d| x.1 < d))
+            })
+            .count();
+        assert_eq!(j.reached_before_detection, before as u64, "{}", j.id);
+        if let Some(t) = j.ttc_hours {
+            let mean = times.iter().sum::<f64>() / times.len() as f64;
+            assert_eq!(t.mean, mean, "{}", j.id);
+        }
+    }
+    let detected = outcomes.iter().filter(|o| o.detected_at.is_some()).count();
+    assert_eq!(r.ttd_hours.detected, detected as u64);
+    let cost = outcomes.iter().map(|o| o.customer_hours).sum::<f64>() / c.samples as f64;
+    assert_eq!(r.customer_hours.unwrap().mean, cost);
+    let firsts: u64 = r.first_detecting_rules.iter().map(|f| f.count).sum();
+    assert_eq!(firsts, detected as u64);
+}
