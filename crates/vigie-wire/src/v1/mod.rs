@@ -2,6 +2,7 @@
 
 pub mod coverage;
 mod detection;
+pub mod exercise;
 mod fields;
 mod hunt;
 pub mod notification;
