@@ -1,1 +1,3 @@
 //! vigie-sim integration tests: one module per topic.
+
+mod oracle;
