@@ -90,7 +90,7 @@ pub fn undetected(model: &Model) -> DetectionModel {
     detection(model, &[])
 }
 
-/// An exercise of `samples` from the Internet.
+/// An exercise of `samples` from the Internet, seed 0.
 pub fn exercise(
     model: &Model,
     dm: &DetectionModel,
@@ -98,9 +98,23 @@ pub fn exercise(
     containment: bool,
     samples: u64,
 ) -> Exercise {
+    exercise_seeded(model, dm, horizon, containment, samples, 0)
+}
+
+/// The same with another seed: oracles on models with the same step keys (same ids and
+/// technique) would otherwise share their uniforms, and their verdicts would not be
+/// independent evidence.
+pub fn exercise_seeded(
+    model: &Model,
+    dm: &DetectionModel,
+    horizon: f64,
+    containment: bool,
+    samples: u64,
+    seed: u64,
+) -> Exercise {
     let cfg = SimConfig {
         samples,
-        seed: 0,
+        seed,
         horizon_hours: horizon,
         threads: None,
         entry: Vec::new(),

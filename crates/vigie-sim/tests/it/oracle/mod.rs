@@ -8,8 +8,10 @@
 mod bernoulli;
 mod build;
 mod chain;
+mod contain;
 mod cost;
 mod harness;
+mod moments;
 mod parallel;
 mod race;
 mod stats;
