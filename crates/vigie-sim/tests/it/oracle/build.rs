@@ -182,6 +182,30 @@ mod tests {
     }
 
     #[test]
+    fn the_file_form_is_the_same_model() {
+        // The oracles build models in code; a file stating the same thing loads to the
+        // same model, so the oracles hold for `vigie exercise --model` too.
+        let yaml = r#"
+zones:
+  - {id: internet, internet: true}
+  - {id: lan}
+assets:
+  - {id: a1, kind: host, zone: lan}
+  - {id: a2, kind: host, zone: lan, crown_jewel: true}
+attack_edges:
+  - {from: internet, to: a1, technique: T1021, ttc: {dist: exponential, mean_hours: 2.0, p_success: 0.3}}
+  - {from: a1, to: a2, technique: T1021, ttc: {dist: exponential, mean_hours: 2.0, p_success: 0.3}}
+"#;
+        let loaded = match vigie_model::load_str(yaml, "oracle.yaml", vigie_model::Format::Yaml) {
+            Ok(l) => l,
+            Err(d) => panic!("{d:#?}"),
+        };
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let step = ttc(TtcDist::Exponential, 2.0, None, Some(0.3));
+        assert_eq!(loaded.model, chain(2, step, T_UNSEEN));
+    }
+
+    #[test]
     fn served_model_is_valid_for_response() {
         let mut m = one_step(exp_rate(1.0), T_SEEN);
         serve(&mut m, "billing", "a1", 1000);
