@@ -17,7 +17,7 @@ use vigie_model::TtcDist;
 
 use super::build::{self, edge, exp_rate, host, jewel, ttc, INTERNET, T_SEEN, T_UNSEEN};
 use super::harness::{detection, exercise, reached_at, samples, FAR, N};
-use super::stats::{exp_cdf, ks, proportion};
+use super::stats::{exp_cdf, ks, mean, proportion, wilson, Z95};
 
 const K: usize = 3;
 const LAMBDA: f64 = 0.5;
@@ -75,6 +75,37 @@ fn jewel_before_detection_clock() {
     assert_eq!(r.ttd_hours.detected, N);
     // Without defence the jewel is always reached (p_reached ignores detection).
     assert_eq!(j.reached, N);
+    let (lo, hi) = wilson(before, N, Z95);
+    let ci = j.p_reached_before_detection_ci95;
+    assert!(
+        (ci.low - lo).abs() < 1e-12 && (ci.high - hi).abs() < 1e-12,
+        "{ci:?} vs [{lo}, {hi}]"
+    );
+    // The time-to-detect figures: mean 1/μ (within 3 SE, the SE read back from the
+    // report's normal 95 % interval, which must be 1.96 SE of the samples), median ln 2/μ.
+    let ttd = r.ttd_hours.hours.expect("detected samples");
+    let d_mean = mean("time to detect", &d, 1.0 / MU);
+    assert!(d_mean.passes(), "{d_mean}");
+    assert!(
+        (ttd.mean - d_mean.mean).abs() <= 1e-9 * d_mean.mean,
+        "{} vs {}",
+        ttd.mean,
+        d_mean.mean
+    );
+    let mci = r.ttd_hours.mean_ci95.expect("mean interval");
+    let half = (mci.high - mci.low) / 2.0;
+    assert!(
+        (half - Z95 * d_mean.se).abs() <= 1e-6 * half,
+        "CI half-width {half} vs 1.96 SE {}",
+        Z95 * d_mean.se
+    );
+    // The nearest-rank median's SE is √(1/4n)/f(median) = 0.0126 h here.
+    let median = std::f64::consts::LN_2 / MU;
+    assert!(
+        (ttd.p50 - median).abs() < 3.0 * 0.0126,
+        "median {} vs {median}",
+        ttd.p50
+    );
 
     // Power: one edge fewer or more, μ 10 % off, and a clock started at a1's compromise
     // instead of t = 0 ((λ/(λ+μ))^(k−1)) are rejected.
