@@ -1,3 +1,5 @@
 //! vigie-sim integration tests: one module per topic.
+
 mod detection;
 mod engine;
+mod oracle;
