@@ -18,3 +18,4 @@ pub mod hunt;
 pub mod progress;
 pub mod respond;
 pub mod response;
+pub mod spof;
