@@ -1,6 +1,8 @@
 //! Version 1 of the wire schema.
 
+pub mod coverage;
 mod detection;
+pub mod exercise;
 mod fields;
 mod hunt;
 pub mod notification;

@@ -13,7 +13,7 @@ const AFTER_HELP: &str = "\
 Every asset and every flow fails alone (N-1): an outage, not an attack, priced exactly
 as `vigie restore --down <id>` prices it (customer-hours over its recovery; a failing
 flow takes down the services listed on it for their recovery time). Pairs fail together
-(N-2): all pairs on models of at most 300 elements (--pairs auto), else the pairs
+(N-2): all pairs on models of at most 1,000 elements (--pairs auto), else the pairs
 screened by their N-1 impact and by the redundancy groups they share. Pairs whose joint
 cost exceeds the sum of their two single costs (two members of one k-of-n group, each
 free alone) are listed as interactions. Last, each service's single points of failure:
@@ -38,7 +38,7 @@ pub struct Args {
     /// single failure).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
-    /// Which pairs to evaluate: auto (all pairs up to 300 elements, else screened),
+    /// Which pairs to evaluate: auto (all pairs up to 1,000 elements, else screened),
     /// exhaustive, screened or none.
     #[arg(long, value_enum, default_value_t = Pairs::Auto)]
     pub pairs: Pairs,
