@@ -21,3 +21,4 @@ pub mod hunt;
 pub mod progress;
 pub mod respond;
 pub mod response;
+pub mod spof;

@@ -3,3 +3,4 @@
 mod detection;
 mod engine;
 mod oracle;
+mod spof;

@@ -10,6 +10,7 @@ pub mod respond;
 pub mod response;
 pub mod rules;
 pub mod serve;
+pub mod spof;
 
 pub use detection::{Correlation, Detection, EventRef};
 pub use fields::Fields;
