@@ -26,9 +26,10 @@ sample.
 Modes (one JSON line on stdout):
   speed GRAPH --samples N [--unit H] [--horizon H] [--check K]
       every node's compromise time, N samples; samples/s
-  ttc GRAPH --jewel ID --samples N [--unit H] [--horizon H]
+  ttc GRAPH --jewel ID --samples N [--unit H] [--horizon H] [--loop-samples M]
       mean and standard error of the jewel's compromise time over the samples that
-      reach it within the horizon, and P(reached)
+      reach it within the horizon, and P(reached): from the continuous shortest path
+      over malsim's pre-sampled TTCs (all N samples), and from malsim's loop (first M)
 """
 
 import argparse
@@ -138,34 +139,41 @@ def run_sample(sim, max_iter):
     return {n.full_name: k for k, ns in state.performed_nodes_order.items() for n in ns}
 
 
-def expected_iterations(sim, ag, graph, max_iter):
-    """Integer Dijkstra over malsim's own pre-sampled TTCs and impossible steps of the
-    current sample: what run_sample must give if PRE_SAMPLE is the shortest path."""
+def shortest_paths(sim, ag, entry, weight):
+    """Dijkstra over malsim's attack graph with its own pre-sampled TTCs and impossible
+    steps of the current sample: {full name: arrival} of every attack step reached.
+    `weight(ttc)` turns a pre-sampled TTC (in iterations) into a step's cost; `effect`
+    steps cost nothing (malsim performs them with their parent)."""
     gs = sim.sim_state.graph_state
-    n = len(graph["nodes"])
-    adj = [[] for _ in range(n)]
-    for j, e in enumerate(graph["edges"]):
-        node = ag.get_node_by_full_name(f"e{j}:traverse")
-        if node in gs.impossible_attack_steps:
-            continue
-        if node.causal_mode == "effect":
-            w = 0
-        else:
-            w = max(1, math.ceil(gs.ttc_values[node] - 1))
-        adj[e["from"]].append((e["to"], w))
-    dist = [math.inf] * n
-    src = graph["internet"]
-    dist[src] = 0
-    heap = [(0, src)]
+    dist = {entry: 0.0}
+    heap = [(0.0, entry.id, entry)]
     while heap:
-        d, v = heapq.heappop(heap)
-        if d > dist[v]:
+        d, _, node = heapq.heappop(heap)
+        if d > dist[node]:
             continue
-        for to, w in adj[v]:
-            if d + w < dist[to]:
-                dist[to] = d + w
-                heapq.heappush(heap, (d + w, to))
-    return {f"n{i}:compromise": d for i, d in enumerate(dist) if d <= max_iter}
+        for child in node.children:
+            if child in gs.impossible_attack_steps:
+                continue
+            w = 0.0 if child.causal_mode == "effect" else weight(gs.ttc_values[child])
+            if d + w < dist.get(child, math.inf):
+                dist[child] = d + w
+                heapq.heappush(heap, (d + w, child.id, child))
+    return {n.full_name: d for n, d in dist.items()}
+
+
+def loop_iterations(ttc):
+    """Iterations PRE_SAMPLE spends on a step of pre-sampled TTC `ttc`: attempt k
+    succeeds when k + 1 >= ttc (attacker_step.attempt_attacker_step), k >= 1."""
+    return max(1, math.ceil(ttc - 1))
+
+
+def expected_iterations(sim, ag, graph, max_iter):
+    """What run_sample must give if PRE_SAMPLE's loop is the shortest path over
+    loop_iterations() weights."""
+    entry = ag.get_node_by_full_name(f"n{graph['internet']}:compromise")
+    got = shortest_paths(sim, ag, entry, loop_iterations)
+    return {k: int(v) for k, v in got.items()
+            if k.startswith("n") and k.endswith(":compromise") and v <= max_iter}
 
 
 def mode_speed(args, graph, ag):
@@ -197,29 +205,54 @@ def mode_speed(args, graph, ag):
     }
 
 
+def mean_se(xs):
+    n = len(xs)
+    if n == 0:
+        return None, None
+    mean = sum(xs) / n
+    if n == 1:
+        return mean, None
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
+    return mean, sd / math.sqrt(n)
+
+
 def mode_ttc(args, graph, ag):
+    """The jewel's time to compromise two ways, from the same pre-sampled TTCs: the
+    continuous shortest path over them (every sample; the figure to compare with vigie
+    to within standard errors), and malsim's own loop (the first --loop-samples
+    samples; discretised to --unit per step, so biased low by about unit/2 per hop)."""
     idx = graph["nodes"].index(args.jewel)
     goal = f"n{idx}:compromise"
-    sim = new_sim(ag, {f"n{graph['internet']}:compromise"}, {goal}, args.seed)
+    entry_name = f"n{graph['internet']}:compromise"
+    entry = ag.get_node_by_full_name(entry_name)
+    sim = new_sim(ag, {entry_name}, {goal}, args.seed)
     max_iter = math.ceil(args.horizon / args.unit)
-    times = []
+    cont, loop = [], []
     t0 = time.perf_counter()
-    for _ in range(args.samples):
-        got = run_sample(sim, max_iter)
-        if goal in got and got[goal] * args.unit <= args.horizon:
-            times.append(got[goal] * args.unit)
+    for i in range(args.samples):
+        if i < args.loop_samples:
+            got = run_sample(sim, max_iter)
+            if goal in got and got[goal] * args.unit <= args.horizon:
+                loop.append(got[goal] * args.unit)
+        else:
+            sim.reset()
+        t = shortest_paths(sim, ag, entry, float).get(goal, math.inf) * args.unit
+        if t <= args.horizon:
+            cont.append(t)
     wall = time.perf_counter() - t0
-    n = len(times)
-    mean = sum(times) / n if n else None
-    sd = math.sqrt(sum((t - mean) ** 2 for t in times) / (n - 1)) if n > 1 else None
+    mean, se = mean_se(cont)
+    lmean, lse = mean_se(loop)
+    n_loop = min(args.loop_samples, args.samples)
     return {
         "jewel": args.jewel,
         "samples": args.samples,
-        "reached": n,
-        "p_reached": n / args.samples,
+        "p_reached": len(cont) / args.samples,
         "mean_hours": mean,
-        "se_hours": sd / math.sqrt(n) if sd is not None else None,
-        "unit_hours": args.unit,
+        "se_hours": se,
+        "loop_samples": n_loop,
+        "loop_p_reached": len(loop) / n_loop if n_loop else None,
+        "loop_mean_hours": lmean,
+        "loop_se_hours": lse,
         "wall_s": wall,
     }
 
@@ -234,6 +267,8 @@ def main():
     p.add_argument("--horizon", type=float, default=720.0)
     p.add_argument("--check", type=int, default=0, help="verify the shortest-path identity on the first K samples")
     p.add_argument("--jewel", help="asset id (ttc mode)")
+    p.add_argument("--loop-samples", type=int, default=0,
+                   help="ttc mode: run malsim's loop on the first M samples too")
     p.add_argument("--keep", help="directory to keep the generated .mal in")
     args = p.parse_args()
     with open(args.graph) as f:
