@@ -13,8 +13,12 @@
 use std::error::Error;
 use std::path::Path;
 
+use std::time::Instant;
+
 use serde_json::{json, Value};
 use vigie_model::{derive_attack_edges, AttackGraph, GenOptions, Model};
+use vigie_sim::detection::{DetectionModel, DetectionTable};
+use vigie_sim::run::{Exercise, SimConfig};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -34,8 +38,22 @@ fn run(args: &[String]) -> Res<()> {
             std::fs::write(out, serde_json::to_vec_pretty(&graph)?)?;
             Ok(())
         }
+        [cmd, model, samples, threads, rest @ ..] if cmd == "speed" => {
+            let containment = rest.first().is_some_and(|r| r == "containment");
+            speed(
+                &load_model(model)?,
+                samples.parse()?,
+                threads.parse()?,
+                containment,
+            )
+        }
+        [cmd, model, jewel, samples, rest @ ..] if cmd == "ttc" => {
+            let seed = rest.first().map(|s| s.parse()).transpose()?.unwrap_or(0);
+            ttc(&load_model(model)?, jewel, samples.parse()?, seed)
+        }
         _ => Err(format!(
-            "usage: exercise_bench export-graph MODEL OUT.json (MODEL: FILE | demo | \
+            "usage: exercise_bench export-graph MODEL OUT.json | speed MODEL SAMPLES \
+             THREADS [containment] | ttc MODEL JEWEL SAMPLES [SEED] (MODEL: FILE | demo | \
              generate:N[:SEED]); got {args:?}"
         )
         .into()),
@@ -95,4 +113,101 @@ fn export_graph(model: &Model) -> Value {
         "crown_jewels": crown,
         "edges": edges,
     })
+}
+
+fn exercise(model: &Model, samples: u64, threads: usize, containment: bool) -> Res<Exercise> {
+    let dm = DetectionModel::build(model, None, &DetectionTable::embedded());
+    let cfg = SimConfig {
+        samples,
+        threads: Some(threads),
+        containment,
+        ..SimConfig::default()
+    };
+    Ok(Exercise::new(model, &dm, &cfg)?)
+}
+
+/// Samples/s of `Exercise::run` (compiling excluded; a 1/10 warm-up run first, which
+/// also fills the containment cache as a long run would).
+fn speed(model: &Model, samples: u64, threads: usize, containment: bool) -> Res<()> {
+    let t0 = Instant::now();
+    let warm = exercise(model, (samples / 10).max(1), threads, containment)?;
+    let compile_s = t0.elapsed().as_secs_f64();
+    warm.run(&|_| {});
+    let ex = exercise(model, samples, threads, containment)?;
+    let t1 = Instant::now();
+    let cpu1 = cpu_s();
+    let report = ex.run(&|_| {});
+    let wall = t1.elapsed().as_secs_f64();
+    let cpu = cpu_s() - cpu1;
+    let reached: f64 = report.crown_jewels.iter().map(|j| j.p_reached).sum();
+    println!(
+        "{}",
+        json!({
+            "samples": samples,
+            "threads": threads,
+            "containment": containment,
+            "edges": ex.edge_count(),
+            "compile_s": compile_s,
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "samples_per_s": samples as f64 / wall,
+            "samples_per_cpu_s": samples as f64 / cpu,
+            "sum_p_reached": reached,
+        })
+    );
+    Ok(())
+}
+
+/// CPU time (user + system) of this process, in seconds: on a shared machine wall-clock
+/// times mostly measure the neighbours.
+fn cpu_s() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// The jewel's time to compromise over `samples` samples (no containment).
+fn ttc(model: &Model, jewel: &str, samples: u64, seed: u64) -> Res<()> {
+    let dm = DetectionModel::build(model, None, &DetectionTable::embedded());
+    let cfg = SimConfig {
+        samples,
+        seed,
+        containment: false,
+        ..SimConfig::default()
+    };
+    let ex = Exercise::new(model, &dm, &cfg)?;
+    let idx = model
+        .assets
+        .iter()
+        .position(|a| a.id == jewel)
+        .ok_or_else(|| format!("no asset {jewel}"))? as u32;
+    let t0 = Instant::now();
+    let times: Vec<f64> = (0..samples)
+        .filter_map(|i| {
+            let out = ex.sample(i);
+            out.reached.iter().find(|r| r.0 == idx).map(|r| r.1)
+        })
+        .collect();
+    let wall = t0.elapsed().as_secs_f64();
+    let n = times.len() as f64;
+    let mean = times.iter().sum::<f64>() / n;
+    let var = times.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    println!(
+        "{}",
+        json!({
+            "jewel": jewel,
+            "samples": samples,
+            "p_reached": n / samples as f64,
+            "mean_hours": if n > 0.0 { Some(mean) } else { None },
+            "se_hours": if n > 1.0 { Some((var / n).sqrt()) } else { None },
+            "wall_s": wall,
+        })
+    );
+    Ok(())
 }
