@@ -1,1 +1,2 @@
 //! vigie-sim integration tests: one module per topic.
+mod rank;
