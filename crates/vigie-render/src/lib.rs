@@ -7,12 +7,15 @@
 //!   attack graph as Graphviz DOT / SVG (the only place vigie runs another program).
 //! - [`respond`]: what `vigie respond` prints; [`respond::notification`] the regulator
 //!   notification draft as Markdown and as a compact text block.
+//! - [`exercise`]: what `vigie exercise` prints (the Monte Carlo race of an attacker
+//!   against detection).
 //! - [`html`]: the self-contained HTML report of `vigie respond` (its drawings are SVG
 //!   written here, without Graphviz).
 //!
 //! Engines compute and return data; this crate turns it into text, and is the only
 //! crate (with the binary) that knows about terminals.
 
+pub mod exercise;
 pub mod html;
 pub mod hunt;
 pub mod progress;

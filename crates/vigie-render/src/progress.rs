@@ -22,6 +22,19 @@ impl TerminalProgress {
         TerminalProgress { bar }
     }
 
+    /// Starts the bar as a counter of `total` items named `unit` (`vigie exercise`'s
+    /// samples) instead of bytes; [`vigie_hunt::Progress::position`] and `finish` move
+    /// and clear it as for a hunt.
+    pub fn start_count(&self, total: u64, unit: &str) {
+        self.bar.set_length(total);
+        let template = format!(
+            "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{human_pos}}/{{human_len}} {unit} {{per_sec}} eta {{eta}}"
+        );
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            self.bar.set_style(style);
+        }
+    }
+
     /// Runs `f` with the bar cleared, so what `f` writes to stderr (a warning) is not
     /// drawn over; the bar comes back after.
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {

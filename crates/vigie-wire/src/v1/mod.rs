@@ -1,6 +1,7 @@
 //! Version 1 of the wire schema.
 
 mod detection;
+pub mod exercise;
 mod fields;
 mod hunt;
 pub mod notification;

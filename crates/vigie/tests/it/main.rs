@@ -4,6 +4,7 @@
 
 mod demo;
 mod embedded_defaults;
+mod exercise;
 mod help_and_drawing;
 mod hunt_cli;
 mod hunt_output;
