@@ -1,1 +1,296 @@
-//! (being built: see lib.rs)
+//! Sampling times to compromise and the keyed random streams of `vigie exercise`.
+//!
+//! # Distributions
+//!
+//! A [`vigie_model::Ttc`] is given by its mean `m` (hours) and coefficient of variation
+//! `c` (standard deviation / mean). [`TtcSampler`] maps it to textbook parameters:
+//!
+//! | `dist`        | sampled as                                                        |
+//! |---------------|-------------------------------------------------------------------|
+//! | `exponential` | rate 1/m, by inversion: `-m·ln(1 − u)` (c is 1 by definition)     |
+//! | `gamma`       | shape k = 1/c², scale θ = m·c² (so kθ = m and √k·θ = c·m)         |
+//! | `lognormal`   | σ² = ln(1 + c²), μ = ln(m) − σ²/2 (so e^(μ+σ²/2) = m)             |
+//! | `fixed`       | always m                                                          |
+//!
+//! A gamma or log-normal with c = 0 is the fixed time m; a mean of 0 is always 0; an
+//! infinite mean never succeeds. `p_success` is a Bernoulli drawn first, from its own
+//! uniform: with probability 1 − p_success the step is impossible in that sample.
+//!
+//! # Random streams
+//!
+//! Every number of a step in sample `i` of seed `s` comes from a
+//! [`Xoshiro256PlusPlus`] seeded from `splitmix64(splitmix64(splitmix64(s) ^ i) ^ key)`
+//! ([`sample_base`], [`step_rng`]), where `key` is the step's stable key ([`step_key`]:
+//! SHA-256 of its source id, target id, technique, derivation rule and occurrence, done once
+//! when the exercise is compiled). So a step's numbers depend neither on the order in which
+//! steps are visited nor on the thread that runs the sample, and two models that differ by
+//! one change give the same numbers to every step they share (common random numbers).
+//! The attack time and the detection of a step use two distinct streams (keys `key` and
+//! `key ^` [`DETECTION_SALT`]), so changing a step's detection leaves its time unchanged
+//! and vice versa.
+
+use rand::Rng;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Gamma, LogNormal};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use sha2::{Digest, Sha256};
+use vigie_model::{Ttc, TtcDist};
+
+use crate::error::SimError;
+
+/// XORed into a step's key for the stream of its detection draws.
+pub const DETECTION_SALT: u64 = 0xD37E_C710_5A17_0001;
+
+/// One step of SplitMix64 (Steele, Lea, Flood 2014): a bijective, well-mixing finaliser.
+pub fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The per-sample part of every step seed: sample `i` of seed `seed`.
+pub fn sample_base(seed: u64, i: u64) -> u64 {
+    splitmix64(splitmix64(seed) ^ i)
+}
+
+/// The generator of one step in one sample (`base` from [`sample_base`]).
+pub fn step_rng(base: u64, key: u64) -> Xoshiro256PlusPlus {
+    // seed_from_u64 expands the 64-bit seed with SplitMix64 into the 256-bit state.
+    Xoshiro256PlusPlus::seed_from_u64(splitmix64(base ^ key))
+}
+
+/// The generator of step `key` in sample `i` of seed `seed`.
+pub fn stream(seed: u64, i: u64, key: u64) -> Xoshiro256PlusPlus {
+    step_rng(sample_base(seed, i), key)
+}
+
+/// Stable key of a step: SHA-256 over its source id, target id, technique, rule name and
+/// occurrence (the k-th step with those four in the model's derivation order, so parallel
+/// steps between the same two assets get distinct numbers). Ids, not indexes, so that
+/// inserting an asset elsewhere in a model changes no key.
+pub fn step_key(from: &str, to: &str, technique: &str, rule: &str, occurrence: u32) -> u64 {
+    let mut h = Sha256::new();
+    for part in [from, to, technique, rule] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.update(occurrence.to_le_bytes());
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_le_bytes(b)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Exponential(f64),
+    Gamma(Gamma<f64>),
+    Lognormal(LogNormal<f64>),
+    Fixed(f64),
+    Never,
+}
+
+/// A compiled [`Ttc`]: draws a time in hours, or `None` when the attempt fails.
+#[derive(Debug, Clone, Copy)]
+pub struct TtcSampler {
+    shape: Shape,
+    p_success: f64,
+}
+
+impl TtcSampler {
+    /// Compile a distribution; a mean or cv that is negative or NaN, or a p_success
+    /// outside [0, 1], is [`SimError::Invalid`] (validation reports these with positions
+    /// first; this guards hand-built models).
+    pub fn new(t: &Ttc) -> Result<TtcSampler, SimError> {
+        let m = t.mean_hours;
+        let c = t.cv();
+        let p = t.p_success();
+        if m.is_nan() || m < 0.0 || c.is_nan() || c < 0.0 || !c.is_finite() {
+            return Err(SimError::Invalid(format!(
+                "time to compromise with mean {m} h and cv {c}: both must be >= 0 and finite"
+            )));
+        }
+        if !(0.0..=1.0).contains(&p) {
+            return Err(SimError::Invalid(format!(
+                "p_success {p} is not a probability"
+            )));
+        }
+        let bad = |e: String| SimError::Invalid(format!("{:?} mean {m} cv {c}: {e}", t.dist));
+        let shape = if m.is_infinite() {
+            Shape::Never
+        } else if m == 0.0 {
+            Shape::Fixed(0.0)
+        } else {
+            match t.dist {
+                TtcDist::Exponential => Shape::Exponential(m),
+                TtcDist::Fixed => Shape::Fixed(m),
+                TtcDist::Gamma | TtcDist::Lognormal if c == 0.0 => Shape::Fixed(m),
+                TtcDist::Gamma => {
+                    let k = 1.0 / (c * c);
+                    Shape::Gamma(Gamma::new(k, m * c * c).map_err(|e| bad(e.to_string()))?)
+                }
+                TtcDist::Lognormal => {
+                    let s2 = (1.0 + c * c).ln();
+                    let mu = m.ln() - s2 / 2.0;
+                    Shape::Lognormal(LogNormal::new(mu, s2.sqrt()).map_err(|e| bad(e.to_string()))?)
+                }
+            }
+        };
+        Ok(TtcSampler {
+            shape,
+            p_success: p,
+        })
+    }
+
+    /// Whether the step can never succeed (p_success 0 or infinite mean): Dijkstra skips
+    /// it without drawing.
+    pub fn never(&self) -> bool {
+        matches!(self.shape, Shape::Never) || self.p_success <= 0.0
+    }
+
+    /// Draw: first the `p_success` uniform (always drawn, so a change of `p_success` leaves
+    /// the time's numbers in place), then the time.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<f64> {
+        let u: f64 = rng.gen();
+        if u >= self.p_success {
+            return None;
+        }
+        match self.shape {
+            Shape::Exponential(m) => {
+                let u: f64 = rng.gen();
+                // u in [0, 1): 1 - u in (0, 1], ln finite.
+                Some(-m * (1.0 - u).ln())
+            }
+            Shape::Gamma(g) => Some(g.sample(rng)),
+            Shape::Lognormal(l) => Some(l.sample(rng)),
+            Shape::Fixed(m) => Some(m),
+            Shape::Never => None,
+        }
+    }
+}
+
+/// Wilson score interval at 95 % of `k` successes out of `n` (n = 0: the whole [0, 1]).
+pub fn wilson95(k: u64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let z = Z95;
+    let n = n as f64;
+    let p = k as f64 / n;
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// The standard normal quantile at 0.975.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moments(t: Ttc, n: u64) -> (f64, f64, u64) {
+        let s = TtcSampler::new(&t).unwrap();
+        let (mut sum, mut sq, mut ok) = (0.0, 0.0, 0u64);
+        for i in 0..n {
+            if let Some(x) = s.sample(&mut stream(7, i, 42)) {
+                sum += x;
+                sq += x * x;
+                ok += 1;
+            }
+        }
+        let mean = sum / ok as f64;
+        let var = sq / ok as f64 - mean * mean;
+        (mean, var.sqrt() / mean, ok)
+    }
+
+    fn ttc(dist: TtcDist, mean: f64, cv: f64) -> Ttc {
+        Ttc {
+            dist,
+            mean_hours: mean,
+            cv: Some(cv),
+            p_success: None,
+        }
+    }
+
+    #[test]
+    fn exponential_mean_and_cv() {
+        let (m, c, _) = moments(Ttc::exponential(10.0), 40_000);
+        assert!((m - 10.0).abs() < 0.2, "mean {m}");
+        assert!((c - 1.0).abs() < 0.03, "cv {c}");
+    }
+
+    #[test]
+    fn gamma_mean_and_cv() {
+        let (m, c, _) = moments(ttc(TtcDist::Gamma, 5.0, 0.5), 40_000);
+        assert!((m - 5.0).abs() < 0.05, "mean {m}");
+        assert!((c - 0.5).abs() < 0.015, "cv {c}");
+    }
+
+    #[test]
+    fn lognormal_mean_and_cv() {
+        let (m, c, _) = moments(ttc(TtcDist::Lognormal, 3.0, 0.4), 40_000);
+        assert!((m - 3.0).abs() < 0.03, "mean {m}");
+        assert!((c - 0.4).abs() < 0.02, "cv {c}");
+    }
+
+    #[test]
+    fn fixed_and_degenerate() {
+        let mut r = stream(0, 0, 0);
+        let f = TtcSampler::new(&ttc(TtcDist::Fixed, 2.5, 0.0)).unwrap();
+        assert_eq!(f.sample(&mut r), Some(2.5));
+        let g0 = TtcSampler::new(&ttc(TtcDist::Gamma, 4.0, 0.0)).unwrap();
+        assert_eq!(g0.sample(&mut r), Some(4.0));
+        let zero = TtcSampler::new(&Ttc::exponential(0.0)).unwrap();
+        assert_eq!(zero.sample(&mut r), Some(0.0));
+        let never = TtcSampler::new(&Ttc::exponential(f64::INFINITY)).unwrap();
+        assert!(never.never());
+        assert_eq!(never.sample(&mut r), None);
+        assert!(TtcSampler::new(&Ttc::exponential(-1.0)).is_err());
+        assert!(TtcSampler::new(&ttc(TtcDist::Gamma, 1.0, f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn p_success_is_bernoulli() {
+        let t = Ttc {
+            p_success: Some(0.3),
+            ..Ttc::exponential(1.0)
+        };
+        let (_, _, ok) = moments(t, 40_000);
+        let p = ok as f64 / 40_000.0;
+        // 3 standard errors of a proportion at 0.3 over 40,000 draws is 0.0069.
+        assert!((p - 0.3).abs() < 0.007, "p {p}");
+    }
+
+    #[test]
+    fn streams_are_keyed_not_ordered() {
+        let a: u64 = stream(1, 2, 3).gen();
+        let _ = stream(1, 2, 4).gen::<u64>();
+        assert_eq!(a, stream(1, 2, 3).gen::<u64>());
+        assert_ne!(a, stream(1, 3, 3).gen::<u64>());
+        assert_ne!(a, stream(2, 2, 3).gen::<u64>());
+        assert_ne!(
+            step_key("a", "b", "T1", "exploit", 0),
+            step_key("a", "b", "T1", "exploit", 1)
+        );
+        assert_ne!(
+            step_key("ab", "", "T1", "x", 0),
+            step_key("a", "b", "T1", "x", 0)
+        );
+    }
+
+    #[test]
+    fn wilson_bounds() {
+        let (l, h) = wilson95(50, 100);
+        assert!(
+            (l - 0.4038).abs() < 1e-3 && (h - 0.5962).abs() < 1e-3,
+            "{l} {h}"
+        );
+        assert_eq!(wilson95(0, 0), (0.0, 1.0));
+        let (l, h) = wilson95(0, 10);
+        assert_eq!(l, 0.0);
+        assert!(h > 0.25 && h < 0.3);
+    }
+}

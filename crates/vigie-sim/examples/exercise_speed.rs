@@ -1,0 +1,58 @@
+//! Samples per second of the exercise engine (a quick measure; the benchmarks are in
+//! `benches/` and `bench/`): `cargo run --release -p vigie-sim --example exercise_speed --
+//! [MODEL.yaml|demo] [samples] [threads] [containment 0|1]`.
+
+use std::time::Instant;
+
+use vigie_sim::detection::DetectionModel;
+use vigie_sim::run::{Exercise, SimConfig};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let model = match args.first().map(String::as_str) {
+        None | Some("demo") => vigie_model::demo(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)?;
+            vigie_model::load_str(&text, path, vigie_model::Format::Yaml)
+                .map_err(|d| format!("{path}: {:?}", d.first()))?
+                .model
+        }
+    };
+    let samples: u64 = args.get(1).map_or(Ok(100_000), |s| s.parse())?;
+    let threads: usize = args.get(2).map_or(Ok(2), |s| s.parse())?;
+    let containment = args.get(3).is_none_or(|s| s != "0");
+    let t0 = Instant::now();
+    let dm = DetectionModel::default();
+    let cfg = SimConfig {
+        samples,
+        threads: Some(threads),
+        containment,
+        ..SimConfig::default()
+    };
+    let ex = Exercise::new(&model, &dm, &cfg)?;
+    let compile = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let r = ex.run(&|_| {});
+    let secs = t1.elapsed().as_secs_f64();
+    println!(
+        "assets {} edges {} compile {:.3} s; {} samples on {} threads (containment {}) in {:.3} s: {:.0} samples/s",
+        model.assets.len(),
+        ex.edge_count(),
+        compile,
+        samples,
+        threads,
+        containment,
+        secs,
+        samples as f64 / secs
+    );
+    println!(
+        "detected {:.3}; jewels reached max {:.3}; mean customer-hours {:?}",
+        r.ttd_hours.p_detected,
+        r.crown_jewels
+            .iter()
+            .map(|j| j.p_reached)
+            .fold(0.0, f64::max),
+        r.customer_hours.as_ref().map(|c| c.mean)
+    );
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! One sample: Dijkstra over sampled times up to the horizon, then the detection race.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rand::Rng;
+
+use super::compile::{Compiled, NONE};
+use super::price::Local;
+use super::{SampleOutcome, SimConfig, StepOutcome};
+use crate::dist::{sample_base, step_rng, DETECTION_SALT};
+
+/// Per-thread buffers, reused from sample to sample (nothing shared is written in the hot
+/// loop).
+pub(crate) struct Scratch {
+    /// Compromise time per node (INFINITY: not reached).
+    pub time: Vec<f64>,
+    /// Tree edge reaching each node (NONE: a start or unreached).
+    pub pred: Vec<u32>,
+    /// Nodes whose `time`/`pred` were set, to reset only those.
+    touched: Vec<u32>,
+    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Nodes reached within the horizon, in settle (time) order, starts included.
+    pub settled: Vec<u32>,
+    /// Parallel to `settled`: detection time of the step reaching it (INFINITY: none).
+    pub step_det: Vec<f64>,
+    pub detected_at: Option<f64>,
+    pub first_detector: Option<u32>,
+    pub detecting_edge: Option<u32>,
+    /// Detection time, else the horizon.
+    pub stop: f64,
+    /// Assets compromised at `stop`, sorted.
+    pub compromised: Vec<u32>,
+    /// Crown jewels destroyed, sorted.
+    pub destroyed: Vec<u32>,
+    /// This thread's price cache.
+    pub local: Local,
+}
+
+impl Scratch {
+    pub fn new(c: &Compiled) -> Scratch {
+        Scratch {
+            time: vec![f64::INFINITY; c.nodes],
+            pred: vec![NONE; c.nodes],
+            touched: Vec::new(),
+            heap: BinaryHeap::new(),
+            settled: Vec::new(),
+            step_det: Vec::new(),
+            detected_at: None,
+            first_detector: None,
+            detecting_edge: None,
+            stop: 0.0,
+            compromised: Vec::new(),
+            destroyed: Vec::new(),
+            local: Local::default(),
+        }
+    }
+
+    fn reset(&mut self) {
+        for &v in &self.touched {
+            self.time[v as usize] = f64::INFINITY;
+            self.pred[v as usize] = NONE;
+        }
+        self.touched.clear();
+        self.heap.clear();
+        self.settled.clear();
+        self.step_det.clear();
+        self.detected_at = None;
+        self.first_detector = None;
+        self.detecting_edge = None;
+        self.compromised.clear();
+        self.destroyed.clear();
+    }
+
+    /// The public form of the sample just simulated.
+    pub fn outcome(&self, c: &Compiled, index: u64, ch: f64, rh: f64) -> SampleOutcome {
+        let mut reached = Vec::new();
+        let mut steps = Vec::new();
+        for (k, &v) in self.settled.iter().enumerate() {
+            if v == c.internet {
+                continue;
+            }
+            let at = self.time[v as usize];
+            reached.push((v, at));
+            let e = self.pred[v as usize];
+            if e != NONE {
+                let d = self.step_det[k];
+                steps.push(StepOutcome {
+                    edge: e,
+                    from: c.edge_from[e as usize],
+                    to: v,
+                    at,
+                    detected_at: d.is_finite().then_some(d),
+                });
+            }
+        }
+        SampleOutcome {
+            index,
+            detected_at: self.detected_at,
+            first_detector: self.first_detector,
+            detecting_edge: self.detecting_edge,
+            stopped_at: self.stop,
+            reached,
+            steps,
+            compromised: self.compromised.clone(),
+            destroyed: self.destroyed.clone(),
+            containment_hours: ch,
+            restore_hours: rh,
+            customer_hours: ch + rh,
+        }
+    }
+}
+
+impl Compiled {
+    /// Simulate sample `i` into `s` (prices are the caller's).
+    pub fn simulate(&self, cfg: &SimConfig, i: u64, s: &mut Scratch) {
+        s.reset();
+        let base = sample_base(cfg.seed, i);
+        self.attack(cfg.horizon_hours, base, s);
+        self.detect(cfg.horizon_hours, base, s);
+        let stop = s.stop;
+        let det = s.detected_at;
+        for &v in &s.settled {
+            if v == self.internet {
+                continue;
+            }
+            let t = s.time[v as usize];
+            if t <= stop {
+                s.compromised.push(v);
+                let before = match det {
+                    Some(d) => t < d,
+                    None => true,
+                };
+                if before && self.jewel_of[v as usize] != NONE {
+                    s.destroyed.push(v);
+                }
+            }
+        }
+        s.compromised.sort_unstable();
+        s.destroyed.sort_unstable();
+    }
+
+    /// Dijkstra from the starts over lazily sampled edge times, up to the horizon.
+    fn attack(&self, horizon: f64, base: u64, s: &mut Scratch) {
+        for &st in &self.starts {
+            s.time[st as usize] = 0.0;
+            s.touched.push(st);
+            s.heap.push(Reverse((0f64.to_bits(), st)));
+        }
+        while let Some(Reverse((tb, u))) = s.heap.pop() {
+            // Times are >= 0, so their bit patterns order as the numbers do; an entry whose
+            // time is no longer the node's is stale.
+            if tb != s.time[u as usize].to_bits() {
+                continue;
+            }
+            let t = f64::from_bits(tb);
+            s.settled.push(u);
+            let (lo, hi) = (
+                self.out_start[u as usize] as usize,
+                self.out_start[u as usize + 1] as usize,
+            );
+            for (off, ce) in self.edges[lo..hi].iter().enumerate() {
+                let to = ce.to as usize;
+                // No edge time is negative: a target already at t or earlier cannot improve,
+                // and skipping its draw changes nothing (numbers are keyed, not sequential).
+                if s.time[to] <= t {
+                    continue;
+                }
+                let sampler = &self.samplers[ce.ttc as usize];
+                if sampler.never() {
+                    continue;
+                }
+                let Some(w) = sampler.sample(&mut step_rng(base, ce.key)) else {
+                    continue;
+                };
+                let nt = t + w;
+                if nt <= horizon && nt < s.time[to] {
+                    if s.time[to] == f64::INFINITY {
+                        s.touched.push(ce.to);
+                    }
+                    s.time[to] = nt;
+                    s.pred[to] = (lo + off) as u32;
+                    s.heap.push(Reverse((nt.to_bits(), ce.to)));
+                }
+            }
+        }
+    }
+
+    /// Every tree step is detected with its probability after a sampled delay; the earliest
+    /// detection within the horizon stops the attack.
+    fn detect(&self, horizon: f64, base: u64, s: &mut Scratch) {
+        let mut best = f64::INFINITY;
+        for k in 0..s.settled.len() {
+            let v = s.settled[k] as usize;
+            let e = s.pred[v];
+            let mut at = f64::INFINITY;
+            if e != NONE {
+                let ce = &self.edges[e as usize];
+                let d = &self.dets[ce.det as usize];
+                if d.p > 0.0 {
+                    let mut rng = step_rng(base, ce.key ^ DETECTION_SALT);
+                    if rng.gen::<f64>() < d.p {
+                        if let Some(delay) = d.delay.sample(&mut rng) {
+                            let td = s.time[v] + delay;
+                            if td <= horizon {
+                                at = td;
+                                let pick = self.pick_detector(d.lo, d.hi, rng.gen::<f64>());
+                                if td < best {
+                                    best = td;
+                                    s.first_detector = pick;
+                                    s.detecting_edge = Some(e);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            s.step_det.push(at);
+        }
+        if best.is_finite() {
+            s.detected_at = Some(best);
+            s.stop = best;
+        } else {
+            s.stop = horizon;
+        }
+    }
+
+    /// A detector among `lo..hi`, in proportion to their own probabilities (`u` uniform).
+    fn pick_detector(&self, lo: u32, hi: u32, u: f64) -> Option<u32> {
+        let ds = &self.detectors[lo as usize..hi as usize];
+        let total: f64 = ds.iter().map(|d| d.1).sum();
+        let mut x = u * total;
+        for &(idx, q) in ds {
+            if x < q {
+                return Some(idx);
+            }
+            x -= q;
+        }
+        ds.last().map(|d| d.0)
+    }
+}
