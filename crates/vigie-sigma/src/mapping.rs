@@ -145,6 +145,10 @@ pub struct Mapping {
     /// Rule field name → event field names tried when it is absent, in order.
     pub aliases: Vec<(String, Vec<String>)>,
     pub logsources: Vec<LogsourceEntry>,
+    /// Lowercased `Channel` (or ETW `Provider_Name`) value → telemetry name: what an
+    /// asset's `telemetry:` list calls the log source that carries it (`sysmon`,
+    /// `security`, `powershell`...). Read by [`Mapping::telemetry_of`], never by matching.
+    pub telemetry: Vec<(String, String)>,
 }
 
 impl Default for Mapping {
@@ -156,6 +160,7 @@ impl Default for Mapping {
             Mapping {
                 aliases: Vec::new(),
                 logsources: Vec::new(),
+                telemetry: Vec::new(),
             }
         })
     }
@@ -180,7 +185,7 @@ impl Mapping {
         let doc = crate::yaml::parse(text, &crate::yaml::default_limits())
             .map_err(|e| e.to_string())?
             .unwrap_or(Y::Null);
-        let (mut fields, mut entries) = (Y::Null, Y::Null);
+        let (mut fields, mut entries, mut telemetry) = (Y::Null, Y::Null, Y::Null);
         match doc {
             Y::Null => {}
             Y::Mapping(m) => {
@@ -188,9 +193,10 @@ impl Mapping {
                     match k.as_str() {
                         Some("fields") => fields = v,
                         Some("logsources") => entries = v,
+                        Some("telemetry") => telemetry = v,
                         _ => {
                             return Err(format!(
-                                "unknown key {k:?} at the top level, expected fields or logsources"
+                                "unknown key {k:?} at the top level, expected fields, logsources or telemetry"
                             ))
                         }
                     }
@@ -259,6 +265,7 @@ impl Mapping {
         Ok(Mapping {
             aliases: parse_fields(&fields)?,
             logsources,
+            telemetry: parse_telemetry(&telemetry)?,
         })
     }
 
@@ -304,6 +311,81 @@ impl Mapping {
             }
         }
     }
+}
+
+impl Mapping {
+    /// The telemetry names (log sources an asset ships, as a model's `telemetry:` lists
+    /// them) any one of which carries events of this rule logsource, sorted.
+    ///
+    /// The logsource is routed as for matching; each `Channel` (or `Provider_Name`) value
+    /// its entry accepts is named by the `telemetry` table, else by the entry's `service`
+    /// when it names exactly one, else by the value itself, lowercased. A logsource the
+    /// mapping does not route to a Channel (Linux, cloud, network products...) is carried
+    /// by its `service` and by its `product` (`auditd`, `linux`); one with neither, by
+    /// its `category` (`webserver`, `proxy`).
+    pub fn telemetry_of(&self, ls: &crate::rule::Logsource) -> Vec<String> {
+        let (p, c, s) = (
+            ls.product.as_deref(),
+            ls.category.as_deref(),
+            ls.service.as_deref(),
+        );
+        let mut out = Vec::new();
+        if let Routing::Full(e) | Routing::Partial(e) = self.route(p, c, s) {
+            for (field, cond) in e.when.iter().flatten() {
+                let FieldCond::AnyOf(values) = cond else {
+                    continue;
+                };
+                if !(field.eq_ignore_ascii_case("Channel")
+                    || field.eq_ignore_ascii_case("Provider_Name"))
+                {
+                    continue;
+                }
+                for v in values {
+                    out.push(self.channel_name(v, e));
+                }
+            }
+        }
+        if out.is_empty() {
+            out.extend(s.map(lower));
+            out.extend(p.map(lower));
+            if out.is_empty() {
+                out.extend(c.map(lower));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The telemetry name of one lowercased Channel value accepted by entry `e`.
+    fn channel_name(&self, channel: &str, e: &LogsourceEntry) -> String {
+        if let Some((_, name)) = self.telemetry.iter().find(|(c, _)| c == channel) {
+            return name.clone();
+        }
+        match e.service.as_deref() {
+            Some([one]) => one.clone(),
+            _ => channel.to_string(),
+        }
+    }
+}
+
+/// `telemetry`: Channel value → telemetry name (both strings), lowercased.
+fn parse_telemetry(v: &Y) -> Result<Vec<(String, String)>, String> {
+    let m = match v {
+        Y::Null => return Ok(Vec::new()),
+        Y::Mapping(m) => m,
+        _ => return Err("`telemetry` must be a mapping of Channel value to a name".into()),
+    };
+    let mut out = Vec::with_capacity(m.len());
+    for (k, v) in m {
+        let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+            return Err(format!(
+                "telemetry: {k:?}: expected a Channel value mapped to a name (both strings)"
+            ));
+        };
+        out.push((lower(k), lower(v)));
+    }
+    Ok(out)
 }
 
 fn cond_text(v: &Y) -> Option<String> {
@@ -365,6 +447,42 @@ mod tests {
             m.route(Some("nothing"), None, Some("nothing")),
             Routing::None
         ));
+    }
+
+    #[test]
+    fn telemetry_names_of_logsources() {
+        let m = Mapping::default();
+        let ls = |p: Option<&str>, c: Option<&str>, s: Option<&str>| crate::rule::Logsource {
+            product: p.map(str::to_string),
+            category: c.map(str::to_string),
+            service: s.map(str::to_string),
+        };
+        let t = |p, c, s| m.telemetry_of(&ls(p, c, s));
+        let w = Some("windows");
+        assert_eq!(t(w, Some("process_creation"), None), ["security", "sysmon"]);
+        assert_eq!(t(w, Some("registry_set"), None), ["sysmon"]);
+        assert_eq!(t(w, None, Some("security")), ["security"]);
+        assert_eq!(t(w, None, Some("system")), ["system"]);
+        assert_eq!(t(w, Some("ps_script"), None), ["powershell"]);
+        assert_eq!(t(w, Some("ps_classic_start"), None), ["powershell"]);
+        assert_eq!(t(w, None, Some("powershell-classic")), ["powershell"]);
+        // Not in the table: the entry's service names the channel.
+        assert_eq!(t(w, None, Some("taskscheduler")), ["taskscheduler"]);
+        assert_eq!(t(w, Some("antivirus"), None), ["windefend"]);
+        assert_eq!(t(w, Some("file_access"), None), ["kernel-file"]);
+        // Not routed to a Channel: service and product.
+        assert_eq!(t(Some("linux"), None, Some("auditd")), ["auditd", "linux"]);
+        assert_eq!(t(Some("linux"), Some("process_creation"), None), ["linux"]);
+        assert_eq!(
+            t(Some("aws"), None, Some("cloudtrail")),
+            ["aws", "cloudtrail"]
+        );
+        assert_eq!(t(Some("zeek"), Some("dns"), None), ["zeek"]);
+        assert_eq!(t(None, Some("webserver"), None), ["webserver"]);
+        let e = Mapping::from_str("telemetry: [a]\n").unwrap_err();
+        assert!(e.contains("telemetry"), "{e}");
+        let e = Mapping::from_str("telemetry: {a: [b]}\n").unwrap_err();
+        assert!(e.contains("telemetry"), "{e}");
     }
 
     #[test]

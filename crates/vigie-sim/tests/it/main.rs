@@ -1,2 +1,3 @@
 //! vigie-sim integration tests: one module per topic.
+mod engine;
 mod rank;
