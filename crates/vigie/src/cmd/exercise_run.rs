@@ -44,10 +44,7 @@ impl Prepared {
         let (rules, _) = super::respond::load_rules(sim.rules.clone())?;
         let t = Instant::now();
         let detection = DetectionModel::build(&model, Some(&rules), &DetectionTable::embedded());
-        tracing::info!(
-            seconds = t.elapsed().as_secs_f64(),
-            "detection model built"
-        );
+        tracing::info!(seconds = t.elapsed().as_secs_f64(), "detection model built");
         let config = SimConfig {
             samples: sim.samples,
             seed: sim.seed,

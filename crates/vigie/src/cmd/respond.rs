@@ -120,7 +120,9 @@ fn aware_at(a: &Args) -> anyhow::Result<Option<DateTime<Utc>>> {
 }
 
 /// The rule set (paths, else the embedded pack), its refusals logged as hunt does.
-pub(super) fn load_rules(paths: Vec<PathBuf>) -> anyhow::Result<(RuleSet, vigie_sigma::LoadReport)> {
+pub(super) fn load_rules(
+    paths: Vec<PathBuf>,
+) -> anyhow::Result<(RuleSet, vigie_sigma::LoadReport)> {
     let load = vigie_hunt::load_options(None, None)?;
     let paths = rules_paths(paths);
     let (rules, report) = if paths.is_empty() {

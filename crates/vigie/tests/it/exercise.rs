@@ -124,7 +124,10 @@ fn json_document_has_every_figure_within_its_bounds() {
         .map(|k| num(&c[k], k))
         .collect();
     assert!(ps.windows(2).all(|w| 0.0 <= w[0] && w[0] <= w[1]), "{c}");
-    assert!(mean > 0.0, "an incident on the demo costs customer-hours: {c}");
+    assert!(
+        mean > 0.0,
+        "an incident on the demo costs customer-hours: {c}"
+    );
 
     let paths = doc["paths"].as_array().expect("paths");
     assert!(!paths.is_empty() && sorted_desc(paths, "count"), "{doc:#}");
@@ -146,14 +149,27 @@ fn json_document_has_every_figure_within_its_bounds() {
     let first = doc["first_detecting_rules"].as_array().expect("detectors");
     let shares: f64 = first.iter().map(|f| num(&f["share"], "share")).sum();
     assert!(detected == 0.0 || (shares - 1.0).abs() < 1e-9, "{first:?}");
-    assert!(first.iter().all(|f| ["rule", "edr", "baseline"]
-        .contains(&f["kind"].as_str().unwrap_or(""))));
+    assert!(first
+        .iter()
+        .all(|f| ["rule", "edr", "baseline"].contains(&f["kind"].as_str().unwrap_or(""))));
     assert!(doc["detection"].is_array() && doc["uncovered_techniques"].is_array());
 }
 
 #[test]
 fn output_does_not_depend_on_the_thread_count() {
-    let args = |t: &'static str| ["exercise", "--samples", N, "--seed", "3", "--threads", t, "--format", "json"];
+    let args = |t: &'static str| {
+        [
+            "exercise",
+            "--samples",
+            N,
+            "--seed",
+            "3",
+            "--threads",
+            t,
+            "--format",
+            "json",
+        ]
+    };
     let one = ok(vigie(&args("1"))).stdout;
     let two = ok(vigie(&args("2"))).stdout;
     assert!(!one.is_empty());
@@ -162,8 +178,24 @@ fn output_does_not_depend_on_the_thread_count() {
 
 #[test]
 fn the_seed_changes_the_samples() {
-    let a = json(&["exercise", "--samples", N, "--seed", "1", "--format", "json"]);
-    let b = json(&["exercise", "--samples", N, "--seed", "2", "--format", "json"]);
+    let a = json(&[
+        "exercise",
+        "--samples",
+        N,
+        "--seed",
+        "1",
+        "--format",
+        "json",
+    ]);
+    let b = json(&[
+        "exercise",
+        "--samples",
+        N,
+        "--seed",
+        "2",
+        "--format",
+        "json",
+    ]);
     assert_eq!(a["seed"], 1);
     assert_eq!(b["seed"], 2);
     assert_ne!(a["crown_jewels"], b["crown_jewels"]);
@@ -172,21 +204,41 @@ fn the_seed_changes_the_samples() {
 
 #[test]
 fn entry_starts_the_attacker_on_the_given_assets() {
-    let doc = json(&["exercise", "--samples", "100", "--entry", "emp-app-1", "--format", "json"]);
+    let doc = json(&[
+        "exercise",
+        "--samples",
+        "100",
+        "--entry",
+        "emp-app-1",
+        "--format",
+        "json",
+    ]);
     assert_eq!(doc["entry"], serde_json::json!(["emp-app-1"]));
     // Held from hour 0: every path starts on it.
     let paths = doc["paths"].as_array().expect("paths");
     assert!(!paths.is_empty(), "{doc:#}");
-    assert!(paths.iter().all(|p| p["steps"][0]["id"] == "emp-app-1"), "{doc:#}");
+    assert!(
+        paths.iter().all(|p| p["steps"][0]["id"] == "emp-app-1"),
+        "{doc:#}"
+    );
 }
 
 #[test]
 fn bad_options_exit_2_naming_the_problem() {
-    let o = vigie(&["exercise", "--entry", "emp-web-1,no-such-host", "--samples", "10"]);
+    let o = vigie(&[
+        "exercise",
+        "--entry",
+        "emp-web-1,no-such-host",
+        "--samples",
+        "10",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("no-such-host"), "{err}");
-    assert!(!err.contains("\"emp-web-1\""), "a known id is not reported: {err}");
+    assert!(
+        !err.contains("\"emp-web-1\""),
+        "a known id is not reported: {err}"
+    );
 
     for (args, says) in [
         (vec!["exercise", "--samples", "0"], "--samples"),
@@ -226,7 +278,14 @@ fn help_shows_examples() {
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(help.contains("Examples:"), "{help}");
     assert!(help.contains("vigie exercise --samples"), "{help}");
-    for opt in ["--entry", "--samples", "--seed", "--horizon", "--threads", "--format"] {
+    for opt in [
+        "--entry",
+        "--samples",
+        "--seed",
+        "--horizon",
+        "--threads",
+        "--format",
+    ] {
         assert!(help.contains(opt), "{opt}: {help}");
     }
 }
