@@ -1,10 +1,10 @@
 //! Samples per second of the exercise engine (a quick measure; the benchmarks are in
 //! `benches/` and `bench/`): `cargo run --release -p vigie-sim --example exercise_speed --
-//! [MODEL.yaml|demo] [samples] [threads] [containment 0|1]`.
+//! [MODEL.yaml|demo] [samples] [threads] [containment 0|1] [RULES_DIR]`.
 
 use std::time::Instant;
 
-use vigie_sim::detection::DetectionModel;
+use vigie_sim::detection::{DetectionModel, DetectionTable};
 use vigie_sim::run::{Exercise, SimConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,7 +22,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let threads: usize = args.get(2).map_or(Ok(2), |s| s.parse())?;
     let containment = args.get(3).is_none_or(|s| s != "0");
     let t0 = Instant::now();
-    let dm = DetectionModel::default();
+    // Rules directory in the 5th argument (default: none loaded).
+    let rules = match args.get(4) {
+        Some(dir) => Some(
+            vigie_sigma::RuleSet::load(
+                &[std::path::PathBuf::from(dir)],
+                &vigie_sigma::LoadOptions::default(),
+            )?
+            .0,
+        ),
+        None => None,
+    };
+    let dm = DetectionModel::build(&model, rules.as_ref(), &DetectionTable::embedded());
     let cfg = SimConfig {
         samples,
         threads: Some(threads),
@@ -44,6 +55,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         containment,
         secs,
         samples as f64 / secs
+    );
+    println!(
+        "distinct sets priced (compromised, destroyed): {:?}",
+        ex.cache_sizes()
     );
     println!(
         "detected {:.3}; jewels reached max {:.3}; mean customer-hours {:?}",

@@ -393,6 +393,12 @@ impl Exercise {
         self.prices.restore_uncached(&self.c.graph, destroyed)
     }
 
+    /// Distinct sets priced so far (compromised sets, destroyed sets): how well the
+    /// caches work. Depends on what ran before and on the threads, unlike every result.
+    pub fn cache_sizes(&self) -> (usize, usize) {
+        self.prices.sizes()
+    }
+
     /// Run sample `i` alone (deterministic: the same outcome as inside [`Exercise::run`]).
     pub fn sample(&self, i: u64) -> SampleOutcome {
         let mut s = Scratch::new(&self.c);

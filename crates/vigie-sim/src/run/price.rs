@@ -8,9 +8,11 @@
 use std::sync::RwLock;
 
 use rustc_hash::FxHashMap;
-use vigie_response::contain::{contain, ContainRequest, SearchConfig};
-use vigie_response::graph::Target;
-use vigie_response::{Error, Graph};
+use vigie_response::contain::problem::Problem;
+use vigie_response::contain::{contain, search, ContainRequest, SearchConfig};
+use vigie_response::impact::{self, Outage};
+use vigie_response::report::tidy;
+use vigie_response::Graph;
 
 type Cache = FxHashMap<Box<[u32]>, f64>;
 
@@ -76,6 +78,15 @@ fn cached(
 }
 
 impl Prices {
+    /// Distinct sets priced so far: (compromised sets, destroyed sets).
+    pub fn sizes(&self) -> (usize, usize) {
+        let len = |c: &RwLock<Cache>| match c.read() {
+            Ok(m) => m.len(),
+            Err(p) => p.into_inner().len(),
+        };
+        (len(&self.contain), len(&self.restore))
+    }
+
     pub fn contain(&self, g: &Graph, local: &mut Local, compromised: &[u32]) -> f64 {
         cached(&mut local.contain, &self.contain, compromised, || {
             self.contain_uncached(g, compromised)
@@ -91,39 +102,57 @@ impl Prices {
         })
     }
 
-    /// Customer-hours of the plan `vigie contain` recommends for `compromised`.
+    /// Customer-hours of the plan `vigie contain` recommends for `compromised` (sorted,
+    /// distinct asset indexes).
+    ///
+    /// The number `contain` reports, computed by the same steps without the parts of its
+    /// report that do not change it: `contain` (without an action limit) builds the
+    /// problem with the free actions pre-applied, searches it, adds back the free actions
+    /// the plan needs and prices the result; free actions touch nothing any service
+    /// depends on, so the price is the searched plan's own cost, rounded by `tidy` as
+    /// `contain` rounds it. The alternatives and the two naive plans are skipped.
     pub fn contain_uncached(&self, g: &Graph, compromised: &[u32]) -> f64 {
         if compromised.is_empty() {
             return 0.0;
         }
-        match contain(g, &containment_request(compromised)) {
-            // No complete plan cannot happen without an action limit; should it, isolating
-            // everything compromised and reachable is what is left to do.
-            Ok(r) => r
-                .plan
-                .map_or(r.isolate_everything.customer_hours, |p| p.customer_hours),
-            Err(Error::NothingToProtect | Error::NoCompromised) => 0.0,
-            Err(e) => {
-                // The graph was built by from_model and the set holds its own node ids:
-                // no other error is reachable.
-                tracing::error!(error = %e, "containment could not be priced");
-                0.0
-            }
+        let targets: Vec<u32> = g
+            .crown_jewels()
+            .into_iter()
+            .filter(|j| compromised.binary_search(j).is_err())
+            .collect();
+        if targets.is_empty() {
+            return 0.0;
+        }
+        let req = containment_request(compromised);
+        let reduced = Problem::new(g, compromised, &targets, true);
+        let result = search::search(&reduced, &req.config);
+        match result.plans.first() {
+            Some(plan) => tidy(plan.cost),
+            // No complete plan: cannot happen without an action limit (isolating every
+            // target is one); should it, `contain` itself says what is left to do.
+            None => match contain(g, &req) {
+                Ok(r) => r
+                    .plan
+                    .map_or(r.isolate_everything.customer_hours, |p| p.customer_hours),
+                Err(e) => {
+                    tracing::error!(error = %e, "containment could not be priced");
+                    0.0
+                }
+            },
         }
     }
 
-    /// Customer-hours of `vigie restore --down <destroyed>` (unbounded crews).
+    /// Customer-hours of `vigie restore --down <destroyed>` (unbounded crews): with
+    /// unbounded crews `restore` prices the outage of the downed assets from t = 0, every
+    /// asset starting when its host is back; the same evaluation, without the timeline.
     pub fn restore_uncached(&self, g: &Graph, destroyed: &[u32]) -> f64 {
         if destroyed.is_empty() {
             return 0.0;
         }
-        let down: Vec<Target> = destroyed.iter().map(|&n| Target::Node(n)).collect();
-        match vigie_response::restore::restore(g, &down, None) {
-            Ok(r) => r.customer_hours,
-            Err(e) => {
-                tracing::error!(error = %e, "restore could not be priced");
-                0.0
-            }
-        }
+        let outage = Outage {
+            nodes: destroyed.to_vec(),
+            ..Outage::default()
+        };
+        tidy(impact::evaluate(g, &outage, 0.0, None).total)
     }
 }

@@ -3,7 +3,7 @@
 
 use vigie_model::{load_str, Format, Model};
 use vigie_response::contain::{contain, ContainRequest};
-use vigie_sim::detection::DetectionModel;
+use vigie_sim::detection::{DetectionModel, DetectionTable};
 use vigie_sim::run::{Exercise, SimConfig};
 
 fn model(text: &str) -> Model {
@@ -49,8 +49,25 @@ fn cfg(samples: u64) -> SimConfig {
     }
 }
 
-fn no_detection(_m: &Model) -> DetectionModel {
-    DetectionModel::default()
+/// The detection model of `m` under the embedded table overridden by `overlay`.
+fn detection(m: &Model, overlay: &str) -> DetectionModel {
+    let table = DetectionTable::embedded()
+        .overlay(overlay, "t.yml")
+        .unwrap();
+    DetectionModel::build(m, None, &table)
+}
+
+/// Nothing detects the chain's steps (no rules loaded, no EDR, no baseline).
+fn no_detection(m: &Model) -> DetectionModel {
+    detection(
+        m,
+        "techniques:\n  T1190: {baseline_p: 0, edr_p: 0}\n  T1021: {baseline_p: 0, edr_p: 0}\n  T1570: {baseline_p: 0, edr_p: 0}\n",
+    )
+}
+
+/// The embedded table (the demo's detection when no rule is loaded).
+fn default_detection(m: &Model) -> DetectionModel {
+    DetectionModel::build(m, None, &DetectionTable::embedded())
 }
 
 fn run(m: &Model, c: &SimConfig) -> vigie_sim::run::ExerciseReport {
@@ -150,71 +167,80 @@ fn one_extra_edge_keeps_the_other_steps_numbers() {
 #[test]
 fn report_bytes_do_not_depend_on_threads() {
     let m = vigie_model::demo();
-    let dm = no_detection(&m);
-    let json = |threads: usize| {
+    let dm = default_detection(&m);
+    let json = |threads: usize, samples: u64, containment: bool| {
         let c = SimConfig {
-            samples: 300,
+            samples,
             seed: 7,
             threads: Some(threads),
+            containment,
             ..SimConfig::default()
         };
         let r = Exercise::new(&m, &dm, &c).unwrap().run(&|_| {});
         serde_json::to_string(&r).unwrap()
     };
-    let one = json(1);
-    assert_eq!(one, json(2));
-    assert_eq!(one, json(2));
-    assert_eq!(one, json(1));
+    // Pricing is slow in a debug build: fewer samples with it.
+    for (samples, containment) in [(600, false), (40, true)] {
+        let one = json(1, samples, containment);
+        assert_eq!(one, json(2, samples, containment));
+        assert_eq!(one, json(2, samples, containment));
+        assert_eq!(one, json(1, samples, containment));
+    }
 }
 
 #[test]
 fn containment_price_is_vigie_contain_on_the_compromised_set() {
     let m = vigie_model::demo();
-    let dm = no_detection(&m);
-    let c = SimConfig {
-        // Short: the demo attacker holds every crown jewel within a day.
-        horizon_hours: 5.0,
-        ..cfg(30)
-    };
-    let ex = Exercise::new(&m, &dm, &c).unwrap();
+    let dm = default_detection(&m);
     let (mut priced, mut costly) = (0, 0);
-    for i in 0..c.samples {
-        let s = ex.sample(i);
-        if s.compromised.is_empty() {
-            assert_eq!(s.containment_hours, 0.0);
-            continue;
-        }
-        // vigie contain's own defaults (alternatives included): the cheapest plan is the same.
-        let req = ContainRequest {
-            compromised: s.compromised.clone(),
-            ..ContainRequest::default()
+    // A short horizon (the demo attacker holds every crown jewel within a day, so it
+    // leaves some to protect), and the default one (containment at detection).
+    for (horizon, samples) in [(5.0, 30), (720.0, 15)] {
+        let c = SimConfig {
+            horizon_hours: horizon,
+            ..cfg(samples)
         };
-        match contain(ex.graph(), &req) {
-            Ok(r) => {
-                let plan = r
-                    .plan
-                    .expect("a complete plan exists without an action limit");
-                assert_eq!(s.containment_hours, plan.customer_hours, "sample {i}");
-                priced += 1;
-                costly += usize::from(plan.customer_hours > 0.0);
+        let ex = Exercise::new(&m, &dm, &c).unwrap();
+        for i in 0..c.samples {
+            let s = ex.sample(i);
+            if s.compromised.is_empty() {
+                assert_eq!(s.containment_hours, 0.0);
+                continue;
             }
-            Err(vigie_response::Error::NothingToProtect) => assert_eq!(s.containment_hours, 0.0),
-            Err(e) => panic!("{e}"),
+            // vigie contain's own defaults (alternatives included): the cheapest plan is the same.
+            let req = ContainRequest {
+                compromised: s.compromised.clone(),
+                ..ContainRequest::default()
+            };
+            match contain(ex.graph(), &req) {
+                Ok(r) => {
+                    let plan = r
+                        .plan
+                        .expect("a complete plan exists without an action limit");
+                    assert_eq!(s.containment_hours, plan.customer_hours, "sample {i}");
+                    priced += 1;
+                    costly += usize::from(plan.customer_hours > 0.0);
+                }
+                Err(vigie_response::Error::NothingToProtect) => {
+                    assert_eq!(s.containment_hours, 0.0)
+                }
+                Err(e) => panic!("{e}"),
+            }
+            let down: Vec<_> = s
+                .destroyed
+                .iter()
+                .map(|&n| vigie_response::graph::Target::Node(n))
+                .collect();
+            let restore = if down.is_empty() {
+                0.0
+            } else {
+                vigie_response::restore::restore(ex.graph(), &down, None)
+                    .unwrap()
+                    .customer_hours
+            };
+            assert_eq!(s.restore_hours, restore);
+            assert_eq!(s.customer_hours, s.containment_hours + s.restore_hours);
         }
-        let down: Vec<_> = s
-            .destroyed
-            .iter()
-            .map(|&n| vigie_response::graph::Target::Node(n))
-            .collect();
-        let restore = if down.is_empty() {
-            0.0
-        } else {
-            vigie_response::restore::restore(ex.graph(), &down, None)
-                .unwrap()
-                .customer_hours
-        };
-        assert_eq!(s.restore_hours, restore);
-        assert_eq!(s.customer_hours, s.containment_hours + s.restore_hours);
     }
     assert!(priced > 5, "only {priced} samples priced");
     assert!(costly > 0, "no sample with a costly plan");
