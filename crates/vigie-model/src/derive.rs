@@ -158,8 +158,12 @@ fn ttc_key(t: &Ttc) -> TtcKey {
 }
 
 /// The distribution of each derivation rule's step when the model gives none of its own:
-/// `settings.<rule>_ttc`, else an exponential with mean `settings.<rule>_hours`.
-/// (A bare hours figure means an exponential: `docs/model.md`, "Time to compromise".)
+/// `settings.<rule>_ttc`, else the rule's default shape with mean `settings.<rule>_hours`
+/// (`docs/model.md`, "Time to compromise"): a fixed time for group membership (rights
+/// come with the membership) and for host → hosted (what runs on a held host is held once
+/// the attacker looks: no search, no exploit), an exponential for the others (attempts
+/// that each may work, as an item's bare `ttc_hours`). The mean is always the settings'
+/// hours, so `assess`, `contain` and `restore` see the same figures whatever the shape.
 pub fn rule_ttc(s: &Settings, rule: Rule) -> Ttc {
     let (dist, hours) = match rule {
         Rule::Exploit | Rule::Explicit => (s.exploit_ttc, s.exploit_ttc_hours),
@@ -169,7 +173,10 @@ pub fn rule_ttc(s: &Settings, rule: Rule) -> Ttc {
         Rule::HostToHosted => (s.host_to_hosted_ttc, s.host_to_hosted_hours),
         Rule::HostedToHost => (s.hosted_to_host_ttc, s.hosted_to_host_hours),
     };
-    dist.unwrap_or_else(|| Ttc::exponential(hours))
+    dist.unwrap_or_else(|| match rule {
+        Rule::Membership | Rule::HostToHosted => Ttc::fixed(hours),
+        _ => Ttc::exponential(hours),
+    })
 }
 
 /// The distribution of an item (vulnerability, explicit edge) from its own fields, else

@@ -187,7 +187,10 @@ pub fn load_str(text: &str, origin: &str, format: Format) -> Result<Loaded, Vec<
         Format::Json => match serde_json::from_str::<Model>(text) {
             Ok(model) => {
                 let issues = check(&model, &FxHashSet::default());
-                if issues.is_empty() {
+                // Whether a rule's hours were written beside its distribution only the
+                // text tells: look when a distribution is there.
+                let settings_ttc = model.settings.rule_ttcs().iter().any(|r| r.2.is_some());
+                if issues.is_empty() && !settings_ttc {
                     return Ok(Loaded {
                         model,
                         warnings: Vec::new(),
@@ -195,8 +198,14 @@ pub fn load_str(text: &str, origin: &str, format: Format) -> Result<Loaded, Vec<
                 }
                 // Positions are only needed now: build the tree for them.
                 let root = parse_json(text, &Limits::default()).ok();
+                let twice = root
+                    .as_ref()
+                    .and_then(|r| r.get("settings"))
+                    .map(settings_given_twice)
+                    .unwrap_or_default();
+                let typed = type_diagnostics(twice, origin);
                 let map = IndexMap::identity();
-                finish(model, issues, Vec::new(), root.as_ref(), &map, origin)
+                finish(model, issues, typed, root.as_ref(), &map, origin)
             }
             Err(serde_err) => {
                 let root = match parse_json(text, &Limits::default()) {
@@ -378,10 +387,13 @@ impl Collector {
                     from_node(v).map(|o| self.model.operator = o),
                     &mut self.errors,
                 ),
-                "settings" => single(
-                    from_node(v).map(|s| self.model.settings = s),
-                    &mut self.errors,
-                ),
+                "settings" => {
+                    single(
+                        from_node(v).map(|s| self.model.settings = s),
+                        &mut self.errors,
+                    );
+                    self.errors.extend(settings_given_twice(v));
+                }
                 _ if SECTIONS.contains(&name) => match &v.value {
                     Value::Seq(items) => {
                         for (i, item) in items.iter().enumerate() {
@@ -410,18 +422,47 @@ impl Collector {
     }
 
     fn typed(&mut self, origin: &str) -> Vec<Diagnostic> {
-        std::mem::take(&mut self.errors)
-            .into_iter()
-            .map(|(path, message, pos)| Diagnostic {
-                file: origin.to_string(),
-                line: pos.line,
-                column: pos.column,
-                severity: Severity::Error,
-                path: path_string(&path),
-                message,
-            })
-            .collect()
+        type_diagnostics(std::mem::take(&mut self.errors), origin)
     }
+}
+
+fn type_diagnostics(errors: Vec<TypeError>, origin: &str) -> Vec<Diagnostic> {
+    errors
+        .into_iter()
+        .map(|(path, message, pos)| Diagnostic {
+            file: origin.to_string(),
+            line: pos.line,
+            column: pos.column,
+            severity: Severity::Error,
+            path: path_string(&path),
+            message,
+        })
+        .collect()
+}
+
+/// `settings.<rule>_hours` written beside `settings.<rule>_ttc`: an error at the
+/// distribution's key. Only the text can tell (a missing hours figure takes its default,
+/// or the distribution's mean), so this is checked on the tree, not on [`Settings`].
+///
+/// [`Settings`]: crate::types::Settings
+fn settings_given_twice(settings: &Node) -> Vec<TypeError> {
+    crate::types::Settings::default()
+        .rule_ttcs()
+        .iter()
+        .filter_map(|&(hours, ttc, _)| {
+            let at = settings.get_key(ttc)?;
+            settings.get_key(hours)?;
+            Some((
+                vec![Step::Key("settings".into()), Step::Key(ttc.into())],
+                format!(
+                    "both `{hours}` and `{ttc}` are given: `{hours}` is the mean of an \
+                     exponential, `{ttc}` a whole distribution (its mean_hours is the mean); \
+                     keep one"
+                ),
+                at.pos,
+            ))
+        })
+        .collect()
 }
 
 /// Deserialize a whole tree section by section, item by item, then check the semantics.

@@ -42,6 +42,11 @@ pub struct Stats {
     pub derived_attack_edges: usize,
     /// Derived and explicit edges per rule.
     pub attack_edges_by_rule: BTreeMap<String, usize>,
+    /// Edges per shape of their time-to-compromise distribution (`exponential`, `gamma`,
+    /// `lognormal`, `fixed`; shapes no edge has are left out).
+    pub attack_edges_by_dist: BTreeMap<String, usize>,
+    /// Edges whose step can fail (`p_success` < 1).
+    pub attack_edges_may_fail: usize,
     /// Number of services.
     pub services: usize,
     /// Number of service dependencies.
@@ -90,6 +95,23 @@ pub fn stats(ix: &Index<'_>, graph: &AttackGraph) -> Stats {
         .map(|(r, n)| (r.as_str().to_string(), n))
         .collect();
     let explicit = by_rule.get("explicit").copied().unwrap_or(0);
+    // Per interned distribution first: millions of edges share a handful of them.
+    let mut per_ttc = vec![0usize; graph.ttc_dists.len()];
+    for e in &graph.edges {
+        if let Some(n) = per_ttc.get_mut(e.ttc as usize) {
+            *n += 1;
+        }
+    }
+    let mut by_dist: BTreeMap<String, usize> = BTreeMap::new();
+    let mut may_fail = 0;
+    for (t, &n) in graph.ttc_dists.iter().zip(&per_ttc) {
+        if n > 0 {
+            *by_dist.entry(t.dist.as_str().to_string()).or_default() += n;
+            if t.p_success() < 1.0 {
+                may_fail += n;
+            }
+        }
+    }
     Stats {
         operator: m.operator.name.clone(),
         zones: m.zones.len(),
@@ -107,6 +129,8 @@ pub fn stats(ix: &Index<'_>, graph: &AttackGraph) -> Stats {
         explicit_attack_edges: explicit,
         derived_attack_edges: graph.edges.len() - explicit,
         attack_edges_by_rule: by_rule,
+        attack_edges_by_dist: by_dist,
+        attack_edges_may_fail: may_fail,
         services: m.services.len(),
         dependencies: m.services.iter().map(|s| s.depends_on.len()).sum(),
         redundancy_groups: m

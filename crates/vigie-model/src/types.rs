@@ -55,8 +55,14 @@ pub struct Operator {
 }
 
 /// Global parameters. Every field has a default, so `settings` may be omitted.
+///
+/// A rule's distribution `<rule>_ttc`, when given, stands for the rule's `<rule>_hours`
+/// too: read from a file, `<rule>_hours` is set to its mean (the file may not give both:
+/// the loader refuses it, with the position), and written out, `<rule>_hours` is left out
+/// so the text reads back to the same settings. Without any `_ttc` the settings serialize
+/// exactly as before distributions existed (the model digest depends on it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "SettingsFile", into = "SettingsFile")]
 pub struct Settings {
     /// Expected duration of a containment action, in hours (default 48).
     pub containment_hours: f64,
@@ -80,23 +86,160 @@ pub struct Settings {
     pub soft_dependency_factor: f64,
     /// Distribution of a vulnerability's time to compromise (rule 1); exclusive with
     /// `exploit_ttc_hours` (see `docs/model.md`, "Time to compromise").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exploit_ttc: Option<Ttc>,
     /// Distribution of credential theft (rule 2); exclusive with `credential_theft_hours`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub credential_theft_ttc: Option<Ttc>,
     /// Distribution of a valid-account logon (rule 3); exclusive with `valid_account_hours`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_account_ttc: Option<Ttc>,
     /// Distribution of gaining a group's rights (rule 4); exclusive with `membership_hours`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub membership_ttc: Option<Ttc>,
     /// Distribution of host → hosted (rule 5); exclusive with `host_to_hosted_hours`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host_to_hosted_ttc: Option<Ttc>,
     /// Distribution of hosted → host (rule 5); exclusive with `hosted_to_host_hours`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hosted_to_host_ttc: Option<Ttc>,
+}
+
+/// [`Settings`] as written in a file: each `<rule>_hours` optional, so that giving both it
+/// and `<rule>_ttc` can be told from giving only the distribution.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SettingsFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    containment_hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exploit_ttc_hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_theft_hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edr_factor: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_account_hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mfa_factor: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    membership_hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host_to_hosted_hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hosted_to_host_hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    soft_dependency_factor: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exploit_ttc: Option<Ttc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_theft_ttc: Option<Ttc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_account_ttc: Option<Ttc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    membership_ttc: Option<Ttc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host_to_hosted_ttc: Option<Ttc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hosted_to_host_ttc: Option<Ttc>,
+}
+
+/// A rule's mean: the hours written, else the distribution's mean, else the default.
+fn rule_hours(hours: Option<f64>, ttc: Option<Ttc>, default: f64) -> f64 {
+    hours.or(ttc.map(|t| t.mean_hours)).unwrap_or(default)
+}
+
+/// The hours to write: none when the distribution is written (it carries the mean).
+fn hours_out(hours: f64, ttc: Option<Ttc>) -> Option<f64> {
+    ttc.is_none().then_some(hours)
+}
+
+impl From<SettingsFile> for Settings {
+    fn from(f: SettingsFile) -> Settings {
+        let d = Settings::default();
+        Settings {
+            containment_hours: f.containment_hours.unwrap_or(d.containment_hours),
+            exploit_ttc_hours: rule_hours(f.exploit_ttc_hours, f.exploit_ttc, d.exploit_ttc_hours),
+            credential_theft_hours: rule_hours(
+                f.credential_theft_hours,
+                f.credential_theft_ttc,
+                d.credential_theft_hours,
+            ),
+            edr_factor: f.edr_factor.unwrap_or(d.edr_factor),
+            valid_account_hours: rule_hours(
+                f.valid_account_hours,
+                f.valid_account_ttc,
+                d.valid_account_hours,
+            ),
+            mfa_factor: f.mfa_factor.unwrap_or(d.mfa_factor),
+            membership_hours: rule_hours(f.membership_hours, f.membership_ttc, d.membership_hours),
+            host_to_hosted_hours: rule_hours(
+                f.host_to_hosted_hours,
+                f.host_to_hosted_ttc,
+                d.host_to_hosted_hours,
+            ),
+            hosted_to_host_hours: rule_hours(
+                f.hosted_to_host_hours,
+                f.hosted_to_host_ttc,
+                d.hosted_to_host_hours,
+            ),
+            soft_dependency_factor: f.soft_dependency_factor.unwrap_or(d.soft_dependency_factor),
+            exploit_ttc: f.exploit_ttc,
+            credential_theft_ttc: f.credential_theft_ttc,
+            valid_account_ttc: f.valid_account_ttc,
+            membership_ttc: f.membership_ttc,
+            host_to_hosted_ttc: f.host_to_hosted_ttc,
+            hosted_to_host_ttc: f.hosted_to_host_ttc,
+        }
+    }
+}
+
+impl From<Settings> for SettingsFile {
+    fn from(s: Settings) -> SettingsFile {
+        SettingsFile {
+            containment_hours: Some(s.containment_hours),
+            exploit_ttc_hours: hours_out(s.exploit_ttc_hours, s.exploit_ttc),
+            credential_theft_hours: hours_out(s.credential_theft_hours, s.credential_theft_ttc),
+            edr_factor: Some(s.edr_factor),
+            valid_account_hours: hours_out(s.valid_account_hours, s.valid_account_ttc),
+            mfa_factor: Some(s.mfa_factor),
+            membership_hours: hours_out(s.membership_hours, s.membership_ttc),
+            host_to_hosted_hours: hours_out(s.host_to_hosted_hours, s.host_to_hosted_ttc),
+            hosted_to_host_hours: hours_out(s.hosted_to_host_hours, s.hosted_to_host_ttc),
+            soft_dependency_factor: Some(s.soft_dependency_factor),
+            exploit_ttc: s.exploit_ttc,
+            credential_theft_ttc: s.credential_theft_ttc,
+            valid_account_ttc: s.valid_account_ttc,
+            membership_ttc: s.membership_ttc,
+            host_to_hosted_ttc: s.host_to_hosted_ttc,
+            hosted_to_host_ttc: s.hosted_to_host_ttc,
+        }
+    }
+}
+
+impl Settings {
+    /// The (hours key, distribution key, distribution) of each derivation rule's setting:
+    /// what validation and the loader's "given twice" check walk.
+    pub fn rule_ttcs(&self) -> [(&'static str, &'static str, Option<Ttc>); 6] {
+        [
+            ("exploit_ttc_hours", "exploit_ttc", self.exploit_ttc),
+            (
+                "credential_theft_hours",
+                "credential_theft_ttc",
+                self.credential_theft_ttc,
+            ),
+            (
+                "valid_account_hours",
+                "valid_account_ttc",
+                self.valid_account_ttc,
+            ),
+            ("membership_hours", "membership_ttc", self.membership_ttc),
+            (
+                "host_to_hosted_hours",
+                "host_to_hosted_ttc",
+                self.host_to_hosted_ttc,
+            ),
+            (
+                "hosted_to_host_hours",
+                "hosted_to_host_ttc",
+                self.hosted_to_host_ttc,
+            ),
+        ]
+    }
 }
 
 /// Shape of a time-to-compromise distribution. Every shape is given by its mean and
@@ -114,6 +257,26 @@ pub enum TtcDist {
     Lognormal,
     /// Always exactly the mean (cv must be 0).
     Fixed,
+}
+
+impl TtcDist {
+    /// Every shape, in declaration order.
+    pub const ALL: [TtcDist; 4] = [
+        TtcDist::Exponential,
+        TtcDist::Gamma,
+        TtcDist::Lognormal,
+        TtcDist::Fixed,
+    ];
+
+    /// The name used in model files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TtcDist::Exponential => "exponential",
+            TtcDist::Gamma => "gamma",
+            TtcDist::Lognormal => "lognormal",
+            TtcDist::Fixed => "fixed",
+        }
+    }
 }
 
 /// A time to compromise as a distribution, with the chance the attempt succeeds at all.
@@ -140,6 +303,16 @@ impl Ttc {
         Ttc {
             dist: TtcDist::Exponential,
             mean_hours,
+            cv: None,
+            p_success: None,
+        }
+    }
+
+    /// Always exactly `hours`, always succeeds (the default of deterministic steps).
+    pub fn fixed(hours: f64) -> Ttc {
+        Ttc {
+            dist: TtcDist::Fixed,
+            mean_hours: hours,
             cv: None,
             p_success: None,
         }

@@ -8,7 +8,7 @@ use crate::identity::{
     cidr_has_host_bits, clashes_visiting, is_country_code, Identifier, IdentifierAt,
 };
 use crate::tree::Step;
-use crate::types::{AssetKind, DepTarget, Model};
+use crate::types::{AssetKind, DepTarget, Model, Ttc, TtcDist};
 
 /// A semantic problem, located by a path into the model (indexes are positions in the
 /// model's vectors).
@@ -364,6 +364,9 @@ pub fn check(model: &Model, broken: &FxHashSet<String>) -> Vec<Issue> {
                 "ttc_hours",
             );
         }
+        if let Some(t) = &e.ttc {
+            item_ttc(&mut c, at("attack_edges", i), t, e.ttc_hours.is_some());
+        }
         check_technique(
             &mut c,
             at_field("attack_edges", i, "technique"),
@@ -479,8 +482,22 @@ fn check_settings(c: &mut Checker<'_>, model: &Model) {
         ("hosted_to_host_hours", s.hosted_to_host_hours),
         ("soft_dependency_factor", s.soft_dependency_factor),
     ];
+    // A rule whose distribution is given has its mean as hours: reported on the mean.
+    let from_ttc: Vec<&str> = s
+        .rule_ttcs()
+        .iter()
+        .filter(|r| r.2.is_some())
+        .map(|r| r.0)
+        .collect();
     for (name, v) in fields {
-        non_negative(c, || vec![key("settings"), key(name)], v, name);
+        if !from_ttc.contains(&name) {
+            non_negative(c, || vec![key("settings"), key(name)], v, name);
+        }
+    }
+    for (_, name, t) in s.rule_ttcs() {
+        if let Some(t) = &t {
+            check_ttc(c, vec![key("settings"), key(name)], t);
+        }
     }
     if s.soft_dependency_factor > 1.0 {
         c.error(
@@ -490,6 +507,104 @@ fn check_settings(c: &mut Checker<'_>, model: &Model) {
                 s.soft_dependency_factor
             ),
         );
+    }
+}
+
+/// The distribution of a vulnerability or explicit edge at `item`: valid, and not given
+/// twice (`ttc_hours` is already an exponential's mean).
+fn item_ttc(c: &mut Checker<'_>, item: Vec<Step>, t: &Ttc, hours_too: bool) {
+    let mut at = item.clone();
+    at.push(key("ttc"));
+    if hours_too {
+        let mut name = item;
+        name.push(Step::KeyName("ttc".into()));
+        c.error(
+            name,
+            "both `ttc_hours` and `ttc` are given: `ttc_hours` is the mean of an exponential, \
+             `ttc` a whole distribution; keep one"
+                .into(),
+        );
+    }
+    check_ttc(c, at, t);
+}
+
+/// The rules of a time-to-compromise distribution (`docs/model.md`, "Time to
+/// compromise"); `at` is the path of the `ttc` mapping.
+fn check_ttc(c: &mut Checker<'_>, at: Vec<Step>, t: &Ttc) {
+    let field = |f: &str| {
+        let mut p = at.clone();
+        p.push(key(f));
+        p
+    };
+    let mean = t.mean_hours;
+    if !mean.is_finite() || mean < 0.0 {
+        c.error(
+            field("mean_hours"),
+            format!("mean_hours must be a finite number >= 0, got {mean}"),
+        );
+    }
+    let dist = t.dist.as_str();
+    match t.cv {
+        Some(cv) if !cv.is_finite() || cv < 0.0 => c.error(
+            field("cv"),
+            format!("cv must be a finite number >= 0, got {cv}"),
+        ),
+        Some(cv) if t.dist == TtcDist::Exponential && cv != 1.0 => c.error(
+            field("cv"),
+            format!(
+                "an exponential's cv is 1 by definition, got {cv}: use `dist: gamma` or \
+                 `dist: lognormal` for another spread"
+            ),
+        ),
+        Some(cv) if t.dist == TtcDist::Fixed && cv != 0.0 => c.error(
+            field("cv"),
+            format!("a fixed time has cv 0, got {cv}: use `dist: gamma` or `dist: lognormal`"),
+        ),
+        Some(cv)
+            if matches!(t.dist, TtcDist::Gamma | TtcDist::Lognormal) && cv == 0.0 && mean > 0.0 =>
+        {
+            c.error(
+                field("cv"),
+                format!("a {dist} needs cv > 0 (cv 0 is a fixed time: use `dist: fixed`)"),
+            )
+        }
+        _ => {}
+    }
+    if let Some(p) = t.p_success {
+        // Written so that NaN fails too.
+        if !(p > 0.0 && p <= 1.0) {
+            let hint = if p == 0.0 {
+                " (a step that can never succeed is no attack edge: remove it)"
+            } else {
+                ""
+            };
+            c.error(
+                field("p_success"),
+                format!("p_success must be within (0, 1], got {p}{hint}"),
+            );
+        }
+    }
+}
+
+/// An asset's `telemetry`: log source names, each once.
+fn check_telemetry(c: &mut Checker<'_>, i: usize, sources: &[String]) {
+    for (j, name) in sources.iter().enumerate() {
+        let path = || {
+            vec![
+                key("assets"),
+                Step::Index(i),
+                key("telemetry"),
+                Step::Index(j),
+            ]
+        };
+        if name.trim().is_empty() {
+            c.error(
+                path(),
+                "empty log source name in telemetry (use `telemetry: []` for none)".into(),
+            );
+        } else if sources[..j].contains(name) {
+            c.warning(path(), format!("log source `{name}` is listed twice"));
+        }
     }
 }
 
@@ -613,6 +728,9 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
             }
         }
     }
+    if let Some(t) = &a.telemetry {
+        check_telemetry(c, i, t);
+    }
     if let Some(h) = a.controls.recovery_hours {
         let p = || {
             let mut p = f("controls");
@@ -645,6 +763,11 @@ fn check_asset(c: &mut Checker<'_>, model: &Model, i: usize, internet_id: Option
         }
         if let Some(h) = v.ttc_hours {
             non_negative(c, || p("ttc_hours"), h, "ttc_hours");
+        }
+        if let Some(t) = &v.ttc {
+            let mut item = p("ttc");
+            item.pop();
+            item_ttc(c, item, t, v.ttc_hours.is_some());
         }
         if let Some(t) = &v.technique {
             check_technique(c, p("technique"), t);

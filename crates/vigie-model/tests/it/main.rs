@@ -10,3 +10,4 @@ mod identity;
 mod index;
 mod proptest_derive;
 mod proptest_loader;
+mod ttc;

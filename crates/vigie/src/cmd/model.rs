@@ -300,6 +300,17 @@ fn print_stats(origin: &str, st: &Stats, warnings: usize) -> io::Result<()> {
         .map(|(r, n)| format!("{r} {n}"))
         .collect();
     writeln!(o, "  by rule     {}", rules.join(", "))?;
+    let dists: Vec<String> = st
+        .attack_edges_by_dist
+        .iter()
+        .map(|(d, n)| format!("{d} {n}"))
+        .collect();
+    writeln!(
+        o,
+        "  by ttc      {}   may fail (p_success < 1) {}",
+        dists.join(", "),
+        st.attack_edges_may_fail
+    )?;
     writeln!(
         o,
         "services      {}   dependencies {}   redundancy groups (k-of-n) {}",
