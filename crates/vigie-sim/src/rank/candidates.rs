@@ -1,31 +1,61 @@
 //! Enumerating the single changes worth simulating, and the screening that keeps their
 //! number bounded (`docs/exercise.md`, "rank").
 //!
-//! Screening: a change is scored by how often the baseline run reaches what it touches
-//! (the fraction of samples in which the asset is compromised within the horizon; for a
-//! rule, the sum over the assets entered by that technique; for a flow, the sum over the
-//! assets entered by the edges it carries). A change touching only assets no baseline
-//! sample reaches cannot change the attacker's shortest-path tree (every change only
-//! slows, removes or watches steps), so it is screened out. The rest are sorted by score
-//! within each kind and taken kind by kind in turn, so that no family crowds out the
-//! others, until `max_candidates` have passed the no-op check.
+//! Screening: a change is scored by how often the baseline's samples take, before their
+//! stop time (the detection, else the horizon: when containment happens), a step the
+//! change acts on:
+//!
+//! - EDR on A: the fraction of samples with A compromised at the stop time (the EDR
+//!   watches every step into A and slows credential theft from it);
+//! - MFA on A: of samples taking a valid-account step into A;
+//! - telemetry `s` on A: of steps into A whose technique has a rule reading `s`;
+//! - a patch on A: of exploit steps into A;
+//! - a rule for T: of steps with technique T (summed over the edges);
+//! - a removed flow: of steps over the edges it alone carries (summed).
+//!
+//! Every change only slows, removes or watches steps, so one acting on no step any
+//! baseline sample takes before its stop changes neither what is compromised then nor
+//! when detection comes: its score is 0 and it is screened out. (A patch or a removed
+//! flow also removes edges the containment plan would otherwise cut; that effect is not
+//! scored.) The rest are sorted by score within each kind and taken kind by kind in
+//! turn, so that no family crowds out the others, until `max_candidates` have passed
+//! the no-op check.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use vigie_model::{AttackGraph, Model, Rule};
 
 use super::change::{Change, ChangeKind};
 
-/// Log sources tried for telemetry changes, besides those the model already names.
-pub const DEFAULT_SOURCES: [&str; 5] = ["sysmon", "security", "powershell", "linux", "auditd"];
-
 /// What the enumeration needs from the baseline.
 pub struct Baseline<'a> {
     pub model: &'a Model,
     pub graph: &'a AttackGraph,
-    /// Per asset index: fraction of baseline samples reaching it within the horizon.
+    /// Per asset index: fraction of baseline samples in which it is compromised at the
+    /// stop time.
     pub reach: &'a [f64],
     /// Techniques no loaded rule covers.
     pub uncovered: &'a [String],
+    /// The attack edges the baseline's samples take before their stop time, with the
+    /// fraction of samples that do.
+    pub used: &'a [UsedEdge],
+    /// Per technique: the telemetry names the loaded rules counted for it read
+    /// (lowercased, sorted; `DetectionModel::techniques`).
+    pub sources: &'a FxHashMap<String, Vec<String>>,
+}
+
+/// An attack edge some baseline sample takes before containment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsedEdge {
+    pub from: u32,
+    pub to: u32,
+    pub technique: String,
+    pub rule: Rule,
+    /// The flows whose removal cuts it: its sole carrier, when every model edge with
+    /// this from, to, technique and rule is carried by that one flow alone (removing one
+    /// of several alternative carriers leaves the edge open).
+    pub cut_by: Option<u32>,
+    /// Fraction of baseline samples whose tree takes it at or before the stop time.
+    pub freq: f64,
 }
 
 /// Every candidate of the requested kinds with its screening score (> 0), ordered as the
@@ -93,22 +123,31 @@ fn of_kind(b: &Baseline<'_>, kind: ChangeKind) -> Vec<Change> {
                 .map(|(_, a)| Change::Mfa { asset: asset(a) })
                 .collect()
         }
+        // A log source some rule for a technique entering the asset reads, that the
+        // asset does not ship.
         ChangeKind::Telemetry => {
-            let sources = sources(m);
+            let mut wanted: Vec<FxHashSet<&str>> = vec![FxHashSet::default(); m.assets.len()];
+            for e in &b.graph.edges {
+                if let (Some(w), Some(src)) = (
+                    wanted.get_mut(e.to as usize),
+                    b.sources.get(b.graph.technique(e)),
+                ) {
+                    w.extend(src.iter().map(String::as_str));
+                }
+            }
             let mut out = Vec::new();
-            for (i, a) in m.assets.iter().enumerate() {
+            for (a, w) in m.assets.iter().zip(&wanted) {
                 let Some(list) = &a.telemetry else { continue };
-                if !in_graph.contains(&(i as u32)) {
-                    continue;
-                }
-                for s in &sources {
-                    if !list.iter().any(|x| x.eq_ignore_ascii_case(s)) {
-                        out.push(Change::Telemetry {
-                            asset: asset(a),
-                            source: s.clone(),
-                        });
-                    }
-                }
+                let mut w: Vec<&str> = w
+                    .iter()
+                    .copied()
+                    .filter(|s| !list.iter().any(|x| x.eq_ignore_ascii_case(s)))
+                    .collect();
+                w.sort_unstable();
+                out.extend(w.into_iter().map(|s| Change::Telemetry {
+                    asset: asset(a),
+                    source: s.to_string(),
+                }));
             }
             out
         }
@@ -162,50 +201,40 @@ fn nodes_in_graph(g: &AttackGraph) -> FxHashSet<u32> {
     g.edges.iter().flat_map(|e| [e.from, e.to]).collect()
 }
 
-/// The log sources tried: the defaults and every source the model names, lowercased,
-/// sorted.
-fn sources(m: &Model) -> Vec<String> {
-    let mut s: Vec<String> = DEFAULT_SOURCES.iter().map(|s| s.to_string()).collect();
-    for a in &m.assets {
-        for t in a.telemetry.iter().flatten() {
-            s.push(t.to_ascii_lowercase());
-        }
-    }
-    s.sort();
-    s.dedup();
-    s
-}
-
 /// The screening score of a change (see the module docs).
 pub fn score(b: &Baseline<'_>, c: &Change) -> f64 {
-    let reach_of = |id: &str| {
-        b.model
-            .assets
+    let index = |id: &str| b.model.assets.iter().position(|a| a.id == id);
+    let used_sum = |pred: &dyn Fn(&UsedEdge) -> bool| {
+        b.used
             .iter()
-            .position(|a| a.id == id)
-            .and_then(|i| b.reach.get(i).copied())
-            .unwrap_or(0.0)
-    };
-    let targets_sum = |pred: &dyn Fn(&vigie_model::AttackEdge) -> bool| {
-        let t: FxHashSet<u32> = b
-            .graph
-            .edges
-            .iter()
-            .filter(|e| pred(e))
-            .map(|e| e.to)
-            .collect();
-        t.iter()
-            .map(|&i| b.reach.get(i as usize).copied().unwrap_or(0.0))
+            .filter(|u| pred(u))
+            .map(|u| u.freq)
             .sum::<f64>()
     };
     match c {
-        Change::Edr { asset }
-        | Change::Mfa { asset }
-        | Change::Telemetry { asset, .. }
-        | Change::Patch { asset, .. } => reach_of(asset),
-        Change::Rule { technique } => targets_sum(&|e| b.graph.technique(e) == technique),
+        Change::Edr { asset } => index(asset)
+            .and_then(|i| b.reach.get(i).copied())
+            .unwrap_or(0.0),
+        Change::Mfa { asset } => match index(asset) {
+            Some(i) => used_sum(&|u| u.to as usize == i && u.rule == Rule::ValidAccount),
+            None => 0.0,
+        },
+        Change::Telemetry { asset, source } => match index(asset) {
+            Some(i) => used_sum(&|u| {
+                u.to as usize == i
+                    && b.sources
+                        .get(&u.technique)
+                        .is_some_and(|s| s.iter().any(|x| x == source))
+            }),
+            None => 0.0,
+        },
+        Change::Patch { asset, .. } => match index(asset) {
+            Some(i) => used_sum(&|u| u.to as usize == i && u.rule == Rule::Exploit),
+            None => 0.0,
+        },
+        Change::Rule { technique } => used_sum(&|u| &u.technique == technique),
         Change::Flow { flow } => match b.model.flows.iter().position(|f| &f.id() == flow) {
-            Some(fi) => targets_sum(&|e| b.graph.flows(e).contains(&(fi as u32))),
+            Some(fi) => used_sum(&|u| u.cut_by == Some(fi as u32)),
             None => 0.0,
         },
     }

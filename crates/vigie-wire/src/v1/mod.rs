@@ -2,6 +2,7 @@
 
 mod detection;
 pub mod exercise;
+pub mod exercise_rank;
 mod fields;
 mod hunt;
 pub mod notification;
