@@ -6,9 +6,7 @@
 use std::fmt::Write as _;
 
 use vigie_response::report::human;
-use vigie_wire::v1::exercise::{
-    AttackPath, CrownJewel, EdgeUse, ExerciseReport, FirstDetector, Percentiles,
-};
+use vigie_wire::v1::exercise::{AttackPath, CrownJewel, EdgeUse, ExerciseReport, FirstDetector};
 
 /// Lines shown per list (paths, edges, detectors, techniques).
 const TOP: usize = 10;
@@ -51,24 +49,34 @@ fn header(s: &mut String, r: &ExerciseReport) {
     );
     match &r.ttd_hours {
         Some(t) => {
-            let _ = writeln!(s, "Time to detect: {}", spread(t));
+            let _ = writeln!(
+                s,
+                "Time to detect: mean {} h; p5 {} h, p50 {} h, p95 {} h",
+                num(t.mean),
+                num(t.p5),
+                num(t.p50),
+                num(t.p95)
+            );
         }
         None => {
             let _ = writeln!(s, "Time to detect: never detected");
         }
     }
-    let c = &r.customer_hours;
-    let _ = writeln!(
-        s,
-        "Customer-hours per incident (containment and restoration): mean {} (95 % CI {} to {}); p5 {}, p50 {}, p95 {}, p99 {}",
-        human(c.mean),
-        human(c.mean_ci95[0]),
-        human(c.mean_ci95[1]),
-        human(c.p5),
-        human(c.p50),
-        human(c.p95),
-        human(c.p99)
-    );
+    if let Some(c) = &r.customer_hours {
+        let _ = writeln!(
+            s,
+            "Customer-hours per incident: mean {} (95 % CI {} to {}; containment {}, restoring destroyed crown jewels {}); p5 {}, p50 {}, p95 {}, p99 {}",
+            human(c.mean),
+            human(c.mean_ci95[0]),
+            human(c.mean_ci95[1]),
+            human(c.containment_mean),
+            human(c.restore_mean),
+            human(c.p5),
+            human(c.p50),
+            human(c.p95),
+            human(c.p99)
+        );
+    }
 }
 
 /// The crown jewels table, most often reached before detection first.
@@ -151,15 +159,9 @@ fn paths(s: &mut String, paths: &[AttackPath]) {
         return;
     }
     for p in paths.iter().take(TOP) {
-        let mut line = String::new();
-        for (i, st) in p.steps.iter().enumerate() {
-            if i > 0 {
-                let _ = write!(line, " -[{}]-> ", st.technique.as_deref().unwrap_or("?"));
-            }
-            line.push_str(&st.id);
-        }
-        let _ = writeln!(s, "  {:>7}  {line}", pct(p.frequency));
-        if let Some(last) = p.steps.last() {
+        let ids: Vec<&str> = p.nodes.iter().map(|n| n.id.as_str()).collect();
+        let _ = writeln!(s, "  {:>7}  {}", pct(p.frequency), ids.join(" -> "));
+        if let Some(last) = p.nodes.last() {
             if !last.name.is_empty() && last.name != last.id {
                 let _ = writeln!(s, "           ({}: {})", last.id, last.name);
             }
@@ -177,19 +179,20 @@ fn edges(s: &mut String, edges: &[EdgeUse]) {
     for e in edges.iter().take(TOP) {
         let _ = writeln!(
             s,
-            "  {:>7}  {} -> {}  {} ({})",
+            "  {:>7}  {} -> {}  {} ({})  [{}]",
             pct(e.frequency),
             e.from,
             e.to,
             e.technique,
-            e.rule
+            e.rule,
+            e.to_name
         );
     }
     more(s, edges.len(), "edges");
 }
 
 fn detectors(s: &mut String, d: &[FirstDetector]) {
-    let _ = writeln!(s, "\nFirst to detect (share of detected samples):");
+    let _ = writeln!(s, "\nFirst to detect (share of samples):");
     if d.is_empty() {
         let _ = writeln!(s, "  nothing detected the attacker");
         return;
@@ -200,7 +203,7 @@ fn detectors(s: &mut String, d: &[FirstDetector]) {
             ("rule", None) => format!("rule {} ({})", f.title, f.key),
             (_, _) => f.title.clone(),
         };
-        let _ = writeln!(s, "  {:>7}  {what}", pct(f.share));
+        let _ = writeln!(s, "  {:>7}  {what}", pct(f.frequency));
     }
     more(s, d.len(), "detectors");
 }
@@ -217,9 +220,13 @@ fn uncovered(s: &mut String, r: &ExerciseReport) {
     for u in r.uncovered_techniques.iter().take(TOP) {
         let _ = writeln!(
             s,
-            "  {:<11} used in {} of samples",
+            "  {:<11} on the attack in at least {} of samples{}",
             u.technique,
-            pct(u.frequency)
+            pct(u.frequency),
+            u.name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
         );
     }
     more(s, r.uncovered_techniques.len(), "techniques");
@@ -233,17 +240,6 @@ fn more(s: &mut String, total: usize, what: &str) {
             total - TOP
         );
     }
-}
-
-/// mean, p5, p50, p95 in hours.
-fn spread(t: &Percentiles) -> String {
-    format!(
-        "mean {} h; p5 {} h, p50 {} h, p95 {} h",
-        num(t.mean),
-        num(t.p5),
-        num(t.p50),
-        num(t.p95)
-    )
 }
 
 /// A probability as a percentage with one decimal ("42.1 %"); below 0.1 % but not zero,

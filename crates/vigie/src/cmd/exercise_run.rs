@@ -17,8 +17,6 @@ use super::exercise::{Format, SimArgs};
 /// What a `vigie exercise` run works on, loaded and checked once.
 pub struct Prepared {
     pub model: vigie_model::Model,
-    /// The response graph (`vigie contain`'s and `vigie restore`'s).
-    pub graph: vigie_response::Graph,
     /// `vigie_model::digest` of the model.
     pub digest: String,
     pub rules: RuleSet,
@@ -56,7 +54,6 @@ impl Prepared {
         };
         Ok(Prepared {
             model,
-            graph,
             digest,
             rules,
             detection,
@@ -86,13 +83,20 @@ fn check_entry(
     anyhow::bail!("--entry: not an asset of the model: {}", unknown.join(", "))
 }
 
-/// Runs the samples with a progress bar on stderr (when it is a terminal).
-pub fn simulate(p: &Prepared) -> anyhow::Result<vigie_sim::run::ExerciseReport> {
+/// Compiles the exercise and runs its samples with a progress bar on stderr (when it
+/// is a terminal).
+pub fn simulate(p: &Prepared) -> anyhow::Result<(Exercise, vigie_sim::run::ExerciseReport)> {
     let t = Instant::now();
     let ex = Exercise::new(&p.model, &p.detection, &p.config)?;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "exercise compiled");
+    let report = run_with_progress(&ex, p.config.samples);
+    Ok((ex, report))
+}
+
+/// `ex.run` with the bar; logs the rate.
+pub fn run_with_progress(ex: &Exercise, samples: u64) -> vigie_sim::run::ExerciseReport {
     let bar = Arc::new(TerminalProgress::stderr(true));
-    bar.start_count(p.config.samples, "samples");
+    bar.start_count(samples, "samples");
     crate::logging::show_progress(bar.clone());
     let t = Instant::now();
     let report = {
@@ -106,21 +110,20 @@ pub fn simulate(p: &Prepared) -> anyhow::Result<vigie_sim::run::ExerciseReport> 
     let secs = t.elapsed().as_secs_f64();
     tracing::info!(
         seconds = secs,
-        samples_per_second = p.config.samples as f64 / secs.max(1e-9),
+        samples_per_second = samples as f64 / secs.max(1e-9),
         "exercise run"
     );
-    Ok(report)
+    report
 }
 
 pub fn run(sim: &SimArgs) -> anyhow::Result<ExitCode> {
     let p = Prepared::load(sim)?;
-    let report = simulate(&p)?;
+    let (ex, report) = simulate(&p)?;
     let wire = ExerciseReport::from_engine(&ExerciseSource {
-        model: &p.model,
         model_digest: &p.digest,
-        rules: &p.rules,
+        rules_digest: p.rules.digest(),
+        exercise: &ex,
         detection: &p.detection,
-        config: &p.config,
         report: &report,
     });
     let text = match sim.format {
