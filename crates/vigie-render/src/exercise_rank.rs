@@ -180,9 +180,9 @@ mod tests {
                 flow: None,
             },
             description: "EDR on emp-web-1".into(),
-            reduction_customer_hours: 4_200.0,
-            reduction_ci95: [3_900.0, 4_500.0],
-            customer_hours: 8_145.0,
+            reduction_customer_hours: 42_000.0,
+            reduction_ci95: [39_000.0, 45_000.0],
+            customer_hours: 81_500.0,
             screening_score: 0.4,
             crown_jewels: (0..5)
                 .map(|i| JewelShift {
@@ -202,7 +202,7 @@ mod tests {
         let line = t.lines().find(|l| l.contains("EDR on emp-web-1")).unwrap();
         assert!(line.starts_with("  1  "), "{line}");
         assert!(
-            line.contains("4.2 k") && line.contains("[3.9 k, 4.5 k]") && line.contains("8.1 k")
+            line.contains("42.0 k") && line.contains("[39.0 k, 45.0 k]") && line.contains("81.5 k")
         );
         assert!(t.contains("db-0 41.2 % -> 12.0 %; db-1"), "{t}");
         assert!(t.contains("2 more"), "{t}");
