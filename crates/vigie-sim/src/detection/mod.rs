@@ -383,7 +383,7 @@ fn lowered(names: Option<&[String]>) -> Option<Vec<String>> {
     names.map(|t| t.iter().map(|s| s.trim().to_ascii_lowercase()).collect())
 }
 
-/// 1 − Π(1 − q).
+/// 1 − Π(1 − q), folded as p ← p + q·(1 − p) so that one detector gives exactly its q.
 pub fn combine(qs: impl IntoIterator<Item = f64>) -> f64 {
-    1.0 - qs.into_iter().map(|q| 1.0 - q).product::<f64>()
+    qs.into_iter().fold(0.0, |p, q| p + q * (1.0 - p))
 }

@@ -1,3 +1,4 @@
 //! vigie-sim integration tests: one module per topic.
+mod detection;
 mod engine;
 mod rank;

@@ -1,5 +1,6 @@
 //! Version 1 of the wire schema.
 
+pub mod coverage;
 mod detection;
 pub mod exercise;
 pub mod exercise_rank;

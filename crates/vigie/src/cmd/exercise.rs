@@ -31,6 +31,9 @@ pub struct SimArgs {
     /// Sigma rule files or directories (default: the embedded rule pack).
     #[arg(long = "rules", value_name = "PATH", global = true)]
     pub rules: Vec<PathBuf>,
+    /// Detection table overriding the default per technique (docs/detection-model.md).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub detection: Option<PathBuf>,
     /// Start the attacker on these assets instead of the Internet.
     #[arg(long, value_name = "ID,...", value_delimiter = ',', global = true)]
     pub entry: Vec<String>,

@@ -12,6 +12,7 @@ pub mod model;
 pub mod respond;
 pub mod restore;
 pub mod rules;
+pub mod rules_coverage;
 pub mod serve;
 pub mod serve_publish;
 pub mod serve_token;

@@ -1,4 +1,5 @@
 //! `vigie rules check`: load rules, say what loaded and why the rest was refused.
+//! `vigie rules coverage`: their ATT&CK Navigator layer (`rules_coverage.rs`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -31,9 +32,14 @@ pub enum Command {
     /// Load rules and report loaded/refused counts and every refusal with its reason.
     #[command(after_help = AFTER_HELP)]
     Check(CheckArgs),
+    /// Write the ATT&CK Navigator layer of the rules (counts as sigma-cli's `sigma
+    /// analyze attack count`); with --model, the techniques simulated attacks use that
+    /// no rule detects.
+    #[command(after_help = super::rules_coverage::AFTER_HELP)]
+    Coverage(super::rules_coverage::Args),
 }
 
-/// Report format of `rules check`.
+/// Report format of `rules check` and `rules coverage`.
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {
     /// Counts, then one line per refusal: `file:line[:column]: kind: rule: reason`.
@@ -62,7 +68,10 @@ pub struct CheckArgs {
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
-    let Command::Check(a) = cmd;
+    let a = match cmd {
+        Command::Check(a) => a,
+        Command::Coverage(a) => return super::rules_coverage::run(a),
+    };
     let paths = super::hunt::rules_paths(a.rules);
     let opts = vigie_hunt::load_options(a.mapping.as_deref(), a.placeholders.as_deref())?;
     let t0 = std::time::Instant::now();

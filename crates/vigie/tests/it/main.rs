@@ -12,6 +12,7 @@ mod hunt_output;
 mod hunt_syslog;
 mod july2025;
 mod respond_cli;
+mod rules_coverage;
 mod serve_backpressure;
 mod serve_durability;
 mod serve_follow;
