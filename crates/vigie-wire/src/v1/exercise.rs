@@ -228,6 +228,15 @@ fn ci(c: sim::Ci95) -> [f64; 2] {
     [q(c.low), q(c.high)]
 }
 
+/// A proportion's interval, held around the proportion and within [0, 1]: the Wilson
+/// bounds computed in floating point can miss 0 by 1e-19 for a proportion of 0.
+fn ci_of(p: f64, c: sim::Ci95) -> [f64; 2] {
+    [
+        q(c.low.min(p).clamp(0.0, 1.0)),
+        q(c.high.max(p).clamp(0.0, 1.0)),
+    ]
+}
+
 fn share(count: u64, samples: u64) -> f64 {
     q(count as f64 / samples.max(1) as f64)
 }
@@ -252,7 +261,7 @@ impl ExerciseReport {
             crown_jewels: r.crown_jewels.iter().map(|j| jewel(j, &names)).collect(),
             detected: ttd.detected,
             p_detected: q(ttd.p_detected),
-            p_detected_ci95: ci(ttd.p_detected_ci95),
+            p_detected_ci95: ci_of(ttd.p_detected, ttd.p_detected_ci95),
             ttd_hours: ttd.hours.map(|t| TimeToDetect {
                 mean: q(t.mean),
                 mean_ci95: ttd.mean_ci95.map_or([q(t.mean); 2], ci),
@@ -328,10 +337,13 @@ fn jewel(j: &sim::JewelReport, names: &Names) -> CrownJewel {
         name: names.name(&j.id),
         reached: j.reached,
         p_reached: q(j.p_reached),
-        p_reached_ci95: ci(j.p_reached_ci95),
+        p_reached_ci95: ci_of(j.p_reached, j.p_reached_ci95),
         reached_before_detection: j.reached_before_detection,
         p_reached_before_detection: q(j.p_reached_before_detection),
-        p_reached_before_detection_ci95: ci(j.p_reached_before_detection_ci95),
+        p_reached_before_detection_ci95: ci_of(
+            j.p_reached_before_detection,
+            j.p_reached_before_detection_ci95,
+        ),
         ttc_hours: j.ttc_hours.map(|t| Percentiles {
             mean: q(t.mean),
             p5: q(t.p5),

@@ -132,10 +132,13 @@ fn json_document_has_every_figure_within_its_bounds() {
     let paths = doc["paths"].as_array().expect("paths");
     assert!(!paths.is_empty() && sorted_desc(paths, "count"), "{doc:#}");
     for p in paths {
-        let steps = p["steps"].as_array().expect("steps");
-        assert_eq!(steps.last().map(|s| &s["id"]), Some(&p["to"]), "{p}");
-        assert!(steps[0]["technique"].is_null(), "{p}");
-        assert!(steps[1..].iter().all(|s| s["technique"].is_string()), "{p}");
+        let nodes = p["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.last().map(|s| &s["id"]), Some(&p["to"]), "{p}");
+        // From the Internet (the demo's internet zone) to a crown jewel, every node named.
+        assert_eq!(nodes[0]["id"], "internet", "{p}");
+        assert_eq!(nodes[0]["name"], "Internet", "{p}");
+        assert!(nodes.iter().all(|n| n["name"].is_string()), "{p}");
+        assert!(jewels.iter().any(|j| j["id"] == p["to"]), "{p}");
         let f = num(&p["frequency"], "frequency");
         assert!(0.0 < f && f <= 1.0, "{p}");
     }
@@ -147,8 +150,14 @@ fn json_document_has_every_figure_within_its_bounds() {
         }
     }
     let first = doc["first_detecting_rules"].as_array().expect("detectors");
-    let shares: f64 = first.iter().map(|f| num(&f["share"], "share")).sum();
-    assert!(detected == 0.0 || (shares - 1.0).abs() < 1e-9, "{first:?}");
+    // Every detected sample has one first detector.
+    let counted: u64 = first.iter().filter_map(|f| f["count"].as_u64()).sum();
+    assert_eq!(Some(counted), doc["detected"].as_u64(), "{first:?}");
+    let shares: f64 = first
+        .iter()
+        .map(|f| num(&f["frequency"], "frequency"))
+        .sum();
+    assert!((shares - detected).abs() < 1e-9, "{first:?}");
     assert!(first
         .iter()
         .all(|f| ["rule", "edr", "baseline"].contains(&f["kind"].as_str().unwrap_or(""))));
@@ -218,7 +227,7 @@ fn entry_starts_the_attacker_on_the_given_assets() {
     let paths = doc["paths"].as_array().expect("paths");
     assert!(!paths.is_empty(), "{doc:#}");
     assert!(
-        paths.iter().all(|p| p["steps"][0]["id"] == "emp-app-1"),
+        paths.iter().all(|p| p["nodes"][0]["id"] == "emp-app-1"),
         "{doc:#}"
     );
 }
