@@ -16,6 +16,7 @@
 //! crate (with the binary) that knows about terminals.
 
 pub mod exercise;
+pub mod exercise_rank;
 pub mod html;
 pub mod hunt;
 pub mod progress;

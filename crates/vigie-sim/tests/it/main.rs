@@ -3,4 +3,5 @@
 mod detection;
 mod engine;
 mod oracle;
+mod rank;
 mod spof;

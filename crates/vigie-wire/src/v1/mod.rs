@@ -3,6 +3,7 @@
 pub mod coverage;
 mod detection;
 pub mod exercise;
+pub mod exercise_rank;
 mod fields;
 mod hunt;
 pub mod notification;
