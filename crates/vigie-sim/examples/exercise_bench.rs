@@ -39,7 +39,8 @@ fn run(args: &[String]) -> Res<()> {
             Ok(())
         }
         [cmd, model, samples, threads, rest @ ..] if cmd == "speed" => {
-            let containment = rest.first().is_some_and(|r| r == "containment");
+            // `containment` or `1` (as the bench notes write it); `0` or nothing: without.
+            let containment = rest.first().is_some_and(|r| r == "containment" || r == "1");
             speed(
                 &load_model(model)?,
                 samples.parse()?,
@@ -53,7 +54,7 @@ fn run(args: &[String]) -> Res<()> {
         }
         _ => Err(format!(
             "usage: exercise_bench export-graph MODEL OUT.json | speed MODEL SAMPLES \
-             THREADS [containment] | ttc MODEL JEWEL SAMPLES [SEED] (MODEL: FILE | demo | \
+             THREADS [containment|1|0] | ttc MODEL JEWEL SAMPLES [SEED] (MODEL: FILE | demo | \
              generate:N[:SEED]); got {args:?}"
         )
         .into()),

@@ -11,16 +11,16 @@ use crate::error::SimError;
 /// "No such index".
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// One attack edge in the CSR (sources in `Compiled::out_start`).
+/// One attack edge in the CSR (sources in `Compiled::out_start`): 16 bytes, what the
+/// relaxation loop reads (its detection is in `Compiled::edge_det`, read for tree edges
+/// only).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CEdge {
+    /// Stable key of the step's random streams.
+    pub key: u64,
     pub to: u32,
     /// Index into `Compiled::samplers`.
     pub ttc: u32,
-    /// Index into `Compiled::dets`.
-    pub det: u32,
-    /// Stable key of the step's random streams.
-    pub key: u64,
 }
 
 /// A step's detection, compiled.
@@ -42,6 +42,8 @@ pub(crate) struct Compiled {
     pub internet: u32,
     pub out_start: Vec<u32>,
     pub edges: Vec<CEdge>,
+    /// Per edge, index into `dets`.
+    pub edge_det: Vec<u32>,
     pub edge_from: Vec<u32>,
     pub edge_tech: Vec<u16>,
     pub edge_rule: Vec<Rule>,
@@ -55,6 +57,12 @@ pub(crate) struct Compiled {
     /// Crown jewels, in model order; `jewel_of[n]` is n's position there, or NONE.
     pub jewels: Vec<u32>,
     pub jewel_of: Vec<u32>,
+    /// Crown jewels some path of possible edges leads to from the starts: a sample cannot
+    /// reach the others, so it need not wait for them.
+    pub reachable_jewels: usize,
+    /// Nodes from which some path of possible edges leads to a crown jewel. Edges leave
+    /// the others only towards others, so they are on no path to a jewel.
+    pub relevant: Vec<bool>,
     pub graph: vigie_response::Graph,
 }
 
@@ -125,6 +133,7 @@ impl Compiled {
         let id = |n: u32| graph.node_ids[n as usize].as_str();
         let mut dm = DetBuilder::default();
         let mut edges = Vec::with_capacity(ag.edges.len());
+        let mut edge_det = Vec::with_capacity(ag.edges.len());
         let mut edge_from = Vec::with_capacity(ag.edges.len());
         let mut edge_tech = Vec::with_capacity(ag.edges.len());
         let mut edge_rule = Vec::with_capacity(ag.edges.len());
@@ -140,11 +149,11 @@ impl Compiled {
             );
             let det = dm.get(detection, e.to, e.technique, tech)?;
             edges.push(CEdge {
+                key,
                 to: e.to,
                 ttc: e.ttc,
-                det,
-                key,
             });
+            edge_det.push(det);
             edge_from.push(e.from);
             edge_tech.push(e.technique);
             edge_rule.push(e.rule);
@@ -156,11 +165,15 @@ impl Compiled {
         for (k, &j) in jewels.iter().enumerate() {
             jewel_of[j as usize] = k as u32;
         }
+        let possible = |ce: &CEdge| !samplers[ce.ttc as usize].never();
+        let (reachable_jewels, relevant) =
+            reachability(&out_start, &edges, &edge_from, &starts, &jewels, possible);
         Ok(Compiled {
             nodes,
             internet,
             out_start,
             edges,
+            edge_det,
             edge_from,
             edge_tech,
             edge_rule,
@@ -171,6 +184,8 @@ impl Compiled {
             starts,
             jewels,
             jewel_of,
+            reachable_jewels,
+            relevant,
             graph,
         })
     }
@@ -229,4 +244,77 @@ impl DetBuilder {
         self.memo.insert((to, tech_ix), d);
         Ok(d)
     }
+}
+
+/// (crown jewels reachable from the starts, nodes that reach a crown jewel), over the
+/// edges `possible` keeps: graph searches forward from the starts and backward from the
+/// jewels. Both over-approximate what a sample can do (any possible edge may be drawn
+/// within the horizon), which is all early stopping needs.
+fn reachability(
+    out_start: &[u32],
+    edges: &[CEdge],
+    edge_from: &[u32],
+    starts: &[u32],
+    jewels: &[u32],
+    possible: impl Fn(&CEdge) -> bool,
+) -> (usize, Vec<bool>) {
+    let nodes = out_start.len() - 1;
+    let mut seen = vec![false; nodes];
+    let mut stack: Vec<u32> = Vec::new();
+    for &st in starts {
+        if !seen[st as usize] {
+            seen[st as usize] = true;
+            stack.push(st);
+        }
+    }
+    while let Some(u) = stack.pop() {
+        let (lo, hi) = (
+            out_start[u as usize] as usize,
+            out_start[u as usize + 1] as usize,
+        );
+        for ce in &edges[lo..hi] {
+            if possible(ce) && !seen[ce.to as usize] {
+                seen[ce.to as usize] = true;
+                stack.push(ce.to);
+            }
+        }
+    }
+    let reachable = jewels.iter().filter(|&&j| seen[j as usize]).count();
+    // Reverse CSR by target.
+    let mut in_start = vec![0u32; nodes + 1];
+    for ce in edges.iter().filter(|ce| possible(ce)) {
+        in_start[ce.to as usize + 1] += 1;
+    }
+    for v in 0..nodes {
+        in_start[v + 1] += in_start[v];
+    }
+    let mut fill = in_start.clone();
+    let mut in_from = vec![0u32; in_start[nodes] as usize];
+    for (e, ce) in edges.iter().enumerate() {
+        if possible(ce) {
+            let slot = &mut fill[ce.to as usize];
+            in_from[*slot as usize] = edge_from[e];
+            *slot += 1;
+        }
+    }
+    let mut relevant = vec![false; nodes];
+    for &j in jewels {
+        if !relevant[j as usize] {
+            relevant[j as usize] = true;
+            stack.push(j);
+        }
+    }
+    while let Some(v) = stack.pop() {
+        let (lo, hi) = (
+            in_start[v as usize] as usize,
+            in_start[v as usize + 1] as usize,
+        );
+        for &u in &in_from[lo..hi] {
+            if !relevant[u as usize] {
+                relevant[u as usize] = true;
+                stack.push(u);
+            }
+        }
+    }
+    (reachable, relevant)
 }

@@ -41,8 +41,8 @@
 //! - `containment: false` skips both prices (samples are then faster; customer-hours are
 //!   not reported).
 //!
-//! Both prices are cached by set (a per-thread map in front of a shared one); the cache only
-//! saves time, it never changes a result.
+//! Both prices are cached by set (a map per worker thread, kept from run to run); the cache
+//! only saves time, it never changes a result.
 //!
 //! # The report ([`Exercise::run`])
 //!
@@ -80,6 +80,7 @@ mod price;
 mod sample;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -313,6 +314,9 @@ pub struct Exercise {
     cfg: SimConfig,
     c: Compiled,
     prices: Prices,
+    /// The worker threads' buffers and price maps between runs (one per thread of the
+    /// last run).
+    scratch: Mutex<Vec<Scratch>>,
 }
 
 impl Exercise {
@@ -341,6 +345,7 @@ impl Exercise {
             cfg: cfg.clone(),
             c,
             prices: Prices::default(),
+            scratch: Mutex::new(Vec::new()),
         })
     }
 
@@ -428,26 +433,42 @@ impl Exercise {
         let chunk = (n / 256).clamp(1, 4096);
         let chunks = n.div_ceil(chunk);
         let done = AtomicU64::new(0);
+        let kept =
+            std::mem::take(&mut *self.scratch.lock().unwrap_or_else(PoisonError::into_inner));
+        let slots: Mutex<Vec<Mutex<Scratch>>> = Mutex::new(Vec::new());
         let work = || {
-            (0..chunks)
+            // One scratch per worker thread for the whole run (its price maps included),
+            // each locked only by its own thread, once per chunk: never contended.
+            let threads = rayon::current_num_threads();
+            let mut kept = kept;
+            kept.resize_with(threads.max(kept.len()), || Scratch::new(&self.c));
+            let per_thread: Vec<Mutex<Scratch>> = kept.into_iter().map(Mutex::new).collect();
+            let parts = (0..chunks)
                 .into_par_iter()
-                .map_init(
-                    || Scratch::new(&self.c),
-                    |s, k| {
-                        let lo = k * chunk;
-                        let hi = (lo + chunk).min(n);
-                        let mut agg = aggregate::Chunk::new(&self.c, hi - lo);
-                        for i in lo..hi {
-                            self.c
-                                .simulate(&self.cfg, i, s, false, self.cfg.containment);
-                            let (ch, rh) = self.price(s);
-                            agg.add(&self.c, s, ch, rh);
-                        }
-                        progress(done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo));
-                        agg
-                    },
-                )
-                .collect::<Vec<_>>()
+                .map(|k| {
+                    let lo = k * chunk;
+                    let hi = (lo + chunk).min(n);
+                    let mut own = None;
+                    let mut guard = rayon::current_thread_index()
+                        .and_then(|t| per_thread.get(t))
+                        .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
+                    let s: &mut Scratch = match guard.as_deref_mut() {
+                        Some(s) => s,
+                        None => own.insert(Scratch::new(&self.c)),
+                    };
+                    let mut agg = aggregate::Chunk::new(&self.c, hi - lo);
+                    for i in lo..hi {
+                        self.c
+                            .simulate(&self.cfg, i, s, false, self.cfg.containment);
+                        let (ch, rh) = self.price(s);
+                        agg.add(&self.c, s, ch, rh);
+                    }
+                    progress(done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo));
+                    agg
+                })
+                .collect::<Vec<_>>();
+            *slots.lock().unwrap_or_else(PoisonError::into_inner) = per_thread;
+            parts
         };
         let parts = match rayon::ThreadPoolBuilder::new()
             .num_threads(self.cfg.threads.unwrap_or(0))
@@ -461,6 +482,16 @@ impl Exercise {
                 work()
             }
         };
+        let mut back: Vec<Scratch> = slots
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+            .collect();
+        for s in &mut back {
+            self.prices.flush(&mut s.local);
+        }
+        *self.scratch.lock().unwrap_or_else(PoisonError::into_inner) = back;
         aggregate::report(&self.c, &self.cfg, parts)
     }
 }

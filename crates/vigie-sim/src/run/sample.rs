@@ -158,7 +158,7 @@ impl Compiled {
             s.touched.push(st);
             s.heap.push(Reverse((0f64.to_bits(), st)));
         }
-        let mut jewels_left = self.jewels.len();
+        let mut jewels_left = self.reachable_jewels;
         let mut best = f64::INFINITY;
         while let Some(Reverse((tb, u))) = s.heap.pop() {
             // Times are >= 0, so their bit patterns order as the numbers do; an entry whose
@@ -168,12 +168,19 @@ impl Compiled {
             }
             let t = f64::from_bits(tb);
             // A step settled later is detected no earlier than its target's time.
-            if !full && jewels_left == 0 && t > best {
-                break;
+            if !full && t > best {
+                if jewels_left == 0 {
+                    break;
+                }
+                // Past the detection only the paths to crown jewels still matter, and no
+                // such path crosses a node that reaches no jewel.
+                if !self.relevant[u as usize] {
+                    continue;
+                }
             }
             s.settled.push(u);
             if self.jewel_of[u as usize] != NONE {
-                jewels_left -= 1;
+                jewels_left = jewels_left.saturating_sub(1);
             }
             let e = s.pred[u as usize];
             let at = if e == NONE {
@@ -182,7 +189,7 @@ impl Compiled {
                 self.detect_step(e, t, horizon, base, &mut best, s)
             };
             s.step_det.push(at);
-            self.relax(u, t, horizon, base, s);
+            self.relax(u, t, horizon, base, best, full, s);
         }
         if best.is_finite() {
             s.detected_at = Some(best);
@@ -192,7 +199,20 @@ impl Compiled {
         }
     }
 
-    fn relax(&self, u: u32, t: f64, horizon: f64, base: u64, s: &mut Scratch) {
+    #[allow(clippy::too_many_arguments)]
+    fn relax(
+        &self,
+        u: u32,
+        t: f64,
+        horizon: f64,
+        base: u64,
+        best: f64,
+        full: bool,
+        s: &mut Scratch,
+    ) {
+        // Targets that reach no crown jewel, compromised after the earliest detection so
+        // far (which only comes earlier), count for nothing the report holds.
+        let bound = if full { horizon } else { horizon.min(best) };
         let (lo, hi) = (
             self.out_start[u as usize] as usize,
             self.out_start[u as usize + 1] as usize,
@@ -204,6 +224,10 @@ impl Compiled {
             if s.time[to] <= t {
                 continue;
             }
+            // Its time would be past `bound` whatever the draw.
+            if t > bound && !self.relevant[to] {
+                continue;
+            }
             let sampler = &self.samplers[ce.ttc as usize];
             if sampler.never() {
                 continue;
@@ -212,7 +236,10 @@ impl Compiled {
                 continue;
             };
             let nt = t + w;
-            if nt <= horizon && nt < s.time[to] {
+            if nt > bound && (nt > horizon || !self.relevant[to]) {
+                continue;
+            }
+            if nt < s.time[to] {
                 if s.time[to] == f64::INFINITY {
                     s.touched.push(ce.to);
                 }
@@ -235,7 +262,7 @@ impl Compiled {
         s: &mut Scratch,
     ) -> f64 {
         let ce = &self.edges[e as usize];
-        let d = &self.dets[ce.det as usize];
+        let d = &self.dets[self.edge_det[e as usize] as usize];
         if d.p <= 0.0 {
             return f64::INFINITY;
         }
