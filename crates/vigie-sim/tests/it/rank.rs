@@ -193,7 +193,10 @@ fn screening_drops_what_the_baseline_never_reaches_and_takes_kinds_in_turn() {
         };
         assert!(source == "linux" || source == "sysmon", "{ch:?}");
         let ships = m.assets[pos(&m, asset)].telemetry.as_ref().unwrap();
-        assert!(!ships.iter().any(|s| s.eq_ignore_ascii_case(source)), "{ch:?}");
+        assert!(
+            !ships.iter().any(|s| s.eq_ignore_ascii_case(source)),
+            "{ch:?}"
+        );
     }
     // Kinds alternate at the head of the list.
     let head: Vec<ChangeKind> = c.iter().take(3).map(|(ch, _)| ch.kind()).collect();
