@@ -3,32 +3,13 @@
 //! the text report on the demo operator, the help. Sample counts stay small: this
 //! runs in a debug build.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
 /// Samples per run here: enough for every list to fill on the demo, few enough for a
 /// debug build.
 const N: &str = "300";
 
-fn vigie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(args)
-        .env_remove("VIGIE_RULES")
-        .env_remove("VIGIE_LOG")
-        .output()
-        .expect("run vigie")
-}
-
-fn ok(o: Output) -> Output {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+use super::exercise_cli::{ok, vigie};
 
 fn json(args: &[&str]) -> Value {
     let o = ok(vigie(args));

@@ -3,30 +3,11 @@
 //! with exit 2, the text report. Sample and candidate counts stay small: this runs in a
 //! debug build.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
 const N: &str = "200";
 
-fn vigie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(args)
-        .env_remove("VIGIE_RULES")
-        .env_remove("VIGIE_LOG")
-        .output()
-        .expect("run vigie")
-}
-
-fn ok(o: Output) -> Output {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+use super::exercise_cli::{ok, vigie};
 
 fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))

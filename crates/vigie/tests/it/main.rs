@@ -5,6 +5,7 @@
 mod demo;
 mod embedded_defaults;
 mod exercise;
+mod exercise_cli;
 mod exercise_rank;
 mod exercise_spof;
 mod help_and_drawing;

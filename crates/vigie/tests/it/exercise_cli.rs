@@ -1,0 +1,25 @@
+//! Running the `vigie` binary for the `vigie exercise` tests (`exercise.rs`,
+//! `exercise_rank.rs`): without the rule and log variables of the caller's shell.
+
+use std::process::{Command, Output};
+
+/// `vigie ARGS`, whatever its exit status.
+pub fn vigie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(args)
+        .env_remove("VIGIE_RULES")
+        .env_remove("VIGIE_LOG")
+        .output()
+        .expect("run vigie")
+}
+
+/// The output of a run that must succeed (its stderr shown otherwise).
+pub fn ok(o: Output) -> Output {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
