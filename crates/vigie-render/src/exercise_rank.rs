@@ -15,11 +15,7 @@ const DESC_MAX: usize = 46;
 /// The whole text report.
 pub fn report(d: &RankDocument) -> String {
     let mut s = String::new();
-    let from = if d.entry.is_empty() {
-        "the Internet".to_string()
-    } else {
-        d.entry.join(", ")
-    };
+    let from = crate::exercise::attacker_origin(&d.entry);
     let _ = writeln!(
         s,
         "Exercise rank: {} samples (seed {}), horizon {} h, attacker starting from {from}",

@@ -25,12 +25,17 @@ pub fn report(r: &ExerciseReport) -> String {
     s
 }
 
-fn header(s: &mut String, r: &ExerciseReport) {
-    let from = if r.entry.is_empty() {
+/// Where the simulated attacker starts, for the headers of `exercise` and `rank`.
+pub(crate) fn attacker_origin(entry: &[String]) -> String {
+    if entry.is_empty() {
         "the Internet".to_string()
     } else {
-        r.entry.join(", ")
-    };
+        entry.join(", ")
+    }
+}
+
+fn header(s: &mut String, r: &ExerciseReport) {
+    let from = attacker_origin(&r.entry);
     let _ = writeln!(
         s,
         "Exercise: {} samples (seed {}), horizon {} h, attacker starting from {from}",
