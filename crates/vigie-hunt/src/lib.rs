@@ -34,8 +34,8 @@ pub use options::HuntOptions;
 pub use pipeline::{hunt, load_options, log_load_report, run, run_discovered, ScanResult};
 pub use progress::Progress;
 pub use session::{
-    Capture, CorrelationOrder, DetectionSession, Found, Pushed, SessionCounts, SessionOptions,
-    SessionWorker,
+    Capture, CorrelationOrder, DetectionSession, ExtraMatcher, Found, Pushed, SessionCounts,
+    SessionOptions, SessionWorker,
 };
 pub use sink::{Collect, Sink};
 pub use summary::{CorrelationCounts, FileCounts, RuleCounts, Summary};

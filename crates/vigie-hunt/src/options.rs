@@ -35,6 +35,10 @@ pub struct HuntOptions {
     /// Event fields copied into each detection's `context` (respond's entity
     /// extraction); None: nothing captured.
     pub capture: Option<std::sync::Arc<crate::Capture>>,
+    /// Matchers run after the Sigma matcher on every event (threat-intelligence
+    /// indicators); their rules must be registered in the rule set hunted with
+    /// ([`vigie_sigma::RuleSet::add_external`]). Empty: none.
+    pub extra: Vec<std::sync::Arc<dyn crate::ExtraMatcher>>,
 }
 
 impl Default for HuntOptions {
@@ -51,6 +55,7 @@ impl Default for HuntOptions {
             progress: None,
             max_listed_errors: 50,
             capture: None,
+            extra: Vec::new(),
         }
     }
 }

@@ -148,6 +148,7 @@ pub fn hunt(
         to: opts.to,
         correlation_order: CorrelationOrder::EventTime,
         capture: opts.capture.clone(),
+        extra: opts.extra.clone(),
     };
     let mut session = DetectionSession::new(rules, &session_opts);
     let workers = Workers::new(rules, &session_opts);

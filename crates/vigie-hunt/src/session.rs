@@ -73,6 +73,21 @@ pub struct SessionOptions {
     /// Event fields copied into each reported detection's [`Detection::context`]
     /// (`None`: nothing captured, no extra work per event).
     pub capture: Option<Arc<Capture>>,
+    /// Matchers run on every event after the Sigma matcher (threat-intelligence
+    /// indicators, `vigie-intel`); their matches name rules registered with
+    /// [`RuleSet::add_external`] and are reported, levelled and captured like Sigma
+    /// matches. Empty by default: no extra work per event.
+    pub extra: Vec<Arc<dyn ExtraMatcher>>,
+}
+
+/// A matcher of events that is not the Sigma matcher: what it reports are
+/// [`Match`]es of rules it registered in the session's [`RuleSet`] with
+/// [`RuleSet::add_external`]. Shared by every worker thread, so `scan` takes `&self`
+/// and whatever per-thread buffer it needs through `scratch`.
+pub trait ExtraMatcher: Send + Sync + std::fmt::Debug {
+    /// Appends the matches of `ev` to `out`. `scratch` is a per-worker buffer the
+    /// matcher may use for field paths; it is not cleared between calls.
+    fn scan(&self, ev: &Event, scratch: &mut String, out: &mut Vec<Match>);
 }
 
 /// A set of event field names to capture, by the names [`Event::visit_fields`] gives.
@@ -190,6 +205,9 @@ impl<'r> SessionWorker<'r> {
     pub fn match_event(&mut self, ev: &Event, found: &mut Found) {
         self.buf.clear();
         self.matcher.scan(ev, &mut self.buf);
+        for extra in &self.options.extra {
+            extra.scan(ev, &mut self.scratch, &mut self.buf);
+        }
         let first = found.detections.len();
         for m in self.buf.drain(..) {
             match self.rules.observe(&m, ev) {

@@ -208,7 +208,28 @@ impl RuleSet {
             .map(|i| RuleId(i as u32))
     }
 
-    /// Number of rules (detection and correlation).
+    /// Registers rules matched outside this rule set (threat-intelligence indicators,
+    /// [`RuleKind::Indicator`]): they get ids after every Sigma rule, so their matches
+    /// report through [`RuleSet::meta`] like any other. Returns the id of the first one;
+    /// the others follow in order. Their digests are folded into [`RuleSet::digest`].
+    pub fn add_external(&mut self, metas: Vec<RuleMeta>) -> RuleId {
+        let first = RuleId(self.metas.len() as u32);
+        if metas.is_empty() {
+            return first;
+        }
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.digest.as_bytes());
+        for m in &metas {
+            h.update(b"\0");
+            h.update(m.key.as_bytes());
+        }
+        self.digest = format!("sha256:{:x}", h.finalize()).into();
+        self.metas.extend(metas);
+        first
+    }
+
+    /// Number of rules (detection, correlation and external).
     pub fn len(&self) -> usize {
         self.metas.len()
     }

@@ -67,12 +67,17 @@ impl std::fmt::Display for Level {
     }
 }
 
-/// Detection or correlation.
+/// Detection, correlation, or a threat-intelligence indicator (`vigie-intel`): an
+/// indicator is not a Sigma rule but reports like one, so its hits are detections that
+/// join incidents with no second code path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     Detection,
     Correlation,
+    /// Added after loading by [`RuleSet::add_external`](crate::RuleSet::add_external);
+    /// matched outside the Sigma matcher (the session's extra matchers).
+    Indicator,
 }
 
 /// What output needs to know about a rule.

@@ -12,6 +12,7 @@ pub mod browser;
 pub mod corpus;
 pub mod nats;
 pub mod postgres;
+pub mod python;
 pub mod serve;
 
 /// The shared test data folder: `VIGIE_SHARED`, else `shared/` beside the repository

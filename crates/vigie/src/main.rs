@@ -55,6 +55,10 @@ enum Command {
     /// Exercise: rehearse attacks on the model (Monte Carlo raced against detection,
     /// priced in customer-hours), rank what buys most, find single points of failure.
     Exercise(cmd::exercise::Args),
+    /// Threat intelligence: STIX patterns, indicator files, STIX export, TAXII pull and
+    /// push.
+    #[command(subcommand)]
+    Intel(cmd::intel::Command),
 }
 
 /// `vigie ... | head`: when the reader goes away, end quietly as Unix tools do, instead
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Command::Respond(a) => cmd::respond::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Serve(a) => cmd::serve::run(a),
+        Command::Intel(c) => cmd::intel::run(c),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,1 @@
+//! Integration tests of vigie-intel: one module per area.

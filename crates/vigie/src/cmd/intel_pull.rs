@@ -1,0 +1,10 @@
+//! `vigie intel pull` (being built: see /work/helper-common.md).
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("vigie intel pull is not built yet")
+}

@@ -1,0 +1,10 @@
+//! `vigie intel push` (being built: see /work/helper-common.md).
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("vigie intel push is not built yet")
+}
