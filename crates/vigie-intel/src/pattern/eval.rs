@@ -5,14 +5,17 @@
 //! observed-data with `number_observed` n can be bound n times) that satisfies
 //! `AND`, `OR`, `FOLLOWEDBY`, `WITHIN`, `REPEATS` and `START ... STOP`.
 //!
-//! A binding is kept as a multiset of observed-data. Every constraint a binding must
-//! meet is monotone (a sub-multiset of a binding that meets it meets it too), so
-//! partial bindings that already fail an enclosing `WITHIN` or `START ... STOP` are
-//! dropped early, and identical multisets are kept once.
+//! The search is depth-first and stops at the first complete binding: each leaf binds
+//! one observed-data that still has an unbound instance; constraints of enclosing
+//! qualifiers are checked as each observed-data is bound (they are monotone: a part of
+//! a binding that fails one cannot be completed into a binding that meets it); the
+//! copies of a `REPEATS` are bound in non-decreasing order (they are interchangeable),
+//! and a count larger than the instances left prunes at once. A step budget
+//! ([`SEARCH_BUDGET`]) bounds the cost of adversarial patterns: past it the evaluation
+//! reports an error rather than run on.
 
 use std::cmp::Ordering;
 
-use rustc_hash::FxHashSet;
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
@@ -21,8 +24,8 @@ use super::observed::{is_sdo_type_21, ObservedData};
 use super::value::{self, py, Py, Val};
 use super::{EvalError, Evaluation, SimpleTerm};
 
-/// Partial bindings built in one evaluation before it gives up.
-pub(crate) const BINDING_BUDGET: usize = 1_000_000;
+/// Observed-data bindings tried in one evaluation before it gives up.
+pub(crate) const SEARCH_BUDGET: usize = 5_000_000;
 
 /// A compiled pattern.
 #[derive(Debug)]
@@ -566,74 +569,39 @@ fn eval_leaf(l: &Leaf, od: &ObservedData) -> Result<Vec<u32>, String> {
 // ---------------------------------------------------------------------------------
 // Bindings
 
-/// A multiset of observed-data: (index, times bound), ascending by index.
-type Binding = Vec<(u32, u64)>;
-
+/// A constraint of an enclosing node on every observed-data bound below it.
 #[derive(Clone, Copy)]
-enum Filter {
-    Within(i64),
+enum Frame {
+    /// `WITHIN`: the observed-data bound since `start` (an index into the path) fit
+    /// in a window of `d` microseconds.
+    Within { start: usize, d: i64 },
+    /// `START ... STOP`.
     StartStop(i64, i64),
+    /// Right of `FOLLOWEDBY`: last_observed no earlier than the left side's latest
+    /// first_observed.
+    After(i64),
 }
 
-struct Search<'a> {
-    obs: &'a [ObservedData],
+/// The rest of the search, called when a node has been bound (returns true to stop:
+/// a match was found).
+type Cont<'k, 'o> = &'k mut dyn FnMut(&mut Search<'o>) -> Result<bool, String>;
+
+struct Search<'o> {
+    obs: &'o [ObservedData],
     leaves: Vec<Vec<u32>>,
-    filters: Vec<Filter>,
-    built: usize,
+    /// Times each observed-data is bound so far.
+    used: Vec<u64>,
+    /// The observed-data bound so far, in binding order.
+    path: Vec<u32>,
+    frames: Vec<Frame>,
+    steps: usize,
+    found: Option<Vec<u32>>,
 }
 
-#[derive(Default)]
-struct Set {
-    items: Vec<Binding>,
-    seen: FxHashSet<Binding>,
-}
-
-impl Set {
-    fn insert(&mut self, b: Binding) {
-        if self.seen.insert(b.clone()) {
-            self.items.push(b);
-        }
-    }
-}
-
-impl Search<'_> {
+impl<'o> Search<'o> {
     fn interval(&self, o: u32) -> (i64, i64) {
         let od = &self.obs[o as usize];
         (od.first, od.last)
-    }
-
-    /// Does a binding meet the enclosing qualifiers' constraints?
-    fn passes(&self, b: &Binding) -> Result<bool, String> {
-        for f in &self.filters {
-            match *f {
-                Filter::Within(d) => {
-                    let mut max_first = i64::MIN;
-                    let mut min_last = i64::MAX;
-                    for &(o, _) in b {
-                        let (f, l) = self.interval(o);
-                        self.check_interval(o)?;
-                        max_first = max_first.max(f);
-                        min_last = min_last.min(l);
-                    }
-                    if b.is_empty() {
-                        continue;
-                    }
-                    if i128::from(max_first) > i128::from(min_last) + i128::from(d) {
-                        return Ok(false);
-                    }
-                }
-                Filter::StartStop(start, stop) => {
-                    for &(o, _) in b {
-                        self.check_interval(o)?;
-                        let (f, l) = self.interval(o);
-                        if !(f < stop && l >= start) {
-                            return Ok(false);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(true)
     }
 
     fn check_interval(&self, o: u32) -> Result<(), String> {
@@ -647,163 +615,174 @@ impl Search<'_> {
         Ok(())
     }
 
-    /// The union of two bindings if no observed-data is bound more often than its
-    /// `number_observed`.
-    fn merge(&self, a: &Binding, b: &Binding) -> Option<Binding> {
-        let mut out = Vec::with_capacity(a.len() + b.len());
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() || j < b.len() {
-            let next = match (a.get(i), b.get(j)) {
-                (Some(x), Some(y)) if x.0 == y.0 => {
-                    i += 1;
-                    j += 1;
-                    (x.0, x.1.checked_add(y.1)?)
-                }
-                (Some(x), Some(y)) if x.0 < y.0 => {
-                    i += 1;
-                    *x
-                }
-                (Some(_), Some(y)) => {
-                    j += 1;
-                    *y
-                }
-                (Some(x), None) => {
-                    i += 1;
-                    *x
-                }
-                (None, Some(y)) => {
-                    j += 1;
-                    *y
-                }
-                (None, None) => break,
-            };
-            if next.1 > self.obs[next.0 as usize].number {
-                return None;
-            }
-            out.push(next);
+    /// Can `o` be bound next, given the enclosing constraints?
+    fn admissible(&self, o: u32) -> Result<bool, String> {
+        if self.used[o as usize] >= self.obs[o as usize].number {
+            return Ok(false);
         }
-        Some(out)
+        let (f, l) = self.interval(o);
+        for fr in &self.frames {
+            match *fr {
+                Frame::Within { start, d } => {
+                    self.check_interval(o)?;
+                    let mut max_first = f;
+                    let mut min_last = l;
+                    for &p in &self.path[start..] {
+                        let (pf, pl) = self.interval(p);
+                        max_first = max_first.max(pf);
+                        min_last = min_last.min(pl);
+                    }
+                    if i128::from(max_first) > i128::from(min_last) + i128::from(d) {
+                        return Ok(false);
+                    }
+                }
+                Frame::StartStop(start, stop) => {
+                    self.check_interval(o)?;
+                    if !(f < stop && l >= start) {
+                        return Ok(false);
+                    }
+                }
+                Frame::After(t) => {
+                    if l < t {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        Ok(true)
     }
 
-    fn spend(&mut self, n: usize) -> Result<(), String> {
-        self.built += n;
-        if self.built > BINDING_BUDGET {
+    fn step(&mut self) -> Result<(), String> {
+        self.steps += 1;
+        if self.steps > SEARCH_BUDGET {
             return Err(format!(
-                "evaluation stopped after {BINDING_BUDGET} partial matches (the pattern is too costly over these observed-data)"
+                "evaluation stopped after {SEARCH_BUDGET} steps (the pattern is too costly over these observed-data)"
             ));
         }
         Ok(())
     }
 
-    fn max_first(&self, b: &Binding) -> i64 {
-        b.iter()
-            .map(|&(o, _)| self.interval(o).0)
-            .max()
-            .unwrap_or(i64::MIN)
-    }
-
-    fn min_last(&self, b: &Binding) -> i64 {
-        b.iter()
-            .map(|&(o, _)| self.interval(o).1)
-            .min()
-            .unwrap_or(i64::MAX)
-    }
-
-    fn join(&mut self, a: &Set, b: &Set, ordered: bool) -> Result<Set, String> {
-        let mut out = Set::default();
-        for x in &a.items {
-            let x_first = self.max_first(x);
-            for y in &b.items {
-                if ordered && x_first > self.min_last(y) {
-                    continue;
-                }
-                if let Some(m) = self.merge(x, y) {
-                    if self.passes(&m)? {
-                        self.spend(1)?;
-                        out.insert(m);
-                    }
-                }
-            }
+    /// Run `k` with the frame on top of the stack (pushed by the caller) taken off,
+    /// so the constraint applies only inside the node that pushed it.
+    fn outside(&mut self, k: Cont<'_, 'o>) -> Result<bool, String> {
+        let f = self.frames.pop();
+        let r = k(self);
+        if let Some(f) = f {
+            self.frames.push(f);
         }
-        Ok(out)
+        r
     }
 
-    fn eval(&mut self, n: &Node) -> Result<Set, String> {
+    fn with_frame(&mut self, f: Frame, n: &Node, k: Cont<'_, 'o>) -> Result<bool, String> {
+        self.frames.push(f);
+        let r = self.solve(n, &mut |s: &mut Search<'o>| s.outside(&mut *k));
+        self.frames.pop();
+        r
+    }
+
+    fn solve(&mut self, n: &Node, k: Cont<'_, 'o>) -> Result<bool, String> {
         match n {
             Node::Leaf(i) => {
-                let mut out = Set::default();
-                for k in 0..self.leaves[*i].len() {
-                    let b = vec![(self.leaves[*i][k], 1)];
-                    if self.passes(&b)? {
-                        self.spend(1)?;
-                        out.insert(b);
+                for j in 0..self.leaves[*i].len() {
+                    let o = self.leaves[*i][j];
+                    if !self.admissible(o)? {
+                        continue;
+                    }
+                    self.step()?;
+                    self.used[o as usize] += 1;
+                    self.path.push(o);
+                    let r = k(self);
+                    self.path.pop();
+                    self.used[o as usize] -= 1;
+                    if r? {
+                        return Ok(true);
                     }
                 }
-                Ok(out)
+                Ok(false)
             }
-            Node::And(a, b) => {
-                let x = self.eval(a)?;
-                let y = self.eval(b)?;
-                if x.items.is_empty() || y.items.is_empty() {
-                    return Ok(Set::default());
-                }
-                self.join(&x, &y, false)
-            }
+            Node::And(a, b) => self.solve(a, &mut |s: &mut Search<'o>| s.solve(b, &mut *k)),
+            Node::Or(a, b) => Ok(self.solve(a, &mut *k)? || self.solve(b, &mut *k)?),
             Node::FollowedBy(a, b) => {
-                let x = self.eval(a)?;
-                let y = self.eval(b)?;
-                if x.items.is_empty() || y.items.is_empty() {
-                    return Ok(Set::default());
-                }
-                self.join(&x, &y, true)
-            }
-            Node::Or(a, b) => {
-                let mut x = self.eval(a)?;
-                let y = self.eval(b)?;
-                for b in y.items {
-                    x.insert(b);
-                }
-                Ok(x)
+                let start = self.path.len();
+                self.solve(a, &mut |s: &mut Search<'o>| {
+                    let latest_first = s.path[start..]
+                        .iter()
+                        .map(|&o| s.interval(o).0)
+                        .max()
+                        .unwrap_or(i64::MIN);
+                    s.with_frame(Frame::After(latest_first), b, &mut *k)
+                })
             }
             Node::Within(c, d) => {
-                self.filters.push(Filter::Within(*d));
-                let r = self.eval(c);
-                self.filters.pop();
-                r
+                let start = self.path.len();
+                self.with_frame(Frame::Within { start, d: *d }, c, k)
             }
             Node::StartStop(c, start, stop) => {
                 if start >= stop {
-                    return Ok(Set::default());
+                    return Ok(false);
                 }
-                self.filters.push(Filter::StartStop(*start, *stop));
-                let r = self.eval(c);
-                self.filters.pop();
-                r
+                self.with_frame(Frame::StartStop(*start, *stop), c, k)
             }
             Node::Repeat(c, count) => {
-                let base = self.eval(c)?;
-                if *count <= 1 || base.items.is_empty() {
-                    return Ok(base);
+                if *count <= 1 {
+                    return self.solve(c, k);
                 }
-                // Each binding uses at least one instance: more repetitions than
-                // instances cannot be bound.
+                // Each copy binds at least one instance.
                 let instances: u128 = self.obs.iter().map(|o| u128::from(o.number)).sum();
                 if u128::from(*count) > instances {
-                    return Ok(Set::default());
+                    return Ok(false);
                 }
-                let mut acc = Set::default();
-                for b in &base.items {
-                    acc.insert(b.clone());
-                }
-                for _ in 1..*count {
-                    acc = self.join(&acc, &base, false)?;
-                    if acc.items.is_empty() {
-                        break;
-                    }
-                }
-                Ok(acc)
+                self.repeat(c, *count, None, k)
             }
         }
+    }
+
+    /// `remaining` more copies of `c`. The copies are interchangeable, so they are
+    /// bound in non-decreasing order of their bindings (`prev`: the previous copy's
+    /// range in the path), which visits each multiset of copies once.
+    fn repeat(
+        &mut self,
+        c: &Node,
+        remaining: u64,
+        prev: Option<(usize, usize)>,
+        k: Cont<'_, 'o>,
+    ) -> Result<bool, String> {
+        // Not enough instances left for the copies still to bind.
+        let left: u128 = self
+            .obs
+            .iter()
+            .zip(&self.used)
+            .map(|(o, &u)| u128::from(o.number - u.min(o.number)))
+            .sum();
+        if u128::from(remaining) > left {
+            return Ok(false);
+        }
+        if let (Node::Leaf(i), Some((p, _))) = (c, prev) {
+            // One observed-data per copy: those from the previous copy's on.
+            let from = self.path[p];
+            let avail: u128 = self.leaves[*i]
+                .iter()
+                .filter(|&&o| o >= from)
+                .map(|&o| u128::from(self.obs[o as usize].number - self.used[o as usize]))
+                .sum();
+            if u128::from(remaining) > avail {
+                return Ok(false);
+            }
+        }
+        let start = self.path.len();
+        self.solve(c, &mut |s: &mut Search<'o>| {
+            let end = s.path.len();
+            if let Some((ps, pe)) = prev {
+                if s.path[start..end] < s.path[ps..pe] {
+                    return Ok(false);
+                }
+            }
+            if remaining == 1 {
+                k(s)
+            } else {
+                s.repeat(c, remaining - 1, Some((start, end)), &mut *k)
+            }
+        })
     }
 }
 
@@ -834,18 +813,33 @@ pub(crate) fn evaluate(plan: &Plan, obs: &[ObservedData]) -> Evaluation {
     let mut s = Search {
         obs,
         leaves,
-        filters: Vec::new(),
-        built: 0,
+        used: vec![0; obs.len()],
+        path: Vec::new(),
+        frames: Vec::new(),
+        steps: 0,
+        found: None,
     };
-    match s.eval(&plan.node) {
-        Ok(set) => match set.items.first() {
-            Some(b) => Evaluation {
+    let r = s.solve(&plan.node, &mut |s: &mut Search<'_>| {
+        s.found = Some(s.path.clone());
+        Ok(true)
+    });
+    match r {
+        Ok(true) => {
+            let mut bound: Vec<usize> = s
+                .found
+                .unwrap_or_default()
+                .into_iter()
+                .map(|o| o as usize)
+                .collect();
+            bound.sort_unstable();
+            bound.dedup();
+            Evaluation {
                 matched: true,
-                matched_observed_data: b.iter().map(|&(o, _)| o as usize).collect(),
+                matched_observed_data: bound,
                 error: None,
-            },
-            None => Evaluation::default(),
-        },
+            }
+        }
+        Ok(false) => Evaluation::default(),
         Err(e) => fail(e),
     }
 }

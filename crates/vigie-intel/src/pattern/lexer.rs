@@ -170,7 +170,7 @@ impl Cursor {
 
 /// Split `text` into tokens (ending with [`Tok::Eof`]). Never fails: characters the
 /// grammar has no token for become [`Tok::Invalid`], for the parser to report.
-pub(crate) fn tokenize(text: &str) -> Vec<Token> {
+pub(crate) fn tokenize(text: &str, v20: bool) -> Vec<Token> {
     let mut c = Cursor {
         chars: text.chars().collect(),
         pos: 0,
@@ -212,7 +212,11 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             });
             return out;
         };
-        let (tok, len) = lex_one(&c.chars[c.pos..], ch);
+        let (mut tok, len) = lex_one(&c.chars[c.pos..], ch);
+        if v20 && tok == Tok::Kw(Kw::Exists) {
+            // STIX 2.0 has no EXISTS.
+            tok = Tok::IdentNoHyphen("EXISTS".into());
+        }
         c.bump(len.max(1));
         out.push(Token {
             tok,

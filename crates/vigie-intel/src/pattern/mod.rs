@@ -43,6 +43,14 @@ pub struct Pattern {
     plan: std::sync::Arc<eval::Plan>,
 }
 
+/// The STIX version a pattern is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StixVersion {
+    V2_0,
+    #[default]
+    V2_1,
+}
+
 /// One `[type:path = 'literal']` term of a simple pattern (see [`Pattern::simple_terms`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SimpleTerm {
@@ -95,7 +103,14 @@ pub struct EvalError {
 impl Pattern {
     /// Parse a STIX 2.1 pattern.
     pub fn parse(text: &str) -> Result<Pattern, PatternError> {
-        let root = parser::parse(text)?;
+        Pattern::parse_version(text, StixVersion::V2_1)
+    }
+
+    /// Parse a pattern of the given STIX version. STIX 2.0 differs from 2.1 by
+    /// `START '...' STOP '...'` taking string literals (checked as timestamps when
+    /// evaluated) and by having no `EXISTS`. The tree and its text form are 2.1's.
+    pub fn parse_version(text: &str, version: StixVersion) -> Result<Pattern, PatternError> {
+        let root = parser::parse(text, version == StixVersion::V2_0)?;
         let plan = eval::compile(&root);
         Ok(Pattern {
             text: text.into(),

@@ -199,13 +199,19 @@ impl ObservedData {
         for (_, m, v) in &all {
             if let Some(id) = m.get("id").and_then(Value::as_str) {
                 if m.get("type").and_then(Value::as_str) != Some("observed-data") {
-                    pool.insert(id, v);
+                    pool.insert(id, *v);
                 }
             }
         }
         let mut out = Vec::new();
         for (ptr, m, _) in &all {
-            if m.get("type").and_then(Value::as_str) != Some("observed-data") {
+            // observed-data, or (as the reference's 2.0 mode takes any element of the
+            // list) an object of another type with the observation properties and
+            // embedded objects (e.g. a "cybox-container").
+            let is_observation = m.get("type").and_then(Value::as_str) == Some("observed-data")
+                || (m.get("objects").is_some_and(Value::is_object)
+                    && m.contains_key("first_observed"));
+            if !is_observation {
                 continue;
             }
             out.push(read_observed(ptr, m, &pool)?);

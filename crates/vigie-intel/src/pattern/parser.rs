@@ -12,12 +12,13 @@ use super::PatternError;
 /// Deep nesting is refused rather than overflowing the stack.
 const MAX_DEPTH: usize = 200;
 
-pub(crate) fn parse(text: &str) -> Result<PatternExpr, PatternError> {
-    let toks = tokenize(text);
+pub(crate) fn parse(text: &str, v20: bool) -> Result<PatternExpr, PatternError> {
+    let toks = tokenize(text, v20);
     let mut p = Parser {
         toks,
         pos: 0,
         depth: 0,
+        v20,
     };
     let e = p.followed_by()?;
     if p.peek() != &Tok::Eof {
@@ -36,6 +37,8 @@ struct Parser {
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// STIX 2.0: `START`/`STOP` take string literals, no `EXISTS`.
+    v20: bool,
 }
 
 impl Parser {
@@ -172,6 +175,19 @@ impl Parser {
     }
 
     fn timestamp(&mut self, what: &str) -> Result<Timestamp, PatternError> {
+        if self.v20 {
+            return match self.peek() {
+                Tok::Str(s) => {
+                    let t = Timestamp {
+                        value: super::value::parse_json_timestamp(s),
+                        text: s.clone(),
+                    };
+                    self.next();
+                    Ok(t)
+                }
+                _ => Err(self.error("a timestamp string '...' (STIX 2.0)")),
+            };
+        }
         match self.peek() {
             Tok::Timestamp(s) => {
                 let t = Timestamp {
