@@ -14,6 +14,12 @@ For each case:
    ``defanged``) is recorded; when a path continues through a ``*_ref`` property the
    object generated for the continuation takes that reference's id, so the path
    resolves.
+   The generator itself only writes ``= != < <= > >=``; so that every comparison
+   operator is exercised, with probability 0.35 a comparison the generator makes
+   uses instead (same path, a literal derived from the same value) ``IN`` (the
+   value and a decoy), ``LIKE`` (a prefix/suffix of the value with ``%`` or ``_``),
+   ``MATCHES`` (an anchored prefix), ``ISSUBSET`` / ``ISSUPERSET`` (a CIDR around an
+   IPv4 address value: the reference does them on IPv4 only), each negated with probability 0.2.
 2. The observations are one STIX 2.1 bundle of ``k`` observed-data (``k`` = the
    number of observation expressions plus 0-2), each referring to a random subset of
    the recorded objects (each kept with probability 0.85), one to three seconds
@@ -67,6 +73,78 @@ class _ClockShim:
 
 _ClockShim.datetime = _FixedDatetime
 _ClockShim.timedelta = datetime.timedelta
+
+
+_REGEX_META = set(".^$*+?()[]{}|\\/")
+EXTENDED_PROBABILITY = 0.35
+
+
+def _alnum_prefix(s, rng):
+    n = 0
+    while n < len(s) and s[n].isalnum():
+        n += 1
+    return s[:rng.randint(1, n)] if n else None
+
+
+def _ip_cidr(value, rng):
+    import ipaddress
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if ip.version != 4:
+        return None  # stix2-matcher 3.0.0 does ISSUBSET/ISSUPERSET on IPv4 only
+    prefix = rng.randint(16, 32)
+    return str(ipaddress.ip_network("%s/%d" % (ip, prefix), strict=False))
+
+
+def _extended(rng, original):
+    """A stand-in for the generator's operator choice (see the module doc)."""
+    P = stix2.patterns
+
+    def choose(type_):
+        if type_ not in (str, int, float) or rng.random() >= EXTENDED_PROBABILITY:
+            return original(type_)
+        negated = rng.random() < 0.2
+
+        def build(path, value):
+            kinds = ["in"]
+            if isinstance(value, str):
+                kinds += ["like", "like_", "matches"]
+                if _ip_cidr(value.split("/")[0], rng):
+                    kinds += ["subset", "superset"]
+            kind = rng.choice(kinds)
+            node = None
+            if kind == "in":
+                decoy = value + "x" if isinstance(value, str) else value + 7
+                items = [value, decoy]
+                rng.shuffle(items)
+                node = P.InComparisonExpression(path, items)
+            elif kind == "like":
+                pre = _alnum_prefix(value, rng)
+                if pre is not None:
+                    node = P.LikeComparisonExpression(path, pre + "%")
+            elif kind == "like_":
+                if value and value.isalnum():
+                    i = rng.randrange(len(value))
+                    node = P.LikeComparisonExpression(path, value[:i] + "_" + value[i + 1:])
+            elif kind == "matches":
+                pre = _alnum_prefix(value, rng)
+                if pre is not None:
+                    node = P.MatchesComparisonExpression(path, "^" + pre)
+            elif kind == "subset":
+                node = P.IsSubsetComparisonExpression(
+                    path, _ip_cidr(value.split("/")[0], rng))
+            elif kind == "superset":
+                node = P.IsSupersetComparisonExpression(path, value.split("/")[0])
+            if node is None:
+                node = P.InComparisonExpression(path, [value])
+            node.negated = negated
+            return node
+
+        return build, negated
+
+    return choose
 
 
 def _ts(dt):
@@ -194,6 +272,9 @@ def generate(seed, count, config):
         return rec.parsed(real_parse(*args, **kwargs))
 
     pattern_generator.stix2.parse = recording_parse
+    real_choose = pattern_generator._random_operator_for_type
+    pattern_generator._random_operator_for_type = _extended(
+        random.Random(seed ^ 0x0E), real_choose)
     obj_gen = stix2generator.create_object_generator()
     gen = pattern_generator.PatternGenerator(
         obj_gen, "2.1", pattern_generator.Config(**config))
@@ -209,6 +290,7 @@ def generate(seed, count, config):
             print("generator failure skipped: %s: %s" % (type(exc).__name__, exc),
                   file=sys.stderr)
     pattern_generator.stix2.parse = real_parse
+    pattern_generator._random_operator_for_type = real_choose
     return cases, failures
 
 
@@ -243,6 +325,7 @@ def main():
                  "drawn from, outcome from stix2-matcher 3.0.0 (STIX 2.1)",
         "seed": args.seed,
         "generator_config": CONFIG,
+        "extended_operator_probability": EXTENDED_PROBABILITY,
         "generator_failures_skipped": failures,
         "counts": dict(sorted(counts.items())),
         "cases": cases,
