@@ -19,6 +19,7 @@ pub mod exercise;
 pub mod exercise_rank;
 pub mod html;
 pub mod hunt;
+pub mod intel_check;
 pub mod progress;
 pub mod respond;
 pub mod response;

@@ -149,6 +149,7 @@ impl fmt::Display for Position {
         match self {
             Position::File => f.write_str("file"),
             Position::Line { line, column } => write!(f, "line {line}, column {column}"),
+            Position::Pointer(p) if p.is_empty() => f.write_str("document root"),
             Position::Pointer(p) => write!(f, "{p}"),
         }
     }

@@ -1,7 +1,32 @@
-//! STIX 2.1 bundles (being built).
+//! STIX 2.1 indicators from a bundle (`{"type": "bundle", "objects": [...]}`), a JSON
+//! array of objects, or one object.
+//!
+//! - Every `indicator` object is read; other objects are context (an `attack-pattern`
+//!   an indicator `indicates` gives it techniques) and are not counted as refused.
+//! - `pattern_type` must be `stix` (else refused); a `revoked` indicator is refused;
+//!   of several versions of one id, the one with the latest `modified` is kept and the
+//!   others are refused as superseded.
+//! - A pattern that is an OR of `[type:path = 'literal']` (or `IN (...)`) comparisons
+//!   on the paths vigie indexes (`ipv4-addr:value`, `ipv6-addr:value`,
+//!   `domain-name:value`, `url:value`, `file:name`, `file:hashes.MD5` / `'SHA-1'` /
+//!   `'SHA-256'`) becomes typed values; any other pattern is kept as a
+//!   [`IndicatorBody::Pattern`] for evaluation.
+//! - `name` (default: the id), `confidence`, `labels`, `valid_from`, `valid_until`;
+//!   `kill_chain_phases` of the `mitre-attack` chain become labels
+//!   `attack.<phase_name>`; `external_references` with `source_name` `mitre-attack`
+//!   (and those of `attack-pattern`s the indicator `indicates`) give ATT&CK techniques.
+//! - Refusals are positioned by JSON pointer (`/objects/3/pattern`).
+
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
+use serde_json::Value;
 
 use super::{Position, Sink};
+use crate::indicator::{Indicator, IndicatorBody, IndicatorMeta, IocType, PatternBody};
 
 pub(crate) fn load_file(path: &Path, sink: &mut Sink<'_>) {
     let Some(text) = super::read_text(path, sink) else {
@@ -10,6 +35,476 @@ pub(crate) fn load_file(path: &Path, sink: &mut Sink<'_>) {
     parse_into(&text, sink);
 }
 
-pub(crate) fn parse_into(_text: &str, sink: &mut Sink<'_>) {
-    sink.refuse(Position::File, "STIX reader not built yet");
+pub(crate) fn parse_into(text: &str, sink: &mut Sink<'_>) {
+    let doc: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            sink.refuse(
+                Position::Line {
+                    line: e.line() as u64,
+                    column: e.column() as u64,
+                },
+                format!("not JSON: {e}"),
+            );
+            return;
+        }
+    };
+    let (objects, prefix): (Vec<&Value>, &str) = match &doc {
+        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("bundle") => {
+            match o.get("objects") {
+                Some(Value::Array(a)) => (a.iter().collect(), "/objects"),
+                None => (Vec::new(), "/objects"),
+                Some(_) => {
+                    sink.refuse(
+                        Position::Pointer("/objects".into()),
+                        "a bundle's objects must be an array",
+                    );
+                    return;
+                }
+            }
+        }
+        Value::Object(_) => (vec![&doc], ""),
+        Value::Array(a) => (a.iter().collect(), ""),
+        _ => {
+            sink.refuse(
+                Position::Pointer(String::new()),
+                "expected a STIX bundle, an array of objects or one object",
+            );
+            return;
+        }
+    };
+    let pointer = |i: usize| -> String {
+        if prefix.is_empty() && objects.len() == 1 && matches!(doc, Value::Object(_)) {
+            String::new()
+        } else {
+            format!("{prefix}/{i}")
+        }
+    };
+
+    // Techniques of attack-patterns, and which indicator indicates which.
+    let mut ap_techniques: FxHashMap<&str, Vec<String>> = FxHashMap::default();
+    let mut indicates: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+    for o in &objects {
+        match o.get("type").and_then(Value::as_str) {
+            Some("attack-pattern") => {
+                if let Some(id) = o.get("id").and_then(Value::as_str) {
+                    ap_techniques.insert(id, attack_refs(o));
+                }
+            }
+            Some("relationship")
+                if o.get("relationship_type").and_then(Value::as_str) == Some("indicates") =>
+            {
+                if let (Some(s), Some(t)) = (
+                    o.get("source_ref").and_then(Value::as_str),
+                    o.get("target_ref").and_then(Value::as_str),
+                ) {
+                    indicates.entry(s).or_default().push(t);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // Latest version of each indicator id.
+    let mut latest: FxHashMap<&str, (usize, Option<DateTime<Utc>>)> = FxHashMap::default();
+    for (i, o) in objects.iter().enumerate() {
+        if o.get("type").and_then(Value::as_str) != Some("indicator") {
+            continue;
+        }
+        let Some(id) = o.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        let m = timestamp(o.get("modified"));
+        match latest.get(id) {
+            Some(&(_, prev)) if prev >= m => {}
+            _ => {
+                latest.insert(id, (i, m));
+            }
+        }
+    }
+
+    for (i, o) in objects.iter().enumerate() {
+        if o.get("type").and_then(Value::as_str) != Some("indicator") {
+            continue;
+        }
+        let ptr = pointer(i);
+        let at = |field: &str| Position::Pointer(format!("{ptr}/{field}"));
+        let Some(id) = o.get("id").and_then(Value::as_str) else {
+            sink.refuse(at("id"), "an indicator needs an id");
+            continue;
+        };
+        if let Some(&(k, _)) = latest.get(id) {
+            if k != i {
+                sink.refuse(
+                    at("modified"),
+                    format!("superseded by a later version of {id} (at {})", pointer(k)),
+                );
+                continue;
+            }
+        }
+        if o.get("revoked").and_then(Value::as_bool) == Some(true) {
+            sink.refuse(at("revoked"), format!("{id} is revoked"));
+            continue;
+        }
+        match o.get("pattern_type").and_then(Value::as_str) {
+            Some("stix") | None => {}
+            Some(other) => {
+                sink.refuse(
+                    at("pattern_type"),
+                    format!("pattern_type {other:?} is not supported (only stix)"),
+                );
+                continue;
+            }
+        }
+        let Some(pattern) = o.get("pattern").and_then(Value::as_str) else {
+            sink.refuse(at("pattern"), format!("{id} has no pattern"));
+            continue;
+        };
+        let mut bad_time = None;
+        let mut time = |field: &'static str| -> Option<DateTime<Utc>> {
+            match o.get(field) {
+                None | Some(Value::Null) => None,
+                Some(v) => {
+                    let t = timestamp(Some(v));
+                    if t.is_none() {
+                        bad_time = Some(field);
+                    }
+                    t
+                }
+            }
+        };
+        let valid_from = time("valid_from");
+        let valid_until = time("valid_until");
+        if let Some(f) = bad_time {
+            sink.refuse(at(f), format!("{f} is not an RFC 3339 timestamp"));
+            continue;
+        }
+        let confidence = match o.get("confidence") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_u64() {
+                Some(c) if c <= 100 => Some(c as u8),
+                _ => {
+                    sink.refuse(at("confidence"), "confidence must be an integer 0-100");
+                    continue;
+                }
+            },
+        };
+        let mut labels: Vec<String> = o
+            .get("labels")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(phases) = o.get("kill_chain_phases").and_then(Value::as_array) {
+            for p in phases {
+                let chain = p.get("kill_chain_name").and_then(Value::as_str);
+                let phase = p.get("phase_name").and_then(Value::as_str);
+                if let (Some("mitre-attack"), Some(ph)) = (chain, phase) {
+                    let l = format!("attack.{}", ph.to_ascii_lowercase().replace('-', "_"));
+                    if !labels.contains(&l) {
+                        labels.push(l);
+                    }
+                }
+            }
+        }
+        let mut techniques: BTreeSet<String> = attack_refs(o).into_iter().collect();
+        for t in indicates.get(id).into_iter().flatten() {
+            if let Some(ts) = ap_techniques.get(t) {
+                techniques.extend(ts.iter().cloned());
+            }
+        }
+        let what = match compile(pattern) {
+            Compiled::Values(mut vs) => {
+                if vs.len() == 1 {
+                    let (t, v) = vs.swap_remove(0);
+                    IndicatorBody::Value(t, v.into_boxed_str())
+                } else {
+                    IndicatorBody::AnyOf(vs)
+                }
+            }
+            Compiled::BadValue(reason) => {
+                sink.refuse(at("pattern"), reason);
+                continue;
+            }
+            Compiled::Pattern => IndicatorBody::Pattern(PatternBody {
+                text: pattern.to_string(),
+            }),
+        };
+        let meta = IndicatorMeta {
+            name: o
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or(id)
+                .to_string(),
+            confidence,
+            labels,
+            techniques: techniques.into_iter().collect(),
+            valid_from,
+            valid_until,
+            source: sink.file.clone(),
+        };
+        sink.push(Indicator {
+            id: Box::from(id),
+            meta: Arc::new(meta),
+            what,
+        });
+    }
+}
+
+fn timestamp(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    v.and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// ATT&CK technique ids in an object's `external_references` (`mitre-attack`).
+fn attack_refs(o: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in o
+        .get("external_references")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let src = r.get("source_name").and_then(Value::as_str).unwrap_or("");
+        if !src.eq_ignore_ascii_case("mitre-attack") {
+            continue;
+        }
+        if let Some(x) = r.get("external_id").and_then(Value::as_str) {
+            if let Some(t) = technique_id(x) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// `T1234` or `T1234.567` (any case), upper-cased.
+pub(crate) fn technique_id(s: &str) -> Option<String> {
+    let u = s.trim().to_ascii_uppercase();
+    let b = u.as_bytes();
+    let ok = b.len() >= 5
+        && b[0] == b'T'
+        && b[1..5].iter().all(u8::is_ascii_digit)
+        && (b.len() == 5
+            || (b.len() == 9 && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)));
+    ok.then_some(u)
+}
+
+enum Compiled {
+    Values(Vec<(IocType, String)>),
+    /// A simple pattern on an indexed path with a literal that is not a valid value.
+    BadValue(String),
+    Pattern,
+}
+
+/// An indexable simple pattern's typed values, or `Pattern`.
+fn compile(pattern: &str) -> Compiled {
+    let Some(terms) = simple_terms(pattern) else {
+        return Compiled::Pattern;
+    };
+    let mut out = Vec::with_capacity(terms.len());
+    for (obj, path, value) in &terms {
+        let Some(ty) = ioc_type_of(obj, path) else {
+            return Compiled::Pattern;
+        };
+        match ty.normalize(value) {
+            Ok(v) => {
+                if !out.iter().any(|(t, x)| *t == ty && *x == v) {
+                    out.push((ty, v));
+                }
+            }
+            Err(reason) => return Compiled::BadValue(format!("{obj}:{path}: {reason}")),
+        }
+    }
+    if out.is_empty() {
+        Compiled::Pattern
+    } else {
+        Compiled::Values(out)
+    }
+}
+
+/// The index type of an object path, if vigie indexes it.
+pub(crate) fn ioc_type_of(object_type: &str, path: &str) -> Option<IocType> {
+    match (object_type, path) {
+        ("ipv4-addr", "value") => Some(IocType::Ipv4),
+        ("ipv6-addr", "value") => Some(IocType::Ipv6),
+        ("domain-name", "value") => Some(IocType::Domain),
+        ("url", "value") => Some(IocType::Url),
+        ("file", "name") => Some(IocType::FileName),
+        ("file", p) => {
+            let h = p.strip_prefix("hashes.")?;
+            let h = h.trim_matches('\'').to_ascii_uppercase().replace('-', "");
+            match h.as_str() {
+                "MD5" => Some(IocType::Md5),
+                "SHA1" => Some(IocType::Sha1),
+                "SHA256" => Some(IocType::Sha256),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The (object type, path, literal) terms of a pattern that is an OR of `[a:b = 'v']`
+/// or `[a:b IN ('v', ...)]` comparisons, in one or several observations, with no
+/// qualifier; `None` for anything else. (A small reader of exactly these forms, to be
+/// replaced by the pattern module's `Pattern::simple_terms`.)
+pub(crate) fn simple_terms(pattern: &str) -> Option<Vec<(String, String, String)>> {
+    let mut p = Lexer {
+        s: pattern.as_bytes(),
+        i: 0,
+    };
+    let mut out = Vec::new();
+    loop {
+        p.ws();
+        p.eat(b'[')?;
+        loop {
+            p.ws();
+            let obj = p.ident(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')?;
+            p.eat(b':')?;
+            let path = p.path()?;
+            p.ws();
+            if p.eat(b'=').is_some() {
+                p.ws();
+                out.push((obj.clone(), path, p.string()?));
+            } else if p.keyword("IN") {
+                p.ws();
+                p.eat(b'(')?;
+                loop {
+                    p.ws();
+                    out.push((obj.clone(), path.clone(), p.string()?));
+                    p.ws();
+                    if p.eat(b',').is_none() {
+                        break;
+                    }
+                }
+                p.ws();
+                p.eat(b')')?;
+            } else {
+                return None;
+            }
+            p.ws();
+            if !p.keyword("OR") {
+                break;
+            }
+        }
+        p.ws();
+        p.eat(b']')?;
+        p.ws();
+        if p.i == p.s.len() {
+            return Some(out);
+        }
+        if !p.keyword("OR") {
+            return None;
+        }
+    }
+}
+
+struct Lexer<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Lexer<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) -> Option<()> {
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+    fn keyword(&mut self, k: &str) -> bool {
+        let end = self.i + k.len();
+        if self.s.get(self.i..end) == Some(k.as_bytes())
+            && self
+                .s
+                .get(end)
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+        {
+            self.i = end;
+            true
+        } else {
+            false
+        }
+    }
+    fn ident(&mut self, ok: impl Fn(u8) -> bool) -> Option<String> {
+        let st = self.i;
+        while self.i < self.s.len() && ok(self.s[self.i]) {
+            self.i += 1;
+        }
+        (self.i > st).then(|| String::from_utf8_lossy(&self.s[st..self.i]).into_owned())
+    }
+    /// `name(.name | .'quoted')*` (no list indexes: those are not simple).
+    fn path(&mut self) -> Option<String> {
+        let mut out = self.ident(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')?;
+        while self.eat(b'.').is_some() {
+            out.push('.');
+            if self.s.get(self.i) == Some(&b'\'') {
+                let q = self.string()?;
+                out.push('\'');
+                out.push_str(&q);
+                out.push('\'');
+            } else {
+                out.push_str(&self.ident(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')?);
+            }
+        }
+        Some(out)
+    }
+    /// A `'...'` literal with `\'` and `\\` escapes.
+    fn string(&mut self) -> Option<String> {
+        self.eat(b'\'')?;
+        let mut out = Vec::new();
+        loop {
+            let c = *self.s.get(self.i)?;
+            self.i += 1;
+            match c {
+                b'\'' => break,
+                b'\\' => {
+                    let e = *self.s.get(self.i)?;
+                    if e != b'\'' && e != b'\\' {
+                        return None;
+                    }
+                    out.push(e);
+                    self.i += 1;
+                }
+                _ => out.push(c),
+            }
+        }
+        String::from_utf8(out).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_forms() {
+        let t =
+            simple_terms("[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'a.b']").unwrap();
+        assert_eq!(t.len(), 2);
+        let t =
+            simple_terms("[file:hashes.'SHA-256' = 'ab' OR file:name IN ('x', 'y\\'z')]").unwrap();
+        assert_eq!(t[0].1, "hashes.'SHA-256'");
+        assert_eq!(t[2].2, "y'z");
+        assert!(
+            simple_terms("[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'a']").is_none()
+        );
+        assert!(simple_terms("[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS").is_none());
+        assert!(simple_terms("[ipv4-addr:value != '1.2.3.4']").is_none());
+        assert!(simple_terms("[ipv4-addr:value = '1.2.3.4' AND ipv4-addr:value = 'x']").is_none());
+        assert_eq!(technique_id("t1059.001").as_deref(), Some("T1059.001"));
+        assert_eq!(technique_id("TA0001"), None);
+    }
 }
