@@ -9,6 +9,7 @@
 //!   notification draft as Markdown and as a compact text block.
 //! - [`exercise`]: what `vigie exercise` prints (the Monte Carlo race of an attacker
 //!   against detection).
+//! - [`intel_match`]: what `vigie intel match` prints as text.
 //! - [`html`]: the self-contained HTML report of `vigie respond` (its drawings are SVG
 //!   written here, without Graphviz).
 //!
@@ -20,6 +21,7 @@ pub mod exercise_rank;
 pub mod html;
 pub mod hunt;
 pub mod intel_check;
+pub mod intel_match;
 pub mod progress;
 pub mod respond;
 pub mod response;
