@@ -195,8 +195,8 @@ pub enum IndicatorBody {
     Value(IocType, Box<str>),
     /// Any of these typed values (a STIX `[a] OR [b]`, a MISP `filename|md5`).
     AnyOf(Vec<(IocType, String)>),
-    /// A STIX pattern that is not an OR of simple equalities: its text (parsed and
-    /// evaluated by the detection).
+    /// A STIX pattern that is not an OR of simple equalities on indexed paths, parsed
+    /// (evaluated by the detection).
     Pattern(PatternBody),
 }
 
@@ -225,6 +225,8 @@ impl IndicatorBody {
 pub struct PatternBody {
     /// The pattern as the indicator wrote it.
     pub text: String,
+    /// It parsed (STIX 2.1), ready for [`crate::pattern::Pattern::evaluate`].
+    pub pattern: crate::pattern::Pattern,
 }
 
 /// Metadata of one indicator, or shared by every entry of one list.

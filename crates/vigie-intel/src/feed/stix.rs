@@ -6,7 +6,8 @@
 //! - `pattern_type` must be `stix` (else refused); a `revoked` indicator is refused;
 //!   of several versions of one id, the one with the latest `modified` is kept and the
 //!   others are refused as superseded.
-//! - A pattern that is an OR of `[type:path = 'literal']` (or `IN (...)`) comparisons
+//! - The pattern is parsed ([`Pattern::parse`]; an invalid one is refused with its
+//!   line and column). One that is an OR of `[type:path = 'literal']` (or `IN (...)`) comparisons
 //!   on the paths vigie indexes (`ipv4-addr:value`, `ipv6-addr:value`,
 //!   `domain-name:value`, `url:value`, `file:name`, `file:hashes.MD5` / `'SHA-1'` /
 //!   `'SHA-256'`) becomes typed values; any other pattern is kept as a
@@ -27,6 +28,7 @@ use serde_json::Value;
 
 use super::{Position, Sink};
 use crate::indicator::{Indicator, IndicatorBody, IndicatorMeta, IocType, PatternBody};
+use crate::pattern::{Pattern, PatternError};
 
 pub(crate) fn load_file(path: &Path, sink: &mut Sink<'_>) {
     let Some(text) = super::read_text(path, sink) else {
@@ -230,8 +232,13 @@ pub(crate) fn parse_into(text: &str, sink: &mut Sink<'_>) {
                 sink.refuse(at("pattern"), reason);
                 continue;
             }
-            Compiled::Pattern => IndicatorBody::Pattern(PatternBody {
+            Compiled::Invalid(e) => {
+                sink.refuse(at("pattern"), format!("invalid STIX pattern: {e}"));
+                continue;
+            }
+            Compiled::Pattern(p) => IndicatorBody::Pattern(PatternBody {
                 text: pattern.to_string(),
+                pattern: p,
             }),
         };
         let meta = IndicatorMeta {
@@ -299,30 +306,38 @@ enum Compiled {
     Values(Vec<(IocType, String)>),
     /// A simple pattern on an indexed path with a literal that is not a valid value.
     BadValue(String),
-    Pattern,
+    Pattern(Pattern),
+    /// Not a STIX 2.1 pattern.
+    Invalid(PatternError),
 }
 
-/// An indexable simple pattern's typed values, or `Pattern`.
-fn compile(pattern: &str) -> Compiled {
-    let Some(terms) = simple_terms(pattern) else {
-        return Compiled::Pattern;
+/// An indexable simple pattern's typed values, or the parsed pattern.
+fn compile(text: &str) -> Compiled {
+    let pattern = match Pattern::parse(text) {
+        Ok(p) => p,
+        Err(e) => return Compiled::Invalid(e),
+    };
+    let Some(terms) = pattern.simple_terms() else {
+        return Compiled::Pattern(pattern);
     };
     let mut out = Vec::with_capacity(terms.len());
-    for (obj, path, value) in &terms {
-        let Some(ty) = ioc_type_of(obj, path) else {
-            return Compiled::Pattern;
+    for t in &terms {
+        let Some(ty) = ioc_type_of(&t.object_type, &t.path) else {
+            return Compiled::Pattern(pattern);
         };
-        match ty.normalize(value) {
+        match ty.normalize(&t.value) {
             Ok(v) => {
-                if !out.iter().any(|(t, x)| *t == ty && *x == v) {
+                if !out.iter().any(|(x, y)| *x == ty && *y == v) {
                     out.push((ty, v));
                 }
             }
-            Err(reason) => return Compiled::BadValue(format!("{obj}:{path}: {reason}")),
+            Err(reason) => {
+                return Compiled::BadValue(format!("{}:{}: {reason}", t.object_type, t.path))
+            }
         }
     }
     if out.is_empty() {
-        Compiled::Pattern
+        Compiled::Pattern(pattern)
     } else {
         Compiled::Values(out)
     }
@@ -350,160 +365,24 @@ pub(crate) fn ioc_type_of(object_type: &str, path: &str) -> Option<IocType> {
     }
 }
 
-/// The (object type, path, literal) terms of a pattern that is an OR of `[a:b = 'v']`
-/// or `[a:b IN ('v', ...)]` comparisons, in one or several observations, with no
-/// qualifier; `None` for anything else. (A small reader of exactly these forms, to be
-/// replaced by the pattern module's `Pattern::simple_terms`.)
-pub(crate) fn simple_terms(pattern: &str) -> Option<Vec<(String, String, String)>> {
-    let mut p = Lexer {
-        s: pattern.as_bytes(),
-        i: 0,
-    };
-    let mut out = Vec::new();
-    loop {
-        p.ws();
-        p.eat(b'[')?;
-        loop {
-            p.ws();
-            let obj = p.ident(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')?;
-            p.eat(b':')?;
-            let path = p.path()?;
-            p.ws();
-            if p.eat(b'=').is_some() {
-                p.ws();
-                out.push((obj.clone(), path, p.string()?));
-            } else if p.keyword("IN") {
-                p.ws();
-                p.eat(b'(')?;
-                loop {
-                    p.ws();
-                    out.push((obj.clone(), path.clone(), p.string()?));
-                    p.ws();
-                    if p.eat(b',').is_none() {
-                        break;
-                    }
-                }
-                p.ws();
-                p.eat(b')')?;
-            } else {
-                return None;
-            }
-            p.ws();
-            if !p.keyword("OR") {
-                break;
-            }
-        }
-        p.ws();
-        p.eat(b']')?;
-        p.ws();
-        if p.i == p.s.len() {
-            return Some(out);
-        }
-        if !p.keyword("OR") {
-            return None;
-        }
-    }
-}
-
-struct Lexer<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Lexer<'_> {
-    fn ws(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
-            self.i += 1;
-        }
-    }
-    fn eat(&mut self, c: u8) -> Option<()> {
-        if self.s.get(self.i) == Some(&c) {
-            self.i += 1;
-            Some(())
-        } else {
-            None
-        }
-    }
-    fn keyword(&mut self, k: &str) -> bool {
-        let end = self.i + k.len();
-        if self.s.get(self.i..end) == Some(k.as_bytes())
-            && self
-                .s
-                .get(end)
-                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
-        {
-            self.i = end;
-            true
-        } else {
-            false
-        }
-    }
-    fn ident(&mut self, ok: impl Fn(u8) -> bool) -> Option<String> {
-        let st = self.i;
-        while self.i < self.s.len() && ok(self.s[self.i]) {
-            self.i += 1;
-        }
-        (self.i > st).then(|| String::from_utf8_lossy(&self.s[st..self.i]).into_owned())
-    }
-    /// `name(.name | .'quoted')*` (no list indexes: those are not simple).
-    fn path(&mut self) -> Option<String> {
-        let mut out = self.ident(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')?;
-        while self.eat(b'.').is_some() {
-            out.push('.');
-            if self.s.get(self.i) == Some(&b'\'') {
-                let q = self.string()?;
-                out.push('\'');
-                out.push_str(&q);
-                out.push('\'');
-            } else {
-                out.push_str(&self.ident(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')?);
-            }
-        }
-        Some(out)
-    }
-    /// A `'...'` literal with `\'` and `\\` escapes.
-    fn string(&mut self) -> Option<String> {
-        self.eat(b'\'')?;
-        let mut out = Vec::new();
-        loop {
-            let c = *self.s.get(self.i)?;
-            self.i += 1;
-            match c {
-                b'\'' => break,
-                b'\\' => {
-                    let e = *self.s.get(self.i)?;
-                    if e != b'\'' && e != b'\\' {
-                        return None;
-                    }
-                    out.push(e);
-                    self.i += 1;
-                }
-                _ => out.push(c),
-            }
-        }
-        String::from_utf8(out).ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn simple_forms() {
-        let t =
-            simple_terms("[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'a.b']").unwrap();
-        assert_eq!(t.len(), 2);
-        let t =
-            simple_terms("[file:hashes.'SHA-256' = 'ab' OR file:name IN ('x', 'y\\'z')]").unwrap();
-        assert_eq!(t[0].1, "hashes.'SHA-256'");
-        assert_eq!(t[2].2, "y'z");
-        assert!(
-            simple_terms("[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'a']").is_none()
-        );
-        assert!(simple_terms("[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS").is_none());
-        assert!(simple_terms("[ipv4-addr:value != '1.2.3.4']").is_none());
-        assert!(simple_terms("[ipv4-addr:value = '1.2.3.4' AND ipv4-addr:value = 'x']").is_none());
+        let c = compile("[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'A.b']");
+        assert!(matches!(c, Compiled::Values(ref v) if v.len() == 2 && v[1].1 == "a.b"));
+        let c = compile("[file:hashes.'SHA-256' = 'ab']");
+        assert!(matches!(c, Compiled::BadValue(_)));
+        let c = compile("[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'a']");
+        assert!(matches!(c, Compiled::Pattern(_)));
+        let c = compile("[email-addr:value = 'a@b']");
+        assert!(matches!(c, Compiled::Pattern(_)));
+        assert!(matches!(
+            compile("[ipv4-addr:value = "),
+            Compiled::Invalid(_)
+        ));
         assert_eq!(technique_id("t1059.001").as_deref(), Some("T1059.001"));
         assert_eq!(technique_id("TA0001"), None);
     }
