@@ -465,7 +465,7 @@ fn parse_network_strict(e: &str) -> Option<Net> {
     if let Some(a) = python_ipv4(addr) {
         let p = prefix(32)?;
         let a = u32::from(a);
-        let host = if p == 0 { u32::MAX } else { u32::MAX >> p };
+        let host = u32::MAX.checked_shr(p).unwrap_or(0);
         if a & host != 0 {
             return None;
         }
@@ -474,7 +474,7 @@ fn parse_network_strict(e: &str) -> Option<Net> {
     let a = python_ipv6(addr)?;
     let p = prefix(128)?;
     let a = u128::from(a);
-    let host = if p == 0 { u128::MAX } else { u128::MAX >> p };
+    let host = u128::MAX.checked_shr(p).unwrap_or(0);
     if a & host != 0 {
         return None;
     }

@@ -1,1 +1,5 @@
 //! Integration tests of vigie-intel: one module per area.
+
+mod ioc_feeds;
+mod ioc_misp;
+mod ioc_warninglist;
