@@ -20,6 +20,7 @@ pub mod exercise;
 pub mod exercise_rank;
 pub mod html;
 pub mod hunt;
+pub mod intel_check;
 pub mod intel_match;
 pub mod progress;
 pub mod respond;

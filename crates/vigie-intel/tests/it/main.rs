@@ -1,2 +1,6 @@
 //! Integration tests of vigie-intel: one module per area.
+
 mod conformance;
+mod ioc_feeds;
+mod ioc_misp;
+mod ioc_warninglist;

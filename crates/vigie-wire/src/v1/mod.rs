@@ -6,6 +6,7 @@ pub mod exercise;
 pub mod exercise_rank;
 mod fields;
 mod hunt;
+pub mod intel_check;
 pub mod intel_match;
 pub mod notification;
 pub mod respond;
