@@ -31,12 +31,14 @@ mod time;
 pub use detection::{CorrelationInfo, Detection};
 pub use error::HuntError;
 pub use options::HuntOptions;
-pub use pipeline::{hunt, load_options, log_load_report, run, run_discovered, ScanResult};
+pub use pipeline::{
+    hunt, load_options, load_rules, log_load_report, run, run_discovered, ScanResult,
+};
 pub use progress::Progress;
 pub use session::{
     Capture, CorrelationOrder, DetectionSession, ExtraMatcher, Found, Pushed, SessionCounts,
     SessionOptions, SessionWorker,
 };
 pub use sink::{Collect, Sink};
-pub use summary::{CorrelationCounts, FileCounts, RuleCounts, Summary};
+pub use summary::{CorrelationCounts, FileCounts, IntelCounts, RuleCounts, Summary};
 pub use time::{parse_time_bound, Bound};

@@ -45,6 +45,17 @@ pub fn run_discovered(
     discover_errors: Vec<ReadError>,
     sink: &mut dyn Sink,
 ) -> Result<Summary, HuntError> {
+    let (rules, report, load_s) = load_rules(opts)?;
+    let mut summary = hunt(&rules, &report, files, discover_errors, opts, sink)?;
+    summary.rules_load_s = load_s;
+    Ok(summary)
+}
+
+/// The rules a hunt with `opts` uses (`opts.rules`, else `opts.embedded_rules`), their
+/// load report (logged) and the seconds loading took: what [`run_discovered`] starts
+/// with, for callers that add rules (indicators, [`RuleSet::add_external`]) before
+/// calling [`hunt`].
+pub fn load_rules(opts: &HuntOptions) -> Result<(RuleSet, LoadReport, f64), HuntError> {
     let t0 = Instant::now();
     let load = load_options(opts.mapping.as_deref(), opts.placeholders.as_deref())?;
     let (rules, report) = if opts.rules.is_empty() {
@@ -59,9 +70,7 @@ pub fn run_discovered(
         report.refused.len()
     );
     log_load_report(&report);
-    let mut summary = hunt(&rules, &report, files, discover_errors, opts, sink)?;
-    summary.rules_load_s = load_s;
-    Ok(summary)
+    Ok((rules, report, load_s))
 }
 
 /// Logs each rule warning and refusal at info (`file:line: kind: reason`); the summary

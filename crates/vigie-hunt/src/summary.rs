@@ -94,6 +94,27 @@ impl CorrelationCounts {
     }
 }
 
+/// Threat-intelligence indicators matched as detections (`--intel`; `vigie-intel`'s
+/// matcher counts them, the caller fills [`Summary::intel`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IntelCounts {
+    /// Indicators loaded (each a rule of kind `indicator`).
+    pub indicators: u64,
+    /// Indicators refused while loading (details: `vigie intel check`).
+    pub refused: u64,
+    /// Indicator matches: an event matching one indicator, before `--level` (one per
+    /// event and indicator, however many of its fields matched).
+    pub hits: u64,
+    /// Values that matched an indicator but are on a warning list (known benign), by
+    /// list name: not reported.
+    pub suppressed: BTreeMap<String, u64>,
+    /// Matches left out because the event time is before the indicator's `valid_from`
+    /// or after its `valid_until`.
+    pub outside_validity: u64,
+    /// Seconds spent loading indicators and building their indexes.
+    pub load_s: f64,
+}
+
 /// Everything the closing summary says. The words are `vigie-render`'s `SummaryText`;
 /// the JSON (`--summary-json`) is `vigie-wire`'s `HuntSummary`.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -129,6 +150,9 @@ pub struct Summary {
     /// `events / scan_s`.
     pub events_per_s: f64,
     pub threads: usize,
+    /// Threat-intelligence counts; `None` when the hunt used no indicators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intel: Option<IntelCounts>,
 }
 
 impl Summary {

@@ -138,7 +138,9 @@ fn read_value(
         })
     };
     match spec.kind {
-        FieldKind::Host | FieldKind::Ip => {
+        // A domain names a host as a host field does (what `QueryName` gave when it was
+        // mapped `host`); a URL names no entity of respond's kinds.
+        FieldKind::Host | FieldKind::Ip | FieldKind::Domain => {
             if let Some((kind, v)) = address(&raw, noise) {
                 push(kind, v, false);
             }
@@ -174,6 +176,7 @@ fn read_value(
                 }
             }
         }
+        FieldKind::Url => {}
     }
 }
 

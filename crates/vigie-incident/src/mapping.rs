@@ -49,10 +49,18 @@ pub enum FieldKind {
     Hash,
     /// A list `TYPE=hex,TYPE=hex` (Sysmon's `Hashes`), split by type.
     Hashes,
+    /// A DNS name looked up or connected to (`QueryName`, `DestinationHostname`):
+    /// entities are read as for [`FieldKind::Host`] (a host entity, or an IP entity for
+    /// an address); threat intelligence matches it against domain indicators.
+    Domain,
+    /// A URL (`url.full`): no entity (respond's entities have no URL kind); threat
+    /// intelligence matches it against URL indicators, and its host against domain and
+    /// address indicators.
+    Url,
 }
 
 impl FieldKind {
-    const NAMES: [(&'static str, FieldKind); 8] = [
+    const NAMES: [(&'static str, FieldKind); 10] = [
         ("host", FieldKind::Host),
         ("ip", FieldKind::Ip),
         ("account", FieldKind::Account),
@@ -61,7 +69,17 @@ impl FieldKind {
         ("file", FieldKind::File),
         ("hash", FieldKind::Hash),
         ("hashes", FieldKind::Hashes),
+        ("domain", FieldKind::Domain),
+        ("url", FieldKind::Url),
     ];
+
+    /// The name the mapping file uses (`host`, `hashes`, `domain`...).
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
 }
 
 const ROLES: [(&str, Role); 5] = [
@@ -382,6 +400,32 @@ impl EntityMapping {
             }
         }
         self.defaults.get_key_value(field)
+    }
+
+    /// Every field the mapping types, with each distinct (kind, hash type) it can have in
+    /// any event (its default and every `events:` entry naming it; a `null` names
+    /// nothing and adds nothing), sorted by field then kind. What threat intelligence
+    /// matches against (`vigie_intel::detect`): which event fields hold an address, a
+    /// domain, a URL, a hash or a file name. The role is left out: an indicator matches a
+    /// value wherever it is seen.
+    pub fn typed_fields(&self) -> Vec<(Arc<str>, FieldKind, Option<String>)> {
+        let mut out: Vec<(Arc<str>, FieldKind, Option<String>)> = Vec::new();
+        let mut add = |name: &Arc<str>, s: &FieldSpec| {
+            out.push((name.clone(), s.kind, s.hash_type.clone()));
+        };
+        for (name, s) in &self.defaults {
+            add(name, s);
+        }
+        for ev in &self.events {
+            for (name, s) in &ev.fields {
+                if let Some(s) = s {
+                    add(name, s);
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The default spec of `field` (before any `events:` entry), for docs and tests.

@@ -42,6 +42,13 @@ pub struct Config {
     pub model: Option<PathBuf>,
     /// Entity mapping file (default: the embedded one).
     pub entity_mapping: Option<PathBuf>,
+    /// Indicator files or directories (STIX 2.1 bundles, MISP feeds, CSV, plain lists):
+    /// their hits are detections; reloaded with the rules (SIGHUP, admin reload) and
+    /// whenever the TAXII `shared` collection changes (its indicators are added).
+    pub intel: Vec<PathBuf>,
+    /// Directory of MISP warning lists: indicator hits on known-benign values are not
+    /// reported.
+    pub warning_lists: Option<PathBuf>,
     pub events: KeepEvents,
     pub ingest: IngestConfig,
     pub correlation: CorrelationConfig,
@@ -136,6 +143,8 @@ impl Default for Config {
             rules: Vec::new(),
             model: None,
             entity_mapping: None,
+            intel: Vec::new(),
+            warning_lists: None,
             events: KeepEvents::Matched,
             ingest: IngestConfig::default(),
             correlation: CorrelationConfig::default(),
@@ -207,6 +216,9 @@ pub struct Overrides {
     pub rules: Vec<PathBuf>,
     pub model: Option<PathBuf>,
     pub entity_mapping: Option<PathBuf>,
+    /// Non-empty: replaces the configured indicator paths.
+    pub intel: Vec<PathBuf>,
+    pub warning_lists: Option<PathBuf>,
     /// `--worker` given.
     pub worker: bool,
 }
@@ -291,6 +303,12 @@ impl Config {
         }
         if let Some(m) = &o.entity_mapping {
             self.entity_mapping = Some(m.clone());
+        }
+        if !o.intel.is_empty() {
+            self.intel = o.intel.clone();
+        }
+        if let Some(w) = &o.warning_lists {
+            self.warning_lists = Some(w.clone());
         }
         self.worker |= o.worker;
     }
@@ -472,6 +490,32 @@ mod tests {
         let bad = |k: &str| (k == "VIGIE_EVENTS").then(|| "some".to_string());
         let e = Config::load(None, &bad, &Overrides::default()).expect_err("bad env");
         assert!(e.to_string().contains("VIGIE_EVENTS"), "{e}");
+    }
+
+    #[test]
+    fn intel_paths_from_file_and_flags() {
+        let c = parse("intel = [\"feeds/peers.json\", \"iocs.txt\"]\nwarning_lists = \"wl\"\n")
+            .expect("intel");
+        assert_eq!(
+            c.intel,
+            vec![PathBuf::from("feeds/peers.json"), PathBuf::from("iocs.txt")]
+        );
+        assert_eq!(c.warning_lists, Some(PathBuf::from("wl")));
+        let dir = tempfile::tempdir().expect("tmp");
+        let f = dir.path().join("v.toml");
+        std::fs::write(&f, "intel = [\"a\"]\n").expect("write");
+        let over = Overrides {
+            intel: vec!["b".into()],
+            ..Overrides::default()
+        };
+        let c = Config::load(Some(&f), &|_| None, &over).expect("load");
+        assert_eq!(
+            c.intel,
+            vec![PathBuf::from("b")],
+            "the flag replaces the file"
+        );
+        let e = parse("intel = \"a\"\n").expect_err("a list");
+        assert!(e.to_string().starts_with("vigie.toml:1:9: "), "{e}");
     }
 
     #[test]

@@ -50,6 +50,33 @@ fn the_default_mapping_loads() {
 }
 
 #[test]
+fn typed_fields_cover_what_threat_intelligence_matches() {
+    let m = EntityMapping::default();
+    let typed = m.typed_fields();
+    let has = |name: &str, kind: FieldKind, ty: Option<&str>| {
+        typed
+            .iter()
+            .any(|(n, k, t)| &**n == name && *k == kind && t.as_deref() == ty)
+    };
+    // QueryName is only typed by the Sysmon 22 entry, and still listed.
+    assert!(has("QueryName", FieldKind::Domain, None));
+    assert!(has("DestinationHostname", FieldKind::Domain, None));
+    assert!(has("url.full", FieldKind::Url, None));
+    assert!(has("IpAddress", FieldKind::Ip, None));
+    assert!(has("Hashes", FieldKind::Hashes, None));
+    assert!(has("file.hash.md5", FieldKind::Hash, Some("MD5")));
+    assert!(has("Image", FieldKind::Process, None));
+    assert!(has("TargetFilename", FieldKind::File, None));
+    // Image is a process in every entry: listed once, whatever its role.
+    assert_eq!(typed.iter().filter(|(n, _, _)| &**n == "Image").count(), 1);
+    let mut sorted = typed.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(typed, sorted);
+    assert_eq!(FieldKind::Domain.name(), "domain");
+}
+
+#[test]
 fn a_mapping_file_loads_from_disk() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("mine.yml");

@@ -146,6 +146,38 @@ impl fmt::Display for SummaryText<'_> {
             }
             writeln!(f)?;
         }
+        if let Some(i) = &s.intel {
+            write!(f, "intel: {} indicators", i.indicators)?;
+            if i.refused > 0 {
+                write!(
+                    f,
+                    " ({} refused -- `vigie intel check` lists them)",
+                    i.refused
+                )?;
+            }
+            write!(f, ", {} hits", i.hits)?;
+            let suppressed: u64 = i.suppressed.values().sum();
+            if suppressed > 0 {
+                let lists: Vec<String> = i
+                    .suppressed
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect();
+                write!(
+                    f,
+                    "; {suppressed} suppressed by warning lists ({})",
+                    lists.join(", ")
+                )?;
+            }
+            if i.outside_validity > 0 {
+                write!(
+                    f,
+                    "; {} outside the indicator's validity",
+                    i.outside_validity
+                )?;
+            }
+            writeln!(f, "; loaded in {:.2} s", i.load_s)?;
+        }
         write!(
             f,
             "time: rules {:.2} s, scan {:.2} s, {:.0} events/s on {} thread{}",

@@ -1,8 +1,10 @@
 //! What the processor runs with, loaded at start and on reload: rules (configured paths,
 //! else the binary's embedded pack), the operator model with its graph, attack edges
 //! and identity index (configured file, else the binary's demo operator), the entity
-//! mapping. Loading is the same as `vigie respond`'s: the same engine calls, the same
-//! refusal of clashing identifiers.
+//! mapping, the indicators (`intel` paths and the TAXII `shared` collection's
+//! indicators, registered as rules of kind indicator: `vigie_intel::detect`). Loading is
+//! the same as `vigie respond`'s: the same engine calls, the same refusal of clashing
+//! identifiers.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,12 +38,26 @@ pub struct Engines {
     pub identities: Arc<IdentityIndex>,
     pub mapping: Arc<EntityMapping>,
     pub model_digest: String,
+    /// The indicators' matcher (None: no indicator configured or shared).
+    pub intel: Option<Arc<vigie_intel::detect::IntelMatcher>>,
+    /// What loading the indicators said: `{"indicators": n, "refused": n}`.
+    pub intel_summary: serde_json::Value,
 }
 
 impl Engines {
     /// Loads what `config` names, else the defaults.
     pub fn load(config: &Config, defaults: &Defaults) -> Result<Engines, ServeError> {
-        let (rules, report) = load_rules(&config.rules, defaults)?;
+        Engines::load_with(config, defaults, &[])
+    }
+
+    /// [`Engines::load`] plus `shared`: STIX objects of the TAXII `shared` collection
+    /// (its indicators are matched like those of the `intel` paths).
+    pub fn load_with(
+        config: &Config,
+        defaults: &Defaults,
+        shared: &[serde_json::Value],
+    ) -> Result<Engines, ServeError> {
+        let (mut rules, report) = load_rules(&config.rules, defaults)?;
         let model = match &config.model {
             Some(p) => vigie_model::load(p).map_err(|diags| {
                 let lines: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
@@ -72,6 +88,31 @@ impl Engines {
                 .map_err(|e| ServeError::Option(format!("entity mapping: {e}")))?,
             None => EntityMapping::default(),
         };
+        let (intel, intel_summary) = if config.intel.is_empty() && shared.is_empty() {
+            (None, json!({"indicators": 0, "refused": 0}))
+        } else {
+            let loaded = vigie_intel::detect::load(
+                &config.intel,
+                config.warning_lists.as_deref(),
+                shared,
+                &mapping,
+                &mut rules,
+            )
+            .map_err(|e| ServeError::Option(format!("intel: {e}")))?;
+            for r in &loaded.refused {
+                tracing::warn!("indicator refused: {r}");
+            }
+            let n = loaded.matcher.stats().indicators;
+            tracing::info!(
+                indicators = n,
+                refused = loaded.refused.len(),
+                "indicators loaded"
+            );
+            (
+                Some(Arc::new(loaded.matcher)),
+                json!({"indicators": n, "refused": loaded.refused.len()}),
+            )
+        };
         let model_digest = vigie_model::digest(&model);
         tracing::info!(
             rules = rules.len(),
@@ -88,7 +129,17 @@ impl Engines {
             identities: Arc::new(identities),
             mapping: Arc::new(mapping),
             model_digest,
+            intel,
+            intel_summary,
         })
+    }
+
+    /// The matchers the detection session runs after the Sigma matcher (the indicators).
+    pub fn extra(&self) -> Vec<Arc<dyn vigie_hunt::ExtraMatcher>> {
+        self.intel
+            .iter()
+            .map(|m| m.clone() as Arc<dyn vigie_hunt::ExtraMatcher>)
+            .collect()
     }
 
     /// What the API shows of it.

@@ -148,6 +148,7 @@ impl Processor {
                     lateness: self.lateness,
                 },
                 capture: Some(engines.mapping.capture()),
+                extra: engines.extra(),
                 ..SessionOptions::default()
             };
             let mut session = DetectionSession::new(&rules, &opts);
@@ -158,6 +159,7 @@ impl Processor {
                     Ok(()) => Ok(json!({
                         "rules": engines.rules.digest(),
                         "model": engines.model_digest,
+                        "intel": engines.intel_summary,
                         "live_detections": live.len(),
                     })),
                     Err(e) => Err(e.to_string()),

@@ -373,6 +373,7 @@ pub async fn start_with(
             lateness: opts.lateness,
         },
         capture: Some(engines.mapping.capture()),
+        extra: engines.extra(),
         ..SessionOptions::default()
     });
     let group = vigie_incident::GroupOptions {

@@ -54,6 +54,23 @@ pub struct CorrelationCounts {
     pub peak_entries: u64,
 }
 
+/// Threat-intelligence indicators of a hunt (`--intel`): present only when indicators
+/// were given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntelCounts {
+    /// Indicators loaded.
+    pub indicators: u64,
+    /// Indicators refused while loading (details: `vigie intel check`).
+    pub refused: u64,
+    /// Events matching an indicator (one per event and indicator), before `--level`.
+    pub hits: u64,
+    /// Matches on values of a warning list (known benign), by list: not reported.
+    pub suppressed: BTreeMap<String, u64>,
+    /// Matches left out: event time outside the indicator's `valid_from`/`valid_until`.
+    pub outside_validity: u64,
+    pub load_s: f64,
+}
+
 /// Everything the closing summary of a hunt says.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HuntSummary {
@@ -82,6 +99,9 @@ pub struct HuntSummary {
     pub scan_s: f64,
     pub events_per_s: f64,
     pub threads: usize,
+    /// Absent when the hunt used no indicators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel: Option<IntelCounts>,
 }
 
 fn names<K: Serialize>(m: &BTreeMap<K, u64>) -> BTreeMap<String, u64> {
@@ -144,6 +164,14 @@ impl HuntSummary {
             scan_s: s.scan_s,
             events_per_s: s.events_per_s,
             threads: s.threads,
+            intel: s.intel.as_ref().map(|i| IntelCounts {
+                indicators: i.indicators,
+                refused: i.refused,
+                hits: i.hits,
+                suppressed: i.suppressed.clone(),
+                outside_validity: i.outside_validity,
+                load_s: i.load_s,
+            }),
         }
     }
 }

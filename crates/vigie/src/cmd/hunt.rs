@@ -44,6 +44,15 @@ refused rules by reason, rules loaded with a warning, unrouted logsources, corre
 inputs fed and left out by reason -- e.g. matches without a time -- time, events/s)
 goes to stderr; --summary-json writes it as JSON.
 
+Threat intelligence: --intel PATH (repeat) adds indicators (STIX 2.1 bundles, MISP feed
+directories, CSV and plain lists: docs/intel.md) as detections: a hit is reported like a
+Sigma hit, rule id = the indicator id, level from its confidence, tags from its labels
+and ATT&CK references; valid_from/valid_until are honoured. The event fields matched
+are those of the entity mapping (addresses, domains, URLs, hashes, file names;
+--entity-mapping, docs/entities.md). --warning-lists DIR (MISP warninglist format)
+suppresses hits on known-benign values; the summary counts hits and suppressions
+(docs/intel-detection.md).
+
 Exit status: 0 when the run completed and read at least one input (even with skipped
 records or refused rules); 1 when no input could be read at all (every file skipped, or
 an empty directory); 2 on a fatal error (unreadable rules path, mapping or placeholders
@@ -55,7 +64,8 @@ Examples:
   vigie hunt --rules rules/ --level high --format jsonl --output hits.jsonl Security.evtx
   vigie hunt --rules rules/ --from 2024-05-01 --to 2024-05-02T12:00:00Z --format csv logs/*.json.gz
   vigie hunt --rules rules/ --sort time --format json logs/ > hits.json
-  zcat events.jsonl.gz | vigie hunt --rules rules/ --threads 1 -";
+  zcat events.jsonl.gz | vigie hunt --rules rules/ --threads 1 -
+  vigie hunt --intel feeds/peers.json --intel iocs/bad-ips.txt --warning-lists misp-warninglists/lists logs/";
 
 #[derive(clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -93,6 +103,18 @@ pub struct Args {
     /// Worker threads (0 = one per core).
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
     threads: usize,
+    /// Indicator file or directory (STIX 2.1 bundle, MISP feed, CSV, plain list); repeat
+    /// for several. Their hits are detections.
+    #[arg(long, value_name = "PATH")]
+    intel: Vec<PathBuf>,
+    /// Directory of MISP warning lists (known-benign values): hits on them are not
+    /// reported, only counted. Needs --intel.
+    #[arg(long, value_name = "DIR", requires = "intel")]
+    warning_lists: Option<PathBuf>,
+    /// Entity mapping naming which event fields hold addresses, domains, URLs, hashes and
+    /// file names (default: the shipped mapping). Used with --intel.
+    #[arg(long, value_name = "FILE")]
+    entity_mapping: Option<PathBuf>,
     /// Also write the closing summary as JSON to FILE (`-` for stderr).
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
@@ -213,12 +235,32 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         SortOrder::Input => printer,
         SortOrder::Time => Box::new(SortByTime::new(printer)),
     };
-    let result = if a.inputs.is_empty() {
-        let (_sample, files, errors) = EmbeddedSample::create()?;
-        vigie_hunt::run_discovered(&opts, &files, errors, &mut *sink)
+    let (mut rules, report, rules_load_s) = vigie_hunt::load_rules(&opts)?;
+    let intel = Intel::load(
+        &a.intel,
+        a.warning_lists.as_deref(),
+        a.entity_mapping.as_deref(),
+        &mut rules,
+    )?;
+    let mut opts = opts;
+    if let Some(i) = &intel {
+        opts.extra.push(i.matcher.clone());
+    }
+    // Kept alive until the hunt is over: dropping it removes the sample's file.
+    let mut _sample = None;
+    let (files, errors) = if a.inputs.is_empty() {
+        let (s, f, e) = EmbeddedSample::create()?;
+        _sample = Some(s);
+        (f, e)
     } else {
-        vigie_hunt::run(&opts, &a.inputs, &mut *sink)
+        for p in &a.inputs {
+            if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
+                return Err(vigie_hunt::HuntError::MissingInput(p.clone()).into());
+            }
+        }
+        vigie_event::discover(&a.inputs)
     };
+    let result = vigie_hunt::hunt(&rules, &report, &files, errors, &opts, &mut *sink);
     let summary = match result {
         Ok(s) => s,
         // `vigie hunt ... | head`: the reader has all it wanted; not an error to report.
@@ -227,6 +269,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    let mut summary = summary;
+    summary.rules_load_s = rules_load_s;
+    summary.intel = intel.as_ref().map(Intel::counts);
     crate::logging::hide_progress();
     if !a.quiet {
         eprintln!("{}", SummaryText(&summary));
@@ -252,4 +297,60 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The indicators of `--intel`, loaded and registered in the rule set.
+pub(crate) struct Intel {
+    pub(crate) matcher: Arc<vigie_intel::detect::IntelMatcher>,
+    refused: u64,
+    load_s: f64,
+}
+
+impl Intel {
+    /// Loads `paths` (none: `None`), lists every refused indicator on stderr (file,
+    /// position, reason) and registers the rest in `rules`. An unreadable warning-list
+    /// directory or entity mapping is fatal; a bad indicator file is refused and counted.
+    pub(crate) fn load(
+        paths: &[PathBuf],
+        warning_lists: Option<&std::path::Path>,
+        entity_mapping: Option<&std::path::Path>,
+        rules: &mut vigie_sigma::RuleSet,
+    ) -> anyhow::Result<Option<Intel>> {
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let t = std::time::Instant::now();
+        let mapping = match entity_mapping {
+            Some(p) => vigie_incident::EntityMapping::load(p)?,
+            None => vigie_incident::EntityMapping::default(),
+        };
+        let loaded = vigie_intel::detect::load(paths, warning_lists, &[], &mapping, rules)?;
+        for r in &loaded.refused {
+            tracing::warn!("indicator refused: {r}");
+        }
+        let load_s = t.elapsed().as_secs_f64();
+        tracing::info!(
+            "loaded {} indicators in {load_s:.2} s ({} refused)",
+            loaded.matcher.stats().indicators,
+            loaded.refused.len()
+        );
+        Ok(Some(Intel {
+            matcher: Arc::new(loaded.matcher),
+            refused: loaded.refused.len() as u64,
+            load_s,
+        }))
+    }
+
+    /// The summary's intel counts, once the hunt is over.
+    pub(crate) fn counts(&self) -> vigie_hunt::IntelCounts {
+        let s = self.matcher.stats();
+        vigie_hunt::IntelCounts {
+            indicators: s.indicators,
+            refused: self.refused,
+            hits: s.hits,
+            suppressed: s.suppressed,
+            outside_validity: s.outside_validity,
+            load_s: self.load_s,
+        }
+    }
 }

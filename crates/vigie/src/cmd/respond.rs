@@ -55,7 +55,8 @@ Examples:
   vigie respond --format json | jq '.incidents[] | {id, severity, compromised}'
   vigie respond --model operator.yaml --rules ../shared/sigma/rules --window 48h logs/
   vigie respond --format html --output report.html --notification nis2.md logs/
-  vigie respond --aware-at 2025-07-15T09:30:00Z --window 90m Security.evtx";
+  vigie respond --aware-at 2025-07-15T09:30:00Z --window 90m Security.evtx
+  vigie respond --intel peers-bundle.json --intel bad-hashes.txt logs/";
 
 #[derive(clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -96,6 +97,14 @@ pub struct Args {
     /// detections (one domain controller must not merge everything).
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub max_assets_per_entity: usize,
+    /// Indicator file or directory (STIX 2.1 bundle, MISP feed, CSV, plain list); repeat
+    /// for several. A hit is a detection that joins incidents like a Sigma hit.
+    #[arg(long, value_name = "PATH")]
+    pub intel: Vec<PathBuf>,
+    /// Directory of MISP warning lists: indicator hits on known-benign values are not
+    /// reported. Needs --intel.
+    #[arg(long, value_name = "DIR", requires = "intel")]
+    pub warning_lists: Option<PathBuf>,
     /// Log files or directories (none: the embedded July 2025 intrusion).
     #[arg(value_name = "LOGS")]
     pub inputs: Vec<PathBuf>,
@@ -199,10 +208,21 @@ pub fn compute(a: &Args) -> anyhow::Result<Outcome> {
         None => vigie_incident::EntityMapping::default(),
     };
     let t = Instant::now();
-    let (rules, report) = load_rules(a.rules.clone())?;
+    let (mut rules, report) = load_rules(a.rules.clone())?;
     let rules_load_s = t.elapsed().as_secs_f64();
-    let (mut summary, detections) = hunt(a, &rules, &report, mapping.capture())?;
+    let intel = super::hunt::Intel::load(
+        &a.intel,
+        a.warning_lists.as_deref(),
+        a.entity_mapping.as_deref(),
+        &mut rules,
+    )?;
+    let extra: Vec<Arc<dyn vigie_hunt::ExtraMatcher>> = intel
+        .iter()
+        .map(|i| i.matcher.clone() as Arc<dyn vigie_hunt::ExtraMatcher>)
+        .collect();
+    let (mut summary, detections) = hunt(a, &rules, &report, mapping.capture(), extra)?;
     summary.rules_load_s = rules_load_s;
+    summary.intel = intel.as_ref().map(super::hunt::Intel::counts);
 
     let t = Instant::now();
     let attack = vigie_model::derive_attack_edges(&m.model.index());
@@ -270,6 +290,7 @@ fn hunt(
     rules: &RuleSet,
     report: &vigie_sigma::LoadReport,
     capture: Arc<vigie_hunt::Capture>,
+    extra: Vec<Arc<dyn vigie_hunt::ExtraMatcher>>,
 ) -> anyhow::Result<(vigie_hunt::Summary, Vec<vigie_hunt::Detection>)> {
     let progress = Arc::new(TerminalProgress::stderr(true));
     crate::logging::show_progress(progress.clone());
@@ -277,6 +298,7 @@ fn hunt(
         threads: a.threads,
         progress: Some(progress.clone()),
         capture: Some(capture),
+        extra,
         ..HuntOptions::default()
     };
     let mut sink = Collect::default();

@@ -30,14 +30,16 @@ With no API token the API is open, so listening beyond loopback is refused; add 
 with `vigie serve token add NAME --role admin`.
 
 Signals: SIGTERM or SIGINT stop taking input, drain the queue, commit and checkpoint
-(exit 0); SIGHUP reloads rules and model without losing correlation state (so does
-POST /api/v1/admin/reload).
+(exit 0); SIGHUP reloads rules, model and indicators (--intel) without losing
+correlation state (so does POST /api/v1/admin/reload); indicators are also reloaded
+when the TAXII `shared` collection changes.
 
 Examples:
   vigie serve
   vigie serve --listen 127.0.0.1:0 --data /tmp/vigie
   vigie serve --config /etc/vigie/serve.toml
   vigie serve --store postgres://vigie@db/vigie --rules ../shared/sigma/rules --model operator.yaml
+  vigie serve --intel feeds/peers.json --intel iocs/bad-ips.txt
   vigie serve token add collector --role ingest
   curl -s --data-binary @samples/july2025.jsonl http://127.0.0.1:8080/api/v1/events";
 
@@ -74,6 +76,15 @@ pub struct Args {
     /// Entity mapping (default: the shipped one).
     #[arg(long, value_name = "FILE", env = "VIGIE_ENTITY_MAPPING")]
     pub entity_mapping: Option<PathBuf>,
+    /// Indicator file or directory (STIX 2.1 bundle, MISP feed, CSV, plain list); repeat
+    /// for several. Hits are detections; reloaded with the rules, and when the TAXII
+    /// `shared` collection changes.
+    #[arg(long, value_name = "PATH", env = "VIGIE_INTEL", value_delimiter = ':')]
+    pub intel: Vec<PathBuf>,
+    /// Directory of MISP warning lists (known-benign values): indicator hits on them are
+    /// not reported.
+    #[arg(long, value_name = "DIR", env = "VIGIE_WARNING_LISTS")]
+    pub warning_lists: Option<PathBuf>,
     /// Consume the NATS JetStream stream as one of several workers (docs/serve.md).
     #[arg(long, env = "VIGIE_WORKER")]
     pub worker: bool,
@@ -97,6 +108,8 @@ pub fn config(a: &Args) -> anyhow::Result<Config> {
         rules: a.rules.clone(),
         model: a.model.clone(),
         entity_mapping: a.entity_mapping.clone(),
+        intel: a.intel.clone(),
+        warning_lists: a.warning_lists.clone(),
         worker: a.worker,
     };
     let env = |k: &str| std::env::var(k).ok();
