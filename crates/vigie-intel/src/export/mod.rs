@@ -288,3 +288,42 @@ impl DecisionFacts {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decision_facts_from_a_stored_document() {
+        let doc = json!({
+            "assess": {"customer_hours_at_risk": 1.5e9, "customers_at_risk": 31},
+            "contain": {
+                "plan": {"label": "cheapest", "complete": true, "customer_hours": 1.6e8,
+                         "customers_affected": 7,
+                         "actions": [{"action": "isolate", "target": "a-1", "name": "A"},
+                                     {"action": "block_flow"}]},
+                "optimality": {"optimal": true},
+                "isolate_everything": {"label": "isolate", "complete": true,
+                                       "customer_hours": 3.3e9, "actions": []}
+            },
+            "restore": {"total_hours": 36.0, "customer_hours": 2.0e8}
+        });
+        let f = DecisionFacts::from_json(&doc);
+        assert_eq!(f.customer_hours_at_risk, Some(1.5e9));
+        assert_eq!(f.customers_at_risk, Some(31));
+        let p = f.plan.as_ref().expect("plan");
+        // An action without a target is not made up.
+        assert_eq!(p.actions.len(), 1);
+        assert_eq!(p.actions[0].target, "a-1");
+        assert_eq!(p.customers_affected, 7);
+        assert_eq!(f.plan_optimal, Some(true));
+        assert_eq!(f.isolate_everything.map(|p| p.customer_hours), Some(3.3e9));
+        assert_eq!(f.restore_total_hours, Some(36.0));
+        // Nothing there: nothing invented.
+        assert_eq!(
+            DecisionFacts::from_json(&json!({})),
+            DecisionFacts::default()
+        );
+    }
+}
