@@ -191,6 +191,9 @@ pub struct Outcome {
     pub wire: RespondReport,
     pub graph: vigie_response::Graph,
     pub files_read: u64,
+    /// The model and the engine's result (`vigie intel export` shares them as STIX).
+    pub model: vigie_model::Model,
+    pub respond: vigie_incident::respond::Respond,
 }
 
 /// Hunts, groups, decides and notifies as `vigie respond` does, writing nothing (`vigie
@@ -258,6 +261,8 @@ pub fn compute(a: &Args) -> anyhow::Result<Outcome> {
         wire,
         graph: m.graph,
         files_read: summary.files.read,
+        model: m.model,
+        respond: r,
     })
 }
 
@@ -266,6 +271,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         wire,
         graph,
         files_read,
+        ..
     } = compute(&a)?;
     write_report(&a, &wire, &graph)?;
     if let Some(p) = &a.notification {
