@@ -23,6 +23,7 @@
 //! - [`api`]: the axum router under `/api/v1`, OpenAPI, auth (tokens, roles), TLS,
 //!   webhooks; [`metrics`]: the Prometheus registry.
 //! - [`dashboard`]: the embedded single-page dashboard served at `/`.
+//! - [`taxii`]: TAXII 2.1 under `/taxii2/` (collections `incidents` and `shared`).
 //! - [`worker`]: `--worker` scale-out over one JetStream stream.
 //! - [`server`]: wires the above and runs until SIGTERM.
 
@@ -35,6 +36,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod server;
 pub mod state;
+pub mod taxii;
 pub mod worker;
 
 mod error;

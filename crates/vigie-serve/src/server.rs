@@ -204,6 +204,7 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         admin,
         config: config.clone(),
         ready: Arc::new(AtomicBool::new(false)),
+        taxii: Arc::new(crate::taxii::Taxii::new()),
     };
     let (tx, rx) = mpsc::channel();
     let (worker, processor) = if config.worker {
@@ -233,6 +234,8 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
     let inputs = Inputs::start(&state).await?;
     // Detached: ends when the change channel closes.
     let _webhooks = crate::api::webhook::spawn(&state);
+    // Detached too: keeps the TAXII `incidents` collection current.
+    let _taxii_feed = crate::taxii::feed::spawn(&state);
     let router = crate::api::router(state.clone());
     let (addr, http, stop_http) = listen(&config, router).await?;
     Ok(Running {

@@ -62,6 +62,9 @@ pub struct AppState {
     /// Set by the processor once state is restored from the store: `/readyz` answers
     /// 503 until then.
     pub ready: Arc<AtomicBool>,
+    /// TAXII 2.1 (`/taxii2/`): the `shared` collection's change generation and reader
+    /// ([`crate::taxii::Taxii::subscribe_shared`], [`crate::taxii::Taxii::shared_indicators`]).
+    pub taxii: Arc<crate::taxii::Taxii>,
 }
 
 impl AppState {

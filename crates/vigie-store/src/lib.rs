@@ -17,7 +17,8 @@
 //! running `$n`-numbered SQL with dynamically typed values; SQLite rewrites `$n` to
 //! `?n`), `schema` the migrations (`migrations/*.sql`), `write` the commit, `read` the
 //! queries and paging (`cursor`), `manage` the other writes (incident changes,
-//! decisions, tokens, audit, retention), `codec` how values are stored. Schema and
+//! decisions, tokens, audit, retention), `taxii` the TAXII 2.1 collections of serve's
+//! `/taxii2/`, `codec` how values are stored. Schema and
 //! backend differences: `docs/store.md`.
 //!
 //! Keys are stable strings, never positions:
@@ -43,9 +44,11 @@ mod manage;
 mod read;
 mod schema;
 mod store;
+mod taxii;
 mod write;
 pub use error::StoreError;
 pub use store::{Hook, Store};
+pub use taxii::{rfc3339, TaxiiAdded, TaxiiNewObject, TaxiiObjectRow, TaxiiStatusRow};
 
 /// Where the store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,10 +25,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "counters",
         sql: include_str!("../migrations/0002_counters.sql"),
     },
+    Migration {
+        version: 3,
+        name: "taxii",
+        sql: include_str!("../migrations/0003_taxii.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
-pub(crate) const CURRENT: i64 = 2;
+pub(crate) const CURRENT: i64 = 3;
 
 /// The dialect's text for each placeholder of the migration files.
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {

@@ -303,6 +303,50 @@ impl Store {
         }
     }
 
+    /// TAXII: adds object versions to `collection` in one transaction (a version
+    /// already there is a [`TaxiiAdded::Duplicate`], left as it was), with the status
+    /// resource of the request when given. Same order as `objects`.
+    pub fn taxii_add(
+        &self,
+        collection: &str,
+        objects: &[TaxiiNewObject],
+        status: Option<&TaxiiStatusRow>,
+    ) -> Result<Vec<TaxiiAdded>, StoreError> {
+        self.write(|db| taxii::add(db, collection, objects, status, Utc::now()))
+    }
+
+    /// TAXII: every version in `collection` with an id in `ids` and a type in `types`
+    /// (empty: any), by date added (strictly increasing within a collection).
+    pub fn taxii_objects(
+        &self,
+        collection: &str,
+        ids: &[String],
+        types: &[String],
+    ) -> Result<Vec<TaxiiObjectRow>, StoreError> {
+        self.read(|db| taxii::objects(db, collection, ids, types))
+    }
+
+    /// TAXII: deletes these versions (their [`TaxiiObjectRow::seq`]) of `collection`;
+    /// returns how many were deleted.
+    pub fn taxii_delete(&self, collection: &str, seqs: &[i64]) -> Result<u64, StoreError> {
+        self.write(|db| taxii::delete(db, collection, seqs))
+    }
+
+    /// TAXII: saves (replaces) a status resource.
+    pub fn taxii_save_status(&self, status: &TaxiiStatusRow) -> Result<(), StoreError> {
+        self.write(|db| taxii::save_status(db, status))
+    }
+
+    /// TAXII: a status resource by id.
+    pub fn taxii_status(&self, id: &str) -> Result<Option<TaxiiStatusRow>, StoreError> {
+        self.read(|db| taxii::status(db, id))
+    }
+
+    /// TAXII: object versions stored per collection, by collection name.
+    pub fn taxii_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.read(taxii::counts)
+    }
+
     /// Runs raw SQL on the writer, outside any transaction (tests damage a database on
     /// purpose with it: a corrupt document, a schema from the future).
     #[doc(hidden)]

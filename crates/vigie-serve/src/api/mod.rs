@@ -136,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/reload", post(admin::reload))
         .route("/api/v1/admin/committer", post(admin::committer))
         .merge(crate::dashboard::routes())
+        .merge(crate::taxii::handlers::routes())
         .fallback(not_found)
         .with_state(state)
 }

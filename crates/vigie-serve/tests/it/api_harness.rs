@@ -293,6 +293,7 @@ impl Api {
             admin,
             config: Arc::new(config),
             ready: Arc::new(AtomicBool::new(true)),
+            taxii: Default::default(),
         };
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));

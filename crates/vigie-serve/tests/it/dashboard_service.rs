@@ -69,6 +69,7 @@ impl Service {
             admin,
             config: Arc::new(Config::default()),
             ready: Arc::new(AtomicBool::new(true)),
+            taxii: Default::default(),
         };
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

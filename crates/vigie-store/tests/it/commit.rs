@@ -82,14 +82,14 @@ pub fn dedup(b: &Backend) {
     assert_eq!(ev.document.unwrap()["EventID"], 4625);
     assert_eq!(s.event("rec:h/Security/3").unwrap().unwrap().document, None);
     assert_eq!(s.event("missing").unwrap(), None);
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.schema_version().unwrap(), 3);
 
     // A clean shutdown's checkpoint, then a second open (migrations already applied)
     // sees the same store.
     s.checkpoint().unwrap();
     let again = Store::open(&b.spec).unwrap();
     assert_eq!(again.counts().unwrap(), once);
-    assert_eq!(again.schema_version().unwrap(), 2);
+    assert_eq!(again.schema_version().unwrap(), 3);
     check_totals(s);
     if let StoreSpec::Sqlite(path) = &b.spec {
         let c = rusqlite::Connection::open(path).unwrap();

@@ -130,7 +130,7 @@ pub fn schema_too_new(b: &Backend) {
     match Store::open(&b.spec) {
         Err(StoreError::SchemaTooNew {
             found: 99,
-            known: 2,
+            known: 3,
         }) => {}
         Err(e) => panic!("expected SchemaTooNew, got {e}"),
         Ok(_) => panic!("a schema from the future was accepted"),
@@ -212,10 +212,12 @@ pub fn schema_upgrade(b: &Backend) {
     let s = &b.store;
     s.commit(&batch(40, "old")).unwrap();
     s.execute_raw("DROP TABLE counters").unwrap();
-    s.execute_raw("DELETE FROM schema_migrations WHERE version = 2")
+    s.execute_raw("DROP TABLE taxii_objects").unwrap();
+    s.execute_raw("DROP TABLE taxii_status").unwrap();
+    s.execute_raw("DELETE FROM schema_migrations WHERE version >= 2")
         .unwrap();
     let upgraded = Store::open(&b.spec).unwrap();
-    assert_eq!(upgraded.schema_version().unwrap(), 2);
+    assert_eq!(upgraded.schema_version().unwrap(), 3);
     let c = upgraded.counts().unwrap();
     assert_eq!(
         (c.events, c.events_with_document, c.detections),

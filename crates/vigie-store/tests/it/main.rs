@@ -9,6 +9,7 @@ mod commit;
 mod failure;
 mod incidents;
 mod paging;
+mod taxii;
 
 use support::Backend;
 
@@ -46,6 +47,9 @@ topics! {
     failure_schema_upgrade => crate::failure::schema_upgrade,
     failure_corrupt_document => crate::failure::corrupt_document,
     failure_abort_inside_commit => crate::failure::abort_inside_commit,
+    taxii_versions_and_dates => crate::taxii::versions_and_dates,
+    taxii_filters_and_delete => crate::taxii::filters_and_delete,
+    taxii_status_and_reopen => crate::taxii::status_and_reopen,
 }
 
 /// Where the child of `failure_abort_inside_commit` commits.

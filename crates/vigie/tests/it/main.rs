@@ -19,3 +19,4 @@ mod rules_coverage;
 mod serve_backpressure;
 mod serve_durability;
 mod serve_follow;
+mod serve_taxii;
