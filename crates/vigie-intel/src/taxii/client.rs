@@ -839,6 +839,167 @@ pub fn object_version(obj: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
+/// A record the pull left out of the bundle, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// The page's URL.
+    pub url: String,
+    /// JSON pointer of the object in that page (`/objects/3`).
+    pub pointer: String,
+    pub reason: String,
+}
+
+/// What [`pull_collection`] read from one collection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PulledCollection {
+    /// Every object version, in the server's order (`date_added`), deduplicated on
+    /// (id, version).
+    pub objects: Vec<Value>,
+    /// Distinct object ids.
+    pub ids: u64,
+    pub pages: u32,
+    pub added_after_pages: u32,
+    pub date_added_last: Option<String>,
+    /// Records seen twice (same id and version, e.g. on a page boundary).
+    pub duplicates: u64,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Every version of every object of a collection (`match[version]=all` plus `query`'s
+/// other filters), validated enough to go in a bundle: an object without a string `id`
+/// and `type` is skipped and recorded.
+pub fn pull_collection(
+    client: &Client,
+    api_root: &str,
+    collection: &str,
+    query: &ObjectsQuery,
+) -> Result<PulledCollection> {
+    let mut q = query.clone();
+    if q.versions.is_empty() {
+        q.versions = vec!["all".to_string()];
+    }
+    let paged = client.objects_all(api_root, collection, &q)?;
+    let url = join(
+        &parse_url(api_root)?,
+        &["collections", collection, "objects"],
+    )?;
+    let shown = display_url(&url);
+    let mut out = PulledCollection {
+        pages: paged.pages,
+        added_after_pages: paged.added_after_pages,
+        date_added_last: paged.date_added_last,
+        ..PulledCollection::default()
+    };
+    let mut seen: std::collections::HashSet<(String, Option<String>)> = Default::default();
+    let mut ids: std::collections::HashSet<String> = Default::default();
+    for (i, o) in paged.items.into_iter().enumerate() {
+        let id = o.get("id").and_then(Value::as_str).map(str::to_string);
+        let ty = o.get("type").and_then(Value::as_str);
+        let reason = match (&id, ty) {
+            _ if !o.is_object() => Some("not a JSON object"),
+            (None, _) => Some("no string id"),
+            (_, None) => Some("no string type"),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            out.skipped.push(Skipped {
+                url: shown.clone(),
+                // the index over the whole read (pages concatenated)
+                pointer: format!("/objects/{i}"),
+                reason: reason.to_string(),
+            });
+            continue;
+        }
+        let Some(id) = id else { continue };
+        let key = (id.clone(), object_version(&o).map(str::to_string));
+        if !seen.insert(key) {
+            out.duplicates += 1;
+            continue;
+        }
+        ids.insert(id);
+        out.objects.push(o);
+    }
+    out.ids = ids.len() as u64;
+    Ok(out)
+}
+
+/// A STIX 2.1 bundle of `objects`; its id is a UUIDv5 of the API root, the collection
+/// and the objects (the same read gives the same bundle).
+pub fn bundle(api_root: &str, collection: &str, objects: Vec<Value>) -> Value {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(api_root.as_bytes());
+    h.update([0]);
+    h.update(collection.as_bytes());
+    for o in &objects {
+        h.update([0]);
+        h.update(o.to_string().as_bytes());
+    }
+    let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, &h.finalize());
+    serde_json::json!({
+        "type": "bundle",
+        "id": format!("bundle--{id}"),
+        "objects": objects,
+    })
+}
+
+/// What [`push_objects`] ends with: one status per envelope sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushOutcome {
+    pub statuses: Vec<AddOutcome>,
+    pub max_content_length: u64,
+}
+
+impl PushOutcome {
+    pub fn total(&self) -> u64 {
+        self.statuses.iter().map(|s| s.status.total_count).sum()
+    }
+    pub fn successes(&self) -> u64 {
+        self.statuses.iter().map(|s| s.status.success_count).sum()
+    }
+    pub fn failures(&self) -> u64 {
+        self.statuses.iter().map(|s| s.status.failure_count).sum()
+    }
+    pub fn pendings(&self) -> u64 {
+        self.statuses.iter().map(|s| s.status.pending_count).sum()
+    }
+    pub fn timed_out(&self) -> bool {
+        self.statuses.iter().any(|s| s.timed_out)
+    }
+}
+
+/// Adds `objects` to a collection in envelopes under the API root's
+/// `max_content_length`, waiting for each status as
+/// [`Client::add_objects_and_wait`] does (`wait` for each envelope).
+pub fn push_objects(
+    client: &Client,
+    api_root: &str,
+    collection: &str,
+    objects: &[Value],
+    poll: Duration,
+    wait: Duration,
+) -> Result<PushOutcome> {
+    let root = client.api_root(api_root)?;
+    let url = join(
+        &parse_url(api_root)?,
+        &["collections", collection, "objects"],
+    )?;
+    let parts = batches(objects, root.max_content_length).map_err(|reason| {
+        TaxiiClientError::BadObjects {
+            url: display_url(&url),
+            reason,
+        }
+    })?;
+    let mut statuses = Vec::with_capacity(parts.len());
+    for part in &parts {
+        statuses.push(client.add_objects_and_wait(api_root, collection, part, poll, wait)?);
+    }
+    Ok(PushOutcome {
+        statuses,
+        max_content_length: root.max_content_length,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
