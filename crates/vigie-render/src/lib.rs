@@ -26,3 +26,4 @@ pub mod progress;
 pub mod respond;
 pub mod response;
 pub mod spof;
+pub mod taxii_client;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 pub mod browser;
 pub mod corpus;
+pub mod medallion;
 pub mod nats;
 pub mod postgres;
 pub mod python;

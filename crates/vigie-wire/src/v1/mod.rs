@@ -14,6 +14,7 @@ pub mod response;
 pub mod rules;
 pub mod serve;
 pub mod spof;
+pub mod taxii_client;
 
 pub use detection::{Correlation, Detection, EventRef};
 pub use fields::Fields;
