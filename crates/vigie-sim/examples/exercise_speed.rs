@@ -4,6 +4,8 @@
 
 use std::time::Instant;
 
+use sha2::{Digest, Sha256};
+
 use vigie_sim::detection::{DetectionModel, DetectionTable};
 use vigie_sim::run::{Exercise, SimConfig};
 
@@ -73,5 +75,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .fold(0.0, f64::max),
         r.customer_hours.as_ref().map(|c| c.mean)
     );
+    // Digests of the whole report and of the first samples run alone (the full-horizon
+    // path): speed work must leave both unchanged for the same arguments.
+    let report = sha256_hex(&serde_json::to_vec(&r)?);
+    let mut h = Sha256::new();
+    for i in 0..samples.min(200) {
+        h.update(serde_json::to_vec(&ex.sample(i))?);
+    }
+    println!(
+        "report sha256 {report}; samples 0..200 sha256 {:x}",
+        h.finalize()
+    );
     Ok(())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
 }

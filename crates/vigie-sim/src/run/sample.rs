@@ -19,7 +19,8 @@ pub(crate) struct Scratch {
     pub pred: Vec<u32>,
     /// Nodes whose `time`/`pred` were set, to reset only those.
     touched: Vec<u32>,
-    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Dijkstra's queue of [`entry`] keys.
+    heap: BinaryHeap<Reverse<u128>>,
     /// Nodes reached within the horizon, in settle (time) order, starts included.
     pub settled: Vec<u32>,
     /// Parallel to `settled`: detection time of the step reaching it (INFINITY: none).
@@ -35,6 +36,15 @@ pub(crate) struct Scratch {
     pub destroyed: Vec<u32>,
     /// This thread's price cache.
     pub local: Local,
+}
+
+/// A queue entry: a time's bit pattern above a node index, so one integer comparison
+/// orders entries by time then node, exactly as the `(u64, u32)` tuples it replaces (same
+/// settle order, same results) with fewer instructions than comparing the tuple field by
+/// field (6 % of a demo sample). Times are >= 0, so their bit patterns order as the
+/// numbers do. (A radix heap and a 4-ary heap were both slower here: ~170 pops a sample.)
+fn entry(time_bits: u64, node: u32) -> u128 {
+    (u128::from(time_bits) << 32) | u128::from(node)
 }
 
 impl Scratch {
@@ -156,13 +166,13 @@ impl Compiled {
         for &st in &self.starts {
             s.time[st as usize] = 0.0;
             s.touched.push(st);
-            s.heap.push(Reverse((0f64.to_bits(), st)));
+            s.heap.push(Reverse(entry(0f64.to_bits(), st)));
         }
         let mut jewels_left = self.reachable_jewels;
         let mut best = f64::INFINITY;
-        while let Some(Reverse((tb, u))) = s.heap.pop() {
-            // Times are >= 0, so their bit patterns order as the numbers do; an entry whose
-            // time is no longer the node's is stale.
+        while let Some(Reverse(k)) = s.heap.pop() {
+            let (tb, u) = ((k >> 32) as u64, k as u32);
+            // An entry whose time is no longer the node's is stale.
             if tb != s.time[u as usize].to_bits() {
                 continue;
             }
@@ -245,7 +255,7 @@ impl Compiled {
                 }
                 s.time[to] = nt;
                 s.pred[to] = (lo + off) as u32;
-                s.heap.push(Reverse((nt.to_bits(), ce.to)));
+                s.heap.push(Reverse(entry(nt.to_bits(), ce.to)));
             }
         }
     }
