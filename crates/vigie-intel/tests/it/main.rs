@@ -1,1 +1,2 @@
 //! Integration tests of vigie-intel: one module per area.
+mod detect;
