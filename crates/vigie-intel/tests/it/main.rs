@@ -1,10 +1,8 @@
 //! Integration tests of vigie-intel: one module per area.
-<<<<<<< HEAD
 
 mod conformance;
+mod detect;
 mod ioc_feeds;
 mod ioc_misp;
 mod ioc_warninglist;
-=======
 mod taxii_client;
->>>>>>> h-taxii-client
