@@ -11,8 +11,9 @@
 //!   (`differential` exceptions); 5,000 more in `bench/stix-pattern-differential.sh`
 //!   (the ignored `differential_bench` below);
 //! - `validator_corpus.json`: patterns labelled by stix2-validator 3.3.2's pattern
-//!   validator (`validator_corpus.py`); vigie's parser accepts exactly the valid ones
-//!   (`validator` exceptions), and every spec example of stix2-patterns parses.
+//!   validator (`validator_corpus.py`); vigie accepts (`Pattern::parse` and an empty
+//!   `Pattern::validate`) exactly the valid ones (`validator` exceptions), and every
+//!   spec example of stix2-patterns parses.
 //!
 //! A listed exception that now agrees fails the test too, so the list stays true.
 //! `VIGIE_CONFORMANCE_REPORT=DIR` writes every disagreement (pattern, observations,
@@ -124,7 +125,12 @@ fn vigie(pattern: &str, stix_version: &str, observations: &Value) -> Verdict {
         }
     };
     let eval = parsed.evaluate(&obs);
-    if eval.matched {
+    if let Some(e) = eval.error {
+        Verdict {
+            outcome: Outcome::Error,
+            detail: format!("evaluate: {e}"),
+        }
+    } else if eval.matched {
         Verdict {
             outcome: Outcome::Match,
             detail: format!("observed-data {:?}", eval.matched_observed_data),
@@ -534,8 +540,20 @@ fn vigie_rejects_exactly_what_stix2_validator_rejects() {
     let (mut agreed, mut excused) = (0usize, 0usize);
     let mut by_source: BTreeMap<(String, bool), (usize, usize)> = BTreeMap::new();
     for (pattern, source, valid, errors) in &corpus {
-        let parsed = Pattern::parse(pattern);
-        let accepts = parsed.is_ok();
+        // Rejected: the grammar refuses it, or one of the validator's further checks
+        // (`Pattern::validate`: duplicate qualifier types, hash literal forms) fails.
+        let verdict = match Pattern::parse(pattern) {
+            Ok(p) => {
+                let msgs = p.validate();
+                if msgs.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("validate: {}", msgs.join("; ")))
+                }
+            }
+            Err(e) => Err(format!("parse: {e}")),
+        };
+        let accepts = verdict.is_ok();
         let tally = by_source.entry((source.clone(), *valid)).or_insert((0, 0));
         tally.0 += 1;
         let exception = listed.get(pattern);
@@ -553,7 +571,7 @@ fn vigie_rejects_exactly_what_stix2_validator_rejects() {
             continue;
         }
         let vigie = if accepts { "accepts" } else { "rejects" };
-        let detail = parsed.err().map(|e| e.to_string()).unwrap_or_default();
+        let detail = verdict.err().unwrap_or_default();
         disagreements.push(json!({
             "pattern": pattern, "source": source, "validator_valid": valid,
             "validator_errors": errors, "vigie": vigie, "vigie_error": detail,
