@@ -12,6 +12,7 @@ mod help_and_drawing;
 mod hunt_cli;
 mod hunt_output;
 mod hunt_syslog;
+mod intel_taxii;
 mod july2025;
 mod respond_cli;
 mod rules_coverage;
