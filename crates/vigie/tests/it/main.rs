@@ -13,6 +13,7 @@ mod hunt_cli;
 mod hunt_output;
 mod hunt_syslog;
 mod intel_export;
+mod intel_taxii;
 mod july2025;
 mod respond_cli;
 mod rules_coverage;
