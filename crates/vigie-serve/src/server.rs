@@ -42,6 +42,9 @@ pub struct Running {
     pub inputs: Inputs,
     /// `--worker`: the scale-out worker (instead of the processor).
     worker: Option<crate::worker::Worker>,
+    /// Keeps the TAXII `incidents` collection current; holds a store handle, so it is
+    /// ended before the last handle is dropped (see `shutdown`).
+    taxii_feed: tokio::task::JoinHandle<()>,
 }
 
 type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
@@ -163,6 +166,10 @@ impl Running {
         }
         // The last handle on the store goes here: the PostgreSQL client ends its session
         // with a blocking call on its own runtime, which panics on an async worker.
+        // The TAXII feed task holds a store handle too: end it first, so the one
+        // dropped below is the last.
+        self.taxii_feed.abort();
+        let _ = (&mut self.taxii_feed).await;
         let state = self.state;
         let _ = tokio::task::spawn_blocking(move || drop(state)).await;
         processed
@@ -234,8 +241,8 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
     let inputs = Inputs::start(&state).await?;
     // Detached: ends when the change channel closes.
     let _webhooks = crate::api::webhook::spawn(&state);
-    // Detached too: keeps the TAXII `incidents` collection current.
-    let _taxii_feed = crate::taxii::feed::spawn(&state);
+    // Keeps the TAXII `incidents` collection current; ended at shutdown.
+    let taxii_feed = crate::taxii::feed::spawn(&state);
     let router = crate::api::router(state.clone());
     let (addr, http, stop_http) = listen(&config, router).await?;
     Ok(Running {
@@ -248,6 +255,7 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         stop_http,
         inputs,
         worker,
+        taxii_feed,
     })
 }
 
