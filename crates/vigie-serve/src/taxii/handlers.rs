@@ -281,12 +281,22 @@ pub async fn get_object(
     let c = collection_for(&state, &headers, &cid, false).await?;
     let media = http::negotiate(&headers, true)?;
     let sel = params(&uri, Endpoint::Object)?;
-    let all = rows(&state, c, vec![oid.clone()], vec![]).await?;
-    if all.is_empty() {
-        return Err(no_object(c, &oid));
-    }
-    let p = filter::page(filter::select(all, &sel), &sel);
+    let p = one_object_page(&state, c, &oid, &sel).await?;
     Ok(envelope(p, media))
+}
+
+/// The selected page of one object's versions; 404 when the object has none at all.
+async fn one_object_page(
+    state: &AppState,
+    c: CollectionKind,
+    oid: &str,
+    sel: &Select,
+) -> Result<filter::Paged, Error> {
+    let all = rows(state, c, vec![oid.to_owned()], vec![]).await?;
+    if all.is_empty() {
+        return Err(no_object(c, oid));
+    }
+    Ok(filter::page(filter::select(all, sel), sel))
 }
 
 fn no_object(c: CollectionKind, oid: &str) -> Error {
@@ -326,11 +336,7 @@ pub async fn versions(
     let c = collection_for(&state, &headers, &cid, false).await?;
     let media = http::negotiate(&headers, false)?;
     let sel = params(&uri, Endpoint::Versions)?;
-    let all = rows(&state, c, vec![oid.clone()], vec![]).await?;
-    if all.is_empty() {
-        return Err(no_object(c, &oid));
-    }
-    let p = filter::page(filter::select(all, &sel), &sel);
+    let p = one_object_page(&state, c, &oid, &sel).await?;
     let body = Versions {
         more: Some(p.more),
         next: p.next.clone(),
