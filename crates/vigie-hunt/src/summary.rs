@@ -111,6 +111,9 @@ pub struct IntelCounts {
     /// Matches left out because the event time is before the indicator's `valid_from`
     /// or after its `valid_until`.
     pub outside_validity: u64,
+    /// Pattern indicator evaluations that failed (e.g. a regular expression the engine
+    /// refuses): no match.
+    pub pattern_errors: u64,
     /// Seconds spent loading indicators and building their indexes.
     pub load_s: f64,
 }

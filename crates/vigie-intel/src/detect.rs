@@ -18,18 +18,40 @@
 //!   host as a domain or address, `hash` fields as their declared type, `hashes` fields
 //!   (`SHA1=..,MD5=..,SHA256=..`) split by type (other types, e.g. `IMPHASH`, ignored),
 //!   `process` and `file` fields by their file name (the part after the last `\` or
-//!   `/`). Accounts and SIDs are not matched. Arrays are matched element by element.
+//!   `/`). Accounts and SIDs are not looked up (patterns see them). Arrays are matched
+//!   element by element.
 //! - **Simple indicators** (plain values, and STIX patterns that are an OR of
 //!   `[type:path = 'lit']`) are looked up in the typed [`IntelIndex`]; the walk of an
 //!   event allocates nothing unless something matches (a per-thread buffer holds index
 //!   answers and folded text).
-//! - **Pattern indicators** (every other STIX pattern) are evaluated on a synthetic
-//!   observed-data of the event ([`IntelMatcher::observed`]): one cyber-observable per
-//!   typed value (`ipv4-addr`/`ipv6-addr`, `domain-name`, `url` with `value`; `file`
-//!   with `name` for each process and file name; one `file` with the event's `hashes`
-//!   by STIX hash name, `MD5`, `SHA-1`, `SHA-256`), first and last observed at the event
-//!   time, `number_observed` 1. Built only for events with at least one typed value, and
-//!   only when pattern indicators exist.
+//! - **Pattern indicators** (every other STIX pattern, [`IndicatorBody::Pattern`]) are
+//!   evaluated by [`crate::pattern`] on a synthetic observed-data of the event alone
+//!   ([`IntelMatcher::observed`]): first and last observed at the event time (the Unix
+//!   epoch when it has none), `number_observed` 1, one cyber-observable per distinct
+//!   typed value, under keys `"0"`, `"1"`...:
+//!
+//!   | event field kind (entity mapping) | objects |
+//!   |---|---|
+//!   | `ip` | `ipv4-addr` / `ipv6-addr` `value` (`::ffff:` mapped IPv4 as `ipv4-addr`); a non-address gives nothing |
+//!   | `host`, `domain` | the address as above, else `domain-name` `value` (lower case, `\\` and a trailing dot stripped; a bare label gives nothing) |
+//!   | `url` | `url` `value` as written, and its host as for `domain` |
+//!   | `file` | `file` `name` (the part after the last `\` or `/`) |
+//!   | `process` | `file` `name` as for `file`, and a `process` with `image_ref` to it |
+//!   | `hash`, `hashes` | `hashes` by STIX name (`MD5`, `SHA-1`, `SHA-256`, hex in lower case as STIX producers write it; other types dropped) on one `file`: the file of the first present of `ImageLoaded`, `TargetFilename`, `file.path`, `Image`, `NewProcessName`, `process.executable`, else a `file` of its own |
+//!   | `account` | `user-account` `account_login` (the user part of `DOMAIN\user` or `user@domain`) |
+//!   | `sid` | `user-account` `user_id` |
+//!
+//!   Nothing else of the event is an object: no `network-traffic` (ports and protocols
+//!   are not typed by the mapping), no `process:command_line`, no `windows-registry-key`.
+//!   A pattern that refers to none of the types above, or whose match needs more than
+//!   one observation (`[a] AND [b]`, `FOLLOWEDBY`, `REPEATS n` with n > 1, unless an
+//!   `OR` branch needs one), can never match one event: it is refused at load with that
+//!   reason. Cost: the walk of an event notes the object types its typed fields may
+//!   give; the observed-data is built only when one of them is referred to by some
+//!   pattern, and each pattern is evaluated only when the observed-data holds one of
+//!   its types. An evaluation error (e.g. a `MATCHES` the `regex` crate refuses) is no
+//!   match, counted in [`IntelStats::pattern_errors`]. A pattern match reports one
+//!   field, [`PATTERN_FIELD`], whose value is the pattern text.
 //! - **Validity.** A hit is kept when the event time is within the indicator's
 //!   `[valid_from, valid_until)` (STIX: `valid_until` is the first instant it is no longer
 //!   valid); an event without a time is matched (nothing says it is outside). Left-out
@@ -45,7 +67,7 @@
 //! says a value was seen, not that an incident is under way.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,36 +84,7 @@ use vigie_sigma::{Level, Match, RuleId, RuleKind, RuleMeta, RuleSet};
 use crate::feed::{Format, LoadOptions, Source};
 use crate::index::IntelIndex;
 use crate::indicator::{Indicator, IndicatorBody, IndicatorSet, IocType};
-use pattern_shim::{ObservedData, Pattern};
-
-// TEMPORARY: stands for `crate::pattern` until the pattern engine (branch h-pattern)
-// lands; every pattern indicator is refused meanwhile.
-mod pattern_shim {
-    use chrono::{DateTime, Utc};
-    pub struct Pattern;
-    pub struct Evaluation {
-        pub matched: bool,
-    }
-    pub struct ObservedData;
-    impl Pattern {
-        pub fn parse(_: &str) -> Result<Pattern, String> {
-            Err("the STIX pattern engine is not built yet".into())
-        }
-        pub fn evaluate(&self, _: &[ObservedData]) -> Evaluation {
-            Evaluation { matched: false }
-        }
-    }
-    impl ObservedData {
-        pub fn new(
-            _: DateTime<Utc>,
-            _: DateTime<Utc>,
-            _: u64,
-            _: Vec<(String, serde_json::Value)>,
-        ) -> ObservedData {
-            ObservedData
-        }
-    }
-}
+use crate::pattern::{ComparisonExpr, ObservedData, Pattern, PatternExpr, Qualifier};
 use crate::warninglist::WarningLists;
 
 /// Why indicators could not be used at all (a bad indicator is refused and listed, not
@@ -230,6 +223,12 @@ enum Look {
     Hashes,
     /// A path: its file name.
     FileName,
+    /// A process image path: its file name (patterns: also a `process`).
+    Image,
+    /// An account (patterns only: `user-account`).
+    Account,
+    /// A SID (patterns only: `user-account`).
+    Sid,
 }
 
 impl Look {
@@ -241,9 +240,50 @@ impl Look {
             FieldKind::Url => Look::Url,
             FieldKind::Hash => Look::Hash(hash_type.and_then(hash_type_of)?),
             FieldKind::Hashes => Look::Hashes,
-            FieldKind::Process | FieldKind::File => Look::FileName,
+            FieldKind::Process => Look::Image,
+            FieldKind::File => Look::FileName,
             FieldKind::Account | FieldKind::Sid => return None,
         })
+    }
+
+    /// The object types ([`sco`] bits) a value looked up so can give the observed-data.
+    fn types(self) -> u8 {
+        use sco::*;
+        match self {
+            Look::Ip => IPV4 | IPV6,
+            Look::Host | Look::Domain => IPV4 | IPV6 | DOMAIN,
+            Look::Url => URL | IPV4 | IPV6 | DOMAIN,
+            Look::Hash(_) | Look::Hashes | Look::FileName => FILE,
+            Look::Image => FILE | PROCESS,
+            Look::Account | Look::Sid => USER_ACCOUNT,
+        }
+    }
+}
+
+/// The cyber-observable object types of the synthetic observed-data, as bits.
+mod sco {
+    pub const IPV4: u8 = 1;
+    pub const IPV6: u8 = 2;
+    pub const DOMAIN: u8 = 4;
+    pub const URL: u8 = 8;
+    pub const FILE: u8 = 16;
+    pub const PROCESS: u8 = 32;
+    pub const USER_ACCOUNT: u8 = 64;
+    /// (type name, bit).
+    pub const TYPES: [(&str, u8); 7] = [
+        ("ipv4-addr", IPV4),
+        ("ipv6-addr", IPV6),
+        ("domain-name", DOMAIN),
+        ("url", URL),
+        ("file", FILE),
+        ("process", PROCESS),
+        ("user-account", USER_ACCOUNT),
+    ];
+    pub fn bit(object_type: &str) -> u8 {
+        TYPES
+            .iter()
+            .find(|(t, _)| *t == object_type)
+            .map_or(0, |(_, b)| *b)
     }
 }
 
@@ -267,6 +307,8 @@ fn hash_type_of(t: &str) -> Option<IocType> {
 struct Counters {
     hits: AtomicU64,
     outside_validity: AtomicU64,
+    evaluated: AtomicU64,
+    pattern_errors: AtomicU64,
     suppressed: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -284,6 +326,12 @@ pub struct IntelStats {
     pub hits: u64,
     /// Matches left out: event time outside the indicator's validity.
     pub outside_validity: u64,
+    /// Pattern evaluations made (pattern indicators × events holding an object type
+    /// they refer to).
+    pub patterns_evaluated: u64,
+    /// Pattern evaluations that failed ([`crate::pattern::Evaluation::error`]): no
+    /// match, counted.
+    pub pattern_errors: u64,
     /// Matched values on a warning list, by list name: not reported.
     pub suppressed: BTreeMap<String, u64>,
 }
@@ -293,6 +341,20 @@ pub struct IntelStats {
 struct FieldLook {
     name: Arc<str>,
     looks: Vec<Look>,
+    /// The object types ([`sco`] bits) its values can give the synthetic observed-data.
+    types: u8,
+}
+
+/// One pattern indicator.
+#[derive(Debug)]
+struct PatternRule {
+    rule: u32,
+    pattern: Pattern,
+    /// The object types ([`sco`] bits) it refers to: it is evaluated on an event only
+    /// when the event's observed-data holds one of them.
+    types: u8,
+    /// The pattern text, reported as the value of the match's [`PATTERN_FIELD`].
+    text: Value,
 }
 
 /// Validity of one rule.
@@ -306,8 +368,10 @@ pub struct IntelMatcher {
     rule_of: Vec<u32>,
     /// Per rule.
     validity: Vec<Validity>,
-    /// Indicators evaluated as patterns: (rule, pattern).
-    patterns: Vec<(u32, Pattern)>,
+    /// Indicators evaluated as patterns, by rule.
+    patterns: Vec<PatternRule>,
+    /// The object types ([`sco`] bits) some pattern refers to.
+    pattern_types: u8,
     fields: FxHashMap<Arc<str>, FieldLook>,
     /// Bit `n` set when some typed field name is `n` bytes long (63: 63 or longer): most
     /// event field names are rejected without hashing.
@@ -324,6 +388,7 @@ impl std::fmt::Debug for IntelMatcher {
             .field("indicators", &self.indicators)
             .field("rules", &self.validity.len())
             .field("patterns", &self.patterns.len())
+            .field("pattern_types", &self.pattern_types)
             .field("fields", &self.fields.len())
             .finish_non_exhaustive()
     }
@@ -358,9 +423,9 @@ struct At<'e> {
 impl IntelMatcher {
     /// Registers the indicators of `set` in `rules` (module docs) and builds the
     /// matcher; `mapping` says which event fields hold which type (respond's entity
-    /// mapping), `warnings` the known-benign values. Pattern indicators whose pattern
-    /// does not parse are not registered: the second value lists them
-    /// (`source: indicator ID: pattern: error`).
+    /// mapping), `warnings` the known-benign values. Pattern indicators that can never
+    /// match one event (module docs) are not registered: the second value lists them
+    /// (`source: indicator ID: pattern TEXT: why`).
     pub fn new(
         set: &IndicatorSet,
         mapping: &EntityMapping,
@@ -368,16 +433,17 @@ impl IntelMatcher {
         rules: &mut RuleSet,
     ) -> (IntelMatcher, Vec<String>) {
         let mut refused = Vec::new();
-        let mut parsed: FxHashMap<u32, Pattern> = FxHashMap::default();
+        let mut parsed: FxHashMap<u32, (Pattern, u8)> = FxHashMap::default();
         for (i, ind, body) in set.patterns() {
-            match Pattern::parse(&body.text) {
-                Ok(p) => {
-                    parsed.insert(i, p);
+            match pattern_shape(&body.pattern) {
+                Ok(types) => {
+                    parsed.insert(i, (body.pattern.clone(), types));
                 }
-                Err(e) => refused.push(format!(
-                    "{}: indicator {}: pattern: {e}",
+                Err(why) => refused.push(format!(
+                    "{}: indicator {}: pattern {}: {why}",
                     ind.source(),
-                    ind.id
+                    ind.id,
+                    body.text
                 )),
             }
         }
@@ -431,27 +497,42 @@ impl IntelMatcher {
         }
         let first = rules.add_external(metas);
         let index = IntelIndex::build(set);
-        let mut patterns: Vec<(u32, Pattern)> = parsed
+        let mut patterns: Vec<PatternRule> = parsed
             .into_iter()
-            .filter_map(|(i, p)| {
+            .filter_map(|(i, (pattern, types))| {
                 let r = *rule_of.get(i as usize)?;
-                (r != u32::MAX).then_some((r, p))
+                (r != u32::MAX).then_some(PatternRule {
+                    rule: r,
+                    types,
+                    text: Value::from(pattern.text()),
+                    pattern,
+                })
             })
             .collect();
-        patterns.sort_by_key(|(r, _)| *r);
+        patterns.sort_by_key(|p| p.rule);
+        let pattern_types = patterns.iter().fold(0u8, |m, p| m | p.types);
         let mut fields: FxHashMap<Arc<str>, FieldLook> = FxHashMap::default();
         let mut name_lengths = 0u64;
         for (name, kind, hash_type) in mapping.typed_fields() {
-            let Some(look) = Look::of(kind, hash_type.as_deref()) else {
-                continue;
+            let look = match Look::of(kind, hash_type.as_deref()) {
+                Some(l) => l,
+                // Accounts and SIDs only feed `user-account` objects of patterns.
+                None if pattern_types & sco::USER_ACCOUNT != 0 => match kind {
+                    FieldKind::Account => Look::Account,
+                    FieldKind::Sid => Look::Sid,
+                    _ => continue,
+                },
+                None => continue,
             };
             name_lengths |= len_bit(name.len());
             let e = fields.entry(name.clone()).or_insert_with(|| FieldLook {
                 name: name.clone(),
                 looks: Vec::new(),
+                types: 0,
             });
             if !e.looks.contains(&look) {
                 e.looks.push(look);
+                e.types |= look.types();
             }
         }
         let m = IntelMatcher {
@@ -460,6 +541,7 @@ impl IntelMatcher {
             rule_of,
             validity,
             patterns,
+            pattern_types,
             fields,
             name_lengths,
             warnings,
@@ -488,6 +570,8 @@ impl IntelMatcher {
             patterns: self.patterns.len() as u64,
             hits: self.counters.hits.load(Ordering::Relaxed),
             outside_validity: self.counters.outside_validity.load(Ordering::Relaxed),
+            patterns_evaluated: self.counters.evaluated.load(Ordering::Relaxed),
+            pattern_errors: self.counters.pattern_errors.load(Ordering::Relaxed),
             suppressed: self
                 .counters
                 .suppressed
@@ -644,7 +728,8 @@ impl IntelMatcher {
                     }
                 }
             }
-            Look::FileName => {
+            Look::Account | Look::Sid => {}
+            Look::FileName | Look::Image => {
                 let name = file_name(s);
                 if !name.is_empty() {
                     b.found.clear();
@@ -657,19 +742,44 @@ impl IntelMatcher {
         }
     }
 
+    /// Evaluates the pattern indicators that refer to an object type of the event's
+    /// observed-data.
+    fn scan_patterns(&self, ev: &Event, b: &mut Bufs, out: &mut Vec<Match>) {
+        let Some((obs, types)) = self.observed_typed(ev) else {
+            return;
+        };
+        let obs = [obs];
+        let field: Arc<str> = Arc::from(PATTERN_FIELD);
+        for p in &self.patterns {
+            if p.types & types == 0 {
+                continue;
+            }
+            self.counters.evaluated.fetch_add(1, Ordering::Relaxed);
+            let e = p.pattern.evaluate(&obs);
+            if let Some(err) = e.error {
+                self.counters.pattern_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("pattern {}: {err}", p.pattern.text());
+            } else if e.matched {
+                let at = At {
+                    field: &field,
+                    raw: &p.text,
+                    time: ev.timestamp,
+                };
+                self.record(p.rule, &at, b, out);
+            }
+        }
+    }
+
     /// The synthetic observed-data of `ev` that pattern indicators are evaluated on
     /// (module docs); `None` when the event has no typed value.
     pub fn observed(&self, ev: &Event) -> Option<ObservedData> {
-        let mut objects: Vec<(String, Value)> = Vec::new();
-        let mut hashes = serde_json::Map::new();
-        let mut image: Option<String> = None;
+        self.observed_typed(ev).map(|(o, _)| o)
+    }
+
+    /// [`IntelMatcher::observed`] and the object types ([`sco`] bits) it holds.
+    fn observed_typed(&self, ev: &Event) -> Option<(ObservedData, u8)> {
+        let mut b = ObservedBuilder::default();
         let mut scratch = String::new();
-        fn push(objects: &mut Vec<(String, Value)>, ty: &str, prop: &str, v: &str) {
-            let obj = serde_json::json!({ "type": ty, prop: v });
-            if !objects.iter().any(|(_, o)| *o == obj) {
-                objects.push((objects.len().to_string(), obj));
-            }
-        }
         ev.visit_fields(&mut scratch, &mut |name, v| {
             if self.name_lengths & len_bit(name.len()) == 0 {
                 return;
@@ -688,80 +798,229 @@ impl IntelMatcher {
                     continue;
                 }
                 for &look in &fl.looks {
-                    match look {
-                        Look::Ip | Look::Host | Look::Domain | Look::Url => {
-                            let host = match look {
-                                Look::Url => {
-                                    push(&mut objects, "url", "value", s);
-                                    url_host(s)
-                                }
-                                _ => Some(s),
-                            };
-                            let Some(h) = host else { continue };
-                            match address(h) {
-                                Some(IpAddr::V4(a)) => {
-                                    push(&mut objects, "ipv4-addr", "value", &a.to_string())
-                                }
-                                Some(IpAddr::V6(a)) => {
-                                    push(&mut objects, "ipv6-addr", "value", &a.to_string())
-                                }
-                                None if look != Look::Ip => {
-                                    let d = h.trim_start_matches("\\\\").trim_end_matches('.');
-                                    if d.contains('.') {
-                                        push(
-                                            &mut objects,
-                                            "domain-name",
-                                            "value",
-                                            &d.to_lowercase(),
-                                        );
-                                    }
-                                }
-                                None => {}
-                            }
-                        }
-                        Look::Hash(ty) => {
-                            hashes.insert(stix_hash_name(ty).into(), Value::from(s));
-                        }
-                        Look::Hashes => {
-                            for part in s.split([',', ';']) {
-                                if let Some((t, hex)) = part.split_once('=') {
-                                    if let Some(ty) = hash_type_of(t) {
-                                        hashes.insert(
-                                            stix_hash_name(ty).into(),
-                                            Value::from(hex.trim()),
-                                        );
-                                    }
-                                }
-                            }
-                        }
-                        Look::FileName => {
-                            let n = file_name(s);
-                            if !n.is_empty() {
-                                if &*fl.name == "Image" {
-                                    image = Some(n.to_string());
-                                }
-                                push(&mut objects, "file", "name", n);
-                            }
+                    b.add(&fl.name, look, s);
+                }
+            }
+        });
+        let t = ev.timestamp.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+        b.finish(t)
+    }
+}
+
+/// Priority of the file fields whose file the event's hashes describe: Sysmon 7's
+/// loaded image, a written file (Sysmon 15, 23, 26), ECS `file.path`, then the process
+/// image (Sysmon 1, ECS `process.executable`).
+const HASHED_FILE_FIELDS: [&str; 6] = [
+    "ImageLoaded",
+    "TargetFilename",
+    "file.path",
+    "Image",
+    "NewProcessName",
+    "process.executable",
+];
+
+/// The objects of one event's synthetic observed-data, deduplicated.
+#[derive(Default)]
+struct ObservedBuilder {
+    /// (type, property, value), in walk order.
+    values: Vec<(&'static str, &'static str, String)>,
+    /// File names: (name, is a process image, rank in [`HASHED_FILE_FIELDS`]).
+    files: Vec<(String, bool, usize)>,
+    hashes: serde_json::Map<String, Value>,
+    types: u8,
+}
+
+impl ObservedBuilder {
+    fn value(&mut self, ty: &'static str, prop: &'static str, v: String) {
+        if !self
+            .values
+            .iter()
+            .any(|(t, p, x)| *t == ty && *p == prop && *x == v)
+        {
+            self.types |= sco::bit(ty);
+            self.values.push((ty, prop, v));
+        }
+    }
+
+    fn host(&mut self, h: &str, may_be_name: bool) {
+        match address(h) {
+            Some(IpAddr::V4(a)) => self.value("ipv4-addr", "value", a.to_string()),
+            Some(IpAddr::V6(a)) => self.value("ipv6-addr", "value", a.to_string()),
+            None if may_be_name => {
+                let d = h.trim_start_matches("\\\\").trim_end_matches('.');
+                if d.contains('.') && d.len() <= 253 {
+                    self.value("domain-name", "value", d.to_lowercase());
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn add(&mut self, field: &str, look: Look, s: &str) {
+        match look {
+            Look::Ip => self.host(s, false),
+            Look::Host | Look::Domain => self.host(s, true),
+            Look::Url => {
+                self.value("url", "value", s.to_string());
+                if let Some(h) = url_host(s) {
+                    self.host(h, true);
+                }
+            }
+            Look::Hash(ty) => {
+                self.hashes.insert(
+                    stix_hash_name(ty).into(),
+                    Value::from(s.to_ascii_lowercase()),
+                );
+            }
+            Look::Hashes => {
+                for part in s.split([',', ';']) {
+                    if let Some((t, hex)) = part.split_once('=') {
+                        if let Some(ty) = hash_type_of(t) {
+                            self.hashes.insert(
+                                stix_hash_name(ty).into(),
+                                Value::from(hex.trim().to_ascii_lowercase()),
+                            );
                         }
                     }
                 }
             }
-        });
-        if !hashes.is_empty() {
-            let mut file = serde_json::Map::new();
-            file.insert("type".into(), Value::from("file"));
-            if let Some(n) = image {
-                file.insert("name".into(), Value::from(n));
+            Look::FileName | Look::Image => {
+                let n = file_name(s);
+                if n.is_empty() {
+                    return;
+                }
+                let rank = HASHED_FILE_FIELDS
+                    .iter()
+                    .position(|f| *f == field)
+                    .unwrap_or(HASHED_FILE_FIELDS.len());
+                let image = look == Look::Image;
+                match self.files.iter_mut().find(|(x, _, _)| x == n) {
+                    Some(f) => {
+                        f.1 |= image;
+                        f.2 = f.2.min(rank);
+                    }
+                    None => self.files.push((n.to_string(), image, rank)),
+                }
             }
-            file.insert("hashes".into(), Value::Object(hashes));
-            objects.push((objects.len().to_string(), Value::Object(file)));
+            Look::Account => {
+                // `DOMAIN\user`, `user@domain`, `user`: the login is the user part.
+                let t = s.rsplit('\\').next().unwrap_or(s);
+                let t = t.split_once('@').map_or(t, |(u, _)| u);
+                if !t.is_empty() {
+                    self.value("user-account", "account_login", t.to_string());
+                }
+            }
+            Look::Sid => self.value("user-account", "user_id", s.to_string()),
+        }
+    }
+
+    fn finish(self, t: DateTime<Utc>) -> Option<(ObservedData, u8)> {
+        let mut objects: Vec<(String, Value)> = Vec::new();
+        let mut types = self.types;
+        for (ty, prop, v) in self.values {
+            let mut o = serde_json::Map::new();
+            o.insert("type".into(), Value::from(ty));
+            o.insert(prop.into(), Value::from(v));
+            objects.push((objects.len().to_string(), Value::Object(o)));
+        }
+        // The file the hashes describe: the best-ranked named one, else a file of its
+        // own.
+        let owner = self
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.2 < HASHED_FILE_FIELDS.len())
+            .min_by_key(|(_, f)| f.2)
+            .map(|(i, _)| i);
+        let mut hashes = (!self.hashes.is_empty()).then_some(self.hashes);
+        for (i, (name, image, _)) in self.files.into_iter().enumerate() {
+            let key = objects.len().to_string();
+            let mut o = serde_json::Map::new();
+            o.insert("type".into(), Value::from("file"));
+            o.insert("name".into(), Value::from(name));
+            if owner == Some(i) {
+                if let Some(h) = hashes.take() {
+                    o.insert("hashes".into(), Value::Object(h));
+                }
+            }
+            objects.push((key.clone(), Value::Object(o)));
+            types |= sco::FILE;
+            if image {
+                let p = serde_json::json!({"type": "process", "image_ref": key});
+                objects.push((objects.len().to_string(), p));
+                types |= sco::PROCESS;
+            }
+        }
+        if let Some(h) = hashes {
+            let o = serde_json::json!({"type": "file", "hashes": h});
+            objects.push((objects.len().to_string(), o));
+            types |= sco::FILE;
         }
         if objects.is_empty() {
             return None;
         }
-        let t = ev.timestamp.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-        Some(ObservedData::new(t, t, 1, objects))
+        Some((ObservedData::new(t, t, 1, objects), types))
     }
+}
+
+/// The object types ([`sco`] bits) `p` refers to, or why it can never match the
+/// observed-data of one event.
+fn pattern_shape(p: &Pattern) -> Result<u8, String> {
+    fn comparisons(e: &ComparisonExpr, types: &mut u8, other: &mut BTreeSet<String>) {
+        match e {
+            ComparisonExpr::And(a, b) | ComparisonExpr::Or(a, b) => {
+                comparisons(a, types, other);
+                comparisons(b, types, other);
+            }
+            ComparisonExpr::Group(x) => comparisons(x, types, other),
+            ComparisonExpr::Test(c) => match sco::bit(&c.path.object_type) {
+                0 => {
+                    other.insert(c.path.object_type.clone());
+                }
+                b => *types |= b,
+            },
+        }
+    }
+    /// The fewest observed-data a match needs.
+    fn walk(e: &PatternExpr, types: &mut u8, other: &mut BTreeSet<String>) -> u64 {
+        match e {
+            PatternExpr::Observation(o) => {
+                comparisons(&o.expr, types, other);
+                1
+            }
+            PatternExpr::Group(x) => walk(x, types, other),
+            PatternExpr::And(a, b) | PatternExpr::FollowedBy(a, b) => {
+                walk(a, types, other).saturating_add(walk(b, types, other))
+            }
+            PatternExpr::Or(a, b) => walk(a, types, other).min(walk(b, types, other)),
+            PatternExpr::Qualified(x, q) => {
+                let n = walk(x, types, other);
+                match q {
+                    Qualifier::Repeats(r) => {
+                        n.saturating_mul(r.value.clamp(1.0, u32::MAX as f64) as u64)
+                    }
+                    Qualifier::Within(_) | Qualifier::StartStop(..) => n,
+                }
+            }
+        }
+    }
+    let mut types = 0u8;
+    let mut other = BTreeSet::new();
+    let n = walk(p.root(), &mut types, &mut other);
+    if n > 1 {
+        return Err(format!(
+            "a match needs {n} observations (AND, FOLLOWEDBY or REPEATS of observation \
+             expressions) and each event is evaluated alone"
+        ));
+    }
+    if types == 0 {
+        let other: Vec<String> = other.into_iter().collect();
+        return Err(format!(
+            "refers only to object types no event field gives ({})",
+            other.join(", ")
+        ));
+    }
+    Ok(types)
 }
 
 /// An address, or `None`: `::ffff:a.b.c.d` is the IPv4 address, brackets and an IPv6
@@ -830,7 +1089,8 @@ impl vigie_hunt::ExtraMatcher for IntelMatcher {
         let start = out.len();
         BUFS.with_borrow_mut(|b| {
             b.seen.clear();
-            let mut any_typed = false;
+            // The object types the event's typed fields may give (pattern pre-filter).
+            let mut present = 0u8;
             ev.visit_fields(scratch, &mut |name, v| {
                 if self.name_lengths & len_bit(name.len()) == 0 {
                     return;
@@ -838,7 +1098,7 @@ impl vigie_hunt::ExtraMatcher for IntelMatcher {
                 let Some(fl) = self.fields.get(name) else {
                     return;
                 };
-                any_typed = true;
+                present |= fl.types;
                 let at = At {
                     field: &fl.name,
                     raw: v,
@@ -858,21 +1118,8 @@ impl vigie_hunt::ExtraMatcher for IntelMatcher {
                     }
                 }
             });
-            if any_typed && !self.patterns.is_empty() {
-                if let Some(obs) = self.observed(ev) {
-                    let obs = [obs];
-                    let field: Arc<str> = Arc::from(PATTERN_FIELD);
-                    for (r, p) in &self.patterns {
-                        if p.evaluate(&obs).matched {
-                            let at = At {
-                                field: &field,
-                                raw: &Value::Null,
-                                time: ev.timestamp,
-                            };
-                            self.record(*r, &at, b, out);
-                        }
-                    }
-                }
+            if present & self.pattern_types != 0 {
+                self.scan_patterns(ev, b, out);
             }
         });
         // Matches in rule order, as the Sigma matcher gives them.

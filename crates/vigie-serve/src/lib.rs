@@ -31,6 +31,7 @@ pub mod api;
 pub mod config;
 pub mod dashboard;
 pub mod ingest;
+pub mod intel_live;
 pub mod live;
 pub mod metrics;
 pub mod pipeline;

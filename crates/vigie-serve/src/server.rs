@@ -6,8 +6,10 @@
 //! then sets `ready`) and the decider, binds the listener (TLS with rustls when `tls`
 //! is configured) and serves the router. [`run`] adds the fixed start-up line and the
 //! signals: SIGTERM or SIGINT = [`Running::shutdown`] (stop taking input, drain the
-//! queue, commit, checkpoint), SIGHUP = reload rules and model (correlation state is
-//! rebuilt from the store, nothing lost).
+//! queue, commit, checkpoint), SIGHUP = reload rules, model and indicators (correlation
+//! state is rebuilt from the store, nothing lost). A write to the TAXII `shared`
+//! collection triggers the same reload ([`crate::intel_live`]); start and every reload
+//! load the collection's indicators as stored ([`Engines::load_current`]).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -45,6 +47,9 @@ pub struct Running {
     /// Keeps the TAXII `incidents` collection current; holds a store handle, so it is
     /// ended before the last handle is dropped (see `shutdown`).
     taxii_feed: tokio::task::JoinHandle<()>,
+    /// Reloads the engines on writes to the TAXII `shared` collection
+    /// ([`crate::intel_live`]); holds a store handle, ended like `taxii_feed`.
+    intel_live: tokio::task::JoinHandle<()>,
 }
 
 type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
@@ -170,6 +175,8 @@ impl Running {
         // dropped below is the last.
         self.taxii_feed.abort();
         let _ = (&mut self.taxii_feed).await;
+        self.intel_live.abort();
+        let _ = (&mut self.intel_live).await;
         let state = self.state;
         let _ = tokio::task::spawn_blocking(move || drop(state)).await;
         processed
@@ -243,6 +250,9 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
     let _webhooks = crate::api::webhook::spawn(&state);
     // Keeps the TAXII `incidents` collection current; ended at shutdown.
     let taxii_feed = crate::taxii::feed::spawn(&state);
+    // Reloads the engines when the TAXII `shared` collection changes; ended at
+    // shutdown (it holds a store handle too).
+    let intel_live = crate::intel_live::spawn(&state);
     let router = crate::api::router(state.clone());
     let (addr, http, stop_http) = listen(&config, router).await?;
     Ok(Running {
@@ -256,6 +266,7 @@ pub async fn start(config: Config, defaults: Defaults) -> Result<Running, ServeE
         inputs,
         worker,
         taxii_feed,
+        intel_live,
     })
 }
 
@@ -279,7 +290,7 @@ fn open(
     let auth = crate::api::auth::Auth::load(&store)?;
     auth.check_listen(config.listen)
         .map_err(ServeError::Option)?;
-    let engines = Engines::load(config, defaults)?;
+    let engines = Engines::load_current(config, defaults, &store)?;
     Ok((store, auth, engines))
 }
 

@@ -412,3 +412,130 @@ fn evtx_hits_are_exactly_the_events_holding_the_values() {
     assert_eq!(got, want);
     println!("sysmon.evtx: {} indicator hits", got.len());
 }
+
+fn detect_data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/detect")
+        .join(name)
+}
+
+/// Pattern indicators of a STIX bundle (`tests/detect/patterns.json`) over a committed
+/// event file (`tests/detect/events.jsonl`, one event a line, record = line): each hits
+/// exactly the events whose synthetic observed-data satisfies it (the reference
+/// matcher's semantics: comparisons ANDed in one observation hold on one object), the
+/// expired one is counted, the one with a regular expression the engine refuses counts
+/// errors, and the two that cannot match one event are refused with their reason.
+#[test]
+fn pattern_indicators_hit_the_events_whose_objects_satisfy_them() {
+    let mut rules = empty_rules();
+    let loaded = detect::load(
+        &[detect_data("patterns.json")],
+        None,
+        &[],
+        &EntityMapping::default(),
+        &mut rules,
+    )
+    .expect("load");
+    let id = |n: u32| format!("indicator--00000000-0000-4000-8000-0000000000{n:02}");
+    assert_eq!(loaded.refused.len(), 2, "{:?}", loaded.refused);
+    assert!(
+        loaded.refused[0].contains(&id(7))
+            && loaded.refused[0].contains("no event field gives (network-traffic)"),
+        "{}",
+        loaded.refused[0]
+    );
+    assert!(
+        loaded.refused[1].contains(&id(8)) && loaded.refused[1].contains("needs 2 observations"),
+        "{}",
+        loaded.refused[1]
+    );
+    let matcher = Arc::new(loaded.matcher);
+    let s = matcher.stats();
+    assert_eq!((s.indicators, s.patterns), (7, 6));
+
+    let got = hunt(&rules, matcher.clone(), &[detect_data("events.jsonl")]);
+    let p = detect::PATTERN_FIELD;
+    let want: BTreeSet<(u64, String, Vec<String>)> = [
+        // The rclone build: its name and SHA-256 on one file (the process image, or
+        // the loaded image), not a same-named file with another hash (2) nor the hash
+        // of another file (4).
+        (1, id(1), p),
+        (3, id(1), p),
+        // Names below evil.example, from a Sysmon 3 host name and a URL's host; not
+        // evil.example itself (6) nor notevil.example (7).
+        (5, id(2), p),
+        (12, id(2), p),
+        // The stolen service account logging on (8, 9), not alice (10).
+        (8, id(3), p),
+        (9, id(3), p),
+        // PsExec's service as a parent process image.
+        (11, id(4), p),
+        // The simple indicator of the same bundle, from the index.
+        (5, id(9), "DestinationIp"),
+    ]
+    .into_iter()
+    .map(|(r, k, f)| (r, k, vec![f.to_string()]))
+    .collect();
+    assert_eq!(got, want);
+
+    let s = matcher.stats();
+    assert_eq!(s.hits, 8);
+    assert_eq!(
+        s.outside_validity, 1,
+        "event 12 after the gate.php indicator expired"
+    );
+    // The refused regular expression: one error per event holding a file (every Sysmon
+    // event: 1-7 and 11).
+    assert_eq!(s.pattern_errors, 8);
+    assert!(s.patterns_evaluated > 0 && s.patterns_evaluated < 6 * 13);
+
+    // The pattern match reports its pattern.
+    let mut sink = Collect::default();
+    let opts = HuntOptions {
+        threads: 1,
+        extra: vec![matcher.clone() as Arc<dyn ExtraMatcher>],
+        ..HuntOptions::default()
+    };
+    let (inputs, _) = vigie_event::discover(&[detect_data("events.jsonl")]);
+    let report = vigie_sigma::LoadReport::default();
+    vigie_hunt::hunt(&rules, &report, &inputs, Vec::new(), &opts, &mut sink).expect("hunt");
+    let d = sink
+        .0
+        .iter()
+        .find(|d| d.record == Some(11))
+        .expect("record 11");
+    assert_eq!(
+        d.fields[0].1,
+        json!("[process:image_ref.name = 'PSEXESVC.exe']")
+    );
+}
+
+/// An event with no typed field costs no pattern evaluation, and a pattern is evaluated
+/// only on events holding an object type it refers to.
+#[test]
+fn patterns_are_evaluated_only_on_events_with_their_object_types() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bundle = json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
+        "objects": [{"type": "indicator", "spec_version": "2.1",
+            "id": "indicator--00000000-0000-4000-8000-000000000001",
+            "created": "2025-07-20T00:00:00Z", "modified": "2025-07-20T00:00:00Z",
+            "pattern": "[user-account:account_login MATCHES '^adm_']", "pattern_type": "stix",
+            "valid_from": "2025-07-01T00:00:00Z"}]});
+    let b = vigie_test_support::write_file(dir.path(), "b.json", bundle.to_string().as_bytes());
+    let mut rules = empty_rules();
+    let loaded =
+        detect::load(&[b], None, &[], &EntityMapping::default(), &mut rules).expect("load");
+    assert!(loaded.refused.is_empty(), "{:?}", loaded.refused);
+    let events = [
+        json!({"@timestamp": "2025-07-24T10:00:00Z", "message": "adm_x logged on"}),
+        json!({"@timestamp": "2025-07-24T10:00:01Z", "source.ip": "10.0.0.1", "url.full": "http://a.example/"}),
+        json!({"@timestamp": "2025-07-24T10:00:02Z", "user.name": "adm_root"}),
+        json!({"@timestamp": "2025-07-24T10:00:03Z", "user.name": "CORP\\alice"}),
+    ];
+    let file = write_lines(dir.path(), "e.jsonl", &events);
+    let matcher = Arc::new(loaded.matcher);
+    let got = hunt(&rules, matcher.clone(), &[file]);
+    let records: Vec<u64> = got.iter().map(|(r, _, _)| *r).collect();
+    assert_eq!(records, vec![3]);
+    assert_eq!(matcher.stats().patterns_evaluated, 2, "events 3 and 4 only");
+}

@@ -176,6 +176,9 @@ impl fmt::Display for SummaryText<'_> {
                     i.outside_validity
                 )?;
             }
+            if i.pattern_errors > 0 {
+                write!(f, "; {} pattern evaluation errors", i.pattern_errors)?;
+            }
             writeln!(f, "; loaded in {:.2} s", i.load_s)?;
         }
         write!(

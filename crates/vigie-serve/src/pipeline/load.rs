@@ -50,6 +50,17 @@ impl Engines {
         Engines::load_with(config, defaults, &[])
     }
 
+    /// [`Engines::load`] plus the indicators of the TAXII `shared` collection as `store`
+    /// holds them now (what start and every reload use). Blocking (a store read).
+    pub fn load_current(
+        config: &Config,
+        defaults: &Defaults,
+        store: &vigie_store::Store,
+    ) -> Result<Engines, ServeError> {
+        let shared = crate::taxii::Taxii::shared_indicators(store)?;
+        Engines::load_with(config, defaults, &shared)
+    }
+
     /// [`Engines::load`] plus `shared`: STIX objects of the TAXII `shared` collection
     /// (its indicators are matched like those of the `intel` paths).
     pub fn load_with(

@@ -320,7 +320,13 @@ impl Processor {
                             let _ = reply.send(Err("commit failed before reload".into()));
                             return Exit::Rebuild;
                         }
-                        return match Engines::load(&self.state.config, &self.defaults) {
+                        // The TAXII `shared` collection's indicators as stored now.
+                        let new = Engines::load_current(
+                            &self.state.config,
+                            &self.defaults,
+                            &self.state.store,
+                        );
+                        return match new {
                             Ok(new) => Exit::Reload(reply, Box::new(new)),
                             Err(err) => {
                                 tracing::warn!("reload refused: {err}");

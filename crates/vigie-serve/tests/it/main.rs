@@ -10,6 +10,7 @@ mod dashboard_browser;
 mod dashboard_routes;
 mod dashboard_service;
 mod follow;
+mod intel_live;
 mod live;
 mod nats;
 mod openapi;

@@ -68,6 +68,9 @@ pub struct IntelCounts {
     pub suppressed: BTreeMap<String, u64>,
     /// Matches left out: event time outside the indicator's `valid_from`/`valid_until`.
     pub outside_validity: u64,
+    /// Pattern indicator evaluations that failed (no match).
+    #[serde(default)]
+    pub pattern_errors: u64,
     pub load_s: f64,
 }
 
@@ -170,6 +173,7 @@ impl HuntSummary {
                 hits: i.hits,
                 suppressed: i.suppressed.clone(),
                 outside_validity: i.outside_validity,
+                pattern_errors: i.pattern_errors,
                 load_s: i.load_s,
             }),
         }

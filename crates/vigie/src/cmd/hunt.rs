@@ -350,6 +350,7 @@ impl Intel {
             hits: s.hits,
             suppressed: s.suppressed,
             outside_validity: s.outside_validity,
+            pattern_errors: s.pattern_errors,
             load_s: self.load_s,
         }
     }

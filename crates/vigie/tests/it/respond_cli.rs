@@ -346,3 +346,81 @@ fn a_missing_log_path_is_an_error_naming_it() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("/no/such/logs.evtx"), "{err}");
 }
+
+/// (record, rule id) of an incident's detections, sorted.
+fn detection_keys(incident: &Value) -> Vec<(u64, String)> {
+    let mut v: Vec<(u64, String)> = incident["detections"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|d| {
+                    (
+                        d["record"].as_u64().unwrap_or(0),
+                        d["rule_id"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `--intel` on the embedded July 2025 story with a peer's STIX bundle
+/// (`tests/data/july2025-peer-indicators.json`: plink's SHA-256 as a simple indicator,
+/// procdump's name and SHA-256 as a pattern, a domain pattern that matches nothing):
+/// the two indicator detections join the main incident, everything else unchanged.
+#[test]
+fn intel_indicators_join_the_story_incident() {
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/july2025-peer-indicators.json")
+        .to_string_lossy()
+        .into_owned();
+    let base = json(&["respond", "--format", "json"]);
+    let with = json(&["respond", "--format", "json", "--intel", &bundle]);
+    let main = |doc: &Value| -> Value {
+        decided(doc)
+            .first()
+            .map(|i| (*i).clone())
+            .expect("a decided incident")
+    };
+    let (b, w) = (main(&base), main(&with));
+    assert_eq!(w["id"], b["id"], "the same incident");
+    let (bk, wk) = (detection_keys(&b), detection_keys(&w));
+    assert_eq!(bk.len(), 21, "{bk:?}");
+    assert_eq!(wk.len(), 23, "{wk:?}");
+    let added: Vec<(u64, String)> = wk.iter().filter(|k| !bk.contains(k)).cloned().collect();
+    let id = |n: u32| format!("indicator--5d0c3a52-9e1b-4c7a-8f20-00000000000{n}");
+    assert_eq!(
+        added,
+        vec![(987, id(1)), (996, id(2))],
+        "plink's hash (simple) and procdump's name and hash (pattern)"
+    );
+    assert!(bk.iter().all(|k| wk.contains(k)), "nothing lost");
+    // The indicator detections carry the indicator's metadata.
+    let dets = w["detections"].as_array().expect("detections");
+    let plink = dets
+        .iter()
+        .find(|d| d["rule_id"] == id(1).as_str())
+        .expect("plink");
+    assert_eq!(
+        plink["rule_title"],
+        "plink build used for the reverse tunnel"
+    );
+    assert_eq!(plink["level"], "high", "confidence 85");
+    assert_eq!(
+        plink["fields"]["Hashes"]
+            .as_str()
+            .map(|s| s.contains("B64ACFE5")),
+        Some(true)
+    );
+    // The other incident is unchanged; the summary counts the two detections.
+    assert_eq!(
+        with["incidents"].as_array().map(Vec::len),
+        base["incidents"].as_array().map(Vec::len)
+    );
+    assert_eq!(
+        with["summary"]["detections"].as_u64(),
+        base["summary"]["detections"].as_u64().map(|n| n + 2)
+    );
+}
