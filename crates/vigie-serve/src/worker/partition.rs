@@ -15,7 +15,7 @@
 //! sequence, rule key) order; the position saved after the batch's hits are published
 //! is that floor. A tick sorts after the inputs of its sequence and is fed even when it
 //! arrives at a sequence already fed through (an idle-flush tick carries the ack floor,
-//! which the owner has usually saved by then) — see [`fed_live`].
+//! which the owner has usually saved by then): see `fed_live`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
