@@ -9,6 +9,13 @@
 //! bucket. A new owner (the old one died, or gave the partition up) replays the
 //! partition from the stream's first retained message up to that sequence with its hits
 //! discarded (they were published), and goes on from there: nothing lost, nothing twice.
+//!
+//! What is fed when: an input is fed once the events consumer's ack floor reaches its
+//! event (then every input up to the floor is in the partition stream), in (events
+//! sequence, rule key) order; the position saved after the batch's hits are published
+//! is that floor. A tick sorts after the inputs of its sequence and is fed even when it
+//! arrives at a sequence already fed through (an idle-flush tick carries the ack floor,
+//! which the owner has usually saved by then): see `fed_live`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -142,10 +149,10 @@ pub async fn run(
             consumed = consumed.max(pseq);
             let Some(m) = m else { continue };
             let k = m.order();
-            if k.0 <= fed {
-                replay.insert(k, m);
-            } else {
+            if fed_live(&m, fed) {
                 buffer.insert(k, m);
+            } else {
+                replay.insert(k, m);
             }
         }
     }
@@ -186,17 +193,16 @@ pub async fn run(
             for (pseq, m) in batch {
                 consumed = consumed.max(pseq);
                 let Some(m) = m else { continue };
-                let k = m.order();
-                if k.0 > fed {
-                    buffer.insert(k, m);
+                if fed_live(&m, fed) {
+                    buffer.insert(m.order(), m);
                 }
             }
         }
-        if floor <= fed {
-            continue;
-        }
         let rest = buffer.split_off(&(floor + 1, String::new()));
         let ready = std::mem::replace(&mut buffer, rest);
+        if ready.is_empty() && floor <= fed {
+            continue;
+        }
         let hits = engine.feed(ready.into_values().collect()).await?;
         if !lease.valid() {
             // Someone may own it now: let them publish (they replay to the same hits).
@@ -210,12 +216,27 @@ pub async fn run(
             super::publish_detections(sh, &dets).await?;
             tracing::debug!(partition = p, hits = dets.len(), "correlation hits");
         }
-        sh.state
-            .put(position_key(p), floor.to_string().into())
-            .await
-            .map_err(|e| ServeError::Nats(format!("save position of partition {p}: {e}")))?;
-        fed = floor;
+        if floor > fed {
+            sh.state
+                .put(position_key(p), floor.to_string().into())
+                .await
+                .map_err(|e| ServeError::Nats(format!("save position of partition {p}: {e}")))?;
+            fed = floor;
+        }
     }
+}
+
+/// Whether `m` is still to be fed live by an owner that has fed through events
+/// sequence `fed` (else it was fed before: a new owner replays it silently). An input
+/// at or below `fed` was. A tick at `fed` may not have been: an idle-flush tick carries
+/// the events ack floor, which the partition may have reached (and saved) before the
+/// tick arrived; dropped, the watermark would never pass the last inputs and their
+/// correlation would not fire. So a tick at `fed` is fed live, by the owner and by a
+/// new owner after its replay; feeding a tick again only repeats a time already seen,
+/// and the hits it gives again are keyed (dropped by the leader).
+fn fed_live(m: &CorrMessage, fed: u64) -> bool {
+    let seq = m.order().0;
+    seq > fed || (seq == fed && matches!(m, CorrMessage::Tick { .. }))
 }
 
 /// The stream sequence of the last message on `subject` (0 when none).

@@ -164,8 +164,9 @@ async fn published_once_restart_loses_nothing() {
 
 /// The single node (`server::start` with `[nats]`, SQLite) restarted at a fixed point
 /// of the stream with deliveries left unacknowledged, as a node killed between a fetch
-/// and its commit leaves them: the first run takes the file up to the middle of a burst
-/// of failed logons (k.morvan, 14:11) and stops cleanly; the rest is published while it
+/// and its commit leaves them: a first run stops cleanly while messages flow and must
+/// leave no delivery unacked; a second takes the file up to the middle of a burst of
+/// failed logons (k.morvan, 14:11) and stops cleanly; the rest is published while it
 /// is down; then a fetch takes the next 400 messages (the rest of that burst and the
 /// whole a.riou 20:12 burst) and never acks them. JetStream redelivers those only after
 /// `ack_wait` (10 s here), after the newer messages: a node that took what the consumer
@@ -227,16 +228,28 @@ async fn single_node_restart_mid_stream_stores_each_event_once() {
     };
     let (_, js) = nats::connect(&nats_cfg).await.unwrap();
 
-    let first = vigie_serve::server::start(config.clone(), defaults)
+    // A clean shutdown while messages flow: what was fetched is committed and acked
+    // before the input stops (a fetch dropped half-read would leave deliveries unacked
+    // until `ack_wait`, to come back behind newer messages).
+    let zero = vigie_serve::server::start(config.clone(), defaults)
         .await
         .unwrap();
-    for chunk in events[..STOP].chunks(100) {
-        publisher.publish(chunk).await.unwrap();
-    }
-    wait_for_async("the first part stored", 30, || async {
-        counts(&first).await.events >= STOP as u64
+    let head = events[..STOP].to_vec();
+    let publishing = {
+        let publisher = Publisher::connect(&nats_cfg).await.unwrap();
+        tokio::spawn(async move {
+            for chunk in head.chunks(100) {
+                publisher.publish(chunk).await.unwrap();
+            }
+        })
+    };
+    wait_for_async("part of the stream stored", 30, || async {
+        counts(&zero).await.events >= 100
     })
     .await;
+    let mid = counts(&zero).await.events;
+    zero.shutdown().await.unwrap();
+    publishing.await.unwrap();
     let consumer: async_nats::jetstream::consumer::PullConsumer = js
         .get_stream(&nats_cfg.stream)
         .await
@@ -244,6 +257,24 @@ async fn single_node_restart_mid_stream_stores_each_event_once() {
         .get_consumer(&nats_cfg.consumer)
         .await
         .unwrap();
+    let unacked = || {
+        let mut c = consumer.clone();
+        async move { c.info().await.unwrap().num_ack_pending }
+    };
+    wait_for_async(
+        "no delivery left unacked by a clean shutdown",
+        3,
+        || async { unacked().await == 0 },
+    )
+    .await;
+
+    let first = vigie_serve::server::start(config.clone(), defaults)
+        .await
+        .unwrap();
+    wait_for_async("the first part stored", 30, || async {
+        counts(&first).await.events >= STOP as u64
+    })
+    .await;
     let drained = || {
         let mut c = consumer.clone();
         async move {
@@ -287,8 +318,9 @@ async fn single_node_restart_mid_stream_stores_each_event_once() {
         .unwrap();
     second.shutdown().await.unwrap();
     println!(
-        "single node over NATS: {n} published, {before} stored before the restart, \
-         {UNACKED} left unacked, {} after; {late} inputs late; {} detections, {} incidents",
+        "single node over NATS: {n} published, {mid} stored before a clean stop, {before} \
+         before the restart, {UNACKED} left unacked, {} after; {late} inputs late; \
+         {} detections, {} incidents",
         c.events,
         got.0.len(),
         got.1.len()

@@ -245,11 +245,20 @@ fn worker_options(url: &str, id: &str) -> WorkerOptions {
     o
 }
 
-/// Everything consumed: events and detections acked, each partition's position at its
-/// subject's last message; and `count` (what the leader has committed) has stayed the
-/// same for a moment.
-async fn wait_quiescent<F, Fut>(url: &str, partitions: u32, count: F, deadline: Duration)
-where
+/// Everything consumed and fed, waited for as conditions (no fixed sleep decides):
+/// events and detections acked; every partition's saved position (an events-stream
+/// sequence: fed through it) at the events consumer's ack floor, so a killed owner's
+/// partitions have been taken over and fed; `count` (what the leader has committed) at
+/// least `expect` (the reference's detections: the last hits need the idle flush to
+/// pass the watermark, which may take longer than any fixed pause under load); then
+/// `count` unchanged for a second, so an extra detection shows too.
+async fn wait_quiescent<F, Fut>(
+    url: &str,
+    partitions: u32,
+    count: F,
+    expect: usize,
+    deadline: Duration,
+) where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = usize>,
 {
@@ -261,50 +270,53 @@ where
     let names = Names::new(&cfg.stream);
     let t = Instant::now();
     let mut stable_since: Option<(usize, Instant)> = None;
+    let mut last = String::new();
+    // Everything consumed and fed, only detections short: the comparison that follows
+    // names them.
+    let mut only_short = false;
     loop {
+        if t.elapsed() >= deadline && only_short {
+            return;
+        }
         assert!(
             t.elapsed() < deadline,
-            "the cluster did not settle within {deadline:?}"
+            "the cluster did not settle within {deadline:?}: {last}"
         );
+        only_short = false;
         tokio::time::sleep(Duration::from_millis(200)).await;
+        // The consumer's ack floor when nothing is pending or unacked.
         let drained = |s: &str, c: &str| {
             let js = js.clone();
             let (s, c) = (s.to_string(), c.to_string());
             async move {
-                let Ok(stream) = js.get_stream(&s).await else {
-                    return false;
-                };
-                let Ok(mut consumer) = stream
+                let stream = js.get_stream(&s).await.ok()?;
+                let mut consumer = stream
                     .get_consumer::<async_nats::jetstream::consumer::pull::Config>(&c)
                     .await
-                else {
-                    return false;
-                };
-                consumer
-                    .info()
-                    .await
-                    .is_ok_and(|i| i.num_pending == 0 && i.num_ack_pending == 0)
+                    .ok()?;
+                let i = consumer.info().await.ok()?;
+                (i.num_pending == 0 && i.num_ack_pending == 0)
+                    .then_some(i.ack_floor.stream_sequence)
             }
         };
-        if !drained(&cfg.stream, &cfg.consumer).await
-            || !drained(&names.det_stream, &names.leader_consumer).await
+        let Some(floor) = drained(&cfg.stream, &cfg.consumer).await else {
+            last = "events not all acked".into();
+            stable_since = None;
+            continue;
+        };
+        if drained(&names.det_stream, &names.leader_consumer)
+            .await
+            .is_none()
         {
+            last = "detections not all acked".into();
             stable_since = None;
             continue;
         }
-        let Ok(corr) = js.get_stream(&names.corr_stream).await else {
-            continue;
-        };
         let Ok(state) = js.get_key_value(&names.state).await else {
             continue;
         };
-        let mut caught_up = true;
+        let mut behind = Vec::new();
         for p in 0..partitions {
-            let last = corr
-                .get_last_raw_message_by_subject(&names.corr_subject(p))
-                .await
-                .map(|m| m.sequence)
-                .unwrap_or(0);
             let pos = state
                 .get(vigie_serve::worker::partition::position_key(p))
                 .await
@@ -313,15 +325,21 @@ where
                 .and_then(|b| String::from_utf8(b.to_vec()).ok())
                 .and_then(|s| s.parse::<u64>().ok())
                 .unwrap_or(0);
-            caught_up &= pos >= last;
+            if pos < floor {
+                behind.push((p, pos));
+            }
         }
         let n = count().await;
-        if !caught_up {
+        only_short = behind.is_empty() && n < expect;
+        if !behind.is_empty() || n < expect {
+            last = format!(
+                "partitions behind the ack floor {floor}: {behind:?}; {n} of {expect} detections"
+            );
             stable_since = None;
             continue;
         }
         match stable_since {
-            Some((m, since)) if m == n && since.elapsed() > Duration::from_secs(2) => return,
+            Some((m, since)) if m == n && since.elapsed() > Duration::from_secs(1) => return,
             Some((m, _)) if m == n => {}
             _ => stable_since = Some((n, Instant::now())),
         }
@@ -337,7 +355,7 @@ struct Run {
 
 /// Publishes the file, runs `n` workers until everything is consumed (killing the
 /// incident leader once `kill_at` events are acked, when set).
-async fn cluster(f: &Fixture, n: usize, kill_at: Option<u64>) -> Option<Run> {
+async fn cluster(f: &Fixture, n: usize, kill_at: Option<u64>, expect: usize) -> Option<Run> {
     let server = TempNats::start()?;
     let cfg = NatsConfig {
         url: server.url(),
@@ -410,7 +428,7 @@ async fn cluster(f: &Fixture, n: usize, kill_at: Option<u64>) -> Option<Run> {
         let s = s.clone();
         async move { s.dets.lock().unwrap().len() }
     };
-    wait_quiescent(&server.url(), 8, count, Duration::from_secs(45)).await;
+    wait_quiescent(&server.url(), 8, count, expect, Duration::from_secs(45)).await;
     let mut split: Vec<u64> = killed;
     for w in workers.into_iter().flatten() {
         split.push(w.counts().events.load(std::sync::atomic::Ordering::Relaxed));
@@ -473,13 +491,14 @@ async fn two_workers_equal_one_and_hunt_and_survive_a_kill() {
         "the input should make the brute-force correlation fire: {:?}",
         reference.0
     );
-    let Some(one) = cluster(&f, 1, None).await else {
+    let expect = reference.0.len();
+    let Some(one) = cluster(&f, 1, None, expect).await else {
         return;
     };
     show("1 worker", &one, &reference);
     same("1 worker vs hunt and respond", &one.outcome, &reference);
 
-    let two = cluster(&f, 2, None).await.unwrap();
+    let two = cluster(&f, 2, None, expect).await.unwrap();
     show("2 workers", &two, &reference);
     same("2 workers vs 1", &two.outcome, &one.outcome);
     let total: u64 = two.split.iter().sum();
@@ -491,7 +510,9 @@ async fn two_workers_equal_one_and_hunt_and_survive_a_kill() {
         );
     }
 
-    let killed = cluster(&f, 2, Some(two.published / 3)).await.unwrap();
+    let killed = cluster(&f, 2, Some(two.published / 3), expect)
+        .await
+        .unwrap();
     show("2 workers, leader killed", &killed, &reference);
     same("2 workers with a kill vs 1", &killed.outcome, &one.outcome);
     assert!(killed.split.iter().sum::<u64>() >= killed.published);
@@ -624,7 +645,14 @@ async fn workers_on_postgres_with_a_kill_store_what_hunt_and_respond_give() {
             .unwrap_or(0)
         }
     };
-    wait_quiescent(&server.url(), 8, count, Duration::from_secs(50)).await;
+    wait_quiescent(
+        &server.url(),
+        8,
+        count,
+        want.0.len(),
+        Duration::from_secs(50),
+    )
+    .await;
     for w in workers.into_iter().flatten() {
         w.stop().await;
     }
