@@ -3,12 +3,15 @@
 //! a `vigie serve --listen 127.0.0.1:0` child, on SQLite and on PostgreSQL:
 //!
 //! 1. open (no token, loopback): the demo intrusion is ingested, its incident appears in
-//!    the `incidents` collection; every endpoint is driven (discovery, API root,
+//!    the `incidents` collection, whose objects (`vigie intel export`'s, TLP:AMBER, nothing
+//!    internal) pass stix2-validator 3.3.2 `--strict` with no error and no warning; every
+//!    endpoint is driven (discovery, API root,
 //!    collections, objects GET/POST with every filter, paging whose pages' union is one
 //!    full read, the date-added headers, one object, versions, manifest, DELETE, status,
 //!    406/415/400/404 as TAXII errors);
-//! 2. after SIGTERM and a restart on the same store: the same objects, the status, and
-//!    dates added that keep increasing;
+//! 2. after SIGTERM and a restart on the same store: the same objects (republishing the
+//!    unchanged incident adds no version), the status, and dates added that keep
+//!    increasing;
 //! 3. with tokens (`vigie serve token add`) picked up by the running server: 401 without
 //!    or with a wrong token, 403 for an ingest token, viewer reads but may not write,
 //!    analyst writes `shared` but not `incidents`, Basic and Bearer both carry the token.
@@ -17,6 +20,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use vigie_test_support::serve::{ServeCommand, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigie");
@@ -86,6 +90,91 @@ fn wait_for_incident(server: &Server) {
     }
 }
 
+/// Every object of the `incidents` collection (`match[version]` as given), through the
+/// pages.
+fn incident_versions(server: &Server, version: &str) -> Vec<Value> {
+    let http = server.http();
+    let mut out = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let mut path = format!(
+            "/taxii2/vigie/collections/incidents/objects/?match[version]={version}&limit=200"
+        );
+        if let Some(n) = &next {
+            path.push_str(&format!("&next={n}"));
+        }
+        let r = http
+            .get(&path)
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let page = r.json();
+        out.extend(page["objects"].as_array().cloned().unwrap_or_default());
+        match (page["more"].as_bool(), page["next"].as_str()) {
+            (Some(true), Some(n)) => next = Some(n.to_string()),
+            _ => return out,
+        }
+    }
+}
+
+/// Waits until the collection's version count holds still for 2 s (the decision of the
+/// incident arrives after its detections); returns that count.
+fn settled_versions(server: &Server) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = incident_versions(server, "all").len();
+    let mut since = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(250));
+        let n = incident_versions(server, "all").len();
+        if n != last {
+            (last, since) = (n, Instant::now());
+        } else if since.elapsed() >= Duration::from_secs(2) {
+            return n;
+        }
+        if Instant::now() > deadline {
+            server.fail("the TAXII incidents collection kept changing for 60 s");
+        }
+    }
+}
+
+/// stix2-validator `--strict` on the collection's current objects as one bundle: no
+/// error, no warning.
+fn validate_incidents(server: &Server, dir: &Path) {
+    let Some(venv) = vigie_test_support::python::stix_validator_venv() else {
+        return;
+    };
+    let objects = incident_versions(server, "last");
+    assert!(
+        objects.iter().any(|o| o["type"] == "incident")
+            && objects.iter().any(|o| o["type"] == "sighting")
+            && objects.iter().any(|o| o["type"] == "marking-definition"),
+        "the collection holds export's objects: {objects:?}"
+    );
+    let bundle = serde_json::json!({
+        "type": "bundle",
+        "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+        "objects": objects,
+    });
+    let f = dir.join("incidents-bundle.json");
+    std::fs::write(&f, bundle.to_string()).unwrap_or_else(|e| panic!("write bundle: {e}"));
+    let o = Command::new(venv.join("bin/stix2_validator"))
+        .arg("--strict")
+        .arg(&f)
+        .output()
+        .unwrap_or_else(|e| panic!("run stix2_validator: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "validator failed:\n{text}");
+    assert!(text.contains("STIX JSON: Valid"), "{text}");
+    // `[!]` lines are warnings, `[X]` errors: neither is allowed.
+    assert!(
+        !text.contains("[!]") && !text.contains("[X]"),
+        "warnings or errors:\n{text}"
+    );
+}
+
 fn run(python: &Path, dir: &Path, store: &str) {
     let started = Instant::now();
     let cmd = ServeCommand::new(BIN, &dir.join("data")).store(store);
@@ -95,12 +184,21 @@ fn run(python: &Path, dir: &Path, store: &str) {
     let r = server.http().post_events(intrusion).unwrap();
     assert_eq!(r.status, 202, "{}", r.text());
     wait_for_incident(&server);
+    let versions = settled_versions(&server);
+    validate_incidents(&server, dir);
     let state = dir.join("taxii-state.json");
     let state = state.to_str().unwrap_or_default();
     drive(python, &server, &["full", &server.base_url(), state]);
 
     server.terminate(Duration::from_secs(60));
     let server = cmd.spawn();
+    // The feed republishes at start: the same incident, no new version.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        incident_versions(&server, "all").len(),
+        versions,
+        "a restart added versions to the incidents collection"
+    );
     drive(python, &server, &["again", &server.base_url(), state]);
 
     let viewer = token(&dir.join("data"), store, "soc", "viewer");
