@@ -93,12 +93,18 @@ fn wait_for_incident(server: &Server) {
 /// Every object of the `incidents` collection (`match[version]` as given), through the
 /// pages.
 fn incident_versions(server: &Server, version: &str) -> Vec<Value> {
+    listed(server, "incidents", "objects", version)
+}
+
+/// Every entry of a collection's `objects` or `manifest` (`match[version]` as given),
+/// through the pages (200 a page).
+fn listed(server: &Server, collection: &str, endpoint: &str, version: &str) -> Vec<Value> {
     let http = server.http();
     let mut out = Vec::new();
     let mut next: Option<String> = None;
     loop {
         let mut path = format!(
-            "/taxii2/vigie/collections/incidents/objects/?match[version]={version}&limit=200"
+            "/taxii2/vigie/collections/{collection}/{endpoint}/?match[version]={version}&limit=200"
         );
         if let Some(n) = &next {
             path.push_str(&format!("&next={n}"));
@@ -108,6 +114,7 @@ fn incident_versions(server: &Server, version: &str) -> Vec<Value> {
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         assert_eq!(r.status, 200, "{}", r.text());
         let page = r.json();
+        // Both envelopes list under `objects`.
         out.extend(page["objects"].as_array().cloned().unwrap_or_default());
         match (page["more"].as_bool(), page["next"].as_str()) {
             (Some(true), Some(n)) => next = Some(n.to_string()),
@@ -234,4 +241,163 @@ fn serve_taxii_with_taxii2_client_sqlite_and_postgres() {
             run(&python, dir.path(), &pg.url());
         });
     });
+}
+
+/// `vigie intel pull` and `vigie intel push` against `vigie serve` itself (SQLite, open on
+/// loopback): a bundle pushed to `shared` is stored whole; pulling every collection gives
+/// exactly the documents serve lists (`objects`, every version) and the ids and versions
+/// of its manifests.
+#[test]
+fn vigie_intel_pull_and_push_against_vigie_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("data/vigie.db").display());
+    let server = ServeCommand::new(BIN, &dir.path().join("data"))
+        .store(&url)
+        .spawn();
+    let intrusion = std::fs::read(vigie_test_support::repo_root().join("samples/intrusion.jsonl"))
+        .unwrap_or_else(|e| panic!("samples/intrusion.jsonl: {e}"));
+    let r = server.http().post_events(intrusion).unwrap();
+    assert_eq!(r.status, 202, "{}", r.text());
+    wait_for_incident(&server);
+    settled_versions(&server);
+    let root = format!("{}/taxii2/vigie/", server.base_url());
+    let vigie = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env_remove("VIGIE_LOG")
+            .env_remove("VIGIE_TAXII_USER")
+            .env_remove("VIGIE_TAXII_PASSWORD")
+            .env("NO_PROXY", "127.0.0.1")
+            .output()
+            .unwrap_or_else(|e| panic!("run vigie: {e}"))
+    };
+
+    // Push: 3 versions of an indicator and a malware, by the collection's alias.
+    let mut pushed = vigie_test_support::medallion::sdo_versions("indicator", 900, 3);
+    pushed.extend(vigie_test_support::medallion::sdo_versions(
+        "malware", 901, 1,
+    ));
+    let file = dir.path().join("push.json");
+    let bundle = serde_json::json!({"type": "bundle",
+        "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": pushed});
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let o = vigie(&[
+        "intel",
+        "push",
+        &root,
+        "--collection",
+        "shared",
+        file.to_str().unwrap(),
+        "--poll",
+        "0.1",
+        "--format",
+        "json",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "push: {text}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let p: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(p["sent"], 4, "{p}");
+    assert_eq!(p["status"], "complete", "{p}");
+    let want: std::collections::BTreeSet<(String, String)> = pushed
+        .iter()
+        .map(vigie_test_support::medallion::id_version)
+        .collect();
+
+    // Pull every collection, 7 a page.
+    let out = dir.path().join("pulled");
+    let o = vigie(&[
+        "intel",
+        "pull",
+        &root,
+        "-o",
+        out.to_str().unwrap(),
+        "--limit",
+        "7",
+        "--format",
+        "json",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "pull: {text}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let cols = r["collections"].as_array().cloned().unwrap_or_default();
+    assert_eq!(cols.len(), 2, "{r}");
+    assert_eq!(r["unreadable"], serde_json::json!([]));
+    let mut figures = Vec::new();
+    for (alias, id) in [
+        ("incidents", "a9d90135-8013-509c-b9a1-b11f9ab17a4f"),
+        ("shared", "ea8cab59-6eee-5bff-9d12-2190b49f9ef9"),
+    ] {
+        let entry = cols
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("{alias} not pulled: {r}"));
+        assert_eq!(entry["error"], Value::Null, "{entry}");
+        let path = entry["file"].as_str().unwrap_or_else(|| panic!("{entry}"));
+        let b: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let got: Vec<Value> = b["objects"].as_array().cloned().unwrap_or_default();
+        // The same documents as serve lists, every version.
+        let key = |o: &Value| o.to_string();
+        let mut got_docs: Vec<String> = got.iter().map(key).collect();
+        let mut served: Vec<String> = listed(&server, alias, "objects", "all")
+            .iter()
+            .map(key)
+            .collect();
+        got_docs.sort();
+        served.sort();
+        assert_eq!(got_docs, served, "{alias}: pulled vs served documents");
+        // The ids and versions of the manifest (an object with no `modified` or
+        // `created`, a cyber-observable, is versioned by its date added there).
+        let manifest = listed(&server, alias, "manifest", "all");
+        let mut from_manifest: Vec<(String, String)> = manifest
+            .iter()
+            .map(|m| {
+                let id = m["id"].as_str().unwrap_or("").to_string();
+                let sdo = got.iter().any(|o| {
+                    o["id"] == m["id"]
+                        && (o.get("modified").is_some() || o.get("created").is_some())
+                });
+                let v = if sdo {
+                    m["version"].as_str().unwrap_or("")
+                } else {
+                    "-"
+                };
+                (id, v.to_string())
+            })
+            .collect();
+        let mut pulled: Vec<(String, String)> = got
+            .iter()
+            .map(vigie_test_support::medallion::id_version)
+            .collect();
+        from_manifest.sort();
+        pulled.sort();
+        assert_eq!(pulled, from_manifest, "{alias}: pulled vs manifest");
+        assert_eq!(entry["versions"], serde_json::json!(got.len()), "{entry}");
+        if alias == "shared" {
+            assert_eq!(
+                pulled
+                    .iter()
+                    .cloned()
+                    .collect::<std::collections::BTreeSet<_>>(),
+                want,
+                "shared holds exactly what was pushed"
+            );
+        } else {
+            assert!(got.iter().any(|o| o["type"] == "incident"), "no incident");
+        }
+        figures.push(format!(
+            "{alias}: {} objects, {} versions, {} pages",
+            entry["objects"], entry["versions"], entry["pages"]
+        ));
+    }
+    eprintln!("vigie intel pull of vigie serve: {}", figures.join("; "));
 }
