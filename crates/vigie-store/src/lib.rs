@@ -48,7 +48,10 @@ mod taxii;
 mod write;
 pub use error::StoreError;
 pub use store::{Hook, Store};
-pub use taxii::{rfc3339, TaxiiAdded, TaxiiNewObject, TaxiiObjectRow, TaxiiStatusRow};
+pub use taxii::{
+    rfc3339, TaxiiAdded, TaxiiNewObject, TaxiiObjectRow, TaxiiPageQuery, TaxiiStatusRow,
+    TaxiiVersion,
+};
 
 /// Where the store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -326,6 +326,16 @@ impl Store {
         self.read(|db| taxii::objects(db, collection, ids, types))
     }
 
+    /// TAXII: one page of `collection`'s versions selected by `q`, by date added, and
+    /// whether more follow (selection and paging in SQL: only the page is read).
+    pub fn taxii_page(
+        &self,
+        collection: &str,
+        q: &TaxiiPageQuery,
+    ) -> Result<(Vec<TaxiiObjectRow>, bool), StoreError> {
+        self.read(|db| taxii::objects_page(db, collection, q))
+    }
+
     /// TAXII: deletes these versions (their [`TaxiiObjectRow::seq`]) of `collection`;
     /// returns how many were deleted.
     pub fn taxii_delete(&self, collection: &str, seqs: &[i64]) -> Result<u64, StoreError> {

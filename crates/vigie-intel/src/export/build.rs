@@ -174,6 +174,8 @@ pub(super) fn bundle(input: &ExportInput<'_>, opts: &ExportOptions) -> Bundle {
         key: String,
         observed: Option<String>,
         iocs: Vec<Ioc>,
+        /// The STIX indicator the detection is a hit of (its rule is that indicator).
+        of_indicator: Option<String>,
     }
     let mut per_incident: Vec<Vec<Det<'_>>> = Vec::new();
     for inc in &incidents {
@@ -196,6 +198,7 @@ pub(super) fn bundle(input: &ExportInput<'_>, opts: &ExportOptions) -> Bundle {
                 key: vigie_incident::detection_key(d),
                 observed: None,
                 iocs: Vec::new(),
+                of_indicator: stix_indicator_id(&d.rule_key),
             })
             .collect();
         dets.sort_by(|a, b| {
@@ -244,6 +247,11 @@ pub(super) fn bundle(input: &ExportInput<'_>, opts: &ExportOptions) -> Bundle {
                 vigie_sigma::Level::High | vigie_sigma::Level::Critical
             );
             for (ioc, sco) in seen.iocs {
+                // A hit of a peer's indicator is a sighting of that indicator (below),
+                // not a new one.
+                if det.of_indicator.is_some() {
+                    continue;
+                }
                 let acc = iocs.entry(ioc.clone()).or_default();
                 Range::add(&mut acc.range, Some((first, last)));
                 if acc.sco.is_empty() {
@@ -338,6 +346,35 @@ pub(super) fn bundle(input: &ExportInput<'_>, opts: &ExportOptions) -> Bundle {
                 true,
             );
             out.put(relationship("related-to", &inc_id, &ind, a, b), true);
+        }
+        // Sightings of the indicators that detected: one per (incident, indicator), of
+        // the indicator's own id.
+        let mut by_indicator: BTreeMap<&str, (Option<Range>, u64, BTreeSet<&str>)> =
+            BTreeMap::new();
+        for d in dets {
+            let Some(ind) = &d.of_indicator else { continue };
+            let e = by_indicator.entry(ind).or_default();
+            Range::add(&mut e.0, span(d.d));
+            e.1 += 1;
+            if let Some(od) = &d.observed {
+                e.2.insert(od);
+            }
+        }
+        for (ind, (rg, count, ods)) in &by_indicator {
+            let Some(Range(a, b)) = *rg else { continue };
+            out.put(
+                sighting(
+                    &format!("{}|{ind}", i.id),
+                    ind,
+                    *count,
+                    a,
+                    b,
+                    &operator_id,
+                    ods,
+                ),
+                true,
+            );
+            out.put(relationship("related-to", &inc_id, ind, a, b), true);
         }
         // Sightings of attack-patterns: one per (incident, rule, technique).
         let mut by_rule: BTreeMap<(&str, &str), RuleSeen<'_>> = BTreeMap::new();
@@ -486,6 +523,15 @@ fn sensitive_names(input: &ExportInput<'_>) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// `rule_key` when it is a STIX indicator id (`indicator--` and a lower-case UUID): the
+/// rule of a detection by a STIX indicator is that indicator (`vigie_intel::detect`);
+/// MISP attribute uuids and list keys are not STIX ids.
+fn stix_indicator_id(rule_key: &str) -> Option<String> {
+    let uuid = rule_key.strip_prefix("indicator--")?;
+    let parsed = uuid::Uuid::parse_str(uuid).ok()?;
+    (parsed.hyphenated().to_string() == uuid).then(|| rule_key.to_string())
 }
 
 fn attack_pattern_id(t: &str) -> String {

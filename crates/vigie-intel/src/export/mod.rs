@@ -13,7 +13,8 @@
 //!   `indicator`s for the external values seen (file hashes, public addresses, domains,
 //!   URLs) with valid STIX patterns; `observed-data` (one per detection that names a
 //!   shareable observable) and the cyber-observables they refer to; `sighting`s of the
-//!   indicators and of the attack-patterns; `relationship`s (`indicates`, `based-on`,
+//!   indicators and of the attack-patterns (a detection by a STIX indicator, whose rule
+//!   key is the indicator's id, is a sighting of that id, not of a new indicator); `relationship`s (`indicates`, `based-on`,
 //!   `related-to`); the TLP 2.0 `marking-definition` chosen, referenced by every other
 //!   object.
 //! - **Determinism**: ids are UUIDv5 of stable keys (incident id, rule key, detection

@@ -105,6 +105,18 @@ fn hash_name(t: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether `hex` is a whole hash of the STIX algorithm `name`.
+fn is_hash(name: &str, hex: &str) -> bool {
+    let len = match name {
+        "MD5" => 32,
+        "SHA-1" => 40,
+        "SHA-256" => 64,
+        "SHA-512" => 128,
+        _ => return false,
+    };
+    hex.len() == len && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 fn basename(path: &str) -> &str {
     path.rsplit(['\\', '/']).next().unwrap_or(path)
 }
@@ -267,7 +279,12 @@ pub(crate) fn observe(d: &ObservedDetection, r: &Redactor, include_internal: boo
                     continue;
                 };
                 match hash_name(t) {
-                    Some(n) => hashes.push((e.entity.role, n, hex.to_ascii_lowercase())),
+                    Some(n) if is_hash(n, hex) => {
+                        hashes.push((e.entity.role, n, hex.to_ascii_lowercase()))
+                    }
+                    // A log's placeholder (`SHA256=00`) is no indicator: STIX (and the
+                    // validator) want the algorithm's full length in hex.
+                    Some(_) => seen.redact("malformed_hash"),
                     None => seen.redact("unsupported_hash"),
                 }
             }
@@ -366,6 +383,15 @@ mod tests {
             Ioc::Url("http://x.example/a'b".into()).pattern(),
             "[url:value = 'http://x.example/a\\'b']"
         );
+    }
+
+    #[test]
+    fn only_whole_hashes_are_indicators() {
+        assert!(is_hash("SHA-256", &"a".repeat(64)));
+        assert!(is_hash("MD5", &"0F".repeat(16)));
+        assert!(!is_hash("SHA-256", "00"));
+        assert!(!is_hash("SHA-1", &"g".repeat(40)));
+        assert!(!is_hash("SHA-512", &"a".repeat(64)));
     }
 
     #[test]

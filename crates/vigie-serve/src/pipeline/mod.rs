@@ -166,6 +166,8 @@ impl Processor {
                 });
             }
             restored?;
+            // The TAXII incidents feed observes stored detections on these engines.
+            self.state.taxii.set_engines(engines.clone());
             self.state.ready.store(true, Ordering::SeqCst);
             match self.serve(&engines, &mut session, &mut live) {
                 Exit::Shutdown => {

@@ -9,6 +9,11 @@
 //! returned) and `next` (from the previous page's `next`). Unknown parameters are
 //! refused with 400 (a misspelt filter would otherwise return everything).
 //!
+//! Collection reads (`objects/`, `manifest/`) run the selection and paging in SQL
+//! ([`store_query`] for `vigie_store::Store::taxii_page`: only the page is read); the
+//! one-object endpoints read that object's versions and use [`select`] and [`page`],
+//! which define what the SQL must give (a proptest compares the two).
+//!
 //! Order: by date added (strictly increasing within a collection, see `vigie-store`), so
 //! `next` is the last returned version's date added in microseconds, and the pages'
 //! union is one full read (nothing skipped, nothing twice) whatever is added meanwhile.
@@ -256,6 +261,46 @@ pub fn select(rows: Vec<TaxiiObjectRow>, sel: &Select) -> Vec<TaxiiObjectRow> {
     out
 }
 
+/// The store query of `sel` (selection and paging in SQL, `vigie_store::Store::taxii_page`):
+/// the same versions as [`select`] then [`page`].
+pub fn store_query(sel: &Select) -> vigie_store::TaxiiPageQuery {
+    use vigie_store::TaxiiVersion as V;
+    let term = |t: &VersionTerm| match t {
+        VersionTerm::Last => V::Last,
+        VersionTerm::First => V::First,
+        VersionTerm::All => V::All,
+        VersionTerm::At(v) => V::At(*v),
+    };
+    let versions: Vec<V> = if sel.versions.is_empty() {
+        vec![term(
+            sel.default_version.as_ref().unwrap_or(&VersionTerm::Last),
+        )]
+    } else {
+        sel.versions.iter().map(term).collect()
+    };
+    let after = match (sel.added_after.map(|t| t.timestamp_micros()), sel.next) {
+        (Some(a), Some(n)) => Some(a.max(n)),
+        (a, n) => a.or(n),
+    };
+    vigie_store::TaxiiPageQuery {
+        ids: sel.ids.clone(),
+        types: sel.types.clone(),
+        spec_versions: sel.spec_versions.clone(),
+        versions,
+        after,
+        limit: sel.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as u32,
+    }
+}
+
+/// A page from the store's answer to [`store_query`].
+pub fn paged(items: Vec<TaxiiObjectRow>, more: bool) -> Paged {
+    let next = match (more, items.last()) {
+        (true, Some(last)) => Some(last.date_added.timestamp_micros().to_string()),
+        _ => None,
+    };
+    Paged { items, more, next }
+}
+
 /// One page of a selection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Paged {
@@ -415,6 +460,65 @@ mod tests {
             for e in [Endpoint::Objects, Endpoint::Object, Endpoint::Versions, Endpoint::Delete, Endpoint::None] {
                 if let Err(e) = parse(&q, e) {
                     prop_assert_eq!(&e.param, &k);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// The store's SQL selection and paging gives, page after page, exactly what
+        /// [`select`] then [`page`] give over every row (SQLite).
+        #[test]
+        fn sql_pages_equal_the_in_memory_selection(
+            versions in proptest::collection::vec((0usize..4, 1i64..6, any::<bool>()), 0..30),
+            ids in proptest::collection::vec(0usize..4, 0..3),
+            terms in proptest::collection::vec(0usize..5, 0..3),
+            spec in 0usize..3,
+            limit in 1usize..6,
+            added_after in proptest::option::of(0usize..30),
+        ) {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let store = vigie_store::Store::open(&vigie_store::StoreSpec::Sqlite(dir.path().join("t.db")))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let names = ["indicator--a", "malware--b", "indicator--c", "tool--d"];
+            let objects: Vec<vigie_store::TaxiiNewObject> = versions
+                .iter()
+                .map(|&(n, v, old)| vigie_store::TaxiiNewObject {
+                    id: names[n].to_string(),
+                    object_type: names[n].split("--").next().unwrap_or("").to_string(),
+                    version: Some(t(v)),
+                    version_text: None,
+                    spec_version: if old { "2.0" } else { "2.1" }.to_string(),
+                    document: json!({"id": names[n], "v": v}),
+                })
+                .collect();
+            store.taxii_add("c", &objects, None).unwrap_or_else(|e| panic!("{e}"));
+            let all = store.taxii_objects("c", &[], &[]).unwrap_or_else(|e| panic!("{e}"));
+            let term = |k: usize| match k {
+                0 => VersionTerm::Last,
+                1 => VersionTerm::First,
+                2 => VersionTerm::All,
+                k => VersionTerm::At(t(k as i64)),
+            };
+            let mut sel = Select {
+                ids: ids.iter().map(|&n| names[n].to_string()).collect(),
+                versions: terms.iter().map(|&k| term(k)).collect(),
+                spec_versions: match spec { 0 => vec![], 1 => vec!["2.0".into()], _ => vec!["2.0".into(), "2.1".into()] },
+                limit: Some(limit),
+                added_after: added_after.and_then(|k| all.get(k).map(|r| r.date_added)),
+                ..Select::default()
+            };
+            let mut pages = 0;
+            loop {
+                let want = page(select(all.clone(), &sel), &sel);
+                let (items, more) = store.taxii_page("c", &store_query(&sel)).unwrap_or_else(|e| panic!("{e}"));
+                let got = paged(items, more);
+                prop_assert_eq!(&got, &want);
+                pages += 1;
+                match got.next.as_deref().map(str::parse::<i64>) {
+                    Some(Ok(n)) if pages < 50 => sel.next = Some(n),
+                    _ => break,
                 }
             }
         }

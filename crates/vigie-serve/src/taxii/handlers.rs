@@ -154,6 +154,19 @@ async fn rows(
     blocking(move || store.taxii_objects(c.alias(), &ids, &types)).await
 }
 
+/// One page of `c` as `sel` selects it, selected and paged by the store (only the page
+/// is read).
+async fn sql_page(
+    state: &AppState,
+    c: CollectionKind,
+    sel: &Select,
+) -> Result<filter::Paged, Error> {
+    let store = state.store.clone();
+    let q = filter::store_query(sel);
+    let (items, more) = blocking(move || store.taxii_page(c.alias(), &q)).await?;
+    Ok(filter::paged(items, more))
+}
+
 fn with_date_headers(mut r: Response, items: &[TaxiiObjectRow]) -> Response {
     if let (Some(first), Some(last)) = (items.first(), items.last()) {
         for (name, t) in [
@@ -257,8 +270,7 @@ pub async fn get_objects(
     let c = collection_for(&state, &headers, &cid, false).await?;
     let media = http::negotiate(&headers, true)?;
     let sel = params(&uri, Endpoint::Objects)?;
-    let all = rows(&state, c, sel.ids.clone(), sel.types.clone()).await?;
-    let p = filter::page(filter::select(all, &sel), &sel);
+    let p = sql_page(&state, c, &sel).await?;
     Ok(envelope(p, media))
 }
 
@@ -358,8 +370,7 @@ pub async fn manifest(
     let c = collection_for(&state, &headers, &cid, false).await?;
     let media = http::negotiate(&headers, false)?;
     let sel = params(&uri, Endpoint::Objects)?;
-    let all = rows(&state, c, sel.ids.clone(), sel.types.clone()).await?;
-    let p = filter::page(filter::select(all, &sel), &sel);
+    let p = sql_page(&state, c, &sel).await?;
     let body = Manifest {
         more: Some(p.more),
         next: p.next.clone(),

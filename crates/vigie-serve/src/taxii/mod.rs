@@ -17,6 +17,8 @@
 //! `incidents` is never writable. With no token configured (loopback only) both are
 //! open.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use tokio::sync::watch;
 use vigie_store::{Store, StoreError};
@@ -27,6 +29,7 @@ pub mod handlers;
 pub mod http;
 
 use crate::api::auth::{Need, Role};
+use crate::pipeline::Engines;
 
 /// The API root's path segment (`/taxii2/vigie/`).
 pub const API_ROOT: &str = "vigie";
@@ -99,11 +102,22 @@ impl CollectionKind {
 }
 
 /// The TAXII part of the app state ([`crate::state::AppState::taxii`]).
-#[derive(Debug)]
 pub struct Taxii {
     /// Bumped after every committed write to `shared` (POST that stored something,
     /// DELETE that deleted something).
     shared: watch::Sender<u64>,
+    /// The processor's engines (rules, model, mapping) once loaded, and again after each
+    /// reload: the [`feed`] needs them to observe stored detections as respond does.
+    engines: watch::Sender<Option<Arc<Engines>>>,
+}
+
+impl std::fmt::Debug for Taxii {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Taxii")
+            .field("shared", &*self.shared.borrow())
+            .field("engines", &self.engines.borrow().is_some())
+            .finish()
+    }
 }
 
 impl Default for Taxii {
@@ -116,7 +130,19 @@ impl Taxii {
     pub fn new() -> Taxii {
         Taxii {
             shared: watch::Sender::new(0),
+            engines: watch::Sender::new(None),
         }
+    }
+
+    /// Called by the processor when its engines are loaded (at start, after a reload):
+    /// the [`feed`] republishes the `incidents` collection with them.
+    pub fn set_engines(&self, e: Arc<Engines>) {
+        self.engines.send_replace(Some(e));
+    }
+
+    /// A receiver of the engines the processor runs on (None until the first load).
+    pub fn subscribe_engines(&self) -> watch::Receiver<Option<Arc<Engines>>> {
+        self.engines.subscribe()
     }
 
     /// A receiver of the `shared` collection's generation: it changes after every

@@ -251,6 +251,10 @@ def full(base, state_file):
             headers={"Accept": TAXII, "Content-Type": TAXII})
     check(r.status_code == 400 and "line 1" in r.json().get("description", ""),
           "bad JSON: 400 with the position")
+    r = raw(shared.objects_url, "POST", data=b" " * (root.max_content_length + 1),
+            headers={"Accept": TAXII, "Content-Type": TAXII})
+    check(r.status_code == 413 and r.json().get("http_status") == "413",
+          "body over max_content_length: 413", r.status_code)
     r = raw(shared.objects_url + "?match[version]=latest", headers={"Accept": TAXII})
     check(r.status_code == 400 and "match[version]" in r.json()["description"],
           "bad filter: 400 naming it")

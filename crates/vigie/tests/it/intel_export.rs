@@ -338,3 +338,60 @@ print(json.dumps(out))
         .collect();
     assert_eq!(ours, theirs);
 }
+
+/// A detection by a peer's STIX indicator (`--intel`) is shared as a sighting of that
+/// indicator's own id (what the peer can count), not of a new indicator; the bundle
+/// still passes the strict validator.
+#[test]
+fn a_hit_of_a_peer_indicator_is_a_sighting_of_that_indicator() {
+    const PEER: &str = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let peer = dir.path().join("peer.json");
+    let bundle = serde_json::json!({
+        "type": "bundle", "id": "bundle--0b5e6a43-2a4e-4f3b-9a1f-7a5d1c9e2f10",
+        "objects": [{
+            "type": "indicator", "spec_version": "2.1", "id": PEER,
+            "created": "2025-06-01T00:00:00.000Z", "modified": "2025-06-01T00:00:00.000Z",
+            "name": "peer loader hash", "pattern_type": "stix",
+            "pattern": "[file:hashes.'SHA-256' = '1523e2c494baf07d91287ec92baf8a40df7ea6725808567756fe5bf41c588846']",
+            "valid_from": "2025-06-01T00:00:00Z"
+        }]
+    });
+    std::fs::write(&peer, bundle.to_string()).expect("write peer bundle");
+    let peer_arg = peer.to_str().expect("UTF-8 path");
+    let (with, _) = export(&["--intel", peer_arg]);
+    let objs = objects(&with);
+    let sightings: Vec<&Value> = of_type(&objs, "sighting")
+        .into_iter()
+        .filter(|s| s["sighting_of_ref"] == PEER)
+        .collect();
+    assert_eq!(sightings.len(), 1, "one sighting of the peer's indicator");
+    let s = sightings[0];
+    assert_eq!(s["count"], 1);
+    assert_eq!(s["first_seen"], "2025-07-24T21:12:06.000Z");
+    // Its evidence is in the bundle.
+    let od = s["observed_data_refs"][0]
+        .as_str()
+        .expect("observed-data ref");
+    assert!(objs.iter().any(|o| o["id"] == od), "{od} not in the bundle");
+    assert!(
+        of_type(&objs, "relationship")
+            .iter()
+            .any(|r| r["relationship_type"] == "related-to"
+                && r["target_ref"] == PEER
+                && r["source_ref"]
+                    .as_str()
+                    .is_some_and(|x| x.starts_with("incident--"))),
+        "the incident is related to the peer's indicator"
+    );
+    // The peer's indicator is referred to, not re-issued under vigie's name.
+    assert!(!objs.iter().any(|o| o["id"] == PEER));
+    // Without the peer's indicator there is no such sighting.
+    let (without, _) = export(&[]);
+    assert!(!without.contains(PEER));
+    if let Some(venv) = vigie_test_support::python::stix_validator_venv() {
+        let (ok, out) = validate(&venv, &with);
+        assert!(ok, "validator failed:\n{out}");
+        assert!(!out.contains("[!]") && !out.contains("[X]"), "{out}");
+    }
+}
