@@ -439,12 +439,7 @@ impl IntelMatcher {
                 Ok(types) => {
                     parsed.insert(i, (body.pattern.clone(), types));
                 }
-                Err(why) => refused.push(format!(
-                    "{}: indicator {}: pattern {}: {why}",
-                    ind.source(),
-                    ind.id,
-                    body.text
-                )),
+                Err(why) => refused.push(unmatchable_line(ind, &body.text, &why)),
             }
         }
         // How many indicators share each metadata: a group of more than one (a list's
@@ -961,6 +956,27 @@ impl ObservedBuilder {
         }
         Some((ObservedData::new(t, t, 1, objects), types))
     }
+}
+
+/// The pattern indicators of `set` that detection refuses because they can never match
+/// one event (module docs), as `FILE: indicator ID: pattern TEXT: why`: what
+/// [`IntelMatcher::new`] refuses, for `vigie intel check`.
+pub fn unmatchable_patterns(set: &IndicatorSet) -> Vec<String> {
+    set.patterns()
+        .filter_map(|(_, ind, body)| {
+            pattern_shape(&body.pattern)
+                .err()
+                .map(|why| unmatchable_line(ind, &body.text, &why))
+        })
+        .collect()
+}
+
+fn unmatchable_line(ind: &Indicator, text: &str, why: &str) -> String {
+    format!(
+        "{}: indicator {}: pattern {text}: {why}",
+        ind.source(),
+        ind.id
+    )
 }
 
 /// The object types ([`sco`] bits) `p` refers to, or why it can never match the

@@ -449,6 +449,14 @@ fn pattern_indicators_hit_the_events_whose_objects_satisfy_them() {
         "{}",
         loaded.refused[1]
     );
+    // `vigie intel check` reports the same refusals.
+    let (set, _) = vigie_intel::feed::load(
+        &[vigie_intel::feed::Source::parse(
+            &detect_data("patterns.json").to_string_lossy(),
+        )],
+        &vigie_intel::feed::LoadOptions::default(),
+    );
+    assert_eq!(detect::unmatchable_patterns(&set), loaded.refused);
     let matcher = Arc::new(loaded.matcher);
     let s = matcher.stats();
     assert_eq!((s.indicators, s.patterns), (7, 6));
