@@ -4,12 +4,33 @@
 //! `Config.nats.subject`, file storage, a duplicate window for `Nats-Msg-Id`), binds a
 //! durable pull consumer (`Config.nats.consumer`, explicit ack), fetches batches (at most
 //! what the ingest queue can hold), submits each through [`Ingest::submit`] and acks its
-//! messages only once the batch's outcome is durable. A failed commit naks the batch
-//! (redelivered after a second); a payload that is not a JSON object is reported in the
-//! batch's `rejected`, logged with its stream sequence and terminated (it would fail the
-//! same way forever). JetStream itself holds the input's position (the consumer's ack
-//! floor), so no position goes into the store: after a crash the unacked messages come
-//! again and the store's event keys drop what was already committed.
+//! messages only once the batch's outcome is durable. A payload that is not a JSON
+//! object is reported in the batch's `rejected`, logged with its stream sequence and
+//! terminated (it would fail the same way forever). JetStream itself holds the input's
+//! position (the consumer's ack floor), so no position goes into the store: after a
+//! crash the unacked messages come again and the store's event keys drop what was
+//! already committed.
+//!
+//! **What is acked when, and in which order events reach the processor.** Correlation
+//! runs in event time behind a watermark (newest event time minus the allowed
+//! lateness); an input older than the watermark is late and never correlated. JetStream
+//! redelivers an unacked message only after `ack_wait`, *after* newer messages, so an
+//! event the input let go of unprocessed would come back hours behind the watermark and
+//! its correlation would be lost (a brute force straddling a restart would not fire).
+//! The input therefore hands events to the processor in stream order, always:
+//! - a message is acked only once the batch holding it is committed (its event key,
+//!   detections, incident changes and its place in the correlation state, all in one
+//!   store transaction); one batch is in flight at a time;
+//! - a fetch is never abandoned half-way: a shutdown is looked at between batches only,
+//!   so what was fetched is committed and acked before the input stops;
+//! - a failed commit is retried in place (the batch is not nak'ed and overtaken by
+//!   newer messages; `AckKind::Progress` keeps JetStream from redelivering it meanwhile)
+//!   until it commits or the service closes;
+//! - at start, and after a fetch that ended on an error (deliveries may be lost in
+//!   it), the deliveries nobody acked (the consumer's ack floor + 1 through its last
+//!   delivered sequence: what a killed process had fetched and not committed) are read
+//!   again from the stream in order ([`replay_unacked`]) and committed before anything
+//!   newer is fetched. Their redeliveries come later and are acked as duplicates.
 //!
 //! **Identity**: an event published by [`Publisher`] carries headers `Vigie-Source` and
 //! `Vigie-Record` (the file and line, or EVTX record, it was read from) and `Nats-Msg-Id`
@@ -99,6 +120,16 @@ pub async fn fetch(
     max: usize,
     wait: Duration,
 ) -> Result<Vec<jetstream::Message>, ServeError> {
+    fetch_checked(consumer, max, wait).await.map(|(m, _)| m)
+}
+
+/// [`fetch`], and whether the fetch ended cleanly (false: it ended on an error status,
+/// so messages delivered to it after that may never have been read).
+async fn fetch_checked(
+    consumer: &consumer::PullConsumer,
+    max: usize,
+    wait: Duration,
+) -> Result<(Vec<jetstream::Message>, bool), ServeError> {
     let mut batch = consumer
         .fetch()
         .max_messages(max)
@@ -110,14 +141,86 @@ pub async fn fetch(
     while let Some(m) = batch.next().await {
         match m {
             Ok(m) => out.push(m),
-            // A status (timeout, no messages) ends the batch; what came is kept.
+            // What came is kept; the caller looks for lost deliveries.
             Err(e) => {
-                tracing::debug!(error = %e, "fetch ended");
-                break;
+                tracing::debug!(error = %e, "fetch ended on an error");
+                return Ok((out, false));
             }
         }
     }
-    Ok(out)
+    Ok((out, true))
+}
+
+/// Reads again, in stream order, the deliveries of `consumer` nobody acked (its ack
+/// floor + 1 through its last delivered stream sequence) and submits them in batches of
+/// at most `max`, each retried until committed (see the module docs: they must reach
+/// the processor before anything newer). What of them was committed already is
+/// dropped by the store's event keys. Ok(false): the service closed meanwhile.
+pub async fn replay_unacked(
+    stream: &stream::Stream,
+    consumer: &mut consumer::PullConsumer,
+    subject: &str,
+    ingest: &Ingest,
+    input: &str,
+    subject_source: &Arc<str>,
+    max: usize,
+) -> Result<bool, ServeError> {
+    let info = consumer
+        .info()
+        .await
+        .map_err(|e| ServeError::Nats(format!("consumer info: {e}")))?;
+    let floor = info.ack_floor.stream_sequence;
+    let delivered = info.delivered.stream_sequence;
+    if info.num_ack_pending == 0 || delivered <= floor {
+        return Ok(true);
+    }
+    tracing::info!(
+        input,
+        from = floor + 1,
+        through = delivered,
+        unacked = info.num_ack_pending,
+        "nats: replaying unacknowledged deliveries in stream order"
+    );
+    let ordered = stream
+        .create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: subject.to_string(),
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: floor + 1,
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| ServeError::Nats(format!("replay consumer: {e}")))?;
+    let mut msgs = ordered
+        .messages()
+        .await
+        .map_err(|e| ServeError::Nats(format!("replay messages: {e}")))?;
+    let mut chunk = Vec::with_capacity(max.min(4096));
+    let mut replayed = 0u64;
+    let mut done = false;
+    while !done {
+        match tokio::time::timeout(Duration::from_secs(2), msgs.next()).await {
+            Ok(Some(Ok(m))) => {
+                let seq = m.info().map(|i| i.stream_sequence).unwrap_or(u64::MAX);
+                if seq <= delivered {
+                    chunk.push(m);
+                }
+                done = seq >= delivered;
+            }
+            Ok(Some(Err(e))) => return Err(ServeError::Nats(format!("replay: {e}"))),
+            // The rest is gone from the stream (retention) or nothing more came.
+            Ok(None) | Err(_) => done = true,
+        }
+        if chunk.len() >= max || (done && !chunk.is_empty()) {
+            replayed += chunk.len() as u64;
+            let batch = std::mem::take(&mut chunk);
+            if !submit_batch(None, ingest, input, subject_source, batch).await {
+                return Ok(false);
+            }
+        }
+    }
+    tracing::info!(input, replayed, "nats: unacknowledged deliveries committed");
+    Ok(true)
 }
 
 /// Decodes one message: its event, or why it is not one.
@@ -170,27 +273,56 @@ pub async fn run(
         Duration::from_secs(cfg.ack_wait_secs.max(1)),
     )
     .await?;
+    let mut consumer = consumer;
     let input = format!("nats:{}", cfg.subject);
     let subject_source: Arc<str> = Arc::from(input.as_str());
     tracing::info!(url = %cfg.url, stream = %cfg.stream, consumer = %cfg.consumer, "nats input");
     tokio::pin!(shutdown);
+    // What an earlier run (or a lost fetch) left unacked goes first, in stream order.
+    let mut resync = true;
     loop {
-        let msgs = tokio::select! {
-            _ = &mut shutdown => return Ok(()),
-            r = fetch(&consumer, max, Duration::from_secs(1)) => r,
-        };
-        let msgs = match msgs {
+        // Looked at between batches only: a fetch is never dropped half-read (its
+        // messages would come again after `ack_wait`, behind newer ones).
+        if futures_util::FutureExt::now_or_never(&mut shutdown).is_some() {
+            return Ok(());
+        }
+        if resync {
+            let replayed = replay_unacked(
+                &stream,
+                &mut consumer,
+                &cfg.subject,
+                &ingest,
+                &input,
+                &subject_source,
+                max,
+            )
+            .await;
+            match replayed {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "nats replay of unacked deliveries failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+        }
+        let (msgs, clean) = match fetch_checked(&consumer, max, Duration::from_secs(1)).await {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(error = %e, "nats fetch failed; retrying");
+                resync = true;
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
         };
+        // Deliveries after the error may be lost: replayed before the next fetch (after
+        // this batch, which comes before them in the stream).
+        resync = !clean;
         if msgs.is_empty() {
             continue;
         }
-        if !submit_batch(&client, &ingest, &input, &subject_source, msgs).await {
+        if !submit_batch(Some(&client), &ingest, &input, &subject_source, msgs).await {
             return Ok(());
         }
     }
@@ -211,14 +343,74 @@ pub async fn run_until_closed(
     .await
 }
 
-/// Submits one fetched batch and acks (or naks) it; false once the service closes.
+/// Submits one fetched batch until it is committed, then acks it (`client`: the
+/// durable consumer's messages; `None`: messages read again by [`replay_unacked`],
+/// which have no ack). A failed commit is retried in place, after a second, never
+/// overtaken by newer messages; false once the service closes (nothing acked: the
+/// messages come again to the next run).
 async fn submit_batch(
-    client: &async_nats::Client,
+    client: Option<&async_nats::Client>,
     ingest: &Ingest,
     input: &str,
     subject_source: &Arc<str>,
     msgs: Vec<jetstream::Message>,
 ) -> bool {
+    let (batch, good, bad) = decode_batch(input, subject_source, msgs);
+    let (rejected, position) = (batch.rejected.clone(), batch.position.clone());
+    let mut first = Some(batch);
+    loop {
+        // A retry decodes its messages again (the first attempt takes the batch).
+        let attempt = first.take().unwrap_or_else(|| IngestBatch {
+            input: input.to_string(),
+            events: good
+                .iter()
+                .filter_map(|m| decode(m, subject_source).ok())
+                .collect(),
+            rejected: rejected.clone(),
+            position: position.clone(),
+        });
+        let outcome = ingest.submit(attempt).await;
+        match outcome {
+            Ok(o) => {
+                tracing::debug!(
+                    input,
+                    accepted = o.accepted,
+                    duplicates = o.duplicates,
+                    "nats batch durable"
+                );
+                if let Some(client) = client {
+                    ack_all(client, &good, AckKind::Ack).await;
+                    // The rejected were reported with their batch; terminated only once
+                    // that report is durable, so a crash before it shows them again.
+                    ack_all(client, &bad, AckKind::Term).await;
+                }
+                return true;
+            }
+            Err(SubmitError::Closed) => return false,
+            Err(e) => {
+                tracing::warn!(input, error = %e, "nats batch not committed; retrying it in place");
+                if let Some(client) = client {
+                    ack_all(client, &good, AckKind::Progress).await;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if ingest.is_closed() {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// The batch of `msgs` (events and rejected) with the messages behind each.
+fn decode_batch(
+    input: &str,
+    subject_source: &Arc<str>,
+    msgs: Vec<jetstream::Message>,
+) -> (
+    IngestBatch,
+    Vec<jetstream::Message>,
+    Vec<jetstream::Message>,
+) {
     let mut batch = IngestBatch {
         input: input.to_string(),
         ..Default::default()
@@ -252,30 +444,7 @@ async fn submit_batch(
             }
         }
     }
-    let outcome = ingest.submit(batch).await;
-    let open = !matches!(outcome, Err(SubmitError::Closed));
-    let kind = match &outcome {
-        Ok(o) => {
-            tracing::debug!(
-                input,
-                accepted = o.accepted,
-                duplicates = o.duplicates,
-                "nats batch durable"
-            );
-            AckKind::Ack
-        }
-        Err(e) => {
-            tracing::warn!(input, error = %e, "nats batch not committed; redelivery");
-            AckKind::Nak(Some(Duration::from_secs(1)))
-        }
-    };
-    ack_all(client, &good, kind).await;
-    // The rejected were reported with their batch; terminated only once that report
-    // is durable, so a crash before it shows them again.
-    if outcome.is_ok() {
-        ack_all(client, &bad, AckKind::Term).await;
-    }
-    open
+    (batch, good, bad)
 }
 
 /// Acks every message; a failed ack only means a redelivery, which keys make harmless.

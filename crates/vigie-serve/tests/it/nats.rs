@@ -162,11 +162,18 @@ async fn published_once_restart_loses_nothing() {
     );
 }
 
-/// The single node (`server::start` with `[nats]`, SQLite): the file published while
-/// the service runs, the service restarted mid-stream (a clean shutdown: what was
-/// fetched and not yet durable is redelivered, not acked), the rest published while it
-/// is down: every event stored once, and the store holds the detections of `vigie
-/// hunt` and the incidents of respond's grouping.
+/// The single node (`server::start` with `[nats]`, SQLite) restarted at a fixed point
+/// of the stream with deliveries left unacknowledged, as a node killed between a fetch
+/// and its commit leaves them: the first run takes the file up to the middle of a burst
+/// of failed logons (k.morvan, 14:11) and stops cleanly; the rest is published while it
+/// is down; then a fetch takes the next 400 messages (the rest of that burst and the
+/// whole a.riou 20:12 burst) and never acks them. JetStream redelivers those only after
+/// `ack_wait` (10 s here), after the newer messages: a node that took what the consumer
+/// hands out first would see them hours behind its watermark (late, not correlated) and
+/// miss both brute-force hits. The restarted node replays the unacknowledged range in
+/// stream order first: every event stored once, no input late, and the store holds the
+/// detections of `vigie hunt` (the straddling correlation included) and the incidents
+/// of respond's grouping.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_node_restart_mid_stream_stores_each_event_once() {
     use crate::scale::{fixture, same, stored, wire_reference};
@@ -177,15 +184,16 @@ async fn single_node_restart_mid_stream_stores_each_event_once() {
         return;
     };
     let data = tempfile::tempdir().unwrap();
+    let nats_cfg = NatsConfig {
+        url: server.url(),
+        ack_wait_secs: 10,
+        ..NatsConfig::default()
+    };
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data: data.path().to_path_buf(),
         rules: vec![vigie_test_support::repo_root().join("rules")],
-        nats: Some(NatsConfig {
-            url: server.url(),
-            ack_wait_secs: 2,
-            ..NatsConfig::default()
-        }),
+        nats: Some(nats_cfg.clone()),
         correlation: CorrelationConfig {
             allowed_lateness: "30m".into(),
         },
@@ -197,9 +205,18 @@ async fn single_node_restart_mid_stream_stores_each_event_once() {
     };
     let (events, _) = nats::read_events(std::slice::from_ref(&f.input));
     let n = events.len() as u64;
-    let publisher = Publisher::connect(config.nats.as_ref().unwrap())
-        .await
-        .unwrap();
+    // The first run stops after the third event of the 14:11 burst (index 634).
+    const STOP: usize = 635;
+    const UNACKED: usize = 400;
+    let burst = |i: usize| {
+        events[i].document["Event"]["EventData"]["TargetUserName"].as_str() == Some("k.morvan")
+            && events[i].document["Event"]["System"]["EventID"] == 4625
+    };
+    assert!(
+        (STOP - 3..STOP + 3).all(burst),
+        "the restart point is not inside the burst"
+    );
+    let publisher = Publisher::connect(&nats_cfg).await.unwrap();
     let counts = |r: &vigie_serve::server::Running| {
         let s = r.state.store.clone();
         async move {
@@ -208,20 +225,50 @@ async fn single_node_restart_mid_stream_stores_each_event_once() {
                 .unwrap()
         }
     };
+    let (_, js) = nats::connect(&nats_cfg).await.unwrap();
 
     let first = vigie_serve::server::start(config.clone(), defaults)
         .await
         .unwrap();
-    for chunk in events[..1000].chunks(100) {
+    for chunk in events[..STOP].chunks(100) {
         publisher.publish(chunk).await.unwrap();
     }
-    wait_for_async("part of the stream stored", 30, || async {
-        counts(&first).await.events >= 300
+    wait_for_async("the first part stored", 30, || async {
+        counts(&first).await.events >= STOP as u64
     })
     .await;
+    let consumer: async_nats::jetstream::consumer::PullConsumer = js
+        .get_stream(&nats_cfg.stream)
+        .await
+        .unwrap()
+        .get_consumer(&nats_cfg.consumer)
+        .await
+        .unwrap();
+    let drained = || {
+        let mut c = consumer.clone();
+        async move {
+            let i = c.info().await.unwrap();
+            i.num_pending == 0 && i.num_ack_pending == 0
+        }
+    };
+    wait_for_async("the first part acked", 20, drained).await;
     let before = counts(&first).await.events;
     first.shutdown().await.unwrap();
-    publisher.publish(&events[1000..]).await.unwrap();
+    publisher.publish(&events[STOP..]).await.unwrap();
+    // Delivered and never acked: what a node killed before its commit leaves.
+    let taken = nats::fetch(&consumer, UNACKED, Duration::from_secs(2))
+        .await
+        .unwrap();
+    let seqs: Vec<u64> = taken
+        .iter()
+        .map(|m| m.info().unwrap().stream_sequence)
+        .collect();
+    assert_eq!(
+        seqs,
+        (STOP as u64 + 1..=(STOP + UNACKED) as u64).collect::<Vec<_>>(),
+        "the unacked deliveries are not the messages after the restart point"
+    );
+    drop(taken);
 
     let second = vigie_serve::server::start(config.clone(), defaults)
         .await
@@ -230,22 +277,28 @@ async fn single_node_restart_mid_stream_stores_each_event_once() {
         counts(&second).await.events >= n
     })
     .await;
-    // Let anything still in flight land (it must all be duplicates).
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The unacked deliveries come again after `ack_wait`: duplicates by then, acked.
+    wait_for_async("the consumer drained", 30, drained).await;
     let c = counts(&second).await;
+    let late = second.state.metrics.correlation_late.get();
     let s = second.state.store.clone();
     let got = tokio::task::spawn_blocking(move || stored(&s))
         .await
         .unwrap();
     second.shutdown().await.unwrap();
     println!(
-        "single node over NATS: {n} published, {before} stored before the restart, {} after; {} detections, {} incidents",
+        "single node over NATS: {n} published, {before} stored before the restart, \
+         {UNACKED} left unacked, {} after; {late} inputs late; {} detections, {} incidents",
         c.events,
         got.0.len(),
         got.1.len()
     );
-    assert!(before < n, "the restart was not mid-stream");
+    assert_eq!(
+        before, STOP as u64,
+        "the first run stops at the restart point"
+    );
     assert_eq!(c.events, n, "each event stored once");
+    assert_eq!(late, 0, "correlation inputs arrived behind the watermark");
     same("single node over NATS vs hunt and respond", &got, &want);
 }
 

@@ -3,15 +3,7 @@
 //! (`samples/make_intrusion.py`): one per attack step, the IT inventory run filtered out,
 //! the lone failed logons below the brute-force threshold not correlated.
 
-use std::process::Command;
-
-fn vigie(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(args)
-        .env_remove("VIGIE_RULES")
-        .output()
-        .expect("run vigie")
-}
+use super::cli::vigie;
 
 #[test]
 fn hunt_with_embedded_defaults_finds_the_planted_intrusion() {

@@ -9,7 +9,7 @@ use serde_json::Value;
 /// debug build.
 const N: &str = "300";
 
-use super::exercise_cli::{ok, vigie};
+use super::cli::{ok, vigie};
 
 fn json(args: &[&str]) -> Value {
     let o = ok(vigie(args));

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 const N: &str = "200";
 
-use super::exercise_cli::{ok, vigie};
+use super::cli::{ok, vigie};
 
 fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))

@@ -3,13 +3,7 @@
 
 use std::process::Command;
 
-fn vigie(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(args)
-        .env_remove("VIGIE_LOG")
-        .output()
-        .expect("run vigie")
-}
+use super::cli::vigie;
 
 #[test]
 fn every_help_has_examples() {

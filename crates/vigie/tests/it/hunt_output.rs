@@ -1,16 +1,9 @@
 //! What `vigie hunt` shows people and machines: the JSON array, `--sort time`, keyword
 //! matches, stable rule ids, `-q`, and exit status 1 when nothing could be read.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn vigie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(args)
-        .env_remove("VIGIE_RULES")
-        .env_remove("VIGIE_LOG")
-        .output()
-        .expect("run vigie")
-}
+use super::cli::vigie;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

@@ -6,18 +6,11 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-fn vigie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(args)
-        .env_remove("VIGIE_RULES")
-        .env_remove("VIGIE_LOG")
-        .output()
-        .expect("run vigie")
-}
+use super::cli::vigie;
 
 /// The bundle of `vigie intel export ARGS` (stdout) and its stderr.
 fn export(args: &[&str]) -> (String, String) {

@@ -2,10 +2,10 @@
 //! each binary links the whole dependency tree, so one per crate keeps `cargo test`
 //! from spending its time linking. Add a topic as a module here, not as `tests/*.rs`.
 
+mod cli;
 mod demo;
 mod embedded_defaults;
 mod exercise;
-mod exercise_cli;
 mod exercise_rank;
 mod exercise_spof;
 mod help_and_drawing;

@@ -2,18 +2,11 @@
 //! commands' documents, determinism (threads, input order), bad input reported clearly.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn vigie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(args)
-        .env_remove("VIGIE_RULES")
-        .env_remove("VIGIE_LOG")
-        .output()
-        .expect("run vigie")
-}
+use super::cli::vigie;
 
 fn ok(o: &Output) -> &Output {
     assert!(

@@ -14,13 +14,7 @@ use std::process::Command;
 
 use vigie_test_support::{repo_root, shared};
 
-fn vigie(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(args)
-        .env_remove("VIGIE_RULES")
-        .output()
-        .expect("run vigie")
-}
+use super::cli::vigie;
 
 /// Edge cases of sigma-cli's counting, each one rule: a repeated tag (counts twice), an
 /// uppercase id, an `ATTACK.` namespace (not counted), tactic/group/software tags (not

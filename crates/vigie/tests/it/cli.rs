@@ -1,5 +1,6 @@
-//! Running the `vigie` binary for the `vigie exercise` tests (`exercise.rs`,
-//! `exercise_rank.rs`): without the rule and log variables of the caller's shell.
+//! Running the `vigie` binary for the command tests: without the rule and log variables
+//! of the caller's shell, so a developer's `VIGIE_RULES` or `VIGIE_LOG` cannot change
+//! what a test sees.
 
 use std::process::{Command, Output};
 
