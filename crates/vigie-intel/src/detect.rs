@@ -46,11 +46,12 @@
 //!   A pattern that refers to none of the types above, or whose match needs more than
 //!   one observation (`[a] AND [b]`, `FOLLOWEDBY`, `REPEATS n` with n > 1, unless an
 //!   `OR` branch needs one), can never match one event: it is refused at load with that
-//!   reason. Cost: the walk of an event notes the object types its typed fields may
+//!   reason, as is a pattern that cannot be evaluated at all (a `MATCHES` the `regex`
+//!   crate does not support). Cost: the walk of an event notes the object types its typed fields may
 //!   give; the observed-data is built only when one of them is referred to by some
 //!   pattern, and each pattern is evaluated only when the observed-data holds one of
-//!   its types. An evaluation error (e.g. a `MATCHES` the `regex` crate refuses) is no
-//!   match, counted in [`IntelStats::pattern_errors`]. A pattern match reports one
+//!   its types. An evaluation error that depends on the event (e.g. `ISSUBSET` on a
+//!   value that is no address) is no match, counted in [`IntelStats::pattern_errors`]. A pattern match reports one
 //!   field, [`PATTERN_FIELD`], whose value is the pattern text.
 //! - **Validity.** A hit is kept when the event time is within the indicator's
 //!   `[valid_from, valid_until)` (STIX: `valid_until` is the first instant it is no longer
@@ -1019,6 +1020,11 @@ fn pattern_shape(p: &Pattern) -> Result<u8, String> {
                 }
             }
         }
+    }
+    // An error with no observed-data at all is one with every observed-data (e.g. a
+    // regular expression the `regex` crate does not support).
+    if let Some(e) = p.evaluate(&[]).error {
+        return Err(format!("cannot be evaluated: {e}"));
     }
     let mut types = 0u8;
     let mut other = BTreeSet::new();

@@ -436,13 +436,14 @@ fn intel_check_lists_the_patterns_detection_refuses() {
     let doc = json(&["intel", "check", &bundle, "--format", "json"]);
     assert_eq!(
         (doc["loaded"].as_u64(), doc["patterns"].as_u64()),
-        (Some(9), Some(8))
+        (Some(10), Some(9))
     );
     let un = strings(&doc["unmatchable_patterns"]);
-    assert_eq!(un.len(), 2, "{un:?}");
+    assert_eq!(un.len(), 3, "{un:?}");
+    assert!(un[0].contains("MATCHES") && un[0].contains("cannot be evaluated"));
     assert!(
-        un[0].contains("[network-traffic:dst_port = 445]")
-            && un[0].contains("no event field gives")
+        un[1].contains("[network-traffic:dst_port = 445]")
+            && un[1].contains("no event field gives")
     );
-    assert!(un[1].contains("FOLLOWEDBY") && un[1].contains("needs 2 observations"));
+    assert!(un[2].contains("FOLLOWEDBY") && un[2].contains("needs 2 observations"));
 }
