@@ -46,11 +46,12 @@
 //!   A pattern that refers to none of the types above, or whose match needs more than
 //!   one observation (`[a] AND [b]`, `FOLLOWEDBY`, `REPEATS n` with n > 1, unless an
 //!   `OR` branch needs one), can never match one event: it is refused at load with that
-//!   reason. Cost: the walk of an event notes the object types its typed fields may
+//!   reason, as is a pattern that cannot be evaluated at all (a `MATCHES` the `regex`
+//!   crate does not support). Cost: the walk of an event notes the object types its typed fields may
 //!   give; the observed-data is built only when one of them is referred to by some
 //!   pattern, and each pattern is evaluated only when the observed-data holds one of
-//!   its types. An evaluation error (e.g. a `MATCHES` the `regex` crate refuses) is no
-//!   match, counted in [`IntelStats::pattern_errors`]. A pattern match reports one
+//!   its types. An evaluation error that depends on the event (e.g. `ISSUBSET` on a
+//!   value that is no address) is no match, counted in [`IntelStats::pattern_errors`]. A pattern match reports one
 //!   field, [`PATTERN_FIELD`], whose value is the pattern text.
 //! - **Validity.** A hit is kept when the event time is within the indicator's
 //!   `[valid_from, valid_until)` (STIX: `valid_until` is the first instant it is no longer
@@ -439,12 +440,7 @@ impl IntelMatcher {
                 Ok(types) => {
                     parsed.insert(i, (body.pattern.clone(), types));
                 }
-                Err(why) => refused.push(format!(
-                    "{}: indicator {}: pattern {}: {why}",
-                    ind.source(),
-                    ind.id,
-                    body.text
-                )),
+                Err(why) => refused.push(unmatchable_line(ind, &body.text, &why)),
             }
         }
         // How many indicators share each metadata: a group of more than one (a list's
@@ -963,6 +959,27 @@ impl ObservedBuilder {
     }
 }
 
+/// The pattern indicators of `set` that detection refuses because they can never match
+/// one event (module docs), as `FILE: indicator ID: pattern TEXT: why`: what
+/// [`IntelMatcher::new`] refuses, for `vigie intel check`.
+pub fn unmatchable_patterns(set: &IndicatorSet) -> Vec<String> {
+    set.patterns()
+        .filter_map(|(_, ind, body)| {
+            pattern_shape(&body.pattern)
+                .err()
+                .map(|why| unmatchable_line(ind, &body.text, &why))
+        })
+        .collect()
+}
+
+fn unmatchable_line(ind: &Indicator, text: &str, why: &str) -> String {
+    format!(
+        "{}: indicator {}: pattern {text}: {why}",
+        ind.source(),
+        ind.id
+    )
+}
+
 /// The object types ([`sco`] bits) `p` refers to, or why it can never match the
 /// observed-data of one event.
 fn pattern_shape(p: &Pattern) -> Result<u8, String> {
@@ -1003,6 +1020,11 @@ fn pattern_shape(p: &Pattern) -> Result<u8, String> {
                 }
             }
         }
+    }
+    // An error with no observed-data at all is one with every observed-data (e.g. a
+    // regular expression the `regex` crate does not support).
+    if let Some(e) = p.evaluate(&[]).error {
+        return Err(format!("cannot be evaluated: {e}"));
     }
     let mut types = 0u8;
     let mut other = BTreeSet::new();

@@ -84,6 +84,16 @@ pub fn intel_check(doc: &IntelCheck) -> String {
             );
         }
     }
+    if !doc.unmatchable_patterns.is_empty() {
+        let _ = writeln!(
+            s,
+            "{} STIX patterns detection refuses (they cannot match one event):",
+            doc.unmatchable_patterns.len()
+        );
+        for l in doc.unmatchable_patterns.iter().take(MAX_LISTED) {
+            let _ = writeln!(s, "  {l}");
+        }
+    }
     if let Some(w) = &doc.warninglists {
         let _ = writeln!(
             s,

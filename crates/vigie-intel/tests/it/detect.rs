@@ -423,8 +423,9 @@ fn detect_data(name: &str) -> PathBuf {
 /// event file (`tests/detect/events.jsonl`, one event a line, record = line): each hits
 /// exactly the events whose synthetic observed-data satisfies it (the reference
 /// matcher's semantics: comparisons ANDed in one observation hold on one object), the
-/// expired one is counted, the one with a regular expression the engine refuses counts
-/// errors, and the two that cannot match one event are refused with their reason.
+/// expired one is counted, the one that errs on domain names counts errors, and the
+/// three that cannot match one event (a regular expression the engine refuses, an
+/// object type no event gives, two observations) are refused with their reason.
 #[test]
 fn pattern_indicators_hit_the_events_whose_objects_satisfy_them() {
     let mut rules = empty_rules();
@@ -437,18 +438,25 @@ fn pattern_indicators_hit_the_events_whose_objects_satisfy_them() {
     )
     .expect("load");
     let id = |n: u32| format!("indicator--00000000-0000-4000-8000-0000000000{n:02}");
-    assert_eq!(loaded.refused.len(), 2, "{:?}", loaded.refused);
-    assert!(
-        loaded.refused[0].contains(&id(7))
-            && loaded.refused[0].contains("no event field gives (network-traffic)"),
-        "{}",
-        loaded.refused[0]
+    assert_eq!(loaded.refused.len(), 3, "{:?}", loaded.refused);
+    let refused = |i: usize, id: &str, why: &str| {
+        assert!(
+            loaded.refused[i].contains(id) && loaded.refused[i].contains(why),
+            "{}",
+            loaded.refused[i]
+        );
+    };
+    refused(0, &id(6), "cannot be evaluated: MATCHES");
+    refused(1, &id(7), "no event field gives (network-traffic)");
+    refused(2, &id(8), "needs 2 observations");
+    // `vigie intel check` reports the same refusals.
+    let (set, _) = vigie_intel::feed::load(
+        &[vigie_intel::feed::Source::parse(
+            &detect_data("patterns.json").to_string_lossy(),
+        )],
+        &vigie_intel::feed::LoadOptions::default(),
     );
-    assert!(
-        loaded.refused[1].contains(&id(8)) && loaded.refused[1].contains("needs 2 observations"),
-        "{}",
-        loaded.refused[1]
-    );
+    assert_eq!(detect::unmatchable_patterns(&set), loaded.refused);
     let matcher = Arc::new(loaded.matcher);
     let s = matcher.stats();
     assert_eq!((s.indicators, s.patterns), (7, 6));
@@ -484,9 +492,9 @@ fn pattern_indicators_hit_the_events_whose_objects_satisfy_them() {
         s.outside_validity, 1,
         "event 12 after the gate.php indicator expired"
     );
-    // The refused regular expression: one error per event holding a file (every Sysmon
-    // event: 1-7 and 11).
-    assert_eq!(s.pattern_errors, 8);
+    // ISSUBSET on domain names: one error per event holding a domain name (every
+    // Windows event's Computer: 1-11; the URL's host: 12).
+    assert_eq!(s.pattern_errors, 12);
     assert!(s.patterns_evaluated > 0 && s.patterns_evaluated < 6 * 13);
 
     // The pattern match reports its pattern.

@@ -27,6 +27,11 @@ pub struct IntelCheck {
     pub index: BTreeMap<String, usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warninglists: Option<WarningListCheck>,
+    /// Pattern indicators loaded (valid STIX, counted in `patterns`) that detection
+    /// refuses because they can never match one event: `FILE: indicator ID: pattern
+    /// TEXT: why` (docs/intel.md, "Pattern indicators").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmatchable_patterns: Vec<String>,
     /// Seconds to read the sources and build the index.
     pub load_s: f64,
 }

@@ -164,6 +164,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .collect(),
         index: index_sizes,
         warninglists,
+        unmatchable_patterns: vigie_intel::detect::unmatchable_patterns(&set),
         load_s,
     };
     match a.format {

@@ -424,3 +424,26 @@ fn intel_indicators_join_the_story_incident() {
         base["summary"]["detections"].as_u64().map(|n| n + 2)
     );
 }
+
+/// `vigie intel check` lists the pattern indicators detection refuses (valid STIX that
+/// can never match one event), with their reason.
+#[test]
+fn intel_check_lists_the_patterns_detection_refuses() {
+    let bundle = vigie_test_support::repo_root()
+        .join("crates/vigie-intel/tests/detect/patterns.json")
+        .to_string_lossy()
+        .into_owned();
+    let doc = json(&["intel", "check", &bundle, "--format", "json"]);
+    assert_eq!(
+        (doc["loaded"].as_u64(), doc["patterns"].as_u64()),
+        (Some(10), Some(9))
+    );
+    let un = strings(&doc["unmatchable_patterns"]);
+    assert_eq!(un.len(), 3, "{un:?}");
+    assert!(un[0].contains("MATCHES") && un[0].contains("cannot be evaluated"));
+    assert!(
+        un[1].contains("[network-traffic:dst_port = 445]")
+            && un[1].contains("no event field gives")
+    );
+    assert!(un[2].contains("FOLLOWEDBY") && un[2].contains("needs 2 observations"));
+}
