@@ -15,6 +15,8 @@ pub(crate) enum Sniffed {
     JsonLines,
     /// Text whose first line reads as syslog.
     Syslog,
+    /// Text whose first line is a Linux audit record.
+    Auditd,
     /// Nothing but whitespace (or nothing at all).
     Empty,
     /// Something else.
@@ -117,7 +119,9 @@ pub(crate) fn sniff(prefix: &[u8]) -> Sniffed {
         Some(_) => {
             let text = first_text(prefix);
             let line = memchr::memchr(b'\n', text).map_or(text, |i| &text[..i]);
-            if super::syslog::looks_like_syslog(line) {
+            if super::auditd::looks_like_auditd(line) {
+                Sniffed::Auditd
+            } else if super::syslog::looks_like_syslog(line) {
                 Sniffed::Syslog
             } else {
                 Sniffed::Unknown
@@ -159,6 +163,10 @@ mod tests {
         assert_eq!(sniff(b"<13>1 - - - - - -\n{"), Sniffed::Syslog);
         assert_eq!(sniff(b"\nJan  1 00:00:00 h a: m"), Sniffed::Syslog);
         assert_eq!(sniff(b"<xml>\n"), Sniffed::Unknown);
+        assert_eq!(
+            sniff(b"type=DAEMON_START msg=audit(1.0:1): op=start\n"),
+            Sniffed::Auditd
+        );
         assert_eq!(sniff(b"ElfFile"), Sniffed::Unknown);
         assert_eq!(sniff(b"\xFF\xFE[\0"), Sniffed::Utf16 { big_endian: false });
         assert_eq!(sniff(b"\xFE\xFF\0{"), Sniffed::Utf16 { big_endian: true });
