@@ -23,7 +23,9 @@
 //! is read as one syslog message a line ([`syslog`]); the year of an RFC 3164 timestamp
 //! is inferred from the file's modification time (the time of reading for streams).
 //! A text input whose first line is an audit record (`type=... msg=audit(...)`) is read as
-//! a Linux auditd log, its records joined into events by serial ([`auditd`]).
+//! a Linux auditd log, its records joined into events by serial ([`auditd`]). A Zeek log
+//! is recognised by its `#separator` header (TSV) or by its first JSON line's fields
+//! ([`zeek`]).
 //! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `evtx_ledger.rs` (what an EVTX file
 //! should hold and what came out), `json.rs`, `syslog.rs` (the parser, framing, syslog
 //! files), `utf16.rs`, `sink.rs` (callbacks, counts).
@@ -39,6 +41,7 @@ mod sink;
 mod sniff;
 pub mod syslog;
 mod utf16;
+pub mod zeek;
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
@@ -69,6 +72,10 @@ pub enum Format {
     Syslog,
     /// Linux auditd raw log: one record a line, joined into events by serial.
     Auditd,
+    /// Zeek TSV log (`#separator`, `#fields`... header).
+    ZeekTsv,
+    /// Zeek JSON log (one object a line).
+    ZeekJson,
 }
 
 /// One input to read.
@@ -141,6 +148,8 @@ pub enum ReadErrorKind {
     BadSyslog,
     /// A line of an auditd input that is not an audit record.
     BadAuditd,
+    /// A line of a Zeek TSV log that does not fit its header.
+    BadZeek,
     /// Damaged gzip stream.
     BadGzip,
 }
@@ -293,6 +302,16 @@ fn read_seekable<R: Read + Seek + Send>(
             auditd::read_lines(sink, r, plain.io_kind());
             Ok(())
         }
+        Sniffed::ZeekTsv => {
+            let r = BufReader::with_capacity(BUF_SIZE, counted);
+            zeek::read_tsv(sink, r, plain.io_kind());
+            Ok(())
+        }
+        Sniffed::ZeekJson => {
+            let r = BufReader::with_capacity(BUF_SIZE, counted);
+            zeek::read_json(sink, r, plain.io_kind());
+            Ok(())
+        }
         s @ (Sniffed::Empty | Sniffed::Unknown) => Err(unsupported(sink, s, &prefix, plain)),
     }
 }
@@ -407,6 +426,16 @@ fn read_stream<R: Read>(
         Sniffed::Auditd => {
             let r = BufReader::with_capacity(BUF_SIZE, whole);
             auditd::read_lines(sink, r, layers.io_kind());
+            Ok(())
+        }
+        Sniffed::ZeekTsv => {
+            let r = BufReader::with_capacity(BUF_SIZE, whole);
+            zeek::read_tsv(sink, r, layers.io_kind());
+            Ok(())
+        }
+        Sniffed::ZeekJson => {
+            let r = BufReader::with_capacity(BUF_SIZE, whole);
+            zeek::read_json(sink, r, layers.io_kind());
             Ok(())
         }
         s => Err(unsupported(sink, s, &prefix, layers)),

@@ -10,3 +10,4 @@ mod evtx_tree;
 mod json_inputs;
 mod stdin;
 mod syslog;
+mod zeek;

@@ -91,3 +91,77 @@ fn auditd_sample_with_sigmahq_linux_rules() {
     assert_eq!(summary["events"], 35, "{summary}");
     assert_eq!(summary["records_skipped"]["bad_auditd"], 4, "{summary}");
 }
+
+/// The rules of `rules/network/zeek` that fire on the Zeek samples, by log: the same in
+/// TSV and JSON. Three rules do not fire on purpose: `atsvc` and the spoolss named pipe
+/// ask for a `path` Zeek's logs write otherwise (or not in `dce_rpc`), the WebDAV
+/// download asks for `c-uri`/`c-useragent`, which no Zeek log has.
+const ZEEK_RULES: &[(&str, &str)] = &[
+    ("dns", "DNS Events Related To Mining Pools"),
+    ("dns", "New Kind of Network (NKN) Detection"),
+    ("dns", "DNS TOR Proxies"),
+    ("dns", "Suspicious DNS Z Flag Bit Set"),
+    (
+        "dns",
+        "Suspicious DNS Query Indicating Kerberos Coercion via DNS Object SPN Spoofing - Network",
+    ),
+    (
+        "http",
+        "HTTP Request to Low Reputation TLD or Suspicious File Extension",
+    ),
+    ("http", "WebDav Put Request"),
+    ("x509", "Default Cobalt Strike Certificate"),
+    ("smb_files", "First Time Seen Remote Named Pipe - Zeek"),
+    (
+        "smb_files",
+        "Possible Impacket SecretDump Remote Activity - Zeek",
+    ),
+    ("smb_files", "Suspicious PsExec Execution - Zeek"),
+    (
+        "smb_files",
+        "Transferring Files with Credential Data via Network Shares - Zeek",
+    ),
+    (
+        "smb_files",
+        "Suspicious Access to Sensitive File Extensions - Zeek",
+    ),
+    ("dce_rpc", "MITRE BZAR Indicators for Execution"),
+    ("dce_rpc", "MITRE BZAR Indicators for Persistence"),
+    ("dce_rpc", "Potential PetitPotam Attack Via EFS RPC Calls"),
+    ("kerberos", "Kerberos Network Traffic RC4 Ticket Encryption"),
+    ("rdp", "Publicly Accessible RDP Service"),
+];
+
+#[test]
+fn zeek_samples_with_sigmahq_zeek_rules() {
+    // Lines of the detections: TSV (headers between logs) and JSON (one record a line).
+    let tsv = [
+        27, 28, 29, 30, 31, 44, 45, 67, 98, 99, 100, 101, 102, 114, 115, 116, 128, 139,
+    ];
+    let json = [
+        11, 12, 13, 14, 15, 19, 20, 23, 27, 28, 29, 30, 31, 34, 35, 36, 39, 41,
+    ];
+    for (sample, lines, skipped) in [
+        ("zeek.log", tsv, serde_json::json!({"bad_zeek": 2})),
+        (
+            "zeek.json",
+            json,
+            serde_json::json!({"bad_json": 2, "not_an_object": 1}),
+        ),
+    ] {
+        let (hits, summary) = hunt("network/zeek", sample);
+        let want: BTreeSet<(u64, String)> = lines
+            .iter()
+            .zip(ZEEK_RULES)
+            .map(|(l, (_, t))| (*l, t.to_string()))
+            .collect();
+        let missing: Vec<_> = want.difference(&hits).collect();
+        let extra: Vec<_> = hits.difference(&want).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{sample}: missing {missing:?}\nextra {extra:?}"
+        );
+        assert_eq!(summary["events"], 40, "{summary}");
+        assert_eq!(summary["records_skipped"], skipped, "{summary}");
+    }
+}
