@@ -440,7 +440,7 @@ mod tests {
             Routing::Full(_)
         ));
         assert!(matches!(
-            m.route(Some("linux"), Some("process_creation"), None),
+            m.route(Some("linux"), Some("file_event"), None),
             Routing::Partial(_)
         ));
         assert!(matches!(

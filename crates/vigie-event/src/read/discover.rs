@@ -154,10 +154,13 @@ pub(crate) fn format_of(s: Sniffed) -> Result<Format, &'static str> {
         Sniffed::JsonArray => Ok(Format::JsonArray),
         Sniffed::JsonLines => Ok(Format::JsonLines),
         Sniffed::Syslog => Ok(Format::Syslog),
+        Sniffed::Auditd => Ok(Format::Auditd),
+        Sniffed::ZeekTsv => Ok(Format::ZeekTsv),
+        Sniffed::ZeekJson => Ok(Format::ZeekJson),
         Sniffed::Gzip => Err("gzip inside gzip is not supported"),
         Sniffed::Utf16 { .. } => Err("UTF-16 inside UTF-16 is not supported"),
         Sniffed::Empty => Err("empty input"),
-        Sniffed::Unknown => Err("not EVTX, gzip, JSON or syslog"),
+        Sniffed::Unknown => Err("not EVTX, gzip, JSON, syslog, auditd or Zeek"),
     }
 }
 

@@ -22,10 +22,15 @@
 //! A text input whose first line reads as syslog (a `<PRI>`, or a timestamp at its start)
 //! is read as one syslog message a line ([`syslog`]); the year of an RFC 3164 timestamp
 //! is inferred from the file's modification time (the time of reading for streams).
+//! A text input whose first line is an audit record (`type=... msg=audit(...)`) is read as
+//! a Linux auditd log, its records joined into events by serial ([`auditd`]). A Zeek log
+//! is recognised by its `#separator` header (TSV) or by its first JSON line's fields
+//! ([`zeek`]).
 //! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `evtx_ledger.rs` (what an EVTX file
 //! should hold and what came out), `json.rs`, `syslog.rs` (the parser, framing, syslog
 //! files), `utf16.rs`, `sink.rs` (callbacks, counts).
 
+pub mod auditd;
 mod discover;
 pub mod evtx;
 mod evtx_ledger;
@@ -36,6 +41,7 @@ mod sink;
 mod sniff;
 pub mod syslog;
 mod utf16;
+pub mod zeek;
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
@@ -64,6 +70,12 @@ pub enum Format {
     JsonArray,
     /// One syslog message (RFC 5424 or RFC 3164) per line.
     Syslog,
+    /// Linux auditd raw log: one record a line, joined into events by serial.
+    Auditd,
+    /// Zeek TSV log (`#separator`, `#fields`... header).
+    ZeekTsv,
+    /// Zeek JSON log (one object a line).
+    ZeekJson,
 }
 
 /// One input to read.
@@ -114,7 +126,7 @@ impl std::fmt::Display for Position {
 pub enum ReadErrorKind {
     /// Cannot open or read the file at all.
     Io,
-    /// Not EVTX, gzip, JSON or syslog.
+    /// Not EVTX, gzip, JSON, syslog, auditd or Zeek.
     UnsupportedFormat,
     /// An EVTX file whose file header cannot be read, or damage the parser reports
     /// without saying in which chunk.
@@ -134,6 +146,10 @@ pub enum ReadErrorKind {
     NotAnObject,
     /// A line of a syslog input that is not a syslog message.
     BadSyslog,
+    /// A line of an auditd input that is not an audit record.
+    BadAuditd,
+    /// A line of a Zeek TSV log that does not fit its header.
+    BadZeek,
     /// Damaged gzip stream.
     BadGzip,
 }
@@ -281,6 +297,21 @@ fn read_seekable<R: Read + Seek + Send>(
             syslog::read_lines(sink, r, &plain.syslog_opts(), plain.io_kind());
             Ok(())
         }
+        Sniffed::Auditd => {
+            let r = BufReader::with_capacity(BUF_SIZE, counted);
+            auditd::read_lines(sink, r, plain.io_kind());
+            Ok(())
+        }
+        Sniffed::ZeekTsv => {
+            let r = BufReader::with_capacity(BUF_SIZE, counted);
+            zeek::read_tsv(sink, r, plain.io_kind());
+            Ok(())
+        }
+        Sniffed::ZeekJson => {
+            let r = BufReader::with_capacity(BUF_SIZE, counted);
+            zeek::read_json(sink, r, plain.io_kind());
+            Ok(())
+        }
         s @ (Sniffed::Empty | Sniffed::Unknown) => Err(unsupported(sink, s, &prefix, plain)),
     }
 }
@@ -390,6 +421,21 @@ fn read_stream<R: Read>(
         Sniffed::Syslog => {
             let r = BufReader::with_capacity(BUF_SIZE, whole);
             syslog::read_lines(sink, r, &layers.syslog_opts(), layers.io_kind());
+            Ok(())
+        }
+        Sniffed::Auditd => {
+            let r = BufReader::with_capacity(BUF_SIZE, whole);
+            auditd::read_lines(sink, r, layers.io_kind());
+            Ok(())
+        }
+        Sniffed::ZeekTsv => {
+            let r = BufReader::with_capacity(BUF_SIZE, whole);
+            zeek::read_tsv(sink, r, layers.io_kind());
+            Ok(())
+        }
+        Sniffed::ZeekJson => {
+            let r = BufReader::with_capacity(BUF_SIZE, whole);
+            zeek::read_json(sink, r, layers.io_kind());
             Ok(())
         }
         s => Err(unsupported(sink, s, &prefix, layers)),

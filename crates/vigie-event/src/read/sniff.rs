@@ -15,6 +15,12 @@ pub(crate) enum Sniffed {
     JsonLines,
     /// Text whose first line reads as syslog.
     Syslog,
+    /// Text whose first line is a Linux audit record.
+    Auditd,
+    /// A Zeek TSV log (first line `#separator `).
+    ZeekTsv,
+    /// JSON lines whose first line is a Zeek record.
+    ZeekJson,
     /// Nothing but whitespace (or nothing at all).
     Empty,
     /// Something else.
@@ -80,10 +86,10 @@ fn first_text(buf: &[u8]) -> &[u8] {
     &body[start..]
 }
 
-/// Whether the prefix is text that is not JSON and its first line is not all there
-/// yet (within [`MAX_FIRST_LINE`]).
+/// Whether the prefix is text that is not a JSON array and its first line is not all
+/// there yet (within [`MAX_FIRST_LINE`]); a JSON object's line tells Zeek JSON.
 fn wants_line(buf: &[u8]) -> bool {
-    if binary_magic(buf) || matches!(first_non_ws(buf), Some(b'{' | b'[')) {
+    if binary_magic(buf) || matches!(first_non_ws(buf), Some(b'[')) {
         return false;
     }
     let text = first_text(buf);
@@ -113,11 +119,23 @@ pub(crate) fn sniff(prefix: &[u8]) -> Sniffed {
     }
     match first_non_ws(prefix) {
         Some(b'[') => Sniffed::JsonArray,
-        Some(b'{') => Sniffed::JsonLines,
+        Some(b'{') => {
+            let text = first_text(prefix);
+            let line = memchr::memchr(b'\n', text).map_or(text, |i| &text[..i]);
+            if super::zeek::looks_like_zeek_json(line) {
+                Sniffed::ZeekJson
+            } else {
+                Sniffed::JsonLines
+            }
+        }
         Some(_) => {
             let text = first_text(prefix);
             let line = memchr::memchr(b'\n', text).map_or(text, |i| &text[..i]);
-            if super::syslog::looks_like_syslog(line) {
+            if super::auditd::looks_like_auditd(line) {
+                Sniffed::Auditd
+            } else if super::zeek::looks_like_zeek_tsv(line) {
+                Sniffed::ZeekTsv
+            } else if super::syslog::looks_like_syslog(line) {
                 Sniffed::Syslog
             } else {
                 Sniffed::Unknown
@@ -159,6 +177,16 @@ mod tests {
         assert_eq!(sniff(b"<13>1 - - - - - -\n{"), Sniffed::Syslog);
         assert_eq!(sniff(b"\nJan  1 00:00:00 h a: m"), Sniffed::Syslog);
         assert_eq!(sniff(b"<xml>\n"), Sniffed::Unknown);
+        assert_eq!(
+            sniff(b"type=DAEMON_START msg=audit(1.0:1): op=start\n"),
+            Sniffed::Auditd
+        );
+        assert_eq!(sniff(b"#separator \\x09\n#path\tconn\n"), Sniffed::ZeekTsv);
+        assert_eq!(
+            sniff(b"{\"ts\":1.5,\"uid\":\"C1\",\"query\":\"a\"}\n{"),
+            Sniffed::ZeekJson
+        );
+        assert_eq!(sniff(b"{\"EventID\":1}\n"), Sniffed::JsonLines);
         assert_eq!(sniff(b"ElfFile"), Sniffed::Unknown);
         assert_eq!(sniff(b"\xFF\xFE[\0"), Sniffed::Utf16 { big_endian: false });
         assert_eq!(sniff(b"\xFE\xFF\0{"), Sniffed::Utf16 { big_endian: true });

@@ -2,6 +2,7 @@
 //! each binary links the whole dependency tree, so one per crate keeps `cargo test`
 //! from spending its time linking. Add a topic as a module here, not as `tests/*.rs`.
 
+mod auditd;
 mod common;
 mod edge_cases;
 mod evtx_props;
@@ -9,3 +10,4 @@ mod evtx_tree;
 mod json_inputs;
 mod stdin;
 mod syslog;
+mod zeek;

@@ -220,7 +220,9 @@ fn syslog_files_are_sniffed() {
     let (inputs, errors) = discover(&[dir.path().to_path_buf()]);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        errors[0].message.contains("not EVTX, gzip, JSON or syslog"),
+        errors[0]
+            .message
+            .contains("not EVTX, gzip, JSON, syslog, auditd or Zeek"),
         "{}",
         errors[0]
     );
