@@ -17,7 +17,10 @@ pub(crate) struct Scratch {
     pub time: Vec<f64>,
     /// Tree edge reaching each node (NONE: a start or unreached).
     pub pred: Vec<u32>,
-    /// Nodes whose `time`/`pred` were set, to reset only those.
+    /// Per node, its trie node in the current chunk's path counts (NONE: not walked this
+    /// sample; see [`super::paths`]).
+    pub path_memo: Vec<u32>,
+    /// Nodes whose `time`/`pred`/`path_memo` were set, to reset only those.
     touched: Vec<u32>,
     /// Dijkstra's queue of [`entry`] keys.
     heap: BinaryHeap<Reverse<u128>>,
@@ -52,6 +55,7 @@ impl Scratch {
         Scratch {
             time: vec![f64::INFINITY; c.nodes],
             pred: vec![NONE; c.nodes],
+            path_memo: vec![NONE; c.nodes],
             touched: Vec::new(),
             heap: BinaryHeap::new(),
             settled: Vec::new(),
@@ -70,6 +74,7 @@ impl Scratch {
         for &v in &self.touched {
             self.time[v as usize] = f64::INFINITY;
             self.pred[v as usize] = NONE;
+            self.path_memo[v as usize] = NONE;
         }
         self.touched.clear();
         self.heap.clear();
