@@ -205,7 +205,7 @@ impl TtcSampler {
     /// Draw: first the `p_success` uniform (always the stream's first number, so a change
     /// of `p_success` leaves the time's numbers in place; passed over unread when
     /// `p_success` is 1), then the time.
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut StepRng) -> Option<f64> {
         if self.p_success >= 1.0 {
             rng.skip();
@@ -216,10 +216,20 @@ impl TtcSampler {
             // Ziggurat (no logarithm on most draws); a multiple of one standard draw, so a
             // step slowed by a factor keeps its rank among samples (common random numbers).
             Shape::Exponential(m) => Some(m * Distribution::<f64>::sample(&Exp1, rng)),
-            Shape::Gamma(g) => Some(g.sample(rng)),
-            Shape::Lognormal(l) => Some(l.sample(rng)),
             Shape::Fixed(m) => Some(m),
             Shape::Never => None,
+            _ => self.sample_rare(rng),
+        }
+    }
+
+    /// The shapes the demo's derivation rarely uses, out of the hot loop.
+    #[cold]
+    #[inline(never)]
+    fn sample_rare(&self, rng: &mut StepRng) -> Option<f64> {
+        match self.shape {
+            Shape::Gamma(g) => Some(g.sample(rng)),
+            Shape::Lognormal(l) => Some(l.sample(rng)),
+            Shape::Exponential(_) | Shape::Fixed(_) | Shape::Never => None,
         }
     }
 }
