@@ -54,7 +54,8 @@ if [ -z "${BENCH_BIN:-}" ]; then
 fi
 
 has_malsim() {
-  "$1" -c "import malsim, sys; sys.exit(malsim.__version__ != '$MALSIM_VERSION')" 2>/dev/null
+  # Importing malsim creates logs/ in the working directory: check from $WORK.
+  (cd "$WORK" && "$1" -c "import malsim, sys; sys.exit(malsim.__version__ != '$MALSIM_VERSION')") 2>/dev/null
 }
 if [ -n "${MALSIM_PYTHON:-}" ]; then
   has_malsim "$MALSIM_PYTHON" || { echo "$MALSIM_PYTHON lacks mal-simulator $MALSIM_VERSION" >&2; exit 1; }
@@ -68,6 +69,8 @@ else
   fi
 fi
 MALSIM_RUN=$ROOT/bench/exercise/malsim_run.py
+# malsim writes a logs/ directory into its working directory: run it in $WORK.
+malsim() { (cd "$WORK" && "$PY" "$MALSIM_RUN" "$@"); }
 
 load() { uptime | sed 's/.*load average: /load /'; }
 field() { "$PY" -c "import json,sys; v=json.loads(sys.argv[1])['$2']; print(v)" "$1"; }
@@ -84,7 +87,7 @@ for t in 1 2; do
   VSPS[$t]=$(field "$out" samples_per_s)
   echo "vigie engine, no containment, $t thread(s): $(fmt "${VSPS[$t]}" 0) samples/s ($SAMPLES_VIGIE samples in $(fmt "$(field "$out" wall_s)" 3) s; $(load))"
 done
-out=$("$PY" "$MALSIM_RUN" speed "$WORK/graph.json" --samples "$SAMPLES_MALSIM" --unit "$UNIT" --check "$CHECK")
+out=$(malsim speed "$WORK/graph.json" --samples "$SAMPLES_MALSIM" --unit "$UNIT" --check "$CHECK")
 MSPS=$(field "$out" samples_per_s)
 MCPU=$(field "$out" samples_per_cpu_s)
 echo "malsim $MALSIM_VERSION PRE_SAMPLE, 1 thread, $UNIT h/iteration: $(fmt "$MSPS" 3) samples/s wall, $(fmt "$MCPU" 3) per CPU s ($SAMPLES_MALSIM samples, $(fmt "$(field "$out" attack_steps)" 0) attack steps, $(fmt "$(field "$out" mean_assets_reached)" 1) assets reached per sample; first $(field "$out" checked_samples) samples = shortest path over its pre-sampled TTCs; $(load))"
@@ -105,7 +108,7 @@ echo "whole-program speed-up 2 threads / 1: $(fmt "$("$PY" -c "print(${WALL[1]}/
 AGREE=$ROOT/bench/exercise/agreement.yaml
 "$BENCH_BIN" export-graph "$AGREE" "$WORK/agree.json"
 v=$("$BENCH_BIN" ttc "$AGREE" db "$AGREE_VIGIE" 1)
-m=$("$PY" "$MALSIM_RUN" ttc "$WORK/agree.json" --jewel db --samples "$AGREE_MALSIM" --unit "$AGREE_UNIT" --loop-samples "$AGREE_LOOP" --seed 1)
+m=$(malsim ttc "$WORK/agree.json" --jewel db --samples "$AGREE_MALSIM" --unit "$AGREE_UNIT" --loop-samples "$AGREE_LOOP" --seed 1)
 "$PY" - "$v" "$m" <<'EOF'
 import json, math, sys
 v, m = json.loads(sys.argv[1]), json.loads(sys.argv[2])

@@ -18,21 +18,21 @@
 //!
 //! # Random streams
 //!
-//! Every number of a step in sample `i` of seed `s` comes from a
-//! [`Xoshiro256PlusPlus`] seeded from `splitmix64(splitmix64(splitmix64(s) ^ i) ^ key)`
-//! ([`sample_base`], [`step_rng`]), where `key` is the step's stable key ([`step_key`]:
-//! SHA-256 of its source id, target id, technique, derivation rule and occurrence, done once
-//! when the exercise is compiled). So a step's numbers depend neither on the order in which
-//! steps are visited nor on the thread that runs the sample, and two models that differ by
-//! one change give the same numbers to every step they share (common random numbers).
-//! The attack time and the detection of a step use two distinct streams (keys `key` and
-//! `key ^` [`DETECTION_SALT`]), so changing a step's detection leaves its time unchanged
-//! and vice versa.
+//! Every number of a step in sample `i` of seed `s` comes from a [`StepRng`]: SplitMix64
+//! (Steele, Lea, Flood 2014) started at `splitmix64(base ^ key)`, with
+//! `base = splitmix64(splitmix64(s) ^ i)` ([`sample_base`], [`step_rng`]) and `key` the
+//! step's stable key ([`step_key`]: SHA-256 of its source id, target id, technique,
+//! derivation rule and occurrence, done once when the exercise is compiled). Draw `j` of a
+//! stream is the SplitMix64 finaliser of its start plus (j + 1)·φ: a step costs one mix to
+//! start and one per number drawn. So a step's numbers depend neither on the order in
+//! which steps are visited nor on the thread that runs the sample, and two models that
+//! differ by one change give the same numbers to every step they share (common random
+//! numbers). The attack time and the detection of a step use two distinct streams (keys
+//! `key` and `key ^` [`DETECTION_SALT`]), so changing a step's detection leaves its time
+//! unchanged and vice versa.
 
-use rand::Rng;
-use rand::SeedableRng;
+use rand::{Rng, RngCore};
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
-use rand_xoshiro::Xoshiro256PlusPlus;
 use sha2::{Digest, Sha256};
 use vigie_model::{Ttc, TtcDist};
 
@@ -42,8 +42,14 @@ use crate::error::SimError;
 pub const DETECTION_SALT: u64 = 0xD37E_C710_5A17_0001;
 
 /// One step of SplitMix64 (Steele, Lea, Flood 2014): a bijective, well-mixing finaliser.
+#[inline]
 pub fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(GOLDEN);
+    mix(x.wrapping_add(GOLDEN))
+}
+
+/// SplitMix64's finaliser (Stafford's variant 13).
+#[inline(always)]
+fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -54,28 +60,61 @@ pub fn sample_base(seed: u64, i: u64) -> u64 {
     splitmix64(splitmix64(seed) ^ i)
 }
 
-/// The generator of one step in one sample (`base` from [`sample_base`]).
-#[inline]
-pub fn step_rng(base: u64, key: u64) -> Xoshiro256PlusPlus {
-    // Exactly `Xoshiro256PlusPlus::seed_from_u64(splitmix64(base ^ key))` (a SplitMix64
-    // generator's first four outputs as the 256-bit state: output k is splitmix64 of
-    // seed + k·φ), written out so it inlines into the hot loop: rand_xoshiro's is an
-    // out-of-line call through `from_rng` (a test checks both agree).
-    let s = splitmix64(base ^ key);
-    let mut seed = [0u8; 32];
-    let mut x = s;
-    for c in seed.chunks_exact_mut(8) {
-        c.copy_from_slice(&splitmix64(x).to_le_bytes());
-        x = x.wrapping_add(GOLDEN);
-    }
-    Xoshiro256PlusPlus::from_seed(seed)
-}
-
 /// SplitMix64's increment (φ · 2⁶⁴).
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
+/// The random stream of one step in one sample: a SplitMix64 generator (see the module
+/// docs). A few instructions to start and per number, where the Xoshiro256++ it replaces
+/// cost five mixes to seed (a third of a demo sample's instructions).
+#[derive(Debug, Clone)]
+pub struct StepRng {
+    state: u64,
+}
+
+impl StepRng {
+    /// Pass over the next number without computing it (the stream's later numbers stay
+    /// where they are).
+    #[inline]
+    pub fn skip(&mut self) {
+        self.state = self.state.wrapping_add(GOLDEN);
+    }
+}
+
+impl RngCore for StepRng {
+    #[inline]
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(GOLDEN);
+        mix(self.state)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for c in dest.chunks_mut(8) {
+            let b = self.next_u64().to_le_bytes();
+            c.copy_from_slice(&b[..c.len()]);
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+/// The generator of one step in one sample (`base` from [`sample_base`]).
+#[inline]
+pub fn step_rng(base: u64, key: u64) -> StepRng {
+    StepRng {
+        state: splitmix64(base ^ key),
+    }
+}
+
 /// The generator of step `key` in sample `i` of seed `seed`.
-pub fn stream(seed: u64, i: u64, key: u64) -> Xoshiro256PlusPlus {
+pub fn stream(seed: u64, i: u64, key: u64) -> StepRng {
     step_rng(sample_base(seed, i), key)
 }
 
@@ -163,21 +202,34 @@ impl TtcSampler {
         matches!(self.shape, Shape::Never) || self.p_success <= 0.0
     }
 
-    /// Draw: first the `p_success` uniform (always drawn, so a change of `p_success` leaves
-    /// the time's numbers in place), then the time.
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<f64> {
-        let u: f64 = rng.gen();
-        if u >= self.p_success {
+    /// Draw: first the `p_success` uniform (always the stream's first number, so a change
+    /// of `p_success` leaves the time's numbers in place; passed over unread when
+    /// `p_success` is 1), then the time.
+    #[inline(always)]
+    pub fn sample(&self, rng: &mut StepRng) -> Option<f64> {
+        if self.p_success >= 1.0 {
+            rng.skip();
+        } else if rng.gen::<f64>() >= self.p_success {
             return None;
         }
         match self.shape {
             // Ziggurat (no logarithm on most draws); a multiple of one standard draw, so a
             // step slowed by a factor keeps its rank among samples (common random numbers).
             Shape::Exponential(m) => Some(m * Distribution::<f64>::sample(&Exp1, rng)),
-            Shape::Gamma(g) => Some(g.sample(rng)),
-            Shape::Lognormal(l) => Some(l.sample(rng)),
             Shape::Fixed(m) => Some(m),
             Shape::Never => None,
+            _ => self.sample_rare(rng),
+        }
+    }
+
+    /// The shapes the demo's derivation rarely uses, out of the hot loop.
+    #[cold]
+    #[inline(never)]
+    fn sample_rare(&self, rng: &mut StepRng) -> Option<f64> {
+        match self.shape {
+            Shape::Gamma(g) => Some(g.sample(rng)),
+            Shape::Lognormal(l) => Some(l.sample(rng)),
+            Shape::Exponential(_) | Shape::Fixed(_) | Shape::Never => None,
         }
     }
 }
@@ -276,24 +328,29 @@ mod tests {
         assert!((p - 0.3).abs() < 0.007, "p {p}");
     }
 
+    /// The stream is SplitMix64 from its start: reference values of Vigna's splitmix64.c
+    /// seeded with 1234567 (its first outputs), and a skipped number is the one drawn.
     #[test]
-    fn inlined_seeding_is_rand_xoshiro_seeding() {
-        let mut x = 0x0123_4567_89AB_CDEFu64;
-        for k in 0..10_000u64 {
-            x = splitmix64(x ^ k);
-            let (base, key) = (x, splitmix64(x.rotate_left(17)));
-            let mut a = step_rng(base, key);
-            let mut b = Xoshiro256PlusPlus::seed_from_u64(splitmix64(base ^ key));
-            for _ in 0..4 {
-                assert_eq!(a.gen::<u64>(), b.gen::<u64>());
-            }
+    fn step_stream_is_splitmix64() {
+        let mut r = StepRng { state: 1_234_567 };
+        let want = [
+            6_457_827_717_110_365_317u64,
+            3_203_168_211_198_807_973,
+            9_817_491_932_198_370_423,
+            4_593_380_528_125_082_431,
+            16_408_922_859_458_223_821,
+        ];
+        for w in want {
+            assert_eq!(r.next_u64(), w);
         }
-        // The zero-seed path of from_seed cannot be hit, but check the edge values anyway.
-        for s in [0u64, u64::MAX, GOLDEN.wrapping_neg()] {
-            let mut a = step_rng(s, 0);
-            let mut b = Xoshiro256PlusPlus::seed_from_u64(splitmix64(s));
-            assert_eq!(a.gen::<u64>(), b.gen::<u64>());
-        }
+        let (mut a, mut b) = (stream(3, 4, 5), stream(3, 4, 5));
+        a.skip();
+        let _ = b.next_u64();
+        assert_eq!(a.next_u64(), b.next_u64());
+        let mut bytes = [0u8; 11];
+        let mut c = stream(3, 4, 5);
+        c.fill_bytes(&mut bytes);
+        assert_eq!(bytes[..8], stream(3, 4, 5).next_u64().to_le_bytes());
     }
 
     #[test]

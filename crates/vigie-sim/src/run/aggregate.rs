@@ -7,6 +7,7 @@
 use rustc_hash::FxHashMap;
 
 use super::compile::{Compiled, NONE};
+use super::paths::PathTrie;
 use super::sample::Scratch;
 use super::{
     Ci95, CostReport, EdgeReport, ExerciseReport, FirstDetection, JewelReport, PathReport,
@@ -68,10 +69,9 @@ pub(crate) struct Chunk {
     cost: Vec<f64>,
     contain: Vec<f64>,
     restore: Vec<f64>,
-    paths: FxHashMap<Vec<u32>, u64>,
+    paths: PathTrie,
     edges: EdgeCounts,
     detectors: FxHashMap<u32, u64>,
-    path_buf: Vec<u32>,
 }
 
 impl Chunk {
@@ -85,16 +85,16 @@ impl Chunk {
             cost: Vec::with_capacity(samples as usize),
             contain: Vec::with_capacity(samples as usize),
             restore: Vec::with_capacity(samples as usize),
-            paths: FxHashMap::default(),
+            paths: PathTrie::default(),
             edges: EdgeCounts::new(c.edges.len()),
             detectors: FxHashMap::default(),
-            path_buf: Vec::new(),
         }
     }
 
     /// Add the sample just simulated in `s`, priced (ch, rh) when containment is on.
-    pub fn add(&mut self, c: &Compiled, s: &Scratch, ch: f64, rh: f64) {
-        for &v in &s.settled {
+    pub fn add(&mut self, c: &Compiled, s: &mut Scratch, ch: f64, rh: f64) {
+        for i in 0..s.settled.len() {
+            let v = s.settled[i];
             let t = s.time[v as usize];
             let pred = s.pred[v as usize];
             if pred != NONE && t <= s.stop {
@@ -110,21 +110,7 @@ impl Chunk {
             if s.detected_at.is_none_or(|d| t < d) {
                 self.before[k] += 1;
             }
-            self.path_buf.clear();
-            let mut n = v;
-            self.path_buf.push(n);
-            // Predecessor chains end at a start; the bound guards a malformed tree.
-            while s.pred[n as usize] != NONE && self.path_buf.len() <= c.nodes {
-                n = c.edge_from[s.pred[n as usize] as usize];
-                self.path_buf.push(n);
-            }
-            self.path_buf.reverse();
-            match self.paths.get_mut(self.path_buf.as_slice()) {
-                Some(count) => *count += 1,
-                None => {
-                    self.paths.insert(self.path_buf.clone(), 1);
-                }
-            }
+            self.paths.add(c, &s.pred, &mut s.path_memo, v);
         }
         if let Some(d) = s.detected_at {
             self.ttd.push(d);
@@ -264,7 +250,12 @@ pub(crate) fn report(c: &Compiled, cfg: &SimConfig, parts: Vec<Chunk>) -> Exerci
             restore_mean: mean(&concat(&parts, |p| &p.restore)),
         }
     });
-    let mut paths: Vec<(Vec<String>, u64)> = merge(&parts, |p| &p.paths)
+    let mut trie = PathTrie::default();
+    for p in &parts {
+        trie.merge_from(&p.paths);
+    }
+    let mut paths: Vec<(Vec<String>, u64)> = trie
+        .top(TOP_PATHS)
         .into_iter()
         .map(|(nodes, k)| (nodes.into_iter().map(id).collect(), k))
         .collect();

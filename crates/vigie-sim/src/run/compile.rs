@@ -19,8 +19,31 @@ pub(crate) struct CEdge {
     /// Stable key of the step's random streams.
     pub key: u64,
     pub to: u32,
-    /// Index into `Compiled::samplers`.
+    /// Index into `Compiled::samplers`, with [`CEdge::NEVER`] and [`CEdge::RELEVANT`]
+    /// above it (so the loop reads neither the sampler nor `Compiled::relevant` to skip).
     pub ttc: u32,
+}
+
+impl CEdge {
+    /// The edge can never succeed (its sampler's `never()`).
+    pub const NEVER: u32 = 1 << 31;
+    /// Its target is `relevant` (some path leads from it to a crown jewel).
+    pub const RELEVANT: u32 = 1 << 30;
+
+    #[inline]
+    pub fn sampler(&self) -> usize {
+        (self.ttc & !(Self::NEVER | Self::RELEVANT)) as usize
+    }
+
+    #[inline]
+    pub fn never(&self) -> bool {
+        self.ttc & Self::NEVER != 0
+    }
+
+    #[inline]
+    pub fn relevant(&self) -> bool {
+        self.ttc & Self::RELEVANT != 0
+    }
 }
 
 /// A step's detection, compiled.
@@ -165,9 +188,26 @@ impl Compiled {
         for (k, &j) in jewels.iter().enumerate() {
             jewel_of[j as usize] = k as u32;
         }
-        let possible = |ce: &CEdge| !samplers[ce.ttc as usize].never();
+        if samplers.len() >= CEdge::RELEVANT as usize {
+            return Err(SimError::Invalid(format!(
+                "{} distinct time-to-compromise distributions: at most {} are supported",
+                samplers.len(),
+                CEdge::RELEVANT - 1
+            )));
+        }
+        for ce in &mut edges {
+            if samplers[ce.sampler()].never() {
+                ce.ttc |= CEdge::NEVER;
+            }
+        }
+        let possible = |ce: &CEdge| !ce.never();
         let (reachable_jewels, relevant) =
             reachability(&out_start, &edges, &edge_from, &starts, &jewels, possible);
+        for ce in &mut edges {
+            if relevant[ce.to as usize] {
+                ce.ttc |= CEdge::RELEVANT;
+            }
+        }
         Ok(Compiled {
             nodes,
             internet,

@@ -76,6 +76,7 @@
 
 mod aggregate;
 mod compile;
+mod paths;
 mod price;
 mod sample;
 

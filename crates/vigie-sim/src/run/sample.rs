@@ -17,13 +17,17 @@ pub(crate) struct Scratch {
     pub time: Vec<f64>,
     /// Tree edge reaching each node (NONE: a start or unreached).
     pub pred: Vec<u32>,
-    /// Nodes whose `time`/`pred` were set, to reset only those.
+    /// Per node, its trie node in the current chunk's path counts (NONE: not walked this
+    /// sample; see [`super::paths`]).
+    pub path_memo: Vec<u32>,
+    /// Nodes whose `time`/`pred`/`path_memo` were set, to reset only those.
     touched: Vec<u32>,
     /// Dijkstra's queue of [`entry`] keys.
     heap: BinaryHeap<Reverse<u128>>,
     /// Nodes reached within the horizon, in settle (time) order, starts included.
     pub settled: Vec<u32>,
-    /// Parallel to `settled`: detection time of the step reaching it (INFINITY: none).
+    /// Parallel to `settled` in a `full` run (empty otherwise): detection time of the step
+    /// reaching it (INFINITY: none).
     pub step_det: Vec<f64>,
     pub detected_at: Option<f64>,
     pub first_detector: Option<u32>,
@@ -52,6 +56,7 @@ impl Scratch {
         Scratch {
             time: vec![f64::INFINITY; c.nodes],
             pred: vec![NONE; c.nodes],
+            path_memo: vec![NONE; c.nodes],
             touched: Vec::new(),
             heap: BinaryHeap::new(),
             settled: Vec::new(),
@@ -70,6 +75,7 @@ impl Scratch {
         for &v in &self.touched {
             self.time[v as usize] = f64::INFINITY;
             self.pred[v as usize] = NONE;
+            self.path_memo[v as usize] = NONE;
         }
         self.touched.clear();
         self.heap.clear();
@@ -193,12 +199,17 @@ impl Compiled {
                 jewels_left = jewels_left.saturating_sub(1);
             }
             let e = s.pred[u as usize];
-            let at = if e == NONE {
-                f64::INFINITY
-            } else {
+            // Without `full`, a step whose target falls at or after the earliest detection
+            // so far is detected no earlier than it (ties go to the step settled first):
+            // its draws could change nothing the report holds, so they are not made.
+            let at = if e != NONE && (full || t < best) {
                 self.detect_step(e, t, horizon, base, &mut best, s)
+            } else {
+                f64::INFINITY
             };
-            s.step_det.push(at);
+            if full {
+                s.step_det.push(at);
+            }
             self.relax(u, t, horizon, base, best, full, s);
         }
         if best.is_finite() {
@@ -229,28 +240,26 @@ impl Compiled {
         );
         for (off, ce) in self.edges[lo..hi].iter().enumerate() {
             let to = ce.to as usize;
+            let cur = s.time[to];
             // No edge time is negative: a target already at t or earlier cannot improve,
             // and skipping its draw changes nothing (numbers are keyed, not sequential).
-            if s.time[to] <= t {
+            if cur <= t {
                 continue;
             }
+            let relevant = ce.relevant();
             // Its time would be past `bound` whatever the draw.
-            if t > bound && !self.relevant[to] {
+            if (t > bound && !relevant) || ce.never() {
                 continue;
             }
-            let sampler = &self.samplers[ce.ttc as usize];
-            if sampler.never() {
-                continue;
-            }
-            let Some(w) = sampler.sample(&mut step_rng(base, ce.key)) else {
+            let Some(w) = self.samplers[ce.sampler()].sample(&mut step_rng(base, ce.key)) else {
                 continue;
             };
             let nt = t + w;
-            if nt > bound && (nt > horizon || !self.relevant[to]) {
+            if nt > bound && (nt > horizon || !relevant) {
                 continue;
             }
-            if nt < s.time[to] {
-                if s.time[to] == f64::INFINITY {
+            if nt < cur {
+                if cur == f64::INFINITY {
                     s.touched.push(ce.to);
                 }
                 s.time[to] = nt;
@@ -262,6 +271,7 @@ impl Compiled {
 
     /// The detection time of tree step `e` whose target fell at `t` (INFINITY: undetected
     /// or after the horizon); the earliest so far (`best`) and its detector are updated.
+    #[inline(always)]
     fn detect_step(
         &self,
         e: u32,
