@@ -496,6 +496,22 @@ fn differential_bench() {
         j.disagreements.len(),
         start.elapsed().as_secs_f64()
     );
+    let timeouts = doc
+        .get("reference_timeouts")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    println!(
+        "reference timeouts (left out of the cases, no reference outcome): {}",
+        timeouts.len()
+    );
+    for t in timeouts {
+        println!(
+            "  {}: {}",
+            t["id"].as_str().unwrap_or("?"),
+            t["pattern"].as_str().unwrap_or("?")
+        );
+    }
     for d in j.disagreements.iter().take(20) {
         println!(
             "  {}: {} -> reference {}, vigie {} {}",
