@@ -309,7 +309,8 @@ def generate(seed, count, config):
             case = make_case(gen, rec, rng, n)
             n += 1
             if case["outcome"] == "timeout":
-                timeouts.append({"id": case["id"], "pattern": case["pattern"]})
+                timeouts.append({"id": case["id"], "pattern": case["pattern"],
+                                 "observations": case["observations"]})
                 print("reference timeout (%d s), case left out: %s %s"
                       % (REFERENCE_TIMEOUT_S, case["id"], case["pattern"]), file=sys.stderr)
                 continue

@@ -506,10 +506,19 @@ fn differential_bench() {
         timeouts.len()
     );
     for t in timeouts {
+        let started = std::time::Instant::now();
+        let v = vigie(
+            t["pattern"].as_str().unwrap_or(""),
+            "2.1",
+            t.get("observations").unwrap_or(&Value::Null),
+        );
         println!(
-            "  {}: {}",
+            "  {}: {} -> vigie {} in {:.3} s {}",
             t["id"].as_str().unwrap_or("?"),
-            t["pattern"].as_str().unwrap_or("?")
+            t["pattern"].as_str().unwrap_or("?"),
+            v.outcome,
+            started.elapsed().as_secs_f64(),
+            v.detail
         );
     }
     for d in j.disagreements.iter().take(20) {
