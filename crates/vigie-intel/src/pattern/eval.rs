@@ -35,6 +35,11 @@ use super::{EvalError, Evaluation, SimpleTerm};
 /// gives up (about a second in a debug build).
 pub(crate) const SEARCH_BUDGET: usize = 5_000_000;
 
+/// Nested search calls (about two per observation bound, plus the pattern's depth)
+/// before the evaluation gives up rather than overflow the stack: `REPEATS 500 TIMES`
+/// or an `AND` of 500 observations still evaluate on a 2 MB thread stack.
+pub(crate) const MAX_SEARCH_DEPTH: usize = 1_100;
+
 /// A compiled pattern.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -677,6 +682,7 @@ struct Search<'o> {
     frames: Vec<Frame>,
     steps: usize,
     budget: usize,
+    depth: usize,
     found: Option<Vec<u32>>,
     stats: &'o Stats,
 }
@@ -796,6 +802,18 @@ impl<'o> Search<'o> {
     }
 
     fn solve(&mut self, n: &Node, k: Cont<'_, 'o>) -> Result<bool, String> {
+        if self.depth >= MAX_SEARCH_DEPTH {
+            return Err(format!(
+                "evaluation stopped: the pattern nests or repeats too deeply over these observed-data (over {MAX_SEARCH_DEPTH} nested search steps; e.g. REPEATS over about 500)"
+            ));
+        }
+        self.depth += 1;
+        let r = self.solve_node(n, k);
+        self.depth -= 1;
+        r
+    }
+
+    fn solve_node(&mut self, n: &Node, k: Cont<'_, 'o>) -> Result<bool, String> {
         if !matches!(n, Node::Leaf(_)) {
             let st = self.stat(n);
             if !self.enough(st.need, &st.cands, 0)? {
@@ -944,6 +962,7 @@ fn run(plan: &Plan, obs: &[ObservedData], budget: usize) -> (Evaluation, usize) 
         frames: Vec::new(),
         steps: 0,
         budget,
+        depth: 0,
         found: None,
     };
     let r = s.solve(&plan.node, &mut |s: &mut Search<'_>| {
@@ -1112,6 +1131,44 @@ mod tests {
             assert!(!e.matched, "{p}");
             assert!(steps < 10_000, "{p}: {steps} steps");
         }
+    }
+
+    /// Deep patterns evaluate up to a bound, then fail with an error (not a stack
+    /// overflow), on a test thread's 2 MB stack.
+    #[test]
+    fn deep_patterns_are_bounded() {
+        let t = t0();
+        let obs: Vec<ObservedData> = (0..10)
+            .map(|i| {
+                let person = json!({"type": "person", "name": "alice", "age": i});
+                ObservedData::new(t, t, 1000, vec![("0".into(), person)])
+            })
+            .collect();
+        let person = "[person:age >= 0]";
+        for (p, ok) in [
+            ([person; 500].join(" AND "), true),
+            (
+                format!("{person} REPEATS 1000 TIMES WITHIN 1 SECONDS"),
+                true,
+            ),
+            ([person; 1000].join(" AND "), false),
+            (
+                format!("{person} REPEATS 5000 TIMES WITHIN 1 SECONDS"),
+                false,
+            ),
+        ] {
+            let (e, _) = eval(&p, &obs);
+            assert_eq!(e.matched, ok, "{:?}", e.error);
+            let msg = e.error.map(|e| e.message).unwrap_or_default();
+            assert_eq!(msg.contains("too deeply"), !ok, "{msg}");
+        }
+        // Longer chains are refused by the parser (they would overflow it).
+        let long = [person; 1002].join(" AND ");
+        let e = Pattern::parse(&long)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(e.contains("more than 1000 operators"), "{e}");
     }
 
     /// The budget stops a search that would run long, with an error.
