@@ -4,9 +4,14 @@
 # crates/vigie-intel/tests/conformance/differential.py (patterns from the generator,
 # observations built from the objects each pattern was drawn from, outcome from the
 # reference), then judged by vigie (the ignored test conformance::differential_bench,
-# release build of the vigie-intel test binary only). Prints the reference's outcome
+# in the test profile: judging 5,000 cases takes seconds, a release build of the test
+# binary minutes). Prints the reference's outcome
 # mix and vigie's agreement; the disagreements go to $OUT_DIR/differential-bench-
 # disagreements.json. Not run in CI (CI runs 300 committed cases, same generator).
+# One Python process generates every case (about 5 ms each); a case the reference
+# takes over 10 s to decide (its exhaustive search on a few REPEATS patterns; one of
+# them hung the first 5,000-case run for minutes) is left out and listed with its
+# pattern in the case file's "reference_timeouts", printed below.
 #
 # Env: N (5000), SEED (2; CI's committed file uses 1), VENV (target/intel-venv, the
 # venv with stix2-matcher, stix2-patterns 2.0.0 and stix2-generator), OUT_DIR (a temp
@@ -34,6 +39,6 @@ echo "generated in $(( $(date +%s) - start )) s: $CASES" >&2
 echo "judging with vigie..." >&2
 cd "$ROOT"
 VIGIE_DIFFERENTIAL_CASES=$CASES VIGIE_CONFORMANCE_REPORT=$OUT_DIR \
-  cargo test --release -q -p vigie-intel --test it conformance::differential_bench \
-  -- --ignored --nocapture --test-threads 1 2>&1 | grep -v '^running\|^test result\|^$\|^test '
+  cargo test -q -p vigie-intel --test it conformance::differential_bench \
+  -- --ignored --nocapture --test-threads 1 2>&1 | grep -v '^running\|^test result\|^\.*$\|^test '
 echo "disagreements: $OUT_DIR/differential-bench-disagreements.json" >&2

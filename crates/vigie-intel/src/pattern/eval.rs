@@ -9,13 +9,20 @@
 //! one observed-data that still has an unbound instance; constraints of enclosing
 //! qualifiers are checked as each observed-data is bound (they are monotone: a part of
 //! a binding that fails one cannot be completed into a binding that meets it); the
-//! copies of a `REPEATS` are bound in non-decreasing order (they are interchangeable),
-//! and a count larger than the instances left prunes at once. A step budget
-//! ([`SEARCH_BUDGET`]) bounds the cost of adversarial patterns: past it the evaluation
-//! reports an error rather than run on.
+//! copies of a `REPEATS` are bound in non-decreasing order (they are interchangeable).
+//! The per-observation candidate sets prune it: each node knows the fewest instances
+//! a binding of it takes and the observed-data its leaves match, and is not entered
+//! when fewer of those are still unbound and admissible under the constraints in
+//! force (so a count no `WITHIN` window holds, or a side nothing matches, fails at
+//! once); the left side of a `FOLLOWEDBY` only binds observed-data that start before
+//! the right side's latest candidate ends; `AND` binds its more selective side first.
+//! A step budget ([`SEARCH_BUDGET`]: bindings tried plus candidates counted) bounds
+//! the cost of adversarial patterns: past it the evaluation reports an error rather
+//! than run on.
 
 use std::cmp::Ordering;
 
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
@@ -24,8 +31,14 @@ use super::observed::{is_sdo_type_21, ObservedData};
 use super::value::{self, py, Py, Val};
 use super::{EvalError, Evaluation, SimpleTerm};
 
-/// Observed-data bindings tried in one evaluation before it gives up.
+/// Search steps (bindings tried, candidates counted) in one evaluation before it
+/// gives up (about a second in a debug build).
 pub(crate) const SEARCH_BUDGET: usize = 5_000_000;
+
+/// Nested search calls (about two per observation bound, plus the pattern's depth)
+/// before the evaluation gives up rather than overflow the stack: `REPEATS 500 TIMES`
+/// or an `AND` of 500 observations still evaluate on a 2 MB thread stack.
+pub(crate) const MAX_SEARCH_DEPTH: usize = 1_100;
 
 /// A compiled pattern.
 #[derive(Debug)]
@@ -580,6 +593,79 @@ enum Frame {
     /// Right of `FOLLOWEDBY`: last_observed no earlier than the left side's latest
     /// first_observed.
     After(i64),
+    /// Left of `FOLLOWEDBY`: first_observed no later than the latest last_observed of
+    /// the right side's candidates (else nothing can follow it).
+    Before(i64),
+}
+
+/// What the candidate sets say about one node, computed once per evaluation.
+struct Stat {
+    /// The fewest observed-data instances a binding of the node takes.
+    need: u128,
+    /// The observed-data any leaf below the node matches, ascending.
+    cands: Vec<u32>,
+    /// The latest last_observed among `cands` (`i64::MIN` if none).
+    latest_last: i64,
+    /// Every binding of the node is one observed-data instance (a leaf, an `OR` of
+    /// such, ...): the copies of a `REPEATS` of it are then bound in non-decreasing
+    /// observed-data order.
+    single: bool,
+}
+
+/// Per-node [`Stat`]s, keyed by the node's address in the (immutable) plan.
+type Stats = FxHashMap<*const Node, Stat>;
+
+fn stats(n: &Node, leaves: &[Vec<u32>], obs: &[ObservedData], out: &mut Stats) {
+    let kids: Vec<&Node> = match n {
+        Node::Leaf(_) => Vec::new(),
+        Node::And(a, b) | Node::Or(a, b) | Node::FollowedBy(a, b) => vec![a, b],
+        Node::Within(c, _) | Node::StartStop(c, ..) | Node::Repeat(c, _) => vec![c],
+    };
+    for k in &kids {
+        stats(k, leaves, obs, out);
+    }
+    let of = |k: &Node| &out[&(k as *const Node)];
+    let single = match n {
+        Node::Leaf(_) => true,
+        Node::Or(a, b) => of(a).single && of(b).single,
+        Node::Within(c, _) | Node::StartStop(c, ..) => of(c).single,
+        Node::Repeat(c, count) => *count <= 1 && of(c).single,
+        Node::And(..) | Node::FollowedBy(..) => false,
+    };
+    let (need, mut cands) = match n {
+        Node::Leaf(i) => (1, leaves[*i].clone()),
+        Node::And(a, b) | Node::FollowedBy(a, b) => {
+            let (x, y) = (of(a), of(b));
+            let c = [x.cands.as_slice(), y.cands.as_slice()].concat();
+            (x.need.saturating_add(y.need), c)
+        }
+        Node::Or(a, b) => {
+            let (x, y) = (of(a), of(b));
+            let c = [x.cands.as_slice(), y.cands.as_slice()].concat();
+            (x.need.min(y.need), c)
+        }
+        Node::Within(c, _) | Node::StartStop(c, ..) => (of(c).need, of(c).cands.clone()),
+        Node::Repeat(c, count) => (
+            of(c).need.saturating_mul(u128::from((*count).max(1))),
+            of(c).cands.clone(),
+        ),
+    };
+    cands.sort_unstable();
+    cands.dedup();
+    let latest_last = cands
+        .iter()
+        .map(|&o| obs[o as usize].last)
+        .max()
+        .unwrap_or(i64::MIN);
+    out.insert(
+        n as *const Node,
+        Stat {
+            need,
+            cands,
+            latest_last,
+            single,
+        },
+    );
 }
 
 /// The rest of the search, called when a node has been bound (returns true to stop:
@@ -595,7 +681,10 @@ struct Search<'o> {
     path: Vec<u32>,
     frames: Vec<Frame>,
     steps: usize,
+    budget: usize,
+    depth: usize,
     found: Option<Vec<u32>>,
+    stats: &'o Stats,
 }
 
 impl<'o> Search<'o> {
@@ -647,6 +736,11 @@ impl<'o> Search<'o> {
                         return Ok(false);
                     }
                 }
+                Frame::Before(t) => {
+                    if f > t {
+                        return Ok(false);
+                    }
+                }
             }
         }
         Ok(true)
@@ -654,9 +748,10 @@ impl<'o> Search<'o> {
 
     fn step(&mut self) -> Result<(), String> {
         self.steps += 1;
-        if self.steps > SEARCH_BUDGET {
+        if self.steps > self.budget {
             return Err(format!(
-                "evaluation stopped after {SEARCH_BUDGET} steps (the pattern is too costly over these observed-data)"
+                "evaluation stopped after {} steps (the pattern is too costly over these observed-data)",
+                self.budget
             ));
         }
         Ok(())
@@ -680,15 +775,59 @@ impl<'o> Search<'o> {
         r
     }
 
+    fn stat(&self, n: &Node) -> &'o Stat {
+        let stats: &'o Stats = self.stats;
+        &stats[&(n as *const Node)]
+    }
+
+    /// Can `need` more instances still be bound among `cands` (those from `from` on)?
+    /// An instance counts if it is unbound and admissible now: the constraints only
+    /// tighten as the binding grows, so one inadmissible now stays so below. (An
+    /// observed-data whose admissibility is an error counts: the error is the
+    /// search's to report, if it gets there.)
+    fn enough(&mut self, need: u128, cands: &[u32], from: u32) -> Result<bool, String> {
+        let mut have: u128 = 0;
+        let first = cands.partition_point(|&o| o < from);
+        for &o in &cands[first..] {
+            self.step()?;
+            if self.admissible(o).unwrap_or(true) {
+                let od = &self.obs[o as usize];
+                have += u128::from(od.number - self.used[o as usize].min(od.number));
+                if have >= need {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(have >= need)
+    }
+
     fn solve(&mut self, n: &Node, k: Cont<'_, 'o>) -> Result<bool, String> {
+        if self.depth >= MAX_SEARCH_DEPTH {
+            return Err(format!(
+                "evaluation stopped: the pattern nests or repeats too deeply over these observed-data (over {MAX_SEARCH_DEPTH} nested search steps; e.g. REPEATS over about 500)"
+            ));
+        }
+        self.depth += 1;
+        let r = self.solve_node(n, k);
+        self.depth -= 1;
+        r
+    }
+
+    fn solve_node(&mut self, n: &Node, k: Cont<'_, 'o>) -> Result<bool, String> {
+        if !matches!(n, Node::Leaf(_)) {
+            let st = self.stat(n);
+            if !self.enough(st.need, &st.cands, 0)? {
+                return Ok(false);
+            }
+        }
         match n {
             Node::Leaf(i) => {
                 for j in 0..self.leaves[*i].len() {
                     let o = self.leaves[*i][j];
+                    self.step()?;
                     if !self.admissible(o)? {
                         continue;
                     }
-                    self.step()?;
                     self.used[o as usize] += 1;
                     self.path.push(o);
                     let r = k(self);
@@ -700,11 +839,21 @@ impl<'o> Search<'o> {
                 }
                 Ok(false)
             }
-            Node::And(a, b) => self.solve(a, &mut |s: &mut Search<'o>| s.solve(b, &mut *k)),
+            Node::And(a, b) => {
+                // The side with fewer candidates first (fails sooner). The order is
+                // fixed for the evaluation, so REPEATS copies stay comparable.
+                let (a, b) = if self.stat(b).cands.len() < self.stat(a).cands.len() {
+                    (b, a)
+                } else {
+                    (a, b)
+                };
+                self.solve(a, &mut |s: &mut Search<'o>| s.solve(b, &mut *k))
+            }
             Node::Or(a, b) => Ok(self.solve(a, &mut *k)? || self.solve(b, &mut *k)?),
             Node::FollowedBy(a, b) => {
                 let start = self.path.len();
-                self.solve(a, &mut |s: &mut Search<'o>| {
+                let before = Frame::Before(self.stat(b).latest_last);
+                self.with_frame(before, a, &mut |s: &mut Search<'o>| {
                     let latest_first = s.path[start..]
                         .iter()
                         .map(|&o| s.interval(o).0)
@@ -727,11 +876,6 @@ impl<'o> Search<'o> {
                 if *count <= 1 {
                     return self.solve(c, k);
                 }
-                // Each copy binds at least one instance.
-                let instances: u128 = self.obs.iter().map(|o| u128::from(o.number)).sum();
-                if u128::from(*count) > instances {
-                    return Ok(false);
-                }
                 self.repeat(c, *count, None, k)
             }
         }
@@ -747,27 +891,19 @@ impl<'o> Search<'o> {
         prev: Option<(usize, usize)>,
         k: Cont<'_, 'o>,
     ) -> Result<bool, String> {
-        // Not enough instances left for the copies still to bind.
-        let left: u128 = self
-            .obs
-            .iter()
-            .zip(&self.used)
-            .map(|(o, &u)| u128::from(o.number - u.min(o.number)))
-            .sum();
-        if u128::from(remaining) > left {
+        // Not enough admissible instances left for the copies still to bind (one
+        // observed-data per copy of a leaf: those from the previous copy's on).
+        let st = self.stat(c);
+        let from = match prev {
+            Some((p, _)) if st.single => self.path[p],
+            _ => 0,
+        };
+        if !self.enough(
+            st.need.saturating_mul(u128::from(remaining)),
+            &st.cands,
+            from,
+        )? {
             return Ok(false);
-        }
-        if let (Node::Leaf(i), Some((p, _))) = (c, prev) {
-            // One observed-data per copy: those from the previous copy's on.
-            let from = self.path[p];
-            let avail: u128 = self.leaves[*i]
-                .iter()
-                .filter(|&&o| o >= from)
-                .map(|&o| u128::from(self.obs[o as usize].number - self.used[o as usize]))
-                .sum();
-            if u128::from(remaining) > avail {
-                return Ok(false);
-            }
         }
         let start = self.path.len();
         self.solve(c, &mut |s: &mut Search<'o>| {
@@ -787,13 +923,18 @@ impl<'o> Search<'o> {
 }
 
 pub(crate) fn evaluate(plan: &Plan, obs: &[ObservedData]) -> Evaluation {
+    run(plan, obs, SEARCH_BUDGET).0
+}
+
+/// The evaluation and the search steps it took.
+fn run(plan: &Plan, obs: &[ObservedData], budget: usize) -> (Evaluation, usize) {
     let fail = |message: String| Evaluation {
         matched: false,
         matched_observed_data: Vec::new(),
         error: Some(EvalError { message }),
     };
     if let Some(e) = &plan.static_error {
-        return fail(e.clone());
+        return (fail(e.clone()), 0);
     }
     let mut leaves = Vec::with_capacity(plan.leaves.len());
     for l in &plan.leaves {
@@ -804,26 +945,32 @@ pub(crate) fn evaluate(plan: &Plan, obs: &[ObservedData]) -> Evaluation {
                 Ok(_) => {}
                 Err(e) => {
                     let who = od.id().map(|id| format!(" ({id})")).unwrap_or_default();
-                    return fail(format!("observed-data {i}{who}: {e}"));
+                    return (fail(format!("observed-data {i}{who}: {e}")), 0);
                 }
             }
         }
         leaves.push(matching);
     }
+    let mut st = Stats::default();
+    stats(&plan.node, &leaves, obs, &mut st);
     let mut s = Search {
         obs,
+        stats: &st,
         leaves,
         used: vec![0; obs.len()],
         path: Vec::new(),
         frames: Vec::new(),
         steps: 0,
+        budget,
+        depth: 0,
         found: None,
     };
     let r = s.solve(&plan.node, &mut |s: &mut Search<'_>| {
         s.found = Some(s.path.clone());
         Ok(true)
     });
-    match r {
+    let steps = s.steps;
+    let eval = match r {
         Ok(true) => {
             let mut bound: Vec<usize> = s
                 .found
@@ -841,7 +988,8 @@ pub(crate) fn evaluate(plan: &Plan, obs: &[ObservedData]) -> Evaluation {
         }
         Ok(false) => Evaluation::default(),
         Err(e) => fail(e),
-    }
+    };
+    (eval, steps)
 }
 
 // ---------------------------------------------------------------------------------
@@ -893,4 +1041,148 @@ pub(crate) fn simple_terms(root: &PatternExpr) -> Option<Vec<SimpleTerm>> {
     let mut out = Vec::new();
     obs(root, &mut out)?;
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use serde_json::json;
+
+    use super::*;
+    use crate::pattern::{Pattern, StixVersion};
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2004, 10, 11, 21, 44, 58)
+            .single()
+            .unwrap_or_default()
+    }
+
+    /// `n` observed-data of one person each (age = index), `step_ms` apart.
+    fn people(n: usize, step_ms: i64) -> Vec<ObservedData> {
+        (0..n)
+            .map(|i| {
+                let t = t0() + Duration::milliseconds(step_ms * i as i64);
+                let person = json!({"type": "person", "name": "alice", "age": i});
+                ObservedData::new(t, t, 1, vec![("0".into(), person)])
+            })
+            .collect()
+    }
+
+    fn eval_budget(pattern: &str, obs: &[ObservedData], budget: usize) -> (Evaluation, usize) {
+        let p = Pattern::parse_version(pattern, StixVersion::V2_0)
+            .unwrap_or_else(|e| panic!("{pattern}: {e}"));
+        run(&p.plan, obs, budget)
+    }
+
+    fn eval(pattern: &str, obs: &[ObservedData]) -> (Evaluation, usize) {
+        eval_budget(pattern, obs, SEARCH_BUDGET)
+    }
+
+    /// stix2-matcher's `test_combinatorial_explosion_match` vectors (20 observed-data
+    /// a second apart, ages 0..19): each outcome within a few thousand steps.
+    #[test]
+    fn combinatorial_patterns_take_few_steps() {
+        let obs = people(20, 1000);
+        let start = "START '2004-10-11T21:40:00Z' STOP '2004-10-11T21:50:00Z'";
+        let a = "[person:age < 20]";
+        for (p, matched) in [
+            (format!("{a} REPEATS 10 TIMES"), true),
+            (format!("{a} REPEATS 10 TIMES WITHIN 10 SECONDS"), true),
+            (format!("{a} REPEATS 10 TIMES {start}"), true),
+            (format!("{a} REPEATS 10 TIMES AND {a}"), true),
+            (format!("{a} REPEATS 10 TIMES OR {a}"), true),
+            (format!("{a} REPEATS 10 TIMES FOLLOWEDBY {a}"), true),
+            (format!("{a} REPEATS 5 TIMES REPEATS 2 TIMES"), true),
+            (format!("{a} REPEATS 2 TIMES REPEATS 5 TIMES"), true),
+            ([a; 10].join(" AND "), true),
+            ([a; 10].join(" OR "), true),
+            (
+                format!("({a} FOLLOWEDBY [person:age > 5]) REPEATS 10 TIMES"),
+                true,
+            ),
+            (format!("{a} REPEATS 10 TIMES WITHIN 8 SECONDS"), false),
+            (format!("{a} REPEATS 21 TIMES"), false),
+            (
+                format!("{a} REPEATS 10 TIMES AND {a} REPEATS 11 TIMES"),
+                false,
+            ),
+        ] {
+            let (e, steps) = eval(&p, &obs);
+            assert_eq!(e.error, None, "{p}");
+            assert_eq!(e.matched, matched, "{p}");
+            assert!(steps < 5_000, "{p}: {steps} steps");
+        }
+    }
+
+    /// What the candidate sets rule out is not searched: a side nothing matches, a
+    /// count no window holds, a FOLLOWEDBY whose right side is all earlier.
+    #[test]
+    fn impossible_patterns_are_pruned_early() {
+        let obs = people(60, 500);
+        for p in [
+            "[person:age >= 0] REPEATS 20 TIMES FOLLOWEDBY [person:age < 0]",
+            "[person:age >= 0] REPEATS 30 TIMES WITHIN 10 SECONDS",
+            "([person:age >= 0] OR [person:age >= 1]) REPEATS 25 TIMES WITHIN 10 SECONDS",
+            "[person:age >= 1] REPEATS 10 TIMES FOLLOWEDBY [person:age = 0]",
+            "([person:age >= 0] FOLLOWEDBY [person:age >= 0]) WITHIN 0.4 SECONDS",
+        ] {
+            let (e, steps) = eval(p, &obs);
+            assert_eq!(e.error, None, "{p}");
+            assert!(!e.matched, "{p}");
+            assert!(steps < 10_000, "{p}: {steps} steps");
+        }
+    }
+
+    /// Deep patterns evaluate up to a bound, then fail with an error (not a stack
+    /// overflow), on a test thread's 2 MB stack.
+    #[test]
+    fn deep_patterns_are_bounded() {
+        let t = t0();
+        let obs: Vec<ObservedData> = (0..10)
+            .map(|i| {
+                let person = json!({"type": "person", "name": "alice", "age": i});
+                ObservedData::new(t, t, 1000, vec![("0".into(), person)])
+            })
+            .collect();
+        let person = "[person:age >= 0]";
+        for (p, ok) in [
+            ([person; 500].join(" AND "), true),
+            (
+                format!("{person} REPEATS 1000 TIMES WITHIN 1 SECONDS"),
+                true,
+            ),
+            ([person; 1000].join(" AND "), false),
+            (
+                format!("{person} REPEATS 5000 TIMES WITHIN 1 SECONDS"),
+                false,
+            ),
+        ] {
+            let (e, _) = eval(&p, &obs);
+            assert_eq!(e.matched, ok, "{:?}", e.error);
+            let msg = e.error.map(|e| e.message).unwrap_or_default();
+            assert_eq!(msg.contains("too deeply"), !ok, "{msg}");
+        }
+        // Longer chains are refused by the parser (they would overflow it).
+        let long = [person; 1002].join(" AND ");
+        let e = Pattern::parse(&long)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(e.contains("more than 1000 operators"), "{e}");
+    }
+
+    /// The budget stops a search that would run long, with an error.
+    #[test]
+    fn the_budget_stops_a_long_search() {
+        let obs = people(60, 500);
+        let p =
+            "(([person:age >= 0] REPEATS 5 TIMES) FOLLOWEDBY [person:age = 59]) WITHIN 5 SECONDS";
+        let (e, steps) = eval(p, &obs);
+        assert!(e.matched && steps > 10_000, "{steps} steps");
+        let (e, steps) = eval_budget(p, &obs, 10_000);
+        assert!(!e.matched);
+        assert_eq!(steps, 10_001);
+        let msg = e.error.map(|e| e.message).unwrap_or_default();
+        assert!(msg.contains("stopped after 10000 steps"), "{msg}");
+    }
 }

@@ -4,9 +4,12 @@
 //! object paths is not done here).
 //!
 //! Contract:
-//! - [`Pattern::parse`] accepts exactly the language of `STIXPattern.g4` and, for any
-//!   input, returns a [`Pattern`] or a [`PatternError`] with the char offset, line and
-//!   column of the first offending token and what was expected. It never panics.
+//! - [`Pattern::parse`] accepts exactly the language of `STIXPattern.g4` (up to 200
+//!   nesting levels and 1,000 binary operators and qualifiers) and, for any input,
+//!   returns a [`Pattern`] or a [`PatternError`] with the char offset, line and column
+//!   of the first offending token and what was expected. It never panics.
+//! - [`Pattern::evaluate`] is bounded: at most 5,000,000 search steps and 1,100 nested
+//!   search calls, past which it returns an [`Evaluation`] with `error` set.
 //! - [`Pattern::evaluate`] follows the semantics documented by the reference matcher
 //!   (`stix2-matcher` 3.0.0): each observation expression of the pattern binds to a
 //!   distinct observed-data; `number_observed` counts as that many observations for

@@ -11,6 +11,9 @@ use super::PatternError;
 
 /// Deep nesting is refused rather than overflowing the stack.
 const MAX_DEPTH: usize = 200;
+/// Binary operators and qualifiers in one pattern, for the same reason (a chain of
+/// `AND`s is a tree as deep as it is long).
+const MAX_OPERATORS: usize = 1000;
 
 pub(crate) fn parse(text: &str, v20: bool) -> Result<PatternExpr, PatternError> {
     let toks = tokenize(text, v20);
@@ -18,6 +21,7 @@ pub(crate) fn parse(text: &str, v20: bool) -> Result<PatternExpr, PatternError> 
         toks,
         pos: 0,
         depth: 0,
+        operators: 0,
         v20,
     };
     let e = p.followed_by()?;
@@ -37,6 +41,7 @@ struct Parser {
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    operators: usize,
     /// STIX 2.0: `START`/`STOP` take string literals, no `EXISTS`.
     v20: bool,
 }
@@ -87,6 +92,19 @@ impl Parser {
         }
     }
 
+    /// One more binary operator or qualifier (the token just consumed).
+    fn operator(&mut self) -> Result<(), PatternError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            let t = self.cur().clone();
+            return Err(self.error_at(
+                &t,
+                format!("the pattern has more than {MAX_OPERATORS} operators and qualifiers"),
+            ));
+        }
+        Ok(())
+    }
+
     fn enter(&mut self) -> Result<(), PatternError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -103,6 +121,7 @@ impl Parser {
         let mut lhs = self.obs_or()?;
         while *self.peek() == Tok::Kw(Kw::FollowedBy) {
             self.next();
+            self.operator()?;
             let rhs = self.obs_or()?;
             lhs = PatternExpr::FollowedBy(Box::new(lhs), Box::new(rhs));
         }
@@ -113,6 +132,7 @@ impl Parser {
         let mut lhs = self.obs_and()?;
         while *self.peek() == Tok::Kw(Kw::Or) {
             self.next();
+            self.operator()?;
             let rhs = self.obs_and()?;
             lhs = PatternExpr::Or(Box::new(lhs), Box::new(rhs));
         }
@@ -123,6 +143,7 @@ impl Parser {
         let mut lhs = self.obs_qualified()?;
         while *self.peek() == Tok::Kw(Kw::And) {
             self.next();
+            self.operator()?;
             let rhs = self.obs_qualified()?;
             lhs = PatternExpr::And(Box::new(lhs), Box::new(rhs));
         }
@@ -170,6 +191,7 @@ impl Parser {
                 }
                 _ => return Ok(e),
             };
+            self.operator()?;
             e = PatternExpr::Qualified(Box::new(e), q);
         }
     }
@@ -227,6 +249,7 @@ impl Parser {
         let mut lhs = self.cmp_and()?;
         while *self.peek() == Tok::Kw(Kw::Or) {
             self.next();
+            self.operator()?;
             let rhs = self.cmp_and()?;
             lhs = ComparisonExpr::Or(Box::new(lhs), Box::new(rhs));
         }
@@ -237,6 +260,7 @@ impl Parser {
         let mut lhs = self.prop_test()?;
         while *self.peek() == Tok::Kw(Kw::And) {
             self.next();
+            self.operator()?;
             let rhs = self.prop_test()?;
             lhs = ComparisonExpr::And(Box::new(lhs), Box::new(rhs));
         }
