@@ -309,9 +309,9 @@ pub struct IntelMatcher {
     /// Indicators evaluated as patterns: (rule, pattern).
     patterns: Vec<(u32, Pattern)>,
     fields: FxHashMap<Arc<str>, FieldLook>,
-    /// The typed field names' signatures: most event field names are rejected without
-    /// hashing.
-    names: NameFilter,
+    /// Bit `n` set when some typed field name is `n` bytes long (63: 63 or longer): most
+    /// event field names are rejected without hashing.
+    name_lengths: u64,
     warnings: Option<WarningLists>,
     indicators: u64,
     counters: Counters,
@@ -344,34 +344,8 @@ thread_local! {
     static BUFS: RefCell<Bufs> = RefCell::new(Bufs::default());
 }
 
-/// A 256-bit set of the (length, first byte, last byte) signatures of some names: a
-/// name whose signature is not in the set is not one of them. The default entity
-/// mapping's typed names take 64 of the 256 signatures, so about three quarters of an
-/// event's other field names are rejected by one bit test (a set of their lengths let
-/// nearly all through to the hash lookup).
-#[derive(Debug, Clone, Copy, Default)]
-struct NameFilter([u64; 4]);
-
-impl NameFilter {
-    #[inline]
-    fn slot(name: &str) -> usize {
-        let b = name.as_bytes();
-        let first = b.first().map_or(0, |&c| usize::from(c));
-        let last = b.last().map_or(0, |&c| usize::from(c));
-        (b.len().wrapping_mul(31) ^ first.wrapping_mul(7) ^ last) & 255
-    }
-
-    fn insert(&mut self, name: &str) {
-        let s = Self::slot(name);
-        self.0[s >> 6] |= 1u64 << (s & 63);
-    }
-
-    /// False: `name` is not in the set; true: it may be.
-    #[inline]
-    fn may_hold(&self, name: &str) -> bool {
-        let s = Self::slot(name);
-        self.0[s >> 6] & (1u64 << (s & 63)) != 0
-    }
+fn len_bit(n: usize) -> u64 {
+    1u64 << n.min(63)
 }
 
 /// Where one matched value came from.
@@ -466,12 +440,12 @@ impl IntelMatcher {
             .collect();
         patterns.sort_by_key(|(r, _)| *r);
         let mut fields: FxHashMap<Arc<str>, FieldLook> = FxHashMap::default();
-        let mut names = NameFilter::default();
+        let mut name_lengths = 0u64;
         for (name, kind, hash_type) in mapping.typed_fields() {
             let Some(look) = Look::of(kind, hash_type.as_deref()) else {
                 continue;
             };
-            names.insert(&name);
+            name_lengths |= len_bit(name.len());
             let e = fields.entry(name.clone()).or_insert_with(|| FieldLook {
                 name: name.clone(),
                 looks: Vec::new(),
@@ -487,7 +461,7 @@ impl IntelMatcher {
             validity,
             patterns,
             fields,
-            names,
+            name_lengths,
             warnings,
             indicators: set.indicators.len() as u64 - refused.len() as u64,
             counters: Counters::default(),
@@ -697,7 +671,7 @@ impl IntelMatcher {
             }
         }
         ev.visit_fields(&mut scratch, &mut |name, v| {
-            if !self.names.may_hold(name) {
+            if self.name_lengths & len_bit(name.len()) == 0 {
                 return;
             }
             let Some(fl) = self.fields.get(name) else {
@@ -858,7 +832,7 @@ impl vigie_hunt::ExtraMatcher for IntelMatcher {
             b.seen.clear();
             let mut any_typed = false;
             ev.visit_fields(scratch, &mut |name, v| {
-                if !self.names.may_hold(name) {
+                if self.name_lengths & len_bit(name.len()) == 0 {
                     return;
                 }
                 let Some(fl) = self.fields.get(name) else {
@@ -911,45 +885,3 @@ impl vigie_hunt::ExtraMatcher for IntelMatcher {
 /// The field name under which a pattern indicator's match is reported (a `|` cannot
 /// start an event field name).
 pub const PATTERN_FIELD: &str = "|pattern";
-
-#[cfg(test)]
-mod name_filter_tests {
-    use super::NameFilter;
-
-    #[test]
-    fn holds_what_was_inserted_and_rejects_most_else() {
-        let typed = [
-            "DestinationIp",
-            "SourceIp",
-            "QueryName",
-            "Hashes",
-            "Image",
-            "TargetFilename",
-        ];
-        let mut f = NameFilter::default();
-        for n in typed {
-            f.insert(n);
-        }
-        assert!(typed.iter().all(|n| f.may_hold(n)));
-        let others = [
-            "EventID",
-            "Channel",
-            "Computer",
-            "ProcessId",
-            "UtcTime",
-            "RuleName",
-            "User",
-            "Provider_Name",
-            "Event.System.EventID",
-            "ParentCommandLine",
-            "LogonId",
-            "",
-        ];
-        let passed = others.iter().filter(|n| f.may_hold(n)).count();
-        assert!(
-            passed <= 3,
-            "{passed} of {} other names let through",
-            others.len()
-        );
-    }
-}
