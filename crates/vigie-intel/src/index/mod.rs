@@ -138,6 +138,12 @@ pub struct IntelIndex {
     sha1: Table<[u8; 20]>,
     sha256: Table<[u8; 32]>,
     files: Table<Box<str>>,
+    /// Bit `n` set when some indexed domain has `n` labels (63: 63 or more).
+    domain_labels: u64,
+}
+
+fn label_bit(n: usize) -> u64 {
+    1u64 << n.min(63)
 }
 
 impl IntelIndex {
@@ -168,6 +174,7 @@ impl IntelIndex {
                 let ok = match t {
                     IocType::Ipv4 | IocType::Ipv6 => ix.insert_ip(v, i, &mut v4_nets, &mut v6_nets),
                     IocType::Domain => {
+                        ix.domain_labels |= label_bit(v.split('.').count());
                         ix.domains.insert(Box::from(v), i);
                         true
                     }
@@ -255,7 +262,7 @@ impl IntelIndex {
     pub fn lookup(&self, ty: IocType, value: &str, out: &mut Vec<u32>) {
         match ty {
             IocType::Ipv4 | IocType::Ipv6 => {
-                if let Ok(a) = IpAddr::from_str(value.trim()) {
+                if let Some(a) = parse_ip(value.trim()) {
                     self.lookup_ip(a, out);
                 }
             }
@@ -300,7 +307,11 @@ impl IntelIndex {
         dedup_tail(out, before);
     }
 
-    /// Label-wise suffix lookup (see the module documentation).
+    /// Label-wise suffix lookup (see the module documentation). ASCII names (up to 253
+    /// bytes, the DNS limit) are lower-cased into a buffer on the stack while their dots
+    /// are found, in one pass, and only the suffixes with as many labels as some indexed
+    /// name are looked up; others (non-ASCII, longer) are lower-cased by `to_lowercase`
+    /// and every suffix is looked up.
     #[inline]
     pub fn lookup_domain(&self, value: &str, out: &mut Vec<u32>) {
         if self.domains.map.is_empty() {
@@ -311,23 +322,61 @@ impl IntelIndex {
         if v.is_empty() {
             return;
         }
-        let owned;
-        let v = if v.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
-            owned = v.to_lowercase();
-            owned.as_str()
-        } else {
-            v
-        };
         let before = out.len();
-        let mut rest = v;
-        loop {
-            self.domains.get(rest, out);
-            match rest.find('.') {
-                Some(k) => rest = &rest[k + 1..],
-                None => break,
+        if !self.lookup_ascii_domain(v.as_bytes(), out) {
+            let owned = v.to_lowercase();
+            let mut rest = owned.as_str();
+            loop {
+                self.domains.get(rest, out);
+                match rest.find('.') {
+                    Some(k) => rest = &rest[k + 1..],
+                    None => break,
+                }
             }
         }
         dedup_tail(out, before);
+    }
+
+    /// The fast path of [`IntelIndex::lookup_domain`]: false (nothing looked up) when `b`
+    /// is not ASCII, longer than 253 bytes or has 127 dots or more.
+    #[inline]
+    fn lookup_ascii_domain(&self, b: &[u8], out: &mut Vec<u32>) -> bool {
+        let mut buf = [0u8; 253];
+        // Start of each label after the first (a dot's position + 1), in order.
+        let mut starts = [0u8; 126];
+        let mut dots = 0usize;
+        if b.len() > buf.len() || !b.is_ascii() {
+            return false;
+        }
+        for (i, &c) in b.iter().enumerate() {
+            buf[i] = c.to_ascii_lowercase();
+            if c == b'.' {
+                if dots == starts.len() {
+                    return false;
+                }
+                starts[dots] = (i + 1) as u8;
+                dots += 1;
+            }
+        }
+        // ASCII bytes: valid UTF-8 (checked once; the suffixes are cut at ASCII dots).
+        let Ok(lower) = std::str::from_utf8(&buf[..b.len()]) else {
+            return false;
+        };
+        // The whole name (dots + 1 labels), then each shorter suffix.
+        for k in 0..=dots {
+            if self.domain_labels & label_bit(dots + 1 - k) == 0 {
+                continue;
+            }
+            let from = if k == 0 {
+                0
+            } else {
+                usize::from(starts[k - 1])
+            };
+            if let Some(name) = lower.get(from..) {
+                self.domains.get(name, out);
+            }
+        }
+        true
     }
 
     /// A hash of any supported type, told by its hexadecimal length.
@@ -433,7 +482,142 @@ fn nibble(c: u8) -> Option<u8> {
     }
 }
 
+/// Parse an address: dotted-quad IPv4 by a direct scan (four decimal numbers up to 255,
+/// no leading zeros, as `Ipv4Addr::from_str` accepts them), anything else by
+/// `IpAddr::from_str`.
+#[inline]
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    match parse_ipv4(s.as_bytes()) {
+        Some(a) => Some(IpAddr::V4(a)),
+        None => IpAddr::from_str(s).ok(),
+    }
+}
+
+/// A dotted-quad IPv4 address, or `None` (then it is either not an address or an IPv6
+/// one).
+#[inline]
+pub fn parse_ipv4(b: &[u8]) -> Option<Ipv4Addr> {
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let mut addr = 0u32;
+    let mut octets = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        let mut n = 0u32;
+        while i < b.len() && b[i].is_ascii_digit() {
+            n = n * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || digits > 3 || n > 255 || (digits > 1 && b[start] == b'0') {
+            return None;
+        }
+        addr = (addr << 8) | n;
+        octets += 1;
+        if i < b.len() {
+            if b[i] != b'.' || octets == 4 {
+                return None;
+            }
+            i += 1;
+            if i == b.len() {
+                return None;
+            }
+        }
+    }
+    (octets == 4).then(|| Ipv4Addr::from(addr))
+}
+
 /// Parse an IPv6 address (for callers holding one as text).
 pub fn parse_ipv6(s: &str) -> Option<Ipv6Addr> {
     Ipv6Addr::from_str(s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::{parse_str, Format, LoadOptions};
+    use crate::indicator::DeclaredType;
+
+    fn domain_index(names: &str) -> IntelIndex {
+        let (set, _) = parse_str(
+            Format::List,
+            names,
+            "d.txt",
+            Some(DeclaredType::One(IocType::Domain)),
+            &LoadOptions::default(),
+        );
+        IntelIndex::build(&set)
+    }
+
+    fn found(ix: &IntelIndex, v: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        ix.lookup_domain(v, &mut out);
+        out
+    }
+
+    #[test]
+    fn domain_suffixes_fast_and_slow_paths() {
+        // 0: evil.example (2 labels), 1: a.b.c.example (4), 2: com (1), 3: bücher.example
+        let ix = domain_index("evil.example\na.b.c.example\ncom\nbücher.example\n");
+        assert_eq!(found(&ix, "evil.example"), vec![0]);
+        assert_eq!(found(&ix, "x.y.EVIL.Example."), vec![0]);
+        assert_eq!(found(&ix, "xevil.example"), Vec::<u32>::new());
+        assert_eq!(found(&ix, "z.a.b.c.example"), vec![1]);
+        assert_eq!(found(&ix, "b.c.example"), Vec::<u32>::new());
+        assert_eq!(found(&ix, "www.site.com"), vec![2]);
+        assert_eq!(found(&ix, "a..evil.example"), vec![0]);
+        assert_eq!(found(&ix, "shop.BÜCHER.example"), vec![3]);
+        // Longer than 253 bytes, or 127 dots: the slow path, same answers.
+        let long = format!("{}.evil.example", "a".repeat(260));
+        assert_eq!(found(&ix, &long), vec![0]);
+        let dots = format!("{}evil.example", ".".repeat(130));
+        assert_eq!(found(&ix, &dots), vec![0]);
+        assert_eq!(found(&ix, ""), Vec::<u32>::new());
+        assert_eq!(found(&ix, "."), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn parse_ipv4_agrees_with_std() {
+        let cases = [
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.",
+            "1.2.3.4.5",
+            ".1.2.3",
+            "1..2.3",
+            "1.2.3.04",
+            "10.0.0.10",
+            "1.2.3.4 ",
+            "a.b.c.d",
+            "1.2.3.1000",
+            "1234.1.1.1",
+            "::1",
+            "::ffff:1.2.3.4",
+            "",
+            "192.168.001.1",
+            "100.200.250.199",
+        ];
+        for c in cases {
+            assert_eq!(
+                parse_ipv4(c.as_bytes()),
+                Ipv4Addr::from_str(c).ok(),
+                "{c:?}"
+            );
+            assert_eq!(parse_ip(c), IpAddr::from_str(c).ok(), "{c:?}");
+        }
+        let mut x = 99u64;
+        for _ in 0..20_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let a = Ipv4Addr::from((x >> 32) as u32);
+            assert_eq!(parse_ipv4(a.to_string().as_bytes()), Some(a));
+        }
+    }
 }

@@ -5,7 +5,10 @@
 //! ranges, each covered by a fixed set of networks (at most one per prefix length plus
 //! duplicates). A lookup is one binary search for the last range starting at or below
 //! the address, then the covering indicators of that range: O(log n) whatever the
-//! number of prefix lengths.
+//! number of prefix lengths. The search is narrowed first by a table of the first range
+//! of each of (at most) 65,536 buckets of the space's top bits (the 16 top bits of the
+//! largest start: an IPv4 address's first two bytes), so that it runs over the few
+//! ranges of one bucket (100 k random IPv4 networks: 3 on average) instead of all.
 //!
 //! Built from `(first, last, indicator)` triples (inclusive bounds, `u128` for both
 //! families). Ranges that are not nested (which networks cannot produce) are still
@@ -23,6 +26,11 @@ pub struct Ranges {
     spans: Vec<(u32, u32)>,
     covers: Vec<u32>,
     networks: usize,
+    /// Bucket of an address: `address >> shift` (the 16 top bits of the largest start).
+    shift: u32,
+    /// `first[b]`: the first range whose start is in bucket `b` or above; one more entry
+    /// than buckets (empty when there is no range).
+    first: Vec<u32>,
 }
 
 impl Ranges {
@@ -75,7 +83,27 @@ impl Ranges {
         r.starts.shrink_to_fit();
         r.spans.shrink_to_fit();
         r.covers.shrink_to_fit();
+        r.buckets();
         r
+    }
+
+    /// Fill `shift` and `first` from `starts`.
+    fn buckets(&mut self) {
+        let Some(&max) = self.starts.last() else {
+            return;
+        };
+        let bits = 128 - max.leading_zeros();
+        self.shift = bits.saturating_sub(16);
+        let n = (max >> self.shift) as usize + 1;
+        let mut first = Vec::with_capacity(n + 1);
+        let mut k = 0usize;
+        for b in 0..=n {
+            while k < self.starts.len() && ((self.starts[k] >> self.shift) as usize) < b {
+                k += 1;
+            }
+            first.push(k as u32);
+        }
+        self.first = first;
     }
 
     /// Start a range at `start` covered by the stack's indicators (replacing a range
@@ -96,7 +124,19 @@ impl Ranges {
     /// Append the indicators of every network holding `a`.
     #[inline]
     pub fn lookup(&self, a: u128, out: &mut Vec<u32>) {
-        let k = self.starts.partition_point(|&s| s <= a);
+        if self.starts.is_empty() {
+            return;
+        }
+        // Ranges before bucket `b` start below `a`; those after it, above.
+        let b = (a >> self.shift).min(u128::from(u32::MAX)) as usize;
+        let k = match (self.first.get(b), self.first.get(b + 1)) {
+            (Some(&lo), Some(&hi)) => {
+                let (lo, hi) = (lo as usize, hi as usize);
+                lo + self.starts[lo..hi].partition_point(|&s| s <= a)
+            }
+            // Above the last bucket: every range starts below `a`.
+            _ => self.starts.len(),
+        };
         if k == 0 {
             return;
         }
@@ -143,6 +183,39 @@ mod tests {
             r.lookup(a, &mut got);
             got.sort_unstable();
             assert_eq!(got, brute(&nets, a), "address {a}");
+        }
+    }
+
+    #[test]
+    fn buckets_agree_with_brute_force() {
+        // Networks of a 32-bit space (nested by construction: aligned blocks), and of
+        // a small one (shift 0), probed at their bounds and around them.
+        let mut x = 12345u64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for space in [32u32, 10] {
+            let mut nets = Vec::new();
+            for i in 0..500u32 {
+                let len = rnd() % u64::from(space);
+                let size = 1u128 << (u64::from(space) - len);
+                let lo = (u128::from(rnd() as u32) % (1u128 << space)) / size * size;
+                nets.push((lo, lo + size - 1, i));
+            }
+            let r = Ranges::build(nets.clone());
+            let mut probes: Vec<u128> = nets.iter().flat_map(|n| [n.0, n.1, n.1 + 1]).collect();
+            probes.extend(nets.iter().filter(|n| n.0 > 0).map(|n| n.0 - 1));
+            probes.extend((0..500).map(|_| u128::from(rnd() as u32) % (1u128 << space)));
+            probes.push(u128::MAX);
+            for a in probes {
+                let mut got = Vec::new();
+                r.lookup(a, &mut got);
+                got.sort_unstable();
+                assert_eq!(got, brute(&nets, a), "space {space}, address {a}");
+            }
         }
     }
 
