@@ -40,7 +40,7 @@ use chrono::DateTime;
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
-use super::json::{read_line, RecordBuf};
+use super::json::each_line;
 use super::sink::Sink;
 use super::{Position, ReadErrorKind};
 
@@ -719,42 +719,19 @@ fn merge(m: &mut Map<String, Value>, k: &str, v: Value) {
 /// An auditd file (sniffed by its first line): records joined into events,
 /// `Event::record` the line of an event's first record; a line that is not an audit
 /// record is reported ([`ReadErrorKind::BadAuditd`]) and the next one read.
-pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, io: ReadErrorKind) {
-    let mut line = RecordBuf::new(MAX_LINE);
-    let mut number = 0u64;
+pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, r: R, io: ReadErrorKind) {
     let mut asm = Assembler::new();
     let mut done = Vec::new();
-    loop {
-        line.clear();
-        match read_line(&mut r, &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                sink.error(Position::Line(number + 1), io, format!("read failed: {e}"));
-                break;
-            }
-        }
-        number += 1;
-        if line.over {
-            let why = format!("line longer than {MAX_LINE} bytes: skipped");
-            sink.error(Position::Line(number), ReadErrorKind::BadAuditd, why);
-            continue;
-        }
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match parse_record(&line.bytes) {
+    let bad = ReadErrorKind::BadAuditd;
+    each_line(sink, r, MAX_LINE, io, bad, &mut |sink, number, line| {
+        match parse_record(line) {
             Ok(rec) => asm.push(number, rec, &mut done),
-            Err(e) => sink.error(
-                Position::Line(number),
-                ReadErrorKind::BadAuditd,
-                e.to_string(),
-            ),
+            Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
         }
         for (at, doc) in done.drain(..) {
             sink.event(at, doc);
         }
-    }
+    });
     asm.flush(&mut done);
     for (at, doc) in done.drain(..) {
         sink.event(at, doc);

@@ -109,6 +109,53 @@ pub(crate) fn read_line<R: BufRead>(r: &mut R, line: &mut RecordBuf) -> io::Resu
     }
 }
 
+/// `b` without its line end (`\n`, `\r\n`, or stray `\r`s before it).
+pub(crate) fn trim_eol(b: &[u8]) -> &[u8] {
+    let mut end = b.len();
+    while end > 0 && matches!(b[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    &b[..end]
+}
+
+/// The line loop of the line-oriented readers (syslog, auditd, Zeek): reads lines of at
+/// most `max` bytes, hands each non-blank one (1-based number, without its line end) to
+/// `f`; a read failure is reported as `io` and ends the input, a line over `max` bytes is
+/// reported as `bad` and skipped.
+pub(crate) fn each_line<R: BufRead>(
+    sink: &mut Sink<'_>,
+    mut r: R,
+    max: usize,
+    io: ReadErrorKind,
+    bad: ReadErrorKind,
+    f: &mut dyn FnMut(&mut Sink<'_>, u64, &[u8]),
+) {
+    let mut line = RecordBuf::new(max);
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        match read_line(&mut r, &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                sink.error(Position::Line(number + 1), io, format!("read failed: {e}"));
+                break;
+            }
+        }
+        number += 1;
+        if line.over {
+            let why = format!("line longer than {max} bytes: skipped");
+            sink.error(Position::Line(number), bad, why);
+            continue;
+        }
+        let text = trim_eol(&line.bytes);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        f(sink, number, text);
+    }
+}
+
 /// One JSON object per line; blank lines skipped; `Event::record` is the 1-based line.
 ///
 /// A file whose first record does not end on its line (pretty-printed objects, one after

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 
 pub use frame::{FrameError, FrameSink, Framer, Framing};
 
-use super::json::{read_line, RecordBuf};
+use super::json::each_line;
 use super::sink::Sink;
 use super::{Position, ReadErrorKind};
 
@@ -844,40 +844,22 @@ fn iso_timestamp(c: &mut Cur<'_>, opts: &ParseOptions) -> Option<DateTime<Utc>> 
 /// ([`ReadErrorKind::BadSyslog`]) and the next one read.
 pub(crate) fn read_lines<R: BufRead>(
     sink: &mut Sink<'_>,
-    mut r: R,
+    r: R,
     opts: &ParseOptions,
     io: ReadErrorKind,
 ) {
-    let mut line = RecordBuf::new(MAX_FILE_LINE);
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        match read_line(&mut r, &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                sink.error(Position::Line(number + 1), io, format!("read failed: {e}"));
-                break;
-            }
-        }
-        number += 1;
-        if line.over {
-            let why = format!("line longer than {MAX_FILE_LINE} bytes: skipped");
-            sink.error(Position::Line(number), ReadErrorKind::BadSyslog, why);
-            continue;
-        }
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match parse(&line.bytes, opts) {
+    let bad = ReadErrorKind::BadSyslog;
+    each_line(
+        sink,
+        r,
+        MAX_FILE_LINE,
+        io,
+        bad,
+        &mut |sink, number, line| match parse(line, opts) {
             Ok(m) => sink.event(number, m.to_document()),
-            Err(e) => sink.error(
-                Position::Line(number),
-                ReadErrorKind::BadSyslog,
-                e.to_string(),
-            ),
-        }
-    }
+            Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
+        },
+    );
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use std::io::BufRead;
 
 use serde_json::{Map, Number, Value};
 
-use super::json::{read_line, RecordBuf};
+use super::json::{each_line, trim_eol};
 use super::sink::Sink;
 use super::{Position, ReadErrorKind};
 
@@ -236,13 +236,15 @@ fn tsv_record(line: &[u8], h: &Header) -> Result<Value, String> {
 }
 
 /// A header line (`#...`): updates `h`.
-fn header_line(line: &[u8], h: &mut Header) {
+/// Applies a `#` header line to `h`; `false` when the line is not one of Zeek's header
+/// directives (a record whose first field starts with `#`, read as a record).
+fn header_line(line: &[u8], h: &mut Header) -> bool {
     if let Some(v) = line.strip_prefix(b"#separator ") {
         *h = Header {
             sep: unescape(v),
             ..Header::default()
         };
-        return;
+        return true;
     }
     let body = &line[1..];
     let mut parts = split(body, &h.sep).into_iter();
@@ -258,65 +260,36 @@ fn header_line(line: &[u8], h: &mut Header) {
             h.fields = Some(rest.iter().map(|f| text(f)).collect());
         }
         b"types" => h.types = rest.iter().map(|t| text(t)).collect(),
-        _ => {}
+        b"open" | b"close" => {}
+        _ => return false,
     }
+    true
 }
 
-fn trim_eol(b: &[u8]) -> &[u8] {
-    let mut end = b.len();
-    while end > 0 && matches!(b[end - 1], b'\n' | b'\r') {
-        end -= 1;
+/// One non-blank TSV line: `None` for a header directive (applied to `h`), else the
+/// record or why it is not one.
+fn tsv_line(line: &[u8], h: &mut Header) -> Option<Result<Value, String>> {
+    if line.first() == Some(&b'#') && header_line(line, h) {
+        return None;
     }
-    &b[..end]
-}
-
-/// Reads lines, handing each non-blank one (without its line end) to `f`.
-fn each_line<R: BufRead>(
-    sink: &mut Sink<'_>,
-    mut r: R,
-    io: ReadErrorKind,
-    bad: ReadErrorKind,
-    f: &mut dyn FnMut(&mut Sink<'_>, u64, &[u8]),
-) {
-    let mut line = RecordBuf::new(MAX_LINE);
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        match read_line(&mut r, &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                sink.error(Position::Line(number + 1), io, format!("read failed: {e}"));
-                break;
-            }
-        }
-        number += 1;
-        if line.over {
-            let why = format!("line longer than {MAX_LINE} bytes: skipped");
-            sink.error(Position::Line(number), bad, why);
-            continue;
-        }
-        let text = trim_eol(&line.bytes);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        f(sink, number, text);
-    }
+    Some(tsv_record(line, h))
 }
 
 /// A Zeek TSV log (see the module contract); `Event::record` is the line.
 pub(crate) fn read_tsv<R: BufRead>(sink: &mut Sink<'_>, r: R, io: ReadErrorKind) {
     let mut h = Header::default();
-    each_line(sink, r, io, ReadErrorKind::BadZeek, &mut |sink, n, line| {
-        if line.first() == Some(&b'#') {
-            header_line(line, &mut h);
-            return;
-        }
-        match tsv_record(line, &h) {
-            Ok(doc) => sink.event(n, doc),
-            Err(why) => sink.error(Position::Line(n), ReadErrorKind::BadZeek, why),
-        }
-    });
+    each_line(
+        sink,
+        r,
+        MAX_LINE,
+        io,
+        ReadErrorKind::BadZeek,
+        &mut |sink, n, line| match tsv_line(line, &mut h) {
+            None => {}
+            Some(Ok(doc)) => sink.event(n, doc),
+            Some(Err(why)) => sink.error(Position::Line(n), ReadErrorKind::BadZeek, why),
+        },
+    );
 }
 
 /// One Zeek JSON line: the object with its `_path` (given or recognised).
@@ -335,17 +308,24 @@ pub fn json_record(line: &[u8]) -> Result<Value, (ReadErrorKind, String)> {
 
 /// A Zeek JSON log (see the module contract); `Event::record` is the line.
 pub(crate) fn read_json<R: BufRead>(sink: &mut Sink<'_>, r: R, io: ReadErrorKind) {
-    each_line(sink, r, io, ReadErrorKind::BadJson, &mut |sink, n, line| {
-        let line = if n == 1 {
-            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
-        } else {
-            line
-        };
-        match json_record(line) {
-            Ok(doc) => sink.event(n, doc),
-            Err((kind, why)) => sink.error(Position::Line(n), kind, why),
-        }
-    });
+    each_line(
+        sink,
+        r,
+        MAX_LINE,
+        io,
+        ReadErrorKind::BadJson,
+        &mut |sink, n, line| {
+            let line = if n == 1 {
+                line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+            } else {
+                line
+            };
+            match json_record(line) {
+                Ok(doc) => sink.event(n, doc),
+                Err((kind, why)) => sink.error(Position::Line(n), kind, why),
+            }
+        },
+    );
 }
 
 /// Parses a whole TSV log held in memory: the documents and the errors (line, message),
@@ -359,13 +339,10 @@ pub fn parse_tsv(text: &[u8]) -> (Vec<Value>, Vec<(u64, String)>) {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if line.first() == Some(&b'#') {
-            header_line(line, &mut h);
-            continue;
-        }
-        match tsv_record(line, &h) {
-            Ok(d) => docs.push(d),
-            Err(e) => errs.push((i as u64 + 1, e)),
+        match tsv_line(line, &mut h) {
+            None => {}
+            Some(Ok(d)) => docs.push(d),
+            Some(Err(e)) => errs.push((i as u64 + 1, e)),
         }
     }
     (docs, errs)
