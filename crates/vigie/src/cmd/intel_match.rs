@@ -1,10 +1,10 @@
-//! `vigie intel match`: evaluate a STIX 2.1 pattern over a file of observed-data. The
+//! `vigie intel match`: evaluate a STIX 2.1 (or, with `--stix-version 2.0`, 2.0) pattern over a file of observed-data. The
 //! engine is `vigie_intel::pattern`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vigie_intel::pattern::{ObservedData, Pattern};
+use vigie_intel::pattern::{ObservedData, Pattern, StixVersion};
 use vigie_wire::v1::intel_match::{IntelMatch, UnresolvedRef};
 
 const AFTER_HELP: &str = "\
@@ -23,7 +23,8 @@ comparison with a value that is not a timestamp).
 Examples:
   vigie intel match --pattern \"[ipv4-addr:value = '198.51.100.7']\" observed.json
   vigie intel match --pattern \"[file:hashes.'SHA-256' = 'aec0...']\" bundle.json --format text
-  vigie intel match --pattern \"[process:name = 'x.exe'] REPEATS 3 TIMES WITHIN 60 SECONDS\" obs.json";
+  vigie intel match --pattern \"[process:name = 'x.exe'] REPEATS 3 TIMES WITHIN 60 SECONDS\" obs.json
+  vigie intel match --stix-version 2.0 --pattern \"[file:name = 'a'] START '2016-06-01T00:00:00Z' STOP '2016-07-01T00:00:00Z'\" obs20.json";
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = AFTER_HELP)]
@@ -37,6 +38,18 @@ pub struct Args {
     /// json (the default) or text.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// The grammar the pattern is written in: 2.1 (the default) or 2.0 (e.g. START/STOP
+    /// with plain string timestamps, as STIX 2.0 allowed).
+    #[arg(long, value_enum, default_value_t = Version::V2_1, value_name = "VERSION")]
+    pub stix_version: Version,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    #[value(name = "2.0")]
+    V2_0,
+    #[value(name = "2.1")]
+    V2_1,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,9 +64,22 @@ fn bad(msg: String) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let pattern = match Pattern::parse(&args.pattern) {
+    let version = match args.stix_version {
+        Version::V2_0 => StixVersion::V2_0,
+        Version::V2_1 => StixVersion::V2_1,
+    };
+    let pattern = match Pattern::parse_version(&args.pattern, version) {
         Ok(p) => p,
-        Err(e) => return bad(format!("invalid pattern: {e}")),
+        Err(e) => {
+            // A 2.0 pattern given as 2.1 (the default): say which flag reads it.
+            let as_20 = Pattern::parse_version(&args.pattern, StixVersion::V2_0);
+            let hint = if version == StixVersion::V2_1 && as_20.is_ok() {
+                " (it is valid STIX 2.0: use --stix-version 2.0)"
+            } else {
+                ""
+            };
+            return bad(format!("invalid pattern: {e}{hint}"));
+        }
     };
     let file = args.file.display();
     let text = match std::fs::read_to_string(&args.file) {

@@ -14,6 +14,7 @@ mod hunt_linux;
 mod hunt_output;
 mod hunt_syslog;
 mod intel_export;
+mod intel_match;
 mod intel_taxii;
 mod july2025;
 mod respond_cli;
