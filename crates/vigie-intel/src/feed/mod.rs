@@ -245,7 +245,25 @@ fn reason_class(reason: &str) -> String {
         }
         out.push(c);
     }
-    out.trim().to_string()
+    line_numbers_elided(out.trim())
+}
+
+/// `line 123` becomes `line N`, so "duplicate of line 12" and "duplicate of line 40"
+/// are one class (other numbers, e.g. "64 hex digits", are part of the reason).
+fn line_numbers_elided(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(i) = rest.find("line ") {
+        let (head, tail) = rest.split_at(i + "line ".len());
+        out.push_str(head);
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            out.push('N');
+        }
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Collects indicators and refusals of one source.
@@ -409,4 +427,23 @@ pub fn parse_str(
             refused,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_classes_gather_line_numbers_not_other_numbers() {
+        assert_eq!(reason_class("duplicate of line 12"), "duplicate of line N");
+        assert_eq!(
+            reason_class("duplicate of line 4000"),
+            "duplicate of line N"
+        );
+        assert_eq!(
+            reason_class("SHA-256 must be 64 hex digits, got \"abc\""),
+            "SHA-256 must be 64 hex digits, got …"
+        );
+        assert_eq!(reason_class("see line x"), "see line x");
+    }
 }
