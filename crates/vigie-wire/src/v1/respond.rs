@@ -152,6 +152,10 @@ pub struct RespondSummary {
     /// than `--max-assets-per-entity` within one window).
     #[serde(default)]
     pub guarded_entities: Vec<GuardedEntity>,
+    /// Threat-intelligence indicators (`--intel`): loaded, refused, hits, suppressions;
+    /// absent when none were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel: Option<super::hunt::IntelCounts>,
     /// Wall-clock figures: the only part that depends on the machine (see
     /// [`Timing`]).
     pub timing: serde_json::Value,
@@ -304,6 +308,7 @@ fn summary(
         records_skipped: hunt.records_skipped,
         events_outside_window: hunt.events_outside_window,
         rule_counts: hunt.rules,
+        intel: hunt.intel,
         guarded_entities: src
             .respond
             .guarded

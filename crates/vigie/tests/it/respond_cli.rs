@@ -423,6 +423,15 @@ fn intel_indicators_join_the_story_incident() {
         with["summary"]["detections"].as_u64(),
         base["summary"]["detections"].as_u64().map(|n| n + 2)
     );
+    // The summary's intel block: absent without --intel; with it, the two hits.
+    assert!(
+        base["summary"].get("intel").is_none(),
+        "{}",
+        base["summary"]
+    );
+    let intel = &with["summary"]["intel"];
+    assert_eq!(intel["hits"].as_u64(), Some(2), "{intel}");
+    assert!(intel["indicators"].as_u64() >= Some(2), "{intel}");
 }
 
 /// `vigie intel check` lists the pattern indicators detection refuses (valid STIX that
