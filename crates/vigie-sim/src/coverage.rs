@@ -105,34 +105,38 @@ impl AttackUse {
         let samples = ex.config().samples;
         type Acc = (Vec<u64>, BTreeMap<Vec<u32>, u64>);
         let zero = || -> Acc { (vec![0u64; n_edges], BTreeMap::new()) };
-        let (edge_samples, sets) = (0..samples)
-            .into_par_iter()
-            .fold(zero, |mut acc, i| {
-                let out = ex.sample(i);
-                let mut set: Vec<u32> = Vec::new();
-                let mut edges: Vec<u32> = out.steps.iter().map(|s| s.edge).collect();
-                edges.sort_unstable();
-                edges.dedup();
-                for e in edges {
-                    if let Some(c) = acc.0.get_mut(e as usize) {
-                        *c += 1;
-                        set.push(tix[e as usize]);
+        // On the exercise's own pool: `--threads 1` means one thread here too.
+        let pass = || {
+            (0..samples)
+                .into_par_iter()
+                .fold(zero, |mut acc, i| {
+                    let out = ex.sample(i);
+                    let mut set: Vec<u32> = Vec::new();
+                    let mut edges: Vec<u32> = out.steps.iter().map(|s| s.edge).collect();
+                    edges.sort_unstable();
+                    edges.dedup();
+                    for e in edges {
+                        if let Some(c) = acc.0.get_mut(e as usize) {
+                            *c += 1;
+                            set.push(tix[e as usize]);
+                        }
                     }
-                }
-                set.sort_unstable();
-                set.dedup();
-                *acc.1.entry(set).or_insert(0) += 1;
-                acc
-            })
-            .reduce(zero, |mut a, b| {
-                for (x, y) in a.0.iter_mut().zip(b.0) {
-                    *x += y;
-                }
-                for (k, v) in b.1 {
-                    *a.1.entry(k).or_insert(0) += v;
-                }
-                a
-            });
+                    set.sort_unstable();
+                    set.dedup();
+                    *acc.1.entry(set).or_insert(0) += 1;
+                    acc
+                })
+                .reduce(zero, |mut a, b| {
+                    for (x, y) in a.0.iter_mut().zip(b.0) {
+                        *x += y;
+                    }
+                    for (k, v) in b.1 {
+                        *a.1.entry(k).or_insert(0) += v;
+                    }
+                    a
+                })
+        };
+        let (edge_samples, sets) = crate::run::in_pool(ex.config().threads, pass);
         AttackUse {
             samples,
             edge_samples,

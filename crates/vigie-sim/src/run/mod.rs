@@ -471,18 +471,7 @@ impl Exercise {
             *slots.lock().unwrap_or_else(PoisonError::into_inner) = per_thread;
             parts
         };
-        let parts = match rayon::ThreadPoolBuilder::new()
-            .num_threads(self.cfg.threads.unwrap_or(0))
-            .build()
-        {
-            Ok(pool) => pool.install(work),
-            // A pool that cannot be built (no threads left) runs on the global one: the
-            // report is the same whatever the threads.
-            Err(e) => {
-                tracing::warn!(error = %e, "thread pool not built, using the global pool");
-                work()
-            }
-        };
+        let parts = in_pool(self.cfg.threads, work);
         let mut back: Vec<Scratch> = slots
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner)
@@ -494,5 +483,21 @@ impl Exercise {
         }
         *self.scratch.lock().unwrap_or_else(PoisonError::into_inner) = back;
         aggregate::report(&self.c, &self.cfg, parts)
+    }
+}
+
+/// Runs `work` on a pool of `threads` threads (`None`: one a core), so that every
+/// parallel pass of an exercise honours `--threads`. A pool that cannot be built (no
+/// threads left) runs on the global one: results are the same whatever the threads.
+pub(crate) fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(e) => {
+            tracing::warn!(error = %e, "thread pool not built, using the global pool");
+            work()
+        }
     }
 }
