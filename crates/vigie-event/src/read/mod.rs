@@ -36,6 +36,7 @@ pub mod evtx;
 mod evtx_ledger;
 mod flat_json;
 mod json;
+pub mod netdev;
 mod parse;
 mod sink;
 mod sniff;
@@ -183,6 +184,9 @@ pub struct ReadOptions {
     pub evtx_threads: usize,
     /// Bytes read so far, across inputs, for a progress bar (compressed bytes for gzip).
     pub bytes_read: Option<Arc<AtomicU64>>,
+    /// Zone of syslog timestamps written without one (RFC 3164 `Mmm dd hh:mm:ss`);
+    /// UTC by default (`vigie hunt --timezone`).
+    pub syslog_zone: syslog::Zone,
 }
 
 /// Counts for one input.
@@ -294,7 +298,7 @@ fn read_seekable<R: Read + Seek + Send>(
         }
         Sniffed::Syslog => {
             let r = BufReader::with_capacity(BUF_SIZE, counted);
-            syslog::read_lines(sink, r, &plain.syslog_opts(), plain.io_kind());
+            syslog::read_lines(sink, r, &plain.syslog_opts(opts), plain.io_kind());
             Ok(())
         }
         Sniffed::Auditd => {
@@ -343,8 +347,11 @@ impl Layers {
         }
     }
 
-    fn syslog_opts(self) -> syslog::ParseOptions {
-        syslog::ParseOptions::at(self.syslog_reference.unwrap_or_else(Utc::now))
+    fn syslog_opts(self, opts: &ReadOptions) -> syslog::ParseOptions {
+        syslog::ParseOptions {
+            zone: opts.syslog_zone.clone(),
+            ..syslog::ParseOptions::at(self.syslog_reference.unwrap_or_else(Utc::now))
+        }
     }
 
     fn io_what(self) -> &'static str {
@@ -420,7 +427,7 @@ fn read_stream<R: Read>(
         }
         Sniffed::Syslog => {
             let r = BufReader::with_capacity(BUF_SIZE, whole);
-            syslog::read_lines(sink, r, &layers.syslog_opts(), layers.io_kind());
+            syslog::read_lines(sink, r, &layers.syslog_opts(opts), layers.io_kind());
             Ok(())
         }
         Sniffed::Auditd => {
