@@ -7,9 +7,9 @@
 //! of `System` the elements `EventID`, `Version`, `Level`, `Task`, `Opcode`, `Keywords`,
 //! `EventRecordID`, `Computer` and the attributes `Provider Name` (`Provider_Name`),
 //! `TimeCreated SystemTime` (`SystemTime`), `Execution ProcessID` / `ThreadID`
-//! (`ExecutionProcessID`, `ExecutionThreadID`), `Security UserId` (`UserId`).
-//! `Channel` is deliberately left out: the default mapping tells Windows event log
-//! records by it, and these are Linux events.
+//! (`ExecutionProcessID`, `ExecutionThreadID`), `Security UserId` (`UserId`), and
+//! `Channel` (`Linux-Sysmon/Operational`), by which the default mapping routes them and
+//! keeps Windows rules (whose entries name the Windows channels) off them.
 //!
 //! The reader is a small scanner for the XML that Sysmon writes (elements, attributes,
 //! text, the five predefined entities and character references; comments, processing
@@ -205,7 +205,6 @@ pub fn parse_event(xml: &str) -> Result<Vec<(String, Value)>, XmlError> {
 }
 
 /// System elements that hold numbers become numbers (as in EVTX); others stay text.
-/// `Channel` is renamed (see the module doc).
 fn system_value(name: &str, v: String) -> Value {
     match name {
         "EventID" | "Version" | "Level" | "Task" | "Opcode" | "EventRecordID" => v
@@ -321,7 +320,7 @@ pub fn enrich(xml: &str, doc: &mut Map<String, Value>) -> Result<(), XmlError> {
     for (k, v) in fields {
         let key = match k.as_str() {
             "message" | "host" | "app" | "procid" | "timestamp" | "format" | "facility"
-            | "severity" | "Channel" => format!("sysmon_{k}"),
+            | "severity" => format!("sysmon_{k}"),
             _ => k,
         };
         doc.insert(key, v);
@@ -355,8 +354,7 @@ mod tests {
         assert_eq!(get("Empty"), Some("".into()));
         let mut doc = Map::new();
         enrich(EV, &mut doc).unwrap();
-        assert_eq!(doc.get("Channel"), None);
-        assert_eq!(doc["sysmon_Channel"], "Linux-Sysmon/Operational");
+        assert_eq!(doc["Channel"], "Linux-Sysmon/Operational");
     }
 
     #[test]
