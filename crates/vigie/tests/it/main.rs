@@ -11,6 +11,7 @@ mod exercise_spof;
 mod help_and_drawing;
 mod hunt_cli;
 mod hunt_linux;
+mod hunt_netdev;
 mod hunt_output;
 mod hunt_syslog;
 mod intel_export;
