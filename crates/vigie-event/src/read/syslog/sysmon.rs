@@ -277,9 +277,11 @@ fn unescape(s: &str, base: usize) -> Result<String, XmlError> {
     while let Some(j) = rest.find('&') {
         out.push_str(&rest[..j]);
         let tail = &rest[j..];
+        // Bytes, not a `str` slice: the 12th byte may fall inside a character.
         let semi = tail
-            .get(..tail.len().min(12))
-            .and_then(|t| t.find(';'))
+            .bytes()
+            .take(12)
+            .position(|b| b == b';')
             .ok_or_else(|| err(at + j, "`&` without its `;`"))?;
         let name = &tail[1..semi];
         let ch = match name {
