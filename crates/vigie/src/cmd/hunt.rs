@@ -110,7 +110,12 @@ pub struct Args {
     /// without offset): `UTC` (default), an offset (`+02:00`) or a tz database name
     /// (`Europe/Paris`, daylight saving time followed). Their year is the one that puts
     /// them closest before the file's last modification (docs/syslog.md).
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    #[arg(
+        long,
+        value_name = "ZONE",
+        default_value = "UTC",
+        allow_hyphen_values = true
+    )]
     timezone: String,
     /// Indicator file or directory (STIX 2.1 bundle, MISP feed, CSV, plain list); repeat
     /// for several. Their hits are detections.

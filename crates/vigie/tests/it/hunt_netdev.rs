@@ -150,3 +150,70 @@ fn network_samples_fire_no_linux_rule_and_linux_samples_no_network_rule() {
         assert!(hits.is_empty(), "{sample}: {hits:?}");
     }
 }
+
+/// `--timezone`: RFC 3164 times read in the zone given (daylight saving time followed),
+/// the year from the file's last modification; a zone that does not exist is a usage
+/// error (exit 2) naming the option.
+#[test]
+fn timezone_option() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("auth.log");
+    std::fs::write(
+        &log,
+        "Jun 15 10:00:00 web01 sshd[1]: error: Corrupted MAC on input.\n\
+         Jan 15 10:00:00 web01 sshd[2]: error: Corrupted MAC on input.\n",
+    )
+    .expect("write");
+    // Last written on 1 July 2024: both lines are of 2024.
+    let mtime = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_719_792_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&log)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("mtime");
+    let rules = vigie_test_support::shared().join("sigma/rules/linux");
+    let times = |zone: &str| -> Vec<String> {
+        let out = crate::cli::ok(crate::cli::vigie(&[
+            "hunt",
+            "--rules",
+            rules.to_str().expect("utf-8"),
+            "--format",
+            "jsonl",
+            // A negative offset is taken as the value, not as an option.
+            "--timezone",
+            zone,
+            log.to_str().expect("utf-8"),
+        ]));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                let d: serde_json::Value = serde_json::from_str(l).expect("jsonl");
+                d["timestamp"].as_str().expect("timestamp").to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        times("Europe/Paris"),
+        ["2024-06-15T08:00:00Z", "2024-01-15T09:00:00Z"]
+    );
+    assert_eq!(
+        times("-05:00"),
+        ["2024-06-15T15:00:00Z", "2024-01-15T15:00:00Z"]
+    );
+    assert_eq!(
+        times("UTC"),
+        ["2024-06-15T10:00:00Z", "2024-01-15T10:00:00Z"]
+    );
+    let bad = crate::cli::vigie(&[
+        "hunt",
+        "--timezone",
+        "Mars/Olympus",
+        log.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--timezone: time zone `Mars/Olympus`"),
+        "{err}"
+    );
+}
