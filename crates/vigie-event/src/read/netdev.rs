@@ -78,7 +78,11 @@ fn cisco_mnemonic(s: &str) -> Option<(&str, u8, &str, usize)> {
 }
 
 fn cisco(msg: &Message, doc: &mut Map<String, Value>) -> bool {
-    let (found, text) = match msg.app.as_deref().and_then(cisco_mnemonic) {
+    let (found, text) = match msg
+        .app
+        .as_deref()
+        .and_then(|app| cisco_mnemonic(app).filter(|f| f.3 == app.len()))
+    {
         Some(f) => (f, msg.message.as_str()),
         None => {
             let h = head(msg);
@@ -223,10 +227,8 @@ const JUNOS_DAEMONS: &[&str] = &[
     "apsd",
     "vrrpd",
     "xntpd",
-    "auditd",
     "license-check",
     "mcsnoopd",
-    "lldpd",
     "eswd",
     "jsrpd",
     "smid",
@@ -260,7 +262,9 @@ fn juniper(msg: &Message, doc: &mut Map<String, Value>) {
         None
     };
     let tag = tag.or_else(|| {
-        (JUNOS_DAEMONS.contains(&app) || app == "kernel")
+        // Not Linux's `kernel`: its iptables prefixes (`FW_DROP: IN=...`) look the same.
+        JUNOS_DAEMONS
+            .contains(&app)
             .then(|| junos_tag(&msg.message).map(str::to_owned))
             .flatten()
     });

@@ -321,7 +321,22 @@ pub fn looks_like_syslog(line: &[u8]) -> bool {
 
 impl Message {
     /// The event document (field names in `docs/syslog.md`); absent fields are left out.
+    /// A Sysmon for Linux event whose XML cannot be read keeps its syslog fields only.
     pub fn to_document(&self) -> Value {
+        Value::Object(self.document().0)
+    }
+
+    /// [`Message::to_document`], but a Sysmon for Linux event (tag `sysmon`, text
+    /// `<Event`) whose XML cannot be read is an error instead of an event without its
+    /// fields (the file readers report it as a damaged line).
+    pub fn to_document_checked(&self) -> Result<Value, sysmon::XmlError> {
+        match self.document() {
+            (m, None) => Ok(Value::Object(m)),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    fn document(&self) -> (Map<String, Value>, Option<sysmon::XmlError>) {
         let mut m = Map::new();
         m.insert("format".into(), self.format.as_str().into());
         if let Some(f) = self.facility {
@@ -356,27 +371,14 @@ impl Message {
             m.insert("structured_data".into(), sd_document(&self.structured_data));
         }
         m.insert("message".into(), self.message.as_str().into());
+        let mut damaged = None;
         if sysmon::is_sysmon(self.app.as_deref(), &self.message) {
-            // Damaged XML: the syslog fields only (file readers report it, see
-            // [`Message::to_document_checked`]).
-            let mut with = m.clone();
-            if sysmon::enrich(&self.message, &mut with).is_ok() {
-                m = with;
-            }
+            // `enrich` adds nothing when the XML is damaged.
+            damaged = sysmon::enrich(&self.message, &mut m).err();
         } else {
             super::netdev::enrich(self, &mut m);
         }
-        Value::Object(m)
-    }
-
-    /// [`Message::to_document`], but a Sysmon for Linux event (tag `sysmon`, text
-    /// `<Event`) whose XML cannot be read is an error instead of an event without its
-    /// fields.
-    pub fn to_document_checked(&self) -> Result<Value, sysmon::XmlError> {
-        if sysmon::is_sysmon(self.app.as_deref(), &self.message) {
-            sysmon::parse_event(&self.message)?;
-        }
-        Ok(self.to_document())
+        (m, damaged)
     }
 
     /// The message written as RFC 5424 (a missing PRI is written as 13, user.notice,

@@ -77,7 +77,11 @@ fn huawei_juniper_fortigate_fields() {
         "Mar  3 10:30:00 mx /kernel: tcp_auth_ok: Packet from 198.51.100.66:179 missing MD5 digest",
     );
     assert_eq!(d["_source"], "juniper");
-    // Linux's sshd and a Linux kernel line are not Junos.
+    // Linux kernel lines are not Junos, even with an iptables prefix shaped like a tag.
+    assert_eq!(
+        doc("Mar  3 10:30:00 web kernel: FW_DROP: IN=eth0 OUT= SRC=203.0.113.9").get("_source"),
+        None
+    );
     assert_eq!(
         doc("Mar  3 10:30:00 web kernel: EXT4-fs (sda1): mounted").get("_source"),
         None

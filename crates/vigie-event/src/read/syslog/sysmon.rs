@@ -317,6 +317,7 @@ fn short(s: &str) -> String {
 
 /// The fields of `xml` added to `doc` (the syslog fields stay: `host`, `app`, `timestamp`
 /// of the syslog header; a Data element named like one is kept under `sysmon_<name>`).
+/// On an error nothing is added.
 pub fn enrich(xml: &str, doc: &mut Map<String, Value>) -> Result<(), XmlError> {
     let fields = parse_event(xml)?;
     for (k, v) in fields {
