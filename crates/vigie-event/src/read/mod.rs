@@ -28,7 +28,9 @@
 //! ([`zeek`]).
 //! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `evtx_ledger.rs` (what an EVTX file
 //! should hold and what came out), `json.rs`, `syslog.rs` (the parser, framing, syslog
-//! files), `utf16.rs`, `sink.rs` (callbacks, counts).
+//! files; `syslog/sysmon.rs`: Sysmon for Linux XML inside syslog), `netdev.rs` (Cisco,
+//! Huawei, Juniper, FortiGate messages inside syslog), `utf16.rs`, `sink.rs` (callbacks,
+//! counts).
 
 pub mod auditd;
 mod discover;
