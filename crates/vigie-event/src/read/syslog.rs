@@ -856,10 +856,19 @@ pub(crate) fn read_lines<R: BufRead>(
         io,
         bad,
         &mut |sink, number, line| match parse(line, opts) {
-            Ok(m) => sink.event(number, m.to_document()),
+            Ok(m) => sink.event(number, with_embedded(m.to_document())),
             Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
         },
     );
+}
+
+/// A message document with the fields of a CEF or LEEF body added (helper textfmt's
+/// hook: [`super::cef::merge_into_syslog`], `docs/cef-leef.md`).
+fn with_embedded(mut doc: Value) -> Value {
+    if let Value::Object(m) = &mut doc {
+        super::cef::merge_into_syslog(m);
+    }
+    doc
 }
 
 #[cfg(test)]
