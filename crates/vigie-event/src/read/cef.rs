@@ -16,15 +16,17 @@
 //!   (`src_ip` = `src`, `dst_ip` = `dst`, `src_port` = `spt`, `dst_port` = `dpt`,
 //!   `username` = `suser`, `action` = `act`; never over an extension key of that name),
 //!   `timestamp` (RFC 3339 UTC) from `rt` when it reads as epoch milliseconds or
-//!   `MMM dd yyyy HH:mm:ss[.SSS]` (taken as UTC), and `_source: cef`.
+//!   `MMM dd yyyy HH:mm:ss[.SSS]` (taken as UTC; ` GMT`/` UTC` after it), and
+//!   `_source: cef`.
 //! - A line that is not CEF (no `CEF:` start, fewer than 7 header fields, a version that
 //!   is not a number, text before the first `key=`) is an error naming the byte offset;
 //!   nothing here panics on any input.
 //! - Inside syslog: [`merge_into_syslog`] is the hook the syslog reader calls on each
 //!   message document: a `message` that starts with `CEF:` or `LEEF:` (or that the
 //!   RFC 3164 parser split as tag `CEF`/`LEEF` + `0|...`) is parsed and its fields added;
-//!   the syslog header fields are kept, and a CEF/LEEF field whose name the syslog
-//!   document already has is added as `cef.<name>` / `leef.<name>`.
+//!   the syslog header fields are kept, and a CEF/LEEF field named like a syslog field
+//!   (`severity`, `app`, `host`, `message`, `timestamp`...) or already in the document is
+//!   added as `cef.<name>` / `leef.<name>`.
 
 use std::io::BufRead;
 
@@ -267,9 +269,15 @@ fn unescape_value(v: &[u8]) -> String {
 }
 
 /// `rt` (or LEEF `devTime`) as RFC 3339 UTC: epoch milliseconds, or
-/// `MMM dd yyyy HH:mm:ss[.SSS]` taken as UTC.
+/// `MMM dd yyyy HH:mm:ss[.SSS]` taken as UTC (a trailing ` GMT`/` UTC` allowed; another
+/// zone name is not read, and the record then has no `timestamp` of its own).
 pub(crate) fn cef_time(s: &str) -> Option<String> {
     let s = s.trim();
+    let s = s
+        .strip_suffix(" GMT")
+        .or_else(|| s.strip_suffix(" UTC"))
+        .or_else(|| s.strip_suffix(" Z"))
+        .unwrap_or(s);
     let t = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         let ms: i64 = s.parse().ok()?;
         DateTime::<Utc>::from_timestamp_millis(ms)?
@@ -283,21 +291,73 @@ pub(crate) fn cef_time(s: &str) -> Option<String> {
 }
 
 /// A file of CEF lines; `Event::record` is the 1-based line, a line that is not CEF is
-/// reported ([`ReadErrorKind::BadCef`]) and the next one read.
-pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, r: R, io: ReadErrorKind) {
-    let bad = ReadErrorKind::BadCef;
+/// reported ([`ReadErrorKind::BadCef`]) and the next one read. A line with a syslog
+/// header before its `CEF:` (collectors mix both) is read as syslog with the hook.
+pub(crate) fn read_lines<R: BufRead>(
+    sink: &mut Sink<'_>,
+    r: R,
+    io: ReadErrorKind,
+    syslog: &super::syslog::ParseOptions,
+) {
+    read_records(sink, r, io, ReadErrorKind::BadCef, b"CEF:", parse, syslog);
+}
+
+/// A CEF or LEEF line parser.
+pub(crate) type LineParser = fn(&[u8]) -> Result<Map<String, Value>, TextFormatError>;
+
+/// The line loop of the CEF and LEEF files.
+pub(crate) fn read_records<R: BufRead>(
+    sink: &mut Sink<'_>,
+    r: R,
+    io: ReadErrorKind,
+    bad: ReadErrorKind,
+    magic: &[u8],
+    parse: LineParser,
+    syslog: &super::syslog::ParseOptions,
+) {
     each_line(sink, r, MAX_LINE, io, bad, &mut |sink, n, line| {
         let line = if n == 1 {
             line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
         } else {
             line
         };
-        match parse(line) {
-            Ok(m) => sink.event(n, Value::Object(m)),
-            Err(e) => sink.error(Position::Line(n), bad, e.to_string()),
+        let e = match parse(line) {
+            Ok(m) => return sink.event(n, Value::Object(m)),
+            Err(e) => e,
+        };
+        let embedded = memchr::memmem::find(line, magic).is_some_and(|i| i > 0);
+        if embedded && super::syslog::looks_like_syslog(line) {
+            if let Ok(msg) = super::syslog::parse(line, syslog) {
+                if let Value::Object(mut m) = msg.to_document() {
+                    merge_into_syslog(&mut m);
+                    if m.contains_key("_source") {
+                        return sink.event(n, Value::Object(m));
+                    }
+                }
+            }
         }
+        sink.error(Position::Line(n), bad, e.to_string());
     });
 }
+
+/// The names of the syslog document's own fields (`docs/syslog.md`): a CEF/LEEF field of
+/// one of these names is always added as `cef.<name>`/`leef.<name>`, present or not, so
+/// that a name means one thing in a syslog event.
+const SYSLOG_FIELDS: &[&str] = &[
+    "format",
+    "facility",
+    "facility_code",
+    "severity",
+    "severity_code",
+    "version",
+    "timestamp",
+    "host",
+    "app",
+    "procid",
+    "msgid",
+    "structured_data",
+    "message",
+];
 
 /// The syslog hook (see the module contract): adds the fields of a CEF or LEEF message
 /// to a syslog document. A message that starts like CEF/LEEF but does not parse is left
@@ -329,7 +389,7 @@ pub fn merge_into_syslog(doc: &mut Map<String, Value>) {
                 doc.remove("app");
             }
             for (k, v) in fields {
-                if doc.contains_key(&k) && k != "_source" {
+                if SYSLOG_FIELDS.contains(&k.as_str()) || (doc.contains_key(&k) && k != "_source") {
                     doc.insert(format!("{prefix}.{k}"), v);
                 } else {
                     doc.insert(k, v);

@@ -29,10 +29,9 @@ use std::io::BufRead;
 use serde_json::{Map, Value};
 
 use super::cef::{add_aliases, cef_time, err, extension, header_fields, insert_multi};
-use super::cef::{trim_end, TextFormatError, MAX_LINE};
-use super::json::each_line;
+use super::cef::{trim_end, TextFormatError};
 use super::sink::Sink;
-use super::{Position, ReadErrorKind};
+use super::ReadErrorKind;
 
 /// Whether a first line is a LEEF record (after leading spaces).
 pub fn looks_like_leef(line: &[u8]) -> bool {
@@ -169,20 +168,15 @@ fn delimited(
 }
 
 /// A file of LEEF lines; `Event::record` is the 1-based line, a line that is not LEEF is
-/// reported ([`ReadErrorKind::BadLeef`]) and the next one read.
-pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, r: R, io: ReadErrorKind) {
-    let bad = ReadErrorKind::BadLeef;
-    each_line(sink, r, MAX_LINE, io, bad, &mut |sink, n, line| {
-        let line = if n == 1 {
-            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
-        } else {
-            line
-        };
-        match parse(line) {
-            Ok(m) => sink.event(n, Value::Object(m)),
-            Err(e) => sink.error(Position::Line(n), bad, e.to_string()),
-        }
-    });
+/// reported ([`ReadErrorKind::BadLeef`]) and the next one read (a line with a syslog
+/// header before its `LEEF:` is read as syslog with the hook, as for CEF).
+pub(crate) fn read_lines<R: BufRead>(
+    sink: &mut Sink<'_>,
+    r: R,
+    io: ReadErrorKind,
+    syslog: &super::syslog::ParseOptions,
+) {
+    super::cef::read_records(sink, r, io, ReadErrorKind::BadLeef, b"LEEF:", parse, syslog);
 }
 
 #[cfg(test)]

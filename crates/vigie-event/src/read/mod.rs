@@ -332,7 +332,7 @@ fn read_seekable<R: Read + Seek + Send>(
         }
         Sniffed::Cef | Sniffed::Leef | Sniffed::AccessLog => {
             let r = BufReader::with_capacity(BUF_SIZE, counted);
-            read_textfmt(sink, sniffed, r, plain.io_kind());
+            read_textfmt(sink, sniffed, r, plain);
             Ok(())
         }
         s @ (Sniffed::Empty | Sniffed::Unknown) => Err(unsupported(sink, s, &prefix, plain)),
@@ -463,7 +463,7 @@ fn read_stream<R: Read>(
         }
         Sniffed::Cef | Sniffed::Leef | Sniffed::AccessLog => {
             let r = BufReader::with_capacity(BUF_SIZE, whole);
-            read_textfmt(sink, sniffed, r, layers.io_kind());
+            read_textfmt(sink, sniffed, r, layers);
             Ok(())
         }
         s => Err(unsupported(sink, s, &prefix, layers)),
@@ -471,10 +471,11 @@ fn read_stream<R: Read>(
 }
 
 /// CEF, LEEF and access logs ([`cef`], [`leef`], [`weblog`]).
-fn read_textfmt<R: std::io::BufRead>(sink: &mut Sink<'_>, s: Sniffed, r: R, io: ReadErrorKind) {
+fn read_textfmt<R: std::io::BufRead>(sink: &mut Sink<'_>, s: Sniffed, r: R, layers: Layers) {
+    let io = layers.io_kind();
     match s {
-        Sniffed::Cef => cef::read_lines(sink, r, io),
-        Sniffed::Leef => leef::read_lines(sink, r, io),
+        Sniffed::Cef => cef::read_lines(sink, r, io, &layers.syslog_opts()),
+        Sniffed::Leef => leef::read_lines(sink, r, io, &layers.syslog_opts()),
         _ => weblog::read_lines(sink, r, io),
     }
 }

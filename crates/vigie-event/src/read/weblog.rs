@@ -179,7 +179,17 @@ fn ncsa(line: &[u8]) -> Result<Map<String, Value>, TextFormatError> {
         c.i
     };
     let status = c.token();
+    let bytes_at = {
+        c.spaces();
+        c.i
+    };
     let bytes = c.token();
+    if bytes != b"-" && number(bytes).is_none() {
+        return Err(err(
+            bytes_at,
+            format!("size `{}` is not a number or `-`", text(bytes)),
+        ));
+    }
     let status_v = if status == b"-" {
         None
     } else {
@@ -453,6 +463,8 @@ mod tests {
             parse(b"10.0.0.9 - - [32/Dec/2025:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1").is_err()
         );
         assert!(parse(b"hello world").is_err());
+        let e = parse(br#"1.2.3.4 - - [02/Dec/2025:10:50:00 +0100] "GET / HTTP/1.1" 200"#);
+        assert!(e.unwrap_err().what.contains("size"));
     }
 
     #[test]

@@ -10,4 +10,5 @@ mod evtx_tree;
 mod json_inputs;
 mod stdin;
 mod syslog;
+mod textfmt;
 mod zeek;
