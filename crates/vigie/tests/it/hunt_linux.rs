@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::cli::{ok, vigie};
 
 /// `(record, rule title)` of every detection, and the summary.
-fn hunt(rules: &str, sample: &str) -> (BTreeSet<(u64, String)>, serde_json::Value) {
+pub(crate) fn hunt(rules: &str, sample: &str) -> (BTreeSet<(u64, String)>, serde_json::Value) {
     let root = vigie_test_support::repo_root();
     let rules = vigie_test_support::shared().join("sigma/rules").join(rules);
     let sample = root.join("crates/vigie-event/tests/data").join(sample);
@@ -35,7 +35,7 @@ fn hunt(rules: &str, sample: &str) -> (BTreeSet<(u64, String)>, serde_json::Valu
     (hits, summary)
 }
 
-fn set(pairs: &[(u64, &str)]) -> BTreeSet<(u64, String)> {
+pub(crate) fn set(pairs: &[(u64, &str)]) -> BTreeSet<(u64, String)> {
     pairs.iter().map(|(r, t)| (*r, t.to_string())).collect()
 }
 
