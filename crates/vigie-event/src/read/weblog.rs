@@ -8,7 +8,8 @@
 //!   fraction (`1764662400.123`) followed by 9 or more tokens is Squid native
 //!   (`time elapsed client action/code size method URL ident hierarchy/from type`);
 //!   anything else must be `host ident authuser [dd/Mon/yyyy:HH:MM:SS ±zzzz] "request"
-//!   status bytes`, optionally followed by `"referer" "user-agent"` and more; a trailing
+//!   status bytes`, optionally followed by `"referer" "user-agent"` and more (Apache's
+//!   `vhost_combined` puts `vhost:port` first: `s-sitename`, `s-port`); a trailing
 //!   `ACTION:HIERARCHY` token (Squid's `combined`) makes the line a proxy line.
 //! - Values are kept as logged: URLs are not percent-decoded (SigmaHQ's web rules list
 //!   both encoded and decoded spellings, `%24%7B` and `${`, so they expect the raw
@@ -156,10 +157,17 @@ fn put_str(m: &mut Map<String, Value>, k: &str, v: &str) {
 /// `host ident authuser [date] "request" status bytes ["referer" "agent"] [...]`.
 fn ncsa(line: &[u8]) -> Result<Map<String, Value>, TextFormatError> {
     let mut c = Cur { b: line, i: 0 };
-    let host = c.token();
-    let ident = c.token();
-    let user = c.token();
+    let mut host = c.token();
+    let mut ident = c.token();
+    let mut user = c.token();
     c.spaces();
+    // Apache's `vhost_combined` starts with `%v:%p`, the virtual host and port.
+    let mut vhost = None;
+    if c.b.get(c.i) != Some(&b'[') && memchr::memchr(b':', host).is_some() {
+        vhost = Some(host);
+        (host, ident, user) = (ident, user, c.token());
+        c.spaces();
+    }
     if c.b.get(c.i) != Some(&b'[') {
         return Err(err(
             c.i,
@@ -220,6 +228,15 @@ fn ncsa(line: &[u8]) -> Result<Map<String, Value>, TextFormatError> {
         put(&mut m, "src_ip", host);
     }
     put(&mut m, "c-ip", host);
+    if let Some((site, port)) = vhost.and_then(|v| {
+        let p = v.iter().rposition(|b| *b == b':')?;
+        Some((&v[..p], &v[p + 1..]))
+    }) {
+        put(&mut m, "s-sitename", site);
+        if let Some(p) = number(port) {
+            m.insert("s-port".into(), p);
+        }
+    }
     if ident != b"-" {
         put(&mut m, "ident", ident);
     }
@@ -463,6 +480,15 @@ mod tests {
             parse(b"10.0.0.9 - - [32/Dec/2025:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1").is_err()
         );
         assert!(parse(b"hello world").is_err());
+        let m = parse(br#"www.example-telco.fr:443 192.0.2.1 - - [02/Dec/2025:08:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "x""#).unwrap();
+        assert_eq!(
+            (&m["s-sitename"], &m["s-port"], &m["c-ip"]),
+            (
+                &"www.example-telco.fr".into(),
+                &443.into(),
+                &"192.0.2.1".into()
+            )
+        );
         let e = parse(br#"1.2.3.4 - - [02/Dec/2025:10:50:00 +0100] "GET / HTTP/1.1" 200"#);
         assert!(e.unwrap_err().what.contains("size"));
     }
