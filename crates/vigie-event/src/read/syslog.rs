@@ -975,12 +975,21 @@ pub(crate) fn read_lines<R: BufRead>(
         bad,
         &mut |sink, number, line| match parse(line, opts) {
             Ok(m) => match m.to_document_checked() {
-                Ok(d) => sink.event(number, d),
+                Ok(d) => sink.event(number, with_embedded(d)),
                 Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
             },
             Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
         },
     );
+}
+
+/// A message document with the fields of a CEF or LEEF body added (helper textfmt's
+/// hook: [`super::cef::merge_into_syslog`], `docs/cef-leef.md`).
+fn with_embedded(mut doc: Value) -> Value {
+    if let Value::Object(m) = &mut doc {
+        super::cef::merge_into_syslog(m);
+    }
+    doc
 }
 
 #[cfg(test)]

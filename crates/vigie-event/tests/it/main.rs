@@ -11,4 +11,5 @@ mod json_inputs;
 mod netdev;
 mod stdin;
 mod syslog;
+mod textfmt;
 mod zeek;

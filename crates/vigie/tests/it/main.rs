@@ -14,6 +14,7 @@ mod hunt_linux;
 mod hunt_netdev;
 mod hunt_output;
 mod hunt_syslog;
+mod hunt_textfmt;
 mod intel_export;
 mod intel_match;
 mod intel_taxii;
