@@ -568,12 +568,42 @@ fn parse_record(sink: &mut Sink<'_>, text: &RecordBuf, pos: Position, number: u6
     }
 }
 
-/// An object becomes an event; anything else is reported.
-fn record(sink: &mut Sink<'_>, pos: Position, number: u64, v: Parsed) {
+/// An object becomes an event, its shape recognised first ([`super::shape`]); a
+/// container on a line (`{"Records":[...]}`) becomes one event per element; anything
+/// else is reported.
+fn record(sink: &mut Sink<'_>, pos: Position, number: u64, mut v: Parsed) {
+    if let (Position::Line(line), Parsed::Tree(Value::Object(m))) = (pos, &mut v) {
+        if let Some(items) = super::shape::cloud::records_of(m) {
+            return contained(sink, line, items);
+        }
+    }
+    super::shape::recognise(&mut v);
     match v {
         Parsed::Flat(flat) => sink.event_flat(number, flat),
         Parsed::Tree(v @ Value::Object(_)) => sink.event(number, v),
         Parsed::Tree(other) => sink.error(pos, ReadErrorKind::NotAnObject, not_an_object(&other)),
+    }
+}
+
+/// The elements of a container read on `line`: each object an event numbered by its
+/// running index among the input's contained records, anything else reported at
+/// [`Position::Contained`].
+fn contained(sink: &mut Sink<'_>, line: u64, items: Vec<Value>) {
+    for (index, item) in items.into_iter().enumerate() {
+        let index = index as u64;
+        let number = sink.contained;
+        sink.contained += 1;
+        let pos = Position::Contained { line, index };
+        match item {
+            Value::Object(_) => {
+                let mut rec = Parsed::Tree(item);
+                super::shape::recognise(&mut rec);
+                if let Parsed::Tree(v) = rec {
+                    sink.event(number, v);
+                }
+            }
+            other => sink.error(pos, ReadErrorKind::NotAnObject, not_an_object(&other)),
+        }
     }
 }
 

@@ -28,7 +28,8 @@
 //! ([`zeek`]).
 //! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `evtx_ledger.rs` (what an EVTX file
 //! should hold and what came out), `json.rs`, `syslog.rs` (the parser, framing, syslog
-//! files), `utf16.rs`, `sink.rs` (callbacks, counts).
+//! files), `utf16.rs`, `sink.rs` (callbacks, counts), `shape/` (JSON records recognised
+//! by shape and given a routing `_source`: cloud audit logs, docs/cloud-logs.md).
 
 pub mod auditd;
 mod discover;
@@ -37,6 +38,7 @@ mod evtx_ledger;
 mod flat_json;
 mod json;
 mod parse;
+mod shape;
 mod sink;
 mod sniff;
 pub mod syslog;
@@ -106,6 +108,9 @@ pub enum Position {
     Line(u64),
     /// 0-based element of a JSON array input.
     Element(u64),
+    /// 0-based `index` of a record inside a container object (CloudTrail's
+    /// `{"Records":[...]}`) that starts on `line` (docs/cloud-logs.md).
+    Contained { line: u64, index: u64 },
 }
 
 impl std::fmt::Display for Position {
@@ -116,6 +121,7 @@ impl std::fmt::Display for Position {
             Position::Chunk(c) => write!(f, "chunk {c}"),
             Position::Line(l) => write!(f, "line {l}"),
             Position::Element(e) => write!(f, "element {e}"),
+            Position::Contained { line, index } => write!(f, "line {line}, record {index}"),
         }
     }
 }
