@@ -265,14 +265,13 @@ pub(crate) fn records_of(doc: &mut Map<String, Value>) -> Option<Vec<Value>> {
         return None;
     }
     let key = match doc.keys().next().map(String::as_str) {
-        Some(k @ ("Records" | "records")) => k.to_owned(),
+        Some("Records") => "Records",
+        Some("records") => "records",
         _ => return None,
     };
-    if !doc.get(&key).is_some_and(Value::is_array) {
-        return None;
-    }
-    match doc.remove(&key) {
-        Some(Value::Array(items)) => Some(items),
+    // Taken in place (the emptied container is dropped by the caller).
+    match doc.get_mut(key) {
+        Some(Value::Array(items)) => Some(std::mem::take(items)),
         _ => None,
     }
 }
@@ -388,6 +387,7 @@ mod tests {
         let mut m = json!({"Records": [{"a": 1}, 2]});
         let items = m.as_object_mut().and_then(records_of);
         assert_eq!(items, Some(vec![json!({"a": 1}), json!(2)]));
+        assert_eq!(m, json!({"Records": []}));
         for v in [
             json!({"records": 1}),
             json!({"records": [], "b": 2}),
