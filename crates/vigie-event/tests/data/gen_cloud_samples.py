@@ -5,7 +5,7 @@ The records follow the providers' public record schemas (AWS CloudTrail record
 contents; Azure Monitor diagnostic-settings schemas for the activity, sign-in and audit
 logs; Microsoft Graph riskDetection; GCP LogEntry with an AuditLog payload; Okta System
 Log LogEvent; Office 365 Management Activity API common schema; the shapes Sigma's
-m365 alert rules read). Values are invented. Each file has benign records, then attack
+m365 alert rules read; Kubernetes audit.k8s.io/v1 Event; GitHub audit log entries). Values are invented. Each file has benign records, then attack
 records that SigmaHQ rules are meant to catch, then damaged records (the tests in
 crates/vigie/tests/it/hunt_cloud.rs assert which rules fire on which record).
 
@@ -519,6 +519,106 @@ def m365_log():
     return benign, attack, damaged
 
 
+# --- Kubernetes audit ------------------------------------------------------------------
+
+def k8s(i, verb, resource, namespace="telco-core", name=None, api_group="", subresource=None, code=200, user="system:serviceaccount:telco-core:billing", uri=None, ua="kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46"):
+    ref = {"resource": resource, "namespace": namespace, "name": name or f"{resource[:-1]}-{i}", "apiGroup": api_group, "apiVersion": "v1"}
+    if subresource:
+        ref["subresource"] = subresource
+    if namespace is None:
+        del ref["namespace"]
+    base = f"/apis/{api_group}/v1" if api_group else "/api/v1"
+    path = uri or (f"{base}/namespaces/{namespace}/{resource}" if namespace else f"{base}/{resource}")
+    return {
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "level": "Metadata",
+        "auditID": f"b7c8d9e0-{i:04d}-4f1a-9b2c-3d4e5f6a7b8c",
+        "stage": "ResponseComplete",
+        "requestURI": path,
+        "verb": verb,
+        "user": {"username": user, "uid": f"5f4e3d2c-{i:04d}-4b1a-8c9d-0e1f2a3b4c5d", "groups": ["system:serviceaccounts", "system:authenticated"]},
+        "sourceIPs": ["10.20.0.14"],
+        "userAgent": ua,
+        "objectRef": ref,
+        "responseStatus": {"metadata": {}, "code": code},
+        "requestReceivedTimestamp": t(i, "2026-11-30T16:").replace("Z", ".000000Z"),
+        "stageTimestamp": t(i, "2026-11-30T16:").replace("Z", ".004000Z"),
+        "annotations": {"authorization.k8s.io/decision": "allow" if code < 400 else "forbid", "authorization.k8s.io/reason": ""},
+    }
+
+
+def k8s_audit():
+    kinds = [
+        ("get", "pods", "telco-core", ""),
+        ("list", "configmaps", "telco-core", ""),
+        ("watch", "endpoints", "telco-core", ""),
+        ("get", "nodes", None, ""),
+        ("update", "leases", "kube-system", "coordination.k8s.io"),
+        ("create", "tokenreviews", None, "authentication.k8s.io"),
+        ("get", "namespaces", None, ""),
+        ("patch", "nodes", None, ""),
+        ("create", "events", "telco-core", ""),
+        ("list", "deployments", "telco-core", "apps"),
+        ("get", "services", "telco-core", ""),
+    ]
+    benign = [k8s(i + 1, *kinds[i % len(kinds)][:3], api_group=kinds[i % len(kinds)][3]) for i in range(22)]
+    bad = "system:serviceaccount:telco-core:default"
+    attack = [
+        k8s(40, "delete", "events", user=bad),
+        k8s(41, "create", "pods", name="billing-7d9f", subresource="exec", user=bad, uri="/api/v1/namespaces/telco-core/pods/billing-7d9f/exec?command=%2Fbin%2Fsh&container=billing&stdin=true&tty=true"),
+        k8s(42, "list", "secrets", user=bad),
+        k8s(43, "create", "clusterrolebindings", namespace=None, api_group="rbac.authorization.k8s.io", user=bad),
+        k8s(44, "get", "secrets", name="db-credentials", code=403, user="system:anonymous"),
+        k8s(45, "create", "serviceaccounts", user=bad),
+        k8s(46, "patch", "deployments", api_group="apps", name="billing", user=bad),
+    ]
+    damaged = ['{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get"', "\"Event\""]
+    return benign, attack, damaged
+
+
+# --- GitHub audit log ------------------------------------------------------------------
+
+def gh(i, action, actor="alice-martin", repo="telco-core/billing", extra=None):
+    ms = 1764518400000 + i * 60000
+    rec = {
+        "@timestamp": ms,
+        "_document_id": f"Xk{i:04d}aBcDeFgHiJkLmNoPq",
+        "action": action,
+        "actor": actor,
+        "actor_id": 1000 + i % 5,
+        "actor_location": {"country_code": "FR"},
+        "business": "telco-example",
+        "created_at": ms,
+        "operation_type": action.rsplit(".", 1)[-1] if "." in action else "modify",
+        "org": "telco-core",
+        "org_id": 4242,
+        "repo": repo,
+        "repository_public": False,
+        "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    }
+    if extra:
+        rec.update(extra)
+    return rec
+
+
+def github_audit():
+    actions = ["repo.create", "pull_request.create", "pull_request.merge", "team.add_member", "workflows.completed_workflow_run", "repo.add_topic", "issue.create", "repo.update_default_branch", "protected_branch.create", "org.update_member_repository_creation_permission", "repo.access"]
+    users = ["alice-martin", "bruno-leroy", "chloe-nguyen", "david-moreau"]
+    benign = [gh(i + 1, actions[i % len(actions)], actor=users[i % len(users)]) for i in range(22)]
+    bad = "svc-ci-bot"
+    attack = [
+        gh(40, "repo.destroy", actor=bad),
+        gh(41, "org.add_member", actor=bad, extra={"user": "outsider-42"}),
+        gh(42, "repo.create_actions_secret", actor=bad),
+        gh(43, "secret_scanning_push_protection.bypass", actor=bad),
+        gh(44, "dependabot_alerts.disable", actor=bad),
+        gh(45, "repo.pages_public", actor=bad),
+    ]
+    damaged = ['{"action":"repo.create","actor":"x","org":', "[]"]
+    return benign, attack, damaged
+
+
 def write_lines(name, benign, attack, damaged):
     lines = [dumps(r) for r in benign + attack] + list(damaged)
     with open(os.path.join(HERE, name), "w") as f:
@@ -537,6 +637,8 @@ def main():
     write_lines("gcp-audit.jsonl", *gcp_audit())
     write_lines("okta.jsonl", *okta_log())
     write_lines("m365.jsonl", *m365_log())
+    write_lines("kubernetes-audit.jsonl", *k8s_audit())
+    write_lines("github-audit.jsonl", *github_audit())
 
 
 if __name__ == "__main__":

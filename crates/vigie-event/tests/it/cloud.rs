@@ -46,6 +46,8 @@ fn samples_are_recognised() {
         ("azure-audit.jsonl", "azure.auditlogs", 27),
         ("gcp-audit.jsonl", "gcp.gcp.audit", 28),
         ("okta.jsonl", "okta.okta", 28),
+        ("kubernetes-audit.jsonl", "kubernetes.audit", 29),
+        ("github-audit.jsonl", "github.audit", 28),
     ] {
         let (events, errors) = read(name, &data(name));
         assert_eq!(events.len(), good, "{name}");

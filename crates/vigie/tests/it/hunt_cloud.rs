@@ -227,10 +227,55 @@ fn m365_audit_and_alerts() {
     );
 }
 
-/// Every logsource of `rules/cloud` and `rules/identity` is fully routed.
+#[test]
+fn kubernetes_audit_log() {
+    check(
+        "application/kubernetes",
+        "kubernetes-audit.jsonl",
+        &[
+            (23, "Kubernetes Events Deleted"),
+            (24, "Potential Remote Command Execution In Pod Container"),
+            (25, "Kubernetes Secrets Enumeration"),
+            (26, "Kubernetes Rolebinding Modification"),
+            (27, "Kubernetes Unauthorized or Unauthenticated Access"),
+            (28, "New Kubernetes Service Account Created"),
+            // `apiGroup` in the rule, `objectRef.apiGroup` in the event: the alias.
+            (29, "Potential Sidecar Injection Into Running Deployment"),
+        ],
+        29,
+        json!({"bad_json": 1, "not_an_object": 1}),
+    );
+}
+
+#[test]
+fn github_audit_log() {
+    check(
+        "application/github",
+        "github-audit.jsonl",
+        &[
+            (23, "Github Delete Action Invoked"),
+            (24, "New Github Organization Member Added"),
+            (25, "Github New Secret Created"),
+            (26, "Github Push Protection Bypass Detected"),
+            (27, "Outdated Dependency Or Vulnerability Alert Disabled"),
+            (28, "GitHub Repository Pages Site Changed to Public"),
+        ],
+        28,
+        json!({"bad_json": 1, "not_an_object": 1}),
+    );
+}
+
+/// Every logsource of `rules/cloud`, `rules/identity` and the audit logs of
+/// `rules/application` is fully routed.
 #[test]
 fn cloud_and_identity_rules_fully_routed() {
-    for dir in ["cloud", "identity"] {
+    for dir in [
+        "cloud",
+        "identity",
+        "application/github",
+        "application/kubernetes",
+        "application/bitbucket",
+    ] {
         let rules = vigie_test_support::shared().join("sigma/rules").join(dir);
         let out = ok(vigie(&[
             "rules",
