@@ -134,6 +134,46 @@ fn cloudtrail_records_file_plain_and_gzip() {
     }
 }
 
+/// A `Records` file cut short (a partial download, a gzip stream cut) or with one
+/// damaged record: the records before and after the damage still come out, the damage
+/// is reported at its element.
+#[test]
+fn damaged_records_file_is_salvaged() {
+    let plain = data("cloudtrail.json");
+    let text = std::str::from_utf8(&plain).expect("utf-8");
+    // Cut inside record 20, and right after record 9's comma (looks like a
+    // pretty-printer's line break).
+    let starts: Vec<usize> = text
+        .match_indices("{\"eventVersion\"")
+        .map(|(i, _)| i)
+        .collect();
+    for (cut, good) in [(starts[20] + 50, 20), (starts[10], 10)] {
+        let (events, errors) = read("ct.json", &plain[..cut]);
+        assert_eq!(events.len(), good, "cut at {cut}");
+        assert!(events
+            .iter()
+            .all(|e| source(e).as_deref() == Some("aws.cloudtrail")));
+        let last = errors.last().expect("an error");
+        assert_eq!(last.kind, ReadErrorKind::BadJson);
+        assert!(last.to_string().contains("closing `]`"), "{last}");
+        let (zipped, zerrors) = read("ct.json.gz", &gz(&plain[..cut]));
+        assert_eq!((zipped.len(), zerrors.len()), (events.len(), errors.len()));
+    }
+    // Record 5 damaged in place (a bad number): 32 good records, one error at element 5, and the
+    // three non-objects at the end as before.
+    let mut broken = text.to_string();
+    let version = "{\"eventVersion\":\"1.09\"";
+    broken.replace_range(starts[5]..starts[5] + version.len(), "{\"eventVersion\":1.0.9");
+    let (events, errors) = read("ct.json", broken.as_bytes());
+    assert_eq!(events.len(), 32);
+    let at: Vec<Position> = errors.iter().map(|e| e.position).collect();
+    assert_eq!(
+        at,
+        [5, 33, 34, 35].map(Position::Element).to_vec(),
+        "{errors:?}"
+    );
+}
+
 /// Azure's `{"records":[...]}`, one container per line (Event Hubs capture): records
 /// numbered across lines, errors naming line and index.
 #[test]
