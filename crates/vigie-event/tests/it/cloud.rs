@@ -163,7 +163,10 @@ fn damaged_records_file_is_salvaged() {
     // three non-objects at the end as before.
     let mut broken = text.to_string();
     let version = "{\"eventVersion\":\"1.09\"";
-    broken.replace_range(starts[5]..starts[5] + version.len(), "{\"eventVersion\":1.0.9");
+    broken.replace_range(
+        starts[5]..starts[5] + version.len(),
+        "{\"eventVersion\":1.0.9",
+    );
     let (events, errors) = read("ct.json", broken.as_bytes());
     assert_eq!(events.len(), 32);
     let at: Vec<Position> = errors.iter().map(|e| e.position).collect();

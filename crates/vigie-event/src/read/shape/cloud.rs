@@ -15,6 +15,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::flat::FlatDoc;
+
 /// The member that names a recognised record's logsource (the routing convention).
 pub(crate) const SOURCE_KEY: &str = "_source";
 
@@ -55,6 +57,85 @@ struct Seen<'a> {
 pub(crate) fn source_of<'a>(
     members: impl IntoIterator<Item = (&'a [u8], &'a Value)>,
 ) -> Option<&'static str> {
+    scan(members).and_then(|s| decide(&s))
+}
+
+/// Key lists of flat records known to be no cloud record whatever their values, per
+/// thread (see [`flat_source_of`]).
+const KEPT: usize = 16;
+type KnownLists = (Vec<(String, Vec<u32>)>, usize);
+thread_local! {
+    static UNRECOGNISED: std::cell::RefCell<KnownLists> = const {
+        std::cell::RefCell::new((Vec::new(), 0))
+    };
+}
+
+/// [`source_of`] for a flat record. Records of one log mostly share a few key lists:
+/// a list whose decision cannot depend on the values (no `eventSource`, `Type`,
+/// `riskEventType`, `kind`, nor `category` with `operationName`) and that was found no
+/// cloud record is remembered, and the next record with that list is settled by
+/// comparing the lists (as `FlatDoc::has_duplicate_keys` does).
+pub(crate) fn flat_source_of(flat: &FlatDoc) -> Option<&'static str> {
+    let text = flat.key_text();
+    // Flat Windows records (Sigma names) mostly start with `Channel` or `EventID`:
+    // settled before the list comparison.
+    let first = flat
+        .key_ends()
+        .next()
+        .and_then(|end| text.as_bytes().get(..end as usize));
+    if matches!(first, Some(b"Channel" | b"EventID")) {
+        return None;
+    }
+    let same = |(keys, ends): &(String, Vec<u32>)| {
+        keys.len() == text.len() && keys == text && ends.iter().copied().eq(flat.key_ends())
+    };
+    let known = UNRECOGNISED.with(|u| u.try_borrow().is_ok_and(|u| u.0.iter().any(same)));
+    if known {
+        return None;
+    }
+    // Keys sliced as bytes from the key text: no character-boundary checks.
+    let bytes = text.as_bytes();
+    let mut start = 0usize;
+    let members = flat.key_ends().zip(flat.iter()).map(|(end, (_, v))| {
+        let k = bytes.get(start..end as usize).unwrap_or_default();
+        start = end as usize;
+        (k, v)
+    });
+    // A Windows record (or one routed already) is decided by its keys alone too.
+    let Some(seen) = scan(members) else {
+        remember(flat);
+        return None;
+    };
+    let found = decide(&seen);
+    let by_value = seen.event_source.is_some()
+        || seen.la_type.is_some()
+        || seen.risk_event_type.is_some()
+        || seen.kind.is_some()
+        || (seen.category.is_some() && seen.operation_name);
+    if found.is_none() && !by_value {
+        remember(flat);
+    }
+    found
+}
+
+fn remember(flat: &FlatDoc) {
+    UNRECOGNISED.with(|u| {
+        if let Ok(mut u) = u.try_borrow_mut() {
+            let entry = (flat.key_text().to_owned(), flat.key_ends().collect());
+            let (lists, next) = &mut *u;
+            if lists.len() < KEPT {
+                lists.push(entry);
+            } else {
+                lists[*next % KEPT] = entry;
+                *next = (*next + 1) % KEPT;
+            }
+        }
+    });
+}
+
+/// The members [`decide`] needs, or `None` for a Windows record or one with a
+/// `_source` of its own.
+fn scan<'a>(members: impl IntoIterator<Item = (&'a [u8], &'a Value)>) -> Option<Seen<'a>> {
     let mut s = Seen::default();
     for (k, v) in members {
         // Dispatched on the first byte: most keys of other logs fall through at once,
@@ -98,7 +179,7 @@ pub(crate) fn source_of<'a>(
             _ => {}
         }
     }
-    decide(&s)
+    Some(s)
 }
 
 fn decide(s: &Seen<'_>) -> Option<&'static str> {
@@ -379,6 +460,40 @@ mod tests {
         ];
         for (v, want) in cases {
             assert_eq!(of(v.clone()), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn flat_lists_remembered_only_when_values_cannot_matter() {
+        use crate::read::flat_json::parse_flat;
+        let of = |text: &str| parse_flat(text).and_then(|f| flat_source_of(&f));
+        // Same key list, the value decides: never settled by the list.
+        for _ in 0..3 {
+            assert_eq!(of(r#"{"eventSource":"Other","eventName":"x"}"#), None);
+            assert_eq!(
+                of(r#"{"eventSource":"SecurityComplianceCenter","eventName":"x"}"#),
+                Some("m365.threat_management")
+            );
+            assert_eq!(of(r#"{"Type":"Perf","v":1}"#), None);
+            assert_eq!(
+                of(r#"{"Type":"SigninLogs","v":1}"#),
+                Some("azure.signinlogs")
+            );
+        }
+        // Lists decided by their keys: the same answer from the cache.
+        for _ in 0..3 {
+            assert_eq!(of(r#"{"a":1,"b":"x"}"#), None);
+            assert_eq!(
+                of(r#"{"Workload":"w","Operation":"o","RecordType":1}"#),
+                Some("m365.audit")
+            );
+            assert_eq!(of(r#"{"Channel":"Security","Workload":"w"}"#), None);
+        }
+        // More lists than are kept: still right.
+        for n in 0..40 {
+            let text = format!(r#"{{"k{n}":1,"event_type_id":5,"account_id":{n}}}"#);
+            assert_eq!(of(&text), Some("onelogin.onelogin.events"));
+            assert_eq!(of(&format!(r#"{{"k{n}":1}}"#)), None);
         }
     }
 

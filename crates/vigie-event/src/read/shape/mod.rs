@@ -19,15 +19,7 @@ use super::parse::Parsed;
 pub(crate) fn recognise(rec: &mut Parsed) {
     match rec {
         Parsed::Flat(flat) => {
-            // Keys sliced as bytes from the key text: no character-boundary checks.
-            let text = flat.key_text().as_bytes();
-            let mut start = 0usize;
-            let members = flat.key_ends().zip(flat.iter()).map(|(end, (_, v))| {
-                let k = text.get(start..end as usize).unwrap_or_default();
-                start = end as usize;
-                (k, v)
-            });
-            if let Some(src) = cloud::source_of(members) {
+            if let Some(src) = cloud::flat_source_of(flat) {
                 flat.key_buf().push_str(cloud::SOURCE_KEY);
                 flat.push(Value::from(src));
             }
