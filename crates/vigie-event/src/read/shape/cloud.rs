@@ -7,11 +7,13 @@
 //!   deeper than one member's value (a `protoPayload.serviceName`, a `category`), so its
 //!   cost is one walk of the top-level keys; a record carrying a Windows key (`Channel`,
 //!   `EventID`, `Event`, `winlog`) or a `_source` of its own stops the walk at that key.
+//!   [`flat_source_of`] gives the same answer for flat records, remembering the key
+//!   lists whose answer cannot depend on the values (see there).
 //! - [`records_of`] unwraps a container record, one object whose only member is
 //!   `Records` (CloudTrail's S3 files) or `records` (Azure diagnostic settings to storage
 //!   and Event Hubs) holding an array: the array's elements are the events.
 //! - Nothing here allocates unless a record is recognised (then only the `_source`
-//!   value), and nothing panics on any value.
+//!   value) or a flat key list is remembered, and nothing panics on any value.
 
 use serde_json::{Map, Value};
 
@@ -134,7 +136,9 @@ fn remember(flat: &FlatDoc) {
 }
 
 /// The members [`decide`] needs, or `None` for a Windows record or one with a
-/// `_source` of its own.
+/// `_source` of its own. Inlined: called out of line, returning the whole `Seen`
+/// cost an EVTX-shaped record (one key, `Event`) 380 instructions instead of 60.
+#[inline(always)]
 fn scan<'a>(members: impl IntoIterator<Item = (&'a [u8], &'a Value)>) -> Option<Seen<'a>> {
     let mut s = Seen::default();
     for (k, v) in members {
