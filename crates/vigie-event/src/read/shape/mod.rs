@@ -24,6 +24,13 @@ pub(crate) fn recognise(rec: &mut Parsed) {
                 flat.push(Value::from(src));
             }
         }
+        // EVTX-shaped and Winlogbeat records open with `Event` / `winlog` (or carry it
+        // early): the first key settles most of them before the walk.
+        Parsed::Tree(Value::Object(m))
+            if matches!(
+                m.keys().next().map(String::as_str),
+                Some("Event" | "winlog")
+            ) => {}
         Parsed::Tree(Value::Object(m)) => {
             if let Some(src) = cloud::source_of(m.iter().map(|(k, v)| (k.as_bytes(), v))) {
                 m.insert(cloud::SOURCE_KEY.into(), Value::from(src));
