@@ -5,7 +5,8 @@ The records follow the providers' public record schemas (AWS CloudTrail record
 contents; Azure Monitor diagnostic-settings schemas for the activity, sign-in and audit
 logs; Microsoft Graph riskDetection; GCP LogEntry with an AuditLog payload; Okta System
 Log LogEvent; Office 365 Management Activity API common schema; the shapes Sigma's
-m365 alert rules read; Kubernetes audit.k8s.io/v1 Event; GitHub audit log entries). Values are invented. Each file has benign records, then attack
+m365 alert rules read; Kubernetes audit.k8s.io/v1 Event; GitHub audit log entries; Bitbucket Data Center
+audit events; OneLogin Events API). Values are invented. Each file has benign records, then attack
 records that SigmaHQ rules are meant to catch, then damaged records (the tests in
 crates/vigie/tests/it/hunt_cloud.rs assert which rules fire on which record).
 
@@ -619,6 +620,74 @@ def github_audit():
     return benign, attack, damaged
 
 
+# --- Bitbucket Data Center audit log ------------------------------------------------------
+
+def bb(i, category, action, user="alice.martin", level="BASE", objects=None):
+    ms = 1764518400000 + i * 60000
+    return {
+        "affectedObjects": objects or [{"id": str(100 + i), "name": "billing", "type": "REPOSITORY", "uri": "/projects/CORE/repos/billing"}],
+        "author": {"avatarUri": "", "id": str(10 + i % 4), "name": user, "type": "NORMAL", "uri": f"/users/{user}"},
+        "auditType": {"action": action, "actionI18nKey": "bitbucket.audit." + action.lower().replace(" ", "."), "area": "END_USER_ACTIVITY" if level == "BASE" else "GLOBAL_CONFIG_AND_ADMINISTRATION", "category": category, "categoryI18nKey": "bitbucket.audit.category." + category.lower().replace(" ", ""), "level": level},
+        "changedValues": [],
+        "extraAttributes": [],
+        "method": "Browser",
+        "source": "192.0.2.15",
+        "system": "https://git.telco.example",
+        "timestamp": {"epochSecond": ms // 1000, "nano": 0},
+        "type": {"action": action, "category": category},
+    }
+
+
+def bitbucket_audit():
+    kinds = [
+        ("Repositories", "Repository created"), ("Pull requests", "Pull request opened"),
+        ("Pull requests", "Pull request merged"), ("Authentication", "User logged in"),
+        ("Repositories", "Repository forked"), ("Projects", "Project created"),
+        ("Repositories", "Branch created"), ("Permissions", "Repository permission granted"),
+        ("Authentication", "User logged out"), ("Repositories", "Repository settings changed"),
+        ("Users and groups", "User added to group"),
+    ]
+    users = ["alice.martin", "bruno.leroy", "chloe.nguyen", "david.moreau"]
+    benign = [bb(i + 1, *kinds[i % len(kinds)], user=users[i % len(users)]) for i in range(22)]
+    bad = "svc-mirror"
+    attack = [
+        bb(40, "Data pipeline", "Full data export triggered", user=bad, level="BASE"),
+        bb(41, "Permissions", "Global permission granted", user=bad, level="BASE"),
+        bb(42, "Auditing", "Audit log configuration updated", user=bad, level="BASE"),
+        bb(43, "Authentication", "User login failed", user="bruno.leroy"),
+        bb(44, "Users and groups", "User details exported", user=bad),
+    ]
+    damaged = ['{"auditType":{"action":"User login failed","category":"Authentication"},"author":', "12"]
+    return benign, attack, damaged
+
+
+# --- OneLogin events ------------------------------------------------------------------
+
+def ol(i, type_id, notes=None, user="alice.martin@telco.example", user_id=None):
+    return {
+        "id": 900000 + i, "created_at": t(i, "2026-11-30T17:").replace("Z", ".000Z"), "account_id": 51234,
+        "user_id": user_id or 7000 + i % 5, "user_name": user, "event_type_id": type_id, "notes": notes,
+        "ipaddr": "192.0.2.15", "actor_user_id": user_id or 7000 + i % 5, "actor_user_name": user, "assuming_acting_user_id": None,
+        "role_id": None, "role_name": None, "app_id": 330000 + i % 3, "app_name": "Salesforce" if i % 2 else "Slack", "group_id": None, "group_name": None,
+        "otp_device_id": None, "otp_device_name": None, "policy_id": None, "policy_name": None, "actor_system": "", "custom_message": None,
+        "directory_sync_run_id": None, "directory_id": None, "resolution": None, "client_id": None, "resource_type_id": None,
+        "error_description": None, "proxy_ip": None, "risk_score": 0, "risk_reasons": None, "risk_cookie_id": None, "browser_fingerprint": None,
+    }
+
+
+def onelogin_events():
+    # Event types of the OneLogin Events API: 5 login, 8 app access, 6 logout, 13 user
+    # updated, 11 password changed...
+    kinds = [5, 8, 6, 13, 8, 5, 11, 8]
+    benign = [ol(i + 1, kinds[i % len(kinds)]) for i in range(22)]
+    attack = [
+        ol(40, 3, notes="Assumed user chloe.nguyen@telco.example", user="svc-helpdesk@telco.example"),
+        ol(41, 532, notes="Locked via API", user="bruno.leroy@telco.example"),
+    ]
+    damaged = ['{"id":900050,"event_type_id":5,"account_id":', "false"]
+    return benign, attack, damaged
+
+
 def write_lines(name, benign, attack, damaged):
     lines = [dumps(r) for r in benign + attack] + list(damaged)
     with open(os.path.join(HERE, name), "w") as f:
@@ -639,6 +708,8 @@ def main():
     write_lines("m365.jsonl", *m365_log())
     write_lines("kubernetes-audit.jsonl", *k8s_audit())
     write_lines("github-audit.jsonl", *github_audit())
+    write_lines("bitbucket-audit.jsonl", *bitbucket_audit())
+    write_lines("onelogin.jsonl", *onelogin_events())
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ fn samples_are_recognised() {
         ("okta.jsonl", "okta.okta", 28),
         ("kubernetes-audit.jsonl", "kubernetes.audit", 29),
         ("github-audit.jsonl", "github.audit", 28),
+        ("bitbucket-audit.jsonl", "bitbucket.audit", 27),
+        ("onelogin.jsonl", "onelogin.onelogin.events", 24),
     ] {
         let (events, errors) = read(name, &data(name));
         assert_eq!(events.len(), good, "{name}");

@@ -265,6 +265,38 @@ fn github_audit_log() {
     );
 }
 
+#[test]
+fn bitbucket_audit_log() {
+    check(
+        "application/bitbucket",
+        "bitbucket-audit.jsonl",
+        &[
+            (23, "Bitbucket Full Data Export Triggered"),
+            (24, "Bitbucket Global Permission Changed"),
+            (25, "Bitbucket Audit Log Configuration Updated"),
+            (26, "Bitbucket User Login Failure"),
+            // SigmaHQ's title for the `User details export...` actions.
+            (27, "Bitbucket User Permissions Export Attempt"),
+        ],
+        27,
+        json!({"bad_json": 1, "not_an_object": 1}),
+    );
+}
+
+#[test]
+fn onelogin_events() {
+    check(
+        "identity",
+        "onelogin.jsonl",
+        &[
+            (23, "OneLogin User Assumed Another User"),
+            (24, "OneLogin User Account Locked"),
+        ],
+        24,
+        json!({"bad_json": 1, "not_an_object": 1}),
+    );
+}
+
 /// Every logsource of `rules/cloud`, `rules/identity` and the audit logs of
 /// `rules/application` is fully routed.
 #[test]
