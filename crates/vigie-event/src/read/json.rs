@@ -203,13 +203,19 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOp
         }
         let parsed = parse_doc(text);
         if let Some(h) = head.take() {
-            if parsed.as_ref().is_err_and(|e| e.is_eof()) && breaks_like_pretty(text) {
+            // A container cut short on its one line is salvaged below, not taken
+            // for the first line of pretty-printed records.
+            if parsed.as_ref().is_err_and(|e| e.is_eof())
+                && breaks_like_pretty(text)
+                && container_array(text).is_none()
+            {
                 read_multiline(sink, io::Cursor::new(h).chain(r), opts);
                 return;
             }
         }
         match parsed {
             Ok(v) => record(sink, Position::Line(number), number, v),
+            Err(_) if salvage_container(sink, text, opts) => {}
             Err(e) => sink.error(
                 Position::Line(number),
                 ReadErrorKind::BadJson,
@@ -217,6 +223,46 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, mut r: R, opts: JsonOp
             ),
         }
     }
+}
+
+/// A container line (`{"Records":[...]}`, see [`super::shape::cloud::records_of`]) that
+/// does not parse whole, a CloudTrail file cut short or with one damaged record: its
+/// array is read element by element as a JSON array is (errors at `element I`), so the
+/// good records still come out and the damage is reported where it is. `false` when
+/// `line` does not open with a container.
+fn salvage_container(sink: &mut Sink<'_>, line: &[u8], opts: JsonOpts) -> bool {
+    let Some(mut body) = container_array(line) else {
+        return false;
+    };
+    while body.last().is_some_and(|b| is_json_ws(*b)) {
+        body = &body[..body.len() - 1];
+    }
+    // The container's closing brace, when the array got that far.
+    if let Some(inner) = body.strip_suffix(b"}") {
+        body = inner;
+    }
+    read_array(sink, body, opts);
+    true
+}
+
+/// `line` from its container's `[` on, when it opens with `{"Records":[` or
+/// `{"records":[` (whitespace allowed between the tokens).
+fn container_array(line: &[u8]) -> Option<&[u8]> {
+    let next = |i: usize| {
+        line.iter()
+            .skip(i)
+            .position(|c| !is_json_ws(*c))
+            .map(|n| i + n)
+    };
+    let open = next(0).filter(|i| line[*i] == b'{')?;
+    let key = next(open + 1)?;
+    let after = [&b"\"Records\""[..], b"\"records\""]
+        .iter()
+        .find(|k| line[key..].starts_with(k))
+        .map(|k| key + k.len())?;
+    let colon = next(after).filter(|i| line[*i] == b':')?;
+    let bracket = next(colon + 1).filter(|i| line[*i] == b'[')?;
+    Some(&line[bracket..])
 }
 
 fn too_long(buf: &RecordBuf) -> String {
@@ -568,12 +614,42 @@ fn parse_record(sink: &mut Sink<'_>, text: &RecordBuf, pos: Position, number: u6
     }
 }
 
-/// An object becomes an event; anything else is reported.
-fn record(sink: &mut Sink<'_>, pos: Position, number: u64, v: Parsed) {
+/// An object becomes an event, its shape recognised first ([`super::shape`]); a
+/// container on a line (`{"Records":[...]}`) becomes one event per element; anything
+/// else is reported.
+fn record(sink: &mut Sink<'_>, pos: Position, number: u64, mut v: Parsed) {
+    if let (Position::Line(line), Parsed::Tree(Value::Object(m))) = (pos, &mut v) {
+        if let Some(items) = super::shape::cloud::records_of(m) {
+            return contained(sink, line, items);
+        }
+    }
+    super::shape::recognise(&mut v);
     match v {
         Parsed::Flat(flat) => sink.event_flat(number, flat),
         Parsed::Tree(v @ Value::Object(_)) => sink.event(number, v),
         Parsed::Tree(other) => sink.error(pos, ReadErrorKind::NotAnObject, not_an_object(&other)),
+    }
+}
+
+/// The elements of a container read on `line`: each object an event numbered by its
+/// running index among the input's contained records, anything else reported at
+/// [`Position::Contained`].
+fn contained(sink: &mut Sink<'_>, line: u64, items: Vec<Value>) {
+    for (index, item) in items.into_iter().enumerate() {
+        let index = index as u64;
+        let number = sink.contained;
+        sink.contained += 1;
+        let pos = Position::Contained { line, index };
+        match item {
+            Value::Object(_) => {
+                let mut rec = Parsed::Tree(item);
+                super::shape::recognise(&mut rec);
+                if let Parsed::Tree(v) = rec {
+                    sink.event(number, v);
+                }
+            }
+            other => sink.error(pos, ReadErrorKind::NotAnObject, not_an_object(&other)),
+        }
     }
 }
 

@@ -33,7 +33,8 @@
 //! should hold and what came out), `json.rs`, `syslog.rs` (the parser, framing, syslog
 //! files; `syslog/sysmon.rs`: Sysmon for Linux XML inside syslog), `netdev.rs` (Cisco,
 //! Huawei, Juniper, FortiGate messages inside syslog), `utf16.rs`, `sink.rs` (callbacks,
-//! counts).
+//! counts), `shape/` (JSON records recognised by shape and given a routing `_source`:
+//! cloud audit logs, docs/cloud-logs.md).
 
 pub mod auditd;
 pub mod cef;
@@ -45,6 +46,7 @@ mod json;
 pub mod leef;
 pub mod netdev;
 mod parse;
+mod shape;
 mod sink;
 mod sniff;
 pub mod syslog;
@@ -121,6 +123,9 @@ pub enum Position {
     Line(u64),
     /// 0-based element of a JSON array input.
     Element(u64),
+    /// 0-based `index` of a record inside a container object (CloudTrail's
+    /// `{"Records":[...]}`) that starts on `line` (docs/cloud-logs.md).
+    Contained { line: u64, index: u64 },
 }
 
 impl std::fmt::Display for Position {
@@ -131,6 +136,7 @@ impl std::fmt::Display for Position {
             Position::Chunk(c) => write!(f, "chunk {c}"),
             Position::Line(l) => write!(f, "line {l}"),
             Position::Element(e) => write!(f, "element {e}"),
+            Position::Contained { line, index } => write!(f, "line {line}, record {index}"),
         }
     }
 }

@@ -17,6 +17,8 @@ pub(crate) struct Sink<'a> {
     on_error: &'a mut dyn FnMut(ReadError),
     pub events: u64,
     pub skipped: u64,
+    /// Records read so far out of containers (`{"Records":[...]}`, see `json.rs`).
+    pub contained: u64,
     /// Bytes pulled from the underlying input (compressed bytes for gzip).
     pub bytes: Arc<AtomicU64>,
 }
@@ -33,6 +35,7 @@ impl<'a> Sink<'a> {
             on_error,
             events: 0,
             skipped: 0,
+            contained: 0,
             bytes: Arc::new(AtomicU64::new(0)),
         }
     }

@@ -3,6 +3,7 @@
 //! from spending its time linking. Add a topic as a module here, not as `tests/*.rs`.
 
 mod auditd;
+mod cloud;
 mod common;
 mod edge_cases;
 mod evtx_props;

@@ -10,6 +10,7 @@ mod exercise_rank;
 mod exercise_spof;
 mod help_and_drawing;
 mod hunt_cli;
+mod hunt_cloud;
 mod hunt_linux;
 mod hunt_netdev;
 mod hunt_output;
