@@ -19,6 +19,7 @@ mod intel_taxii;
 mod july2025;
 mod respond_cli;
 mod rules_coverage;
+mod rules_routing;
 mod serve_backpressure;
 mod serve_durability;
 mod serve_follow;
