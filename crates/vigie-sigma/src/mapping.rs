@@ -573,6 +573,10 @@ mod tests {
         ));
         assert!(matches!(
             m.route(Some("linux"), Some("file_event"), None),
+            Routing::Full(_)
+        ));
+        assert!(matches!(
+            m.route(Some("linux"), None, Some("guacamole")),
             Routing::Partial(_)
         ));
         assert!(matches!(

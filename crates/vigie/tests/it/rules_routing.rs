@@ -28,7 +28,7 @@ logsources:
 ";
 
 /// Rules: 3 fully routed (windows process_creation), 2 partly (linux sshd; linux
-/// file_event), 1 partly by product only (linux), 1 unrouted (unknown product).
+/// file_event), 1 fully by a product entry (linux alone), 1 unrouted (unknown product).
 fn fixture() -> tempfile::TempDir {
     let d = tempfile::tempdir().expect("tempdir");
     let r = d.path().join("rules");
