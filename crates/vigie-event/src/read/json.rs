@@ -568,8 +568,10 @@ fn parse_record(sink: &mut Sink<'_>, text: &RecordBuf, pos: Position, number: u6
     }
 }
 
-/// An object becomes an event; anything else is reported.
-fn record(sink: &mut Sink<'_>, pos: Position, number: u64, v: Parsed) {
+/// An object becomes an event, completed when its shape is recognised
+/// ([`super::shape::recognise`]); anything else is reported.
+fn record(sink: &mut Sink<'_>, pos: Position, number: u64, mut v: Parsed) {
+    super::shape::recognise(&mut v);
     match v {
         Parsed::Flat(flat) => sink.event_flat(number, flat),
         Parsed::Tree(v @ Value::Object(_)) => sink.event(number, v),

@@ -37,6 +37,7 @@ mod evtx_ledger;
 mod flat_json;
 mod json;
 mod parse;
+mod shape;
 mod sink;
 mod sniff;
 pub mod syslog;
