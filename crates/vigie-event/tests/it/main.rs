@@ -8,6 +8,7 @@ mod edge_cases;
 mod evtx_props;
 mod evtx_tree;
 mod json_inputs;
+mod shapes;
 mod stdin;
 mod syslog;
 mod zeek;

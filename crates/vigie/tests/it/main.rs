@@ -12,6 +12,7 @@ mod help_and_drawing;
 mod hunt_cli;
 mod hunt_linux;
 mod hunt_output;
+mod hunt_shapes;
 mod hunt_syslog;
 mod intel_export;
 mod intel_match;
