@@ -25,7 +25,9 @@
 //! A text input whose first line is an audit record (`type=... msg=audit(...)`) is read as
 //! a Linux auditd log, its records joined into events by serial ([`auditd`]). A Zeek log
 //! is recognised by its `#separator` header (TSV) or by its first JSON line's fields
-//! ([`zeek`]).
+//! ([`zeek`]). A JSON record of a known shape (journald export, ECS, OCSF) is completed
+//! with Sigma's field names and a `_source` before it becomes an event (`shape/`,
+//! docs/json-shapes.md).
 //! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `evtx_ledger.rs` (what an EVTX file
 //! should hold and what came out), `json.rs`, `syslog.rs` (the parser, framing, syslog
 //! files), `utf16.rs`, `sink.rs` (callbacks, counts).
