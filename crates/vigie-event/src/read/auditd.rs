@@ -20,7 +20,8 @@
 //!   event with the same serial). Records of two events interleaved in the file therefore
 //!   give several events with the same serial: auditd writes an event's records together.
 //! - An event document has `type` (the record types, a string when there is one, else a
-//!   list in order), `timestamp` (RFC 3339 UTC), `serial`, `node` when given, and every
+//!   list in order), `timestamp` (RFC 3339 UTC), `serial`, `_source: linux.auditd`
+//!   (the routing convention of docs/mapping.md), `node` when given, and every
 //!   field of every record: a field seen in several records with different values holds
 //!   the list of its distinct values (a Sigma value matches any of them).
 //! - An event with an `EXECVE` record, or a `SYSCALL` of `execve`/`execveat`, also gets the
@@ -648,6 +649,9 @@ impl Assembler {
             );
         }
         m.insert("serial".into(), first.serial.into());
+        // The routing convention's `_source`: keeps auditd events out of the Windows
+        // entries (which admit no `_source` but their own) and of the ECS/OCSF ones.
+        m.insert("_source".into(), "linux.auditd".into());
         if let Some(n) = &first.node {
             m.insert("node".into(), n.as_str().into());
         }

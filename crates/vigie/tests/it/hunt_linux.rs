@@ -113,6 +113,17 @@ fn auditd_sample_with_sigmahq_linux_rules() {
     assert_eq!(summary["records_skipped"]["bad_auditd"], 4, "{summary}");
 }
 
+/// auditd events carry `_source: linux.auditd`, which the Windows entries do not admit:
+/// `rules/windows` fires nothing on the sample (on main before, 52 detections of rules
+/// such as `Execution Of Non-Existing File`, whose Windows-only logic a Linux `Image`
+/// meets).
+#[test]
+fn auditd_sample_with_sigmahq_windows_rules_fires_nothing() {
+    let (hits, summary) = hunt("windows", "auditd.log");
+    assert!(hits.is_empty(), "{hits:?}");
+    assert_eq!(summary["events"], 49, "{summary}");
+}
+
 /// The rules of `rules/network/zeek` that fire on the Zeek samples, by log: the same in
 /// TSV and JSON. Three rules do not fire on purpose: `atsvc` and the spoolss named pipe
 /// ask for a `path` Zeek's logs write otherwise (or not in `dce_rpc`), the WebDAV
