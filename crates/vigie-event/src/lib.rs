@@ -17,7 +17,7 @@ pub mod tree;
 
 pub use event::{Event, Shape};
 pub use flat::FlatDoc;
-pub use read::{auditd, syslog, zeek};
+pub use read::{auditd, cef, leef, netdev, syslog, weblog, zeek};
 pub use read::{
     discover, read_bytes, read_input, Format, InputFile, Position, ReadError, ReadErrorKind,
     ReadOptions, ReadStats,

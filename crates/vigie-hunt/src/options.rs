@@ -39,6 +39,8 @@ pub struct HuntOptions {
     /// indicators); their rules must be registered in the rule set hunted with
     /// ([`vigie_sigma::RuleSet::add_external`]). Empty: none.
     pub extra: Vec<std::sync::Arc<dyn crate::ExtraMatcher>>,
+    /// Zone of syslog timestamps written without one (RFC 3164); UTC by default.
+    pub syslog_zone: vigie_event::syslog::Zone,
 }
 
 impl Default for HuntOptions {
@@ -56,6 +58,7 @@ impl Default for HuntOptions {
             max_listed_errors: 50,
             capture: None,
             extra: Vec::new(),
+            syslog_zone: vigie_event::syslog::Zone::utc(),
         }
     }
 }

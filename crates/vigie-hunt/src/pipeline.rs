@@ -136,6 +136,7 @@ pub fn hunt(
     let read_opts = ReadOptions {
         evtx_threads,
         bytes_read: Some(bytes_read.clone()),
+        syslog_zone: opts.syslog_zone.clone(),
     };
     let total: u64 = inputs.iter().map(|i| i.size).sum();
     let progress: &dyn Progress = opts

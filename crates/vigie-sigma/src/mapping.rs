@@ -576,7 +576,7 @@ mod tests {
             Routing::Full(_)
         ));
         assert!(matches!(
-            m.route(Some("linux"), None, Some("guacamole")),
+            m.route(Some("linux"), None, Some("nosuchservice")),
             Routing::Partial(_)
         ));
         assert!(matches!(

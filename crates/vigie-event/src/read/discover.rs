@@ -157,10 +157,15 @@ pub(crate) fn format_of(s: Sniffed) -> Result<Format, &'static str> {
         Sniffed::Auditd => Ok(Format::Auditd),
         Sniffed::ZeekTsv => Ok(Format::ZeekTsv),
         Sniffed::ZeekJson => Ok(Format::ZeekJson),
+        Sniffed::Cef => Ok(Format::Cef),
+        Sniffed::Leef => Ok(Format::Leef),
+        Sniffed::AccessLog => Ok(Format::AccessLog),
         Sniffed::Gzip => Err("gzip inside gzip is not supported"),
         Sniffed::Utf16 { .. } => Err("UTF-16 inside UTF-16 is not supported"),
         Sniffed::Empty => Err("empty input"),
-        Sniffed::Unknown => Err("not EVTX, gzip, JSON, syslog, auditd or Zeek"),
+        Sniffed::Unknown => {
+            Err("not EVTX, gzip, JSON, syslog, auditd, Zeek, CEF, LEEF or an access log")
+        }
     }
 }
 

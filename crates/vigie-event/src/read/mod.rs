@@ -28,22 +28,32 @@
 //! ([`zeek`]). A JSON record of a known shape (journald export, ECS, OCSF) is completed
 //! with Sigma's field names and a `_source` before it becomes an event (`shape/`,
 //! docs/json-shapes.md).
+//! ([`zeek`]). A first line `CEF:...` or `LEEF:...` is read as CEF ([`cef`]) or LEEF
+//! ([`leef`]) lines; a first line of NCSA common/combined or Squid access log shape as an
+//! access log, each line a web server or proxy request ([`weblog`]). CEF and LEEF after
+//! a syslog header are read as syslog, with their fields added ([`cef::merge_into_syslog`]).
 //! Layout: `discover.rs`, `sniff.rs`, `evtx.rs`, `evtx_ledger.rs` (what an EVTX file
 //! should hold and what came out), `json.rs`, `syslog.rs` (the parser, framing, syslog
-//! files), `utf16.rs`, `sink.rs` (callbacks, counts).
+//! files; `syslog/sysmon.rs`: Sysmon for Linux XML inside syslog), `netdev.rs` (Cisco,
+//! Huawei, Juniper, FortiGate messages inside syslog), `utf16.rs`, `sink.rs` (callbacks,
+//! counts).
 
 pub mod auditd;
+pub mod cef;
 mod discover;
 pub mod evtx;
 mod evtx_ledger;
 mod flat_json;
 mod json;
+pub mod leef;
+pub mod netdev;
 mod parse;
 mod shape;
 mod sink;
 mod sniff;
 pub mod syslog;
 mod utf16;
+pub mod weblog;
 pub mod zeek;
 
 use std::fs::File;
@@ -79,6 +89,12 @@ pub enum Format {
     ZeekTsv,
     /// Zeek JSON log (one object a line).
     ZeekJson,
+    /// ArcSight CEF, one record a line.
+    Cef,
+    /// IBM QRadar LEEF 1.0/2.0, one record a line.
+    Leef,
+    /// Web server (NCSA common/combined) or proxy (Squid) access log.
+    AccessLog,
 }
 
 /// One input to read.
@@ -129,7 +145,7 @@ impl std::fmt::Display for Position {
 pub enum ReadErrorKind {
     /// Cannot open or read the file at all.
     Io,
-    /// Not EVTX, gzip, JSON, syslog, auditd or Zeek.
+    /// Not EVTX, gzip, JSON, syslog, auditd, Zeek, CEF, LEEF or an access log.
     UnsupportedFormat,
     /// An EVTX file whose file header cannot be read, or damage the parser reports
     /// without saying in which chunk.
@@ -153,6 +169,12 @@ pub enum ReadErrorKind {
     BadAuditd,
     /// A line of a Zeek TSV log that does not fit its header.
     BadZeek,
+    /// A line of a CEF input that is not a CEF record.
+    BadCef,
+    /// A line of a LEEF input that is not a LEEF record.
+    BadLeef,
+    /// A line of an access log that is neither a web server nor a proxy access line.
+    BadAccessLog,
     /// Damaged gzip stream.
     BadGzip,
 }
@@ -186,6 +208,9 @@ pub struct ReadOptions {
     pub evtx_threads: usize,
     /// Bytes read so far, across inputs, for a progress bar (compressed bytes for gzip).
     pub bytes_read: Option<Arc<AtomicU64>>,
+    /// Zone of syslog timestamps written without one (RFC 3164 `Mmm dd hh:mm:ss`);
+    /// UTC by default (`vigie hunt --timezone`).
+    pub syslog_zone: syslog::Zone,
 }
 
 /// Counts for one input.
@@ -297,7 +322,7 @@ fn read_seekable<R: Read + Seek + Send>(
         }
         Sniffed::Syslog => {
             let r = BufReader::with_capacity(BUF_SIZE, counted);
-            syslog::read_lines(sink, r, &plain.syslog_opts(), plain.io_kind());
+            syslog::read_lines(sink, r, &plain.syslog_opts(opts), plain.io_kind());
             Ok(())
         }
         Sniffed::Auditd => {
@@ -313,6 +338,11 @@ fn read_seekable<R: Read + Seek + Send>(
         Sniffed::ZeekJson => {
             let r = BufReader::with_capacity(BUF_SIZE, counted);
             zeek::read_json(sink, r, plain.io_kind());
+            Ok(())
+        }
+        Sniffed::Cef | Sniffed::Leef | Sniffed::AccessLog => {
+            let r = BufReader::with_capacity(BUF_SIZE, counted);
+            read_textfmt(sink, sniffed, r, plain, opts);
             Ok(())
         }
         s @ (Sniffed::Empty | Sniffed::Unknown) => Err(unsupported(sink, s, &prefix, plain)),
@@ -346,8 +376,11 @@ impl Layers {
         }
     }
 
-    fn syslog_opts(self) -> syslog::ParseOptions {
-        syslog::ParseOptions::at(self.syslog_reference.unwrap_or_else(Utc::now))
+    fn syslog_opts(self, opts: &ReadOptions) -> syslog::ParseOptions {
+        syslog::ParseOptions {
+            zone: opts.syslog_zone.clone(),
+            ..syslog::ParseOptions::at(self.syslog_reference.unwrap_or_else(Utc::now))
+        }
     }
 
     fn io_what(self) -> &'static str {
@@ -423,7 +456,7 @@ fn read_stream<R: Read>(
         }
         Sniffed::Syslog => {
             let r = BufReader::with_capacity(BUF_SIZE, whole);
-            syslog::read_lines(sink, r, &layers.syslog_opts(), layers.io_kind());
+            syslog::read_lines(sink, r, &layers.syslog_opts(opts), layers.io_kind());
             Ok(())
         }
         Sniffed::Auditd => {
@@ -441,7 +474,28 @@ fn read_stream<R: Read>(
             zeek::read_json(sink, r, layers.io_kind());
             Ok(())
         }
+        Sniffed::Cef | Sniffed::Leef | Sniffed::AccessLog => {
+            let r = BufReader::with_capacity(BUF_SIZE, whole);
+            read_textfmt(sink, sniffed, r, layers, opts);
+            Ok(())
+        }
         s => Err(unsupported(sink, s, &prefix, layers)),
+    }
+}
+
+/// CEF, LEEF and access logs ([`cef`], [`leef`], [`weblog`]).
+fn read_textfmt<R: std::io::BufRead>(
+    sink: &mut Sink<'_>,
+    s: Sniffed,
+    r: R,
+    layers: Layers,
+    opts: &ReadOptions,
+) {
+    let io = layers.io_kind();
+    match s {
+        Sniffed::Cef => cef::read_lines(sink, r, io, &layers.syslog_opts(opts)),
+        Sniffed::Leef => leef::read_lines(sink, r, io, &layers.syslog_opts(opts)),
+        _ => weblog::read_lines(sink, r, io),
     }
 }
 

@@ -21,6 +21,12 @@ pub(crate) enum Sniffed {
     ZeekTsv,
     /// JSON lines whose first line is a Zeek record.
     ZeekJson,
+    /// Text whose first line is a CEF record.
+    Cef,
+    /// Text whose first line is a LEEF record.
+    Leef,
+    /// Text whose first line is a web server or proxy access log line.
+    AccessLog,
     /// Nothing but whitespace (or nothing at all).
     Empty,
     /// Something else.
@@ -135,6 +141,12 @@ pub(crate) fn sniff(prefix: &[u8]) -> Sniffed {
                 Sniffed::Auditd
             } else if super::zeek::looks_like_zeek_tsv(line) {
                 Sniffed::ZeekTsv
+            } else if super::cef::looks_like_cef(line) {
+                Sniffed::Cef
+            } else if super::leef::looks_like_leef(line) {
+                Sniffed::Leef
+            } else if super::weblog::looks_like_access_log(line) {
+                Sniffed::AccessLog
             } else if super::syslog::looks_like_syslog(line) {
                 Sniffed::Syslog
             } else {
@@ -187,6 +199,20 @@ mod tests {
             Sniffed::ZeekJson
         );
         assert_eq!(sniff(b"{\"EventID\":1}\n"), Sniffed::JsonLines);
+        assert_eq!(sniff(b"CEF:0|V|P|1|2|n|3|src=1\n"), Sniffed::Cef);
+        assert_eq!(sniff(b"LEEF:1.0|V|P|1|2|src=1\n"), Sniffed::Leef);
+        assert_eq!(
+            sniff(b"10.0.0.1 - - [02/Dec/2025:08:00:00 +0000] \"GET / HTTP/1.1\" 200 5\n"),
+            Sniffed::AccessLog
+        );
+        assert_eq!(
+            sniff(b"1764662400.123 5 10.0.0.1 TCP_MISS/200 10 GET http://a/ - DIRECT/1.2.3.4 -\n"),
+            Sniffed::AccessLog
+        );
+        assert_eq!(
+            sniff(b"<13>Dec  2 08:00:00 h CEF:0|V|P|1|2|n|3|\n"),
+            Sniffed::Syslog
+        );
         assert_eq!(sniff(b"ElfFile"), Sniffed::Unknown);
         assert_eq!(sniff(b"\xFF\xFE[\0"), Sniffed::Utf16 { big_endian: false });
         assert_eq!(sniff(b"\xFE\xFF\0{"), Sniffed::Utf16 { big_endian: true });

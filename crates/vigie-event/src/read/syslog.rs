@@ -18,11 +18,13 @@
 //! Errors name the byte offset and what is wrong; nothing here panics on any input.
 
 mod frame;
+pub mod sysmon;
 
 use std::io::BufRead;
 
 use chrono::{
-    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+    Timelike, Utc,
 };
 use serde_json::{Map, Value};
 
@@ -85,7 +87,7 @@ pub struct Message {
 }
 
 /// How messages are read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ParseOptions {
     /// The time a message was received (or a file last written): the year of an RFC 3164
     /// timestamp is the latest that does not put it more than [`YEAR_TOLERANCE_DAYS`]
@@ -95,9 +97,9 @@ pub struct ParseOptions {
     /// adds its own); listeners set it, file readers do not (a file's time is not the
     /// message's).
     pub stamp_missing: bool,
-    /// Offset of timestamps that carry no zone (RFC 3164 `Mmm dd hh:mm:ss`, ISO without
+    /// Zone of timestamps that carry none (RFC 3164 `Mmm dd hh:mm:ss`, ISO without
     /// zone). UTC by default.
-    pub offset: FixedOffset,
+    pub zone: Zone,
 }
 
 impl ParseOptions {
@@ -106,7 +108,102 @@ impl ParseOptions {
         ParseOptions {
             reference,
             stamp_missing: false,
-            offset: Utc.fix(),
+            zone: Zone::utc(),
+        }
+    }
+}
+
+/// The time zone of timestamps written without one: a fixed offset, or a zone of the
+/// tz database (`Europe/Paris`), whose offset follows daylight saving time.
+#[derive(Debug, Clone)]
+pub enum Zone {
+    Fixed(FixedOffset),
+    Named(jiff::tz::TimeZone),
+}
+
+impl From<FixedOffset> for Zone {
+    fn from(o: FixedOffset) -> Zone {
+        Zone::Fixed(o)
+    }
+}
+
+impl Default for Zone {
+    fn default() -> Zone {
+        Zone::utc()
+    }
+}
+
+/// Why a `--timezone` value is not a zone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("time zone `{given}`: {why} (give `UTC`, an offset such as `+02:00` or `-0530`, or a tz database name such as `Europe/Paris`)")]
+pub struct ZoneError {
+    pub given: String,
+    pub why: String,
+}
+
+impl Zone {
+    pub fn utc() -> Zone {
+        Zone::Fixed(Utc.fix())
+    }
+
+    /// `UTC` / `Z`, an offset (`+02:00`, `-0530`, `+02`), or a tz database name, found in
+    /// the system's database (`/usr/share/zoneinfo`, or `TZDIR`).
+    pub fn parse(s: &str) -> Result<Zone, ZoneError> {
+        let bad = |why: String| ZoneError {
+            given: s.to_owned(),
+            why,
+        };
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") {
+            return Ok(Zone::utc());
+        }
+        if let Some(sign) = t.bytes().next().filter(|b| matches!(b, b'+' | b'-')) {
+            let digits: String = t[1..].chars().filter(|c| *c != ':').collect();
+            let ok = digits.bytes().all(|b| b.is_ascii_digit());
+            let (h, m) = match (ok, digits.len()) {
+                (true, 2) => (digits.parse::<i32>().unwrap_or(99), 0),
+                (true, 4) => (
+                    digits[..2].parse::<i32>().unwrap_or(99),
+                    digits[2..].parse::<i32>().unwrap_or(99),
+                ),
+                _ => return Err(bad("an offset is `+hh:mm`, `+hhmm` or `+hh`".into())),
+            };
+            if h > 23 || m > 59 {
+                return Err(bad("offset out of range".into()));
+            }
+            let secs = h * 3600 + m * 60;
+            return FixedOffset::east_opt(if sign == b'-' { -secs } else { secs })
+                .map(Zone::Fixed)
+                .ok_or_else(|| bad("offset out of range".into()));
+        }
+        jiff::tz::TimeZone::get(t)
+            .map(Zone::Named)
+            .map_err(|e| bad(format!("not a known zone: {e}")))
+    }
+
+    /// The instant a wall-clock time of this zone stands for. In a daylight-saving fold
+    /// (a time that occurs twice) the earlier; in a gap (a time skipped) the time as if
+    /// the clock had not moved (jiff's "compatible" rule, as `date` and most systems).
+    pub fn to_utc(&self, t: NaiveDateTime) -> Option<DateTime<Utc>> {
+        match self {
+            Zone::Fixed(o) => o
+                .from_local_datetime(&t)
+                .single()
+                .map(|t| t.with_timezone(&Utc)),
+            Zone::Named(tz) => {
+                let civil = jiff::civil::DateTime::new(
+                    i16::try_from(t.year()).ok()?,
+                    t.month() as i8,
+                    t.day() as i8,
+                    t.hour() as i8,
+                    t.minute() as i8,
+                    t.second() as i8,
+                    i32::try_from(t.nanosecond().min(999_999_999)).ok()?,
+                )
+                .ok()?;
+                let ts = tz.to_ambiguous_timestamp(civil).compatible().ok()?;
+                DateTime::from_timestamp(ts.as_second(), ts.subsec_nanosecond().max(0) as u32)
+            }
         }
     }
 }
@@ -217,12 +314,29 @@ pub fn looks_like_syslog(line: &[u8]) -> bool {
         return parse_pri(&mut c).is_ok();
     }
     let opts = ParseOptions::at(DateTime::<Utc>::UNIX_EPOCH);
-    bsd_timestamp(&mut c.clone(), &opts).is_some() || iso_timestamp(&mut c, &opts).is_some()
+    bsd_timestamp(&mut c.clone(), &opts).is_some()
+        || iso_timestamp(&mut c.clone(), &opts).is_some()
+        || super::netdev::looks_like_fortigate(c.rest())
 }
 
 impl Message {
     /// The event document (field names in `docs/syslog.md`); absent fields are left out.
+    /// A Sysmon for Linux event whose XML cannot be read keeps its syslog fields only.
     pub fn to_document(&self) -> Value {
+        Value::Object(self.document().0)
+    }
+
+    /// [`Message::to_document`], but a Sysmon for Linux event (tag `sysmon`, text
+    /// `<Event`) whose XML cannot be read is an error instead of an event without its
+    /// fields (the file readers report it as a damaged line).
+    pub fn to_document_checked(&self) -> Result<Value, sysmon::XmlError> {
+        match self.document() {
+            (m, None) => Ok(Value::Object(m)),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    fn document(&self) -> (Map<String, Value>, Option<sysmon::XmlError>) {
         let mut m = Map::new();
         m.insert("format".into(), self.format.as_str().into());
         if let Some(f) = self.facility {
@@ -257,7 +371,14 @@ impl Message {
             m.insert("structured_data".into(), sd_document(&self.structured_data));
         }
         m.insert("message".into(), self.message.as_str().into());
-        Value::Object(m)
+        let mut damaged = None;
+        if sysmon::is_sysmon(self.app.as_deref(), &self.message) {
+            // `enrich` adds nothing when the XML is damaged.
+            damaged = sysmon::enrich(&self.message, &mut m).err();
+        } else {
+            super::netdev::enrich(self, &mut m);
+        }
+        (m, damaged)
     }
 
     /// The message written as RFC 5424 (a missing PRI is written as 13, user.notice,
@@ -645,7 +766,7 @@ fn parse_3164(c: &mut Cur<'_>, had_pri: bool, opts: &ParseOptions) -> Result<Mes
         Some(t) => Some(t.map_err(|why| c.err(why))?),
         None => iso_timestamp(c, opts),
     };
-    if timestamp.is_none() && !had_pri {
+    if timestamp.is_none() && !had_pri && !super::netdev::looks_like_fortigate(c.rest()) {
         return Err(c.err("not syslog: no `<PRI>` and no timestamp at the start"));
     }
     let mut msg = Message {
@@ -786,10 +907,7 @@ fn clock(c: &mut Cur<'_>) -> Option<NaiveTime> {
 }
 
 fn local(t: NaiveDateTime, opts: &ParseOptions) -> Option<DateTime<Utc>> {
-    opts.offset
-        .from_local_datetime(&t)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
+    opts.zone.to_utc(t)
 }
 
 /// The latest year (from the reference's next one back) in which the date exists and
@@ -805,7 +923,7 @@ fn infer_year(month: u32, day: u32, time: NaiveTime, opts: &ParseOptions) -> Opt
 }
 
 /// An ISO 8601 timestamp: `YYYY-MM-DD` then `T` or a space, `hh:mm:ss[.frac]`, then
-/// `Z`, `±hh:mm`, `±hhmm` or no zone ([`ParseOptions::offset`]). Consumed on success.
+/// `Z`, `±hh:mm`, `±hhmm` or no zone ([`ParseOptions::zone`]). Consumed on success.
 fn iso_timestamp(c: &mut Cur<'_>, opts: &ParseOptions) -> Option<DateTime<Utc>> {
     let mut t = c.clone();
     let y = t.digits(4)?;
@@ -856,10 +974,22 @@ pub(crate) fn read_lines<R: BufRead>(
         io,
         bad,
         &mut |sink, number, line| match parse(line, opts) {
-            Ok(m) => sink.event(number, m.to_document()),
+            Ok(m) => match m.to_document_checked() {
+                Ok(d) => sink.event(number, with_embedded(d)),
+                Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
+            },
             Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
         },
     );
+}
+
+/// A message document with the fields of a CEF or LEEF body added (helper textfmt's
+/// hook: [`super::cef::merge_into_syslog`], `docs/cef-leef.md`).
+fn with_embedded(mut doc: Value) -> Value {
+    if let Value::Object(m) = &mut doc {
+        super::cef::merge_into_syslog(m);
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -1043,7 +1173,7 @@ mod tests {
     fn stamping_and_offset() {
         let mut p = at("2024-06-15T12:00:00Z");
         p.stamp_missing = true;
-        p.offset = FixedOffset::east_opt(2 * 3600).unwrap();
+        p.zone = FixedOffset::east_opt(2 * 3600).unwrap().into();
         let m = parse(b"<13>text", &p).unwrap();
         assert_eq!(m.timestamp, Some(p.reference));
         let m = parse(b"Jun 15 13:00:00 h a: m\r\n\0", &p).unwrap();

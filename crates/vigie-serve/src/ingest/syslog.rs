@@ -208,7 +208,7 @@ impl Pending {
         let popts = ParseOptions {
             reference: Utc::now(),
             stamp_missing: true,
-            offset: self.opts.offset,
+            zone: self.opts.offset.into(),
         };
         let record = next_record();
         match parse(bytes, &popts) {

@@ -27,8 +27,10 @@ pub enum Format {
 }
 
 const AFTER_HELP: &str = "\
-Inputs: EVTX files, JSON lines, JSON arrays, any of them gzip-compressed (the format is
-sniffed from the content), directories (walked recursively) and `-` for stdin.
+Inputs: EVTX files, JSON lines, JSON arrays, syslog (RFC 5424 / 3164, with network
+devices' messages and Sysmon for Linux inside), auditd, Zeek, FortiGate key=value logs,
+any of them gzip-compressed (the format is sniffed from the content), directories
+(walked recursively) and `-` for stdin.
 Damaged files and records are listed on stderr, counted in the summary and skipped.
 
 Rules: Sigma files or directories. Without --rules, the paths in $VIGIE_RULES (separated
@@ -64,6 +66,7 @@ Examples:
   vigie hunt --rules rules/ --level high --format jsonl --output hits.jsonl Security.evtx
   vigie hunt --rules rules/ --from 2024-05-01 --to 2024-05-02T12:00:00Z --format csv logs/*.json.gz
   vigie hunt --rules rules/ --sort time --format json logs/ > hits.json
+  vigie hunt --rules ../shared/sigma/rules/linux --timezone Europe/Paris /var/log/auth.log
   zcat events.jsonl.gz | vigie hunt --rules rules/ --threads 1 -
   vigie hunt --intel feeds/peers.json --intel iocs/bad-ips.txt --warning-lists misp-warninglists/lists logs/";
 
@@ -103,6 +106,17 @@ pub struct Args {
     /// Worker threads (0 = one per core).
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
     threads: usize,
+    /// Zone of syslog timestamps written without one (RFC 3164 `Mmm dd hh:mm:ss`, ISO
+    /// without offset): `UTC` (default), an offset (`+02:00`) or a tz database name
+    /// (`Europe/Paris`, daylight saving time followed). Their year is the one that puts
+    /// them closest before the file's last modification (docs/syslog.md).
+    #[arg(
+        long,
+        value_name = "ZONE",
+        default_value = "UTC",
+        allow_hyphen_values = true
+    )]
+    timezone: String,
     /// Indicator file or directory (STIX 2.1 bundle, MISP feed, CSV, plain list); repeat
     /// for several. Their hits are detections.
     #[arg(long, value_name = "PATH")]
@@ -204,9 +218,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let (Some(f), Some(t)) = (from, to) {
         anyhow::ensure!(f <= t, "--from is after --to: no event can match");
     }
+    let syslog_zone = vigie_event::syslog::Zone::parse(&a.timezone)
+        .map_err(|e| anyhow::anyhow!("--timezone: {e}"))?;
     let progress = Arc::new(TerminalProgress::stderr(!a.quiet));
     crate::logging::show_progress(progress.clone());
     let opts = HuntOptions {
+        syslog_zone,
         rules: rules_paths(a.rules),
         embedded_rules: crate::embedded::RULES,
         mapping: a.mapping,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::cli::{ok, vigie};
 
 /// `(record, rule title)` of every detection, and the summary.
-fn hunt(rules: &str, sample: &str) -> (BTreeSet<(u64, String)>, serde_json::Value) {
+pub(crate) fn hunt(rules: &str, sample: &str) -> (BTreeSet<(u64, String)>, serde_json::Value) {
     let root = vigie_test_support::repo_root();
     let rules = vigie_test_support::shared().join("sigma/rules").join(rules);
     let sample = root.join("crates/vigie-event/tests/data").join(sample);
@@ -35,7 +35,7 @@ fn hunt(rules: &str, sample: &str) -> (BTreeSet<(u64, String)>, serde_json::Valu
     (hits, summary)
 }
 
-fn set(pairs: &[(u64, &str)]) -> BTreeSet<(u64, String)> {
+pub(crate) fn set(pairs: &[(u64, &str)]) -> BTreeSet<(u64, String)> {
     pairs.iter().map(|(r, t)| (*r, t.to_string())).collect()
 }
 
@@ -43,10 +43,10 @@ fn set(pairs: &[(u64, &str)]) -> BTreeSet<(u64, String)> {
 fn auditd_sample_with_sigmahq_linux_rules() {
     let (hits, summary) = hunt("linux", "auditd.log");
     let want = set(&[
-        // Benign lines, caught by a rule that says it is prone to false positives:
-        // `find` (discovery). (The login shell `-bash` at 9 and the shell at 74 no
-        // longer match the network_connection rule `Linux Reverse Shell Indicator`: it
-        // is routed to connections, and they are executions.)
+        // A benign line, caught by a rule that says it is prone to false positives:
+        // `find` (discovery). (The network_connection rule "Linux Reverse Shell
+        // Indicator" no longer sees executions: that logsource is routed to auditd's
+        // connections and Sysmon for Linux's event 3.)
         (53, "File and Directory Discovery - Linux"),
         // The attack: a binary dropped under /tmp with the `susp_activity` key...
         (62, "Suspicious C2 Activities"),

@@ -1,0 +1,36 @@
+//! Arbitrary bytes as one cef line (alone and after the format's start), and as a file
+//! through the readers behind a good first line (the counts returned must be those
+//! reported); with `cef::parse` every document is an object with a `_source`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use vigie_event::cef::parse;
+use vigie_event::{read_bytes, ReadOptions};
+
+const HEAD: &[u8] = b"CEF:0|V|P|1|2|n|3|";
+
+fuzz_target!(|data: &[u8]| {
+    for line in [data.to_vec(), [HEAD, data].concat()] {
+        if let Ok(m) = parse(&line) {
+            assert!(m.contains_key("_source"));
+        }
+    }
+    let mut file = HEAD.to_vec();
+    if !HEAD.ends_with(b"\n") {
+        file.extend_from_slice(b"a=b\n");
+    }
+    file.extend_from_slice(data);
+    let (mut events, mut errors) = (0u64, 0u64);
+    if let Ok(stats) = read_bytes(
+        "cef.log",
+        &file,
+        &ReadOptions::default(),
+        &mut |e| {
+            assert!(e.doc().is_object());
+            events += 1
+        },
+        &mut |_| errors += 1,
+    ) {
+        assert_eq!((stats.events, stats.skipped), (events, errors));
+    }
+});
