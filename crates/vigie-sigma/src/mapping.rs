@@ -571,12 +571,17 @@ mod tests {
             m.route(Some("windows"), None, Some("security")),
             Routing::Full(_)
         ));
+        // Sysmon for Linux routes Linux's file_event; macOS's is still only its product.
         assert!(matches!(
             m.route(Some("linux"), Some("file_event"), None),
             Routing::Full(_)
         ));
         assert!(matches!(
             m.route(Some("linux"), None, Some("nosuchservice")),
+            Routing::Partial(_)
+        ));
+        assert!(matches!(
+            m.route(Some("macos"), Some("file_event"), None),
             Routing::Partial(_)
         ));
         assert!(matches!(
@@ -609,6 +614,14 @@ mod tests {
         // Not routed to a Channel: service and product.
         assert_eq!(t(Some("linux"), None, Some("auditd")), ["auditd", "linux"]);
         assert_eq!(t(Some("linux"), Some("process_creation"), None), ["linux"]);
+        // Sysmon for Linux's channel is named `linux` in the table; syslog services by
+        // program are named by service and product.
+        assert_eq!(
+            t(Some("linux"), Some("network_connection"), None),
+            ["linux"]
+        );
+        assert_eq!(t(Some("linux"), None, Some("sshd")), ["linux", "sshd"]);
+        assert_eq!(t(Some("cisco"), None, Some("aaa")), ["aaa", "cisco"]);
         assert_eq!(
             t(Some("aws"), None, Some("cloudtrail")),
             ["aws", "cloudtrail"]
