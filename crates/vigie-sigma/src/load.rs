@@ -19,7 +19,13 @@ use crate::mapping::{Mapping, Routing};
 use crate::placeholders::Placeholders;
 use crate::rule::{self, DocKind, FilterDef, Logsource, RuleDef};
 use crate::ruleset::{CRule, LsCond, RuleSet, Target};
-use crate::types::{LoadError, LoadReport, Refusal, RefusalKind, RuleId, RuleKind, RuleMeta};
+use crate::types::{
+    LoadError, LoadReport, LogsourceRouting, Refusal, RefusalKind, RoutingEntry, RuleId, RuleKind,
+    RuleMeta,
+};
+
+/// A rule logsource's keys, lowercased.
+type LsKey = (Option<String>, Option<String>, Option<String>);
 use crate::values::{Env, Fail};
 use crate::yaml::{self, Y};
 
@@ -521,13 +527,49 @@ impl RuleSet {
         let mut partial: BTreeMap<String, usize> = BTreeMap::new();
         let mut compiled: Vec<CRule> = Vec::new();
         let mut metas: Vec<RuleMeta> = Vec::new();
+        let mut why: BTreeMap<LsKey, LogsourceRouting> = BTreeMap::new();
         for r in rules {
             let ls = &r.def.logsource;
-            let routing = opts.mapping.route(
+            let (p, c, s) = (
                 ls.product.as_deref(),
                 ls.category.as_deref(),
                 ls.service.as_deref(),
             );
+            let key: LsKey = (
+                p.map(crate::sstr::lower),
+                c.map(crate::sstr::lower),
+                s.map(crate::sstr::lower),
+            );
+            let row = why.entry(key).or_insert_with_key(|k| {
+                let x = opts.mapping.explain(p, c, s);
+                let entry = match x.routing {
+                    Routing::Full(e) | Routing::Partial(e) => Some(RoutingEntry {
+                        index: x.entry_index.unwrap_or(0),
+                        line: e.line,
+                        label: e.label((p, c, s)),
+                        product: e.product.clone(),
+                        category: e.category.clone(),
+                        service: e.service.clone(),
+                        alternatives: e.when.len(),
+                    }),
+                    Routing::None => None,
+                };
+                LogsourceRouting {
+                    product: k.0.clone(),
+                    category: k.1.clone(),
+                    service: k.2.clone(),
+                    entry,
+                    reason: x.reason,
+                    ..LogsourceRouting::default()
+                }
+            });
+            row.rules += 1;
+            let routing = opts.mapping.route(p, c, s);
+            match routing {
+                Routing::Full(_) => row.fully += 1,
+                Routing::Partial(_) => row.partly += 1,
+                Routing::None => row.unrouted += 1,
+            }
             let entry = match routing {
                 Routing::Full(e) => Some(e),
                 Routing::Partial(e) => {
@@ -588,6 +630,7 @@ impl RuleSet {
         report.detection_rules = compiled.len();
         report.unrouted_logsources = unrouted.into_iter().collect();
         report.partially_routed_logsources = partial.into_iter().collect();
+        report.routing = why.into_values().collect();
 
         // Correlations: ids after the detection rules; refused ones are dropped and the
         // rest rebuilt so ids stay dense.

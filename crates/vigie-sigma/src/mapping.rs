@@ -126,6 +126,34 @@ pub struct LogsourceEntry {
     pub category: Option<Vec<String>>,
     pub service: Option<Vec<String>>,
     pub when: Vec<Alternative>,
+    /// 1-based line of the entry in the mapping file (of the first, when several entries
+    /// naming the same keys were merged), when known.
+    pub line: Option<usize>,
+}
+
+impl LogsourceEntry {
+    /// `product: linux, category: process_creation`: the entry's keys, each list shown
+    /// whole when short, else as the value `rule` gives that key (`product: linux`, one
+    /// of 29).
+    pub fn label(&self, rule: (Option<&str>, Option<&str>, Option<&str>)) -> String {
+        let mut parts = Vec::new();
+        for (k, list, v) in [
+            ("product", &self.product, rule.0),
+            ("category", &self.category, rule.1),
+            ("service", &self.service, rule.2),
+        ] {
+            let Some(list) = list else { continue };
+            let shown = match (list.as_slice(), v) {
+                ([one], _) => one.clone(),
+                (_, Some(v)) if list.len() > 3 => {
+                    format!("[{}, +{} more]", lower(v), list.len() - 1)
+                }
+                _ => format!("[{}]", list.join(", ")),
+            };
+            parts.push(format!("{k}: {shown}"));
+        }
+        parts.join(", ")
+    }
 }
 
 /// How a rule's logsource was routed.
@@ -255,12 +283,30 @@ impl Mapping {
                 when.push(a);
             }
             let lw = |o: Option<Vec<String>>| o.map(|v| v.iter().map(|s| lower(s)).collect());
-            logsources.push(LogsourceEntry {
+            let entry = LogsourceEntry {
                 product: lw(e.product),
                 category: lw(e.category),
                 service: lw(e.service),
                 when,
+                line: nth_entry_line(text, i),
+            };
+            // Entries naming the same keys are one entry: their alternatives add up (so
+            // two readers of one logsource can each write their own entry).
+            let same = logsources.iter_mut().find(|x: &&mut LogsourceEntry| {
+                x.product == entry.product
+                    && x.category == entry.category
+                    && x.service == entry.service
             });
+            match same {
+                Some(x) => {
+                    for alt in entry.when {
+                        if !x.when.contains(&alt) {
+                            x.when.push(alt);
+                        }
+                    }
+                }
+                None => logsources.push(entry),
+            }
         }
         Ok(Mapping {
             aliases: parse_fields(&fields)?,
@@ -313,7 +359,93 @@ impl Mapping {
     }
 }
 
+/// A rule logsource's routing, explained (for `rules check`'s `routing[]`).
+#[derive(Debug, Clone)]
+pub struct RoutingWhy<'m> {
+    pub routing: Routing<'m>,
+    /// 0-based index of the entry used in [`Mapping::logsources`].
+    pub entry_index: Option<usize>,
+    /// Why the logsource is partly routed or unrouted (`None` when fully routed).
+    pub reason: Option<String>,
+}
+
 impl Mapping {
+    /// [`Mapping::route`], with the entry's index and, unless the logsource is fully
+    /// routed, a sentence saying why not and what it costs.
+    pub fn explain(
+        &self,
+        product: Option<&str>,
+        category: Option<&str>,
+        service: Option<&str>,
+    ) -> RoutingWhy<'_> {
+        let routing = self.route(product, category, service);
+        let rule = (product, category, service);
+        let index_of = |e: &LogsourceEntry| self.logsources.iter().position(|x| std::ptr::eq(x, e));
+        match routing {
+            Routing::Full(e) => RoutingWhy {
+                routing,
+                entry_index: index_of(e),
+                reason: None,
+            },
+            Routing::Partial(e) => {
+                let mut missing = Vec::new();
+                if let (Some(c), None) = (category, &e.category) {
+                    missing.push(format!("`category: {}`", lower(c)));
+                }
+                if let (Some(s), None) = (service, &e.service) {
+                    missing.push(format!("`service: {}`", lower(s)));
+                }
+                let admitted = match (product, &e.product) {
+                    (Some(p), Some(_)) => format!("every {} event", lower(p)),
+                    _ => "every event the entry admits".to_string(),
+                };
+                RoutingWhy {
+                    routing,
+                    entry_index: index_of(e),
+                    reason: Some(format!(
+                        "entry `{}` has no {}: the rule runs on {admitted}",
+                        e.label(rule),
+                        missing.join(" nor ")
+                    )),
+                }
+            }
+            Routing::None => {
+                let mut unknown = Vec::new();
+                for (k, v, pick) in [
+                    ("product", product, 0u8),
+                    ("category", category, 1),
+                    ("service", service, 2),
+                ] {
+                    let Some(v) = v else { continue };
+                    let named = self.logsources.iter().any(|e| {
+                        let list = match pick {
+                            0 => &e.product,
+                            1 => &e.category,
+                            _ => &e.service,
+                        };
+                        list.as_ref()
+                            .is_some_and(|l| l.iter().any(|x| x.eq_ignore_ascii_case(v)))
+                    });
+                    if !named {
+                        unknown.push(format!("`{k}: {}`", lower(v)));
+                    }
+                }
+                let why = if unknown.is_empty() {
+                    "every entry naming its keys also names a key with another value \
+                     (or one the rule does not have)"
+                        .to_string()
+                } else {
+                    format!("no entry names {}", unknown.join(" nor "))
+                };
+                RoutingWhy {
+                    routing,
+                    entry_index: None,
+                    reason: Some(format!("{why}: the rule runs on every event")),
+                }
+            }
+        }
+    }
+
     /// The telemetry names (log sources an asset ships, as a model's `telemetry:` lists
     /// them) any one of which carries events of this rule logsource, sorted.
     ///
@@ -443,6 +575,10 @@ mod tests {
         assert!(matches!(
             m.route(Some("linux"), Some("file_event"), None),
             Routing::Full(_)
+        ));
+        assert!(matches!(
+            m.route(Some("linux"), None, Some("nosuchservice")),
+            Routing::Partial(_)
         ));
         assert!(matches!(
             m.route(Some("macos"), Some("file_event"), None),

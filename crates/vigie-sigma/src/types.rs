@@ -206,6 +206,45 @@ pub struct LoadReport {
     pub unrouted_logsources: Vec<(String, usize)>,
     /// Logsources routed by part of their keys only (e.g. product), with rule counts.
     pub partially_routed_logsources: Vec<(String, usize)>,
+    /// Every distinct logsource of the detection rules, how its rules are routed and why
+    /// (sorted by product, category, service).
+    pub routing: Vec<LogsourceRouting>,
+}
+
+/// How the rules of one logsource are routed (see `docs/mapping.md`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LogsourceRouting {
+    /// The rule logsource's keys, lowercased.
+    pub product: Option<String>,
+    pub category: Option<String>,
+    pub service: Option<String>,
+    /// Detection rules with this logsource (loaded, or refused for it under
+    /// `strict_logsource`).
+    pub rules: usize,
+    /// Of them: routed by an entry naming all their keys, by part of them, by none.
+    pub fully: usize,
+    pub partly: usize,
+    pub unrouted: usize,
+    /// The mapping entry used, if any.
+    pub entry: Option<RoutingEntry>,
+    /// Why the logsource is partly routed or unrouted (`None` when fully routed).
+    pub reason: Option<String>,
+}
+
+/// A mapping entry, as `rules check` names it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct RoutingEntry {
+    /// 0-based position among the mapping's entries (after same-key entries merged).
+    pub index: usize,
+    /// 1-based line in the mapping file, when known.
+    pub line: Option<usize>,
+    /// `product: linux, service: auditd`: its keys (a long list shown as the rule's value).
+    pub label: String,
+    pub product: Option<Vec<String>>,
+    pub category: Option<Vec<String>>,
+    pub service: Option<Vec<String>>,
+    /// Number of `when` alternatives.
+    pub alternatives: usize,
 }
 
 impl LoadReport {

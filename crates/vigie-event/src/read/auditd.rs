@@ -20,7 +20,8 @@
 //!   event with the same serial). Records of two events interleaved in the file therefore
 //!   give several events with the same serial: auditd writes an event's records together.
 //! - An event document has `type` (the record types, a string when there is one, else a
-//!   list in order), `timestamp` (RFC 3339 UTC), `serial`, `node` when given, and every
+//!   list in order), `timestamp` (RFC 3339 UTC), `serial`, `_source: linux.auditd`
+//!   (the routing convention of docs/mapping.md), `node` when given, and every
 //!   field of every record: a field seen in several records with different values holds
 //!   the list of its distinct values (a Sigma value matches any of them).
 //! - An event with an `EXECVE` record, or a `SYSCALL` of `execve`/`execveat`, also gets the
@@ -301,6 +302,16 @@ pub fn parse_record(line: &[u8]) -> Result<Record, AuditError> {
     for (arg, s) in pieces {
         out.push((arg, Value::String(s)));
     }
+    if kind == "SOCKADDR" && !out.iter().any(|(k, _)| k == "saddr_fam") {
+        let decoded = out
+            .iter()
+            .find(|(k, _)| k == "saddr")
+            .and_then(|(_, v)| v.as_str())
+            .and_then(decode_saddr);
+        for (k, v) in decoded.unwrap_or_default() {
+            out.push((k.to_string(), Value::String(v)));
+        }
+    }
     Ok(Record {
         node,
         kind,
@@ -309,6 +320,59 @@ pub fn parse_record(line: &[u8]) -> Result<Record, AuditError> {
         serial,
         fields: out,
     })
+}
+
+/// A `SOCKADDR` record's hex `saddr` (a `struct sockaddr` as the kernel copied it), as
+/// `ausearch -i` and the enriched format name it: `saddr_fam` (`inet`, `inet6`, `local`,
+/// `netlink`, or the number), then `laddr` and `lport` (inet, inet6) or `path` (local;
+/// an abstract socket's name starts with `@`). The family is in host byte order (little
+/// endian on x86 and arm; a big-endian host's is recognised too); `None` when `saddr`
+/// is not hex or too short for its family.
+pub fn decode_saddr(saddr: &str) -> Option<Vec<(&'static str, String)>> {
+    let b = hex(saddr)?;
+    if b.len() < 2 {
+        return None;
+    }
+    let known = |f: u16| matches!(f, 1 | 2 | 10 | 16 | 17);
+    let le = u16::from_le_bytes([b[0], b[1]]);
+    let be = u16::from_be_bytes([b[0], b[1]]);
+    let fam = if known(le) || !known(be) { le } else { be };
+    let port = || u16::from_be_bytes([b[2], b[3]]).to_string();
+    let out = match fam {
+        2 if b.len() >= 8 => {
+            let ip = std::net::Ipv4Addr::new(b[4], b[5], b[6], b[7]);
+            vec![
+                ("saddr_fam", "inet".to_string()),
+                ("laddr", ip.to_string()),
+                ("lport", port()),
+            ]
+        }
+        10 if b.len() >= 24 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&b[8..24]);
+            vec![
+                ("saddr_fam", "inet6".to_string()),
+                ("laddr", std::net::Ipv6Addr::from(a).to_string()),
+                ("lport", port()),
+            ]
+        }
+        2 | 10 => return None,
+        1 => {
+            let rest = &b[2..];
+            let path = match rest.split_first() {
+                Some((0, name)) => {
+                    let name = name.split(|c| *c == 0).next().unwrap_or_default();
+                    format!("@{}", text(name))
+                }
+                _ => text(rest.split(|c| *c == 0).next().unwrap_or_default()),
+            };
+            vec![("saddr_fam", "local".to_string()), ("path", path)]
+        }
+        16 => vec![("saddr_fam", "netlink".to_string())],
+        17 => vec![("saddr_fam", "packet".to_string())],
+        n => vec![("saddr_fam", n.to_string())],
+    };
+    Some(out)
 }
 
 /// `aN`: an EXECVE argument name.
@@ -485,6 +549,12 @@ pub fn syscall_name(arch: &str, number: u32) -> Option<&'static str> {
     ];
     const AARCH64: &[(u32, &str)] = &[
         (33, "mknodat"),
+        (35, "unlinkat"),
+        (56, "openat"),
+        (200, "bind"),
+        (202, "accept"),
+        (203, "connect"),
+        (242, "accept4"),
         (92, "personality"),
         (105, "init_module"),
         (116, "syslog"),
@@ -579,6 +649,9 @@ impl Assembler {
             );
         }
         m.insert("serial".into(), first.serial.into());
+        // The routing convention's `_source`: keeps auditd events out of the Windows
+        // entries (which admit no `_source` but their own) and of the ECS/OCSF ones.
+        m.insert("_source".into(), "linux.auditd".into());
         if let Some(n) = &first.node {
             m.insert("node".into(), n.as_str().into());
         }
@@ -609,6 +682,10 @@ impl Assembler {
         let executes = execve.is_some() || matches!(call.as_deref(), Some("execve" | "execveat"));
         if executes {
             self.process_fields(&mut m, records, syscall, execve);
+        }
+        if let Some(s) = syscall {
+            network_fields(&mut m, records, s, call.as_deref());
+            file_fields(&mut m, records, s);
         }
         Value::Object(m)
     }
@@ -684,6 +761,118 @@ impl Assembler {
                 .insert(p.to_string(), (i.clone(), command.unwrap_or_default()));
         }
     }
+}
+
+/// The process of a `SYSCALL` as Sigma's linux `network_connection` and `file_event`
+/// rules name it: `Image`, `ProcessId`, `User` (not overwriting process creation's).
+fn actor_fields(m: &mut Map<String, Value>, s: &Record) {
+    for (name, value) in [
+        ("Image", s.get("exe")),
+        ("ProcessId", s.get("pid")),
+        ("User", s.get("UID").or_else(|| s.get("uid"))),
+    ] {
+        if let Some(v) = value {
+            if !m.contains_key(name) {
+                m.insert(name.into(), v.into());
+            }
+        }
+    }
+}
+
+/// `connect`, `accept`/`accept4` and `bind` with an inet or inet6 `SOCKADDR`: the fields
+/// of Sigma's linux `network_connection` (docs/auditd.md). `connect`'s address is the
+/// destination (`Initiated: "true"`); `accept`'s the peer, so the source
+/// (`Initiated: "false"`); `bind`'s the local address, so the source too. An IPv4 address
+/// in IPv6 (`::ffff:10.0.0.1`) is given as IPv4.
+fn network_fields(m: &mut Map<String, Value>, records: &[Record], s: &Record, call: Option<&str>) {
+    let side = match call {
+        Some("connect") => "Destination",
+        Some("accept" | "accept4" | "bind") => "Source",
+        _ => return,
+    };
+    let Some(sa) = records
+        .iter()
+        .find(|r| r.kind == "SOCKADDR" && matches!(r.get("saddr_fam"), Some("inet" | "inet6")))
+    else {
+        return;
+    };
+    let (Some(addr), Some(port)) = (sa.get("laddr"), sa.get("lport")) else {
+        return;
+    };
+    let ip: Option<std::net::IpAddr> = addr.parse().ok();
+    let ip = match ip {
+        Some(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+        Some(v4) => v4,
+        None => return,
+    };
+    m.insert(format!("{side}Ip"), ip.to_string().into());
+    m.insert(format!("{side}Port"), port.into());
+    m.insert(
+        format!("{side}IsIpv6"),
+        if ip.is_ipv6() { "true" } else { "false" }.into(),
+    );
+    m.insert(
+        "Initiated".into(),
+        if side == "Destination" {
+            "true"
+        } else {
+            "false"
+        }
+        .into(),
+    );
+    actor_fields(m, s);
+}
+
+/// `PATH` records with `nametype=CREATE`: the fields of Sigma's linux `file_event`,
+/// `TargetFilename` (the name made absolute by its `PARENT` record's directory, else by
+/// the `CWD`; a list when the call created several) and the actor.
+fn file_fields(m: &mut Map<String, Value>, records: &[Record], s: &Record) {
+    let created: Vec<&str> = records
+        .iter()
+        .filter(|r| r.kind == "PATH" && r.get("nametype") == Some("CREATE"))
+        .filter_map(|r| r.get("name"))
+        .collect();
+    if created.is_empty() {
+        return;
+    }
+    let parent = records
+        .iter()
+        .filter(|r| r.kind == "PATH" && r.get("nametype") == Some("PARENT"))
+        .filter_map(|r| r.get("name"))
+        .find(|n| n.starts_with('/'));
+    let cwd = records
+        .iter()
+        .find(|r| r.kind == "CWD")
+        .and_then(|c| c.get("cwd"))
+        .filter(|c| c.starts_with('/'));
+    let mut names: Vec<Value> = Vec::new();
+    for name in created {
+        let full = if name.starts_with('/') {
+            name.to_string()
+        } else {
+            match parent.or(cwd) {
+                Some(dir) => format!(
+                    "{}/{}",
+                    dir.trim_end_matches('/'),
+                    name.trim_start_matches("./")
+                ),
+                None => name.to_string(),
+            }
+        };
+        let v = Value::String(full);
+        if !names.contains(&v) {
+            names.push(v);
+        }
+    }
+    let v = if names.len() == 1 {
+        names.remove(0)
+    } else {
+        Value::Array(names)
+    };
+    m.insert("TargetFilename".into(), v);
+    actor_fields(m, s);
 }
 
 /// Adds a field to the event: a second, different value makes the field a list.

@@ -25,6 +25,9 @@
 //! A text input whose first line is an audit record (`type=... msg=audit(...)`) is read as
 //! a Linux auditd log, its records joined into events by serial ([`auditd`]). A Zeek log
 //! is recognised by its `#separator` header (TSV) or by its first JSON line's fields
+//! ([`zeek`]). A JSON record of a known shape (journald export, ECS, OCSF) is completed
+//! with Sigma's field names and a `_source` before it becomes an event (`shape/`,
+//! docs/json-shapes.md).
 //! ([`zeek`]). A first line `CEF:...` or `LEEF:...` is read as CEF ([`cef`]) or LEEF
 //! ([`leef`]) lines; a first line of NCSA common/combined or Squid access log shape as an
 //! access log, each line a web server or proxy request ([`weblog`]). CEF and LEEF after

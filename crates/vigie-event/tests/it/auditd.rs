@@ -26,12 +26,12 @@ fn sample_is_sniffed_joined_and_counted() {
         assert_eq!(input.format, Format::Auditd, "{}", input.name);
         let out = read_all(input, &ReadOptions::default());
         let stats = out.result.unwrap();
-        assert_eq!((stats.events, stats.skipped), (35, 4), "{}", input.name);
+        assert_eq!((stats.events, stats.skipped), (49, 4), "{}", input.name);
         let lines: Vec<(Position, ReadErrorKind)> =
             out.errors.iter().map(|e| (e.position, e.kind)).collect();
         assert_eq!(
             lines,
-            [21, 46, 131, 132].map(|l| (Position::Line(l), ReadErrorKind::BadAuditd))
+            [21, 46, 187, 188].map(|l| (Position::Line(l), ReadErrorKind::BadAuditd))
         );
         assert!(
             out.errors[0].to_string().contains("line 21: byte 37"),
@@ -81,7 +81,78 @@ fn sample_is_sniffed_joined_and_counted() {
             .expect("sudo event");
         assert_eq!(sudo.doc()["cmd"], "systemctl status nginx");
         assert_eq!(sudo.doc()["exe"], "/usr/bin/sudo");
+        network_and_file_events(&out.events);
     }
+}
+
+/// The connections and file creations of the sample, as `network_connection` and
+/// `file_event` fields.
+fn network_and_file_events(events: &[vigie_event::Event]) {
+    let at = |line: u64| {
+        events
+            .iter()
+            .find(|e| e.record == line)
+            .map(|e| e.doc().into_owned())
+            .unwrap_or_else(|| panic!("no event at line {line}"))
+    };
+    // sshd accepting: the peer is the source.
+    let e = at(131);
+    assert_eq!(e["saddr_fam"], "inet");
+    assert_eq!(
+        (&e["SourceIp"], &e["SourcePort"], &e["Initiated"]),
+        (
+            &Value::from("10.20.0.15"),
+            &Value::from("51514"),
+            &Value::from("false")
+        )
+    );
+    assert_eq!(e["Image"], "/usr/sbin/sshd");
+    assert!(e.get("DestinationIp").is_none());
+    // A unix socket is no network connection.
+    let e = at(137);
+    assert_eq!(e["saddr_fam"], "local");
+    assert_eq!(e["path"], "/run/systemd/journal/socket");
+    assert!(e.get("DestinationIp").is_none() && e.get("Initiated").is_none());
+    // IPv6, a non-blocking connect (EINPROGRESS) still an attempt.
+    let e = at(143);
+    assert_eq!(e["DestinationIp"], "2606:4700:4700::1111");
+    assert_eq!(e["DestinationIsIpv6"], "true");
+    assert_eq!(e["DestinationPort"], "443");
+    // The reverse shell, and an IPv4 address inside IPv6 given as IPv4.
+    let e = at(161);
+    assert_eq!(
+        (&e["DestinationIp"], &e["DestinationPort"], &e["Initiated"]),
+        (
+            &Value::from("185.220.101.7"),
+            &Value::from("4444"),
+            &Value::from("true")
+        )
+    );
+    assert_eq!(
+        (&e["Image"], &e["User"]),
+        (&Value::from("/usr/bin/bash"), &Value::from("33"))
+    );
+    let e = at(164);
+    assert_eq!(e["laddr"], "::ffff:185.220.101.7");
+    assert_eq!(e["DestinationIp"], "185.220.101.7");
+    assert_eq!(e["DestinationIsIpv6"], "false");
+    // Created files: absolute, joined to the CWD (no usable PARENT), or to the PARENT.
+    assert_eq!(
+        at(146)["TargetFilename"],
+        "/var/cache/apt/archives/partial/curl_8.5.0-2ubuntu10.6_amd64.deb"
+    );
+    assert_eq!(
+        at(156)["TargetFilename"],
+        "/home/alice/src/billing/notes.md"
+    );
+    let e = at(167);
+    assert_eq!(
+        (&e["TargetFilename"], &e["Image"]),
+        (&Value::from("/tmp/kw"), &Value::from("/usr/bin/wget"))
+    );
+    assert_eq!(at(182)["TargetFilename"], "/etc/profile.d/motd-news.sh");
+    // An execution has neither.
+    assert!(at(113).get("TargetFilename").is_none() && at(113).get("Initiated").is_none());
 }
 
 #[test]
@@ -172,5 +243,53 @@ proptest! {
         let doc = &out[0].1;
         prop_assert_eq!(&doc["Image"], &Value::from(exe.as_str()));
         prop_assert_eq!(&doc["CommandLine"], &Value::from(args.join(" ")));
+    }
+}
+
+/// A `struct sockaddr` as the kernel copies it into `SOCKADDR`'s `saddr` (x86: family
+/// little endian, port big endian).
+fn saddr_hex(ip: std::net::IpAddr, port: u16) -> String {
+    let mut b = Vec::new();
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            b.extend(2u16.to_le_bytes());
+            b.extend(port.to_be_bytes());
+            b.extend(v4.octets());
+            b.extend([0u8; 8]);
+        }
+        std::net::IpAddr::V6(v6) => {
+            b.extend(10u16.to_le_bytes());
+            b.extend(port.to_be_bytes());
+            b.extend([0u8; 4]);
+            b.extend(v6.octets());
+            b.extend([0u8; 4]);
+        }
+    }
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+proptest! {
+    /// Any inet / inet6 address and port written as `saddr` decode back.
+    #[test]
+    fn saddr_round_trips(v4 in any::<[u8; 4]>(), v6 in any::<[u8; 16]>(), port in any::<u16>(), six in any::<bool>()) {
+        let ip: std::net::IpAddr = if six { std::net::Ipv6Addr::from(v6).into() } else { std::net::Ipv4Addr::from(v4).into() };
+        let got = vigie_event::auditd::decode_saddr(&saddr_hex(ip, port)).expect("decoded");
+        let fam = if six { "inet6" } else { "inet" };
+        prop_assert_eq!(got, vec![("saddr_fam", fam.to_string()), ("laddr", ip.to_string()), ("lport", port.to_string())]);
+    }
+
+    /// Arbitrary bytes as `saddr`, and whole SOCKADDR events around them, never panic.
+    #[test]
+    fn saddr_arbitrary_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..40), call in prop::sample::select(vec![42u32, 43, 49, 288, 257])) {
+        let hex: String = bytes.iter().map(|x| format!("{x:02x}")).collect();
+        let _ = vigie_event::auditd::decode_saddr(&hex);
+        let log = format!(
+            "type=SYSCALL msg=audit(5.000:9): arch=c000003e syscall={call} pid=1 exe=\"/bin/x\"\n\
+             type=SOCKADDR msg=audit(5.000:9): saddr={hex}\n\
+             type=PATH msg=audit(5.000:9): item=0 name={hex} nametype=CREATE\n"
+        );
+        let mut n = 0;
+        read_bytes("p", log.as_bytes(), &ReadOptions::default(), &mut |_| n += 1, &mut |_| {}).unwrap();
+        prop_assert_eq!(n, 1);
     }
 }

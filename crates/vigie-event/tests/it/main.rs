@@ -10,6 +10,7 @@ mod evtx_props;
 mod evtx_tree;
 mod json_inputs;
 mod netdev;
+mod shapes;
 mod stdin;
 mod syslog;
 mod textfmt;

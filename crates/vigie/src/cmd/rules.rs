@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vigie_sigma::RuleSet;
-use vigie_wire::v1::rules::{Refusal, RulesCheck};
+use vigie_wire::v1::rules::{Refusal, RoutingRow, RulesCheck};
 
 const AFTER_HELP: &str = "\
 Prints how many rules loaded (detection, correlation, filters) and every refused rule
@@ -17,7 +17,12 @@ cannot be read (`unreadable`), holds no document (`empty`) or is over a reading 
 refused in milliseconds, the other files load). Then the rules loaded with a warning (duplicate
 id or name, filter naming an unknown rule, ...) and the logsources the mapping does not
 route (their rules are tried on every event) or routes by part of their keys only, with
-how many rules use each.
+how many rules use each and why (\"entry `product: linux` has no `category: file_event`:
+the rule runs on every linux event\"), and one line counting the rules fully routed,
+partly routed and unrouted. `--routing` adds the whole routing table: one row per
+distinct logsource, its rules fully / partly / not routed and the mapping entry used.
+The JSON report has the same table as `routing[]` (`logsource`, `rules`, `fully`,
+`partly`, `unrouted`, `entry`, `reason`).
 
 Exit status: 0 when every rule loaded, 1 when some were refused, 2 when a rules path,
 the mapping or the placeholders file cannot be read.
@@ -25,7 +30,9 @@ the mapping or the placeholders file cannot be read.
 Examples:
   vigie rules check --rules ../shared/sigma/rules
   vigie rules check --rules ../shared/sigma/rules-placeholder --placeholders values.yml
-  vigie rules check --rules rules/ --format json | jq '.refused[] | .reason'";
+  vigie rules check --rules rules/ --format json | jq '.refused[] | .reason'
+  vigie rules check --rules ../shared/sigma/rules/linux --routing
+  vigie rules check --rules rules/ --format json | jq '.routing[] | select(.unrouted > 0)'";
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -46,7 +53,8 @@ pub enum Format {
     Text,
     /// One JSON document: counts, refused_by_kind, refused and warnings (file, line,
     /// column when known, rule, kind, reason), unrouted_logsources and partially_routed_logsources
-    /// ([logsource, rules]).
+    /// ([logsource, rules]) and routing[] (per logsource: rules, fully, partly, unrouted,
+    /// entry, reason).
     Json,
 }
 
@@ -65,6 +73,11 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     format: Format,
+    /// Text format: also print the routing table, one row per distinct logsource (rules
+    /// fully / partly / not routed, and the mapping entry used). The JSON report always
+    /// has it (`routing[]`).
+    #[arg(long)]
+    routing: bool,
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
@@ -85,7 +98,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     let doc = RulesCheck::from_engine(&report, rules.digest(), load_s);
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&doc)?),
-        Format::Text => print_text(&doc),
+        Format::Text => print_text(&doc, a.routing),
     }
     Ok(if doc.refused.is_empty() {
         ExitCode::SUCCESS
@@ -94,7 +107,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_text(doc: &RulesCheck) {
+fn print_text(doc: &RulesCheck, table: bool) {
     println!(
         "{} files: {} rules loaded ({} detection, {} correlation, {} filters), \
          {} refused, in {:.2} s",
@@ -125,11 +138,47 @@ fn print_text(doc: &RulesCheck) {
     print_logsources(
         "unrouted logsources (no mapping entry: their rules are tried on every event)",
         &doc.unrouted_logsources,
+        doc,
     );
     print_logsources(
         "partially routed logsources (routed by part of their keys)",
         &doc.partially_routed_logsources,
+        doc,
     );
+    let sum = |f: fn(&RoutingRow) -> usize| doc.routing.iter().map(f).sum::<usize>();
+    println!(
+        "routing: {} logsources; rules fully routed {}, partly {}, unrouted {}",
+        doc.routing.len(),
+        sum(|r| r.fully),
+        sum(|r| r.partly),
+        sum(|r| r.unrouted)
+    );
+    if table {
+        print_routing_table(&doc.routing);
+    }
+}
+
+/// One row per logsource: `logsource  rules fully partly unrouted  entry`.
+fn print_routing_table(rows: &[RoutingRow]) {
+    let labels: Vec<String> = rows.iter().map(|r| r.logsource.label()).collect();
+    let w = labels.iter().map(String::len).max().unwrap_or(9).max(9);
+    println!(
+        "  {:<w$}  {:>5} {:>5} {:>6} {:>8}  entry",
+        "logsource", "rules", "fully", "partly", "unrouted"
+    );
+    for (r, l) in rows.iter().zip(&labels) {
+        let entry = match &r.entry {
+            Some(e) => match e.line {
+                Some(n) => format!("{} (line {n})", e.label),
+                None => e.label.clone(),
+            },
+            None => "-".to_string(),
+        };
+        println!(
+            "  {l:<w$}  {:>5} {:>5} {:>6} {:>8}  {entry}",
+            r.rules, r.fully, r.partly, r.unrouted
+        );
+    }
 }
 
 /// `kind n, kind n`.
@@ -153,13 +202,20 @@ fn print_refusal(r: &Refusal) {
     println!("{}{line}: {}:{rule} {}", r.file, r.kind, r.reason);
 }
 
-fn print_logsources(title: &str, v: &[(String, usize)]) {
+fn print_logsources(title: &str, v: &[(String, usize)], doc: &RulesCheck) {
     if v.is_empty() {
         return;
     }
     let rules: usize = v.iter().map(|(_, n)| n).sum();
     println!("{} {title}, {rules} rules:", v.len());
     for (ls, n) in v {
-        println!("  {ls}: {n} rule{}", if *n == 1 { "" } else { "s" });
+        let why = doc
+            .routing
+            .iter()
+            .find(|r| r.logsource.label().eq_ignore_ascii_case(ls))
+            .and_then(|r| r.reason.as_deref())
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        println!("  {ls}: {n} rule{}{why}", if *n == 1 { "" } else { "s" });
     }
 }
