@@ -43,6 +43,11 @@ pub struct RulesCheck {
     pub unrouted_logsources: Vec<(String, usize)>,
     pub partially_routed_logsources: Vec<(String, usize)>,
     pub load_s: f64,
+    /// What the compiled-rule cache did: `disabled` (`--no-cache`, embedded rules),
+    /// `hit` (rules from the cache), `miss` (no entry: compiled and stored) or
+    /// `rejected` (an entry that failed its checks: ignored, compiled and stored again).
+    #[serde(default)]
+    pub cache: String,
 }
 
 impl From<&vigie_sigma::Refusal> for Refusal {
@@ -88,6 +93,13 @@ impl RulesCheck {
             unrouted_logsources: r.unrouted_logsources.clone(),
             partially_routed_logsources: r.partially_routed_logsources.clone(),
             load_s,
+            cache: match r.cache {
+                vigie_sigma::CacheStatus::Disabled => "disabled",
+                vigie_sigma::CacheStatus::Hit => "hit",
+                vigie_sigma::CacheStatus::Miss => "miss",
+                vigie_sigma::CacheStatus::Rejected(_) => "rejected",
+            }
+            .to_string(),
         }
     }
 }
