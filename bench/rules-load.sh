@@ -13,7 +13,8 @@
 # thread). Peak RSS is /usr/bin/time's maximum resident set of a whole `vigie hunt`.
 #
 # Env: REPEAT (5), RULES (the `rules check` folder; default SigmaHQ rules), HUNT_RULES
-#      (space-separated; default the three folders), VIGIE_SHARED, CARGO_TARGET_DIR.
+#      (space-separated; default the three folders), VIGIE_SHARED, CARGO_TARGET_DIR,
+#      NO_BUILD (set: use the release binary as it is).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +28,7 @@ EVTX=$SHARED/evtx
 WORK=$(mktemp -d /tmp/vigie-rules-load-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-(cd "$ROOT" && cargo build --release -p vigie --quiet)
+[ -n "${NO_BUILD:-}" ] || (cd "$ROOT" && cargo build --release -p vigie --quiet)
 VIGIE=$TARGET/release/vigie
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; commit $(cd "$ROOT" && git rev-parse --short HEAD)"
