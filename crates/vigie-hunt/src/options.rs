@@ -18,6 +18,9 @@ pub struct HuntOptions {
     pub mapping: Option<PathBuf>,
     /// Values for `|expand` placeholders.
     pub placeholders: Option<PathBuf>,
+    /// Directory of the compiled-rule cache for `rules` (None: no cache; the embedded
+    /// rules are never cached).
+    pub rules_cache: Option<PathBuf>,
     /// Report only detections of this level or above.
     pub min_level: Option<Level>,
     /// Scan only events at or after this time (events without a time are left out when a
@@ -50,6 +53,7 @@ impl Default for HuntOptions {
             embedded_rules: &[],
             mapping: None,
             placeholders: None,
+            rules_cache: None,
             min_level: None,
             from: None,
             to: None,

@@ -57,17 +57,20 @@ pub fn run_discovered(
 /// calling [`hunt`].
 pub fn load_rules(opts: &HuntOptions) -> Result<(RuleSet, LoadReport, f64), HuntError> {
     let t0 = Instant::now();
-    let load = load_options(opts.mapping.as_deref(), opts.placeholders.as_deref())?;
+    let mut load = load_options(opts.mapping.as_deref(), opts.placeholders.as_deref())?;
+    load.threads = opts.threads;
     let (rules, report) = if opts.rules.is_empty() {
         RuleSet::load_files(opts.embedded_rules, &load)
     } else {
+        load.cache = opts.rules_cache.clone();
         RuleSet::load(&opts.rules, &load)?
     };
     let load_s = t0.elapsed().as_secs_f64();
     tracing::info!(
-        "loaded {} rules in {load_s:.2} s ({} refused)",
+        "loaded {} rules in {load_s:.2} s ({} refused; compiled-rule cache: {:?})",
         rules.len(),
-        report.refused.len()
+        report.refused.len(),
+        report.cache
     );
     log_load_report(&report);
     Ok((rules, report, load_s))

@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use chrono::{Datelike, Timelike};
 use ipnet::IpNet;
-use regex::Regex;
 use serde_json::Value;
 
-use crate::pattern::StrPat;
+use crate::pattern::{LazyRegex, StrPat};
 use crate::sstr::lower;
 
 /// Index of a field name in the rule set's field table.
@@ -96,7 +95,7 @@ pub fn number_text(n: &serde_json::Number, out: &mut String) {
 }
 
 /// Numeric comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Cmp {
     Eq,
     Lt,
@@ -118,7 +117,7 @@ impl Cmp {
 }
 
 /// Part of a date the time modifiers extract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TimeUnit {
     Minute,
     Hour,
@@ -129,7 +128,7 @@ pub enum TimeUnit {
 }
 
 /// How a `fieldref` compares the two fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RefHow {
     Equal,
     StartsWith,
@@ -137,18 +136,19 @@ pub enum RefHow {
     Contains,
 }
 
-/// One value test.
-#[derive(Debug, Clone)]
+/// One value test. (Serde: the compiled-rule cache, `crate::cache`.)
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Pat {
     /// Case-insensitive: lowercase pattern on the lowercased value.
     Ci(StrPat),
     /// `cased`: on the original value.
     Cs(StrPat),
-    Re(Regex),
+    /// Compiled on first use ([`LazyRegex`]).
+    Re(LazyRegex),
     /// Several case-insensitive `contains` of one item, any of which matches, searched
     /// at once (see [`merge_contains`]).
     CiAny(Box<ContainsSet>),
-    Cidr(IpNet),
+    Cidr(#[serde(with = "crate::cache::ipnet_text")] IpNet),
     Num(Cmp, f64),
     Time(TimeUnit, Cmp, f64),
     FieldRef {
@@ -261,6 +261,13 @@ pub struct ContainsSet {
 }
 
 impl ContainsSet {
+    pub(crate) fn new(needles: Vec<String>) -> ContainsSet {
+        ContainsSet {
+            needles,
+            ac: std::sync::OnceLock::new(),
+        }
+    }
+
     fn is_match(&self, low: &str) -> bool {
         let ac = self.ac.get_or_init(|| {
             // A contiguous NFA builds several times faster than a DFA and, behind the
@@ -301,13 +308,7 @@ pub fn merge_contains(pats: Vec<Pat>) -> Vec<Pat> {
             None => rest.push(p),
         }
     }
-    rest.insert(
-        0,
-        Pat::CiAny(Box::new(ContainsSet {
-            needles,
-            ac: std::sync::OnceLock::new(),
-        })),
-    );
+    rest.insert(0, Pat::CiAny(Box::new(ContainsSet::new(needles))));
     rest
 }
 
@@ -332,7 +333,7 @@ fn time_part(s: &str, unit: TimeUnit) -> Option<f64> {
 }
 
 /// What a selection item checks on one field (or on every field, for keywords).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Test {
     /// `field: null`: absent or null.
     Null,
@@ -349,7 +350,7 @@ pub enum Test {
 }
 
 /// One `field|modifiers: values` item.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FieldTest {
     /// `None` for keyword searches over the whole event.
     pub field: Option<FieldId>,
@@ -444,7 +445,7 @@ impl FieldTest {
 }
 
 /// A search identifier: OR of alternatives, each an AND of items.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Selection {
     pub name: String,
     pub alts: Vec<Vec<FieldTest>>,
@@ -519,7 +520,7 @@ impl Expr {
 }
 
 /// A compiled detection: selections and the condition over them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Detection {
     pub sels: Vec<Selection>,
     pub expr: Expr,

@@ -235,7 +235,62 @@ pub fn requirement(d: &Detection) -> Conj {
 type FieldLits = (Vec<String>, FxHashMap<String, usize>, Vec<Vec<(u32, u8)>>);
 
 /// One field's automaton and, per literal, the (rule, requirement bit) it serves.
-pub type FieldIndex = (FieldId, AhoCorasick, Vec<Vec<(u32, u8)>>);
+pub type FieldIndex = (FieldId, LazyAc, Vec<Vec<(u32, u8)>>);
+
+/// A field's automaton, built the first time an event of its logsource has the field
+/// (dereferences to the [`AhoCorasick`]): most logsources' indexes are never consulted by
+/// a given hunt, and building every automaton at load was the larger part of load time.
+/// Same automaton kinds as an eager build: a DFA up to [`DFA_MAX_PATTERNS`] literals,
+/// else a contiguous NFA; on a build error, the default builder.
+pub struct LazyAc {
+    lits: Vec<String>,
+    ac: std::sync::OnceLock<AhoCorasick>,
+}
+
+impl std::fmt::Debug for LazyAc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LazyAc({} literals)", self.lits.len())
+    }
+}
+
+impl LazyAc {
+    fn new(lits: Vec<String>) -> LazyAc {
+        LazyAc {
+            lits,
+            ac: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn build(lits: &[String]) -> Result<AhoCorasick, aho_corasick::BuildError> {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .kind(Some(if lits.len() <= DFA_MAX_PATTERNS {
+                AhoCorasickKind::DFA
+            } else {
+                AhoCorasickKind::ContiguousNFA
+            }))
+            .build(lits)
+            .or_else(|_| AhoCorasick::builder().build(lits))
+    }
+}
+
+impl std::ops::Deref for LazyAc {
+    type Target = AhoCorasick;
+    fn deref(&self) -> &AhoCorasick {
+        self.ac.get_or_init(|| {
+            // Checked at load (`Prefilter::build`): plain literals always build.
+            LazyAc::build(&self.lits).unwrap_or_else(|e| {
+                tracing::error!("literal index not built: {e}");
+                match AhoCorasick::new([""; 0]) {
+                    Ok(ac) => ac,
+                    // No pattern, no state to overflow: a constant, not input.
+                    Err(e) => unreachable!("empty automaton: {e}"),
+                }
+            })
+        })
+    }
+}
 
 /// Per-field automata over required literals.
 #[derive(Debug, Default)]
@@ -250,6 +305,22 @@ pub struct Prefilter {
     /// the automaton steps through it (with `AhoCorasick`'s own prefilter the overlapping
     /// search did not get faster on these literals).
     pub keyword_pre: Option<aho_corasick::packed::Searcher>,
+}
+
+/// Whether an automaton over `lits` can be built: aho-corasick fails only when the
+/// pattern count or the state count overflows its 32-bit ids, and a trie has at most one
+/// state per literal byte (plus the root); over that, the real build says why.
+/// Over that size the automaton is built now (eagerly), so that a failure is known at
+/// load and its rules fall back to being always evaluated.
+fn buildable(lits: Vec<String>) -> Result<LazyAc, String> {
+    let bytes: usize = lits.iter().map(String::len).sum();
+    let lazy = LazyAc::new(lits);
+    if lazy.lits.len() < (i32::MAX as usize) / 2 && bytes < (i32::MAX as usize) / 4 {
+        return Ok(lazy);
+    }
+    let ac = LazyAc::build(&lazy.lits).map_err(|e| e.to_string())?;
+    let _ = lazy.ac.set(ac);
+    Ok(lazy)
 }
 
 impl Prefilter {
@@ -290,17 +361,9 @@ impl Prefilter {
                     .extend(&lits)
                     .build();
             }
-            let ac = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .prefilter(false)
-                .kind(Some(if lits.len() <= DFA_MAX_PATTERNS {
-                    AhoCorasickKind::DFA
-                } else {
-                    AhoCorasickKind::ContiguousNFA
-                }))
-                .build(&lits)
-                .or_else(|_| AhoCorasick::builder().build(&lits));
-            match ac {
+            // The automaton is built on first use; what could make it fail (more
+            // patterns or states than its ids hold) is ruled out here by size.
+            match buildable(lits) {
                 Ok(ac) => fields.push((f, ac, rules)),
                 Err(e) => {
                     // Cannot happen for plain literals; degrade to always evaluating.

@@ -18,6 +18,7 @@
 //! - `RuleSet::correlator()`, `push(Observation, &mut Vec<CorrelationHit>)` in
 //!   non-decreasing timestamp order, `finish(&mut Vec<CorrelationHit>)` at the end.
 
+pub mod cache;
 pub mod condition;
 pub mod correlation;
 pub mod detect;
@@ -34,6 +35,7 @@ pub mod types;
 pub mod values;
 pub mod yaml;
 
+pub use cache::CacheStatus;
 pub use correlation::Correlator;
 pub use load::LoadOptions;
 pub use mapping::Mapping;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use crate::cache::{self, CacheStatus, Corr, Key, Loaded, Stage};
 use crate::correlation;
 use crate::detect::{Expr, FieldId};
 use crate::index::{requirement, Prefilter};
@@ -43,6 +44,13 @@ pub struct LoadOptions {
     /// Bounds on reading one rule file: size (checked before reading), nesting depth,
     /// alias expansion. Default: [`yaml::default_limits`].
     pub limits: vigie_yaml::Limits,
+    /// Directory of the compiled-rule cache ([`crate::cache`]); `None` (the default):
+    /// no cache, every load reads and compiles every file.
+    pub cache: Option<PathBuf>,
+    /// Threads that read rule files and their YAML (0, the default: every core; 1: this
+    /// thread only). Compiling detections and building the rule set stay on one thread,
+    /// so the result is the same whatever the count.
+    pub threads: usize,
 }
 
 impl Default for LoadOptions {
@@ -52,6 +60,8 @@ impl Default for LoadOptions {
             placeholders: None,
             strict_logsource: false,
             limits: yaml::default_limits(),
+            cache: None,
+            threads: 0,
         }
     }
 }
@@ -137,7 +147,12 @@ fn collect_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Refusal>), Load
         })?;
         if md.is_dir() {
             let mut v = Vec::new();
-            for e in walkdir::WalkDir::new(p).follow_links(true) {
+            // Entries sorted per directory: the walk comes out in path order (what
+            // sorting the whole list by `Path` gave, without comparing components).
+            for e in walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .sort_by_file_name()
+            {
                 let e = match e {
                     Ok(e) => e,
                     Err(err) => {
@@ -165,7 +180,6 @@ fn collect_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Refusal>), Load
                     v.push(e.into_path());
                 }
             }
-            v.sort();
             files.extend(v);
         } else {
             files.push(p.clone());
@@ -182,6 +196,15 @@ struct Fields {
 }
 
 impl Fields {
+    fn from_names(names: Vec<Arc<str>>) -> Fields {
+        let ids = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), i as FieldId))
+            .collect();
+        Fields { ids, names }
+    }
+
     fn intern(&mut self, n: &str) -> FieldId {
         if let Some(&i) = self.ids.get(n) {
             return i;
@@ -200,54 +223,120 @@ enum Parsed {
     Correlation(Box<correlation::CorrelationDef>),
 }
 
-/// Reads and parses one document of `file`: `None` when it holds nothing (empty, or
-/// `null`), else the rule, filter or correlation, or why it is refused.
-fn parse_doc(
-    doc: &Doc,
-    file: &Arc<str>,
+/// One document of a file read as YAML (the part of loading that runs in parallel):
+/// its place in the file text, its digest, and its tree or why it is refused.
+struct PreDoc {
+    start: usize,
+    end: usize,
+    /// 1-based line of the document's first line.
+    line: usize,
+    digest: Arc<str>,
+    y: Result<Y, Refusal>,
+}
+
+/// A rule file split into documents and read as YAML, or why it is refused as a whole.
+struct Prepared {
+    file: Arc<str>,
+    body: Result<(String, Vec<PreDoc>), Refusal>,
+}
+
+/// Reads one source as YAML: documents that hold nothing (empty, or `null`) are left
+/// out; the others keep their tree or their refusal.
+fn prepare(
+    file: Arc<str>,
+    text: Result<String, SourceError>,
     limits: &vigie_yaml::Limits,
-    env: &mut Env,
-) -> Option<Result<Parsed, Refusal>> {
-    let refuse = |kind, reason: String, line: Option<usize>, rule: Option<String>| Refusal {
+) -> Prepared {
+    let refuse_file = |kind, reason: String| Refusal {
         file: file.clone(),
-        line,
+        line: None,
         column: None,
-        rule,
+        rule: None,
         kind,
         reason,
     };
-    if doc.text.trim().is_empty() {
-        return None;
-    }
-    let y = match yaml::parse(doc.text, limits) {
-        Ok(None) | Ok(Some(Y::Null)) => return None,
-        Ok(Some(y)) => y,
-        Err(e) => {
-            let (kind, reason) = if e.limit {
-                (RefusalKind::Limit, e.message)
-            } else {
-                (RefusalKind::Syntax, format!("invalid YAML: {}", e.message))
-            };
-            return Some(Err(Refusal {
-                line: Some(doc.line + e.line.max(1) - 1),
-                column: Some(e.column),
-                ..refuse(kind, reason, None, None)
-            }));
+    let text = match text {
+        Ok(t) if t.len() > limits.max_bytes => Err(SourceError::TooBig(t.len() as u64)),
+        other => other,
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(SourceError::Io(e)) => {
+            let body = Err(refuse_file(
+                RefusalKind::Unreadable,
+                format!("cannot read: {e}"),
+            ));
+            return Prepared { file, body };
+        }
+        Err(SourceError::TooBig(size)) => {
+            let reason = format!(
+                "the file is {size} bytes, over the limit of {} bytes; not read",
+                limits.max_bytes
+            );
+            let body = Err(refuse_file(RefusalKind::Limit, reason));
+            return Prepared { file, body };
         }
     };
-    let label = rule_label(&y);
+    let mut docs = Vec::new();
+    let base = text.as_ptr() as usize;
+    for doc in split_docs(&text) {
+        if doc.text.trim().is_empty() {
+            continue;
+        }
+        let y = match yaml::parse(doc.text, limits) {
+            Ok(None) | Ok(Some(Y::Null)) => continue,
+            Ok(Some(y)) => Ok(y),
+            Err(e) => {
+                let (kind, reason) = if e.limit {
+                    (RefusalKind::Limit, e.message)
+                } else {
+                    (RefusalKind::Syntax, format!("invalid YAML: {}", e.message))
+                };
+                Err(Refusal {
+                    line: Some(doc.line + e.line.max(1) - 1),
+                    column: Some(e.column),
+                    ..refuse_file(kind, reason)
+                })
+            }
+        };
+        let start = doc.text.as_ptr() as usize - base;
+        docs.push(PreDoc {
+            start,
+            end: start + doc.text.len(),
+            line: doc.line,
+            digest: document_digest(doc.text),
+            y,
+        });
+    }
+    Prepared {
+        file,
+        body: Ok((text, docs)),
+    }
+}
+
+/// Compiles one document read as YAML into a rule, filter or correlation, or why it is
+/// refused.
+fn compile_doc(y: &Y, doc: &Doc, file: &Arc<str>, env: &mut Env) -> Result<Parsed, Refusal> {
+    let label = rule_label(y);
     let to_refusal = |f: Fail| {
         let line =
             f.at.as_deref()
                 .and_then(|n| find_line(doc, n))
                 .or(Some(doc.line));
-        refuse(f.kind, f.reason, line, label.clone())
+        Refusal {
+            file: file.clone(),
+            line,
+            column: None,
+            rule: label.clone(),
+            kind: f.kind,
+            reason: f.reason,
+        }
     };
-    let parsed = match rule::kind_of(&y) {
+    let parsed = match rule::kind_of(y) {
         Err(f) => Err(f),
-        Ok(DocKind::Rule) => rule::parse_rule(&y, env).map(Parsed::Rule),
-        Ok(DocKind::Filter) => rule::parse_filter(&y, env).map(Parsed::Filter),
-        Ok(DocKind::Correlation) => correlation::parse(&y)
+        Ok(DocKind::Rule) => rule::parse_rule(y, env).map(Parsed::Rule),
+        Ok(DocKind::Filter) => rule::parse_filter(y, env).map(Parsed::Filter),
+        Ok(DocKind::Correlation) => correlation::parse(y)
             .map(|d| Parsed::Correlation(Box::new(d)))
             .map_err(|(kind, reason)| Fail {
                 kind,
@@ -255,15 +344,134 @@ fn parse_doc(
                 at: Some("correlation:".into()),
             }),
     };
-    Some(parsed.map_err(to_refusal))
+    parsed.map_err(to_refusal)
 }
 
-struct Loaded {
-    def: RuleDef,
-    path: Arc<str>,
-    line: usize,
-    /// `sha256:` digest of the YAML document (the key of a rule without `id`).
-    digest: Arc<str>,
+/// Where the YAML of rule files is read: on this thread, rayon's global pool (every
+/// core) or a pool of the asked size.
+enum Par {
+    Seq,
+    Global,
+    Pool(rayon::ThreadPool),
+}
+
+impl Par {
+    fn new(threads: usize) -> Par {
+        match threads {
+            1 => Par::Seq,
+            0 => Par::Global,
+            n => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .thread_name(|i| format!("vigie-load-{i}"))
+                .build()
+                .map_or(Par::Seq, Par::Pool),
+        }
+    }
+
+    /// `f` over `items`, results in order.
+    fn map<T: Send, R: Send>(&self, items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
+        use rayon::prelude::*;
+        match self {
+            _ if items.len() < 2 => items.into_iter().map(f).collect(),
+            Par::Seq => items.into_iter().map(f).collect(),
+            Par::Global => items.into_par_iter().map(f).collect(),
+            Par::Pool(p) => p.install(|| items.into_par_iter().map(f).collect()),
+        }
+    }
+}
+
+/// Files read as YAML at a time: the trees of one batch only are alive at once.
+const BATCH: usize = 128;
+
+/// Reads and compiles every document of every source, in order: the [`Stage`] (what
+/// the compiled-rule cache stores).
+fn parse_stage(
+    sources: Vec<(Arc<str>, Result<String, SourceError>)>,
+    opts: &LoadOptions,
+    par: &Par,
+) -> Stage {
+    let mut fields = Fields::default();
+    let mut st = Stage::default();
+    let mut it = sources.into_iter();
+    loop {
+        let batch: Vec<_> = it.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let prepared = par.map(batch, |(f, t)| prepare(f, t, &opts.limits));
+        for Prepared { file, body } in prepared {
+            let (text, docs) = match body {
+                Ok(b) => b,
+                Err(refusal) => {
+                    st.refused.push(refusal);
+                    continue;
+                }
+            };
+            if docs.is_empty() {
+                // Neither loaded nor refused would be a silent drop: count it.
+                st.refused.push(Refusal {
+                    file: file.clone(),
+                    line: None,
+                    column: None,
+                    rule: None,
+                    kind: RefusalKind::Empty,
+                    reason: "the file holds no YAML document (empty or only comments)".into(),
+                });
+                continue;
+            }
+            for d in docs {
+                st.doc_digests.push(d.digest.clone());
+                let y = match d.y {
+                    Ok(y) => y,
+                    Err(refusal) => {
+                        st.refused.push(refusal);
+                        continue;
+                    }
+                };
+                let doc = Doc {
+                    text: &text[d.start..d.end],
+                    line: d.line,
+                };
+                let mut intern = |n: &str| fields.intern(n);
+                let mut env = Env {
+                    intern: &mut intern,
+                    placeholders: opts.placeholders.as_ref(),
+                };
+                match compile_doc(&y, &doc, &file, &mut env) {
+                    Err(refusal) => st.refused.push(refusal),
+                    Ok(Parsed::Rule(def)) => st.rules.push(Loaded {
+                        def,
+                        path: file.clone(),
+                        line: doc.line,
+                        digest: d.digest,
+                    }),
+                    Ok(Parsed::Filter(def)) => st.filters.push((def, file.clone(), doc.line)),
+                    Ok(Parsed::Correlation(def)) => {
+                        st.corrs.push((*def, file.clone(), doc.line, d.digest))
+                    }
+                }
+            }
+        }
+    }
+    st.field_names = fields.names;
+    st
+}
+
+/// The cache key of a load (see [`crate::cache`]).
+fn cache_key(sources: &[(Arc<str>, Result<String, SourceError>)], opts: &LoadOptions) -> [u8; 32] {
+    let mut k = Key::new(&format!(
+        "{:?}\n{:?}\n{}\n{:?}",
+        opts.limits, opts.placeholders, opts.strict_logsource, opts.mapping
+    ));
+    for (name, text) in sources {
+        let bytes = match text {
+            Ok(t) => Ok(t.as_bytes()),
+            Err(SourceError::Io(e)) => Err(format!("io: {e}")),
+            Err(SourceError::TooBig(n)) => Err(format!("too big: {n}")),
+        };
+        k.source(name, bytes);
+    }
+    k.finish()
 }
 
 /// `sha256:<hex>` of a rule's YAML document: the stable key of a rule without `id`
@@ -302,16 +510,12 @@ impl RuleSet {
     /// when a given path cannot be read; every bad document is a [`Refusal`].
     pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<(RuleSet, LoadReport), LoadError> {
         let (files, problems) = collect_files(paths)?;
-        let sources: Vec<(Arc<str>, Result<String, SourceError>)> = files
-            .iter()
-            .map(|p| {
-                (
-                    Arc::from(p.display().to_string()),
-                    read_source(p, opts.limits.max_bytes),
-                )
-            })
-            .collect();
-        let (rs, mut report) = RuleSet::load_sources(sources, opts);
+        let par = Par::new(opts.threads);
+        let sources: Vec<(Arc<str>, Result<String, SourceError>)> = par.map(files, |p| {
+            let text = read_source(&p, opts.limits.max_bytes);
+            (Arc::from(p.display().to_string()), text)
+        });
+        let (rs, mut report) = RuleSet::load_sources_with(sources, opts, &par);
         report.refused.extend(problems);
         Ok((rs, report))
     }
@@ -336,91 +540,66 @@ impl RuleSet {
         sources: Vec<(Arc<str>, Result<String, SourceError>)>,
         opts: &LoadOptions,
     ) -> (RuleSet, LoadReport) {
+        RuleSet::load_sources_with(sources, opts, &Par::new(opts.threads))
+    }
+
+    fn load_sources_with(
+        sources: Vec<(Arc<str>, Result<String, SourceError>)>,
+        opts: &LoadOptions,
+        par: &Par,
+    ) -> (RuleSet, LoadReport) {
+        let n_files = sources.len();
+        let mut cache_write_error = None;
+        let (stage, cache_status) = match &opts.cache {
+            None => (parse_stage(sources, opts, par), CacheStatus::Disabled),
+            Some(dir) => {
+                let key = cache_key(&sources, opts);
+                match cache::read(dir, &key) {
+                    Ok(Some(st)) => (st, CacheStatus::Hit),
+                    other => {
+                        let status = match other {
+                            Err(why) => {
+                                tracing::warn!("compiled-rule cache ignored: {why}");
+                                CacheStatus::Rejected(why)
+                            }
+                            _ => CacheStatus::Miss,
+                        };
+                        let st = parse_stage(sources, opts, par);
+                        match cache::write(dir, &key, &st) {
+                            Ok(p) => tracing::debug!("compiled rules cached in {}", p.display()),
+                            Err(e) => {
+                                tracing::warn!("compiled rules not cached: {e}");
+                                cache_write_error = Some(e);
+                            }
+                        }
+                        (st, status)
+                    }
+                }
+            }
+        };
+        let (rs, mut report) = RuleSet::build(stage, opts);
+        report.files = n_files;
+        report.cache = cache_status;
+        report.cache_write_error = cache_write_error;
+        (rs, report)
+    }
+
+    /// Routing, filters, correlations and indexes over what [`parse_stage`] made (or
+    /// the cache kept).
+    fn build(stage: Stage, opts: &LoadOptions) -> (RuleSet, LoadReport) {
+        let Stage {
+            field_names,
+            mut rules,
+            filters,
+            corrs,
+            mut doc_digests,
+            refused,
+        } = stage;
         let mut report = LoadReport {
-            files: sources.len(),
+            refused,
             ..LoadReport::default()
         };
-        let mut fields = Fields::default();
-        let mut rules: Vec<Loaded> = Vec::new();
-        let mut filters: Vec<(FilterDef, Arc<str>, usize)> = Vec::new();
-        let mut corrs: Vec<Corr> = Vec::new();
-        let mut doc_digests: Vec<Arc<str>> = Vec::new();
-
-        for (file, text) in sources {
-            let refuse_file = |kind, reason: String| Refusal {
-                file: file.clone(),
-                line: None,
-                column: None,
-                rule: None,
-                kind,
-                reason,
-            };
-            let text = match text {
-                Ok(t) if t.len() > opts.limits.max_bytes => {
-                    Err(SourceError::TooBig(t.len() as u64))
-                }
-                other => other,
-            };
-            let text = match text {
-                Ok(t) => t,
-                Err(SourceError::Io(e)) => {
-                    let reason = format!("cannot read: {e}");
-                    report
-                        .refused
-                        .push(refuse_file(RefusalKind::Unreadable, reason));
-                    continue;
-                }
-                Err(SourceError::TooBig(size)) => {
-                    let reason = format!(
-                        "the file is {size} bytes, over the limit of {} bytes; not read",
-                        opts.limits.max_bytes
-                    );
-                    report.refused.push(refuse_file(RefusalKind::Limit, reason));
-                    continue;
-                }
-            };
-            let mut documents = 0usize;
-            for doc in split_docs(&text) {
-                let mut intern = |n: &str| fields.intern(n);
-                let mut env = Env {
-                    intern: &mut intern,
-                    placeholders: opts.placeholders.as_ref(),
-                };
-                let parsed = match parse_doc(&doc, &file, &opts.limits, &mut env) {
-                    None => continue,
-                    Some(r) => {
-                        doc_digests.push(document_digest(doc.text));
-                        r
-                    }
-                };
-                let parsed = match parsed {
-                    Err(refusal) => {
-                        documents += 1;
-                        report.refused.push(refusal);
-                        continue;
-                    }
-                    Ok(p) => p,
-                };
-                documents += 1;
-                match parsed {
-                    Parsed::Rule(def) => rules.push(Loaded {
-                        def,
-                        path: file.clone(),
-                        line: doc.line,
-                        digest: document_digest(doc.text),
-                    }),
-                    Parsed::Filter(def) => filters.push((def, file.clone(), doc.line)),
-                    Parsed::Correlation(def) => {
-                        corrs.push((*def, file.clone(), doc.line, document_digest(doc.text)))
-                    }
-                }
-            }
-            if documents == 0 {
-                // Neither loaded nor refused would be a silent drop: count it.
-                let reason = "the file holds no YAML document (empty or only comments)".into();
-                report.refused.push(refuse_file(RefusalKind::Empty, reason));
-            }
-        }
+        let mut fields = Fields::from_names(field_names);
 
         // Filters: AND NOT into the rules they name (by id or name) with a compatible
         // logsource.
@@ -527,6 +706,9 @@ impl RuleSet {
         let mut partial: BTreeMap<String, usize> = BTreeMap::new();
         let mut compiled: Vec<CRule> = Vec::new();
         let mut metas: Vec<RuleMeta> = Vec::new();
+        // Routed once per distinct logsource (SigmaHQ: ~3,100 rules, ~150 logsources),
+        // explained once per lowercased one for `routing[]`.
+        let mut routed: FxHashMap<Logsource, Routing> = FxHashMap::default();
         let mut why: BTreeMap<LsKey, LogsourceRouting> = BTreeMap::new();
         for r in rules {
             let ls = &r.def.logsource;
@@ -564,7 +746,9 @@ impl RuleSet {
                 }
             });
             row.rules += 1;
-            let routing = opts.mapping.route(p, c, s);
+            let routing = *routed
+                .entry(ls.clone())
+                .or_insert_with(|| opts.mapping.route(p, c, s));
             match routing {
                 Routing::Full(_) => row.fully += 1,
                 Routing::Partial(_) => row.partly += 1,
@@ -749,9 +933,6 @@ fn logsource_compatible(filter: &Logsource, rule: &Logsource) -> bool {
         && ok(&filter.category, &rule.category)
         && ok(&filter.service, &rule.service)
 }
-
-/// A correlation document: definition, file, line, document digest.
-type Corr = (correlation::CorrelationDef, Arc<str>, usize, Arc<str>);
 
 fn build_correlations(
     mut corrs: Vec<Corr>,
@@ -944,6 +1125,175 @@ mod tests {
         })
         .unwrap_or_default();
         assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+    }
+
+    fn cached(dir: &std::path::Path) -> LoadOptions {
+        LoadOptions {
+            cache: Some(dir.to_path_buf()),
+            ..LoadOptions::default()
+        }
+    }
+
+    const RE_RULE: &str = "title: re\nid: r1\nlogsource:\n  product: windows\ndetection:\n  sel:\n    CommandLine|re: 'a[0-9]+b'\n    Image|windash: '-x'\n  f:\n    User|cidr: 10.0.0.0/8\n  condition: sel and not f\n";
+
+    /// Same rules, same compiled form: metadata, refusals and what matches.
+    fn assert_same(a: &RuleSet, ra: &LoadReport, b: &RuleSet, rb: &LoadReport) {
+        assert_eq!(a.digest(), b.digest());
+        assert_eq!(a.len(), b.len());
+        assert_eq!(format!("{:?}", ra.refused), format!("{:?}", rb.refused));
+        assert_eq!(a.field_names(), b.field_names());
+        for (x, y) in a.rules.iter().zip(&b.rules) {
+            assert_eq!(format!("{:?}", x.det), format!("{:?}", y.det));
+            assert_eq!(x.ls, y.ls);
+        }
+    }
+
+    #[test]
+    fn the_cache_misses_then_hits_with_the_same_rule_set() {
+        let dir = std::env::temp_dir().join(format!("vigie-cache-unit-{}-a", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let files = [
+            ("re.yml", RE_RULE),
+            ("ok.yml", OK_RULE),
+            ("bad.yml", "title: ["),
+        ];
+        let (cold, rc) = RuleSet::load_files(&files, &LoadOptions::default());
+        assert_eq!(rc.cache, CacheStatus::Disabled);
+        let (miss, rm) = RuleSet::load_files(&files, &cached(&dir));
+        assert_eq!(rm.cache, CacheStatus::Miss);
+        let (hit, rh) = RuleSet::load_files(&files, &cached(&dir));
+        assert_eq!(rh.cache, CacheStatus::Hit);
+        assert_same(&cold, &rc, &miss, &rm);
+        assert_same(&cold, &rc, &hit, &rh);
+        assert_eq!(rh.refused.len(), 1);
+        // Another text, another key; another file name too.
+        let changed = [
+            ("re.yml", OK_RULE),
+            ("ok.yml", OK_RULE),
+            ("bad.yml", "title: ["),
+        ];
+        assert_eq!(
+            RuleSet::load_files(&changed, &cached(&dir)).1.cache,
+            CacheStatus::Miss
+        );
+        let renamed = [
+            ("re2.yml", RE_RULE),
+            ("ok.yml", OK_RULE),
+            ("bad.yml", "title: ["),
+        ];
+        assert_eq!(
+            RuleSet::load_files(&renamed, &cached(&dir)).1.cache,
+            CacheStatus::Miss
+        );
+        let with_ph = LoadOptions {
+            placeholders: Some(Placeholders::from_str("x: [y]").unwrap_or_default()),
+            ..cached(&dir)
+        };
+        assert_eq!(
+            RuleSet::load_files(&files, &with_ph).1.cache,
+            CacheStatus::Miss
+        );
+        assert_eq!(
+            RuleSet::load_files(&files, &cached(&dir)).1.cache,
+            CacheStatus::Hit
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_damaged_cache_entry_is_rejected_and_rewritten() {
+        let dir = std::env::temp_dir().join(format!("vigie-cache-unit-{}-b", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let files = [("re.yml", RE_RULE), ("ok.yml", OK_RULE)];
+        let (cold, rc) = RuleSet::load_files(&files, &cached(&dir));
+        let entry = std::fs::read_dir(&dir)
+            .ok()
+            .and_then(|mut rd| rd.next())
+            .and_then(Result::ok)
+            .map(|e| e.path())
+            .unwrap_or_default();
+        let good = std::fs::read(&entry).unwrap_or_default();
+        assert!(good.len() > 84);
+        let mut flipped = good.clone();
+        flipped[100] ^= 1;
+        for (why, bytes) in [
+            ("checksum", flipped),
+            ("truncated", good[..90].to_vec()),
+            ("empty", Vec::new()),
+        ] {
+            let _ = std::fs::write(&entry, &bytes);
+            let (rs, rep) = RuleSet::load_files(&files, &cached(&dir));
+            assert!(
+                matches!(rep.cache, CacheStatus::Rejected(_)),
+                "{why}: {:?}",
+                rep.cache
+            );
+            assert_same(&cold, &rc, &rs, &rep);
+            assert_eq!(
+                RuleSet::load_files(&files, &cached(&dir)).1.cache,
+                CacheStatus::Hit
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_cache_entry_with_a_valid_checksum_but_bad_indexes_is_rejected() {
+        use sha2::{Digest, Sha256};
+        let dir = std::env::temp_dir().join(format!("vigie-cache-unit-{}-c", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let files = [("ok.yml", OK_RULE)];
+        let _ = RuleSet::load_files(&files, &cached(&dir));
+        let entry = std::fs::read_dir(&dir)
+            .ok()
+            .and_then(|mut rd| rd.next())
+            .and_then(Result::ok)
+            .map(|e| e.path())
+            .unwrap_or_default();
+        let good = std::fs::read(&entry).unwrap_or_default();
+        // A well-formed entry whose stage names a field that does not exist: decode it,
+        // break it, encode it with a correct checksum.
+        let mut stage: Stage = postcard::from_bytes(&good[84..]).unwrap_or_default();
+        assert_eq!(stage.rules.len(), 1);
+        stage.field_names.clear();
+        let payload = postcard::to_stdvec(&stage).unwrap_or_default();
+        let mut forged = good[..44].to_vec();
+        forged.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        forged.extend_from_slice(&Sha256::digest(&payload));
+        forged.extend_from_slice(&payload);
+        let _ = std::fs::write(&entry, &forged);
+        let (rs, rep) = RuleSet::load_files(&files, &cached(&dir));
+        match &rep.cache {
+            CacheStatus::Rejected(why) => assert!(why.contains("out of range"), "{why}"),
+            other => panic!("forged entry used: {other:?}"),
+        }
+        assert_eq!(rs.len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn one_thread_and_all_cores_load_the_same() {
+        let mut files: Vec<(String, String)> = Vec::new();
+        for i in 0..300 {
+            files.push((
+                format!("r{i:03}.yml"),
+                OK_RULE.replace("a.exe", &format!("a{i}.exe")),
+            ));
+        }
+        files.push(("re.yml".into(), RE_RULE.into()));
+        files.push(("bad.yml".into(), "title: [".into()));
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let one = LoadOptions {
+            threads: 1,
+            ..LoadOptions::default()
+        };
+        let (a, ra) = RuleSet::load_files(&refs, &one);
+        let (b, rb) = RuleSet::load_files(&refs, &LoadOptions::default());
+        assert_same(&a, &ra, &b, &rb);
+        assert_eq!(a.len(), 301);
     }
 
     #[test]

@@ -146,6 +146,81 @@ impl StrPat {
     }
 }
 
+/// Size bounds of one compiled rule regex (NFA and lazy DFA), as before lazy compilation.
+const REGEX_SIZE_LIMIT: usize = 1 << 24;
+
+/// A rule's `|re` value: its syntax is checked when the rule loads (a bad pattern refuses
+/// the rule, with the parser's message), the automaton is built the first time an event
+/// value reaches it. Most rules are never evaluated on a given log (routing and the
+/// literal index rule them out), and building every regex of SigmaHQ at load was the
+/// larger part of load time and of the rule set's memory.
+///
+/// The one error the syntax check cannot foresee is a pattern whose automaton exceeds
+/// the size bound; it is logged once (warning, with the pattern) and then matches nothing.
+#[derive(Clone)]
+pub struct LazyRegex {
+    src: Box<str>,
+    re: std::sync::OnceLock<Option<regex::Regex>>,
+}
+
+impl std::fmt::Debug for LazyRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LazyRegex({:?})", self.src)
+    }
+}
+
+impl LazyRegex {
+    /// Checks the syntax of `src` (inline flags included) as the `regex` crate reads it;
+    /// the error is the parser's message.
+    pub fn new(src: String) -> Result<LazyRegex, String> {
+        regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(&src)
+            .map_err(|e| e.to_string())?;
+        Ok(LazyRegex::unchecked(src))
+    }
+
+    /// A regex whose syntax is not checked here (from the compiled-rule cache, whose
+    /// patterns were checked when they were first loaded; a bad one still only ever
+    /// fails to compile, logged, and matches nothing).
+    pub(crate) fn unchecked(src: String) -> LazyRegex {
+        LazyRegex {
+            src: src.into_boxed_str(),
+            re: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The pattern text, flags inline.
+    pub fn as_str(&self) -> &str {
+        &self.src
+    }
+
+    /// The compiled regex, built on first call (`None`: over the size bound, logged).
+    pub fn compiled(&self) -> Option<&regex::Regex> {
+        self.re
+            .get_or_init(|| {
+                let mut b = regex::RegexBuilder::new(&self.src);
+                b.size_limit(REGEX_SIZE_LIMIT);
+                b.dfa_size_limit(REGEX_SIZE_LIMIT);
+                match b.build() {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        tracing::warn!(
+                            "regular expression {:?} cannot be compiled ({e}); it matches nothing",
+                            self.src
+                        );
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    pub fn is_match(&self, v: &str) -> bool {
+        self.compiled().is_some_and(|r| r.is_match(v))
+    }
+}
+
 /// Classic wildcard matching with backtracking to the last star: linear in practice,
 /// never exponential. Walks the text by byte offsets, without allocating.
 fn glob(toks: &[GTok], text: &str) -> bool {

@@ -11,7 +11,7 @@ use crate::types::{Level, RefusalKind, UnknownLevel};
 use crate::values::{compile_item, fail, Env, Fail};
 
 /// A rule's `logsource` keys (lowercased).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Logsource {
     pub product: Option<String>,
     pub category: Option<String>,
@@ -19,7 +19,7 @@ pub struct Logsource {
 }
 
 /// Identification shared by rules and filters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Header {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -31,7 +31,7 @@ pub struct Header {
 }
 
 /// A parsed detection rule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RuleDef {
     pub head: Header,
     pub logsource: Logsource,
@@ -39,7 +39,7 @@ pub struct RuleDef {
 }
 
 /// A parsed filter (Sigma filters specification).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FilterDef {
     pub head: Header,
     pub logsource: Logsource,

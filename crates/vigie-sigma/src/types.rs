@@ -147,7 +147,9 @@ pub struct CorrelationHit {
 }
 
 /// Why a rule was not loaded; the report groups refusals by this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalKind {
     /// The file cannot be read (permission denied, ...): the OS error is the reason.
@@ -206,6 +208,12 @@ pub struct LoadReport {
     pub unrouted_logsources: Vec<(String, usize)>,
     /// Logsources routed by part of their keys only (e.g. product), with rule counts.
     pub partially_routed_logsources: Vec<(String, usize)>,
+    /// What the compiled-rule cache did ([`crate::cache`]).
+    #[serde(skip)]
+    pub cache: crate::cache::CacheStatus,
+    /// Why the compiled rules could not be stored in the cache, when they could not.
+    #[serde(skip)]
+    pub cache_write_error: Option<String>,
     /// Every distinct logsource of the detection rules, how its rules are routed and why
     /// (sorted by product, category, service).
     pub routing: Vec<LogsourceRouting>,

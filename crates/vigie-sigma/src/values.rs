@@ -257,10 +257,8 @@ pub fn compile_item(key: Option<&str>, value: &Y, env: &mut Env) -> Result<Field
             } else {
                 format!("(?{flags}){t}")
             };
-            let mut b = regex::RegexBuilder::new(&src);
-            b.size_limit(1 << 24);
-            b.dfa_size_limit(1 << 24);
-            let re = b.build().map_err(|e| {
+            // Syntax checked now, the automaton built on first use.
+            let re = crate::pattern::LazyRegex::new(src).map_err(|e| {
                 fail(
                     RefusalKind::Value,
                     format!("bad regular expression {t:?}: {e}"),

@@ -75,7 +75,27 @@ fn end_quietly_on_closed_pipe() {
 #[cfg(not(unix))]
 fn end_quietly_on_closed_pipe() {}
 
+/// No transparent huge pages for this process. Where the kernel backs every large
+/// anonymous mapping with 2 MiB pages (`transparent_hugepage=always`, common on servers),
+/// each of the allocator's per-thread arenas holds whole huge pages resident for a few
+/// small live objects: hunting `shared/evtx` with three SigmaHQ folders peaked at 152 MB
+/// with them and 104 MB without (same CPU time; bench/RESULTS.md, issue 12). It is what
+/// mimalloc's own `allow_thp=0` option does, early enough here: the flag is checked when
+/// a page is first touched, and only the allocator's first reservation precedes `main`.
+#[cfg(target_os = "linux")]
+fn no_transparent_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag of this
+    // process; on a kernel without it the call fails with EINVAL, which changes nothing.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_transparent_huge_pages() {}
+
 fn main() -> ExitCode {
+    no_transparent_huge_pages();
     end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     // `hunt -q` hides warnings too, unless a level was asked for explicitly.

@@ -3,7 +3,7 @@
 use crate::yaml::Y as Yaml;
 
 /// One comparison of a correlation condition.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     Gt,
     Gte,
@@ -51,7 +51,7 @@ impl Op {
 }
 
 /// A conjunction of comparisons against the aggregate of a window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Condition {
     ops: Vec<(Op, f64)>,
 }

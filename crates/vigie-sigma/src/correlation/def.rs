@@ -6,7 +6,7 @@ use super::condition::{parse_condition, parse_timespan, yaml_kind, Condition, Op
 use crate::{Level, RefusalKind};
 
 /// The seven correlation types of the specification (v2.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CorrelationType {
     /// Number of matching events per group.
@@ -78,7 +78,7 @@ impl std::fmt::Display for CorrelationType {
 }
 
 /// A parsed correlation rule (one YAML document with a `correlation` section).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CorrelationDef {
     pub id: Option<String>,
     pub name: Option<String>,

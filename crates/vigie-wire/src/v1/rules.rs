@@ -48,6 +48,11 @@ pub struct RulesCheck {
     #[serde(default)]
     pub routing: Vec<RoutingRow>,
     pub load_s: f64,
+    /// What the compiled-rule cache did: `disabled` (`--no-cache`, embedded rules),
+    /// `hit` (rules from the cache), `miss` (no entry: compiled and stored) or
+    /// `rejected` (an entry that failed its checks: ignored, compiled and stored again).
+    #[serde(default)]
+    pub cache: String,
 }
 
 /// A rule logsource's keys (lowercased), as in `routing[].logsource`.
@@ -183,6 +188,13 @@ impl RulesCheck {
             partially_routed_logsources: r.partially_routed_logsources.clone(),
             routing: r.routing.iter().map(RoutingRow::from).collect(),
             load_s,
+            cache: match r.cache {
+                vigie_sigma::CacheStatus::Disabled => "disabled",
+                vigie_sigma::CacheStatus::Hit => "hit",
+                vigie_sigma::CacheStatus::Miss => "miss",
+                vigie_sigma::CacheStatus::Rejected(_) => "rejected",
+            }
+            .to_string(),
         }
     }
 }

@@ -55,6 +55,12 @@ are those of the entity mapping (addresses, domains, URLs, hashes, file names;
 suppresses hits on known-benign values; the summary counts hits and suppressions
 (docs/intel-detection.md).
 
+Rules given with --rules are compiled once and cached (--cache-dir, default
+$XDG_CACHE_HOME/vigie or ~/.cache/vigie; --no-cache to skip it), keyed by the bytes of
+every rule file, the mapping, the placeholders and the vigie version: the next hunt with
+unchanged rules starts from the cache; any change is a miss, and a damaged cache file is
+ignored with a warning and rewritten.
+
 Exit status: 0 when the run completed and read at least one input (even with skipped
 records or refused rules); 1 when no input could be read at all (every file skipped, or
 an empty directory); 2 on a fatal error (unreadable rules path, mapping or placeholders
@@ -117,6 +123,8 @@ pub struct Args {
         allow_hyphen_values = true
     )]
     timezone: String,
+    #[command(flatten)]
+    cache: CacheArgs,
     /// Indicator file or directory (STIX 2.1 bundle, MISP feed, CSV, plain list); repeat
     /// for several. Their hits are detections.
     #[arg(long, value_name = "PATH")]
@@ -148,6 +156,39 @@ pub enum SortOrder {
     Input,
     /// Event time (detections without a time last); written at the end.
     Time,
+}
+
+/// Where compiled rules are cached between runs (`vigie hunt`, `vigie rules check`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct CacheArgs {
+    /// Directory of the compiled-rule cache: rules whose files, mapping and placeholders
+    /// are unchanged load from it without being parsed again (default:
+    /// $XDG_CACHE_HOME/vigie, else ~/.cache/vigie).
+    #[arg(long, value_name = "DIR", env = "VIGIE_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Neither read nor write the compiled-rule cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    /// The cache directory to use, if any.
+    pub fn dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        if let Some(d) = &self.cache_dir {
+            return Some(d.clone());
+        }
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        env("XDG_CACHE_HOME")
+            .or_else(|| env("HOME").map(|h| h.join(".cache")))
+            .map(|d| d.join("vigie"))
+    }
 }
 
 /// `--rules`, or `$VIGIE_RULES`; empty means the embedded rule pack.
@@ -228,6 +269,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         embedded_rules: crate::embedded::RULES,
         mapping: a.mapping,
         placeholders: a.placeholders,
+        rules_cache: a.cache.dir(),
         min_level: a.level,
         from,
         to,

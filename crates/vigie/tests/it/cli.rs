@@ -10,6 +10,7 @@ pub fn vigie(args: &[&str]) -> Output {
         .args(args)
         .env_remove("VIGIE_RULES")
         .env_remove("VIGIE_LOG")
+        .env_remove("VIGIE_CACHE_DIR")
         .output()
         .expect("run vigie")
 }

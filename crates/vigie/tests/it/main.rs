@@ -22,6 +22,7 @@ mod intel_match;
 mod intel_taxii;
 mod july2025;
 mod respond_cli;
+mod rules_cache;
 mod rules_coverage;
 mod rules_routing;
 mod serve_backpressure;
