@@ -16,7 +16,8 @@
 #
 # Env: LINES (1000000), REAL_EVENTS (100000), REPEAT (3), RULES_LINUX
 #      (../shared/sigma/rules/linux), RULES_WINDOWS (../shared/sigma/rules/windows),
-#      VIGIE_SHARED, CARGO_TARGET_DIR, WORK (scratch, default a mktemp removed at the end).
+#      VIGIE_SHARED, CARGO_TARGET_DIR, WORK (scratch, default a mktemp removed at the end),
+#      VIGIE (a vigie binary to time instead of building one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,8 +31,10 @@ RULES_WINDOWS=${RULES_WINDOWS:-$SHARED/sigma/rules/windows}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 if [ -z "${WORK:-}" ]; then WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT; fi
 
-(cd "$ROOT" && cargo build --release -p vigie --quiet && cargo build --release -p vigie-hunt --example flatten --quiet)
-VIGIE=$TARGET/release/vigie
+if [ -z "${VIGIE:-}" ]; then
+  (cd "$ROOT" && cargo build --release -p vigie --quiet)
+  VIGIE=$TARGET/release/vigie
+fi
 
 LIN=$WORK/linux
 if [ ! -s "$LIN/syslog.log" ]; then
@@ -45,6 +48,7 @@ head -n 1 "$LIN/syslog.log" > "$WORK/linux-one/syslog.log"
 WIN=$WORK/real.jsonl
 if [ ! -s "$WIN" ]; then
   echo "flattening $SHARED/evtx..." >&2
+  (cd "$ROOT" && cargo build --release -p vigie-hunt --example flatten --quiet)
   "$TARGET/release/examples/flatten" "$SHARED/evtx" 2> "$WORK/flatten.err" \
     | jq -c 'del(._source, ._record)' > "$WORK/real-once.jsonl"
   [ -s "$WORK/real-once.jsonl" ] || { echo "no records flattened from $SHARED/evtx" >&2; exit 2; }

@@ -24,7 +24,7 @@
 #
 # Env: REPEAT (5), RULES (../shared/sigma/rules/windows), INPUT
 #      (../shared/evtx/evtx-to-mitre-attack), THREADS (0 = all cores), VIGIE_SHARED,
-#      CARGO_TARGET_DIR.
+#      CARGO_TARGET_DIR, VIGIE / FLOOR (binaries to time instead of building them).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,9 +60,14 @@ if [ -z "$MAPPING" ]; then
   fi
 fi
 
-(cd "$ROOT" && cargo build --release -p vigie --quiet && cargo build --release -p vigie-event --example evtx_floor --quiet)
-VIGIE=$TARGET/release/vigie
-FLOOR=$TARGET/release/examples/evtx_floor
+if [ -z "${VIGIE:-}" ]; then
+  (cd "$ROOT" && cargo build --release -p vigie --quiet)
+  VIGIE=$TARGET/release/vigie
+fi
+if [ -z "${FLOOR:-}" ]; then
+  (cd "$ROOT" && cargo build --release -p vigie-event --example evtx_floor --quiet)
+  FLOOR=$TARGET/release/examples/evtx_floor
+fi
 
 # The compiled-rule cache, if this build has one.
 COLD=(); WARM=(); HAS_CACHE=0

@@ -28,7 +28,8 @@
 #      RULES (../shared/sigma/rules), REAL_RULES (../shared/sigma/rules/windows),
 #      RSIGMA (rsigma binary; default: `rsigma` on PATH, else
 #      /work/tools/rsigma/bin/rsigma, else cargo install), VIGIE_SHARED, CARGO_TARGET_DIR,
-#      WORK (scratch dir, default a mktemp, removed at the end unless given).
+#      WORK (scratch dir, default a mktemp, removed at the end unless given), VIGIE (a vigie
+#      binary to time instead of building one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,9 +55,11 @@ if [ -z "${RSIGMA:-}" ]; then
   fi
 fi
 
-echo "building vigie (release)..." >&2
-(cd "$ROOT" && cargo build --release -p vigie --quiet)
-VIGIE=$TARGET/release/vigie
+if [ -z "${VIGIE:-}" ]; then
+  echo "building vigie (release)..." >&2
+  (cd "$ROOT" && cargo build --release -p vigie --quiet)
+  VIGIE=$TARGET/release/vigie
+fi
 
 # The command line of a tool on an input file with rules $3, in the array CMD.
 cmd() {

@@ -250,7 +250,14 @@ pub struct Prefilter {
     /// the automaton steps through it (with `AhoCorasick`'s own prefilter the overlapping
     /// search did not get faster on these literals).
     pub keyword_pre: Option<aho_corasick::packed::Searcher>,
+    /// No keyword literal holds [`KEYWORD_SEP`], so the leaves of an event can be searched
+    /// as one text, joined by it: a literal found there lies inside one leaf.
+    pub keywords_joinable: bool,
 }
+
+/// What joins the leaves of an event for one keyword search (see
+/// [`Prefilter::keywords_joinable`]).
+pub const KEYWORD_SEP: char = '\0';
 
 impl Prefilter {
     /// Builds the index over some rules: (rule index, its requirements). Also fills
@@ -281,10 +288,12 @@ impl Prefilter {
         }
         let mut fields = Vec::new();
         let mut keyword_pre = None;
+        let mut keywords_joinable = true;
         let mut keys: Vec<_> = by_field.into_iter().collect();
         keys.sort_by_key(|(f, _)| *f);
         for (f, (lits, _, rules)) in keys {
             if f == KEYWORDS {
+                keywords_joinable = !lits.iter().any(|l| l.contains(KEYWORD_SEP));
                 keyword_pre = aho_corasick::packed::Config::new()
                     .builder()
                     .extend(&lits)
@@ -317,6 +326,7 @@ impl Prefilter {
             fields,
             always,
             keyword_pre,
+            keywords_joinable,
         }
     }
 }
