@@ -192,16 +192,23 @@ fn top(mut c: Conj) -> Conj {
     c
 }
 
-/// Any of several conjunctions holds: the union of each one's best requirement.
+/// Any of several conjunctions holds: up to [`MAX_CONJ`] requirements, the k-th the union
+/// of each one's k-th best requirement (its last when it has fewer). Each holds whichever
+/// conjunction does, so the rule needs them all. Two, because the best requirement of
+/// every alternative is often the same unselective literal (`type: EXECVE` in each
+/// selection of an auditd rule, `Provider_Name` in each of a Security rule), and the
+/// second (`a0: zip`, `EventID: 1102`) is what rules the event out.
 fn any_of(parts: impl Iterator<Item = Conj>) -> Conj {
-    let mut out = Vec::new();
+    let mut out: Vec<Req> = vec![Vec::new(); MAX_CONJ];
     for p in parts {
-        match p.into_iter().next() {
-            Some(r) => out.extend(r),
-            None => return Vec::new(),
+        let Some(last) = p.last() else {
+            return Vec::new();
+        };
+        for (k, req) in out.iter_mut().enumerate() {
+            req.extend(p.get(k).unwrap_or(last).iter().cloned());
         }
     }
-    top(vec![out])
+    top(out)
 }
 
 fn sel_req(s: &Selection) -> Conj {
