@@ -67,6 +67,31 @@ fn main() {
         }
     }
     let total: usize = per_rule.values().sum();
+    // EVALS=1: the rules evaluated most (candidates the literal index let through).
+    if std::env::var_os("EVALS").is_some() {
+        let mut m = rs.matcher();
+        let mut cand = std::collections::BTreeMap::<u32, usize>::new();
+        for e in &events {
+            m.scan(e, &mut out);
+            out.clear();
+            for &r in m.last_candidates() {
+                *cand.entry(r).or_default() += 1;
+            }
+        }
+        let st = m.stats();
+        println!(
+            "per event: {:.2} candidates, {:.2} evaluated, {:.3} matches",
+            st.candidates as f64 / st.events.max(1) as f64,
+            st.evaluated as f64 / st.events.max(1) as f64,
+            st.matches as f64 / st.events.max(1) as f64
+        );
+        let mut top: Vec<_> = cand.into_iter().collect();
+        top.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        for (r, n) in top.iter().take(25) {
+            let meta = rs.meta(vigie_sigma::RuleId(*r));
+            println!("  candidate {n:7} {} ({})", meta.title, meta.key);
+        }
+    }
     println!(
         "{} files, {} events ({} read errors): parse {:.2}s cpu, detect {:.2}s cpu ({:.0} events/s); {} matches of {} rules",
         inputs.len(),

@@ -192,16 +192,23 @@ fn top(mut c: Conj) -> Conj {
     c
 }
 
-/// Any of several conjunctions holds: the union of each one's best requirement.
+/// Any of several conjunctions holds: up to [`MAX_CONJ`] requirements, the k-th the union
+/// of each one's k-th best requirement (its last when it has fewer). Each holds whichever
+/// conjunction does, so the rule needs them all. Two, because the best requirement of
+/// every alternative is often the same unselective literal (`type: EXECVE` in each
+/// selection of an auditd rule, `Provider_Name` in each of a Security rule), and the
+/// second (`a0: zip`, `EventID: 1102`) is what rules the event out.
 fn any_of(parts: impl Iterator<Item = Conj>) -> Conj {
-    let mut out = Vec::new();
+    let mut out: Vec<Req> = vec![Vec::new(); MAX_CONJ];
     for p in parts {
-        match p.into_iter().next() {
-            Some(r) => out.extend(r),
-            None => return Vec::new(),
+        let Some(last) = p.last() else {
+            return Vec::new();
+        };
+        for (k, req) in out.iter_mut().enumerate() {
+            req.extend(p.get(k).unwrap_or(last).iter().cloned());
         }
     }
-    top(vec![out])
+    top(out)
 }
 
 fn sel_req(s: &Selection) -> Conj {
@@ -305,6 +312,9 @@ pub struct Prefilter {
     /// the automaton steps through it (with `AhoCorasick`'s own prefilter the overlapping
     /// search did not get faster on these literals).
     pub keyword_pre: Option<aho_corasick::packed::Searcher>,
+    /// No keyword literal holds [`KEYWORD_SEP`], so the leaves of an event can be searched
+    /// as one text, joined by it: a literal found there lies inside one leaf.
+    pub keywords_joinable: bool,
 }
 
 /// Whether an automaton over `lits` can be built: aho-corasick fails only when the
@@ -322,6 +332,10 @@ fn buildable(lits: Vec<String>) -> Result<LazyAc, String> {
     let _ = lazy.ac.set(ac);
     Ok(lazy)
 }
+
+/// What joins the leaves of an event for one keyword search (see
+/// [`Prefilter::keywords_joinable`]).
+pub const KEYWORD_SEP: char = '\0';
 
 impl Prefilter {
     /// Builds the index over some rules: (rule index, its requirements). Also fills
@@ -352,10 +366,12 @@ impl Prefilter {
         }
         let mut fields = Vec::new();
         let mut keyword_pre = None;
+        let mut keywords_joinable = true;
         let mut keys: Vec<_> = by_field.into_iter().collect();
         keys.sort_by_key(|(f, _)| *f);
         for (f, (lits, _, rules)) in keys {
             if f == KEYWORDS {
+                keywords_joinable = !lits.iter().any(|l| l.contains(KEYWORD_SEP));
                 keyword_pre = aho_corasick::packed::Config::new()
                     .builder()
                     .extend(&lits)
@@ -380,6 +396,7 @@ impl Prefilter {
             fields,
             always,
             keyword_pre,
+            keywords_joinable,
         }
     }
 }

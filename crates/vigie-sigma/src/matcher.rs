@@ -53,6 +53,10 @@ pub struct Matcher<'r> {
     /// Approximate bytes held by `caches`.
     cache_bytes: usize,
     pat_buf: Vec<u32>,
+    /// The folded text of every leaf of the current event joined by
+    /// [`crate::index::KEYWORD_SEP`] (valid when `kw_stamp` is the current `gen`).
+    kw_text: String,
+    kw_stamp: u32,
     key_lists: KeyLists<'r>,
     stats: MatcherStats,
     unindexed: bool,
@@ -97,6 +101,8 @@ impl<'r> Matcher<'r> {
             caches: (0..rs.index_count).map(|_| HitCache::default()).collect(),
             cache_bytes: 0,
             pat_buf: Vec::new(),
+            kw_text: String::new(),
+            kw_stamp: 0,
             key_lists: KeyLists::default(),
             stats: MatcherStats::default(),
             unindexed: false,
@@ -115,6 +121,13 @@ impl<'r> Matcher<'r> {
         self.stats
     }
 
+    /// The candidate rules of the last scan, in rule order (diagnostics: which rules the
+    /// index lets through; `examples/evtx_scan.rs` with `EVALS=1`).
+    #[doc(hidden)]
+    pub fn last_candidates(&self) -> &[u32] {
+        &self.cands
+    }
+
     /// Appends the matches of `ev` to `out`, in rule order.
     pub fn scan<'e>(&mut self, ev: &'e Event, out: &mut Vec<Match>) {
         let rs = self.rs;
@@ -122,6 +135,7 @@ impl<'r> Matcher<'r> {
         if self.gen == 0 {
             self.ls_stamp.iter_mut().for_each(|s| *s = 0);
             self.cand_stamp.iter_mut().for_each(|s| *s = 0);
+            self.kw_stamp = 0;
             self.gen = 1;
         }
         let gen = self.gen;
@@ -281,6 +295,40 @@ impl<'r> Matcher<'r> {
                         cands: &mut self.cands,
                     };
                     if *f == crate::index::KEYWORDS {
+                        if pf.keywords_joinable {
+                            // Every leaf folded once per event into one text, searched
+                            // once per keyword group: one SIMD pass over the event rules
+                            // out nearly all of them, where a pass per leaf paid the
+                            // search's start-up (and its slow path on short leaves) for
+                            // each of some twenty leaves.
+                            if self.kw_stamp != gen {
+                                self.kw_stamp = gen;
+                                join_leaves(
+                                    ctx.all,
+                                    &self.all_field,
+                                    slot_of,
+                                    &leaves,
+                                    &self.lower,
+                                    &mut self.low_buf,
+                                    &mut self.kw_text,
+                                );
+                            }
+                            let hay = self.kw_text.as_bytes();
+                            // The leftmost hit: no literal occurs before it.
+                            let from = match &pf.keyword_pre {
+                                Some(p) => match p.find(hay) {
+                                    Some(m) => m.start(),
+                                    None => continue,
+                                },
+                                None => 0,
+                            };
+                            if let Some(rest) = hay.get(from..) {
+                                for m in ac.find_overlapping_iter(rest) {
+                                    marks.apply(&rules[m.pattern().as_usize()]);
+                                }
+                            }
+                            continue;
+                        }
                         for (v, &af) in ctx.all.iter().zip(&self.all_field) {
                             let hay: &str = match v {
                                 // A field's leaf: folded already.
@@ -590,6 +638,39 @@ fn val_of<'a>(slot_of: &[u32], leaves: &[&'a Value], fi: usize) -> Option<&'a Va
     match slot_of[fi] as usize {
         0 => None,
         i => leaves.get(i - 1).copied(),
+    }
+}
+
+/// The folded text of every scalar leaf joined by [`crate::index::KEYWORD_SEP`] (for the
+/// keyword literal search: the same text per leaf as the per-leaf search folds).
+fn join_leaves(
+    all: &[&Value],
+    all_field: &[u32],
+    slot_of: &[u32],
+    leaves: &[&Value],
+    lower: &[String],
+    low_buf: &mut String,
+    out: &mut String,
+) {
+    out.clear();
+    for (v, &af) in all.iter().zip(all_field) {
+        match v {
+            // A field's leaf: folded already.
+            _ if af != NO_FIELD
+                && val_of(slot_of, leaves, af as usize).is_some_and(|l| std::ptr::eq(l, *v)) =>
+            {
+                out.push_str(&lower[af as usize])
+            }
+            Value::String(s) => {
+                lower_into(s, low_buf);
+                out.push_str(low_buf);
+            }
+            Value::Number(n) => crate::detect::number_text(n, out),
+            Value::Bool(true) => out.push_str("true"),
+            Value::Bool(false) => out.push_str("false"),
+            _ => continue,
+        }
+        out.push(crate::index::KEYWORD_SEP);
     }
 }
 
