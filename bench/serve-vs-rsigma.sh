@@ -35,7 +35,11 @@
 #      LAT_CONNS (16: an open loop needs rate x POST latency / LAT_BATCH connections, or it
 #      falls behind and measures its own backlog), RSIGMA (binary; default
 #      `rsigma` on PATH, else /work/tools/rsigma/bin/rsigma, else cargo install with
-#      --features evtx), VIGIE_SHARED, CARGO_TARGET_DIR, WORK (scratch dir, default mktemp).
+#      --features evtx), VIGIE_SHARED, CARGO_TARGET_DIR, WORK (scratch dir, default mktemp),
+#      VIGIE_BASE (optional: another vigie binary, e.g. an earlier commit's, run in step a
+#      too with the same client: same-run ratio of this build to that one),
+#      SKIP_LATENCY=1 (stop after step a), VIGIE_BIN (a vigie binary to use instead of
+#      building this tree's).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,9 +79,14 @@ if [ -z "${RSIGMA:-}" ]; then
   fi
 fi
 
-echo "building vigie and the load generator (release)..." >&2
-(cd "$ROOT" && cargo build --release -p vigie --quiet)
-VIGIE=$TARGET/release/vigie
+if [ -n "${VIGIE_BIN:-}" ]; then
+  VIGIE=$VIGIE_BIN
+else
+  echo "building vigie (release)..." >&2
+  (cd "$ROOT" && cargo build --release -p vigie --quiet)
+  VIGIE=$TARGET/release/vigie
+fi
+echo "building the load generator (release)..." >&2
 (cd "$ROOT/bench/serve/loadgen" && cargo build --release --quiet)
 LG=$ROOT/bench/serve/loadgen/target/release/vigie-bench-loadgen
 
@@ -118,8 +127,8 @@ start_rsigma() { # DIR -> sets ADDR, SPID
   wait_ready "http://$ADDR"
 }
 
-start_vigie() { # DIR -> sets ADDR, SPID
-  VG_CMD=("$VIGIE" serve --listen 127.0.0.1:0 --data "$1/data" --rules "$RULES")
+start_vigie() { # DIR [BINARY] -> sets ADDR, SPID
+  VG_CMD=("${2:-$VIGIE}" serve --listen 127.0.0.1:0 --data "$1/data" --rules "$RULES")
   show "${VG_CMD[@]}"
   "${VG_CMD[@]}" > "$1/stdout" 2> "$1/stderr" &
   SPID=$!; PIDS+=("$SPID")
@@ -179,6 +188,21 @@ printf 'vigie %.0f events/s durable vs rsigma %.0f events/s processed: ratio %.2
   "$VG_EPS" "$RS_EPS" "$RATIO" $(( VG_PEAK / 1024 )) $(( RS_PEAK / 1024 ))
 printf 'server CPU: vigie %.1f s for %d events = %.1f us/event, rsigma %.1f s for %d events = %.1f us/event (CPU ratio rsigma/vigie %.2fx)\n' \
   "$VG_CPU" "$VG_N" "$VG_US" "$RS_CPU" "$RS_N" "$RS_US" "$(echo "$RS_US / $VG_US" | bc -l)"
+
+if [ -n "${VIGIE_BASE:-}" ]; then
+  say "a'. the same client against VIGIE_BASE=$VIGIE_BASE (load $(load))"
+  mkdir -p "$WORK/base"
+  start_vigie "$WORK/base" "$VIGIE_BASE"
+  "$LG" throughput --addr "$ADDR" --corpus "$CORPUS" --t0 "$T0" --seconds "$TP_SECONDS" \
+    --batch "$BATCH" --conns "$CONNS" > "$WORK/base/throughput.json"
+  B_PEAK=$(peak_kb "$SPID"); B_CPU=$(cpu_s "$SPID")
+  stop "$SPID"
+  B_EPS=$(jq '.acked_eps' "$WORK/base/throughput.json"); B_N=$(jq '.accepted + .duplicates' "$WORK/base/throughput.json")
+  printf 'VIGIE_BASE: %.0f events/s durable, %.1f us/event, peak RSS %d MB; this build / base: %.2fx events/s, %.2fx less CPU per event\n' \
+    "$B_EPS" "$(echo "$B_CPU * 1000000 / $B_N" | bc -l)" $(( B_PEAK / 1024 )) "$(echo "$VG_EPS / $B_EPS" | bc -l)" \
+    "$(echo "($B_CPU / $B_N) / ($VG_CPU / $VG_N)" | bc -l)"
+fi
+[ -n "${SKIP_LATENCY:-}" ] && { echo "commit $(cd "$ROOT" && git rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ), load $(load)"; exit 0; }
 
 RATE=$(echo "$VG_EPS / 2" | bc)
 say "b+c. fresh vigie at half its rate ($RATE events/s, $LAT_CONNS connections x $LAT_BATCH events) for $MINUTES min: POST due -> detection visible in the API; RSS every 5 s (load $(load))"

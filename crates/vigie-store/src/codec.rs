@@ -166,3 +166,14 @@ pub(crate) fn scalar(rows: &[Vec<Val>]) -> i64 {
         _ => 0,
     }
 }
+
+/// The deduplication key of an event key (`event_keys.hash`): the first 16 bytes of its
+/// SHA-256. Two distinct keys share one with probability 2^-128; among n stored keys
+/// the chance of any false duplicate is about n^2 / 2^129 (10^12 keys: ~1.5e-15).
+pub(crate) fn key_hash(key: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(key.as_bytes());
+    let mut h = [0u8; 16];
+    h.copy_from_slice(&d[..16]);
+    h
+}

@@ -19,6 +19,8 @@ pub(crate) enum Val {
     I64(i64),
     F64(f64),
     Text(String),
+    /// SQLite BLOB, PostgreSQL BYTEA (the 16-byte event key hashes, migration 4).
+    Bytes(Vec<u8>),
 }
 
 impl From<i64> for Val {
@@ -135,13 +137,17 @@ fn sqlite_sql(sql: &str) -> String {
     sql.replace('$', "?")
 }
 
-fn to_sqlite(v: &Val) -> rusqlite::types::Value {
-    use rusqlite::types::Value;
-    match v {
-        Val::Null => Value::Null,
-        Val::I64(i) => Value::Integer(*i),
-        Val::F64(f) => Value::Real(*f),
-        Val::Text(s) => Value::Text(s.clone()),
+/// Parameters are bound borrowed: no copy of a document or key per statement.
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Val::Null => ValueRef::Null,
+            Val::I64(i) => ValueRef::Integer(*i),
+            Val::F64(f) => ValueRef::Real(*f),
+            Val::Text(s) => ValueRef::Text(s.as_bytes()),
+            Val::Bytes(b) => ValueRef::Blob(b),
+        }))
     }
 }
 
@@ -152,16 +158,14 @@ impl Db for SqliteDb {
 
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
         let mut st = self.0.prepare_cached(&sqlite_sql(sql))?;
-        let p: Vec<rusqlite::types::Value> = params.iter().map(to_sqlite).collect();
-        Ok(st.execute(rusqlite::params_from_iter(p))? as u64)
+        Ok(st.execute(rusqlite::params_from_iter(params))? as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
         use rusqlite::types::ValueRef;
         let mut st = self.0.prepare_cached(&sqlite_sql(sql))?;
         let n = st.column_count();
-        let p: Vec<rusqlite::types::Value> = params.iter().map(to_sqlite).collect();
-        let mut rows = st.query(rusqlite::params_from_iter(p))?;
+        let mut rows = st.query(rusqlite::params_from_iter(params))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let mut r = Vec::with_capacity(n);
@@ -170,9 +174,8 @@ impl Db for SqliteDb {
                     ValueRef::Null => Val::Null,
                     ValueRef::Integer(i) => Val::I64(i),
                     ValueRef::Real(f) => Val::F64(f),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        Val::Text(String::from_utf8_lossy(t).into_owned())
-                    }
+                    ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Val::Bytes(b.to_vec()),
                 });
             }
             out.push(r);
@@ -285,6 +288,7 @@ mod pg_types {
                 },
                 Val::F64(v) => v.to_sql(ty, out),
                 Val::Text(v) => v.to_sql(ty, out),
+                Val::Bytes(v) => v.as_slice().to_sql(ty, out),
             }
         }
 
@@ -304,6 +308,7 @@ mod pg_types {
                 Type::BOOL => Val::I64(bool::from_sql(ty, raw)?.into()),
                 Type::FLOAT8 => Val::F64(f64::from_sql(ty, raw)?),
                 Type::FLOAT4 => Val::F64(f32::from_sql(ty, raw)?.into()),
+                Type::BYTEA => Val::Bytes(<Vec<u8>>::from_sql(ty, raw)?),
                 _ => Val::Text(String::from_sql(ty, raw)?),
             })
         }

@@ -394,7 +394,7 @@ pub(crate) fn counts_exact(db: &mut dyn Db) -> Result<Counts, StoreError> {
         Ok(u64::try_from(scalar(&db.query(sql, &[])?)).unwrap_or(0))
     };
     Ok(Counts {
-        events: count("SELECT COUNT(*) FROM events")?,
+        events: count("SELECT COUNT(*) FROM event_keys")?,
         events_with_document: count("SELECT COUNT(*) FROM events WHERE document IS NOT NULL")?,
         detections: count("SELECT COUNT(*) FROM detections")?,
         ..c

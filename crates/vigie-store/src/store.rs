@@ -59,6 +59,9 @@ impl Store {
                 for _ in 0..READERS {
                     let r = SqliteDb::open(path)?;
                     r.0.pragma_update(None, "query_only", "ON")?;
+                    // 8 MiB each (the writer keeps 32): reads are API pages and key
+                    // lookups, and the memory of a long run stays bounded and flat.
+                    r.0.pragma_update(None, "cache_size", -8192)?;
                     readers.push(Box::new(r));
                 }
                 (BackendKind::Sqlite, writer, readers)
@@ -167,21 +170,29 @@ impl Store {
         res
     }
 
-    /// Which of `keys` are already stored (same order).
+    /// Which of `keys` are already stored (same order): looked up by their hash in
+    /// `event_keys`.
     pub fn known_events(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        let hashes: Vec<[u8; 16]> = keys.iter().map(|k| crate::codec::key_hash(k)).collect();
         self.read(|db| {
             let mut known = std::collections::HashSet::new();
-            for chunk in keys.chunks(500) {
+            for chunk in hashes.chunks(500) {
                 let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                let sql = format!("SELECT key FROM events WHERE key IN ({})", marks.join(","));
-                let params: Vec<Val> = chunk.iter().map(Val::from).collect();
+                let sql = format!(
+                    "SELECT hash FROM event_keys WHERE hash IN ({})",
+                    marks.join(",")
+                );
+                let params: Vec<Val> = chunk.iter().map(|h| Val::Bytes(h.to_vec())).collect();
                 for row in db.query(&sql, &params)? {
-                    if let Some(Val::Text(k)) = row.into_iter().next() {
-                        known.insert(k);
+                    if let Some(Val::Bytes(h)) = row.into_iter().next() {
+                        known.insert(h);
                     }
                 }
             }
-            Ok(keys.iter().map(|k| known.contains(k)).collect())
+            Ok(hashes
+                .iter()
+                .map(|h| known.contains(h.as_slice()))
+                .collect())
         })
     }
 
@@ -208,7 +219,8 @@ impl Store {
         self.read(|db| read::detections(db, q))
     }
 
-    /// The evidence of a detection: the event it matched (None when not kept).
+    /// The evidence of a detection: the event it matched (None when its document was not
+    /// kept: a key alone lives in `event_keys`, see [`Store::known_events`]).
     pub fn event(&self, key: &str) -> Result<Option<StoredEvent>, StoreError> {
         self.read(|db| read::event(db, key))
     }

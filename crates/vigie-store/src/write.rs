@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::codec::{json, level_rank, opt_ts, scalar, ts};
+use crate::codec::{json, key_hash, level_rank, opt_ts, scalar, ts};
 use crate::db::{Db, Val};
 use crate::{CommitBatch, CommitOutcome, IncidentUpsert, NewDetection, NewEvent, StoreError};
 
@@ -70,8 +70,9 @@ pub(crate) fn bump(db: &mut dyn Db, name: &str, delta: i64) -> Result<(), StoreE
     Ok(())
 }
 
-/// Events that left every correlation window: no longer feeding, and their documents
-/// dropped unless evidence or `events = all`. Returns the documents dropped.
+/// Events that left every correlation window: no longer feeding, and their rows (their
+/// documents: the key stays in `event_keys`) dropped unless evidence or `events = all`.
+/// Returns the documents dropped.
 fn expire_correlation(db: &mut dyn Db, keys: &[String], keep_all: bool) -> Result<i64, StoreError> {
     let mut dropped = 0;
     let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
@@ -83,7 +84,7 @@ fn expire_correlation(db: &mut dyn Db, keys: &[String], keep_all: bool) -> Resul
         if !keep_all {
             dropped += db.exec(
                 &format!(
-                    "UPDATE events SET document = NULL WHERE key IN ({list})
+                    "DELETE FROM events WHERE key IN ({list})
                      AND feeds_correlation = 1 AND evidence = 0 AND document IS NOT NULL"
                 ),
                 &params,
@@ -100,7 +101,9 @@ fn expire_correlation(db: &mut dyn Db, keys: &[String], keep_all: bool) -> Resul
     Ok(i64::try_from(dropped).unwrap_or(i64::MAX))
 }
 
-/// Inserts events in chunks, skipping stored keys; returns the keys inserted and how
+/// Records every event's key hash in `event_keys` (skipping stored ones: those are the
+/// duplicates) and inserts the `events` row of each new event that is kept (with its
+/// document, as evidence or feeding a correlation); returns the keys inserted and how
 /// many of them came with their document.
 fn insert_events<'b>(
     db: &mut dyn Db,
@@ -108,47 +111,58 @@ fn insert_events<'b>(
     evidence: &HashSet<&str>,
     out: &mut CommitOutcome,
 ) -> Result<(HashSet<&'b str>, i64), StoreError> {
+    let hashes: Vec<[u8; 16]> = events.iter().map(|e| key_hash(&e.key)).collect();
     let rows = events
         .iter()
-        .map(|e| {
-            vec![
-                (&e.key).into(),
-                (&e.input).into(),
-                (&e.source).into(),
-                Val::I64(i64::try_from(e.record).unwrap_or(i64::MAX)),
-                opt_ts(e.time),
-                ts(e.received_at),
-                e.document.as_ref().map_or(Val::Null, json),
-                Val::I64(e.feeds_correlation.into()),
-                Val::I64(evidence.contains(e.key.as_str()).into()),
-            ]
-        })
+        .zip(&hashes)
+        .map(|(e, h)| vec![Val::Bytes(h.to_vec()), ts(e.received_at)])
         .collect();
-    let returned: HashSet<String> = insert_rows(
+    let returned: HashSet<Vec<u8>> = insert_rows(
         db,
-        "INSERT INTO events (key, input, source, record, time, received_at, document, \
-         feeds_correlation, evidence)",
+        "INSERT INTO event_keys (hash, received_at)",
         rows,
-        "ON CONFLICT DO NOTHING RETURNING key",
+        "ON CONFLICT DO NOTHING RETURNING hash",
     )?
     .into_iter()
     .filter_map(|r| match r.into_iter().next() {
-        Some(Val::Text(k)) => Some(k),
+        Some(Val::Bytes(h)) => Some(h),
         _ => None,
     })
     .collect();
     let mut inserted: HashSet<&str> = HashSet::new();
     let mut documents = 0;
-    for (i, e) in events.iter().enumerate() {
-        // The first occurrence of a returned key is the inserted one; any later copy in
+    let mut kept = Vec::new();
+    for (i, (e, h)) in events.iter().zip(&hashes).enumerate() {
+        // The first occurrence of a returned hash is the inserted one; any later copy in
         // the same batch is a duplicate.
-        if returned.contains(&e.key) && inserted.insert(e.key.as_str()) {
+        if returned.contains(h.as_slice()) && inserted.insert(e.key.as_str()) {
             out.events_inserted += 1;
             documents += i64::from(e.document.is_some());
+            let is_evidence = evidence.contains(e.key.as_str());
+            if e.document.is_some() || e.feeds_correlation || is_evidence {
+                kept.push(vec![
+                    (&e.key).into(),
+                    (&e.input).into(),
+                    (&e.source).into(),
+                    Val::I64(i64::try_from(e.record).unwrap_or(i64::MAX)),
+                    opt_ts(e.time),
+                    ts(e.received_at),
+                    e.document.as_ref().map_or(Val::Null, json),
+                    Val::I64(e.feeds_correlation.into()),
+                    Val::I64(is_evidence.into()),
+                ]);
+            }
         } else {
             out.duplicate_events.push(i);
         }
     }
+    insert_rows(
+        db,
+        "INSERT INTO events (key, input, source, record, time, received_at, document, \
+         feeds_correlation, evidence)",
+        kept,
+        "ON CONFLICT DO NOTHING",
+    )?;
     Ok((inserted, documents))
 }
 
@@ -159,7 +173,7 @@ const MAX_PARAMS: usize = 4_500;
 /// `head VALUES (...),(...) tail` over `rows` in as few statements as the parameter
 /// budget allows; returns every row the statements return. PostgreSQL pays one round
 /// trip per statement, not per row.
-fn insert_rows(
+pub(crate) fn insert_rows(
     db: &mut dyn Db,
     head: &str,
     rows: Vec<Vec<Val>>,

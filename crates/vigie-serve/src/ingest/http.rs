@@ -12,7 +12,7 @@
 //!   lines skipped, `\r\n` accepted), except that a single pretty-printed object (the
 //!   whole body one JSON object) is one event.
 //! - Each event's `record` is its line (element index + 1), `source` the `?source=`
-//!   name (default `http`).
+//!   name (default `http`); its event key is computed here too (`IngestBatch::keys`).
 
 use std::io::Read;
 use std::sync::Arc;
@@ -52,11 +52,18 @@ pub fn decode(
         body
     };
     let (events, rejected) = parse_events(text, source);
+    // Keyed here, on the decoding thread, not in the one processor thread. HTTP has no
+    // stable positions: a document without a record identity is keyed by its content.
+    let keys = events
+        .iter()
+        .map(|e| crate::pipeline::keys::event_key(&e.document, &e.source, e.record, false))
+        .collect();
     Ok(IngestBatch {
         input: INPUT.to_string(),
         events,
         rejected,
         position: None,
+        keys,
     })
 }
 

@@ -52,6 +52,10 @@ pub struct IngestBatch {
     pub rejected: Vec<Rejected>,
     /// The input's position after this batch, committed with it.
     pub position: Option<vigie_store::InputPosition>,
+    /// The event key of each event (`pipeline::keys::event_key`), when the source
+    /// computed them on its own thread (HTTP does, while decoding); empty: the
+    /// processor computes them. Same length as `events` when not empty.
+    pub keys: Vec<String>,
 }
 
 /// What became of a batch once durable.

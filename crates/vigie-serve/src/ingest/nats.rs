@@ -368,6 +368,7 @@ async fn submit_batch(
                 .collect(),
             rejected: rejected.clone(),
             position: position.clone(),
+            keys: Vec::new(),
         });
         let outcome = ingest.submit(attempt).await;
         match outcome {

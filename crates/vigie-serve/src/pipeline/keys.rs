@@ -23,9 +23,9 @@ pub fn event_key(doc: &Value, source: &str, record: u64, stable_positions: bool)
     if stable_positions {
         return format!("pos:{source}:{record}");
     }
-    let mut canon = String::new();
-    canonical(doc, &mut canon);
-    format!("sha256:{}", hex(&Sha256::digest(canon.as_bytes())))
+    let mut canon = Vec::with_capacity(512);
+    canonical_bytes(doc, &mut canon);
+    format!("sha256:{}", hex(&Sha256::digest(&canon)))
 }
 
 /// (Computer, Channel, EventRecordID) when the document names all three.
@@ -92,33 +92,47 @@ fn hex(b: &[u8]) -> String {
 /// Canonical JSON: object members sorted by key, no whitespace, serde_json's escaping
 /// and number forms.
 pub fn canonical(v: &Value, out: &mut String) {
+    let mut b = Vec::new();
+    canonical_bytes(v, &mut b);
+    // serde_json writes UTF-8 only.
+    out.push_str(&String::from_utf8_lossy(&b));
+}
+
+/// [`canonical`] into bytes, written straight from the document (no copy of a key or
+/// a value on the way: this runs for every event without a record identity).
+fn canonical_bytes(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Object(m) => {
             let mut members: Vec<(&String, &Value)> = m.iter().collect();
             members.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
+            out.push(b'{');
             for (i, (k, v)) in members.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                canonical(v, out);
+                write_json(k.as_str(), out);
+                out.push(b':');
+                canonical_bytes(v, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(a) => {
-            out.push('[');
+            out.push(b'[');
             for (i, v) in a.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                canonical(v, out);
+                canonical_bytes(v, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_json(scalar, out),
     }
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    // Writing a string or a scalar `Value` into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, v);
 }
 
 #[cfg(test)]

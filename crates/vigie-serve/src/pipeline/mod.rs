@@ -6,8 +6,10 @@
 //! One std thread ([`spawn`]) owns the [`DetectionSession`] and the [`Live`] incidents.
 //! Each turn takes every queued batch up to `ingest.max_batch_events` events (group
 //! commit: one transaction, one fsync, for all of them), and for each event:
-//! 1. its key ([`keys`]); a key seen earlier in the group or already stored
-//!    (`Store::known_events`) is a duplicate: counted, not processed again;
+//! 1. its key ([`keys`]: computed by the source when it can, as HTTP does on its
+//!    decoding thread); a key seen earlier in the group, in a group still being
+//!    committed, or already stored (`Store::known_events`) is a duplicate: counted,
+//!    not processed again;
 //! 2. `Event::new` and the session (capture on, as `vigie respond`); the event's
 //!    detections become `NewDetection`s (keys and ids in [`keys`]) observed on the model
 //!    (entities, assets) and grouped live;
@@ -17,19 +19,22 @@
 //!    watermark by more than the rules' correlation horizon) are listed expired.
 //!
 //! The group's events, detections, incident changes, input positions and the
-//! watermark's newest time (position `vigie:watermark`) go in one `Store::commit`; only
-//! then is each batch answered. On a commit error every batch of the group is answered
-//! `SubmitError::Commit` and the in-memory state is rebuilt from the store (what the
-//! store holds is the truth). The same rebuild runs at start and on reload: replay
+//! watermark's newest time (position `vigie:watermark`) go in one `Store::commit`, run
+//! by the committer thread ([`commit`]) while this thread detects the next group;
+//! only then is each batch answered. On a commit error every batch of the group, and
+//! of any group detected after it, is answered `SubmitError::Commit`, and once the
+//! committer is drained the in-memory state is rebuilt from the store (what the store
+//! holds is the truth). The same rebuild runs at start and on reload: replay
 //! `Store::correlation_events` (time order) into a fresh session, restore the newest
 //! time, regroup `Store::live_detections`; hits the replay yields were committed with
 //! their events and are dropped.
 
+mod commit;
 pub mod failpoints;
 pub mod keys;
 mod load;
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
@@ -44,10 +49,9 @@ use vigie_store::{CommitBatch, InputPosition, NewDetection, NewEvent, Store};
 pub use load::{Defaults, Engines};
 
 use crate::config::KeepEvents;
-use crate::ingest::{IngestOutcome, Job, SubmitError};
+use crate::ingest::Job;
 use crate::live::{decider, Live, Regrouped};
-use crate::metrics::{LevelLabel, SourceLabel};
-use crate::state::{AdminRequest, AppState, LiveChange};
+use crate::state::{AdminRequest, AppState};
 use crate::ServeError;
 
 /// The input position that carries the watermark's newest event time.
@@ -88,7 +92,13 @@ pub fn spawn(
         config.incident_window()?,
         config.incidents.max_assets_per_entity,
     )?;
+    let (commit_tx, commit_shared, committer) = commit::spawn(state.clone(), decide_tx.clone())?;
     let p = Processor {
+        commit_tx,
+        commit_shared,
+        group_no: 0,
+        inflight: VecDeque::new(),
+        inflight_keys: HashSet::new(),
         lateness: config.allowed_lateness()?,
         group: vigie_incident::GroupOptions {
             window: config.incident_window()?,
@@ -108,7 +118,9 @@ pub fn spawn(
         .name("vigie-processor".into())
         .spawn(move || {
             let r = p.run(engines);
-            // The decider ends once the processor's sender is gone (dropped by run).
+            // The committer ends once the processor's sender is gone (dropped by run),
+            // after what it holds; the decider once both its senders are.
+            let _ = committer.join();
             let _ = decider.join();
             r
         })?;
@@ -117,6 +129,14 @@ pub fn spawn(
 
 struct Processor {
     state: AppState,
+    /// The committer (see [`commit`]): detected groups go there to be written.
+    commit_tx: mpsc::SyncSender<commit::Msg>,
+    commit_shared: Arc<commit::Shared>,
+    /// The last group number sent to the committer.
+    group_no: u64,
+    /// Keys of the groups sent and not yet finished (by group number): known events.
+    inflight: VecDeque<(u64, Vec<String>)>,
+    inflight_keys: HashSet<String>,
     rx: mpsc::Receiver<Msg>,
     decide_tx: mpsc::Sender<decider::Request>,
     defaults: Defaults,
@@ -203,6 +223,8 @@ impl Processor {
         events.sort_by_key(|ev| ev.time);
         let mut dropped = Vec::new();
         self.tracked.clear();
+        self.inflight.clear();
+        self.inflight_keys.clear();
         for ev in events {
             let (Some(time), Some(doc)) = (ev.time, ev.document) else {
                 continue;
@@ -246,9 +268,9 @@ impl Processor {
                 ..CommitBatch::default()
             };
             let out = store.commit(&batch)?;
-            self.announce(&r, &out, 0);
+            commit::announce(&self.state, &r, &out, 0);
         }
-        self.send_decisions(e, r);
+        commit::send_decisions(&self.decide_tx, e, r);
         let c = store.counts()?;
         self.state
             .metrics
@@ -318,7 +340,9 @@ impl Processor {
                     }
                     Msg::Admin(AdminRequest::Reload(reply)) => {
                         // What was taken is committed on the old rules first.
-                        if !group.is_empty() && self.process(e, session, live, group).is_err() {
+                        let sent =
+                            group.is_empty() || self.process(e, session, live, group).is_ok();
+                        if self.drain() || !sent {
                             let _ = reply.send(Err("commit failed before reload".into()));
                             return Exit::Rebuild;
                         }
@@ -343,10 +367,20 @@ impl Processor {
                 .metrics
                 .queue_depth
                 .set(self.state.ingest.depth() as i64);
+            if self.commit_shared.broken.load(Ordering::SeqCst) {
+                // A commit failed: what was taken waits (in order) for the rebuilt state.
+                for j in group.into_iter().rev() {
+                    self.pending.push_front(j);
+                }
+                self.drain();
+                return Exit::Rebuild;
+            }
             if !group.is_empty() && self.process(e, session, live, group).is_err() {
+                self.drain();
                 return Exit::Rebuild;
             }
             if self.shutting_down && self.state.ingest.depth() == 0 && !self.pending_work() {
+                self.drain();
                 return Exit::Shutdown;
             }
         }
@@ -356,21 +390,30 @@ impl Processor {
         !self.pending.is_empty() && !self.paused
     }
 
-    /// One group: key, dedupe, detect, group, commit, answer. Err: the commit failed
-    /// (every job answered).
+    /// One group: key, dedupe, detect, group, then hand it to the committer (which
+    /// commits and answers). Err: keying failed or the committer is gone (every job
+    /// answered).
     fn process(
         &mut self,
         e: &Arc<Engines>,
         session: &mut DetectionSession<'_>,
         live: &mut Live,
-        jobs: Vec<Job>,
+        mut jobs: Vec<Job>,
     ) -> Result<(), ()> {
         let received_at = Utc::now();
         let store = self.state.store.clone();
-        let keyed = match key_group(&store, &jobs) {
+        let done = self.commit_shared.done.load(Ordering::SeqCst);
+        while self.inflight.front().is_some_and(|(no, _)| *no <= done) {
+            if let Some((_, keys)) = self.inflight.pop_front() {
+                for k in keys {
+                    self.inflight_keys.remove(&k);
+                }
+            }
+        }
+        let keyed = match key_group(&store, &mut jobs, &self.inflight_keys) {
             Ok(k) => k,
             Err(err) => {
-                fail(jobs, &err.to_string());
+                commit::fail(jobs, &err.to_string());
                 return Err(());
             }
         };
@@ -381,13 +424,16 @@ impl Processor {
         let mut det_keys: HashSet<String> = HashSet::new();
         let late_before = session.counts().late;
         let mut k = keyed.iter();
-        for job in &jobs {
-            for raw in &job.batch.events {
+        batch.events.reserve(keyed.len());
+        for job in &mut jobs {
+            // The documents move into the session's events (no copy per event); the few
+            // kept are copied back out.
+            for raw in std::mem::take(&mut job.batch.events) {
                 let Some(kd) = k.next() else { break };
                 if kd.duplicate {
                     continue;
                 }
-                let ev = Event::new(raw.source.clone(), raw.record, raw.document.clone());
+                let ev = Event::new(raw.source.clone(), raw.record, raw.document);
                 found.clear();
                 let pushed = session.push_counted(&ev, &mut found);
                 let mut matched = false;
@@ -417,7 +463,7 @@ impl Processor {
                     record: raw.record,
                     time: ev.timestamp,
                     received_at,
-                    document: keep.then(|| raw.document.clone()),
+                    document: keep.then(|| ev.doc().into_owned()),
                     feeds_correlation: feeds,
                 });
             }
@@ -443,31 +489,41 @@ impl Processor {
                 position: vigie_wire::rfc3339(&n),
             });
         }
-        let t = Instant::now();
-        let out = match store.commit(&batch) {
-            Ok(o) => o,
-            Err(err) => {
-                tracing::error!("commit failed ({} events): {err}", batch.events.len());
-                fail(jobs, &err.to_string());
-                return Err(());
-            }
+        // Hand the group to the committer and go on: its batches are answered there,
+        // once durable. Its new keys count as known until it is finished.
+        self.group_no += 1;
+        let new_keys: Vec<String> = batch.events.iter().map(|ev| ev.key.clone()).collect();
+        self.inflight_keys.extend(new_keys.iter().cloned());
+        self.inflight.push_back((self.group_no, new_keys));
+        let g = commit::Group {
+            no: self.group_no,
+            jobs,
+            keyed,
+            batch,
+            regrouped,
+            engines: e.clone(),
+            late: session.counts().late.saturating_sub(late_before),
         };
-        let m = &self.state.metrics;
-        m.commit_seconds.observe(t.elapsed().as_secs_f64());
-        m.correlation_late
-            .inc_by(session.counts().late.saturating_sub(late_before));
-        for d in &batch.detections {
-            m.detections
-                .get_or_create(&LevelLabel {
-                    level: d.level.clone(),
-                })
-                .inc();
+        if let Err(mpsc::SendError(commit::Msg::Group(g))) =
+            self.commit_tx.send(commit::Msg::Group(Box::new(g)))
+        {
+            commit::fail(g.jobs, "the committer stopped");
+            return Err(());
         }
-        let store_dups: HashSet<usize> = out.duplicate_events.iter().copied().collect();
-        self.answer(jobs, &keyed, &store_dups);
-        self.announce(&regrouped, &out, batch.detections.len());
-        self.send_decisions(e, regrouped);
         Ok(())
+    }
+
+    /// Waits until every group sent is finished (committed or failed); true when one
+    /// failed (the committer then failed every later one too, and is whole again).
+    fn drain(&mut self) -> bool {
+        let (tx, rx) = mpsc::channel();
+        let failed = match self.commit_tx.send(commit::Msg::Drain(tx)) {
+            Ok(()) => rx.recv().unwrap_or(true),
+            Err(_) => true,
+        };
+        self.inflight.clear();
+        self.inflight_keys.clear();
+        failed
     }
 
     /// Stored correlation events older than the watermark by more than the rules'
@@ -489,89 +545,6 @@ impl Processor {
             }
         }
         out
-    }
-
-    /// Answers each job once its group is durable, and counts.
-    fn answer(&self, jobs: Vec<Job>, keyed: &[Keyed], store_dups: &HashSet<usize>) {
-        // Index in `batch.events` of each non-duplicate keyed event, in order.
-        let mut next_stored = 0usize;
-        let mut per_job: Vec<(u64, u64)> = vec![(0, 0); jobs.len()];
-        for kd in keyed {
-            let slot = &mut per_job[kd.job];
-            if kd.duplicate {
-                slot.1 += 1;
-            } else {
-                if store_dups.contains(&next_stored) {
-                    slot.1 += 1;
-                } else {
-                    slot.0 += 1;
-                }
-                next_stored += 1;
-            }
-        }
-        let m = &self.state.metrics;
-        for (job, (accepted, duplicates)) in jobs.into_iter().zip(per_job) {
-            let label = SourceLabel {
-                source: job.batch.input.clone(),
-            };
-            m.events_in.get_or_create(&label).inc_by(accepted);
-            m.events_duplicate.get_or_create(&label).inc_by(duplicates);
-            let _ = job.done.send(Ok(IngestOutcome {
-                accepted,
-                duplicates,
-                rejected: job.batch.rejected.clone(),
-            }));
-            drop(job.permit);
-        }
-        self.state
-            .metrics
-            .queue_depth
-            .set(self.state.ingest.depth() as i64);
-    }
-
-    /// Live changes for the dashboard and webhooks, and the open-incidents gauge.
-    fn announce(&self, r: &Regrouped, out: &vigie_store::CommitOutcome, detections: usize) {
-        let changes = &self.state.changes;
-        if detections > 0 {
-            let _ = changes.send(LiveChange {
-                kind: "detections".into(),
-                id: String::new(),
-                detail: json!({"count": detections}),
-            });
-        }
-        for u in &r.upserts {
-            let kind = if out.incidents_opened.contains(&u.id) {
-                "incident.opened"
-            } else {
-                "incident.changed"
-            };
-            let detail = match self.state.store.incident(&u.id) {
-                Ok(Some(row)) => serde_json::to_value(row).unwrap_or(Value::Null),
-                _ => json!({"id": u.id}),
-            };
-            let _ = changes.send(LiveChange {
-                kind: kind.into(),
-                id: u.id.clone(),
-                detail,
-            });
-        }
-        if !r.upserts.is_empty() {
-            if let Ok(c) = self.state.store.counts() {
-                self.state
-                    .metrics
-                    .incidents_open
-                    .set(c.incidents_open as i64);
-            }
-        }
-    }
-
-    fn send_decisions(&self, e: &Arc<Engines>, r: Regrouped) {
-        for job in r.decide {
-            let _ = self.decide_tx.send(decider::Request {
-                job,
-                engines: e.clone(),
-            });
-        }
     }
 }
 
@@ -626,15 +599,25 @@ fn continue_after_refusal() -> Exit {
     Exit::Rebuild
 }
 
-/// Keys every event of the group and marks duplicates (within the group, then stored).
-fn key_group(store: &Store, jobs: &[Job]) -> Result<Vec<Keyed>, vigie_store::StoreError> {
-    let mut out = Vec::new();
-    let mut seen: HashMap<String, ()> = HashMap::new();
-    for (j, job) in jobs.iter().enumerate() {
+/// Keys every event of the group (the keys its source computed, else here) and marks
+/// duplicates (within the group or a group still being committed, then stored).
+fn key_group(
+    store: &Store,
+    jobs: &mut [Job],
+    inflight: &HashSet<String>,
+) -> Result<Vec<Keyed>, vigie_store::StoreError> {
+    let mut out = Vec::with_capacity(jobs.iter().map(|j| j.batch.events.len()).sum());
+    let mut seen: HashSet<String> = HashSet::with_capacity(out.capacity());
+    for (j, job) in jobs.iter_mut().enumerate() {
         let stable = job.batch.position.is_some();
+        let given = std::mem::take(&mut job.batch.keys);
+        let given = (given.len() == job.batch.events.len()).then_some(given);
+        let mut given = given.into_iter().flatten();
         for raw in &job.batch.events {
-            let key = keys::event_key(&raw.document, &raw.source, raw.record, stable);
-            let duplicate = seen.insert(key.clone(), ()).is_some();
+            let key = given
+                .next()
+                .unwrap_or_else(|| keys::event_key(&raw.document, &raw.source, raw.record, stable));
+            let duplicate = inflight.contains(&key) || !seen.insert(key.clone());
             out.push(Keyed {
                 job: j,
                 key,
@@ -653,10 +636,4 @@ fn key_group(store: &Store, jobs: &[Job]) -> Result<Vec<Keyed>, vigie_store::Sto
         k.duplicate = it.next().unwrap_or(false);
     }
     Ok(out)
-}
-
-fn fail(jobs: Vec<Job>, why: &str) {
-    for j in jobs {
-        let _ = j.done.send(Err(SubmitError::Commit(why.to_string())));
-    }
 }

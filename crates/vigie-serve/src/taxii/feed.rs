@@ -1,6 +1,8 @@
 //! Keeps the `incidents` collection current: at start, after every (re)load of the
-//! engines and after every incident change (the live change channel, debounced), the
-//! STIX objects of serve's incidents are added to the collection.
+//! engines and after every incident change (the live change channel, debounced: at
+//! least 250 ms, and four times as long as the last sync took, so a big store under
+//! sustained ingest does not spend a thread on it), the STIX objects of serve's
+//! incidents are added to the collection.
 //!
 //! What they are is `vigie intel export`'s: [`incident_objects`] rebuilds each stored
 //! incident as respond would (its stored detections observed again on the loaded rules,
@@ -258,6 +260,7 @@ pub fn spawn(state: &AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let e: Option<Arc<Engines>> = engines.borrow_and_update().clone();
+            let started = std::time::Instant::now();
             if let Some(e) = e {
                 let (s, g) = (store.clone(), group.clone());
                 match tokio::task::spawn_blocking(move || sync(&s, &e, &g)).await {
@@ -284,7 +287,11 @@ pub fn spawn(state: &AppState) -> tokio::task::JoinHandle<()> {
                     },
                 }
             }
-            tokio::time::sleep(DEBOUNCE).await;
+            // A sync rebuilds every stored incident, so its cost grows with the store:
+            // under sustained ingest (an incident change every commit) it took 17 % of
+            // serve's CPU (bench/RESULTS.md). Waiting four times as long as it took
+            // keeps it under a fifth of one thread, whatever the store's size.
+            tokio::time::sleep(DEBOUNCE.max(started.elapsed() * 4)).await;
             while let Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) =
                 rx.try_recv()
             {}

@@ -130,7 +130,7 @@ pub fn schema_too_new(b: &Backend) {
     match Store::open(&b.spec) {
         Err(StoreError::SchemaTooNew {
             found: 99,
-            known: 3,
+            known: 4,
         }) => {}
         Err(e) => panic!("expected SchemaTooNew, got {e}"),
         Ok(_) => panic!("a schema from the future was accepted"),
@@ -206,22 +206,42 @@ pub fn abort_inside_commit(b: &Backend) {
     check_totals(&reopened);
 }
 
-/// A database of an older version (here: version 1, before the running totals) is
-/// migrated at open, its data kept and the new table seeded from it.
+/// A database of an older version (here: version 1, before the running totals, the
+/// TAXII tables and `event_keys`, where every accepted event had an `events` row, with
+/// or without its document) is migrated at open: its data kept, the running totals
+/// seeded, every stored key moved to `event_keys` and the key-only rows gone.
 pub fn schema_upgrade(b: &Backend) {
     let s = &b.store;
     s.commit(&batch(40, "old")).unwrap();
-    s.execute_raw("DROP TABLE counters").unwrap();
-    s.execute_raw("DROP TABLE taxii_objects").unwrap();
-    s.execute_raw("DROP TABLE taxii_status").unwrap();
+    for t in ["counters", "taxii_objects", "taxii_status", "event_keys"] {
+        s.execute_raw(&format!("DROP TABLE {t}")).unwrap();
+    }
+    // Version 1 kept a row for each event without a document too (the odd ones here).
+    let rows: Vec<String> = (1..40)
+        .step_by(2)
+        .map(|i| format!("('old{i}', 'http', 'test', {i}, NULL, 0, NULL, 0, 0)"))
+        .collect();
+    s.execute_raw(&format!(
+        "INSERT INTO events (key, input, source, record, time, received_at, document, \
+         feeds_correlation, evidence) VALUES {}",
+        rows.join(",")
+    ))
+    .unwrap();
     s.execute_raw("DELETE FROM schema_migrations WHERE version >= 2")
         .unwrap();
     let upgraded = Store::open(&b.spec).unwrap();
-    assert_eq!(upgraded.schema_version().unwrap(), 3);
+    assert_eq!(upgraded.schema_version().unwrap(), 4);
     let c = upgraded.counts().unwrap();
     assert_eq!(
         (c.events, c.events_with_document, c.detections),
         (40, 20, 4)
     );
+    let keys: Vec<String> = (0..40).map(|i| format!("old{i}")).collect();
+    assert_eq!(upgraded.known_events(&keys).unwrap(), vec![true; 40]);
+    assert_eq!(upgraded.event("old1").unwrap(), None, "key-only row moved");
+    assert!(upgraded.event("old0").unwrap().unwrap().document.is_some());
     check_totals(&upgraded);
+    // A replay of the old events is 40 duplicates.
+    let out = upgraded.commit(&batch(40, "old")).unwrap();
+    assert_eq!((out.events_inserted, out.duplicate_events.len()), (0, 40));
 }
