@@ -24,7 +24,7 @@
 # each tool as a sanity check (same events, same rules: the counts should be close; see
 # bench/differential.md for why they differ on real events).
 #
-# Env: LANES ("generated real"), EVENTS (300000), REAL_EVENTS (100000), REPEAT (3),
+# Env: CACHE (cold | warm: vigie with its compiled-rule cache filled), LANES ("generated real"), EVENTS (300000), REAL_EVENTS (100000), REPEAT (3),
 #      RULES (../shared/sigma/rules), REAL_RULES (../shared/sigma/rules/windows),
 #      RSIGMA (rsigma binary; default: `rsigma` on PATH, else
 #      /work/tools/rsigma/bin/rsigma, else cargo install), VIGIE_SHARED, CARGO_TARGET_DIR,
@@ -61,10 +61,22 @@ if [ -z "${VIGIE:-}" ]; then
   VIGIE=$TARGET/release/vigie
 fi
 
+# vigie's compiled-rule cache: off by default (CACHE=cold), so vigie compiles its rules
+# on every run as rsigma does; CACHE=warm times it with a cache filled beforehand.
+CACHE=${CACHE:-cold}
+VCACHE=()
+if "$VIGIE" hunt --help | grep -q -- '--no-cache'; then
+  if [ "$CACHE" = warm ]; then
+    export VIGIE_CACHE_DIR=$WORK/vigie-cache
+  else
+    VCACHE=(--no-cache)
+  fi
+fi
+
 # The command line of a tool on an input file with rules $3, in the array CMD.
 cmd() {
   case $1 in
-    vigie)   CMD=(taskset -c 0 "$VIGIE" --log error hunt --rules "$3" --threads 1 --format jsonl -q "$2") ;;
+    vigie)   CMD=(taskset -c 0 "$VIGIE" --log error hunt "${VCACHE[@]}" --rules "$3" --threads 1 --format jsonl -q "$2") ;;
     rs)      CMD=(taskset -c 0 "$RSIGMA" engine eval -r "$3" -e "@$2" --no-stats -q) ;;
     rs_rout) CMD=(taskset -c 0 "$RSIGMA" engine eval -r "$3" -e "@$2" --no-stats -q --logsource-routing) ;;
   esac
