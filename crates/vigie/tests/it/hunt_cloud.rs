@@ -2,52 +2,13 @@
 //! project's cloud audit samples (`crates/vigie-event/tests/data/`, docs/cloud-logs.md):
 //! the exact set of rules that fire, on which record, and the damaged records counted.
 
-use std::collections::BTreeSet;
-
 use serde_json::json;
 
 use crate::cli::{ok, vigie};
-
-/// `(record, rule title)` of every detection, and the summary.
-fn hunt(rules: &str, sample: &str) -> (BTreeSet<(u64, String)>, serde_json::Value) {
-    let root = vigie_test_support::repo_root();
-    let rules = vigie_test_support::shared().join("sigma/rules").join(rules);
-    let sample = root.join("crates/vigie-event/tests/data").join(sample);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sum = dir.path().join("summary.json");
-    let out = ok(vigie(&[
-        "hunt",
-        "--rules",
-        rules.to_str().expect("utf-8 path"),
-        "--format",
-        "jsonl",
-        "--summary-json",
-        sum.to_str().expect("utf-8 path"),
-        sample.to_str().expect("utf-8 path"),
-    ]));
-    let hits = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let d: serde_json::Value = serde_json::from_str(l).expect("jsonl");
-            let record = d["record"].as_u64().expect("record");
-            (record, d["rule_title"].as_str().expect("title").to_string())
-        })
-        .collect();
-    let summary = serde_json::from_slice(&std::fs::read(&sum).expect("summary")).expect("json");
-    (hits, summary)
-}
+use crate::hunt_linux::check_exact;
 
 fn check(rules: &str, sample: &str, want: &[(u64, &str)], events: u64, skipped: serde_json::Value) {
-    let (hits, summary) = hunt(rules, sample);
-    let want: BTreeSet<(u64, String)> = want.iter().map(|(r, t)| (*r, t.to_string())).collect();
-    let missing: Vec<_> = want.difference(&hits).collect();
-    let extra: Vec<_> = hits.difference(&want).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{sample}: missing {missing:?}\nextra {extra:?}"
-    );
-    assert_eq!(summary["events"], events, "{sample}: {summary}");
-    assert_eq!(summary["records_skipped"], skipped, "{sample}: {summary}");
+    check_exact(&[rules], sample, want, events, skipped)
 }
 
 /// Records are numbered by their index in the `Records` array.

@@ -6,23 +6,33 @@ use std::collections::BTreeSet;
 
 use crate::cli::{ok, vigie};
 
-/// `(record, rule title)` of every detection, and the summary.
+/// `(record, rule title)` of every detection with one SigmaHQ `rules/` folder, and the
+/// summary.
 pub(crate) fn hunt(rules: &str, sample: &str) -> (BTreeSet<(u64, String)>, serde_json::Value) {
+    hunt_in(&[rules], sample)
+}
+
+/// The same with several `rules/` folders (`["windows", "linux"]`).
+pub(crate) fn hunt_in(
+    rules: &[&str],
+    sample: &str,
+) -> (BTreeSet<(u64, String)>, serde_json::Value) {
     let root = vigie_test_support::repo_root();
-    let rules = vigie_test_support::shared().join("sigma/rules").join(rules);
     let sample = root.join("crates/vigie-event/tests/data").join(sample);
     let dir = tempfile::tempdir().expect("tempdir");
     let sum = dir.path().join("summary.json");
-    let out = ok(vigie(&[
-        "hunt",
-        "--rules",
-        rules.to_str().expect("utf-8 path"),
-        "--format",
-        "jsonl",
-        "--summary-json",
-        sum.to_str().expect("utf-8 path"),
-        sample.to_str().expect("utf-8 path"),
-    ]));
+    let mut args = vec!["hunt".to_string()];
+    for r in rules {
+        let path = vigie_test_support::shared().join("sigma/rules").join(r);
+        args.push("--rules".into());
+        args.push(path.to_str().expect("utf-8 path").into());
+    }
+    args.extend(["--format", "jsonl", "--summary-json"].map(String::from));
+    args.push(sum.to_str().expect("utf-8 path").into());
+    args.push("--".into());
+    args.push(sample.to_str().expect("utf-8 path").into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ok(vigie(&args));
     let hits = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
@@ -33,6 +43,27 @@ pub(crate) fn hunt(rules: &str, sample: &str) -> (BTreeSet<(u64, String)>, serde
         .collect();
     let summary = serde_json::from_slice(&std::fs::read(&sum).expect("summary")).expect("json");
     (hits, summary)
+}
+
+/// Hunts `sample` with the `rules/` folders and asserts the exact set of (record, rule
+/// title), the events read and the records skipped by reason.
+pub(crate) fn check_exact(
+    rules: &[&str],
+    sample: &str,
+    want: &[(u64, &str)],
+    events: u64,
+    skipped: serde_json::Value,
+) {
+    let (hits, summary) = hunt_in(rules, sample);
+    let want = set(want);
+    let missing: Vec<_> = want.difference(&hits).collect();
+    let extra: Vec<_> = hits.difference(&want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{sample}: missing {missing:?}\nextra {extra:?}"
+    );
+    assert_eq!(summary["events"], events, "{sample}: {summary}");
+    assert_eq!(summary["records_skipped"], skipped, "{sample}: {summary}");
 }
 
 pub(crate) fn set(pairs: &[(u64, &str)]) -> BTreeSet<(u64, String)> {

@@ -4,55 +4,11 @@
 //! which record, and the damaged records counted. Linux records never reach Windows
 //! rules nor the reverse, and benign records fire nothing.
 
-use std::collections::BTreeSet;
+use crate::hunt_linux::check_exact;
 
-use crate::cli::{ok, vigie};
-
-/// `(record, rule title)` of every detection with `rules/windows` and `rules/linux`,
-/// and the summary.
-fn hunt(sample: &str) -> (BTreeSet<(u64, String)>, serde_json::Value) {
-    let root = vigie_test_support::repo_root();
-    let rules = vigie_test_support::shared().join("sigma/rules");
-    let (win, lnx) = (rules.join("windows"), rules.join("linux"));
-    let sample = root.join("crates/vigie-event/tests/data").join(sample);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sum = dir.path().join("summary.json");
-    let out = ok(vigie(&[
-        "hunt",
-        "--rules",
-        win.to_str().expect("utf-8 path"),
-        "--rules",
-        lnx.to_str().expect("utf-8 path"),
-        "--format",
-        "jsonl",
-        "--summary-json",
-        sum.to_str().expect("utf-8 path"),
-        "--",
-        sample.to_str().expect("utf-8 path"),
-    ]));
-    let hits = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let d: serde_json::Value = serde_json::from_str(l).expect("jsonl");
-            let record = d["record"].as_u64().expect("record");
-            (record, d["rule_title"].as_str().expect("title").to_string())
-        })
-        .collect();
-    let summary = serde_json::from_slice(&std::fs::read(&sum).expect("summary")).expect("json");
-    (hits, summary)
-}
-
+/// The exact set with `rules/windows` and `rules/linux` (see [`check_exact`]).
 fn check(sample: &str, want: &[(u64, &str)], events: u64, skipped: serde_json::Value) {
-    let (hits, summary) = hunt(sample);
-    let want: BTreeSet<(u64, String)> = want.iter().map(|(r, t)| (*r, t.to_string())).collect();
-    let missing: Vec<_> = want.difference(&hits).collect();
-    let extra: Vec<_> = hits.difference(&want).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{sample}: missing {missing:?}\nextra {extra:?}"
-    );
-    assert_eq!(summary["events"], events, "{summary}");
-    assert_eq!(summary["records_skipped"], skipped, "{summary}");
+    check_exact(&["windows", "linux"], sample, want, events, skipped)
 }
 
 /// Lines 1-24 benign (22 records and 2 damaged), then the attack on `web01`.
