@@ -3,8 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "common/mod.rs"]
+mod common;
 use vigie_event::auditd::{parse_record, Assembler};
-use vigie_event::{read_bytes, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
     let mut asm = Assembler::new();
@@ -24,17 +26,5 @@ fuzz_target!(|data: &[u8]| {
     assert!(out.iter().all(|(_, d)| d.get("type").is_some()));
     let mut file = b"type=EOE msg=audit(1.000:1): \n".to_vec();
     file.extend_from_slice(data);
-    let (mut events, mut errors) = (0u64, 0u64);
-    if let Ok(stats) = read_bytes(
-        "audit.log",
-        &file,
-        &ReadOptions::default(),
-        &mut |e| {
-            assert!(e.doc().is_object());
-            events += 1
-        },
-        &mut |_| errors += 1,
-    ) {
-        assert_eq!((stats.events, stats.skipped), (events, errors));
-    }
+    common::read_counted("audit.log", &file);
 });

@@ -2,7 +2,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vigie_event::{read_bytes, ReadOptions};
+
+#[path = "common/mod.rs"]
+mod common;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else {
@@ -11,17 +13,5 @@ fuzz_target!(|data: &[u8]| {
     let mut bytes = Vec::with_capacity(data.len());
     bytes.push(if first & 1 == 0 { b'{' } else { b'[' });
     bytes.extend_from_slice(rest);
-    let (mut events, mut errors) = (0u64, 0u64);
-    if let Ok(stats) = read_bytes(
-        "fuzz.json",
-        &bytes,
-        &ReadOptions::default(),
-        &mut |e| {
-            assert!(e.doc().is_object());
-            events += 1
-        },
-        &mut |_| errors += 1,
-    ) {
-        assert_eq!((stats.events, stats.skipped), (events, errors));
-    }
+    common::read_counted("fuzz.json", &bytes);
 });

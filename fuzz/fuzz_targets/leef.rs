@@ -4,8 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "common/mod.rs"]
+mod common;
 use vigie_event::leef::parse;
-use vigie_event::{read_bytes, ReadOptions};
 
 const HEAD: &[u8] = b"LEEF:2.0|V|P|1|2|^|";
 
@@ -20,17 +22,5 @@ fuzz_target!(|data: &[u8]| {
         file.extend_from_slice(b"a=b\n");
     }
     file.extend_from_slice(data);
-    let (mut events, mut errors) = (0u64, 0u64);
-    if let Ok(stats) = read_bytes(
-        "leef.log",
-        &file,
-        &ReadOptions::default(),
-        &mut |e| {
-            assert!(e.doc().is_object());
-            events += 1
-        },
-        &mut |_| errors += 1,
-    ) {
-        assert_eq!((stats.events, stats.skipped), (events, errors));
-    }
+    common::read_counted("leef.log", &file);
 });

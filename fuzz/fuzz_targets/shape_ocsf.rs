@@ -5,22 +5,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vigie_event::{read_bytes, ReadOptions};
+
+#[path = "common/mod.rs"]
+mod common;
 
 fn read(bytes: &[u8]) {
-    let (mut events, mut errors) = (0u64, 0u64);
-    if let Ok(stats) = read_bytes(
-        "fuzz.json",
-        bytes,
-        &ReadOptions::default(),
-        &mut |e| {
-            assert!(e.doc().is_object());
-            events += 1
-        },
-        &mut |_| errors += 1,
-    ) {
-        assert_eq!((stats.events, stats.skipped), (events, errors));
-    }
+    common::read_counted("fuzz.json", bytes);
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "common/mod.rs"]
+mod common;
 use vigie_event::syslog::{parse, FrameError, Framer, ParseOptions};
-use vigie_event::{read_bytes, ReadOptions};
 
 fn frames(chunks: &[&[u8]]) -> Vec<Result<Vec<u8>, FrameError>> {
     let mut f = Framer::new(64);
@@ -31,17 +33,5 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(frames(&[a, b]), frames(&[rest]));
     let mut file = b"<13>".to_vec();
     file.extend_from_slice(rest);
-    let (mut events, mut errors) = (0u64, 0u64);
-    if let Ok(stats) = read_bytes(
-        "fuzz.log",
-        &file,
-        &ReadOptions::default(),
-        &mut |e| {
-            assert!(e.doc().is_object());
-            events += 1
-        },
-        &mut |_| errors += 1,
-    ) {
-        assert_eq!((stats.events, stats.skipped), (events, errors));
-    }
+    common::read_counted("fuzz.log", &file);
 });

@@ -1127,6 +1127,24 @@ mod tests {
         assert_eq!(e.matches("os error 2").count(), 1, "{e}");
     }
 
+    /// An empty cache directory of this test process (`tag` tells the tests apart).
+    fn fresh_dir(tag: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("vigie-cache-unit-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    /// The path of the one entry a load wrote in `dir` (empty when there is none).
+    fn only_entry(dir: &std::path::Path) -> std::path::PathBuf {
+        std::fs::read_dir(dir)
+            .ok()
+            .and_then(|mut rd| rd.next())
+            .and_then(Result::ok)
+            .map(|e| e.path())
+            .unwrap_or_default()
+    }
+
     fn cached(dir: &std::path::Path) -> LoadOptions {
         LoadOptions {
             cache: Some(dir.to_path_buf()),
@@ -1150,8 +1168,7 @@ mod tests {
 
     #[test]
     fn the_cache_misses_then_hits_with_the_same_rule_set() {
-        let dir = std::env::temp_dir().join(format!("vigie-cache-unit-{}-a", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = fresh_dir("a");
         let files = [
             ("re.yml", RE_RULE),
             ("ok.yml", OK_RULE),
@@ -1202,16 +1219,10 @@ mod tests {
 
     #[test]
     fn a_damaged_cache_entry_is_rejected_and_rewritten() {
-        let dir = std::env::temp_dir().join(format!("vigie-cache-unit-{}-b", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = fresh_dir("b");
         let files = [("re.yml", RE_RULE), ("ok.yml", OK_RULE)];
         let (cold, rc) = RuleSet::load_files(&files, &cached(&dir));
-        let entry = std::fs::read_dir(&dir)
-            .ok()
-            .and_then(|mut rd| rd.next())
-            .and_then(Result::ok)
-            .map(|e| e.path())
-            .unwrap_or_default();
+        let entry = only_entry(&dir);
         let good = std::fs::read(&entry).unwrap_or_default();
         assert!(good.len() > 84);
         let mut flipped = good.clone();
@@ -1240,16 +1251,10 @@ mod tests {
     #[test]
     fn a_cache_entry_with_a_valid_checksum_but_bad_indexes_is_rejected() {
         use sha2::{Digest, Sha256};
-        let dir = std::env::temp_dir().join(format!("vigie-cache-unit-{}-c", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = fresh_dir("c");
         let files = [("ok.yml", OK_RULE)];
         let _ = RuleSet::load_files(&files, &cached(&dir));
-        let entry = std::fs::read_dir(&dir)
-            .ok()
-            .and_then(|mut rd| rd.next())
-            .and_then(Result::ok)
-            .map(|e| e.path())
-            .unwrap_or_default();
+        let entry = only_entry(&dir);
         let good = std::fs::read(&entry).unwrap_or_default();
         // A well-formed entry whose stage names a field that does not exist: decode it,
         // break it, encode it with a correct checksum.
