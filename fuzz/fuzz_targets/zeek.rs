@@ -2,9 +2,10 @@
 //! and as Zeek files through the readers (the counts returned must be those reported).
 #![no_main]
 
+mod common;
+
 use libfuzzer_sys::fuzz_target;
 use vigie_event::zeek::{json_record, parse_tsv};
-use vigie_event::{read_bytes, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
     let (docs, errs) = parse_tsv(data);
@@ -19,18 +20,6 @@ fuzz_target!(|data: &[u8]| {
     ] {
         let mut file = head.to_vec();
         file.extend_from_slice(data);
-        let (mut events, mut errors) = (0u64, 0u64);
-        if let Ok(stats) = read_bytes(
-            "zeek.log",
-            &file,
-            &ReadOptions::default(),
-            &mut |e| {
-                assert!(e.doc().is_object());
-                events += 1
-            },
-            &mut |_| errors += 1,
-        ) {
-            assert_eq!((stats.events, stats.skipped), (events, errors));
-        }
+        common::read_counted("zeek.log", &file);
     }
 });
