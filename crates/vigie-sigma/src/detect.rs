@@ -530,6 +530,34 @@ impl Detection {
     pub fn eval(&self, ctx: &Ctx) -> bool {
         self.expr.eval(&self.sels, ctx)
     }
+
+    /// Replaces every field id `f` (tested fields and `fieldref` targets) by `ids[f]`:
+    /// a detection compiled with a field table of its own moves into the load's table.
+    /// An id outside `ids` is kept (none is, by construction).
+    pub(crate) fn renumber_fields(&mut self, ids: &[FieldId]) {
+        let to = |f: &mut FieldId| {
+            debug_assert!((*f as usize) < ids.len(), "field id {f} not in the table");
+            if let Some(&g) = ids.get(*f as usize) {
+                *f = g;
+            }
+        };
+        for t in self
+            .sels
+            .iter_mut()
+            .flat_map(|s| s.alts.iter_mut().flatten())
+        {
+            if let Some(f) = t.field.as_mut() {
+                to(f);
+            }
+            if let Test::Match { pats, .. } = &mut t.test {
+                for p in pats {
+                    if let Pat::FieldRef { other, .. } = p {
+                        to(other);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

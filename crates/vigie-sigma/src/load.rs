@@ -223,30 +223,37 @@ enum Parsed {
     Correlation(Box<correlation::CorrelationDef>),
 }
 
-/// One document of a file read as YAML (the part of loading that runs in parallel):
-/// its place in the file text, its digest, and its tree or why it is refused.
+/// One document of a file read as YAML and compiled (the part of loading that runs in
+/// parallel): its place in the file, its digest, and what it compiled to (with field
+/// ids of its own, see [`Compiled`]) or why it is refused.
 struct PreDoc {
-    start: usize,
-    end: usize,
     /// 1-based line of the document's first line.
     line: usize,
     digest: Arc<str>,
-    y: Result<Y, Refusal>,
+    compiled: Result<Compiled, Refusal>,
 }
 
-/// A rule file split into documents and read as YAML, or why it is refused as a whole.
+/// A document compiled on a worker thread. Its field ids index `names`, the fields it
+/// interned in first-use order; [`parse_stage`] interns those names into the load's one
+/// table in document order and renumbers the document, so the ids are exactly those a
+/// one-thread compile gives (the compiled-rule cache and its tests rely on it).
+struct Compiled {
+    names: Vec<Arc<str>>,
+    parsed: Result<Parsed, Refusal>,
+}
+
+/// A rule file split into documents, read as YAML and compiled, or why it is refused
+/// as a whole.
 struct Prepared {
     file: Arc<str>,
-    body: Result<(String, Vec<PreDoc>), Refusal>,
+    body: Result<Vec<PreDoc>, Refusal>,
 }
 
-/// Reads one source as YAML: documents that hold nothing (empty, or `null`) are left
-/// out; the others keep their tree or their refusal.
-fn prepare(
-    file: Arc<str>,
-    text: Result<String, SourceError>,
-    limits: &vigie_yaml::Limits,
-) -> Prepared {
+/// Reads one source as YAML and compiles its documents: documents that hold nothing
+/// (empty, or `null`) are left out; the others keep what they compiled to or their
+/// refusal.
+fn prepare(file: Arc<str>, text: Result<String, SourceError>, opts: &LoadOptions) -> Prepared {
+    let limits = &opts.limits;
     let refuse_file = |kind, reason: String| Refusal {
         file: file.clone(),
         line: None,
@@ -278,14 +285,13 @@ fn prepare(
         }
     };
     let mut docs = Vec::new();
-    let base = text.as_ptr() as usize;
     for doc in split_docs(&text) {
         if doc.text.trim().is_empty() {
             continue;
         }
-        let y = match yaml::parse(doc.text, limits) {
+        let compiled = match yaml::parse(doc.text, limits) {
             Ok(None) | Ok(Some(Y::Null)) => continue,
-            Ok(Some(y)) => Ok(y),
+            Ok(Some(y)) => Ok(compile_alone(&y, &doc, &file, opts)),
             Err(e) => {
                 let (kind, reason) = if e.limit {
                     (RefusalKind::Limit, e.message)
@@ -299,18 +305,30 @@ fn prepare(
                 })
             }
         };
-        let start = doc.text.as_ptr() as usize - base;
         docs.push(PreDoc {
-            start,
-            end: start + doc.text.len(),
             line: doc.line,
             digest: document_digest(doc.text),
-            y,
+            compiled,
         });
     }
     Prepared {
         file,
-        body: Ok((text, docs)),
+        body: Ok(docs),
+    }
+}
+
+/// Compiles one document with a field table of its own (see [`Compiled`]).
+fn compile_alone(y: &Y, doc: &Doc, file: &Arc<str>, opts: &LoadOptions) -> Compiled {
+    let mut fields = Fields::default();
+    let mut intern = |n: &str| fields.intern(n);
+    let mut env = Env {
+        intern: &mut intern,
+        placeholders: opts.placeholders.as_ref(),
+    };
+    let parsed = compile_doc(y, doc, file, &mut env);
+    Compiled {
+        names: fields.names,
+        parsed,
     }
 }
 
@@ -398,9 +416,9 @@ fn parse_stage(
         if batch.is_empty() {
             break;
         }
-        let prepared = par.map(batch, |(f, t)| prepare(f, t, &opts.limits));
+        let prepared = par.map(batch, |(f, t)| prepare(f, t, opts));
         for Prepared { file, body } in prepared {
-            let (text, docs) = match body {
+            let docs = match body {
                 Ok(b) => b,
                 Err(refusal) => {
                     st.refused.push(refusal);
@@ -421,33 +439,33 @@ fn parse_stage(
             }
             for d in docs {
                 st.doc_digests.push(d.digest.clone());
-                let y = match d.y {
-                    Ok(y) => y,
+                let Compiled { names, parsed } = match d.compiled {
+                    Ok(c) => c,
                     Err(refusal) => {
                         st.refused.push(refusal);
                         continue;
                     }
                 };
-                let doc = Doc {
-                    text: &text[d.start..d.end],
-                    line: d.line,
-                };
-                let mut intern = |n: &str| fields.intern(n);
-                let mut env = Env {
-                    intern: &mut intern,
-                    placeholders: opts.placeholders.as_ref(),
-                };
-                match compile_doc(&y, &doc, &file, &mut env) {
+                // Interned even for a refused document: a one-thread compile interns
+                // the fields it met before the refusal.
+                let ids: Vec<FieldId> = names.iter().map(|n| fields.intern(n)).collect();
+                match parsed {
                     Err(refusal) => st.refused.push(refusal),
-                    Ok(Parsed::Rule(def)) => st.rules.push(Loaded {
-                        def,
-                        path: file.clone(),
-                        line: doc.line,
-                        digest: d.digest,
-                    }),
-                    Ok(Parsed::Filter(def)) => st.filters.push((def, file.clone(), doc.line)),
+                    Ok(Parsed::Rule(mut def)) => {
+                        def.detection.renumber_fields(&ids);
+                        st.rules.push(Loaded {
+                            def,
+                            path: file.clone(),
+                            line: d.line,
+                            digest: d.digest,
+                        })
+                    }
+                    Ok(Parsed::Filter(mut def)) => {
+                        def.detection.renumber_fields(&ids);
+                        st.filters.push((def, file.clone(), d.line))
+                    }
                     Ok(Parsed::Correlation(def)) => {
-                        st.corrs.push((*def, file.clone(), doc.line, d.digest))
+                        st.corrs.push((*def, file.clone(), d.line, d.digest))
                     }
                 }
             }
@@ -1299,6 +1317,70 @@ mod tests {
         let (b, rb) = RuleSet::load_files(&refs, &LoadOptions::default());
         assert_same(&a, &ra, &b, &rb);
         assert_eq!(a.len(), 301);
+    }
+
+    /// Documents compiled on worker threads keep a one-thread compile's field ids:
+    /// interned in first-use order over the documents in order, every test naming the
+    /// field it was written with, `fieldref` targets included.
+    #[test]
+    fn field_ids_are_first_use_order_over_documents_whatever_the_threads() {
+        let rule = |i: usize, a: &str, b: &str| {
+            format!(
+                "title: r{i}\nlogsource:\n  product: windows\ndetection:\n  sel:\n    {a}: x{i}\n    {b}|fieldref: {a}\n  condition: sel\n"
+            )
+        };
+        let fields = ["F0", "F1", "F2", "F3", "F4", "F5", "F6"];
+        let mut files: Vec<(String, String)> = Vec::new();
+        for i in 0..400 {
+            let (a, b) = (fields[(i * 3) % 7], fields[(i * 5 + 1) % 7]);
+            files.push((format!("r{i:03}.yml"), rule(i, a, b)));
+        }
+        // A refused document still interns what it met first, as one thread would.
+        files.insert(5, ("bad.yml".into(), "title: bad\nlogsource:\n  product: windows\ndetection:\n  sel:\n    Early: 1\n    Late|cidr: not-a-cidr\n  condition: sel\n".into()));
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let two = LoadOptions {
+            threads: 2,
+            ..LoadOptions::default()
+        };
+        let (rs, report) = RuleSet::load_files(&refs, &two);
+        assert_eq!(rs.len(), 400);
+        assert_eq!(report.refused.len(), 1);
+        let mut expected: Vec<&str> = Vec::new();
+        for (i, (name, _)) in files.iter().enumerate() {
+            let names: Vec<&str> = if name == "bad.yml" {
+                vec!["Early", "Late"]
+            } else {
+                let i = if i > 5 { i - 1 } else { i };
+                vec![
+                    fields[(i * 3) % 7],
+                    fields[(i * 5 + 1) % 7],
+                    fields[(i * 3) % 7],
+                ]
+            };
+            for n in names {
+                if !expected.contains(&n) {
+                    expected.push(n);
+                }
+            }
+        }
+        let got: Vec<&str> = rs.field_names().iter().map(|n| &**n).collect();
+        assert_eq!(got[..expected.len()], expected[..]);
+        for r in &rs.rules {
+            for t in r.det.sels.iter().flat_map(|s| s.alts.iter().flatten()) {
+                let f = t.field.expect("a field test");
+                assert_eq!(&*rs.field_names()[f as usize], &*t.name);
+                if let crate::detect::Test::Match { pats, .. } = &t.test {
+                    for p in pats {
+                        if let crate::detect::Pat::FieldRef { other, .. } = p {
+                            assert!(fields.contains(&&*rs.field_names()[*other as usize]));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
