@@ -292,8 +292,8 @@ pub fn parse_record(line: &[u8]) -> Result<Record, AuditError> {
         } else {
             // Only a bare value is ever hex; the table is sorted (a test checks), and
             // this lookup ran on every field of every record.
-            let escaped = !quoted
-                && (ESCAPED.binary_search(&k.as_str()).is_ok() || (execve && is_arg(&k)));
+            let escaped =
+                !quoted && (ESCAPED.binary_search(&k.as_str()).is_ok() || (execve && is_arg(&k)));
             Value::String(if escaped {
                 decode_value(&v, quoted).unwrap_or(v)
             } else {
@@ -937,7 +937,10 @@ mod tests {
 
     #[test]
     fn escaped_fields_are_sorted_for_binary_search() {
-        assert!(ESCAPED.windows(2).all(|w| w[0] < w[1]), "ESCAPED is not sorted");
+        assert!(
+            ESCAPED.windows(2).all(|w| w[0] < w[1]),
+            "ESCAPED is not sorted"
+        );
     }
 
     fn events(text: &str) -> Vec<Value> {
