@@ -9,8 +9,8 @@
 #   warm  --cache-dir on a cache filled by one run before: files read and hashed, the
 #         compiled rules decoded from the cache, routing and indexes rebuilt;
 # each on one core (`taskset -c 0`, and --threads is then 1 by the pool's size) and on all
-# cores (YAML of the rule files is read in parallel batches; compiling stays on one
-# thread). Peak RSS is /usr/bin/time's maximum resident set of a whole `vigie hunt`.
+# cores (rule files are read as YAML and compiled in parallel batches; field ids,
+# routing and indexes on one thread). Peak RSS is /usr/bin/time's maximum resident set of a whole `vigie hunt`.
 #
 # Env: REPEAT (5), RULES (the `rules check` folder; default SigmaHQ rules), HUNT_RULES
 #      (space-separated; default the three folders), VIGIE_SHARED, CARGO_TARGET_DIR,

@@ -47,9 +47,10 @@ pub struct LoadOptions {
     /// Directory of the compiled-rule cache ([`crate::cache`]); `None` (the default):
     /// no cache, every load reads and compiles every file.
     pub cache: Option<PathBuf>,
-    /// Threads that read rule files and their YAML (0, the default: every core; 1: this
-    /// thread only). Compiling detections and building the rule set stay on one thread,
-    /// so the result is the same whatever the count.
+    /// Threads that read rule files, their YAML and compile their documents (0, the
+    /// default: every core; 1: this thread only). Field ids are assigned and the rule set
+    /// built on one thread, in document order, so the result is the same whatever the
+    /// count.
     pub threads: usize,
 }
 
@@ -1172,6 +1173,14 @@ mod tests {
 
     const RE_RULE: &str = "title: re\nid: r1\nlogsource:\n  product: windows\ndetection:\n  sel:\n    CommandLine|re: 'a[0-9]+b'\n    Image|windash: '-x'\n  f:\n    User|cidr: 10.0.0.0/8\n  condition: sel and not f\n";
 
+    /// `(name, yaml)` pairs as [`RuleSet::load_files`] takes them.
+    fn as_refs(files: &[(String, String)]) -> Vec<(&str, &str)> {
+        files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect()
+    }
+
     /// Same rules, same compiled form: metadata, refusals and what matches.
     fn assert_same(a: &RuleSet, ra: &LoadReport, b: &RuleSet, rb: &LoadReport) {
         assert_eq!(a.digest(), b.digest());
@@ -1305,10 +1314,7 @@ mod tests {
         }
         files.push(("re.yml".into(), RE_RULE.into()));
         files.push(("bad.yml".into(), "title: [".into()));
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
+        let refs = as_refs(&files);
         let one = LoadOptions {
             threads: 1,
             ..LoadOptions::default()
@@ -1331,16 +1337,17 @@ mod tests {
         };
         let fields = ["F0", "F1", "F2", "F3", "F4", "F5", "F6"];
         let mut files: Vec<(String, String)> = Vec::new();
+        // The fields each file uses, in the order its compile meets them.
+        let mut used: Vec<Vec<&str>> = Vec::new();
         for i in 0..400 {
             let (a, b) = (fields[(i * 3) % 7], fields[(i * 5 + 1) % 7]);
             files.push((format!("r{i:03}.yml"), rule(i, a, b)));
+            used.push(vec![a, b, a]);
         }
         // A refused document still interns what it met first, as one thread would.
         files.insert(5, ("bad.yml".into(), "title: bad\nlogsource:\n  product: windows\ndetection:\n  sel:\n    Early: 1\n    Late|cidr: not-a-cidr\n  condition: sel\n".into()));
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
+        used.insert(5, vec!["Early", "Late"]);
+        let refs = as_refs(&files);
         let two = LoadOptions {
             threads: 2,
             ..LoadOptions::default()
@@ -1349,21 +1356,9 @@ mod tests {
         assert_eq!(rs.len(), 400);
         assert_eq!(report.refused.len(), 1);
         let mut expected: Vec<&str> = Vec::new();
-        for (i, (name, _)) in files.iter().enumerate() {
-            let names: Vec<&str> = if name == "bad.yml" {
-                vec!["Early", "Late"]
-            } else {
-                let i = if i > 5 { i - 1 } else { i };
-                vec![
-                    fields[(i * 3) % 7],
-                    fields[(i * 5 + 1) % 7],
-                    fields[(i * 3) % 7],
-                ]
-            };
-            for n in names {
-                if !expected.contains(&n) {
-                    expected.push(n);
-                }
+        for n in used.into_iter().flatten() {
+            if !expected.contains(&n) {
+                expected.push(n);
             }
         }
         let got: Vec<&str> = rs.field_names().iter().map(|n| &**n).collect();
