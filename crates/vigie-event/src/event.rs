@@ -61,7 +61,7 @@ impl Event {
         }
     }
 
-    /// Wraps a flat object (every member a scalar): its shape is [`Shape::Flat`] (the
+    /// Wraps a flat object (every member a scalar or a list of scalars): its shape is [`Shape::Flat`] (the
     /// EVTX and Winlogbeat shapes need nested objects) and its time comes from the same
     /// members as for any flat record.
     pub fn from_flat(source: Arc<str>, record: u64, doc: FlatDoc) -> Event {

@@ -1,4 +1,5 @@
-//! A JSON object whose members are all scalars, kept as a list instead of a map.
+//! A JSON object whose members are scalars (or lists of scalars), kept as a list instead
+//! of a map.
 //!
 //! Most structured logs (Sysmon or Windows events exported with flat Sigma names,
 //! syslog-to-JSON, CSV-to-JSON) are such objects. Matching only ever walks their members
@@ -14,7 +15,8 @@ pub struct FlatDoc {
     /// Every key, one after the other.
     keys: String,
     /// Per member: where its key ends in `keys` (it starts where the previous one ends)
-    /// and its value (never an object or array).
+    /// and its value (never an object; a list only of scalars, as the auditd reader
+    /// gives a field several records share).
     members: Vec<(u32, Value)>,
 }
 
@@ -41,6 +43,21 @@ impl FlatDoc {
             }
             Err(_) => false,
         }
+    }
+
+    /// The key of member `i` (in document order).
+    pub(crate) fn key_at(&self, i: usize) -> Option<&str> {
+        let end = self.members.get(i)?.0 as usize;
+        let start = match i {
+            0 => 0,
+            _ => self.members.get(i - 1)?.0 as usize,
+        };
+        self.keys.get(start..end)
+    }
+
+    /// The value of member `i` (in document order), to change it in place.
+    pub(crate) fn value_mut(&mut self, i: usize) -> Option<&mut Value> {
+        self.members.get_mut(i).map(|(_, v)| v)
     }
 
     /// Number of members.

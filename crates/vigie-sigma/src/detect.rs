@@ -29,6 +29,11 @@ pub struct Ctx<'e> {
     /// (field-less) searches, and its lowercased text.
     pub all: &'e [&'e Value],
     pub all_lower: &'e [String],
+    /// Per field id whose value is a list: the lowercased text of each element (empty
+    /// for an element that is not a scalar), so a list field is folded once per event,
+    /// not once per pattern that tests it (auditd's joined `type`, `name`, `key`...).
+    /// A field without an entry of the list's length is folded as it is tested.
+    pub elems_lower: &'e [Vec<String>],
 }
 
 impl<'e> Ctx<'e> {
@@ -242,7 +247,17 @@ impl Pat {
     fn on_slot(&self, f: FieldId, ctx: &Ctx) -> bool {
         match ctx.val(f) {
             None | Some(Value::Null) | Some(Value::Object(_)) => false,
-            Some(Value::Array(a)) => a.iter().any(|e| self.on_value(e, ctx)),
+            Some(Value::Array(a)) => match ctx.elems_lower.get(f as usize) {
+                Some(lows) if lows.len() == a.len() => {
+                    a.iter().zip(lows).any(|(e, low)| match e {
+                        Value::String(s) => self.on_text(s, low, ctx),
+                        // A number's or boolean's text has no letters to fold.
+                        Value::Number(_) | Value::Bool(_) => self.on_text(low, low, ctx),
+                        e => self.on_value(e, ctx),
+                    })
+                }
+                _ => a.iter().any(|e| self.on_value(e, ctx)),
+            },
             Some(_) => match ctx.orig(f) {
                 Some(o) => self.on_text(o, &ctx.lower[f as usize], ctx),
                 None => false,

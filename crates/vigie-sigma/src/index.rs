@@ -180,7 +180,9 @@ fn score(r: &Req) -> (usize, std::cmp::Reverse<usize>) {
     (min.min(12), std::cmp::Reverse(r.len()))
 }
 
-/// The most selective requirements of a conjunction, normalised and distinct.
+/// The most selective requirements of a conjunction, normalised and distinct. A
+/// requirement whose alternatives include all of another's is implied by it (it holds
+/// whenever the other does) and is dropped, so it takes no place from a selective one.
 fn top(mut c: Conj) -> Conj {
     for r in &mut c {
         r.sort();
@@ -188,26 +190,54 @@ fn top(mut c: Conj) -> Conj {
     }
     c.sort_by(|a, b| score(b).cmp(&score(a)).then_with(|| a.cmp(b)));
     c.dedup();
+    let implied = |i: usize, c: &Conj| {
+        c.iter().enumerate().any(|(j, other)| {
+            j != i
+                && other.len() < c[i].len()
+                && other.iter().all(|x| c[i].binary_search(x).is_ok())
+        })
+    };
+    let keep: Vec<bool> = (0..c.len()).map(|i| !implied(i, &c)).collect();
+    let mut keep = keep.into_iter();
+    c.retain(|_| keep.next().unwrap_or(true));
     c.truncate(MAX_CONJ);
     c
 }
 
 /// Any of several conjunctions holds: up to [`MAX_CONJ`] requirements, the k-th the union
-/// of each one's k-th best requirement (its last when it has fewer). Each holds whichever
-/// conjunction does, so the rule needs them all. Two, because the best requirement of
-/// every alternative is often the same unselective literal (`type: EXECVE` in each
-/// selection of an auditd rule, `Provider_Name` in each of a Security rule), and the
-/// second (`a0: zip`, `EventID: 1102`) is what rules the event out.
+/// of each one's k-th best requirement (its last when it has fewer), and the requirements
+/// every conjunction has. Each holds whichever conjunction does, so the rule needs them
+/// all. An alternative gives its own requirements to the unions before those it shares
+/// with every other: the shared one (`type: EXECVE` in each selection of an auditd rule,
+/// `Provider_Name` in each of a Security rule) is a requirement on its own, and in a
+/// union it would make the union hold on every event that has it, where the unions of
+/// the own requirements (`a0: chmod | a1: /bin/sh`, `EventID: 1102`) rule events out.
 fn any_of(parts: impl Iterator<Item = Conj>) -> Conj {
+    let parts: Vec<Conj> = parts.collect();
+    let Some((first, rest)) = parts.split_first() else {
+        return Vec::new();
+    };
+    if parts.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
+    // Requirements are normalised by `top` (sorted, distinct), so equal ones compare equal.
+    let common: Vec<Req> = first
+        .iter()
+        .filter(|r| rest.iter().all(|p| p.contains(r)))
+        .cloned()
+        .collect();
     let mut out: Vec<Req> = vec![Vec::new(); MAX_CONJ];
-    for p in parts {
-        let Some(last) = p.last() else {
+    for p in &parts {
+        let mut ordered: Vec<&Req> = p.iter().filter(|r| !common.contains(r)).collect();
+        ordered.extend(p.iter().filter(|r| common.contains(r)));
+        let Some(last) = ordered.last().copied() else {
             return Vec::new();
         };
         for (k, req) in out.iter_mut().enumerate() {
-            req.extend(p.get(k).unwrap_or(last).iter().cloned());
+            req.extend(ordered.get(k).copied().unwrap_or(last).iter().cloned());
         }
     }
+    out.extend(common);
     top(out)
 }
 

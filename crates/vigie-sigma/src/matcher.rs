@@ -36,6 +36,8 @@ pub struct Matcher<'r> {
     touched: Vec<u32>,
     lower: Vec<String>,
     text: Vec<String>,
+    /// See [`Ctx::elems_lower`]; valid for the touched fields whose value is a list.
+    elems_lower: Vec<Vec<String>>,
     scratch: String,
     gen: u32,
     ls_stamp: Vec<u32>,
@@ -88,6 +90,7 @@ impl<'r> Matcher<'r> {
             touched: Vec::new(),
             lower: vec![String::new(); nf],
             text: vec![String::new(); nf],
+            elems_lower: vec![Vec::new(); nf],
             scratch: String::new(),
             gen: 0,
             ls_stamp: vec![0; rs.logsources.len()],
@@ -226,6 +229,25 @@ impl<'r> Matcher<'r> {
                     self.lower[fi].clear();
                     self.lower[fi].push_str(t);
                 }
+                Some(Value::Array(a)) => {
+                    self.lower[fi].clear();
+                    let lows = &mut self.elems_lower[fi];
+                    lows.resize(a.len(), String::new());
+                    for (e, low) in a.iter().zip(lows.iter_mut()) {
+                        match e {
+                            Value::String(s) => lower_into(s, low),
+                            Value::Number(n) => {
+                                low.clear();
+                                crate::detect::number_text(n, low);
+                            }
+                            Value::Bool(b) => {
+                                low.clear();
+                                low.push_str(if *b { "true" } else { "false" });
+                            }
+                            _ => low.clear(),
+                        }
+                    }
+                }
                 _ => self.lower[fi].clear(),
             }
         }
@@ -239,6 +261,7 @@ impl<'r> Matcher<'r> {
                 text: &self.text,
                 all: &all,
                 all_lower: &[],
+                elems_lower: &self.elems_lower,
             };
             // Groups whose logsource can hold for this event's Channel (all of them
             // when the event has none).
@@ -368,10 +391,11 @@ impl<'r> Matcher<'r> {
                     match val_of(slot_of, &leaves, fi) {
                         None | Some(Value::Null) | Some(Value::Object(_)) => {}
                         Some(Value::Array(a)) => {
-                            for e in a {
-                                if let Some(t) = crate::detect::scalar_text(e) {
-                                    lower_into(&t, &mut self.low_buf);
-                                    for m in ac.find_overlapping_iter(self.low_buf.as_str()) {
+                            // Folded in step 2; a non-scalar element's text is empty
+                            // and holds no literal.
+                            for (e, low) in a.iter().zip(&self.elems_lower[fi]) {
+                                if crate::detect::scalar_text(e).is_some() {
+                                    for m in ac.find_overlapping_iter(low.as_str()) {
                                         marks.apply(&rules[m.pattern().as_usize()]);
                                     }
                                 }
@@ -435,6 +459,7 @@ impl<'r> Matcher<'r> {
                 text: &self.text,
                 all: &all[..n_all],
                 all_lower: &self.all_lower[..n_all],
+                elems_lower: &self.elems_lower,
             };
             for &r in &self.cands {
                 let rule = &rs.rules[r as usize];
@@ -498,21 +523,33 @@ enum Name<'r> {
 }
 
 /// Key lists of recent flat records, resolved: a log has few distinct ones (one per event
-/// type), so most records skip the per-name lookups.
+/// type; an auditd log one per combination of record types), so most records skip the
+/// per-name lookups.
 #[derive(Default)]
 struct KeyLists<'r> {
-    /// (keys text, key ends, resolution per member).
-    lists: Vec<(String, Vec<u32>, Vec<Name<'r>>)>,
+    /// (hash of the keys text, keys text, key ends, resolution per member).
+    lists: Vec<(u64, String, Vec<u32>, Vec<Name<'r>>)>,
     next: usize,
 }
 
-const KEY_LISTS_KEPT: usize = 32;
+const KEY_LISTS_KEPT: usize = 64;
 
 impl<'r> KeyLists<'r> {
     fn names(&mut self, rs: &'r RuleSet, flat: &FlatDoc, nospace: &mut String) -> &[Name<'r>] {
         let text = flat.key_text();
-        let found = self.lists.iter().position(|(t, ends, _)| {
-            t == text && ends.len() == flat.len() && ends.iter().copied().eq(flat.key_ends())
+        // Lists of one source share long prefixes (every auditd event starts with
+        // `type`, `timestamp`, `serial`...): a hash settles a comparison at once.
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            text.hash(&mut h);
+            h.finish()
+        };
+        let found = self.lists.iter().position(|(h, t, ends, _)| {
+            *h == hash
+                && t == text
+                && ends.len() == flat.len()
+                && ends.iter().copied().eq(flat.key_ends())
         });
         let at = match found {
             Some(i) => i,
@@ -524,7 +561,7 @@ impl<'r> KeyLists<'r> {
                         k => resolve(rs, k, nospace).map_or(Name::Unknown, Name::Known),
                     })
                     .collect();
-                let entry = (text.to_owned(), flat.key_ends().collect(), names);
+                let entry = (hash, text.to_owned(), flat.key_ends().collect(), names);
                 if self.lists.len() < KEY_LISTS_KEPT {
                     self.lists.push(entry);
                     self.lists.len() - 1
@@ -536,7 +573,7 @@ impl<'r> KeyLists<'r> {
                 }
             }
         };
-        &self.lists[at].2
+        &self.lists[at].3
     }
 }
 

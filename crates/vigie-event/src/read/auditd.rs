@@ -19,7 +19,8 @@
 //!   or once it holds [`MAX_RECORDS`] records (the rest of a larger event becomes another
 //!   event with the same serial). Records of two events interleaved in the file therefore
 //!   give several events with the same serial: auditd writes an event's records together.
-//! - An event document has `type` (the record types, a string when there is one, else a
+//! - An event document is a flat member list ([`FlatDoc`]: matching walks it without a
+//!   map's hashing) with `type` (the record types, a string when there is one, else a
 //!   list in order), `timestamp` (RFC 3339 UTC), `serial`, `_source: linux.auditd`
 //!   (the routing convention of docs/mapping.md), `node` when given, and every
 //!   field of every record: a field seen in several records with different values holds
@@ -39,7 +40,9 @@ use std::io::BufRead;
 
 use chrono::DateTime;
 use rustc_hash::FxHashMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::flat::FlatDoc;
 
 use super::json::each_line;
 use super::sink::Sink;
@@ -181,7 +184,12 @@ fn is_sep(b: u8) -> bool {
 }
 
 fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    // Audit records are nearly always valid UTF-8 (ASCII, with hex for the rest): the
+    // strict check is the fast one, the lossy one only for what fails it.
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }
 
 type Header = (Option<String>, String, i64, u32, u64);
@@ -248,7 +256,8 @@ pub fn parse_record(line: &[u8]) -> Result<Record, AuditError> {
         i: 0,
     };
     let (node, kind, secs, millis, serial) = header(&mut c)?;
-    let mut raw = Vec::new();
+    // A SYSCALL record has about 30 fields.
+    let mut raw = Vec::with_capacity(32);
     fields(&mut c, &mut raw, true)?;
     let execve = kind == "EXECVE";
     let mut out: Vec<(String, Value)> = Vec::with_capacity(raw.len());
@@ -292,8 +301,11 @@ pub fn parse_record(line: &[u8]) -> Result<Record, AuditError> {
         } else {
             // Only a bare value is ever hex; the table is sorted (a test checks), and
             // this lookup ran on every field of every record.
-            let escaped =
-                !quoted && (ESCAPED.binary_search(&k.as_str()).is_ok() || (execve && is_arg(&k)));
+            // The hex test first: most bare values are not hex, and it is cheaper than
+            // the table's string comparisons.
+            let escaped = !quoted
+                && is_hex(&v)
+                && (ESCAPED.binary_search(&k.as_str()).is_ok() || (execve && is_arg(&k)));
             Value::String(if escaped {
                 decode_value(&v, quoted).unwrap_or(v)
             } else {
@@ -391,12 +403,18 @@ fn decode_value(v: &str, quoted: bool) -> Option<String> {
     hex(v).map(|b| text(&b))
 }
 
+/// A non-empty, even-length run of hex digits (what [`hex`] decodes).
+fn is_hex(v: &str) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty() && b.len().is_multiple_of(2) && b.iter().all(u8::is_ascii_hexdigit)
+}
+
 /// Decodes an even-length run of hex digits; `None` for anything else.
 fn hex(v: &str) -> Option<Vec<u8>> {
-    let b = v.as_bytes();
-    if b.is_empty() || !b.len().is_multiple_of(2) || !b.iter().all(u8::is_ascii_hexdigit) {
+    if !is_hex(v) {
         return None;
     }
+    let b = v.as_bytes();
     let val = |c: u8| match c {
         b'0'..=b'9' => c - b'0',
         b'a'..=b'f' => c - b'a' + 10,
@@ -584,6 +602,9 @@ pub struct Assembler {
     first_line: u64,
     /// PID → (image, command line) of the last execution seen.
     processes: FxHashMap<String, (String, String)>,
+    /// The values of the pending records, taken out while their keys are indexed.
+    values: Vec<Value>,
+    builder: DocBuilder,
 }
 
 impl Assembler {
@@ -593,7 +614,7 @@ impl Assembler {
 
     /// Adds a record read at `line`; returns the events it completes (with the line of
     /// their first record).
-    pub fn push(&mut self, line: u64, rec: Record, out: &mut Vec<(u64, Value)>) {
+    pub fn push(&mut self, line: u64, rec: Record, out: &mut Vec<(u64, FlatDoc)>) {
         if let Some(last) = self.pending.last() {
             if last.serial != rec.serial || last.secs != rec.secs || last.millis != rec.millis {
                 self.flush(out);
@@ -617,27 +638,36 @@ impl Assembler {
     }
 
     /// Emits the pending event, if any.
-    pub fn flush(&mut self, out: &mut Vec<(u64, Value)>) {
+    pub fn flush(&mut self, out: &mut Vec<(u64, FlatDoc)>) {
         if self.pending.is_empty() {
             return;
         }
-        let records = std::mem::take(&mut self.pending);
-        let doc = self.document(&records);
+        let mut records = std::mem::take(&mut self.pending);
+        let doc = self.document(&mut records);
         out.push((self.first_line, doc));
+        // The allocation is kept for the next event.
+        records.clear();
+        self.pending = records;
     }
 
-    fn document(&mut self, records: &[Record]) -> Value {
-        let mut m = Map::new();
-        let first = &records[0];
+    /// One event's document, as a flat member list (a field of several records is a
+    /// list value, which the field walk hands over whole, as it does a JSON array).
+    /// The fields derived from the records are worked out first, while the records are
+    /// whole; then the records' values are moved (not copied) into the document.
+    fn document(&mut self, records: &mut [Record]) -> FlatDoc {
+        let mut derived = Derived::default();
+        self.derive(&mut derived, records);
+        let mut b = std::mem::take(&mut self.builder);
+        b.start();
         let mut types: Vec<Value> = Vec::new();
-        for r in records {
-            let t = Value::String(r.kind.clone());
-            if !types.contains(&t) {
-                types.push(t);
+        for r in records.iter() {
+            if !types.iter().any(|t| t.as_str() == Some(r.kind.as_str())) {
+                types.push(Value::String(r.kind.clone()));
             }
         }
-        m.insert(
-            "type".into(),
+        let first = &records[0];
+        b.merge(
+            "type",
             if types.len() == 1 {
                 types.remove(0)
             } else {
@@ -645,33 +675,48 @@ impl Assembler {
             },
         );
         if let Some(t) = DateTime::from_timestamp(first.secs, first.millis * 1_000_000) {
-            m.insert(
-                "timestamp".into(),
+            b.merge(
+                "timestamp",
                 t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
                     .into(),
             );
         }
-        m.insert("serial".into(), first.serial.into());
+        b.merge("serial", first.serial.into());
         // The routing convention's `_source`: keeps auditd events out of the Windows
         // entries (which admit no `_source` but their own) and of the ECS/OCSF ones.
-        m.insert("_source".into(), "linux.auditd".into());
+        b.merge("_source", "linux.auditd".into());
         if let Some(n) = &first.node {
-            m.insert("node".into(), n.as_str().into());
+            b.merge("node", n.as_str().into());
         }
-        for r in records {
-            for (k, v) in &r.fields {
-                merge(&mut m, k, v.clone());
-            }
+        self.values.clear();
+        for r in records.iter_mut() {
+            self.values
+                .extend(r.fields.iter_mut().map(|(_, v)| std::mem::take(v)));
         }
+        let keys = records.iter().flat_map(|r| r.fields.iter().map(|(k, _)| k));
+        for (k, v) in keys.zip(self.values.drain(..)) {
+            b.merge(k, v);
+        }
+        for (k, v) in derived.fields {
+            b.set(k, v);
+        }
+        let doc = b.finish();
+        self.builder = b;
+        doc
+    }
+
+    /// The fields an event gets beyond its records' (see the module contract), in the
+    /// order they are set.
+    fn derive(&mut self, d: &mut Derived, records: &[Record]) {
         let syscall = records.iter().find(|r| r.kind == "SYSCALL");
         if let Some(s) = syscall {
-            if !m.contains_key("SYSCALL") {
+            if !d.has(records, "SYSCALL") {
                 let name = s
                     .get("arch")
                     .zip(s.get("syscall").and_then(|n| n.parse().ok()))
                     .and_then(|(a, n)| syscall_name(a, n));
                 if let Some(name) = name {
-                    m.insert("SYSCALL".into(), name.into());
+                    d.set("SYSCALL", name.into());
                 }
             }
         }
@@ -684,18 +729,17 @@ impl Assembler {
         let execve = records.iter().find(|r| r.kind == "EXECVE");
         let executes = execve.is_some() || matches!(call.as_deref(), Some("execve" | "execveat"));
         if executes {
-            self.process_fields(&mut m, records, syscall, execve);
+            self.process_fields(d, records, syscall, execve);
         }
         if let Some(s) = syscall {
-            network_fields(&mut m, records, s, call.as_deref());
-            file_fields(&mut m, records, s);
+            network_fields(d, records, s, call.as_deref());
+            file_fields(d, records, s);
         }
-        Value::Object(m)
     }
 
     fn process_fields(
         &mut self,
-        m: &mut Map<String, Value>,
+        d: &mut Derived,
         records: &[Record],
         syscall: Option<&Record>,
         execve: Option<&Record>,
@@ -727,13 +771,13 @@ impl Assembler {
             .find(|r| r.kind == "CWD")
             .and_then(|c| c.get("cwd"));
         if let Some(i) = &image {
-            m.insert("Image".into(), i.as_str().into());
+            d.set("Image", i.as_str().into());
         }
         if let Some(c) = &command {
-            m.insert("CommandLine".into(), c.as_str().into());
+            d.set("CommandLine", c.as_str().into());
         }
         if let Some(c) = cwd {
-            m.insert("CurrentDirectory".into(), c.into());
+            d.set("CurrentDirectory", c.into());
         }
         let Some(s) = syscall else {
             return;
@@ -741,42 +785,165 @@ impl Assembler {
         let pid = s.get("pid");
         let ppid = s.get("ppid");
         if let Some(p) = pid {
-            m.insert("ProcessId".into(), p.into());
+            d.set("ProcessId", p.into());
         }
         if let Some(p) = ppid {
-            m.insert("ParentProcessId".into(), p.into());
+            d.set("ParentProcessId", p.into());
             if let Some((pi, pc)) = self.processes.get(p) {
-                m.insert("ParentImage".into(), pi.as_str().into());
-                m.insert("ParentCommandLine".into(), pc.as_str().into());
+                d.set("ParentImage", pi.as_str().into());
+                d.set("ParentCommandLine", pc.as_str().into());
             }
         }
         if let Some(u) = s.get("UID").or_else(|| s.get("uid")) {
-            m.insert("User".into(), u.into());
+            d.set("User", u.into());
         }
         if let Some(ses) = s.get("ses") {
-            m.insert("LogonId".into(), ses.into());
+            d.set("LogonId", ses.into());
         }
-        if let (Some(p), Some(i)) = (pid, &image) {
+        if let (Some(p), Some(i)) = (pid, image) {
             if self.processes.len() >= MAX_PROCESSES {
                 self.processes.clear();
             }
             self.processes
-                .insert(p.to_string(), (i.clone(), command.unwrap_or_default()));
+                .insert(p.to_string(), (i, command.unwrap_or_default()));
         }
+    }
+}
+
+/// The fields derived from an event's records, set in order after its record fields
+/// with the semantics of a map insert: a field already there keeps its place and takes
+/// the new value.
+#[derive(Default)]
+struct Derived {
+    fields: Vec<(&'static str, Value)>,
+}
+
+impl Derived {
+    fn set(&mut self, k: &'static str, v: Value) {
+        match self.fields.iter_mut().find(|(f, _)| *f == k) {
+            Some((_, slot)) => *slot = v,
+            None => self.fields.push((k, v)),
+        }
+    }
+
+    /// Whether the event will have field `k`: from a record or set here already.
+    fn has(&self, records: &[Record], k: &str) -> bool {
+        self.fields.iter().any(|(f, _)| *f == k)
+            || records.iter().any(|r| r.fields.iter().any(|(f, _)| f == k))
+    }
+}
+
+/// An event's members being gathered: distinct keys, in the order first seen. Kept by
+/// the [`Assembler`] across events, so its table is allocated once.
+#[derive(Default)]
+struct DocBuilder {
+    doc: FlatDoc,
+    /// Hash of a key → its member index. The key text is checked on every hit; two keys
+    /// of one event with the same hash (possible with Fx, which resists no crafted
+    /// input) make the second one found by a scan instead.
+    at: FxHashMap<u64, u32>,
+}
+
+fn key_hash(k: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    k.hash(&mut h);
+    h.finish()
+}
+
+impl DocBuilder {
+    /// Starts an event's document, sized like the last one.
+    fn start(&mut self) {
+        self.doc = FlatDoc::with_capacity(self.doc.len(), self.doc.key_text().len());
+        self.at.clear();
+    }
+
+    fn find(&self, k: &str, hash: u64) -> Option<usize> {
+        let i = *self.at.get(&hash)? as usize;
+        if self.doc.key_at(i) == Some(k) {
+            return Some(i);
+        }
+        self.doc.iter().position(|(key, _)| key == k)
+    }
+
+    /// Adds a field: a second, different value makes the field a list of its distinct
+    /// values.
+    fn merge(&mut self, k: &str, v: Value) {
+        let hash = key_hash(k);
+        let Some(prev) = self.find(k, hash).and_then(|i| self.doc.value_mut(i)) else {
+            self.push(k, hash, v);
+            return;
+        };
+        if let Value::Array(a) = prev {
+            match v {
+                Value::Array(new) => {
+                    for v in new {
+                        if !a.contains(&v) {
+                            a.push(v);
+                        }
+                    }
+                }
+                v => {
+                    if !a.contains(&v) {
+                        a.push(v);
+                    }
+                }
+            }
+            return;
+        }
+        let new: Vec<Value> = match v {
+            Value::Array(a) => a,
+            v if v == *prev => return,
+            v => vec![v],
+        };
+        if new.len() == 1 && new[0] == *prev {
+            return;
+        }
+        let mut list = Vec::with_capacity(new.len() + 1);
+        list.push(prev.take());
+        for v in new {
+            if !list.contains(&v) {
+                list.push(v);
+            }
+        }
+        *prev = Value::Array(list);
+    }
+
+    /// Sets a field, replacing its value in place when it is there already.
+    fn set(&mut self, k: &str, v: Value) {
+        let hash = key_hash(k);
+        match self.find(k, hash).and_then(|i| self.doc.value_mut(i)) {
+            Some(prev) => *prev = v,
+            None => self.push(k, hash, v),
+        }
+    }
+
+    fn push(&mut self, k: &str, hash: u64, v: Value) {
+        self.doc.key_buf().push_str(k);
+        // An event's keys are bounded by MAX_RECORDS lines of MAX_LINE bytes, far from
+        // the 4 GiB a member list can index.
+        if self.doc.push(v) {
+            let i = (self.doc.len() - 1) as u32;
+            self.at.entry(hash).or_insert(i);
+        }
+    }
+
+    fn finish(&mut self) -> FlatDoc {
+        std::mem::take(&mut self.doc)
     }
 }
 
 /// The process of a `SYSCALL` as Sigma's linux `network_connection` and `file_event`
 /// rules name it: `Image`, `ProcessId`, `User` (not overwriting process creation's).
-fn actor_fields(m: &mut Map<String, Value>, s: &Record) {
+fn actor_fields(d: &mut Derived, records: &[Record], s: &Record) {
     for (name, value) in [
         ("Image", s.get("exe")),
         ("ProcessId", s.get("pid")),
         ("User", s.get("UID").or_else(|| s.get("uid"))),
     ] {
         if let Some(v) = value {
-            if !m.contains_key(name) {
-                m.insert(name.into(), v.into());
+            if !d.has(records, name) {
+                d.set(name, v.into());
             }
         }
     }
@@ -787,10 +954,15 @@ fn actor_fields(m: &mut Map<String, Value>, s: &Record) {
 /// destination (`Initiated: "true"`); `accept`'s the peer, so the source
 /// (`Initiated: "false"`); `bind`'s the local address, so the source too. An IPv4 address
 /// in IPv6 (`::ffff:10.0.0.1`) is given as IPv4.
-fn network_fields(m: &mut Map<String, Value>, records: &[Record], s: &Record, call: Option<&str>) {
-    let side = match call {
-        Some("connect") => "Destination",
-        Some("accept" | "accept4" | "bind") => "Source",
+fn network_fields(d: &mut Derived, records: &[Record], s: &Record, call: Option<&str>) {
+    let (ip_key, port_key, v6_key, initiated) = match call {
+        Some("connect") => (
+            "DestinationIp",
+            "DestinationPort",
+            "DestinationIsIpv6",
+            "true",
+        ),
+        Some("accept" | "accept4" | "bind") => ("SourceIp", "SourcePort", "SourceIsIpv6", "false"),
         _ => return,
     };
     let Some(sa) = records
@@ -810,28 +982,17 @@ fn network_fields(m: &mut Map<String, Value>, records: &[Record], s: &Record, ca
         Some(v4) => v4,
         None => return,
     };
-    m.insert(format!("{side}Ip"), ip.to_string().into());
-    m.insert(format!("{side}Port"), port.into());
-    m.insert(
-        format!("{side}IsIpv6"),
-        if ip.is_ipv6() { "true" } else { "false" }.into(),
-    );
-    m.insert(
-        "Initiated".into(),
-        if side == "Destination" {
-            "true"
-        } else {
-            "false"
-        }
-        .into(),
-    );
-    actor_fields(m, s);
+    d.set(ip_key, ip.to_string().into());
+    d.set(port_key, port.into());
+    d.set(v6_key, if ip.is_ipv6() { "true" } else { "false" }.into());
+    d.set("Initiated", initiated.into());
+    actor_fields(d, records, s);
 }
 
 /// `PATH` records with `nametype=CREATE`: the fields of Sigma's linux `file_event`,
 /// `TargetFilename` (the name made absolute by its `PARENT` record's directory, else by
 /// the `CWD`; a list when the call created several) and the actor.
-fn file_fields(m: &mut Map<String, Value>, records: &[Record], s: &Record) {
+fn file_fields(d: &mut Derived, records: &[Record], s: &Record) {
     let created: Vec<&str> = records
         .iter()
         .filter(|r| r.kind == "PATH" && r.get("nametype") == Some("CREATE"))
@@ -874,38 +1035,8 @@ fn file_fields(m: &mut Map<String, Value>, records: &[Record], s: &Record) {
     } else {
         Value::Array(names)
     };
-    m.insert("TargetFilename".into(), v);
-    actor_fields(m, s);
-}
-
-/// Adds a field to the event: a second, different value makes the field a list.
-fn merge(m: &mut Map<String, Value>, k: &str, v: Value) {
-    let Some(prev) = m.get_mut(k) else {
-        m.insert(k.to_string(), v);
-        return;
-    };
-    let new: Vec<Value> = match v {
-        Value::Array(a) => a,
-        v => vec![v],
-    };
-    if let Value::Array(a) = prev {
-        for v in new {
-            if !a.contains(&v) {
-                a.push(v);
-            }
-        }
-        return;
-    }
-    if new.len() == 1 && new[0] == *prev {
-        return;
-    }
-    let mut list = vec![prev.take()];
-    for v in new {
-        if !list.contains(&v) {
-            list.push(v);
-        }
-    }
-    *prev = Value::Array(list);
+    d.set("TargetFilename", v);
+    actor_fields(d, records, s);
 }
 
 /// An auditd file (sniffed by its first line): records joined into events,
@@ -921,12 +1052,12 @@ pub(crate) fn read_lines<R: BufRead>(sink: &mut Sink<'_>, r: R, io: ReadErrorKin
             Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
         }
         for (at, doc) in done.drain(..) {
-            sink.event(at, doc);
+            sink.event_flat(at, doc);
         }
     });
     asm.flush(&mut done);
     for (at, doc) in done.drain(..) {
-        sink.event(at, doc);
+        sink.event_flat(at, doc);
     }
 }
 
@@ -950,7 +1081,7 @@ mod tests {
             asm.push(i as u64 + 1, parse_record(l.as_bytes()).unwrap(), &mut out);
         }
         asm.flush(&mut out);
-        out.into_iter().map(|(_, v)| v).collect()
+        out.into_iter().map(|(_, d)| d.to_value()).collect()
     }
 
     #[test]

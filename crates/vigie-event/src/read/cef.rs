@@ -359,6 +359,19 @@ const SYSLOG_FIELDS: &[&str] = &[
     "message",
 ];
 
+/// Whether a syslog message with this tag (`app`), PID presence and text carries a CEF or
+/// LEEF body that [`merge_into_syslog`] reads.
+pub(crate) fn embeds_body(app: Option<&str>, has_procid: bool, msg: &str) -> bool {
+    tag_split_body(app, has_procid, msg) || msg.starts_with("CEF:") || msg.starts_with("LEEF:")
+}
+
+/// RFC 3164 read `CEF:0|...` as the tag `CEF` and the text `0|...`.
+fn tag_split_body(app: Option<&str>, has_procid: bool, msg: &str) -> bool {
+    !has_procid
+        && matches!(app, Some("CEF" | "LEEF"))
+        && msg.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
+
 /// The syslog hook (see the module contract): adds the fields of a CEF or LEEF message
 /// to a syslog document. A message that starts like CEF/LEEF but does not parse is left
 /// as it is (the syslog record is good) with `cef_error`/`leef_error` saying why.
@@ -367,12 +380,10 @@ pub fn merge_into_syslog(doc: &mut Map<String, Value>) {
         return;
     };
     let app = doc.get("app").and_then(Value::as_str);
-    let split_tag = doc.get("procid").is_none()
-        && matches!(app, Some("CEF" | "LEEF"))
-        && msg.as_bytes().first().is_some_and(u8::is_ascii_digit);
+    let split_tag = tag_split_body(app, doc.get("procid").is_some(), msg);
     let body = if split_tag {
         format!("{}:{msg}", app.unwrap_or_default())
-    } else if msg.starts_with("CEF:") || msg.starts_with("LEEF:") {
+    } else if embeds_body(app, doc.get("procid").is_some(), msg) {
         msg.to_string()
     } else {
         return;

@@ -6,6 +6,8 @@
 //! documented in `docs/syslog.md` (`host`, `app`, `procid`, `msgid`, `facility`,
 //! `severity`, `timestamp` as RFC 3339 UTC, `message`, `structured_data.<id>.<param>`),
 //! so [`crate::Event`]'s time is the syslog timestamp (`timestamp` is one of its time keys).
+//! The file reader hands a message without structured data, Sysmon XML, device header
+//! or CEF/LEEF body over as a flat member list of the same fields in the same order.
 //!
 //! RFC 5424 is recognised by the version after the PRI (`<34>1 `) and parsed to the
 //! letter where it matters (header fields, structured data with its escapes, the BOM,
@@ -33,6 +35,7 @@ pub use frame::{FrameError, FrameSink, Framer, Framing};
 use super::json::each_line;
 use super::sink::Sink;
 use super::{Position, ReadErrorKind};
+use crate::flat::FlatDoc;
 
 /// Default bound on one message (frame, datagram, line): larger ones are reported and
 /// skipped. syslog-ng's default `log-msg-size` is 64 KiB; rsyslog's is 8 KiB.
@@ -338,39 +341,9 @@ impl Message {
 
     fn document(&self) -> (Map<String, Value>, Option<sysmon::XmlError>) {
         let mut m = Map::new();
-        m.insert("format".into(), self.format.as_str().into());
-        if let Some(f) = self.facility {
-            if let Some(name) = facility_name(f) {
-                m.insert("facility".into(), name.into());
-            }
-            m.insert("facility_code".into(), f.into());
-        }
-        if let Some(s) = self.severity {
-            if let Some(name) = severity_name(s) {
-                m.insert("severity".into(), name.into());
-            }
-            m.insert("severity_code".into(), s.into());
-        }
-        if let Some(v) = self.version {
-            m.insert("version".into(), v.into());
-        }
-        if let Some(t) = &self.timestamp {
-            m.insert("timestamp".into(), rfc3339(t).into());
-        }
-        for (key, v) in [
-            ("host", &self.host),
-            ("app", &self.app),
-            ("procid", &self.procid),
-            ("msgid", &self.msgid),
-        ] {
-            if let Some(v) = v {
-                m.insert(key.into(), v.as_str().into());
-            }
-        }
-        if !self.structured_data.is_empty() {
-            m.insert("structured_data".into(), sd_document(&self.structured_data));
-        }
-        m.insert("message".into(), self.message.as_str().into());
+        self.base_fields(&mut |k, v| {
+            m.insert(k.into(), v);
+        });
         let mut damaged = None;
         if sysmon::is_sysmon(self.app.as_deref(), &self.message) {
             // `enrich` adds nothing when the XML is damaged.
@@ -379,6 +352,72 @@ impl Message {
             super::netdev::enrich(self, &mut m);
         }
         (m, damaged)
+    }
+
+    /// The fields every message document starts with, in order (distinct keys).
+    fn base_fields(&self, put: &mut dyn FnMut(&'static str, Value)) {
+        put("format", self.format.as_str().into());
+        if let Some(f) = self.facility {
+            if let Some(name) = facility_name(f) {
+                put("facility", name.into());
+            }
+            put("facility_code", f.into());
+        }
+        if let Some(s) = self.severity {
+            if let Some(name) = severity_name(s) {
+                put("severity", name.into());
+            }
+            put("severity_code", s.into());
+        }
+        if let Some(v) = self.version {
+            put("version", v.into());
+        }
+        if let Some(t) = &self.timestamp {
+            put("timestamp", rfc3339(t).into());
+        }
+        for (key, v) in [
+            ("host", &self.host),
+            ("app", &self.app),
+            ("procid", &self.procid),
+            ("msgid", &self.msgid),
+        ] {
+            if let Some(v) = v {
+                put(key, v.as_str().into());
+            }
+        }
+        if !self.structured_data.is_empty() {
+            put("structured_data", sd_document(&self.structured_data));
+        }
+        put("message", self.message.as_str().into());
+    }
+
+    /// The document as a flat member list, when it is one: no structured data (an
+    /// object), no Sysmon XML, no network-device header and no CEF or LEEF body, which
+    /// add fields through a map. Most lines of a server's syslog are such messages, and
+    /// the list skips the map's hashing (the same members in the same order as
+    /// [`Message::to_document`]). `scratch` is an empty map the device check writes into.
+    fn flat_document(&self, scratch: &mut Map<String, Value>) -> Option<FlatDoc> {
+        if !self.structured_data.is_empty()
+            || sysmon::is_sysmon(self.app.as_deref(), &self.message)
+            || super::cef::embeds_body(self.app.as_deref(), self.procid.is_some(), &self.message)
+        {
+            return None;
+        }
+        // The vendor parsers only ever add fields (and may drop `app`): run on an empty
+        // map, they add none exactly when the message is no device's.
+        scratch.clear();
+        super::netdev::enrich(self, scratch);
+        if !scratch.is_empty() {
+            scratch.clear();
+            return None;
+        }
+        let mut flat = FlatDoc::with_capacity(12, 64);
+        let mut ok = true;
+        self.base_fields(&mut |k, v| {
+            flat.key_buf().push_str(k);
+            ok &= flat.push(v);
+        });
+        ok.then_some(flat)
     }
 
     /// The message written as RFC 5424 (a missing PRI is written as 13, user.notice,
@@ -967,6 +1006,7 @@ pub(crate) fn read_lines<R: BufRead>(
     io: ReadErrorKind,
 ) {
     let bad = ReadErrorKind::BadSyslog;
+    let mut scratch = Map::new();
     each_line(
         sink,
         r,
@@ -974,9 +1014,12 @@ pub(crate) fn read_lines<R: BufRead>(
         io,
         bad,
         &mut |sink, number, line| match parse(line, opts) {
-            Ok(m) => match m.to_document_checked() {
-                Ok(d) => sink.event(number, with_embedded(d)),
-                Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
+            Ok(m) => match m.flat_document(&mut scratch) {
+                Some(flat) => sink.event_flat(number, flat),
+                None => match m.to_document_checked() {
+                    Ok(d) => sink.event(number, with_embedded(d)),
+                    Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
+                },
             },
             Err(e) => sink.error(Position::Line(number), bad, e.to_string()),
         },

@@ -240,7 +240,7 @@ proptest! {
         asm.push(2, b, &mut out);
         asm.flush(&mut out);
         prop_assert_eq!(out.len(), 1);
-        let doc = &out[0].1;
+        let doc = &out[0].1.to_value();
         prop_assert_eq!(&doc["Image"], &Value::from(exe.as_str()));
         prop_assert_eq!(&doc["CommandLine"], &Value::from(args.join(" ")));
     }

@@ -128,3 +128,66 @@ fn indexed_matching_equals_evaluating_every_rule_on_evtx() {
     }
     assert!(total > 50, "{total}");
 }
+
+/// The project's samples of the non-Windows readers (auditd events are member lists with
+/// list values, syslog lines member lists or trees), with all SigmaHQ rules: indexed
+/// matching equals evaluating every rule, and each record matches as its `Value` tree.
+#[test]
+fn indexed_matching_equals_evaluating_every_rule_on_linux_and_network_samples() {
+    use vigie_event::{discover, read_input, ReadOptions};
+    let shared = shared();
+    let (rs, _) = RuleSet::load(&[shared.join("sigma/rules")], &LoadOptions::default()).unwrap();
+    let data = vigie_test_support::repo_root().join("crates/vigie-event/tests/data");
+    let mut evs = Vec::new();
+    for name in [
+        "auditd.log",
+        "syslog-linux.log",
+        "sysmon-linux.log",
+        "cisco-ios.log",
+        "juniper-huawei.log",
+        "fortigate.log",
+        "cef.log",
+    ] {
+        let (inputs, errs) = discover(&[data.join(name)]);
+        assert!(errs.is_empty() && inputs.len() == 1, "{name}: {errs:?}");
+        read_input(
+            &inputs[0],
+            &ReadOptions::default(),
+            &mut |e| evs.push(e),
+            &mut |_| {},
+        )
+        .unwrap();
+    }
+    let flat = evs.iter().filter(|e| e.flat().is_some()).count();
+    assert!(flat > 50 && flat < evs.len(), "{flat} of {}", evs.len());
+    let lists = evs
+        .iter()
+        .filter_map(|e| e.flat())
+        .filter(|f| f.iter().any(|(_, v)| v.is_array()))
+        .count();
+    assert!(lists > 10, "{lists}");
+    let mut fast = rs.matcher();
+    let mut slow = rs.matcher();
+    slow.set_unindexed(true);
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    let mut total = 0;
+    for _ in 0..2 {
+        for e in &evs {
+            a.clear();
+            b.clear();
+            c.clear();
+            fast.scan(e, &mut a);
+            slow.scan(e, &mut b);
+            let ra: Vec<u32> = a.iter().map(|m| m.rule.0).collect();
+            let rb: Vec<u32> = b.iter().map(|m| m.rule.0).collect();
+            assert_eq!(ra, rb, "{} line {}", e.source, e.record);
+            let twin = Event::new(e.source.clone(), e.record, e.doc().into_owned());
+            fast.scan(&twin, &mut c);
+            let fa: Vec<_> = a.iter().map(|m| (m.rule.0, &m.fields)).collect();
+            let fc: Vec<_> = c.iter().map(|m| (m.rule.0, &m.fields)).collect();
+            assert_eq!(fa, fc, "{} line {} as a Value", e.source, e.record);
+            total += ra.len();
+        }
+    }
+    assert!(total > 50, "{total}");
+}
