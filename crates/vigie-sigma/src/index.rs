@@ -13,16 +13,39 @@ use crate::sstr::lower;
 /// (field, lowercase literal) alternatives; one must be present.
 type Req = Vec<(FieldId, String)>;
 
-/// Literals one of which any value matching `p` contains (lowercased).
-fn pat_literals(p: &Pat) -> Option<Vec<String>> {
-    match p {
+/// Marks a literal of a [`Req`] that is a whole value, not a substring: `EXACT` then the
+/// lowercased value. A value compared for equality that is too short to be selective
+/// as a substring (`a0: id`, `euid: 33`) is looked up whole in a hash table instead.
+/// No substring literal starts with it (such a literal is not indexed).
+pub const EXACT: char = '\u{1}';
+
+/// Literals one of which any value matching `p` contains (lowercased), or, when
+/// `exact_ok`, the whole value it equals (see [`EXACT`]).
+fn pat_literals(p: &Pat, exact_ok: bool) -> Option<Vec<String>> {
+    let lits = match p {
         Pat::Re(r) => regex_literals(r.as_str()),
         Pat::CiAny(set) => set
             .needles
             .iter()
             .all(|n| selective(n))
             .then(|| set.needles.clone()),
-        p => pat_literal(p).map(|l| vec![l]),
+        p => match pat_literal(p) {
+            Some(l) => Some(vec![l]),
+            None if exact_ok => return exact_literal(p).map(|l| vec![l]),
+            None => None,
+        },
+    }?;
+    // A substring literal starting with the marker would read as a whole value.
+    (!lits.iter().any(|l| l.starts_with(EXACT))).then_some(lits)
+}
+
+/// An equality's value, marked [`EXACT`].
+fn exact_literal(p: &Pat) -> Option<String> {
+    match p {
+        Pat::Ci(StrPat::Exact(s)) | Pat::Cs(StrPat::Exact(s)) if !s.is_empty() => {
+            Some(format!("{EXACT}{}", lower(s)))
+        }
+        _ => None,
     }
 }
 
@@ -154,15 +177,17 @@ fn test_req(t: &FieldTest) -> Conj {
             or_null: false,
         } => {
             let with_field = |ls: Vec<String>| ls.into_iter().map(|l| (f, l)).collect::<Req>();
+            // Keywords are searched in every leaf as substrings: no whole values there.
+            let exact_ok = t.field.is_some();
             if *all {
                 top(pats
                     .iter()
-                    .filter_map(|p| pat_literals(p).map(with_field))
+                    .filter_map(|p| pat_literals(p, exact_ok).map(with_field))
                     .collect())
             } else {
                 let mut out = Vec::with_capacity(pats.len());
                 for p in pats {
-                    match pat_literals(p) {
+                    match pat_literals(p, exact_ok) {
                         Some(ls) => out.extend(with_field(ls)),
                         None => return Vec::new(),
                     }
@@ -174,9 +199,15 @@ fn test_req(t: &FieldTest) -> Conj {
     }
 }
 
-/// Higher is better: longer shortest literal, then fewer alternatives.
+/// Higher is better: longer shortest literal, then fewer alternatives. A whole value
+/// counts as eight characters at least: equality with `id` is about as rare as a
+/// substring of eight.
 fn score(r: &Req) -> (usize, std::cmp::Reverse<usize>) {
-    let min = r.iter().map(|(_, l)| l.len()).min().unwrap_or(0);
+    let len = |l: &String| match l.strip_prefix(EXACT) {
+        Some(v) => v.len().max(8),
+        None => l.len(),
+    };
+    let min = r.iter().map(|(_, l)| len(l)).min().unwrap_or(0);
     (min.min(12), std::cmp::Reverse(r.len()))
 }
 
@@ -208,7 +239,7 @@ fn top(mut c: Conj) -> Conj {
 /// of each one's k-th best requirement (its last when it has fewer), and the requirements
 /// every conjunction has. Each holds whichever conjunction does, so the rule needs them
 /// all. An alternative gives its own requirements to the unions before those it shares
-/// with every other: the shared one (`type: EXECVE` in each selection of an auditd rule,
+/// with others: one shared by all (`type: EXECVE` in each selection of an auditd rule,
 /// `Provider_Name` in each of a Security rule) is a requirement on its own, and in a
 /// union it would make the union hold on every event that has it, where the unions of
 /// the own requirements (`a0: chmod | a1: /bin/sh`, `EventID: 1102`) rule events out.
@@ -226,10 +257,14 @@ fn any_of(parts: impl Iterator<Item = Conj>) -> Conj {
         .filter(|r| rest.iter().all(|p| p.contains(r)))
         .cloned()
         .collect();
+    // How many alternatives have each requirement: one that several share adds the same
+    // literal to several unions' worth of events, so each alternative gives its rarest
+    // first (stable: among equals, the most selective first, as `top` ordered them).
+    let shared = |r: &Req| parts.iter().filter(|p| p.contains(r)).count();
     let mut out: Vec<Req> = vec![Vec::new(); MAX_CONJ];
     for p in &parts {
-        let mut ordered: Vec<&Req> = p.iter().filter(|r| !common.contains(r)).collect();
-        ordered.extend(p.iter().filter(|r| common.contains(r)));
+        let mut ordered: Vec<&Req> = p.iter().collect();
+        ordered.sort_by_key(|r| shared(r));
         let Some(last) = ordered.last().copied() else {
             return Vec::new();
         };
@@ -268,11 +303,18 @@ pub fn requirement(d: &Detection) -> Conj {
     expr_req(&d.expr, &d.sels)
 }
 
+/// The (rule, requirement bit) pairs one literal serves.
+type RuleBits = Vec<(u32, u8)>;
+
 /// Literals of one field: list, literal → index, (rule, requirement bit) per literal.
 type FieldLits = (Vec<String>, FxHashMap<String, usize>, Vec<Vec<(u32, u8)>>);
 
 /// One field's automaton and, per literal, the (rule, requirement bit) it serves.
-pub type FieldIndex = (FieldId, LazyAc, Vec<Vec<(u32, u8)>>);
+pub type FieldIndex = (FieldId, LazyAc, Vec<Vec<(u32, u8)>>, ExactValues);
+
+/// Whole lowercased values → pattern index (after the automaton's patterns), for the
+/// [`EXACT`] literals of one field.
+pub type ExactValues = FxHashMap<Box<str>, u32>;
 
 /// A field's automaton, built the first time an event of its logsource has the field
 /// (dereferences to the [`AhoCorasick`]): most logsources' indexes are never consulted by
@@ -399,7 +441,26 @@ impl Prefilter {
         let mut keywords_joinable = true;
         let mut keys: Vec<_> = by_field.into_iter().collect();
         keys.sort_by_key(|(f, _)| *f);
-        for (f, (lits, _, rules)) in keys {
+        for (f, (all_lits, _, all_rules)) in keys {
+            // Substring literals first (the automaton's pattern ids), whole values after.
+            let mut lits = Vec::with_capacity(all_lits.len());
+            let mut rules = Vec::with_capacity(all_rules.len());
+            let mut exact: Vec<(Box<str>, RuleBits)> = Vec::new();
+            for (l, r) in all_lits.into_iter().zip(all_rules) {
+                match l.strip_prefix(EXACT) {
+                    Some(v) if f != KEYWORDS => exact.push((v.into(), r)),
+                    _ => {
+                        lits.push(l);
+                        rules.push(r);
+                    }
+                }
+            }
+            let mut exact_values = ExactValues::default();
+            for (v, r) in exact {
+                // Distinct: `by_field` keeps each literal once.
+                exact_values.insert(v, rules.len() as u32);
+                rules.push(r);
+            }
             if f == KEYWORDS {
                 keywords_joinable = !lits.iter().any(|l| l.contains(KEYWORD_SEP));
                 keyword_pre = aho_corasick::packed::Config::new()
@@ -410,7 +471,7 @@ impl Prefilter {
             // The automaton is built on first use; what could make it fail (more
             // patterns or states than its ids hold) is ruled out here by size.
             match buildable(lits) {
-                Ok(ac) => fields.push((f, ac, rules)),
+                Ok(ac) => fields.push((f, ac, rules, exact_values)),
                 Err(e) => {
                     // Cannot happen for plain literals; degrade to always evaluating.
                     tracing::warn!("literal index for field {f} not built: {e}");

@@ -309,7 +309,7 @@ impl<'r> Matcher<'r> {
                     }
                 }
                 let base = rs.index_base[gi as usize] as usize;
-                for (k, (f, ac, rules)) in pf.fields.iter().enumerate() {
+                for (k, (f, ac, rules, exact)) in pf.fields.iter().enumerate() {
                     let mut marks = Marks {
                         gen,
                         stamp: &mut self.cand_stamp,
@@ -398,6 +398,9 @@ impl<'r> Matcher<'r> {
                                     for m in ac.find_overlapping_iter(low.as_str()) {
                                         marks.apply(&rules[m.pattern().as_usize()]);
                                     }
+                                    if let Some(&p) = exact.get(low.as_str()) {
+                                        marks.apply(&rules[p as usize]);
+                                    }
                                 }
                             }
                         }
@@ -416,6 +419,12 @@ impl<'r> Matcher<'r> {
                                     if !self.pat_buf.contains(&p) {
                                         self.pat_buf.push(p);
                                     }
+                                }
+                                // A whole value (`crate::index::EXACT`): ids after the
+                                // automaton's, so the cache keeps both kinds.
+                                if let Some(&p) = exact.get(hay) {
+                                    marks.apply(&rules[p as usize]);
+                                    self.pat_buf.push(p);
                                 }
                                 self.cache_bytes += cache.put(hay, &self.pat_buf);
                                 if self.cache_bytes > CACHE_MAX_BYTES {

@@ -263,7 +263,7 @@ impl RuleSet {
         self.groups
             .iter()
             .flat_map(|(_, p)| p.fields.iter())
-            .map(|(f, ac, _)| {
+            .map(|(f, ac, _, _)| {
                 let name = self
                     .field_names
                     .get(*f as usize)

@@ -191,3 +191,59 @@ fn indexed_matching_equals_evaluating_every_rule_on_linux_and_network_samples() 
     }
     assert!(total > 50, "{total}");
 }
+
+/// A literal several selections share (`type: EXECVE`) does not let every event that has
+/// it through the index: the selections' own literals must show too, and the rule still
+/// matches where one selection holds.
+#[test]
+fn a_literal_shared_by_selections_does_not_make_every_event_a_candidate() {
+    let yaml = "title: t\nid: r1\nlogsource:\n    product: linux\n    service: auditd\ndetection:\n    sel_path:\n        type: PATH\n        name: /etc/lsb-release\n    sel_a:\n        type: EXECVE\n        a0: uname\n    sel_b:\n        type: EXECVE\n        a0: lsmod\n    sel_c:\n        type: EXECVE\n        a0: kmod\n        a1: list\n    condition: 1 of sel_*\nlevel: low\n";
+    let (rs, rep) = RuleSet::load_str("t.yml", yaml, &LoadOptions::default());
+    assert!(rep.refused.is_empty(), "{:?}", rep.refused);
+    let mut m = rs.matcher();
+    let mut out = Vec::new();
+    let ev = |a0: &str, a1: &str| {
+        Event::new(
+            "e".into(),
+            1,
+            json!({"_source": "linux.auditd", "type": ["SYSCALL", "EXECVE"], "a0": a0, "a1": a1}),
+        )
+    };
+    m.scan(&ev("ls", "-la"), &mut out);
+    assert!(m.last_candidates().is_empty(), "{:?}", m.last_candidates());
+    assert!(out.is_empty());
+    m.scan(&ev("kmod", "list"), &mut out);
+    assert_eq!(out.len(), 1);
+    out.clear();
+    m.scan(&ev("lsmod", "-x"), &mut out);
+    assert_eq!(out.len(), 1);
+}
+
+/// An equality with a value too short to be a selective substring (`a0: id`, `w`) is
+/// looked up whole: other values are no candidates, and values that contain it are not
+/// taken for it.
+#[test]
+fn short_exact_values_are_indexed_whole() {
+    let yaml = "title: t\nid: r1\nlogsource:\n    product: linux\n    service: auditd\ndetection:\n    sel:\n        type: EXECVE\n        a0:\n            - id\n            - w\n            - whoami\n    condition: sel\nlevel: low\n";
+    let (rs, rep) = RuleSet::load_str("t.yml", yaml, &LoadOptions::default());
+    assert!(rep.refused.is_empty(), "{:?}", rep.refused);
+    let mut m = rs.matcher();
+    let mut out = Vec::new();
+    for (a0, hit) in [
+        ("ID", true),
+        ("w", true),
+        ("whoami", true),
+        ("idle", false),
+        ("ls", false),
+    ] {
+        out.clear();
+        let ev = Event::new(
+            "e".into(),
+            1,
+            json!({"_source": "linux.auditd", "type": "EXECVE", "a0": [a0, "x"]}),
+        );
+        m.scan(&ev, &mut out);
+        assert_eq!(out.len(), usize::from(hit), "{a0}");
+        assert_eq!(m.last_candidates().is_empty(), !hit, "{a0}");
+    }
+}
