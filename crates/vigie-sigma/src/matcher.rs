@@ -234,18 +234,7 @@ impl<'r> Matcher<'r> {
                     let lows = &mut self.elems_lower[fi];
                     lows.resize(a.len(), String::new());
                     for (e, low) in a.iter().zip(lows.iter_mut()) {
-                        match e {
-                            Value::String(s) => lower_into(s, low),
-                            Value::Number(n) => {
-                                low.clear();
-                                crate::detect::number_text(n, low);
-                            }
-                            Value::Bool(b) => {
-                                low.clear();
-                                low.push_str(if *b { "true" } else { "false" });
-                            }
-                            _ => low.clear(),
-                        }
+                        fold_scalar(e, low);
                     }
                 }
                 _ => self.lower[fi].clear(),
@@ -726,17 +715,23 @@ fn lower_all(all: &[&Value], out: &mut Vec<String>) {
         out.resize(all.len(), String::new());
     }
     for (v, low) in all.iter().zip(out.iter_mut()) {
-        match v {
-            Value::String(s) => lower_into(s, low),
-            Value::Number(n) => {
-                low.clear();
-                crate::detect::number_text(n, low);
-            }
-            v => {
-                low.clear();
-                if let Some(t) = crate::detect::scalar_text(v) {
-                    low.push_str(&t);
-                }
+        fold_scalar(v, low);
+    }
+}
+
+/// A scalar's text as matching compares it, lowercased (numbers and booleans as written);
+/// empty for anything else.
+fn fold_scalar(v: &Value, low: &mut String) {
+    match v {
+        Value::String(s) => lower_into(s, low),
+        Value::Number(n) => {
+            low.clear();
+            crate::detect::number_text(n, low);
+        }
+        v => {
+            low.clear();
+            if let Some(t) = crate::detect::scalar_text(v) {
+                low.push_str(&t);
             }
         }
     }
