@@ -225,6 +225,17 @@ impl Pat {
         }
     }
 
+    /// Test on a scalar whose lowercased text the matcher made (`low`); `None` for a
+    /// value that is not a scalar. A number's or boolean's text is `low` as it is (it has
+    /// no letters to fold): no need to format it again.
+    fn on_folded(&self, v: &Value, low: &str, ctx: &Ctx) -> Option<bool> {
+        match v {
+            Value::String(s) => Some(self.on_text(s, low, ctx)),
+            Value::Number(_) | Value::Bool(_) => Some(self.on_text(low, low, ctx)),
+            _ => None,
+        }
+    }
+
     /// Test on a JSON value met outside the slot cache (array elements, keywords).
     fn on_value(&self, v: &Value, ctx: &Ctx) -> bool {
         match v {
@@ -248,14 +259,10 @@ impl Pat {
         match ctx.val(f) {
             None | Some(Value::Null) | Some(Value::Object(_)) => false,
             Some(Value::Array(a)) => match ctx.elems_lower.get(f as usize) {
-                Some(lows) if lows.len() == a.len() => {
-                    a.iter().zip(lows).any(|(e, low)| match e {
-                        Value::String(s) => self.on_text(s, low, ctx),
-                        // A number's or boolean's text has no letters to fold.
-                        Value::Number(_) | Value::Bool(_) => self.on_text(low, low, ctx),
-                        e => self.on_value(e, ctx),
-                    })
-                }
+                Some(lows) if lows.len() == a.len() => a.iter().zip(lows).any(|(e, low)| {
+                    self.on_folded(e, low, ctx)
+                        .unwrap_or_else(|| self.on_value(e, ctx))
+                }),
                 _ => a.iter().any(|e| self.on_value(e, ctx)),
             },
             Some(_) => match ctx.orig(f) {
@@ -438,13 +445,10 @@ impl FieldTest {
         match &self.test {
             Test::Match { pats, all, neq, .. } => {
                 let one = |p: &Pat| {
-                    ctx.all.iter().zip(ctx.all_lower).any(|(v, low)| match v {
-                        Value::String(s) => p.on_text(s, low, ctx),
-                        // The matcher stores a number's or boolean's text as is
-                        // (it has no letters to fold): no need to format it again.
-                        Value::Number(_) | Value::Bool(_) => p.on_text(low, low, ctx),
-                        _ => false,
-                    })
+                    ctx.all
+                        .iter()
+                        .zip(ctx.all_lower)
+                        .any(|(v, low)| p.on_folded(v, low, ctx).unwrap_or(false))
                 };
                 let r = if *all {
                     pats.iter().all(one)

@@ -245,22 +245,22 @@ fn top(mut c: Conj) -> Conj {
 /// the own requirements (`a0: chmod | a1: /bin/sh`, `EventID: 1102`) rule events out.
 fn any_of(parts: impl Iterator<Item = Conj>) -> Conj {
     let parts: Vec<Conj> = parts.collect();
-    let Some((first, rest)) = parts.split_first() else {
+    let Some(first) = parts.first() else {
         return Vec::new();
     };
     if parts.iter().any(Vec::is_empty) {
         return Vec::new();
     }
-    // Requirements are normalised by `top` (sorted, distinct), so equal ones compare equal.
-    let common: Vec<Req> = first
-        .iter()
-        .filter(|r| rest.iter().all(|p| p.contains(r)))
-        .cloned()
-        .collect();
-    // How many alternatives have each requirement: one that several share adds the same
+    // How many alternatives have each requirement (normalised by `top`: sorted and
+    // distinct, so equal ones compare equal). One that several share adds the same
     // literal to several unions' worth of events, so each alternative gives its rarest
     // first (stable: among equals, the most selective first, as `top` ordered them).
     let shared = |r: &Req| parts.iter().filter(|p| p.contains(r)).count();
+    let common: Vec<Req> = first
+        .iter()
+        .filter(|r| shared(r) == parts.len())
+        .cloned()
+        .collect();
     let mut out: Vec<Req> = vec![Vec::new(); MAX_CONJ];
     for p in &parts {
         let mut ordered: Vec<&Req> = p.iter().collect();
@@ -304,13 +304,13 @@ pub fn requirement(d: &Detection) -> Conj {
 }
 
 /// The (rule, requirement bit) pairs one literal serves.
-type RuleBits = Vec<(u32, u8)>;
+pub type RuleBits = Vec<(u32, u8)>;
 
 /// Literals of one field: list, literal → index, (rule, requirement bit) per literal.
-type FieldLits = (Vec<String>, FxHashMap<String, usize>, Vec<Vec<(u32, u8)>>);
+type FieldLits = (Vec<String>, FxHashMap<String, usize>, Vec<RuleBits>);
 
 /// One field's automaton and, per literal, the (rule, requirement bit) it serves.
-pub type FieldIndex = (FieldId, LazyAc, Vec<Vec<(u32, u8)>>, ExactValues);
+pub type FieldIndex = (FieldId, LazyAc, Vec<RuleBits>, ExactValues);
 
 /// Whole lowercased values → pattern index (after the automaton's patterns), for the
 /// [`EXACT`] literals of one field.
@@ -448,8 +448,8 @@ impl Prefilter {
             let mut exact: Vec<(Box<str>, RuleBits)> = Vec::new();
             for (l, r) in all_lits.into_iter().zip(all_rules) {
                 match l.strip_prefix(EXACT) {
-                    Some(v) if f != KEYWORDS => exact.push((v.into(), r)),
-                    _ => {
+                    Some(v) => exact.push((v.into(), r)),
+                    None => {
                         lits.push(l);
                         rules.push(r);
                     }

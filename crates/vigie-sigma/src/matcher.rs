@@ -538,10 +538,8 @@ impl<'r> KeyLists<'r> {
         // Lists of one source share long prefixes (every auditd event starts with
         // `type`, `timestamp`, `serial`...): a hash settles a comparison at once.
         let hash = {
-            use std::hash::{Hash, Hasher};
-            let mut h = rustc_hash::FxHasher::default();
-            text.hash(&mut h);
-            h.finish()
+            use std::hash::BuildHasher;
+            rustc_hash::FxBuildHasher.hash_one(text)
         };
         let found = self.lists.iter().position(|(h, t, ends, _)| {
             *h == hash

@@ -602,8 +602,6 @@ pub struct Assembler {
     first_line: u64,
     /// PID → (image, command line) of the last execution seen.
     processes: FxHashMap<String, (String, String)>,
-    /// The values of the pending records, taken out while their keys are indexed.
-    values: Vec<Value>,
     builder: DocBuilder,
 }
 
@@ -688,14 +686,10 @@ impl Assembler {
         if let Some(n) = &first.node {
             b.merge("node", n.as_str().into());
         }
-        self.values.clear();
         for r in records.iter_mut() {
-            self.values
-                .extend(r.fields.iter_mut().map(|(_, v)| std::mem::take(v)));
-        }
-        let keys = records.iter().flat_map(|r| r.fields.iter().map(|(k, _)| k));
-        for (k, v) in keys.zip(self.values.drain(..)) {
-            b.merge(k, v);
+            for (k, v) in r.fields.drain(..) {
+                b.merge(&k, v);
+            }
         }
         for (k, v) in derived.fields {
             b.set(k, v);
@@ -845,10 +839,8 @@ struct DocBuilder {
 }
 
 fn key_hash(k: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    k.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(k)
 }
 
 impl DocBuilder {
@@ -874,39 +866,28 @@ impl DocBuilder {
             self.push(k, hash, v);
             return;
         };
-        if let Value::Array(a) = prev {
-            match v {
-                Value::Array(new) => {
-                    for v in new {
-                        if !a.contains(&v) {
-                            a.push(v);
-                        }
-                    }
-                }
-                v => {
-                    if !a.contains(&v) {
-                        a.push(v);
-                    }
-                }
+        if !prev.is_array() {
+            let same = match &v {
+                Value::Array(new) => new.len() == 1 && new[0] == *prev,
+                v => v == prev,
+            };
+            if same {
+                return;
             }
-            return;
+            *prev = Value::Array(vec![prev.take()]);
         }
-        let new: Vec<Value> = match v {
-            Value::Array(a) => a,
-            v if v == *prev => return,
-            v => vec![v],
+        let Value::Array(list) = prev else {
+            return;
         };
-        if new.len() == 1 && new[0] == *prev {
-            return;
-        }
-        let mut list = Vec::with_capacity(new.len() + 1);
-        list.push(prev.take());
-        for v in new {
+        let mut add = |v: Value| {
             if !list.contains(&v) {
                 list.push(v);
             }
+        };
+        match v {
+            Value::Array(new) => new.into_iter().for_each(add),
+            v => add(v),
         }
-        *prev = Value::Array(list);
     }
 
     /// Sets a field, replacing its value in place when it is there already.

@@ -383,7 +383,7 @@ pub fn merge_into_syslog(doc: &mut Map<String, Value>) {
     let split_tag = tag_split_body(app, doc.get("procid").is_some(), msg);
     let body = if split_tag {
         format!("{}:{msg}", app.unwrap_or_default())
-    } else if embeds_body(app, doc.get("procid").is_some(), msg) {
+    } else if msg.starts_with("CEF:") || msg.starts_with("LEEF:") {
         msg.to_string()
     } else {
         return;
