@@ -1,5 +1,7 @@
 //! A document tree that remembers where every node was written (line and column), built from
-//! YAML (through yaml-rust2's event parser) or JSON (a small scanner of our own), within
+//! YAML (plain block documents through the line-based reader of `block.rs`, which gives
+//! exactly yaml-rust2's tree; anything else, errors included, through yaml-rust2's event
+//! parser) or JSON (a small scanner of our own), within
 //! [`Limits`] on size, nesting depth and alias expansion. It is what lets type errors and
 //! semantic errors point at `file:line:column`, and lets a loader deserialize each entity
 //! separately so that every error is reported, not just the first.
@@ -13,6 +15,8 @@ use std::fmt;
 use rustc_hash::{FxHashMap, FxHashSet};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
+
+use crate::block::Step as BlockStep;
 
 /// A position in a source text, 1-based.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -440,8 +444,62 @@ pub fn parse_yaml_with(
     if let Some(e) = too_big(text, limits) {
         return Err(vec![e]);
     }
-    let mut parser = Parser::new_from_str(text);
     let mut asm = Assembler::new(limits, detach);
+    if block_reader(text, &mut asm) {
+        return finish(asm);
+    }
+    parse_yaml_events(text, asm)
+}
+
+/// The fast reader alone: `None` when it declines `text` (then [`parse_yaml`] uses
+/// [`parse_yaml_full`]). For the tests and fuzz target that compare the two readers.
+pub fn parse_yaml_fast(text: &str, limits: &Limits) -> Option<Result<Node, Vec<TreeError>>> {
+    if let Some(e) = too_big(text, limits) {
+        return Some(Err(vec![e]));
+    }
+    let mut asm = Assembler::new(limits, None);
+    block_reader(text, &mut asm).then(|| finish(asm))
+}
+
+/// yaml-rust2's reader alone, whatever the text: what [`parse_yaml`] falls back to.
+pub fn parse_yaml_full(text: &str, limits: &Limits) -> Result<Node, Vec<TreeError>> {
+    if let Some(e) = too_big(text, limits) {
+        return Err(vec![e]);
+    }
+    parse_yaml_events(text, Assembler::new(limits, None))
+}
+
+/// Feeds the line-based reader's steps to `asm`; false (and `asm` untouched) when that
+/// reader declines the text.
+fn block_reader(text: &str, asm: &mut Assembler<'_>) -> bool {
+    let Some(steps) = crate::block::steps(text, asm.limits.max_depth) else {
+        return false;
+    };
+    for step in steps {
+        match step {
+            BlockStep::Map(pos) => {
+                asm.start_map(pos, 0);
+            }
+            BlockStep::Seq(pos) => {
+                asm.start_seq(pos, 0);
+            }
+            BlockStep::End => asm.end(),
+            BlockStep::Scalar { pos, text, plain } => asm.complete(
+                Node {
+                    pos,
+                    value: Value::Scalar { text, plain },
+                },
+                0,
+            ),
+        }
+    }
+    true
+}
+
+/// [`parse_yaml_with`] through yaml-rust2's event parser: every YAML document, and the
+/// errors worded.
+fn parse_yaml_events(text: &str, mut asm: Assembler<'_>) -> Result<Node, Vec<TreeError>> {
+    let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
     while !asm.stopped {
         let (event, mark) = match parser.next_token() {

@@ -1,0 +1,3 @@
+//! Integration tests of vigie-yaml.
+
+mod block;
