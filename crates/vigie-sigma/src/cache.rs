@@ -219,8 +219,7 @@ impl Serialize for StrPat {
 
 impl<'de> Deserialize<'de> for StrPat {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use memchr::memmem::Finder;
-        let finder = |b: &[u8]| Finder::new(b).into_owned();
+        let finder = crate::pattern::Needle::new;
         Ok(match StoredPat::deserialize(d)? {
             StoredPat::Exact(t) => StrPat::Exact(t),
             StoredPat::Prefix(t) => StrPat::Prefix(t),

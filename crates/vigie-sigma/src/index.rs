@@ -303,10 +303,12 @@ pub fn requirement(d: &Detection) -> Conj {
     expr_req(&d.expr, &d.sels)
 }
 
-/// The (rule, requirement bit) pairs one literal serves.
-pub type RuleBits = Vec<(u32, u8)>;
+/// What one literal serves: per rule, (rule, its requirement bit, all the bits the rule
+/// needs). Carrying the rule's full mask here (free: the tuple's padding) lets a group's
+/// index be built on its own, without a table shared by every group.
+pub type RuleBits = Vec<(u32, u8, u8)>;
 
-/// Literals of one field: list, literal → index, (rule, requirement bit) per literal.
+/// Literals of one field: list, literal → index, the [`RuleBits`] of each literal.
 type FieldLits = (Vec<String>, FxHashMap<String, usize>, Vec<RuleBits>);
 
 /// One field's automaton and, per literal, the (rule, requirement bit) it serves.
@@ -410,9 +412,8 @@ fn buildable(lits: Vec<String>) -> Result<LazyAc, String> {
 pub const KEYWORD_SEP: char = '\0';
 
 impl Prefilter {
-    /// Builds the index over some rules: (rule index, its requirements). Also fills
-    /// `need[rule]` with the bits a rule must collect.
-    pub fn build(reqs: &[(u32, Conj)], need: &mut [u8]) -> Prefilter {
+    /// Builds the index over some rules: (rule index, its requirements).
+    pub fn build(reqs: &[(u32, Conj)]) -> Prefilter {
         let mut by_field: FxHashMap<FieldId, FieldLits> = FxHashMap::default();
         let mut always = Vec::new();
         for (i, conj) in reqs {
@@ -420,7 +421,7 @@ impl Prefilter {
                 always.push(*i);
                 continue;
             }
-            need[*i as usize] = ((1u16 << conj.len()) - 1) as u8;
+            let need = ((1u16 << conj.len()) - 1) as u8;
             for (bit, r) in conj.iter().enumerate() {
                 let bit = 1u8 << bit;
                 for (f, lit) in r {
@@ -430,8 +431,8 @@ impl Prefilter {
                         e.2.push(Vec::new());
                         e.0.len() - 1
                     });
-                    if !e.2[idx].contains(&(*i, bit)) {
-                        e.2[idx].push((*i, bit));
+                    if !e.2[idx].contains(&(*i, bit, need)) {
+                        e.2[idx].push((*i, bit, need));
                     }
                 }
             }
@@ -476,7 +477,7 @@ impl Prefilter {
                     // Cannot happen for plain literals; degrade to always evaluating.
                     tracing::warn!("literal index for field {f} not built: {e}");
                     for rs in rules {
-                        always.extend(rs.into_iter().map(|(r, _)| r));
+                        always.extend(rs.into_iter().map(|(r, _, _)| r));
                     }
                 }
             }

@@ -50,8 +50,12 @@ pub struct Matcher<'r> {
     sel_buf: Vec<usize>,
     low_buf: String,
     group_buf: Vec<u32>,
-    /// Per field index: literal hits of recently seen values.
-    caches: Vec<HitCache>,
+    /// Literal hits of recently seen values: per group, one cache per field automaton
+    /// of its index (sized when the group is first consulted).
+    caches: Vec<Vec<HitCache>>,
+    /// Set when the caches went over their memory bound: all are cleared once this
+    /// event's candidates are found.
+    clear_caches: bool,
     /// Approximate bytes held by `caches`.
     cache_bytes: usize,
     pat_buf: Vec<u32>,
@@ -101,7 +105,8 @@ impl<'r> Matcher<'r> {
             sel_buf: Vec::new(),
             low_buf: String::new(),
             group_buf: Vec::new(),
-            caches: (0..rs.index_count).map(|_| HitCache::default()).collect(),
+            caches: (0..rs.groups.len()).map(|_| Vec::new()).collect(),
+            clear_caches: false,
             cache_bytes: 0,
             pat_buf: Vec::new(),
             kw_text: String::new(),
@@ -286,9 +291,9 @@ impl<'r> Matcher<'r> {
                 None => self.group_buf.extend(0..rs.groups.len() as u32),
             }
             for &gi in &self.group_buf {
-                let (ls, pf) = &rs.groups[gi as usize];
-                if let Some(ls) = ls {
-                    let li = *ls as usize;
+                let group = &rs.groups[gi as usize];
+                if let Some(ls) = group.ls {
+                    let li = ls as usize;
                     if self.ls_stamp[li] != gen {
                         self.ls_stamp[li] = gen;
                         self.ls_ok[li] = ls_holds(&rs.logsources[li].alts, &ctx);
@@ -297,13 +302,16 @@ impl<'r> Matcher<'r> {
                         continue;
                     }
                 }
-                let base = rs.index_base[gi as usize] as usize;
+                let pf = rs.group_index(gi as usize);
+                let caches = &mut self.caches[gi as usize];
+                if caches.len() < pf.fields.len() {
+                    caches.resize_with(pf.fields.len(), HitCache::default);
+                }
                 for (k, (f, ac, rules, exact)) in pf.fields.iter().enumerate() {
                     let mut marks = Marks {
                         gen,
                         stamp: &mut self.cand_stamp,
                         bits: &mut self.cand_bits,
-                        need: &rs.need,
                         cands: &mut self.cands,
                     };
                     if *f == crate::index::KEYWORDS {
@@ -395,7 +403,7 @@ impl<'r> Matcher<'r> {
                         }
                         Some(_) => {
                             let hay = self.lower[fi].as_str();
-                            let cache = &mut self.caches[base + k];
+                            let cache = &mut caches[k];
                             if let Some(pats) = cache.get(hay) {
                                 for &p in pats.iter() {
                                     marks.apply(&rules[p as usize]);
@@ -416,17 +424,18 @@ impl<'r> Matcher<'r> {
                                     self.pat_buf.push(p);
                                 }
                                 self.cache_bytes += cache.put(hay, &self.pat_buf);
-                                if self.cache_bytes > CACHE_MAX_BYTES {
-                                    // Bound the memory of all caches of this matcher.
-                                    self.caches.iter_mut().for_each(HitCache::clear);
-                                    self.cache_bytes = 0;
-                                }
+                                self.clear_caches |= self.cache_bytes > CACHE_MAX_BYTES;
                             }
                         }
                     }
                 }
                 // Unindexed rules appear in one group only, once.
                 self.cands.extend_from_slice(&pf.always);
+            }
+            if std::mem::take(&mut self.clear_caches) {
+                // Bound the memory of all caches of this matcher.
+                self.caches.iter_mut().flatten().for_each(HitCache::clear);
+                self.cache_bytes = 0;
             }
         }
         self.cands.sort_unstable();
@@ -581,7 +590,6 @@ struct Marks<'a> {
     gen: u32,
     stamp: &'a mut [u32],
     bits: &'a mut [u8],
-    need: &'a [u8],
     cands: &'a mut Vec<u32>,
 }
 
@@ -589,15 +597,15 @@ impl Marks<'_> {
     /// One literal seen: set its requirement bit in each rule it serves; a rule with all
     /// its bits becomes a candidate (once).
     #[inline]
-    fn apply(&mut self, rules: &[(u32, u8)]) {
-        for &(r, bit) in rules {
+    fn apply(&mut self, rules: &[(u32, u8, u8)]) {
+        for &(r, bit, need) in rules {
             let ri = r as usize;
             if self.stamp[ri] != self.gen {
                 self.stamp[ri] = self.gen;
                 self.bits[ri] = 0;
             }
             let b = self.bits[ri] | bit;
-            if b & 0x80 == 0 && b == self.need[ri] {
+            if b & 0x80 == 0 && b == need {
                 self.cands.push(r);
                 self.bits[ri] = b | 0x80;
             } else {

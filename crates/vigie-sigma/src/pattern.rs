@@ -1,9 +1,41 @@
 //! Compiled string patterns: the fast shapes (exact, prefix, suffix, contains, ordered
 //! fragments) and a general glob for `?` and character classes.
 
+use std::sync::OnceLock;
+
 use memchr::memmem;
 
 use crate::sstr::{Piece, SStr};
+
+/// A substring to search for, its searcher built on first use: most patterns of a rule
+/// set never run (the literal index rules their rules out first), and building a memmem
+/// searcher was about 3 % of loading SigmaHQ's rules.
+#[derive(Debug, Clone)]
+pub struct Needle {
+    text: Box<[u8]>,
+    finder: OnceLock<memmem::Finder<'static>>,
+}
+
+impl Needle {
+    pub fn new(text: &[u8]) -> Needle {
+        Needle {
+            text: text.into(),
+            finder: OnceLock::new(),
+        }
+    }
+
+    /// The bytes searched for.
+    pub fn needle(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// Offset of the first occurrence in `hay`.
+    pub fn find(&self, hay: &[u8]) -> Option<usize> {
+        self.finder
+            .get_or_init(|| memmem::Finder::new(&self.text).into_owned())
+            .find(hay)
+    }
+}
 
 /// A string test compiled from a Sigma value. Case folding is the caller's business:
 /// case-insensitive patterns hold lowercase text and are run on lowercased values.
@@ -12,11 +44,11 @@ pub enum StrPat {
     Exact(String),
     Prefix(String),
     Suffix(String),
-    Contains(Box<memmem::Finder<'static>>),
+    Contains(Box<Needle>),
     /// `a*b*c` shapes: optional prefix, fragments in order, optional suffix.
     Frags {
         first: String,
-        mids: Vec<memmem::Finder<'static>>,
+        mids: Vec<Needle>,
         last: String,
     },
     /// Anything with `?` or classes.
@@ -60,7 +92,7 @@ impl StrPat {
             [Piece::Lit(l), Piece::Star] => StrPat::Prefix(l.clone()),
             [Piece::Star, Piece::Lit(l)] => StrPat::Suffix(l.clone()),
             [Piece::Star, Piece::Lit(l), Piece::Star] => {
-                StrPat::Contains(Box::new(memmem::Finder::new(l.as_bytes()).into_owned()))
+                StrPat::Contains(Box::new(Needle::new(l.as_bytes())))
             }
             _ => {
                 // Only literals and stars remain, alternating (stars are collapsed).
@@ -79,7 +111,7 @@ impl StrPat {
                 let mids = p[inner_start..inner_end]
                     .iter()
                     .filter_map(lit)
-                    .map(|m| memmem::Finder::new(m.as_bytes()).into_owned())
+                    .map(|m| Needle::new(m.as_bytes()))
                     .collect();
                 StrPat::Frags { first, mids, last }
             }
@@ -89,7 +121,7 @@ impl StrPat {
     /// The pattern as Sigma would write it (`*` and `?` wildcards, `[..]` for a class),
     /// for showing which keyword matched.
     pub fn describe(&self) -> String {
-        let text = |f: &memmem::Finder<'_>| String::from_utf8_lossy(f.needle()).into_owned();
+        let text = |f: &Needle| String::from_utf8_lossy(f.needle()).into_owned();
         match self {
             StrPat::Exact(s) => s.clone(),
             StrPat::Prefix(s) => format!("{s}*"),

@@ -50,13 +50,10 @@ pub struct RuleSet {
     pub(crate) name_bits: Box<[u128; 256]>,
     pub(crate) logsources: Vec<LsCond>,
     pub(crate) has_keywords: bool,
-    /// One literal index per logsource (rules without a routed logsource: `None`);
-    /// an event only consults the indexes of the logsources it satisfies.
-    pub(crate) groups: Vec<(Option<u32>, Prefilter)>,
-    /// Index of each group's first field automaton in a flat numbering (per-thread
-    /// caches are kept per automaton); `index_count` in total.
-    pub(crate) index_base: Vec<u32>,
-    pub(crate) index_count: usize,
+    /// The rules of each logsource (rules without a routed logsource: `None`), each
+    /// group with its literal index; an event only consults the indexes of the
+    /// logsources it satisfies.
+    pub(crate) groups: Vec<Group>,
     /// The `Channel` field, when a logsource condition uses it.
     pub(crate) channel: Option<FieldId>,
     /// The `EventID` field, when a rule or logsource uses it.
@@ -65,11 +62,46 @@ pub struct RuleSet {
     pub(crate) groups_by_channel: FxHashMap<String, ChannelGroups>,
     /// Groups whose logsource does not pin the Channel (always consulted).
     pub(crate) unkeyed_groups: Vec<u32>,
-    /// Per rule, the requirement bits the literal index must see (0: unindexed).
-    pub(crate) need: Vec<u8>,
     pub(crate) correlations: Option<crate::correlation::Compiled>,
     /// `sha256:` over the sorted digests of every rule document read.
     pub(crate) digest: Arc<str>,
+}
+
+/// The detection rules of one logsource and their literal index. The index is built
+/// the first time an event of the logsource is matched: a hunt of one log type consults
+/// a few of SigmaHQ's hundred-odd groups, and computing every rule's literal
+/// requirements and every group's index was an eighth of loading `rules/`.
+pub(crate) struct Group {
+    pub ls: Option<u32>,
+    /// Its rules (ids), in rule order.
+    pub rules: Vec<u32>,
+    index: std::sync::OnceLock<Prefilter>,
+}
+
+impl Group {
+    pub(crate) fn new(ls: Option<u32>, rules: Vec<u32>) -> Group {
+        Group {
+            ls,
+            rules,
+            index: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl RuleSet {
+    /// Group `gi`'s literal index, built on first use (by whichever matcher thread gets
+    /// there first; the others wait for it).
+    pub(crate) fn group_index(&self, gi: usize) -> &Prefilter {
+        let g = &self.groups[gi];
+        g.index.get_or_init(|| {
+            let reqs: Vec<(u32, crate::index::Conj)> = g
+                .rules
+                .iter()
+                .map(|&i| (i, crate::index::requirement(&self.rules[i as usize].det)))
+                .collect();
+            Prefilter::build(&reqs)
+        })
+    }
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -106,7 +138,7 @@ type KeyedAlt = (Vec<String>, Option<Vec<String>>);
 /// Keying only narrows which groups' logsource conditions are checked: the conditions
 /// themselves still decide.
 pub(crate) fn route_groups(
-    groups: &[(Option<u32>, Prefilter)],
+    groups: &[Group],
     logsources: &[LsCond],
     channel: Option<FieldId>,
     event_id: Option<FieldId>,
@@ -119,9 +151,9 @@ pub(crate) fn route_groups(
     };
     let mut by_channel: FxHashMap<String, ChannelGroups> = FxHashMap::default();
     let mut unkeyed = Vec::new();
-    for (gi, (ls, _)) in groups.iter().enumerate() {
+    for (gi, group) in groups.iter().enumerate() {
         let gi = gi as u32;
-        let Some(cond) = ls.and_then(|l| logsources.get(l as usize)) else {
+        let Some(cond) = group.ls.and_then(|l| logsources.get(l as usize)) else {
             unkeyed.push(gi);
             continue;
         };
@@ -260,9 +292,8 @@ impl RuleSet {
 
     /// Literal index summary: per field, literal count and short ones (diagnostics).
     pub fn index_summary(&self) -> Vec<(String, usize, usize)> {
-        self.groups
-            .iter()
-            .flat_map(|(_, p)| p.fields.iter())
+        (0..self.groups.len())
+            .flat_map(|gi| self.group_index(gi).fields.iter())
             .map(|(f, ac, _, _)| {
                 let name = self
                     .field_names
@@ -275,10 +306,8 @@ impl RuleSet {
 
     /// Detection rules the literal index cannot skip (diagnostics).
     pub fn unindexed_rule_ids(&self) -> Vec<RuleId> {
-        let mut v: Vec<RuleId> = self
-            .groups
-            .iter()
-            .flat_map(|(_, p)| p.always.iter().map(|&r| RuleId(r)))
+        let mut v: Vec<RuleId> = (0..self.groups.len())
+            .flat_map(|gi| self.group_index(gi).always.iter().map(|&r| RuleId(r)))
             .collect();
         v.sort();
         v
@@ -286,6 +315,8 @@ impl RuleSet {
 
     /// How many detection rules the literal index cannot skip (diagnostics).
     pub fn unindexed_rules(&self) -> usize {
-        self.groups.iter().map(|(_, p)| p.always.len()).sum()
+        (0..self.groups.len())
+            .map(|gi| self.group_index(gi).always.len())
+            .sum()
     }
 }

@@ -27,21 +27,35 @@ impl SStr {
     /// "Escape Character" section.
     pub fn parse(s: &str) -> SStr {
         let mut out = SStr::default();
-        let mut chars = s.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => match chars.peek() {
-                    Some(&n @ ('*' | '?' | '\\')) => {
-                        chars.next();
-                        out.push_char(n);
+        let b = s.as_bytes();
+        // Runs between wildcards and escapes are pushed whole (all the bytes looked at
+        // are ASCII, so every cut is on a character boundary).
+        let (mut run, mut i) = (0, 0);
+        while i < b.len() {
+            let piece = match b[i] {
+                b'\\' => match b.get(i + 1) {
+                    Some(&n @ (b'*' | b'?' | b'\\')) => {
+                        out.push_str(&s[run..i]);
+                        out.push_char(n as char);
+                        i += 2;
+                        run = i;
+                        continue;
                     }
-                    _ => out.push_char('\\'),
+                    // A lone backslash is itself.
+                    _ => None,
                 },
-                '*' => out.push(Piece::Star),
-                '?' => out.push(Piece::One),
-                c => out.push_char(c),
+                b'*' => Some(Piece::Star),
+                b'?' => Some(Piece::One),
+                _ => None,
+            };
+            if let Some(p) = piece {
+                out.push_str(&s[run..i]);
+                out.push(p);
+                run = i + 1;
             }
+            i += 1;
         }
+        out.push_str(&s[run..]);
         out
     }
 
@@ -75,7 +89,12 @@ impl SStr {
 
     pub fn push(&mut self, p: Piece) {
         match p {
-            Piece::Lit(s) => self.push_str(&s),
+            // Moved in whole unless it extends the literal before it (no copy).
+            Piece::Lit(s) if s.is_empty() => {}
+            Piece::Lit(s) => match self.0.last_mut() {
+                Some(Piece::Lit(l)) => l.push_str(&s),
+                _ => self.0.push(Piece::Lit(s)),
+            },
             // `**` is the same as `*`; collapsing keeps the fast paths applicable.
             Piece::Star if matches!(self.0.last(), Some(Piece::Star)) => {}
             p => self.0.push(p),
@@ -143,7 +162,12 @@ impl SStr {
         let mut out = SStr::default();
         for p in self.0 {
             match p {
-                Piece::Lit(l) => out.push_str(&lower(&l)),
+                // ASCII text is folded in place: no new string.
+                Piece::Lit(mut l) if l.is_ascii() => {
+                    l.make_ascii_lowercase();
+                    out.push(Piece::Lit(l));
+                }
+                Piece::Lit(l) => out.push(Piece::Lit(lower(&l))),
                 p => out.push(p),
             }
         }

@@ -215,9 +215,9 @@ pub fn compile_item(key: Option<&str>, value: &Y, env: &mut Env) -> Result<Field
     }
 
     let texts: Vec<Option<String>> = raws
-        .iter()
+        .into_iter()
         .map(|r| match r {
-            RawVal::Text(t) => Some(t.clone()),
+            RawVal::Text(t) => Some(t),
             RawVal::Bool(b) => Some(b.to_string()),
             RawVal::Null => None,
         })

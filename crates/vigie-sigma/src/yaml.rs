@@ -230,6 +230,10 @@ fn resolve(text: String) -> Y {
         "false" | "False" | "FALSE" => return Y::Bool(false),
         _ => {}
     }
+    // Numbers start with a digit, a sign or a dot; most scalars of a rule are words.
+    if !text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+        return Y::String(text);
+    }
     if let Some(v) = parse_int(&text) {
         return if let Ok(u) = u64::try_from(v) {
             Y::Number(Number::PosInt(u))
@@ -346,6 +350,8 @@ mod tests {
         assert_eq!(one("1e3").to_string_lossy(), "1000.0");
         assert_eq!(one("1.0"), Y::Number(Number::Float(1.0)));
         assert_eq!(one("inf"), Y::String("inf".into()));
+        assert_eq!(one("NaN"), Y::String("NaN".into()));
+        assert_eq!(one("Infinity"), Y::String("Infinity".into()));
         assert_eq!(one(".inf").to_string_lossy(), ".inf");
         assert_eq!(one("127.0.0.1"), Y::String("127.0.0.1".into()));
         assert_eq!(one("'12'"), Y::String("12".into()));

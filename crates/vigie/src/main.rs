@@ -100,20 +100,25 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Memory the allocator no longer uses goes back to the OS at once instead of after
 /// mimalloc's default 10 ms. Within those 10 ms freed pages stay resident while other
-/// threads touch new ones, and a hunt frees much as it goes (the rule load's YAML trees,
-/// each file's event buffers): hunting `shared/evtx` with three SigmaHQ folders peaked at
-/// 95 MiB with the delay and 84 MiB without, same detections (bench/RESULTS.md, issue 12
-/// point 4).
-fn purge_freed_memory_at_once() {
+/// threads touch new ones, and a hunt frees much as it goes (each file's event buffers):
+/// hunting `shared/evtx` with three SigmaHQ folders peaked at 95 MiB with the delay and
+/// 84 MiB without, same detections (bench/RESULTS.md, issue 12 point 4). Set at start,
+/// except by `hunt` (once its rules are loaded) and `rules`: during a rule load, pages
+/// freed and purged at once were touched again by the next file's allocations (a tenth
+/// of the load in page faults).
+pub(crate) fn purge_freed_memory_at_once() {
     // SAFETY: sets one integer option of the allocator; safe at any time by its contract.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
 }
 
 fn main() -> ExitCode {
     no_transparent_huge_pages();
-    purge_freed_memory_at_once();
     end_quietly_on_closed_pipe();
     let cli = Cli::parse();
+    // `hunt` turns it on once its rules are loaded; `rules` only loads rules.
+    if !matches!(cli.command, Command::Hunt(_) | Command::Rules(_)) {
+        purge_freed_memory_at_once();
+    }
     // `hunt -q` hides warnings too, unless a level was asked for explicitly.
     let quiet = matches!(&cli.command, Command::Hunt(a) if a.quiet);
     let level = cli

@@ -295,6 +295,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         SortOrder::Time => Box::new(SortByTime::new(printer)),
     };
     let (mut rules, report, rules_load_s) = vigie_hunt::load_rules(&opts)?;
+    crate::purge_freed_memory_at_once();
     let intel = Intel::load(
         &a.intel,
         a.warning_lists.as_deref(),
