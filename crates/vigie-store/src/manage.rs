@@ -242,6 +242,12 @@ pub(crate) fn sweep(
             "DELETE FROM event_keys WHERE received_at < $1",
             std::slice::from_ref(&c),
         )?;
+        // Keys hashed by schema 4 were all received at or before the counter's time:
+        // past it, none is left (see `schema::legacy_key_hashes`).
+        db.exec(
+            "UPDATE counters SET value = 0 WHERE name = 'legacy_key_hashes' AND value < $1",
+            std::slice::from_ref(&c),
+        )?;
         let still: Vec<Vec<Val>> = db
             .query(
                 "SELECT key, received_at FROM events WHERE received_at < $1",
@@ -252,7 +258,7 @@ pub(crate) fn sweep(
                 let mut r = r.into_iter();
                 match (r.next(), r.next()) {
                     (Some(Val::Text(k)), Some(at)) => {
-                        Some(vec![Val::Bytes(crate::codec::key_hash(&k).to_vec()), at])
+                        Some(vec![Val::Bytes(crate::codec::key_hash(&k)), at])
                     }
                     _ => None,
                 }

@@ -45,10 +45,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_event_keys.sql"),
         after: Some(fill_event_keys),
     },
+    Migration {
+        version: 5,
+        name: "key_locality",
+        sql: include_str!("../migrations/0005_key_locality.sql"),
+        after: None,
+    },
 ];
 
 /// The schema version this binary writes.
-pub(crate) const CURRENT: i64 = 4;
+pub(crate) const CURRENT: i64 = 5;
 
 /// The dialect's text for each placeholder of the migration files.
 fn dialect_sql(sql: &str, dialect: Dialect) -> String {
@@ -165,7 +171,7 @@ fn fill_event_keys(db: &mut dyn Db) -> Result<(), StoreError> {
                 let mut r = r.into_iter().skip(1);
                 match (r.next(), r.next()) {
                     (Some(Val::Text(k)), Some(at)) => {
-                        Some(vec![Val::Bytes(crate::codec::key_hash(&k).to_vec()), at])
+                        Some(vec![Val::Bytes(crate::codec::key_hash(&k)), at])
                     }
                     _ => None,
                 }
@@ -183,4 +189,17 @@ fn fill_event_keys(db: &mut dyn Db) -> Result<(), StoreError> {
         &[],
     )?;
     Ok(())
+}
+
+/// Whether keys hashed by schema 4 may still be stored: migration 5 changed the hash of
+/// keys that name a stream position (`codec::key_hash`) and cannot rehash the keys it
+/// found (only their hashes are kept), so it records in `counters.legacy_key_hashes` the
+/// latest receive time among them (0: none). Lookups then try both forms until the
+/// retention sweep has forgotten every key received by then and sets it back to 0.
+pub(crate) fn legacy_key_hashes(db: &mut dyn Db) -> Result<bool, StoreError> {
+    let rows = db.query(
+        "SELECT value FROM counters WHERE name = 'legacy_key_hashes'",
+        &[],
+    )?;
+    Ok(crate::codec::scalar(&rows) > 0)
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{begin, lock, rollback, Conn, Db, Lease, PgDb, Pool, SqliteDb, Val};
+use crate::db::{begin, lock, rollback, Conn, Db, Lease, PgDb, Pool, SqliteDb};
 use crate::*;
 
 /// Reader connections per store.
@@ -35,12 +35,14 @@ struct Inner {
     readers: Pool,
     hook: RwLock<Option<Hook>>,
     keep_all: AtomicBool,
+    /// Keys hashed by schema 4 may still be stored (`schema::legacy_key_hashes`).
+    legacy_keys: AtomicBool,
 }
 
 impl Store {
     /// Opens (creating when missing) and migrates to the current schema version.
     pub fn open(spec: &StoreSpec) -> Result<Store, StoreError> {
-        let (kind, writer, readers) = match spec {
+        let (kind, mut writer, readers) = match spec {
             StoreSpec::Sqlite(path) => {
                 if path.as_os_str() == ":memory:" {
                     // Each reader would open its own empty database.
@@ -76,6 +78,7 @@ impl Store {
                 (BackendKind::Postgres, writer, readers)
             }
         };
+        let legacy_keys = schema::legacy_key_hashes(writer.as_mut())?;
         Ok(Store {
             kind,
             inner: Arc::new(Inner {
@@ -83,6 +86,7 @@ impl Store {
                 readers: Pool::new(readers),
                 hook: RwLock::new(None),
                 keep_all: AtomicBool::new(false),
+                legacy_keys: AtomicBool::new(legacy_keys),
             }),
         })
     }
@@ -154,12 +158,13 @@ impl Store {
     /// returns Ok; on Err nothing was written.
     pub fn commit(&self, batch: &CommitBatch) -> Result<CommitOutcome, StoreError> {
         let keep_all = self.inner.keep_all.load(Ordering::Relaxed);
+        let legacy_keys = self.inner.legacy_keys.load(Ordering::Relaxed);
         let mut w = lock(&self.inner.writer);
         let db = w.as_mut();
         begin(db)?;
         let res = (|| {
             self.call_hook("commit.begin")?;
-            let out = write::write_batch(db, batch, keep_all, Utc::now())?;
+            let out = write::write_batch(db, batch, keep_all, legacy_keys, Utc::now())?;
             self.call_hook("commit.written")?;
             db.batch("COMMIT")?;
             Ok(out)
@@ -171,27 +176,22 @@ impl Store {
     }
 
     /// Which of `keys` are already stored (same order): looked up by their hash in
-    /// `event_keys`.
+    /// `event_keys` (and, in a store upgraded from schema 4 whose old keys are not all
+    /// expired yet, by their schema 4 hash too).
     pub fn known_events(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
-        let hashes: Vec<[u8; 16]> = keys.iter().map(|k| crate::codec::key_hash(k)).collect();
+        let hashes: Vec<Vec<u8>> = keys.iter().map(|k| crate::codec::key_hash(k)).collect();
+        let legacy_keys = self.inner.legacy_keys.load(Ordering::Relaxed);
         self.read(|db| {
-            let mut known = std::collections::HashSet::new();
-            for chunk in hashes.chunks(500) {
-                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                let sql = format!(
-                    "SELECT hash FROM event_keys WHERE hash IN ({})",
-                    marks.join(",")
-                );
-                let params: Vec<Val> = chunk.iter().map(|h| Val::Bytes(h.to_vec())).collect();
-                for row in db.query(&sql, &params)? {
-                    if let Some(Val::Bytes(h)) = row.into_iter().next() {
-                        known.insert(h);
-                    }
-                }
-            }
+            let found = write::stored_hashes(db, hashes.iter().map(Vec::as_slice))?;
+            let old = if legacy_keys {
+                write::stored_in_legacy_form(db, keys.iter().map(String::as_str))?
+            } else {
+                Default::default()
+            };
             Ok(hashes
                 .iter()
-                .map(|h| known.contains(h.as_slice()))
+                .enumerate()
+                .map(|(i, h)| found.contains(h.as_slice()) || old.contains(&i))
                 .collect())
         })
     }
@@ -288,7 +288,12 @@ impl Store {
         policy: &Retention,
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        self.write(|db| manage::sweep(db, policy, now))
+        let (deleted, legacy_keys) = self.write(|db| {
+            let deleted = manage::sweep(db, policy, now)?;
+            Ok((deleted, schema::legacy_key_hashes(db)?))
+        })?;
+        self.inner.legacy_keys.store(legacy_keys, Ordering::Relaxed);
+        Ok(deleted)
     }
 
     /// Totals. Events, documents and detections come from running totals kept in the

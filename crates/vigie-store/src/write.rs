@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::codec::{json, key_hash, level_rank, opt_ts, scalar, ts};
+use crate::codec::{
+    has_legacy_form, json, key_hash, legacy_key_hash, level_rank, opt_ts, scalar, ts,
+};
 use crate::db::{Db, Val};
 use crate::{CommitBatch, CommitOutcome, IncidentUpsert, NewDetection, NewEvent, StoreError};
 
@@ -16,6 +18,7 @@ pub(crate) fn write_batch(
     db: &mut dyn Db,
     batch: &CommitBatch,
     keep_all: bool,
+    legacy_keys: bool,
     now: DateTime<Utc>,
 ) -> Result<CommitOutcome, StoreError> {
     let mut out = CommitOutcome::default();
@@ -24,7 +27,7 @@ pub(crate) fn write_batch(
         .iter()
         .filter_map(|d| d.event_key.as_deref())
         .collect();
-    let (inserted, docs) = insert_events(db, &batch.events, &evidence, &mut out)?;
+    let (inserted, docs) = insert_events(db, &batch.events, &evidence, legacy_keys, &mut out)?;
     // Keys of this batch's events that were already stored: their detections were
     // stored with them the first time.
     let duplicate_keys: HashSet<&str> = out
@@ -104,18 +107,27 @@ fn expire_correlation(db: &mut dyn Db, keys: &[String], keep_all: bool) -> Resul
 /// Records every event's key hash in `event_keys` (skipping stored ones: those are the
 /// duplicates) and inserts the `events` row of each new event that is kept (with its
 /// document, as evidence or feeding a correlation); returns the keys inserted and how
-/// many of them came with their document.
+/// many of them came with their document. `legacy_keys`: the store may hold keys in
+/// schema 4's form ([`legacy_key_hash`]), which count as stored too.
 fn insert_events<'b>(
     db: &mut dyn Db,
     events: &'b [NewEvent],
     evidence: &HashSet<&str>,
+    legacy_keys: bool,
     out: &mut CommitOutcome,
 ) -> Result<(HashSet<&'b str>, i64), StoreError> {
-    let hashes: Vec<[u8; 16]> = events.iter().map(|e| key_hash(&e.key)).collect();
+    let hashes: Vec<Vec<u8>> = events.iter().map(|e| key_hash(&e.key)).collect();
+    let old = if legacy_keys {
+        stored_in_legacy_form(db, events.iter().map(|e| e.key.as_str()))?
+    } else {
+        HashSet::new()
+    };
     let rows = events
         .iter()
         .zip(&hashes)
-        .map(|(e, h)| vec![Val::Bytes(h.to_vec()), ts(e.received_at)])
+        .enumerate()
+        .filter(|(i, _)| !old.contains(i))
+        .map(|(_, (e, h))| vec![Val::Bytes(h.clone()), ts(e.received_at)])
         .collect();
     let returned: HashSet<Vec<u8>> = insert_rows(
         db,
@@ -135,7 +147,7 @@ fn insert_events<'b>(
     for (i, (e, h)) in events.iter().zip(&hashes).enumerate() {
         // The first occurrence of a returned hash is the inserted one; any later copy in
         // the same batch is a duplicate.
-        if returned.contains(h.as_slice()) && inserted.insert(e.key.as_str()) {
+        if !old.contains(&i) && returned.contains(h.as_slice()) && inserted.insert(e.key.as_str()) {
             out.events_inserted += 1;
             documents += i64::from(e.document.is_some());
             let is_evidence = evidence.contains(e.key.as_str());
@@ -164,6 +176,52 @@ fn insert_events<'b>(
         "ON CONFLICT DO NOTHING",
     )?;
     Ok((inserted, documents))
+}
+
+/// Which of `hashes` are in `event_keys`, 500 to a statement.
+pub(crate) fn stored_hashes<'h>(
+    db: &mut dyn Db,
+    hashes: impl IntoIterator<Item = &'h [u8]>,
+) -> Result<HashSet<Vec<u8>>, StoreError> {
+    let hashes: Vec<&[u8]> = hashes.into_iter().collect();
+    let mut found = HashSet::new();
+    for chunk in hashes.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT hash FROM event_keys WHERE hash IN ({})",
+            marks.join(",")
+        );
+        let params: Vec<Val> = chunk.iter().map(|h| Val::Bytes(h.to_vec())).collect();
+        for row in db.query(&sql, &params)? {
+            if let Some(Val::Bytes(h)) = row.into_iter().next() {
+                found.insert(h);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Positions (in `keys`) of the keys stored in schema 4's form only: keys naming a
+/// stream position whose [`legacy_key_hash`] is in `event_keys`.
+pub(crate) fn stored_in_legacy_form<'k>(
+    db: &mut dyn Db,
+    keys: impl IntoIterator<Item = &'k str>,
+) -> Result<HashSet<usize>, StoreError> {
+    let located: Vec<(usize, [u8; 16])> = keys
+        .into_iter()
+        .enumerate()
+        .filter(|(_, k)| has_legacy_form(k))
+        .map(|(i, k)| (i, legacy_key_hash(k)))
+        .collect();
+    if located.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found = stored_hashes(db, located.iter().map(|(_, h)| h.as_slice()))?;
+    Ok(located
+        .into_iter()
+        .filter(|(_, h)| found.contains(h.as_slice()))
+        .map(|(i, _)| i)
+        .collect())
 }
 
 /// Most parameters in one multi-row statement (both backends take more; the SQL text

@@ -83,14 +83,14 @@ pub fn dedup(b: &Backend) {
     // Not kept: its key is known (above), no row holds it as evidence.
     assert_eq!(s.event("rec:h/Security/3").unwrap(), None);
     assert_eq!(s.event("missing").unwrap(), None);
-    assert_eq!(s.schema_version().unwrap(), 4);
+    assert_eq!(s.schema_version().unwrap(), 5);
 
     // A clean shutdown's checkpoint, then a second open (migrations already applied)
     // sees the same store.
     s.checkpoint().unwrap();
     let again = Store::open(&b.spec).unwrap();
     assert_eq!(again.counts().unwrap(), once);
-    assert_eq!(again.schema_version().unwrap(), 4);
+    assert_eq!(again.schema_version().unwrap(), 5);
     check_totals(s);
     if let StoreSpec::Sqlite(path) = &b.spec {
         let c = rusqlite::Connection::open(path).unwrap();

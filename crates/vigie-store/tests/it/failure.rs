@@ -130,7 +130,7 @@ pub fn schema_too_new(b: &Backend) {
     match Store::open(&b.spec) {
         Err(StoreError::SchemaTooNew {
             found: 99,
-            known: 4,
+            known: 5,
         }) => {}
         Err(e) => panic!("expected SchemaTooNew, got {e}"),
         Ok(_) => panic!("a schema from the future was accepted"),
@@ -230,7 +230,7 @@ pub fn schema_upgrade(b: &Backend) {
     s.execute_raw("DELETE FROM schema_migrations WHERE version >= 2")
         .unwrap();
     let upgraded = Store::open(&b.spec).unwrap();
-    assert_eq!(upgraded.schema_version().unwrap(), 4);
+    assert_eq!(upgraded.schema_version().unwrap(), 5);
     let c = upgraded.counts().unwrap();
     assert_eq!(
         (c.events, c.events_with_document, c.detections),
@@ -244,4 +244,89 @@ pub fn schema_upgrade(b: &Backend) {
     // A replay of the old events is 40 duplicates.
     let out = upgraded.commit(&batch(40, "old")).unwrap();
     assert_eq!((out.events_inserted, out.duplicate_events.len()), (0, 40));
+}
+
+/// A store of schema 4 (every key hashed as the first 16 bytes of its SHA-256) upgraded
+/// to schema 5, which hashes keys naming a stream position (`rec:`, `pos:`) with that
+/// position first: the old keys stay known, a replay of them is all duplicates (through
+/// `known_events` and through a commit alone), new keys are inserted once, and a sweep
+/// that forgets every old key ends the double lookups.
+pub fn legacy_key_hashes(b: &Backend) {
+    use sha2::{Digest, Sha256};
+    let s = &b.store;
+    let keys: Vec<String> = (0..30)
+        .map(|i| match i % 3 {
+            0 => format!("rec:dc01/Security/{i}"),
+            1 => format!("pos:file:/var/log/auth.log:{i}"),
+            _ => format!("sha256:{i:064x}"),
+        })
+        .collect();
+    let replay = || CommitBatch {
+        events: keys.iter().map(|k| event(k, false)).collect(),
+        ..Default::default()
+    };
+    assert_eq!(s.commit(&replay()).unwrap().events_inserted, 30);
+    // Back to schema 4: its hashes, no marker, version 4.
+    let hex = |k: &str| -> String {
+        Sha256::digest(k.as_bytes())[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let old_rows: Vec<String> = keys
+        .iter()
+        .map(|k| match b.spec {
+            StoreSpec::Sqlite(_) => format!("(X'{}', 1)", hex(k)),
+            StoreSpec::Postgres(_) => format!("(decode('{}', 'hex'), 1)", hex(k)),
+        })
+        .collect();
+    s.execute_raw("DELETE FROM event_keys").unwrap();
+    s.execute_raw(&format!(
+        "INSERT INTO event_keys (hash, received_at) VALUES {}",
+        old_rows.join(",")
+    ))
+    .unwrap();
+    s.execute_raw("DELETE FROM counters WHERE name = 'legacy_key_hashes'")
+        .unwrap();
+    s.execute_raw("DELETE FROM schema_migrations WHERE version >= 5")
+        .unwrap();
+
+    let upgraded = Store::open(&b.spec).unwrap();
+    assert_eq!(upgraded.schema_version().unwrap(), 5);
+    assert_eq!(upgraded.known_events(&keys).unwrap(), vec![true; 30]);
+    let out = upgraded.commit(&replay()).unwrap();
+    assert_eq!((out.events_inserted, out.duplicate_events.len()), (0, 30));
+    let fresh: Vec<String> = keys.iter().map(|k| format!("{k}0000")).collect();
+    assert_eq!(upgraded.known_events(&fresh).unwrap(), vec![false; 30]);
+    let batch = CommitBatch {
+        events: fresh.iter().map(|k| event(k, false)).collect(),
+        ..Default::default()
+    };
+    assert_eq!(upgraded.commit(&batch).unwrap().events_inserted, 30);
+    assert_eq!(upgraded.known_events(&fresh).unwrap(), vec![true; 30]);
+    assert_eq!(upgraded.counts().unwrap().events, 60);
+    check_totals(&upgraded);
+
+    // A sweep past every old key (received at 1 us after the epoch) forgets them and
+    // the marker with them; the keys received now stay known.
+    let policy = Retention {
+        events_days: 1,
+        closed_incidents_days: 0,
+        audit_days: 0,
+    };
+    upgraded.sweep(&policy, chrono::Utc::now()).unwrap();
+    assert_eq!(upgraded.known_events(&keys).unwrap(), vec![false; 30]);
+    assert_eq!(upgraded.known_events(&fresh).unwrap(), vec![true; 30]);
+    if let StoreSpec::Sqlite(path) = &b.spec {
+        let c = rusqlite::Connection::open(path).unwrap();
+        let marker: i64 = c
+            .query_row(
+                "SELECT value FROM counters WHERE name = 'legacy_key_hashes'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(marker, 0);
+    }
+    check_totals(&upgraded);
 }

@@ -45,6 +45,7 @@ topics! {
     failure_concurrent_reads => crate::failure::concurrent_reads,
     failure_schema_too_new => crate::failure::schema_too_new,
     failure_schema_upgrade => crate::failure::schema_upgrade,
+    failure_legacy_key_hashes => crate::failure::legacy_key_hashes,
     failure_corrupt_document => crate::failure::corrupt_document,
     failure_abort_inside_commit => crate::failure::abort_inside_commit,
     taxii_versions_and_dates => crate::taxii::versions_and_dates,
