@@ -3,7 +3,8 @@
 //! restart.
 //!
 //! - event key: `rec:<Computer>/<Channel>/<EventRecordID>` when the event carries all
-//!   three (EVTX-as-JSON `Event.System`, or ECS `winlog.computer_name` / `channel` /
+//!   three (EVTX-as-JSON `Event.System`, the same fields at the top of a flat event as
+//!   `vigie hunt` and Sigma name them, or ECS `winlog.computer_name` / `channel` /
 //!   `record_id`); else, for an input with stable positions (followed files, NATS),
 //!   `pos:<source>:<record>`; else `sha256:<hex>` of the canonical JSON (object keys
 //!   sorted, no spaces), so the same document posted twice is one event;
@@ -44,6 +45,14 @@ fn record_identity(doc: &Value) -> Option<(String, String, String)> {
         {
             return Some((c, ch, id));
         }
+    }
+    // A flat event (Sigma's field names at the top, as `hunt` flattens EVTX).
+    if let (Some(c), Some(ch), Some(id)) = (
+        text(doc.get("Computer")),
+        text(doc.get("Channel")),
+        text(doc.get("EventRecordID")),
+    ) {
+        return Some((c, ch, id));
     }
     let w = doc.get("winlog")?;
     let computer = text(w.get("computer_name"))
@@ -148,6 +157,14 @@ mod tests {
         let ecs = json!({"winlog": {"computer_name": "h", "channel": "Security",
             "record_id": "7"}});
         assert_eq!(event_key(&ecs, "x", 1, false), "rec:h/Security/7");
+        let flat = json!({"Computer": "ws-7", "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "EventRecordID": 9, "EventID": 1});
+        assert_eq!(
+            event_key(&flat, "http", 1, false),
+            "rec:ws-7/Microsoft-Windows-Sysmon/Operational/9"
+        );
+        let partial = json!({"Computer": "ws-7", "EventRecordID": 9});
+        assert!(event_key(&partial, "http", 1, false).starts_with("sha256:"));
     }
 
     #[test]
