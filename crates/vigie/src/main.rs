@@ -103,9 +103,12 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// threads touch new ones, and a hunt frees much as it goes (each file's event buffers):
 /// hunting `shared/evtx` with three SigmaHQ folders peaked at 95 MiB with the delay and
 /// 84 MiB without, same detections (bench/RESULTS.md, issue 12 point 4). Set at start,
-/// except by `hunt` (once its rules are loaded) and `rules`: during a rule load, pages
-/// freed and purged at once were touched again by the next file's allocations (a tenth
-/// of the load in page faults).
+/// except by `hunt` (once its rules are loaded), `rules` and `serve`: during a rule load,
+/// pages freed and purged at once were touched again by the next file's allocations (a
+/// tenth of the load in page faults), and a server under sustained ingest frees and
+/// reallocates each batch's buffers, so purging at once cost it madvise calls and page
+/// faults on every batch (bench/RESULTS.md, session 14); its memory still goes back after
+/// the default delay.
 pub(crate) fn purge_freed_memory_at_once() {
     // SAFETY: sets one integer option of the allocator; safe at any time by its contract.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
@@ -115,8 +118,12 @@ fn main() -> ExitCode {
     no_transparent_huge_pages();
     end_quietly_on_closed_pipe();
     let cli = Cli::parse();
-    // `hunt` turns it on once its rules are loaded; `rules` only loads rules.
-    if !matches!(cli.command, Command::Hunt(_) | Command::Rules(_)) {
+    // `hunt` turns it on once its rules are loaded; `rules` only loads rules; `serve`
+    // reuses what it frees within milliseconds.
+    if !matches!(
+        cli.command,
+        Command::Hunt(_) | Command::Rules(_) | Command::Serve(_)
+    ) {
         purge_freed_memory_at_once();
     }
     // `hunt -q` hides warnings too, unless a level was asked for explicitly.
