@@ -643,7 +643,7 @@ fn take_line(
     };
     match document {
         Ok(document) => batch.events.push(RawEvent {
-            document,
+            document: document.into(),
             source: source.clone(),
             record: number,
         }),

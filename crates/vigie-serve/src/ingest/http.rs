@@ -20,7 +20,7 @@ use std::sync::Arc;
 use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::{IngestBatch, RawEvent, Rejected};
+use super::{parse_document, Document, IngestBatch, RawEvent, Rejected};
 
 /// Why a body was refused whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,14 +88,14 @@ pub fn parse_events(text: &[u8], source: &Arc<str>) -> (Vec<RawEvent>, Vec<Rejec
         Some(b'[') => parse_array(text, source),
         Some(b'{') => match serde_json::from_slice::<Value>(text) {
             // One (possibly pretty-printed) object.
-            Ok(v @ Value::Object(_)) => (vec![event(v, source, 1)], Vec::new()),
+            Ok(v @ Value::Object(_)) => (vec![event(v.into(), source, 1)], Vec::new()),
             _ => parse_lines(text, source),
         },
         Some(_) => parse_lines(text, source),
     }
 }
 
-fn event(document: Value, source: &Arc<str>, record: u64) -> RawEvent {
+fn event(document: Document, source: &Arc<str>, record: u64) -> RawEvent {
     RawEvent {
         document,
         source: source.clone(),
@@ -124,12 +124,12 @@ fn parse_lines(text: &[u8], source: &Arc<str>) -> (Vec<RawEvent>, Vec<Rejected>)
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        match serde_json::from_slice::<Value>(line) {
-            Ok(v @ Value::Object(_)) => events.push(event(v, source, n)),
-            Ok(v) => rejected.push(Rejected {
+        match parse_document(line) {
+            Ok(Document::Tree(v)) if !v.is_object() => rejected.push(Rejected {
                 line: n,
                 reason: not_object(&v),
             }),
+            Ok(doc) => events.push(event(doc, source, n)),
             Err(e) => rejected.push(Rejected {
                 line: n,
                 reason: format!("invalid JSON: {}", without_position(&e)),
@@ -178,7 +178,7 @@ fn parse_array(text: &[u8], source: &Arc<str>) -> (Vec<RawEvent>, Vec<Rejected>)
     for (i, v) in values.into_iter().enumerate() {
         let n = i as u64 + 1;
         if v.is_object() {
-            events.push(event(v, source, n));
+            events.push(event(v.into(), source, n));
         } else {
             rejected.push(Rejected {
                 line: n,

@@ -46,7 +46,6 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream, AckKind};
 use futures_util::StreamExt;
-use serde_json::Value;
 
 use super::{Ingest, IngestBatch, RawEvent, Rejected, SubmitError};
 use crate::config::NatsConfig;
@@ -226,9 +225,8 @@ pub async fn replay_unacked(
 /// Decodes one message: its event, or why it is not one.
 pub fn decode(m: &jetstream::Message, subject_source: &Arc<str>) -> Result<RawEvent, String> {
     let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
-    let document: Value =
-        serde_json::from_slice(&m.payload).map_err(|e| format!("not JSON: {e}"))?;
-    if !document.is_object() {
+    let document = super::parse_document(&m.payload).map_err(|e| format!("not JSON: {e}"))?;
+    if matches!(&document, super::Document::Tree(v) if !v.is_object()) {
         return Err("not a JSON object".into());
     }
     let header = |name: &str| {
@@ -552,7 +550,10 @@ pub fn read_events(paths: &[PathBuf]) -> (Vec<RawEvent>, Vec<String>) {
             &opts,
             &mut |ev| {
                 events.push(RawEvent {
-                    document: ev.doc().into_owned(),
+                    document: match ev.flat() {
+                        Some(f) => super::Document::Flat(f.clone()),
+                        None => ev.doc().into_owned().into(),
+                    },
                     source: ev.source.clone(),
                     record: ev.record,
                 })

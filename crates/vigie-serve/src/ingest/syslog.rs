@@ -218,7 +218,7 @@ impl Pending {
                     o.insert("received_at".into(), received_at(record).into());
                 }
                 self.batch.events.push(RawEvent {
-                    document,
+                    document: document.into(),
                     source: self.source.clone(),
                     record,
                 });

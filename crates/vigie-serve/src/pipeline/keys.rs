@@ -15,9 +15,11 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::ingest::Document;
+
 /// The event key of a document from `source` at `record` (`stable_positions`: the
 /// input's positions name the same event when read again).
-pub fn event_key(doc: &Value, source: &str, record: u64, stable_positions: bool) -> String {
+pub fn event_key(doc: &Document, source: &str, record: u64, stable_positions: bool) -> String {
     if let Some((computer, channel, id)) = record_identity(doc) {
         return format!("rec:{computer}/{channel}/{id}");
     }
@@ -25,12 +27,29 @@ pub fn event_key(doc: &Value, source: &str, record: u64, stable_positions: bool)
         return format!("pos:{source}:{record}");
     }
     let mut canon = Vec::with_capacity(512);
-    canonical_bytes(doc, &mut canon);
+    match doc {
+        Document::Tree(v) => canonical_bytes(v, &mut canon),
+        Document::Flat(f) => {
+            // What `canonical_bytes` writes for the same members as a map.
+            let mut members: Vec<(&str, &Value)> = f.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            canon.push(b'{');
+            for (i, (k, v)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    canon.push(b',');
+                }
+                write_json(k, &mut canon);
+                canon.push(b':');
+                canonical_bytes(v, &mut canon);
+            }
+            canon.push(b'}');
+        }
+    }
     format!("sha256:{}", hex(&Sha256::digest(&canon)))
 }
 
 /// (Computer, Channel, EventRecordID) when the document names all three.
-fn record_identity(doc: &Value) -> Option<(String, String, String)> {
+fn record_identity(doc: &Document) -> Option<(String, String, String)> {
     let text = |v: Option<&Value>| -> Option<String> {
         match v? {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -153,43 +172,117 @@ mod tests {
     fn record_identity_first() {
         let d = json!({"Event": {"System": {"Computer": "dc-01", "Channel": "Security",
             "EventRecordID": 42}}});
-        assert_eq!(event_key(&d, "http", 3, true), "rec:dc-01/Security/42");
+        assert_eq!(
+            event_key(&d.clone().into(), "http", 3, true),
+            "rec:dc-01/Security/42"
+        );
         let ecs = json!({"winlog": {"computer_name": "h", "channel": "Security",
             "record_id": "7"}});
-        assert_eq!(event_key(&ecs, "x", 1, false), "rec:h/Security/7");
+        assert_eq!(event_key(&ecs.into(), "x", 1, false), "rec:h/Security/7");
         let flat = json!({"Computer": "ws-7", "Channel": "Microsoft-Windows-Sysmon/Operational",
             "EventRecordID": 9, "EventID": 1});
         assert_eq!(
-            event_key(&flat, "http", 1, false),
+            event_key(&flat.into(), "http", 1, false),
             "rec:ws-7/Microsoft-Windows-Sysmon/Operational/9"
         );
         let partial = json!({"Computer": "ws-7", "EventRecordID": 9});
-        assert!(event_key(&partial, "http", 1, false).starts_with("sha256:"));
+        assert!(event_key(&partial.into(), "http", 1, false).starts_with("sha256:"));
     }
 
     #[test]
     fn position_then_content() {
         let d = json!({"Event": {"System": {"Computer": "dc-01", "Channel": "Security"}}});
         assert_eq!(
-            event_key(&d, "file:/v/x.log", 9, true),
+            event_key(&d.clone().into(), "file:/v/x.log", 9, true),
             "pos:file:/v/x.log:9"
         );
         let a = event_key(
-            &json!({"b": 1, "a": [1, {"y": 2, "x": "é"}]}),
+            &json!({"b": 1, "a": [1, {"y": 2, "x": "é"}]}).into(),
             "http",
             1,
             false,
         );
         let b = event_key(
-            &json!({"a": [1, {"x": "é", "y": 2}], "b": 1}),
+            &json!({"a": [1, {"x": "é", "y": 2}], "b": 1}).into(),
             "http",
             2,
             false,
         );
         assert_eq!(a, b, "member order and position do not matter");
         assert!(a.starts_with("sha256:") && a.len() == 7 + 64, "{a}");
-        let c = event_key(&json!({"b": 2}), "http", 1, false);
+        let c = event_key(&json!({"b": 2}).into(), "http", 1, false);
         assert_ne!(a, c);
+    }
+
+    /// A flat object read by the fast reader and the same text read as a tree: one key,
+    /// one stored document, one event.
+    #[test]
+    fn flat_and_tree_documents_are_one_event() {
+        for text in [
+            r#"{"b":1,"a":"x\u00e9\n","c":null,"d":1.5e3,"e":true,"f":-0,"g":18446744073709551615}"#,
+            r#"{ "EventID" : 1 , "Image":"C:\\x.exe","UtcTime":"2024-05-10 08:21:33.123"}"#,
+            r#"{"Computer":"ws","Channel":"Security","EventRecordID":"7"}"#,
+            r#"{}"#,
+        ] {
+            let flat = crate::ingest::parse_document(text.as_bytes()).expect("json");
+            assert!(matches!(flat, Document::Flat(_)), "{text}");
+            let tree: Document = serde_json::from_str::<Value>(text).expect("json").into();
+            for stable in [false, true] {
+                assert_eq!(
+                    event_key(&flat, "http", 1, stable),
+                    event_key(&tree, "http", 1, stable),
+                    "{text}"
+                );
+            }
+            assert_eq!(flat.to_value(), tree.to_value(), "{text}");
+            assert_eq!(flat.to_string(), tree.to_string(), "{text}");
+            let (a, b) = (
+                flat.into_event("s".into(), 1),
+                tree.into_event("s".into(), 1),
+            );
+            assert_eq!((a.timestamp, a.shape), (b.timestamp, b.shape), "{text}");
+        }
+        let nested = crate::ingest::parse_document(br#"{"a":{"b":1}}"#).expect("json");
+        assert!(matches!(nested, Document::Tree(_)));
+    }
+
+    fn scalar() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e12f64..1e12).prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::from),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Any flat object, compact or spaced: the fast reader and serde_json give one
+        /// key and one document.
+        #[test]
+        fn any_flat_object_keys_as_its_tree(
+            members in proptest::collection::btree_map("\\PC{0,8}", scalar(), 0..12),
+            spaced in proptest::bool::ANY,
+        ) {
+            let m: serde_json::Map<String, Value> = members.into_iter().collect();
+            let v = Value::Object(m);
+            let text = if spaced {
+                serde_json::to_string_pretty(&v).expect("json")
+            } else {
+                v.to_string()
+            };
+            let read = crate::ingest::parse_document(text.as_bytes()).expect("json");
+            // As serde_json reads the text (its float parsing is not always the exact
+            // inverse of its printing, and the fast reader does as it does).
+            let tree: Document = serde_json::from_str::<Value>(&text).expect("json").into();
+            proptest::prop_assert_eq!(
+                event_key(&read, "http", 1, false),
+                event_key(&tree, "http", 1, false)
+            );
+            proptest::prop_assert_eq!(read.to_value(), tree.to_value());
+        }
     }
 
     #[test]

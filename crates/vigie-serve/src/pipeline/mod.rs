@@ -433,7 +433,7 @@ impl Processor {
                 if kd.duplicate {
                     continue;
                 }
-                let ev = Event::new(raw.source.clone(), raw.record, raw.document);
+                let ev = raw.document.into_event(raw.source.clone(), raw.record);
                 found.clear();
                 let pushed = session.push_counted(&ev, &mut found);
                 let mut matched = false;

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind};
 use chrono::{DateTime, Utc};
-use vigie_event::Event;
 use vigie_hunt::{Found, SessionWorker};
 
 use super::wire::{obs_message_id, partition_of, CorrMessage, DetMessage};
@@ -39,7 +38,7 @@ fn match_batch(sh: &Shared, raw: Vec<RawEvent>, seqs: Vec<u64>) -> Matched {
     };
     for r in raw {
         let key = message_id(&r);
-        let ev = Event::new(r.source.clone(), r.record, r.document.clone());
+        let ev = r.document.clone().into_event(r.source.clone(), r.record);
         let mut found = Found::default();
         if sh.options.in_window(ev.timestamp) {
             w.match_event(&ev, &mut found);

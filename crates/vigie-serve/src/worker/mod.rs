@@ -473,7 +473,7 @@ pub async fn record_events<'a>(
                     record: r.record,
                     time,
                     received_at: now,
-                    document: keep.then(|| r.document.clone()),
+                    document: keep.then(|| r.document.to_value().into_owned()),
                     feeds_correlation: !found.observations.is_empty(),
                 }
             })

@@ -140,7 +140,7 @@ fn spawn_drain(
                         record: e.record,
                         time: None,
                         received_at: Utc::now(),
-                        document: Some(e.document.clone()),
+                        document: Some(e.document.to_value().into_owned()),
                         feeds_correlation: false,
                     })
                     .collect();

@@ -84,7 +84,7 @@ pub fn july2025() -> (PathBuf, Vec<RawEvent>) {
         .lines()
         .enumerate()
         .map(|(i, l)| RawEvent {
-            document: serde_json::from_str(l).expect("json line"),
+            document: vigie_serve::ingest::parse_document(l.as_bytes()).expect("json line"),
             source: source.clone(),
             record: i as u64 + 1,
         })
@@ -101,12 +101,12 @@ pub fn failed_logon(n: u64, secs: i64, user: &str) -> RawEvent {
 pub fn logon(n: u64, secs: i64, user: &str, id: u32) -> RawEvent {
     let t = chrono::DateTime::from_timestamp(1_784_000_000 + secs, 0).expect("time");
     RawEvent {
-        document: json!({"Event": {"System": {
+        document: vigie_serve::ingest::Document::from(json!({"Event": {"System": {
             "EventID": id, "EventRecordID": n, "Channel": "Security",
             "Computer": "wsit01.armorique.local",
             "TimeCreated": {"#attributes": {"SystemTime": vigie_wire::rfc3339(&t)}}},
             "EventData": {"TargetUserName": user, "TargetDomainName": "ARMORIQUE",
-                "LogonType": 3, "IpAddress": "203.0.113.9"}}}),
+                "LogonType": 3, "IpAddress": "203.0.113.9"}}})),
         source: Arc::from("test"),
         record: n,
     }

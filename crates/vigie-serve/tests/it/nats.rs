@@ -18,7 +18,7 @@ use vigie_test_support::nats::TempNats;
 fn events(n: u64) -> Vec<RawEvent> {
     (1..=n)
         .map(|i| RawEvent {
-            document: json!({"EventID": 4624, "Computer": format!("ws{}", i % 3), "n": i}),
+            document: json!({"EventID": 4624, "Computer": format!("ws{}", i % 3), "n": i}).into(),
             source: Arc::from("input.jsonl"),
             record: i,
         })
