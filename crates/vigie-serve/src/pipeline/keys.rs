@@ -29,21 +29,8 @@ pub fn event_key(doc: &Document, source: &str, record: u64, stable_positions: bo
     let mut canon = Vec::with_capacity(512);
     match doc {
         Document::Tree(v) => canonical_bytes(v, &mut canon),
-        Document::Flat(f) => {
-            // What `canonical_bytes` writes for the same members as a map.
-            let mut members: Vec<(&str, &Value)> = f.iter().collect();
-            members.sort_by(|a, b| a.0.cmp(b.0));
-            canon.push(b'{');
-            for (i, (k, v)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    canon.push(b',');
-                }
-                write_json(k, &mut canon);
-                canon.push(b':');
-                canonical_bytes(v, &mut canon);
-            }
-            canon.push(b'}');
-        }
+        // Written as `canonical_bytes` writes the same members as a map.
+        Document::Flat(f) => canonical_object(f.iter(), &mut canon),
     }
     format!("sha256:{}", hex(&Sha256::digest(&canon)))
 }
@@ -130,20 +117,7 @@ pub fn canonical(v: &Value, out: &mut String) {
 /// a value on the way: this runs for every event without a record identity).
 fn canonical_bytes(v: &Value, out: &mut Vec<u8>) {
     match v {
-        Value::Object(m) => {
-            let mut members: Vec<(&String, &Value)> = m.iter().collect();
-            members.sort_by(|a, b| a.0.cmp(b.0));
-            out.push(b'{');
-            for (i, (k, v)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_json(k.as_str(), out);
-                out.push(b':');
-                canonical_bytes(v, out);
-            }
-            out.push(b'}');
-        }
+        Value::Object(m) => canonical_object(m.iter().map(|(k, v)| (k.as_str(), v)), out),
         Value::Array(a) => {
             out.push(b'[');
             for (i, v) in a.iter().enumerate() {
@@ -156,6 +130,22 @@ fn canonical_bytes(v: &Value, out: &mut Vec<u8>) {
         }
         scalar => write_json(scalar, out),
     }
+}
+
+/// An object's members sorted by key, each value in canonical form.
+fn canonical_object<'a>(members: impl Iterator<Item = (&'a str, &'a Value)>, out: &mut Vec<u8>) {
+    let mut members: Vec<(&str, &Value)> = members.collect();
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    out.push(b'{');
+    for (i, (k, v)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json(k, out);
+        out.push(b':');
+        canonical_bytes(v, out);
+    }
+    out.push(b'}');
 }
 
 fn write_json<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
