@@ -21,14 +21,6 @@ pub struct FlatDoc {
 }
 
 impl FlatDoc {
-    /// Reads `text` as one flat JSON object (every member a string, number, boolean or
-    /// null, keys distinct), exactly as serde_json would read it, or `None`: for anything
-    /// else (nested values, duplicate keys, any syntax error) the caller parses the text
-    /// the general way, which also says what is wrong and where.
-    pub fn parse_json(text: &str) -> Option<FlatDoc> {
-        crate::read::parse_flat_json(text)
-    }
-
     pub(crate) fn with_capacity(members: usize, key_bytes: usize) -> FlatDoc {
         FlatDoc {
             keys: String::with_capacity(key_bytes),

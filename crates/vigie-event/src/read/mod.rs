@@ -68,7 +68,7 @@ use flate2::read::MultiGzDecoder;
 
 use crate::Event;
 pub use discover::discover;
-pub(crate) use flat_json::parse_flat as parse_flat_json;
+pub use parse::{parse_doc, Parsed};
 use sink::{Counting, Sink};
 use sniff::Sniffed;
 use utf16::Utf16Reader;

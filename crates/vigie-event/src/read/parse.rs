@@ -31,15 +31,17 @@ thread_local! {
 }
 
 /// One parsed record: a flat object read by the fast path, or any JSON value.
-pub(crate) enum Parsed {
+#[derive(Debug)]
+pub enum Parsed {
     Flat(crate::FlatDoc),
     Tree(Value),
 }
 
 /// Parses one JSON record: through [`super::flat_json`] when it is a flat object,
 /// else as [`parse_value`] does (which also reports errors). The record is checked as
-/// UTF-8 once for both.
-pub(crate) fn parse_doc(bytes: &[u8]) -> Result<Parsed, serde_json::Error> {
+/// UTF-8 once for both. Same result and errors as `serde_json::from_slice` (see the
+/// module doc), so callers outside the readers (serve's ingest) read JSON as hunt does.
+pub fn parse_doc(bytes: &[u8]) -> Result<Parsed, serde_json::Error> {
     let text = std::str::from_utf8(bytes);
     if let Some(flat) = text.ok().and_then(super::flat_json::parse_flat) {
         return Ok(Parsed::Flat(flat));

@@ -93,17 +93,14 @@ impl std::fmt::Display for Document {
     }
 }
 
-/// Reads one JSON text as a document: a flat object through the engine's fast reader,
-/// anything else (a non-object too, for the caller to refuse) and every error through
-/// serde_json.
+/// Reads one JSON text as a document, as hunt's JSON reader does
+/// ([`vigie_event::read::parse_doc`]): a flat object through the fast reader, anything
+/// else (a non-object too, for the caller to refuse) as a tree, errors as serde_json's.
 pub fn parse_document(bytes: &[u8]) -> Result<Document, serde_json::Error> {
-    if let Some(f) = std::str::from_utf8(bytes)
-        .ok()
-        .and_then(vigie_event::FlatDoc::parse_json)
-    {
-        return Ok(Document::Flat(f));
-    }
-    serde_json::from_slice::<Value>(bytes).map(Document::Tree)
+    Ok(match vigie_event::read::parse_doc(bytes)? {
+        vigie_event::read::Parsed::Flat(f) => Document::Flat(f),
+        vigie_event::read::Parsed::Tree(v) => Document::Tree(v),
+    })
 }
 
 impl serde::Serialize for Document {
